@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian machine: installs what it needs
+# (Debian packages via apt-get, Python packages via pip, Node and OpenClaw via
+# npm), then runs pytest. Safe to run again; it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+APT_PACKAGES="postgresql postgresql-contrib gnome-keyring dbus libsecret-tools"
+
+missing=""
+for pkg in $APT_PACKAGES; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: missing Debian packages:$missing; run: sudo apt-get install -y$missing" >&2
+    exit 1
+  fi
+  echo "test.sh: installing Debian packages:$missing"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+
+exec .venv/bin/python -m pytest "$@"
