@@ -1,8 +1,15 @@
-"""``bridge <verb>``: the command line the gateway, the installer and people use."""
+"""`bridge <verb>`: the command line the gateway, the installer and people use.
+
+Each verb imports its module only when chosen, so `bridge resolve` pays for
+nothing else. Every failure ends as one line on stderr and an exit code
+(0 ok, 1 failure, 2 usage); a traceback only with BRIDGE_DEBUG=1, and even
+then with known secrets replaced.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from bridge import __version__
@@ -11,7 +18,8 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
-EPILOG = """example:
+EPILOG = """examples:
+  bridge login --url https://abcd.supabase.co < keyfile
   echo '{"protocolVersion":1,"provider":"supabase","ids":["OPENAI_API_KEY"]}' | bridge resolve
 """
 
@@ -24,8 +32,51 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"bridge {__version__}")
-    parser.add_subparsers(dest="verb", metavar="<verb>")
+    verbs = parser.add_subparsers(dest="verb", metavar="<verb>")
+
+    def verb(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+        return verbs.add_parser(
+            name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    verb(
+        "resolve", "answer one OpenClaw exec provider request (stdin -> stdout)",
+        """echo '{"protocolVersion":1,"provider":"supabase","ids":["OPENAI_API_KEY","gcp#private_key"]}' | bridge resolve""",
+    )
+    login = verb(
+        "login", "check a Supabase URL and key and store them (keyring, else sealed file)",
+        "bridge login --url https://abcd.supabase.co   # then paste the key at the hidden prompt",
+    )
+    login.add_argument("--url", required=True, help="project URL, https://<project-ref>.supabase.co")
+    login.add_argument("--store", choices=("keyring", "file"), help="force where the credentials go")
+    verb("logout", "erase stored credentials from the keyring and the sealed file", "bridge logout")
     return parser
+
+
+def redact(text: str, env: dict[str, str] | os._Environ[str]) -> str:
+    """Replace every credential this process could know of; used only on the debug path."""
+    for name in ("SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY"):
+        value = env.get(name)
+        if value:
+            text = text.replace(value, "[REDACTED]")
+    return text
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.verb == "resolve":
+        from bridge.resolve import main as resolve_main
+
+        return resolve_main()
+    if args.verb == "login":
+        from bridge.login import main_login
+
+        return main_login(args.url, args.store)
+    if args.verb == "logout":
+        from bridge.login import main_logout
+
+        return main_logout()
+    raise AssertionError(args.verb)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +85,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    return EXIT_OK
+    from bridge.errors import BridgeError
+
+    try:
+        return dispatch(args)
+    except BridgeError as exc:
+        print(f"bridge: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("bridge: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback with a secret in it
+        if os.environ.get("BRIDGE_DEBUG") == "1":
+            import traceback
+
+            print(redact("".join(traceback.format_exception(exc)), os.environ), file=sys.stderr)
+        print(
+            f"bridge: internal error ({type(exc).__name__}); rerun with BRIDGE_DEBUG=1 for details and report it",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
-"""Shared fixtures: one Supabase-shaped PostgreSQL for the whole run."""
+"""Shared fixtures: one Supabase-shaped PostgreSQL and one PostgREST-compatible endpoint for the whole run."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.support.pg import PgCluster
+from tests.support.postgrest import Endpoint, ProjectKeys
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +31,69 @@ def db(pg: PgCluster) -> Iterator[psycopg.Connection]:
     finally:
         conn.rollback()
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def keys() -> ProjectKeys:
+    return ProjectKeys()
+
+
+@pytest.fixture(scope="session")
+def endpoint(pg: PgCluster, keys: ProjectKeys) -> Iterator[Endpoint]:
+    server = Endpoint(pg.conninfo("authenticator"), keys).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Vault:
+    """Committed secrets for tests that go through the endpoint; removed again afterwards."""
+
+    def __init__(self, pg: PgCluster) -> None:
+        self._pg = pg
+        self.names: list[str] = []
+
+    def put(self, name: str, value: str) -> None:
+        with self._pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM vault.secrets WHERE name = %s", (name,))
+            conn.execute("SELECT vault.create_secret(%s, %s)", (value, name))
+        self.names.append(name)
+
+    def put_json(self, name: str, doc: dict) -> None:
+        self.put(name, json.dumps(doc))
+
+    def delete(self, name: str) -> None:
+        with self._pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM vault.secrets WHERE name = %s", (name,))
+
+    def clear(self) -> None:
+        with self._pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM vault.secrets WHERE name = ANY(%s)", (self.names,))
+
+
+@pytest.fixture
+def vault(pg: PgCluster) -> Iterator[Vault]:
+    store = Vault(pg)
+    try:
+        yield store
+    finally:
+        store.clear()
+
+
+@pytest.fixture
+def bridge_home(tmp_path: Path) -> Path:
+    home = tmp_path / "bridge-home"
+    home.mkdir(mode=0o700)
+    return home
+
+
+@pytest.fixture
+def env_bootstrap(endpoint: Endpoint, keys: ProjectKeys, bridge_home: Path) -> dict[str, str]:
+    """The minimal environment a container would pass: URL and secret key, and a private BRIDGE_HOME."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "BRIDGE_HOME": str(bridge_home),
+        "SUPABASE_URL": endpoint.url,
+        "SUPABASE_SECRET_KEY": keys.secret,
+    }

@@ -1,0 +1,120 @@
+"""`bridge login` and `bridge logout`: put the bootstrap credentials in one store, or take them out of all."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Mapping
+from typing import TextIO
+
+from bridge import SCHEMA_VERSION
+from bridge.credentials import (
+    ENV_KEYS,
+    ENV_URL,
+    CredentialStore,
+    Credentials,
+    KeyringStore,
+    SealedFileStore,
+    StoreUnavailable,
+    normalize_url,
+    redact_key,
+)
+from bridge.errors import BridgeError
+from bridge.paths import Paths
+from bridge.supabase import LEGACY_JWT, Deadline, Rpc, SetupMissing, classify_key
+
+CHECK_DEADLINE_S = 15.0
+VERSION_FUNCTION = "vault_bridge_version"
+LEGACY_WARNING = (
+    "warning: legacy service_role JWT keys are being retired by the end of 2026; "
+    "create a secret key (sb_secret_...) under Project Settings > API Keys and log in again"
+)
+
+
+def read_key(stdin: TextIO) -> str:
+    """The key from a pipe, or from a hidden prompt on a terminal: never from argv."""
+    if stdin.isatty():
+        import getpass
+
+        key = getpass.getpass("Supabase secret key (sb_secret_... or service_role): ")
+    else:
+        key = stdin.readline()
+    key = key.strip()
+    if not key:
+        raise BridgeError("no key given: pipe it on stdin (e.g. `bridge login --url URL < keyfile`) or type it at the prompt")
+    return key
+
+
+def check_with_server(credentials: Credentials, out: TextIO) -> None:
+    """Prove the key works before storing it; say whether setup.sql is there yet."""
+    rpc = Rpc(
+        credentials, provider="login", host=socket.gethostname(),
+        connect_timeout=5.0, read_timeout=10.0, deadline=Deadline.after(CHECK_DEADLINE_S),
+    )
+    try:
+        installed = rpc.call(VERSION_FUNCTION, {})
+    except SetupMissing:
+        print("key accepted; setup.sql is not installed yet: paste it into the Supabase SQL editor and run it", file=out)
+        return
+    finally:
+        rpc.close()
+    if installed == SCHEMA_VERSION:
+        print(f"key accepted; setup.sql schema version {installed} is installed", file=out)
+    else:
+        print(
+            f"key accepted; setup.sql schema version {installed} is installed but this bridge expects "
+            f"{SCHEMA_VERSION}: paste the current setup.sql into the SQL editor and run it",
+            file=out,
+        )
+
+
+def login(url: str, store: str | None, stdin: TextIO, out: TextIO, err: TextIO, env: Mapping[str, str]) -> int:
+    credentials = Credentials(url=normalize_url(url), key=read_key(stdin))
+    if classify_key(credentials.key) == LEGACY_JWT:
+        print(LEGACY_WARNING, file=err)
+    check_with_server(credentials, out)
+
+    paths = Paths.from_env(env)
+    keyring_store, file_store = KeyringStore(env), SealedFileStore(paths.sealed_file)
+    chosen: CredentialStore
+    if store == "file":
+        chosen = file_store
+    else:
+        try:
+            keyring_store.store(credentials)
+            chosen = keyring_store
+        except StoreUnavailable as exc:
+            if store == "keyring":
+                raise BridgeError(f"cannot use the OS keyring: {exc}; use `--store file` on headless hosts") from None
+            print(f"no usable OS keyring ({exc}); using the sealed file instead", file=err)
+            chosen = file_store
+    if chosen is file_store:
+        file_store.store(credentials)
+        keyring_store.erase()
+        where = f"sealed file {file_store.path}"
+    else:
+        file_store.erase()
+        where = "OS keyring"
+    print(f"logged in to {credentials.url} with key {redact_key(credentials.key)}; stored in the {where}", file=out)
+    return 0
+
+
+def logout(out: TextIO, env: Mapping[str, str]) -> int:
+    paths = Paths.from_env(env)
+    removed = [
+        where for where, store in (("OS keyring", KeyringStore(env)), (f"sealed file {paths.sealed_file}", SealedFileStore(paths.sealed_file)))
+        if store.erase()
+    ]
+    print(f"removed credentials from the {' and the '.join(removed)}" if removed else "no stored credentials to remove", file=out)
+    if env.get(ENV_URL) and any(env.get(k) for k in ENV_KEYS):
+        print(f"note: {ENV_URL} and {ENV_KEYS[0]}/{ENV_KEYS[1]} are still set in the environment and still apply", file=out)
+    return 0
+
+
+def main_login(url: str, store: str | None) -> int:
+    return login(url, store, sys.stdin, sys.stdout, sys.stderr, os.environ)
+
+
+def main_logout() -> int:
+    return logout(sys.stdout, os.environ)

@@ -1,0 +1,147 @@
+"""OpenClaw exec secret provider protocol, version 1: pure parsing, validation and encoding.
+
+No I/O here. Two kinds of failure, kept apart as OpenClaw keeps them apart:
+a RequestError rejects the whole request (the bridge exits 1 and prints
+nothing on stdout); an IdError concerns one id and becomes errors[id].
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+PROTOCOL_VERSION = 1
+MAX_IDS = 512
+"""OpenClaw's maxRefsPerProvider."""
+MAX_REQUEST_BYTES = 256 * 1024
+"""OpenClaw's maxBatchBytes."""
+MAX_RESPONSE_BYTES = 1024 * 1024
+"""OpenClaw's maxOutputBytes: a longer response fails the whole resolution."""
+SELECTOR_SEPARATOR = "#"
+
+_EXEC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/#-]{0,255}")
+
+
+class RequestError(Exception):
+    """The request as a whole is unusable; nothing can be answered."""
+
+
+NOT_FOUND = "NOT_FOUND"
+"""One of the two error codes OpenClaw shows to its user (it never shows the message)."""
+
+
+class IdError(Exception):
+    """One id cannot be resolved; becomes errors[id] = {"message", and "code" when OpenClaw knows it}."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def to_json(self) -> dict[str, str]:
+        return {"message": str(self)} | ({"code": self.code} if self.code else {})
+
+
+@dataclass(frozen=True)
+class Request:
+    provider: str
+    ids: tuple[str, ...]
+    """Requested ids, duplicates removed, first-seen order kept."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A parsed id: the Vault secret name and an optional JSON field selector."""
+
+    id: str
+    name: str
+    selector: str | None = None
+
+
+@dataclass
+class Response:
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, IdError] = field(default_factory=dict)
+
+
+def parse_request(raw: bytes) -> Request:
+    if len(raw) > MAX_REQUEST_BYTES:
+        raise RequestError(f"request is larger than {MAX_REQUEST_BYTES // 1024} KiB; send fewer ids per request")
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise RequestError("request on stdin is not valid JSON; send one protocol v1 object") from None
+    if not isinstance(doc, dict):
+        raise RequestError("request must be a JSON object with protocolVersion, provider and ids")
+    version = doc.get("protocolVersion")
+    if version != PROTOCOL_VERSION or isinstance(version, bool):
+        raise RequestError(f"unsupported protocolVersion {version!r}; this bridge speaks protocolVersion 1")
+    provider = doc.get("provider", "")
+    if not isinstance(provider, str):
+        raise RequestError("provider must be a string")
+    ids = doc.get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise RequestError("ids must be a list of strings")
+    if len(ids) > MAX_IDS:
+        raise RequestError(f"{len(ids)} ids requested; at most {MAX_IDS} per request")
+    return Request(provider=provider, ids=tuple(dict.fromkeys(ids)))
+
+
+def id_problem(ref_id: str) -> str | None:
+    """Why OpenClaw would refuse this exec id, or None when it is valid."""
+    if not _EXEC_ID.fullmatch(ref_id):
+        return (
+            "invalid id: use 1-256 characters from A-Z a-z 0-9 . _ : / # -, "
+            "starting with a letter or digit"
+        )
+    if any(segment in (".", "..") for segment in ref_id.split("/")):
+        return "invalid id: '.' and '..' path segments are not allowed"
+    return None
+
+
+def parse_ref(ref_id: str) -> Ref:
+    problem = id_problem(ref_id)
+    if problem is not None:
+        raise IdError(problem)
+    name, sep, selector = ref_id.partition(SELECTOR_SEPARATOR)
+    if sep and not selector:
+        raise IdError(f"empty selector after '#': use {name}#<json field>")
+    return Ref(id=ref_id, name=name, selector=selector if sep else None)
+
+
+def select_value(ref: Ref, secret: str) -> str:
+    """The string OpenClaw gets for a ref: the secret itself or one field of a JSON secret."""
+    if ref.selector is None:
+        value = secret
+    else:
+        try:
+            doc = json.loads(secret)
+        except ValueError:
+            raise IdError(f"secret {ref.name} is not JSON, so #{ref.selector} cannot select a field") from None
+        if not isinstance(doc, dict):
+            raise IdError(f"secret {ref.name} is JSON but not an object, so #{ref.selector} cannot select a field")
+        if ref.selector not in doc:
+            raise IdError(f"secret {ref.name} has no field {ref.selector!r}")
+        value = doc[ref.selector]
+        if not isinstance(value, str):
+            kind = "null" if value is None else type(value).__name__
+            raise IdError(f"field {ref.selector!r} of secret {ref.name} is a {kind}, not a string")
+    if value == "":
+        raise IdError(f"{ref.id} is empty in Vault; store a non-empty value")
+    return value
+
+
+def encode_response(response: Response) -> bytes:
+    """Serialise, moving the largest values to errors if the whole would exceed OpenClaw's output limit."""
+    values = dict(response.values)
+    errors = {key: error.to_json() for key, error in response.errors.items()}
+    while True:
+        body = json.dumps(
+            {"protocolVersion": PROTOCOL_VERSION, "values": values, "errors": errors},
+            ensure_ascii=False, separators=(",", ":"),
+        ).encode("utf-8")
+        if len(body) <= MAX_RESPONSE_BYTES or not values:
+            return body
+        largest = max(values, key=lambda key: len(values[key]))
+        del values[largest]
+        errors[largest] = IdError(f"value too large: the response would exceed {MAX_RESPONSE_BYTES // 1024} KiB").to_json()

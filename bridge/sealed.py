@@ -1,0 +1,117 @@
+"""Seal bytes to this machine and user: AES-256-GCM under a key derived with PBKDF2-HMAC-SHA512.
+
+The key inputs (machine id, user name) are readable by local users, so against
+a local attacker a sealed file is protected by its 0600 mode, not the cipher;
+the cipher makes a copied file useless on another machine or account and any
+change to the file detectable.
+
+Layout: MAGIC(4) | version(1) | salt(16) | nonce(12) | ciphertext+tag.
+The header is authenticated as associated data, so a changed version, salt or
+nonce is caught like a changed ciphertext.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+MAGIC = b"OCSB"
+VERSION = 1
+SALT_BYTES = 16
+NONCE_BYTES = 12
+KEY_BYTES = 32
+PBKDF2_ITERATIONS = 600_000
+"""OWASP's 2023 figure for PBKDF2-HMAC-SHA512."""
+APP_SALT = b"openclaw-supabase-bridge/sealed/v1"
+HEADER_BYTES = len(MAGIC) + 1 + SALT_BYTES + NONCE_BYTES
+
+
+class SealError(Exception):
+    """The sealed bytes cannot be opened here: altered, truncated, or sealed for another machine or user."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a sealed file is bound to."""
+
+    machine_id: str
+    user: str
+
+    @classmethod
+    def current(cls) -> "Identity":
+        return cls(machine_id=_machine_id(), user=_user_name())
+
+
+def _user_name() -> str:
+    # The gateway spawns the bridge with a minimal environment, so $USER is not trusted or needed.
+    if sys.platform == "win32":
+        import getpass
+
+        return getpass.getuser()
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def _machine_id() -> str:
+    if sys.platform == "darwin":
+        import subprocess
+
+        out = subprocess.run(
+            ["/usr/sbin/ioreg", "-rd1", "-c", "IOPlatformExpertDevice"],
+            capture_output=True, text=True, timeout=2, check=True,
+        ).stdout
+        for line in out.splitlines():
+            if "IOPlatformUUID" in line:
+                return line.split("=", 1)[1].strip().strip('"')
+        raise SealError("cannot read this Mac's IOPlatformUUID")
+    if sys.platform == "win32":
+        import winreg
+
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, r"SOFTWARE\Microsoft\Cryptography") as key:
+            return str(winreg.QueryValueEx(key, "MachineGuid")[0])
+    for candidate in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            value = Path(candidate).read_text(encoding="ascii").strip()
+        except OSError:
+            continue
+        if value:
+            return value
+    raise SealError("no machine id found in /etc/machine-id or /var/lib/dbus/machine-id; run systemd-machine-id-setup")
+
+
+def _derive_key(identity: Identity, salt: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+    material = b"\0".join((identity.machine_id.encode(), identity.user.encode(), APP_SALT))
+    kdf = PBKDF2HMAC(algorithm=hashes.SHA512(), length=KEY_BYTES, salt=salt, iterations=PBKDF2_ITERATIONS)
+    return kdf.derive(material)
+
+
+def seal(plaintext: bytes, identity: Identity) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    salt = os.urandom(SALT_BYTES)
+    nonce = os.urandom(NONCE_BYTES)
+    header = MAGIC + bytes([VERSION]) + salt + nonce
+    return header + AESGCM(_derive_key(identity, salt)).encrypt(nonce, plaintext, header)
+
+
+def unseal(blob: bytes, identity: Identity) -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if len(blob) < HEADER_BYTES + 16 or not blob.startswith(MAGIC):
+        raise SealError("not a sealed bridge file (truncated or wrong format)")
+    if blob[len(MAGIC)] != VERSION:
+        raise SealError(f"sealed with format version {blob[len(MAGIC)]}, this bridge reads version {VERSION}")
+    header = blob[:HEADER_BYTES]
+    salt = header[len(MAGIC) + 1 : len(MAGIC) + 1 + SALT_BYTES]
+    nonce = header[-NONCE_BYTES:]
+    try:
+        return AESGCM(_derive_key(identity, salt)).decrypt(nonce, blob[HEADER_BYTES:], header)
+    except InvalidTag:
+        raise SealError("altered, or sealed on another machine or for another user") from None
