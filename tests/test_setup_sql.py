@@ -21,9 +21,14 @@ def call(conn: psycopg.Connection, query: str, params: tuple = ()) -> list[tuple
         return conn.execute(query, params).fetchall()
 
 
-def audit_rows(conn: psycopg.Connection) -> list[dict]:
+def audit_watermark(conn: psycopg.Connection) -> int:
+    """The last audit row id so far: committed rows from other tests stay out of the assertions."""
+    return conn.execute("SELECT coalesce(max(id), 0) FROM public.vault_access_log").fetchone()[0]
+
+
+def audit_rows(conn: psycopg.Connection, after: int) -> list[dict]:
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        return cur.execute("SELECT * FROM public.vault_access_log ORDER BY id").fetchall()
+        return cur.execute("SELECT * FROM public.vault_access_log WHERE id > %s ORDER BY id", (after,)).fetchall()
 
 
 # --- seed 000's seven cases -------------------------------------------------
@@ -285,15 +290,11 @@ def test_resolve_512_mixed_names_in_one_call(db: psycopg.Connection) -> None:
     for name, value in present.items():
         call(db, "SELECT public.store_secret(%s, %s)", (name, value))
     requested = [f"KEY_{i:03d}" for i in range(512)]
-    before = call(db, "SELECT count(*) FROM public.vault_access_log")[0][0]
+    mark = audit_watermark(db)
     ((values,),) = call(db, "SELECT public.resolve_secrets(%s)", (requested,))
     assert values == present
-    rows = call(
-        db,
-        "SELECT secret_name, success, error_message FROM public.vault_access_log WHERE id > "
-        "(SELECT coalesce(max(id), 0) FROM public.vault_access_log) - 512 AND access_type = 'resolve'",
-    )
-    assert call(db, "SELECT count(*) FROM public.vault_access_log")[0][0] - before == 512
+    rows = [(r["secret_name"], r["success"], r["error_message"]) for r in audit_rows(db, mark)]
+    assert len(rows) == 512
     assert {name for name, ok, _ in rows if ok} == set(present)
     assert {(ok, err) for name, ok, err in rows if name not in present} == {(False, "not found")}
 
@@ -308,9 +309,10 @@ def test_resolve_refuses_more_than_512_names(db: psycopg.Connection) -> None:
 def test_resolve_reports_duplicates_once_and_skips_invalid_names(db: psycopg.Connection) -> None:
     become(db, "service_role")
     call(db, "SELECT public.store_secret(%s, %s)", ("A", PLAINTEXT))
+    mark = audit_watermark(db)
     ((values,),) = call(db, "SELECT public.resolve_secrets(%s)", (["A", "A", "", None, "x" * 300],))
     assert values == {"A": PLAINTEXT}
-    rows = call(db, "SELECT secret_name, success, error_message FROM public.vault_access_log WHERE access_type = 'resolve' ORDER BY secret_name NULLS FIRST")
+    rows = [(r["secret_name"], r["success"], r["error_message"]) for r in audit_rows(db, mark)]
     assert sorted((r[1], r[2]) for r in rows) == sorted([
         (True, None), (False, "secret name is NULL"), (False, "secret name is empty"),
         (False, "secret name is longer than 256 characters"),
@@ -345,6 +347,7 @@ def test_every_access_is_one_audit_row_with_caller_and_client_never_the_value(db
         "user-agent": "openclaw-supabase-bridge/0.1.0", "x-bridge-host": "gw-1", "x-bridge-provider": "supabase",
     }
     become(db, "service_role", sub="svc-123", headers=headers)
+    mark = audit_watermark(db)
     (secret_id,) = call(db, "SELECT public.store_secret(%s, %s)", ("A", PLAINTEXT))[0]
     call(db, "SELECT public.get_secret(%s)", ("A",))
     call(db, "SELECT public.retrieve_credential(%s)", (secret_id,))
@@ -353,7 +356,7 @@ def test_every_access_is_one_audit_row_with_caller_and_client_never_the_value(db
     call(db, "SELECT public.rotate_secret(%s, %s)", ("A", PLAINTEXT + "-2"))
     call(db, "SELECT public.delete_credential(%s)", (uuid.uuid4(),))
     call(db, "SELECT public.delete_secret(%s)", ("A",))
-    rows = audit_rows(db)
+    rows = audit_rows(db, mark)
     assert [(r["access_type"], r["secret_name"], r["success"], r["error_message"]) for r in rows] == [
         ("store", "A", True, None),
         ("retrieve", "A", True, None),
