@@ -5,12 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# PostgreSQL for the database tests, GNOME Keyring in a D-Bus session for the
+# keyring tests, npm to fetch Node 24 and the real OpenClaw gateway (the
+# OpenClaw tests install those into .test-tools/ on first use).
 APT_PACKAGES="postgresql postgresql-contrib gnome-keyring dbus libsecret-tools"
 
 missing=""
 for pkg in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing Debian packages:$missing; run: sudo apt-get install -y$missing" >&2

@@ -8,11 +8,16 @@ then with known secrets replaced.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
 from bridge import __version__
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -24,7 +29,9 @@ EPILOG = """examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> "argparse.ArgumentParser":
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="bridge",
         description="OpenClaw exec secret provider backed by Supabase Vault.",
@@ -34,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bridge {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="<verb>")
 
-    def verb(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+    def verb(name: str, help_text: str, example: str) -> "argparse.ArgumentParser":
         return verbs.add_parser(
             name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -63,7 +70,7 @@ def redact(text: str, env: dict[str, str] | os._Environ[str]) -> str:
     return text
 
 
-def dispatch(args: argparse.Namespace) -> int:
+def dispatch(args: "argparse.Namespace | SimpleNamespace") -> int:
     if args.verb == "resolve":
         from bridge.resolve import main as resolve_main
 
@@ -80,11 +87,16 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.verb is None:
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["resolve"]:
+        # The gateway's call, at every start and reload: it takes no options, so skip argparse (~6 ms).
+        args = SimpleNamespace(verb="resolve")
+    else:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.verb is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
     from bridge.errors import BridgeError
 
     try:

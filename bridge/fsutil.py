@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 DIR_MODE = 0o700
@@ -20,7 +19,7 @@ def ensure_private_dir(path: Path) -> None:
 def atomic_write(path: Path, data: bytes) -> None:
     """Write via a 0600 temp file in the same directory, fsync, rename, fsync the directory."""
     ensure_private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as handle:
