@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import Vault
 from tests.support.openclaw import OpenClaw, ensure_openclaw, write_config
-from tests.support.postgrest import Endpoint, ProjectKeys
+from tests.support.postgrest import ProjectKeys
 
 OPENAI = "sk-proj-OPENAI-oc-e2e-7f3a9c"
 ANTHROPIC = "sk-ant-api03-oc-e2e-c41d8e"
@@ -48,9 +48,12 @@ def oc_home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def bootstrap_env(endpoint: Endpoint, keys: ProjectKeys, bridge_home: Path) -> dict[str, str]:
-    """Set on the openclaw process and forwarded by passEnv, so the config file never holds the secret key."""
-    return {"SUPABASE_URL": endpoint.url, "SUPABASE_SECRET_KEY": keys.secret, "BRIDGE_HOME": str(bridge_home)}
+def bootstrap_env(env_bootstrap: dict[str, str]) -> dict[str, str]:
+    """Set on the openclaw process and forwarded by passEnv, so the config file never holds the secret key.
+
+    PATH stays OpenClaw's own (its Node must stay first on it).
+    """
+    return {name: value for name, value in env_bootstrap.items() if name in BOOTSTRAP}
 
 
 def configure(home: Path, launcher: Path) -> Path:
