@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-
+import time
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -58,6 +58,21 @@ def build_parser() -> "argparse.ArgumentParser":
     login.add_argument("--url", required=True, help="project URL, https://<project-ref>.supabase.co")
     login.add_argument("--store", choices=("keyring", "file"), help="force where the credentials go")
     verb("logout", "erase stored credentials from the keyring and the sealed file", "bridge logout")
+    cache = verb(
+        "cache", "show or empty the last-known-good cache (never shows values)",
+        "bridge cache status --json",
+    )
+    cache_verbs = cache.add_subparsers(dest="cache_verb", metavar="<status|clear>", required=True)
+    cache_status = cache_verbs.add_parser(
+        "status", help="cached ids with their age and source", epilog="example:\n  bridge cache status --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cache_status.add_argument("--json", action="store_true", help="machine-readable output")
+    cache_clear = cache_verbs.add_parser(
+        "clear", help="forget the given ids, or everything", epilog="example:\n  bridge cache clear OPENAI_API_KEY",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cache_clear.add_argument("ids", nargs="*", metavar="ID", help="ids to forget (default: all)")
     return parser
 
 
@@ -70,11 +85,11 @@ def redact(text: str, env: dict[str, str] | os._Environ[str]) -> str:
     return text
 
 
-def dispatch(args: "argparse.Namespace | SimpleNamespace") -> int:
+def dispatch(args: "argparse.Namespace | SimpleNamespace", started: float) -> int:
     if args.verb == "resolve":
         from bridge.resolve import main as resolve_main
 
-        return resolve_main()
+        return resolve_main(started)
     if args.verb == "login":
         from bridge.login import main_login
 
@@ -83,10 +98,15 @@ def dispatch(args: "argparse.Namespace | SimpleNamespace") -> int:
         from bridge.login import main_logout
 
         return main_logout()
+    if args.verb == "cache":
+        from bridge import cache_admin
+
+        return cache_admin.main_status(args.json) if args.cache_verb == "status" else cache_admin.main_clear(args.ids)
     raise AssertionError(args.verb)
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.monotonic()
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["resolve"]:
         # The gateway's call, at every start and reload: it takes no options, so skip argparse (~6 ms).
@@ -100,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     from bridge.errors import BridgeError
 
     try:
-        return dispatch(args)
+        return dispatch(args, started)
     except BridgeError as exc:
         print(f"bridge: {exc}", file=sys.stderr)
         return exc.exit_code

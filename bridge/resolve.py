@@ -1,7 +1,9 @@
 """`bridge resolve`: one request on stdin, one response on stdout, one RPC for every id.
 
 The core, `answer`, is pure: it takes the request and a `fetch` function
-(names -> values) and never touches the network, files or the clock.
+(names -> per-name value or error) and never touches the network, files or
+the clock. `VaultFetch` is the I/O edge: credentials, the RPC under a hard
+deadline, and the last-known-good cache.
 """
 
 from __future__ import annotations
@@ -9,8 +11,11 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import threading
+import time
 from collections.abc import Callable, Mapping
-from typing import BinaryIO, TextIO
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from bridge.errors import BridgeError
 from bridge.protocol import (
@@ -27,13 +32,42 @@ from bridge.protocol import (
     select_value,
 )
 
+if TYPE_CHECKING:
+    from bridge.cache import CacheFile
+
 RESOLVE_FUNCTION = "resolve_secrets"
+ANSWER_MARGIN_S = 0.3
+"""Kept back from the deadline for reading the cache and writing the answer."""
 
-Fetch = Callable[[list[str]], Mapping[str, str]]
+
+@dataclass
+class Fetched:
+    """Per name: the secret, or why there is none. A name that is absent was not found in Vault."""
+
+    outcomes: dict[str, str | IdError]
+    reason: str | None = None
+    """Why Supabase was not used (it was unavailable), when it was not."""
+    cached_ages: dict[str, float] = field(default_factory=dict)
+    """Names served from the cache, with their age in seconds."""
+    diagnostics: list[str] = field(default_factory=list)
 
 
-def answer(request: Request, fetch: Fetch) -> tuple[Response, str | None]:
-    """The response for every requested id, and a one-line note when the fetch itself failed."""
+Fetch = Callable[[list[str]], Fetched]
+
+
+def format_age(seconds: float) -> str:
+    """An age in its two largest units: 3d4h, 2h5m, 7m12s, 40s."""
+    whole = int(seconds)
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    for (unit, size), (small, small_size) in zip(units, units[1:]):
+        if whole >= size:
+            rest = (whole % size) // small_size
+            return f"{whole // size}{unit}{rest}{small}" if rest else f"{whole // size}{unit}"
+    return f"{whole}s"
+
+
+def answer(request: Request, fetch: Fetch) -> tuple[Response, list[str]]:
+    """The response for every requested id, and the one-line notes for stderr."""
     response = Response()
     refs: list[Ref] = []
     for ref_id in request.ids:
@@ -42,67 +76,147 @@ def answer(request: Request, fetch: Fetch) -> tuple[Response, str | None]:
         except IdError as exc:
             response.errors[ref_id] = exc
     if not refs:
-        return response, None
+        return response, []
     try:
-        found = fetch(list(dict.fromkeys(ref.name for ref in refs)))
+        fetched = fetch(list(dict.fromkeys(ref.name for ref in refs)))
     except BridgeError as exc:
         for ref in refs:
             response.errors[ref.id] = IdError(str(exc))
-        return response, str(exc)
+        return response, [str(exc)]
     for ref in refs:
-        secret = found.get(ref.name)
-        if secret is None:
+        outcome = fetched.outcomes.get(ref.name)
+        if outcome is None:
             response.errors[ref.id] = IdError(
                 f"no secret named {ref.name} in Vault; add it with `bridge store {ref.name}`", NOT_FOUND
             )
-            continue
+        elif isinstance(outcome, IdError):
+            response.errors[ref.id] = outcome
+        else:
+            try:
+                response.values[ref.id] = select_value(ref, outcome)
+            except IdError as exc:
+                response.errors[ref.id] = exc
+    notes = list(fetched.diagnostics)
+    if fetched.reason is not None:
+        served = [ref.id for ref in refs if ref.name in fetched.cached_ages and ref.id in response.values]
+        if served:
+            oldest = max(fetched.cached_ages[parse_ref(i).name] for i in served)
+            notes.append(f"{fetched.reason}; served {len(served)} of {len(refs)} ids from the cache, oldest {format_age(oldest)} old")
+        else:
+            notes.append(f"{fetched.reason}; no usable cached values")
+    return response, notes
+
+
+def within(seconds: float, call: Callable[[], object], what: str) -> object:
+    """Run `call` in a worker thread and stop waiting after `seconds`: a server that accepts and never
+    answers, or drips a byte a second past every read timeout, cannot hold the answer back."""
+    from bridge.supabase import SupabaseUnavailable
+
+    box: dict[str, object] = {}
+
+    def work() -> None:
         try:
-            response.values[ref.id] = select_value(ref, secret)
-        except IdError as exc:
-            response.errors[ref.id] = exc
-    return response, None
+            box["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as is
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name=what, daemon=True)
+    worker.start()
+    worker.join(max(0.0, seconds))
+    if worker.is_alive():
+        raise SupabaseUnavailable(f"Supabase did not answer within the deadline ({seconds:.1f}s left for {what})")
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]
 
 
-def supabase_fetch(provider: str, env: Mapping[str, str]) -> Fetch:
-    """Fetch names from Supabase with the credentials and settings found for this user."""
+class VaultFetch:
+    """Supabase first (or the cache first within cache_ttl), the cache when Supabase cannot answer."""
 
-    def fetch(names: list[str]) -> Mapping[str, str]:
+    def __init__(self, provider: str, env: Mapping[str, str], started: float) -> None:
+        self._provider = provider
+        self._env = env
+        self._started = started
+
+    def __call__(self, names: list[str]) -> Fetched:
+        from bridge.cache import CacheFile, LockTimeout, merge
         from bridge.config import load_config
         from bridge.credentials import find_credentials, lookup_order
         from bridge.paths import Paths
+        from bridge.sealed import Identity
         from bridge.supabase import Deadline, Rpc, SupabaseUnavailable
 
-        paths = Paths.from_env(env)
+        paths = Paths.from_env(self._env)
         config = load_config(paths.config_file)
-        deadline = Deadline.after(config.deadline)
-        found = find_credentials(lookup_order(env, paths.sealed_file))
+        answer_by = self._started + config.deadline
+        found = find_credentials(lookup_order(self._env, paths.sealed_file))
+        cache = CacheFile(paths.cache_file, found.credentials, Identity.current()) if config.max_stale > 0 else None
+        now = time.time()
+
+        if cache is not None and config.cache_ttl > 0:
+            snapshot, diagnostic = cache.load()
+            ages = {n: now - snapshot.entries[n].fetched_at for n in names if n in snapshot.entries}
+            if len(ages) == len(names) and all(age < config.cache_ttl for age in ages.values()):
+                return Fetched({n: snapshot.entries[n].value for n in names})
+
+        network_by = answer_by - ANSWER_MARGIN_S
         rpc = Rpc(
-            found.credentials, provider=provider, host=socket.gethostname(),
-            connect_timeout=config.connect_timeout, read_timeout=config.read_timeout, deadline=deadline,
+            found.credentials, provider=self._provider, host=socket.gethostname(),
+            connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
+            deadline=Deadline(at=network_by),
         )
         try:
-            result = rpc.call(RESOLVE_FUNCTION, {"p_names": names})
-        finally:
-            rpc.close()
-        if not isinstance(result, dict) or not all(isinstance(v, str) for v in result.values()):
-            raise SupabaseUnavailable(f"unexpected answer from {RESOLVE_FUNCTION}; re-run setup.sql to update it")
-        return result
+            result = within(
+                network_by - time.monotonic(), lambda: rpc.call(RESOLVE_FUNCTION, {"p_names": names}), RESOLVE_FUNCTION
+            )
+            if not isinstance(result, dict) or not all(isinstance(v, str) for v in result.values()):
+                raise SupabaseUnavailable(f"unexpected answer from {RESOLVE_FUNCTION}; re-run setup.sql to update it")
+        except SupabaseUnavailable as exc:
+            if cache is None:
+                raise
+            return self._from_cache(cache, names, str(exc), now, config.max_stale)
+        fetched = Fetched(dict(result))
+        if cache is not None:
+            try:
+                diagnostic = cache.update(lambda s: merge(s, names, result, now), wait_until=answer_by - 0.1, now=now)
+            except (LockTimeout, OSError) as exc:
+                diagnostic = f"cache not updated: {exc}"
+            if diagnostic is not None:
+                fetched.diagnostics.append(diagnostic)
+        return fetched
 
-    return fetch
+    @staticmethod
+    def _from_cache(cache: CacheFile, names: list[str], reason: str, now: float, max_stale: float) -> Fetched:
+        snapshot, diagnostic = cache.load()
+        fetched = Fetched({}, reason=reason, diagnostics=[diagnostic] if diagnostic else [])
+        for name in names:
+            entry = snapshot.entries.get(name)
+            if entry is None:
+                fetched.outcomes[name] = IdError(f"{reason}; no cached value for {name}")
+                continue
+            age = max(0.0, now - entry.fetched_at)
+            if age > max_stale:
+                fetched.outcomes[name] = IdError(
+                    f"{reason}; the cached value of {name} is {format_age(age)} old, past max_stale ({format_age(max_stale)})"
+                )
+                continue
+            fetched.outcomes[name] = entry.value
+            fetched.cached_ages[name] = age
+        return fetched
 
 
-def run(stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO, env: Mapping[str, str]) -> int:
+def run(stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO, env: Mapping[str, str], started: float) -> int:
     try:
         request = parse_request(stdin.read(MAX_REQUEST_BYTES + 1))
     except RequestError as exc:
         raise BridgeError(str(exc)) from None
-    response, note = answer(request, supabase_fetch(request.provider or "exec", env))
-    if note is not None:
-        print(f"bridge: {note}", file=stderr)
+    response, notes = answer(request, VaultFetch(request.provider or "exec", env, started))
     stdout.write(encode_response(response))
     stdout.flush()
+    for note in notes:
+        print(f"bridge: {note}", file=stderr)
     return 0
 
 
-def main() -> int:
-    return run(sys.stdin.buffer, sys.stdout.buffer, sys.stderr, os.environ)
+def main(started: float) -> int:
+    return run(sys.stdin.buffer, sys.stdout.buffer, sys.stderr, os.environ, started)

@@ -16,7 +16,8 @@ import pytest
 
 from tests.conftest import Vault
 from tests.support.openclaw import OpenClaw, ensure_openclaw, write_config
-from tests.support.postgrest import ProjectKeys
+from tests.support.faults import FaultProxy
+from tests.support.postgrest import Endpoint, ProjectKeys
 
 OPENAI = "sk-proj-OPENAI-oc-e2e-7f3a9c"
 ANTHROPIC = "sk-ant-api03-oc-e2e-c41d8e"
@@ -122,6 +123,28 @@ def test_gateway_all_present_is_clean(
     assert report["status"] == "clean", report
     assert report["resolution"] == {"refsChecked": 2, "skippedExecRefs": 0, "resolvabilityComplete": True}
     assert report["summary"]["unresolvedRefCount"] == 0
+    assert returncode == 0
+    assert OPENAI not in output and ANTHROPIC not in output
+
+
+def test_gateway_still_resolves_from_the_cache_with_supabase_stopped(
+    openclaw: OpenClaw, vault: Vault, launcher: Path, oc_home: Path, bootstrap_env: dict[str, str], endpoint: Endpoint
+) -> None:
+    """Seed 004's open threat: Supabase down must not stop the gateway. One good start warms the cache; then the port is closed."""
+    vault.put("OPENAI_API_KEY", OPENAI)
+    vault.put("ANTHROPIC_API_KEY", ANTHROPIC)
+    configure(oc_home, launcher)
+    supabase = FaultProxy(endpoint.url)
+    env = {**bootstrap_env, "SUPABASE_URL": supabase.url}
+    try:
+        assert audit(openclaw, oc_home, env)[1]["status"] == "clean"
+    finally:
+        supabase.stop()
+
+    returncode, report, output = audit(openclaw, oc_home, env)
+
+    assert report["resolution"]["resolvabilityComplete"] is True
+    assert report["summary"]["unresolvedRefCount"] == 0, report["findings"]
     assert returncode == 0
     assert OPENAI not in output and ANTHROPIC not in output
 

@@ -18,7 +18,7 @@ from bridge.protocol import (
     parse_request,
     select_value,
 )
-from bridge.resolve import answer
+from bridge.resolve import Fetched, answer
 
 
 def req(ids: list[str]) -> bytes:
@@ -73,13 +73,13 @@ def test_select_value_nested_kinds() -> None:
 def test_answer_covers_every_id_and_fetches_each_name_once() -> None:
     calls: list[list[str]] = []
 
-    def fetch(names: list[str]) -> dict[str, str]:
+    def fetch(names: list[str]) -> Fetched:
         calls.append(names)
-        return {"A": "a", "J": '{"x": "jx"}'}
+        return Fetched({"A": "a", "J": '{"x": "jx"}'})
 
-    response, note = answer(parse_request(req(["A", "J#x", "J#y", "/bad", "M"])), fetch)
+    response, notes = answer(parse_request(req(["A", "J#x", "J#y", "/bad", "M"])), fetch)
     assert calls == [["A", "J", "M"]]
-    assert note is None
+    assert notes == []
     assert response.values == {"A": "a", "J#x": "jx"}
     assert set(response.errors) == {"J#y", "/bad", "M"}
     assert response.errors["M"].code == "NOT_FOUND"
@@ -87,7 +87,7 @@ def test_answer_covers_every_id_and_fetches_each_name_once() -> None:
 
 
 def test_answer_with_no_valid_ids_does_not_fetch() -> None:
-    def fetch(names: list[str]) -> dict[str, str]:
+    def fetch(names: list[str]) -> Fetched:
         raise AssertionError("fetched")
 
     response, _ = answer(parse_request(req(["/x"])), fetch)
@@ -106,3 +106,16 @@ def test_encode_response_stays_within_openclaw_output_limit() -> None:
     doc = json.loads(body)
     assert doc["values"].keys() == {"A", "C"}
     assert "too large" in doc["errors"]["B"]["message"]
+
+
+def test_cache_fallback_note_counts_ids_and_names_the_oldest_age() -> None:
+    def fetch(names: list[str]) -> Fetched:
+        return Fetched(
+            {"A": "a", "J": '{"x": "jx"}', "OLD": IdError("too old")},
+            reason="Supabase is unavailable (HTTP 503)",
+            cached_ages={"A": 30.0, "J": 7300.0},
+        )
+
+    response, notes = answer(parse_request(req(["A", "J#x", "OLD"])), fetch)
+    assert response.values == {"A": "a", "J#x": "jx"}
+    assert notes == ["Supabase is unavailable (HTTP 503); served 2 of 3 ids from the cache, oldest 2h1m old"]

@@ -1,0 +1,229 @@
+"""The encrypted last-known-good cache: what lets the gateway start while Supabase is down.
+
+One file holds, per Vault secret name, the value and when Supabase last
+returned it. It is AES-256-GCM encrypted under a key derived (HKDF-SHA256)
+from the Supabase key the bridge authenticates with, bound to this machine and
+user: the cache key lives wherever the credentials live (keyring, sealed file
+or environment) and never on disk, and a copied file opens nowhere else.
+
+Updates are read-modify-write under an exclusive lock and replace the file
+atomically, so concurrent bridges lose no update and a crash leaves the old
+or the new file, never half of one. An unreadable file is reported in one line
+and replaced, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bridge.credentials import Credentials
+from bridge.fsutil import atomic_write, ensure_private_dir, read_private
+from bridge.sealed import Identity
+
+MAGIC = b"OCSC"
+VERSION = 1
+NONCE_BYTES = 12
+HEADER_BYTES = len(MAGIC) + 1 + NONCE_BYTES
+KEY_INFO = b"openclaw-supabase-bridge/cache/v1"
+LOCK_POLL_S = 0.01
+CONFIRM_REFRESH_S = 300.0
+"""An unchanged value's confirmation time is rewritten only when the stored one is older than this, so a reload
+storm writes the file once; ages read from the cache can lag by at most this much, which only makes them older."""
+
+
+class CacheUnreadable(Exception):
+    """The file is corrupt, truncated, altered, or was written with other credentials, on another machine or by another user."""
+
+
+class LockTimeout(Exception):
+    """Another bridge held the cache lock until the deadline."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    value: str
+    fetched_at: float
+
+
+@dataclass
+class Snapshot:
+    url: str
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        return json.dumps({
+            "url": self.url,
+            "entries": {name: {"value": e.value, "fetched_at": e.fetched_at} for name, e in self.entries.items()},
+        }).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> "Snapshot":
+        try:
+            doc = json.loads(raw)
+            entries = {
+                str(name): Entry(value=str(e["value"]), fetched_at=float(e["fetched_at"]))
+                for name, e in doc["entries"].items()
+            }
+            return cls(url=str(doc["url"]), entries=entries)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise CacheUnreadable("cache contents are malformed") from None
+
+
+def derive_key(credentials: Credentials, identity: Identity) -> bytes:
+    """HKDF-SHA256 (RFC 5869) over the Supabase key, bound to machine and user; stdlib only, so it costs nothing to import."""
+    prk = hmac.new(KEY_INFO, credentials.key.encode(), hashlib.sha256).digest()
+    info = b"\0".join((KEY_INFO, identity.machine_id.encode(), identity.user.encode(), credentials.url.encode()))
+    return hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+
+
+def seal_snapshot(snapshot: Snapshot, key: bytes) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(NONCE_BYTES)
+    header = MAGIC + bytes([VERSION]) + nonce
+    return header + AESGCM(key).encrypt(nonce, snapshot.to_json(), header)
+
+
+def open_snapshot(blob: bytes, key: bytes) -> Snapshot:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if len(blob) < HEADER_BYTES + 16 or not blob.startswith(MAGIC) or blob[len(MAGIC)] != VERSION:
+        raise CacheUnreadable("cache file is truncated or not a bridge cache")
+    header = blob[:HEADER_BYTES]
+    try:
+        plaintext = AESGCM(key).decrypt(header[-NONCE_BYTES:], blob[HEADER_BYTES:], header)
+    except InvalidTag:
+        raise CacheUnreadable("cache file was altered, or written with other credentials, on another machine or by another user") from None
+    return Snapshot.from_json(plaintext)
+
+
+def merge(snapshot: Snapshot, requested: list[str], found: dict[str, str], now: float) -> Snapshot:
+    """What Supabase just said, applied: found names refreshed, requested-but-absent names dropped (deleted in Vault)."""
+    entries = dict(snapshot.entries)
+    for name in requested:
+        if name in found:
+            entries[name] = Entry(found[name], now)
+        else:
+            entries.pop(name, None)
+    return Snapshot(url=snapshot.url, entries=entries)
+
+
+def needs_write(before: Snapshot, after: Snapshot, now: float) -> bool:
+    if {n: e.value for n, e in before.entries.items()} != {n: e.value for n, e in after.entries.items()}:
+        return True
+    return any(
+        entry.fetched_at == now and now - before.entries[name].fetched_at >= CONFIRM_REFRESH_S
+        for name, entry in after.entries.items()
+    )
+
+
+class FileLock:
+    """An exclusive advisory lock on a side file, waited for only until a deadline."""
+
+    def __init__(self, path: Path, wait_until: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = path
+        self._wait_until = wait_until
+        self._clock = clock
+        self._fd: int | None = None
+
+    def __enter__(self) -> "FileLock":
+        ensure_private_dir(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        while True:
+            try:
+                _lock(fd)
+                break
+            except OSError:
+                if self._clock() >= self._wait_until:
+                    os.close(fd)
+                    raise LockTimeout(f"cache lock {self.path} is held by another bridge") from None
+                time.sleep(LOCK_POLL_S)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._fd is not None
+        _unlock(self._fd)
+        os.close(self._fd)
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+    def _unlock(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class CacheFile:
+    """The cache on disk for one set of credentials."""
+
+    def __init__(self, path: Path, credentials: Credentials, identity: Identity) -> None:
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+        self._url = credentials.url
+        self._key = derive_key(credentials, identity)
+
+    def load(self) -> tuple[Snapshot, str | None]:
+        """The snapshot, empty when there is none, plus a one-line diagnostic when the file had to be ignored."""
+        empty = Snapshot(url=self._url)
+        try:
+            blob = read_private(self.path)
+        except OSError as exc:
+            return empty, f"cache {self.path} unreadable ({exc.strerror}); ignoring it"
+        if blob is None:
+            return empty, None
+        try:
+            snapshot = open_snapshot(blob, self._key)
+        except CacheUnreadable as exc:
+            return empty, f"cache {self.path} ignored: {exc}; it will be rebuilt"
+        if snapshot.url != self._url:
+            return empty, None
+        return snapshot, None
+
+    def update(self, change: Callable[[Snapshot], Snapshot], wait_until: float, now: float) -> str | None:
+        """Apply `change` under the lock; returns the load diagnostic, if any."""
+        with FileLock(self.lock_path, wait_until):
+            before, diagnostic = self.load()
+            after = change(before)
+            if diagnostic is not None or needs_write(before, after, now):
+                self._remove_stale_temps()
+                atomic_write(self.path, seal_snapshot(after, self._key))
+        return diagnostic
+
+    def clear(self, names: list[str] | None, wait_until: float) -> int:
+        """Forget the named entries, or everything; returns how many entries went."""
+        with FileLock(self.lock_path, wait_until):
+            if names is None:
+                snapshot, _ = self.load()
+                self.path.unlink(missing_ok=True)
+                return len(snapshot.entries)
+            before, _ = self.load()
+            kept = {n: e for n, e in before.entries.items() if n not in names}
+            atomic_write(self.path, seal_snapshot(Snapshot(before.url, kept), self._key))
+            return len(before.entries) - len(kept)
+
+    def _remove_stale_temps(self) -> None:
+        """Temp files left by a writer that was killed mid-write; only ever called under the lock."""
+        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
