@@ -33,7 +33,7 @@ from bridge.protocol import (
 )
 
 if TYPE_CHECKING:
-    from bridge.cache import CacheFile
+    from bridge.cache import Snapshot
 
 RESOLVE_FUNCTION = "resolve_secrets"
 ANSWER_MARGIN_S = 0.3
@@ -107,9 +107,10 @@ def answer(request: Request, fetch: Fetch) -> tuple[Response, list[str]]:
     return response, notes
 
 
-def within(seconds: float, call: Callable[[], object], what: str) -> object:
+def within(seconds: float, call: Callable[[], object], what: str, meanwhile: Callable[[], None] = lambda: None) -> object:
     """Run `call` in a worker thread and stop waiting after `seconds`: a server that accepts and never
-    answers, or drips a byte a second past every read timeout, cannot hold the answer back."""
+    answers, or drips a byte a second past every read timeout, cannot hold the answer back.
+    `meanwhile` runs on this thread while the worker waits on the network."""
     from bridge.supabase import SupabaseUnavailable
 
     box: dict[str, object] = {}
@@ -120,9 +121,11 @@ def within(seconds: float, call: Callable[[], object], what: str) -> object:
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as is
             box["error"] = exc
 
+    ends = time.monotonic() + max(0.0, seconds)
     worker = threading.Thread(target=work, name=what, daemon=True)
     worker.start()
-    worker.join(max(0.0, seconds))
+    meanwhile()
+    worker.join(max(0.0, ends - time.monotonic()))
     if worker.is_alive():
         raise SupabaseUnavailable(f"Supabase did not answer within the deadline ({seconds:.1f}s left for {what})")
     if "error" in box:
@@ -165,16 +168,24 @@ class VaultFetch:
             connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
             deadline=Deadline(at=network_by),
         )
+        prefetched: list[tuple[Snapshot, str | None]] = []
+
+        def load_cache() -> None:
+            # While the request is in flight: the cipher import and decryption cost nothing extra then.
+            if cache is not None:
+                prefetched.append(cache.load())
+
         try:
             result = within(
-                network_by - time.monotonic(), lambda: rpc.call(RESOLVE_FUNCTION, {"p_names": names}), RESOLVE_FUNCTION
+                network_by - time.monotonic(), lambda: rpc.call(RESOLVE_FUNCTION, {"p_names": names}),
+                RESOLVE_FUNCTION, meanwhile=load_cache,
             )
             if not isinstance(result, dict) or not all(isinstance(v, str) for v in result.values()):
                 raise SupabaseUnavailable(f"unexpected answer from {RESOLVE_FUNCTION}; re-run setup.sql to update it")
         except SupabaseUnavailable as exc:
             if cache is None:
                 raise
-            return self._from_cache(cache, names, str(exc), now, config.max_stale)
+            return self._from_cache(prefetched[0] if prefetched else cache.load(), names, str(exc), now, config.max_stale)
         fetched = Fetched(dict(result))
         if cache is not None:
             try:
@@ -186,8 +197,10 @@ class VaultFetch:
         return fetched
 
     @staticmethod
-    def _from_cache(cache: CacheFile, names: list[str], reason: str, now: float, max_stale: float) -> Fetched:
-        snapshot, diagnostic = cache.load()
+    def _from_cache(
+        loaded: tuple[Snapshot, str | None], names: list[str], reason: str, now: float, max_stale: float
+    ) -> Fetched:
+        snapshot, diagnostic = loaded
         fetched = Fetched({}, reason=reason, diagnostics=[diagnostic] if diagnostic else [])
         for name in names:
             entry = snapshot.entries.get(name)
