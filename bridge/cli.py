@@ -73,6 +73,22 @@ def build_parser() -> "argparse.ArgumentParser":
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cache_clear.add_argument("ids", nargs="*", metavar="ID", help="ids to forget (default: all)")
+    doctor = verb("doctor", "check install, permissions, OpenClaw registration, credentials, Supabase and cache", "bridge doctor --json")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.add_argument("--provider", default="supabase", help="OpenClaw provider name (default: supabase)")
+    register = verb(
+        "register", "register this bridge as an OpenClaw exec secret provider (install.sh runs this)",
+        "bridge register --provider supabase --dry-run",
+    )
+    register.add_argument("--provider", default="supabase", help="OpenClaw provider name (default: supabase)")
+    register.add_argument("--command", help="absolute launcher path to register (default: this executable)")
+    register.add_argument("--dry-run", action="store_true", help="print the change, make none")
+    unregister = verb(
+        "unregister", "remove the provider entry from OpenClaw's config (refs and secrets stay)",
+        "bridge unregister --provider supabase",
+    )
+    unregister.add_argument("--provider", default="supabase", help="OpenClaw provider name (default: supabase)")
+    unregister.add_argument("--dry-run", action="store_true", help="print the change, make none")
     return parser
 
 
@@ -98,6 +114,18 @@ def dispatch(args: "argparse.Namespace | SimpleNamespace", started: float) -> in
         from bridge.login import main_logout
 
         return main_logout()
+    if args.verb == "doctor":
+        from bridge.doctor import main as doctor_main
+
+        return doctor_main(args.json, args.provider)
+    if args.verb == "register":
+        from bridge.openclaw_config import main_register
+
+        return main_register(args.provider, args.command, args.dry_run)
+    if args.verb == "unregister":
+        from bridge.openclaw_config import main_unregister
+
+        return main_unregister(args.provider, args.dry_run)
     if args.verb == "cache":
         from bridge import cache_admin
 

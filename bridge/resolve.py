@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from bridge.errors import BridgeError
@@ -34,6 +35,7 @@ from bridge.protocol import (
 
 if TYPE_CHECKING:
     from bridge.cache import Snapshot
+    from bridge.paths import Paths
 
 RESOLVE_FUNCTION = "resolve_secrets"
 ANSWER_MARGIN_S = 0.3
@@ -136,20 +138,20 @@ def within(seconds: float, call: Callable[[], object], what: str, meanwhile: Cal
 class VaultFetch:
     """Supabase first (or the cache first within cache_ttl), the cache when Supabase cannot answer."""
 
-    def __init__(self, provider: str, env: Mapping[str, str], started: float) -> None:
+    def __init__(self, provider: str, env: Mapping[str, str], paths: Paths, started: float) -> None:
         self._provider = provider
         self._env = env
+        self._paths = paths
         self._started = started
 
     def __call__(self, names: list[str]) -> Fetched:
         from bridge.cache import CacheFile, LockTimeout, merge
         from bridge.config import load_config
         from bridge.credentials import find_credentials, lookup_order
-        from bridge.paths import Paths
         from bridge.sealed import Identity
         from bridge.supabase import Deadline, Rpc, SupabaseUnavailable
 
-        paths = Paths.from_env(self._env)
+        paths = self._paths
         config = load_config(paths.config_file)
         answer_by = self._started + config.deadline
         found = find_credentials(lookup_order(self._env, paths.sealed_file))
@@ -218,12 +220,27 @@ class VaultFetch:
         return fetched
 
 
-def run(stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO, env: Mapping[str, str], started: float) -> int:
+def refuse_if_unsafe(paths: Paths, launcher: Path) -> None:
+    """Fail closed: a bridge whose own files others could change must not hand out secrets."""
+    from bridge.selfcheck import check, targets
+
+    problems = check(targets(launcher, paths.config_file, paths.data_dir, paths.sealed_file, paths.cache_file))
+    if problems:
+        raise BridgeError(f"refusing to run: {problems[0].line()}")
+
+
+def run(
+    stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO, env: Mapping[str, str], launcher: Path, started: float
+) -> int:
+    from bridge.paths import Paths
+
     try:
         request = parse_request(stdin.read(MAX_REQUEST_BYTES + 1))
     except RequestError as exc:
         raise BridgeError(str(exc)) from None
-    response, notes = answer(request, VaultFetch(request.provider or "exec", env, started))
+    paths = Paths.from_env(env)
+    refuse_if_unsafe(paths, launcher)
+    response, notes = answer(request, VaultFetch(request.provider or "exec", env, paths, started))
     stdout.write(encode_response(response))
     stdout.flush()
     for note in notes:
@@ -232,4 +249,6 @@ def run(stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO, env: Mapping[str, str
 
 
 def main(started: float) -> int:
-    return run(sys.stdin.buffer, sys.stdout.buffer, sys.stderr, os.environ, started)
+    from bridge.selfcheck import running_launcher
+
+    return run(sys.stdin.buffer, sys.stdout.buffer, sys.stderr, os.environ, running_launcher(), started)

@@ -107,3 +107,13 @@ def write_config(home: Path, provider: dict, refs: dict[str, str]) -> Path:
         json.dump(config, out, indent=2)
     path.chmod(0o600)
     return path
+
+
+def openclaw_on_path(openclaw: OpenClaw, bin_dir: Path) -> Path:
+    """An `openclaw` command in `bin_dir`, as a user has it on PATH, running the tested CLI with its Node."""
+    bin_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    wrapper = bin_dir / "openclaw"
+    quiet = " ".join(f"{k}={v}" for k, v in QUIET_ENV.items())
+    wrapper.write_text(f'#!/bin/sh\nexec env {quiet} "{openclaw.node}" "{openclaw.entry}" "$@"\n')
+    wrapper.chmod(0o700)
+    return wrapper

@@ -1,0 +1,288 @@
+"""`bridge doctor`: everything between the gateway and a secret, checked in order, each failure with its fix.
+
+OpenClaw shows only error codes from exec providers, never their messages, so
+this is where a person learns why a ref does not resolve. It never prints a
+secret: keys appear as prefix...last4, values not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TextIO
+
+from bridge import SCHEMA_VERSION, __version__
+from bridge.credentials import Credentials
+from bridge.errors import BridgeError
+
+PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
+CHECK_DEADLINE_S = 10.0
+CANARY = "bridge-doctor-canary"
+AUDIT_TIMEOUT_S = 120
+REQUIRED_PASS_ENV = {"linux": ["HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"], "darwin": ["HOME"]}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+class Doctor:
+    def __init__(self, env: Mapping[str, str], launcher: Path, provider: str) -> None:
+        from bridge.paths import Paths
+
+        self.env = env
+        self.launcher = launcher
+        self.provider = provider
+        self.paths = Paths.from_env(env)
+        self.checks: list[Check] = []
+
+    def add(self, name: str, status: str, detail: str, fix: str = "") -> None:
+        self.checks.append(Check(name, status, detail, fix))
+
+    def guarded(self, name: str, step: Callable[[], None]) -> None:
+        """A check that raises still yields a line, never a traceback."""
+        try:
+            step()
+        except BridgeError as exc:
+            self.add(name, FAIL, str(exc))
+
+    def run(self) -> list[Check]:
+        self.add("python", PASS, f"Python {platform.python_version()}, openclaw-supabase-bridge {__version__}")
+        self.files()
+        self.guarded("config", self.config)
+        self.guarded("openclaw registration", self.registration)
+        self.guarded("keyring", self.keyring)
+        credentials = self.credentials()
+        if credentials is None:
+            for name in ("reachability", "setup.sql", "canary resolve", "cache"):
+                self.add(name, SKIP, "needs credentials")
+        else:
+            self.server(credentials)
+            self.guarded("cache", lambda: self.cache(credentials))
+        self.openclaw_audit()
+        return self.checks
+
+    def files(self) -> None:
+        from bridge.selfcheck import check, targets
+
+        for target in targets(self.launcher, self.paths.config_file, self.paths.data_dir, self.paths.sealed_file, self.paths.cache_file):
+            problems = check([target])
+            name = f"permissions: {target.what}"
+            if problems:
+                self.add(name, FAIL, "; ".join(p.message for p in problems), "; ".join(p.fix for p in problems))
+            elif target.path.exists():
+                self.add(name, PASS, f"{target.path}: yours, not writable by others" + (", private" if target.private else ""))
+
+    def config(self) -> None:
+        from bridge.config import load_config
+
+        config = load_config(self.paths.config_file)
+        where = self.paths.config_file if self.paths.config_file.exists() else f"defaults ({self.paths.config_file} absent)"
+        self.add(
+            "config", PASS,
+            f"{where}: deadline {config.deadline}s, max_stale {config.max_stale}s, cache_ttl {config.cache_ttl}s",
+        )
+
+    def registration(self) -> None:
+        from bridge.config import load_config
+        from bridge.openclaw_config import config_path, providers, read_config
+
+        path = config_path(self.env)
+        install_fix = f"./install.sh --provider {self.provider}"
+        doc = read_config(path)
+        if doc is None:
+            self.add("openclaw registration", FAIL, f"no OpenClaw config at {path}", install_fix)
+            return
+        entry = providers(doc).get(self.provider)
+        if not isinstance(entry, dict):
+            self.add("openclaw registration", FAIL, f"{path} has no secrets.providers.{self.provider}", install_fix)
+            return
+        problems = []
+        if entry.get("source") != "exec":
+            problems.append(f"source is {entry.get('source')!r}, not 'exec'")
+        command = str(entry.get("command", ""))
+        if not os.path.isabs(command):
+            problems.append(f"command {command!r} is not an absolute path")
+        elif Path(command) != self.launcher:
+            problems.append(f"command is {command}, but this bridge is {self.launcher}")
+        if entry.get("args") != ["resolve"]:
+            problems.append(f"args are {entry.get('args')!r}, not ['resolve']")
+        trusted = entry.get("trustedDirs") or []
+        if trusted and str(self.launcher.parent) not in trusted:
+            problems.append(f"trustedDirs {trusted} do not contain {self.launcher.parent}")
+        if problems:
+            self.add("openclaw registration", FAIL, f"{path}: " + "; ".join(problems), install_fix)
+        else:
+            self.add("openclaw registration", PASS, f"provider {self.provider!r} in {path} runs {self.launcher} resolve")
+        pass_env = set(entry.get("passEnv") or [])
+        system = "linux" if sys.platform.startswith("linux") else sys.platform
+        missing = [name for name in REQUIRED_PASS_ENV.get(system, []) if name not in pass_env]
+        if missing:
+            self.add(
+                "openclaw passEnv", WARN,
+                f"passEnv lacks {', '.join(missing)}: without them the bridge cannot reach the OS keyring from the gateway",
+                install_fix,
+            )
+        else:
+            self.add("openclaw passEnv", PASS, f"passEnv covers {', '.join(sorted(pass_env))}")
+        timeout_ms = entry.get("timeoutMs", 5000)
+        deadline = load_config(self.paths.config_file).deadline
+        if isinstance(timeout_ms, (int, float)) and deadline * 1000 >= timeout_ms:
+            self.add(
+                "deadline", WARN, f"bridge deadline {deadline}s is not below the gateway's timeoutMs {timeout_ms}",
+                "lower `deadline` in config.toml, or raise timeoutMs",
+            )
+
+    def keyring(self) -> None:
+        from bridge.credentials import KeyringStore, StoreUnavailable
+
+        try:
+            backend = KeyringStore(self.env)._backend()  # noqa: SLF001 - the store's own view of which backend it uses
+        except StoreUnavailable as exc:
+            self.add("keyring", WARN, f"no usable OS keyring ({exc}); the sealed file is used instead")
+            return
+        self.add("keyring", PASS, f"{type(backend).__module__}.{type(backend).__name__}")
+
+    def credentials(self) -> Credentials | None:
+        from bridge.credentials import find_credentials, lookup_order, redact_key
+        from bridge.supabase import LEGACY_JWT, classify_key
+
+        try:
+            found = find_credentials(lookup_order(self.env, self.paths.sealed_file))
+        except BridgeError as exc:
+            self.add("credentials", FAIL, str(exc), "bridge login --url https://<project-ref>.supabase.co")
+            return None
+        key = found.credentials.key
+        self.add("credentials", PASS, f"{found.credentials.url}, key {redact_key(key)}, from the {found.source}")
+        try:
+            kind = classify_key(key)
+        except BridgeError as exc:
+            self.add("key type", FAIL, str(exc), "bridge login with the project's secret key (sb_secret_...)")
+            return None
+        if kind == LEGACY_JWT:
+            self.add(
+                "key type", WARN, "legacy service_role JWT: Supabase is retiring these by the end of 2026",
+                "create a secret key (sb_secret_...) under Project Settings > API Keys, then bridge login again",
+            )
+        else:
+            self.add("key type", PASS, kind)
+        return found.credentials
+
+    def server(self, credentials: Credentials) -> None:
+        from bridge.supabase import Deadline, Rpc, SetupMissing, SupabaseError, SupabaseUnavailable
+
+        transport = "TLS verified" if credentials.url.startswith("https://") else "plain http (allowed for localhost only)"
+        rpc = Rpc(
+            credentials, provider=self.provider, host=socket.gethostname(), connect_timeout=5.0, read_timeout=8.0,
+            deadline=Deadline.after(CHECK_DEADLINE_S),
+        )
+        try:
+            started = time.monotonic()
+            version = rpc.call("vault_bridge_version", {})
+            elapsed = (time.monotonic() - started) * 1000
+            self.add("reachability", PASS, f"{credentials.url} answered in {elapsed:.0f} ms, {transport}")
+            if version == SCHEMA_VERSION:
+                self.add("setup.sql", PASS, f"schema version {version} installed")
+            else:
+                self.add("setup.sql", FAIL, f"schema version {version} installed, this bridge needs {SCHEMA_VERSION}",
+                         "paste the current setup.sql into the Supabase SQL editor and run it")
+            started = time.monotonic()
+            answer = rpc.call("resolve_secrets", {"p_names": [CANARY]})
+            elapsed = (time.monotonic() - started) * 1000
+            if isinstance(answer, dict):
+                self.add("canary resolve", PASS, f"resolve_secrets answered in one round trip ({elapsed:.0f} ms)")
+            else:
+                self.add("canary resolve", FAIL, "resolve_secrets gave an unexpected answer", "re-run setup.sql")
+        except SetupMissing as exc:
+            self.add("reachability", PASS, f"{credentials.url} answered, {transport}")
+            self.add("setup.sql", FAIL, str(exc), "paste setup.sql into the Supabase SQL editor and run it")
+            self.add("canary resolve", SKIP, "needs setup.sql")
+        except SupabaseUnavailable as exc:
+            self.add("reachability", FAIL, str(exc), "check the URL, the network and https://status.supabase.com")
+            self.add("setup.sql", SKIP, "needs a reachable project")
+            self.add("canary resolve", SKIP, "needs a reachable project")
+        except SupabaseError as exc:
+            self.add("reachability", FAIL, str(exc))
+            self.add("setup.sql", SKIP, "needs an accepted key")
+            self.add("canary resolve", SKIP, "needs an accepted key")
+        finally:
+            rpc.close()
+
+    def cache(self, credentials: Credentials) -> None:
+        from bridge.cache import CacheFile
+        from bridge.config import load_config
+        from bridge.resolve import format_age
+        from bridge.sealed import Identity
+
+        config = load_config(self.paths.config_file)
+        if config.max_stale <= 0:
+            self.add("cache", WARN, "disabled (max_stale = 0): the gateway cannot start while Supabase is down")
+            return
+        snapshot, problem = CacheFile(self.paths.cache_file, credentials, Identity.current()).load()
+        if problem:
+            self.add("cache", WARN, problem, "nothing to do: the next successful resolve rebuilds it")
+            return
+        if not snapshot.entries:
+            self.add("cache", PASS, "empty: filled by the next successful resolve")
+            return
+        oldest = time.time() - min(e.fetched_at for e in snapshot.entries.values())
+        status = PASS if oldest <= config.max_stale else WARN
+        self.add("cache", status, f"{len(snapshot.entries)} secrets, oldest {format_age(oldest)} (max_stale {format_age(config.max_stale)})")
+
+    def openclaw_audit(self) -> None:
+        openclaw = shutil.which("openclaw", path=self.env.get("PATH"))
+        if openclaw is None:
+            self.add("openclaw audit", SKIP, "openclaw is not on PATH")
+            return
+        try:
+            done = subprocess.run(
+                [openclaw, "secrets", "audit", "--allow-exec", "--json"], env=dict(self.env),
+                capture_output=True, text=True, timeout=AUDIT_TIMEOUT_S, check=False,
+            )
+            report = json.loads(done.stdout)
+        except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+            self.add("openclaw audit", FAIL, f"`openclaw secrets audit` did not give a report ({type(exc).__name__})")
+            return
+        prefix = f"exec:{self.provider}:"
+        unresolved = [f for f in report.get("findings", []) if f.get("code") == "REF_UNRESOLVED" and prefix in f.get("message", "")]
+        checked = report.get("resolution", {}).get("refsChecked", 0)
+        if unresolved:
+            paths = ", ".join(str(f.get("jsonPath")) for f in unresolved[:5])
+            self.add("openclaw audit", FAIL, f"{len(unresolved)} ref(s) through {self.provider!r} unresolved: {paths}",
+                     "store the missing secrets (bridge store NAME) or fix the ids; the checks above name other causes")
+        else:
+            self.add("openclaw audit", PASS, f"{checked} ref(s) checked, none through {self.provider!r} unresolved")
+
+
+def render(checks: list[Check], out: TextIO) -> None:
+    for check in checks:
+        print(f"{check.status.upper():<5} {check.name}: {check.detail}", file=out)
+        if check.fix and check.status in (FAIL, WARN):
+            print(f"      fix: {check.fix}", file=out)
+
+
+def main(as_json: bool, provider: str) -> int:
+    from bridge.openclaw_config import check_provider_name
+    from bridge.selfcheck import running_launcher
+
+    doctor = Doctor(os.environ, running_launcher(), check_provider_name(provider))
+    checks = doctor.run()
+    ok = all(c.status != FAIL for c in checks)
+    if as_json:
+        sys.stdout.write(json.dumps({"ok": ok, "version": __version__, "checks": [asdict(c) for c in checks]}, indent=2) + "\n")
+    else:
+        render(checks, sys.stdout)
+    return 0 if ok else 1

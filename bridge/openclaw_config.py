@@ -1,0 +1,211 @@
+"""Registering the bridge as an OpenClaw exec secret provider, and reading that registration back.
+
+Writes go through `openclaw config patch --stdin` and `openclaw config validate`
+when the `openclaw` command is on PATH, because OpenClaw then checks the result
+itself. Without it, openclaw.json is edited directly: parsed as JSON5 (a file
+that cannot be parsed is refused, never overwritten), backed up with a
+timestamp, and replaced atomically. Refs and secrets are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TextIO
+
+from bridge import json5
+from bridge.errors import BridgeError
+from bridge.fsutil import atomic_write
+
+DEFAULT_PROVIDER = "supabase"
+PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+"""OpenClaw's provider alias rule."""
+TIMEOUT_MS = 5000
+CLI_TIMEOUT_S = 120
+
+
+def pass_env_for(platform: str = sys.platform) -> list[str]:
+    """What the bridge needs from the gateway's environment on this OS: the keyring's session, and the optional overrides."""
+    common = ["BRIDGE_HOME", "SUPABASE_URL", "SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY"]
+    if platform == "win32":
+        return ["USERPROFILE", "APPDATA", "LOCALAPPDATA", *common]
+    if platform == "darwin":
+        return ["HOME", *common]
+    return ["HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", *common]
+
+
+def provider_entry(launcher: Path) -> dict[str, object]:
+    return {
+        "source": "exec",
+        "command": str(launcher),
+        "args": ["resolve"],
+        "trustedDirs": [str(launcher.parent)],
+        "passEnv": pass_env_for(),
+        "timeoutMs": TIMEOUT_MS,
+        "jsonOnly": True,
+    }
+
+
+def check_provider_name(name: str) -> str:
+    if not PROVIDER_NAME.fullmatch(name):
+        raise BridgeError(f"invalid provider name {name!r}: use a lowercase letter, then up to 63 of a-z 0-9 _ -")
+    return name
+
+
+def config_path(env: Mapping[str, str]) -> Path:
+    override = env.get("OPENCLAW_CONFIG_PATH")
+    if override:
+        return Path(override).expanduser()
+    return Path(env.get("HOME") or Path.home()) / ".openclaw" / "openclaw.json"
+
+
+def read_config(path: Path) -> dict[str, object] | None:
+    """The parsed config, None when there is none; a file that cannot be parsed is an error naming where."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BridgeError(f"cannot read {path}: {exc}") from None
+    try:
+        doc = json5.loads(text)
+    except json5.JSON5Error as exc:
+        raise BridgeError(f"{path} is not valid JSON5 ({exc}); fix it by hand, it was left untouched") from None
+    if not isinstance(doc, dict):
+        raise BridgeError(f"{path} does not hold a JSON5 object; fix it by hand, it was left untouched")
+    return doc
+
+
+def providers(doc: Mapping[str, object]) -> dict[str, object]:
+    secrets = doc.get("secrets")
+    found = secrets.get("providers") if isinstance(secrets, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def refs_to(doc: object, provider: str) -> Iterator[str]:
+    """Ids of the exec refs anywhere in the config that use this provider."""
+    if isinstance(doc, dict):
+        if doc.get("source") == "exec" and doc.get("provider") == provider and isinstance(doc.get("id"), str):
+            yield str(doc["id"])
+        for value in doc.values():
+            yield from refs_to(value, provider)
+    elif isinstance(doc, list):
+        for value in doc:
+            yield from refs_to(value, provider)
+
+
+def _openclaw(env: Mapping[str, str]) -> str | None:
+    return shutil.which("openclaw", path=env.get("PATH"))
+
+
+def _run_openclaw(command: str, args: list[str], env: Mapping[str, str], stdin: str | None = None) -> None:
+    try:
+        done = subprocess.run(
+            [command, *args], input=stdin, env=dict(env), capture_output=True, text=True, timeout=CLI_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BridgeError(f"`openclaw {' '.join(args)}` could not run ({type(exc).__name__})") from None
+    if done.returncode != 0:
+        detail = " ".join((done.stderr or done.stdout).split())[:300]
+        raise BridgeError(f"`openclaw {' '.join(args)}` failed: {detail}")
+
+
+def _edit_file(path: Path, change: Callable[[dict[str, object]], object], out: TextIO) -> bool:
+    """Apply `change` to the parsed file; back up and replace it only if something changed."""
+    original = read_config(path)
+    doc = json.loads(json.dumps(original or {}))
+    change(doc)
+    if original is not None and doc == original:
+        return False
+    if original is not None:
+        backup = path.with_name(f"{path.name}.bak-{time.strftime('%Y%m%d-%H%M%S')}")
+        atomic_write(backup, path.read_bytes())
+        print(f"backed up {path} to {backup} (comments are not kept in the rewritten file)", file=out)
+    atomic_write(path, json5.dumps(doc).encode())
+    return True
+
+
+def register(name: str, launcher: Path, env: Mapping[str, str], dry_run: bool, out: TextIO) -> int:
+    check_provider_name(name)
+    if not launcher.is_absolute():
+        raise BridgeError(f"the launcher path must be absolute, got {launcher}")
+    entry = provider_entry(launcher)
+    patch = {"secrets": {"providers": {name: entry}}}
+    openclaw = _openclaw(env)
+    path = config_path(env)
+    target = "`openclaw config patch`" if openclaw else str(path)
+    if dry_run:
+        print(f"would register provider {name!r} via {target}:\n{json.dumps(patch, indent=2)}", file=out)
+        return 0
+    if openclaw:
+        _run_openclaw(openclaw, ["config", "patch", "--stdin"], env, json.dumps(patch))
+        _run_openclaw(openclaw, ["config", "validate"], env)
+        print(f"registered provider {name!r} with OpenClaw (config validated)", file=out)
+        return 0
+
+    def apply(doc: dict[str, object]) -> None:
+        secrets = doc.setdefault("secrets", {})
+        if not isinstance(secrets, dict):
+            raise BridgeError(f"{path}: `secrets` is not an object; fix it by hand, it was left untouched")
+        table = secrets.setdefault("providers", {})
+        if not isinstance(table, dict):
+            raise BridgeError(f"{path}: `secrets.providers` is not an object; fix it by hand, it was left untouched")
+        existing = table.get(name)
+        table[name] = {**existing, **entry} if isinstance(existing, dict) else entry
+
+    changed = _edit_file(path, apply, out)
+    print(f"registered provider {name!r} in {path}" if changed else f"provider {name!r} already registered in {path}", file=out)
+    return 0
+
+
+def unregister(name: str, env: Mapping[str, str], dry_run: bool, out: TextIO) -> int:
+    check_provider_name(name)
+    path = config_path(env)
+    doc = read_config(path)
+    if doc is None or name not in providers(doc):
+        print(f"provider {name!r} is not registered in {path}", file=out)
+        return 0
+    refs = sorted(set(refs_to(doc, name)))
+    openclaw = _openclaw(env)
+    if dry_run:
+        print(f"would remove provider {name!r} via {'`openclaw config patch`' if openclaw else path}", file=out)
+    elif openclaw:
+        try:
+            _run_openclaw(openclaw, ["config", "patch", "--stdin"], env, json.dumps({"secrets": {"providers": {name: None}}}))
+        except BridgeError as exc:
+            # OpenClaw refuses a write that more than halves a config of 512+ bytes; in a small config our
+            # entry is that half. Only that refusal falls back to the backed-up direct edit.
+            if "size-drop" not in str(exc):
+                raise
+            print(f"openclaw refused the shrinking write (its size-drop guard); editing {path} directly", file=out)
+            _edit_file(path, lambda d: providers(d).pop(name, None), out)
+        _run_openclaw(openclaw, ["config", "validate"], env)
+        print(f"removed provider {name!r} from OpenClaw (config validated)", file=out)
+    else:
+        _edit_file(path, lambda d: providers(d).pop(name, None), out)
+        print(f"removed provider {name!r} from {path}", file=out)
+    if refs:
+        print(
+            f"left alone: {len(refs)} ref(s) to {name!r} ({', '.join(refs[:5])}{', ...' if len(refs) > 5 else ''}) "
+            "and every secret in Vault; OpenClaw reports those refs unresolved until a provider named "
+            f"{name!r} exists again",
+            file=out,
+        )
+    return 0
+
+
+def main_register(name: str, launcher: str | None, dry_run: bool) -> int:
+    command = Path(launcher) if launcher else Path(os.path.abspath(sys.argv[0]))
+    return register(name, command, os.environ, dry_run, sys.stdout)
+
+
+def main_unregister(name: str, dry_run: bool) -> int:
+    return unregister(name, os.environ, dry_run, sys.stdout)

@@ -1,0 +1,87 @@
+"""Hold the bridge to at least the bar OpenClaw sets for exec commands, for itself and its files.
+
+Every path the bridge trusts (the launcher that runs, its directory, the
+config, the data directory, the sealed credentials and the cache) must be
+owned by the current user and not writable by group or others; files must be
+regular files, not symlinks; the sealed file and the cache must not be
+readable by group or others either. Pure over lstat results, so it is cheap
+enough for every resolve; each problem carries the exact command that fixes it.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+FILE = "file"
+DIRECTORY = "directory"
+
+
+@dataclass(frozen=True)
+class Target:
+    path: Path
+    kind: str
+    private: bool = False
+    required: bool = False
+    what: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    message: str
+    fix: str
+
+    def line(self) -> str:
+        return f"{self.message}; fix: {self.fix}"
+
+
+def inspect(target: Target, uid: int) -> list[Problem]:
+    path, quoted = target.path, shlex.quote(str(target.path))
+    label = f"{target.what} {path}".strip()
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return [Problem(path, f"{label} does not exist", "run ./install.sh again")] if target.required else []
+    if stat.S_ISLNK(info.st_mode):
+        return [Problem(path, f"{label} is a symlink", f"cp --remove-destination \"$(readlink -f {quoted})\" {quoted}")]
+    expected = stat.S_ISDIR(info.st_mode) if target.kind == DIRECTORY else stat.S_ISREG(info.st_mode)
+    if not expected:
+        return [Problem(path, f"{label} is not a regular {target.kind}", "remove it and run ./install.sh again")]
+    problems = []
+    if info.st_uid != uid:
+        problems.append(Problem(path, f"{label} is owned by uid {info.st_uid}, not you (uid {uid})", f"chown $(id -un) {quoted}"))
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        problems.append(Problem(path, f"{label} is writable by group or others", f"chmod go-w {quoted}"))
+    if target.private and info.st_mode & (stat.S_IRGRP | stat.S_IROTH):
+        mode = "700" if target.kind == DIRECTORY else "600"
+        problems.append(Problem(path, f"{label} is readable by group or others", f"chmod {mode} {quoted}"))
+    return problems
+
+
+def targets(launcher: Path, config_file: Path, data_dir: Path, sealed_file: Path, cache_file: Path) -> list[Target]:
+    return [
+        Target(launcher, FILE, required=True, what="the bridge executable"),
+        Target(launcher.parent, DIRECTORY, required=True, what="the bridge's directory"),
+        Target(config_file, FILE, what="config"),
+        Target(data_dir, DIRECTORY, what="data directory"),
+        Target(sealed_file, FILE, private=True, what="sealed credentials"),
+        Target(cache_file, FILE, private=True, what="cache"),
+    ]
+
+
+def check(all_targets: list[Target]) -> list[Problem]:
+    """Every problem found; none on Windows, whose ACLs these POSIX rules do not describe."""
+    if sys.platform == "win32":
+        return []
+    uid = os.getuid()
+    return [problem for target in all_targets for problem in inspect(target, uid)]
+
+
+def running_launcher() -> Path:
+    """The file the gateway ran: argv[0] made absolute, not resolved (a symlink must be seen as one)."""
+    return Path(os.path.abspath(sys.argv[0]))

@@ -1,0 +1,51 @@
+"""The JSON5 reader used on openclaw.json: what people write by hand, and refusing what it cannot read."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bridge import json5
+
+
+def test_hand_written_config() -> None:
+    text = """
+    // OpenClaw config
+    {
+      secrets: { providers: { 'supabase': { command: "/a/b", args: ['resolve',], timeoutMs: 5_0, }, }, },
+      /* block
+         comment */
+      n: [0x1F, .5, 5., +3, -Infinity, 1e3, true, false, null],
+      "quoted key": 'it\\'s',
+      multi: "a\\
+b",
+      u: "\\u00e9\\x41",
+    }
+    """.replace("5_0", "50")
+    doc = json5.loads(text)
+    assert doc["secrets"]["providers"]["supabase"] == {"command": "/a/b", "args": ["resolve"], "timeoutMs": 50}
+    assert doc["n"][:4] == [31, 0.5, 5.0, 3] and doc["n"][4] == -math.inf and doc["n"][5:] == [1000.0, True, False, None]
+    assert doc["quoted key"] == "it's" and doc["multi"] == "ab" and doc["u"] == "éA"
+
+
+def test_plain_json_round_trips() -> None:
+    doc = {"a": [1, 2.5, "x", None, {"b": True}]}
+    assert json5.loads(json5.dumps(doc)) == doc
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("{ models: { broken ", "line 1"),
+        ("{a: 1}\n{b: 2}", "line 2"),
+        ("{a: 'unterminated}", "unterminated string"),
+        ("{a: 1 /* never closed", "unterminated comment"),
+        ("{1a: 2}", "expected a key"),
+        ("{a: tru}", "unexpected character"),
+        ("", "unexpected end of file"),
+    ],
+)
+def test_errors_name_the_place(text: str, where: str) -> None:
+    with pytest.raises(json5.JSON5Error, match=where):
+        json5.loads(text)
