@@ -190,7 +190,7 @@ class Rpc:
         try:
             response = self._client.post(self._base + function, content=body, headers=self._headers, timeout=timeout)
         except httpx.TimeoutException:
-            raise SupabaseUnavailable(f"Supabase did not answer in time ({type_name(function)})") from None
+            raise SupabaseUnavailable(f"Supabase did not answer in time (calling {function})") from None
         except httpx.TransportError as exc:
             raise SupabaseUnavailable(f"cannot reach Supabase: {_transport_reason(exc)}") from None
         if response.status_code == 204:
@@ -201,10 +201,6 @@ class Rpc:
             return json.loads(response.content)
         except ValueError:
             raise SupabaseUnavailable(f"unreadable answer from Supabase (HTTP {response.status_code}, not JSON)") from None
-
-
-def type_name(function: str) -> str:
-    return f"calling {function}"
 
 
 def _transport_reason(exc: Exception) -> str:

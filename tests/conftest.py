@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,6 +87,17 @@ def bridge_home(tmp_path: Path) -> Path:
     home = tmp_path / "bridge-home"
     home.mkdir(mode=0o700)
     return home
+
+
+@pytest.fixture
+def launcher(tmp_path: Path) -> Path:
+    """A launcher as install.sh writes it, in a private trusted dir: the gateway wants a regular file it owns, not the venv's script."""
+    trusted = tmp_path / "provider"
+    trusted.mkdir(mode=0o700)
+    script = trusted / "bridge"
+    script.write_text(f"#!{sys.executable} -I\nimport sys\nfrom bridge.cli import main\nsys.exit(main())\n")
+    script.chmod(0o700)
+    return script
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import time
@@ -23,7 +22,7 @@ from tests.support.postgrest import Endpoint
 
 OPENAI = "sk-proj-CACHE-7c1d"
 SA = {"client_email": "svc@example.iam", "private_key": "-----PK-CACHE-99-----"}
-FAST_DEADLINE = 'deadline = "1.5s"\n'
+FAST_DEADLINE = 'deadline = "2.5s"\n'
 
 
 @pytest.fixture
@@ -234,27 +233,36 @@ def test_fifty_concurrent_resolves_lose_no_update(vault: Vault, env: dict[str, s
 
 
 def test_kill_9_mid_write_never_corrupts_the_cache(vault: Vault, env: dict[str, str], bridge_home: Path) -> None:
+    """Watch for the writer's temp file and SIGKILL the moment it appears: the kill lands mid-write by construction."""
+    (bridge_home / "config.toml").write_text('deadline = "60s"\n')
     big = "k" * 40_000
     names = [f"BIG{i:02d}" for i in range(60)]
     for name in names:
         vault.put(name, f"{name}-{big}")
     stdin = json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": names}).encode()
-    rng = random.Random(4)
-    landed = False
-    for attempt in range(300):
-        (bridge_home / "cache.sealed").unlink(missing_ok=True)
+    cache = bridge_home / "cache.sealed"
+    resolve(env, *names)
+    old = cache.read_bytes()
+    vault.put(names[0], "rotated-so-every-run-must-write")
+    landed = 0
+    for _ in range(300):
+        cache.write_bytes(old)
         proc = subprocess.Popen([str(BRIDGE), "resolve"], env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert proc.stdin is not None
         proc.stdin.write(stdin)
         proc.stdin.close()
-        time.sleep(rng.uniform(0.05, 0.6))
+        while proc.poll() is None and not list(bridge_home.glob(".cache.sealed.*.tmp")):
+            pass
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         if list(bridge_home.glob(".cache.sealed.*.tmp")):
-            landed = True
-            break
-    assert landed, "no kill landed during a cache write in 300 attempts"
+            landed += 1
+            assert cache.read_bytes() == old, "a kill mid-write changed the cache in place"
+            if landed == 3:
+                break
+    assert landed == 3, f"only {landed} kills landed during a cache write in 300 attempts"
     response, stderr = resolve(env, names[0])
-    assert response["values"] == {names[0]: f"{names[0]}-{big}"}
+    assert response["values"] == {names[0]: "rotated-so-every-run-must-write"}
     assert stderr == ""
     assert not list(bridge_home.glob(".cache.sealed.*.tmp"))
     assert cache_status(env)["problem"] is None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -196,16 +195,6 @@ def test_unparsable_openclaw_config_is_refused_and_left_untouched(tmp_path: Path
 
 
 # --- self-checks: doctor fails with the fix, resolve refuses --------------------------
-
-
-@pytest.fixture
-def launcher(tmp_path: Path) -> Path:
-    trusted = tmp_path / "provider"
-    trusted.mkdir(mode=0o700)
-    script = trusted / "bridge"
-    script.write_text(f"#!{sys.executable} -I\nimport sys\nfrom bridge.cli import main\nsys.exit(main())\n")
-    script.chmod(0o700)
-    return script
 
 
 def request() -> bytes:

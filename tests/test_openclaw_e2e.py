@@ -9,7 +9,6 @@ npm into .test-tools/ (~30 s).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,17 +27,6 @@ BOOTSTRAP = ["SUPABASE_URL", "SUPABASE_SECRET_KEY", "BRIDGE_HOME"]
 @pytest.fixture(scope="module")
 def openclaw() -> OpenClaw:
     return ensure_openclaw()
-
-
-@pytest.fixture
-def launcher(tmp_path: Path) -> Path:
-    """The gateway wants a regular file owned by us, not group/world-writable, in a trusted dir: not the venv symlink."""
-    trusted = tmp_path / "provider"
-    trusted.mkdir(mode=0o700)
-    script = trusted / "bridge"
-    script.write_text(f"#!{sys.executable} -I\nimport sys; from bridge.cli import main; sys.exit(main())\n")
-    script.chmod(0o700)
-    return script
 
 
 @pytest.fixture
