@@ -93,12 +93,15 @@ def build_parser() -> "argparse.ArgumentParser":
 
 
 def redact(text: str, env: dict[str, str] | os._Environ[str]) -> str:
-    """Replace every credential this process could know of; used only on the debug path."""
+    """Replace every credential this process could know of, from any store; used only on the debug path."""
+    import re
+
     for name in ("SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY"):
         value = env.get(name)
         if value:
             text = text.replace(value, "[REDACTED]")
-    return text
+    # Keys from the keyring or the sealed file are not in the environment: match their formats instead.
+    return re.sub(r"sb_secret_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", "[REDACTED]", text)
 
 
 def dispatch(args: "argparse.Namespace | SimpleNamespace", started: float) -> int:

@@ -1,0 +1,79 @@
+"""Settings validation and the command line's last line of defence: one line, no traceback, no secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge import cli
+from bridge.config import Config, load_config, parse_config, parse_duration
+from bridge.errors import BridgeError
+from tests.support.bridge_proc import run_bridge
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"), [(4, 4.0), (0.5, 0.5), ("500ms", 0.5), ("4s", 4.0), ("5m", 300.0), ("2h", 7200.0), ("7d", 604800.0), (0, 0.0)]
+)
+def test_durations(raw: object, seconds: float) -> None:
+    assert parse_duration("x", raw) == seconds
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"max_stal": "7d"}, "unknown key 'max_stal'; known keys: cache_ttl, connect_timeout, deadline, max_stale, read_timeout"),
+        ({"deadline": True}, "deadline must be a duration"),
+        ({"deadline": [4]}, "deadline must be a duration"),
+        ({"max_stale": "-1d"}, "is not a duration"),
+        ({"max_stale": -5}, "max_stale must not be negative"),
+        ({"cache_ttl": "5 minutes"}, "is not a duration"),
+        ({"deadline": 0}, "deadline must be greater than 0"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_key(doc: dict, message: str) -> None:
+    with pytest.raises(BridgeError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_config(doc)
+
+
+def test_missing_file_means_defaults_and_bad_toml_names_the_file(tmp_path: Path) -> None:
+    assert load_config(tmp_path / "absent.toml") == Config()
+    bad = tmp_path / "config.toml"
+    bad.write_text("deadline = \n")
+    with pytest.raises(BridgeError, match=f"{bad} is not valid TOML"):
+        load_config(bad)
+
+
+def test_shipped_example_config_is_valid_and_equals_the_defaults() -> None:
+    assert load_config(Path(__file__).resolve().parents[1] / "config" / "config.toml") == Config()
+
+
+def test_a_bad_config_reaches_every_id_and_stderr(env_bootstrap: dict[str, str], bridge_home: Path) -> None:
+    (bridge_home / "config.toml").write_text('max_stale = "forever"\n')
+    result = run_bridge(["resolve"], env_bootstrap, b'{"protocolVersion":1,"provider":"s","ids":["A"]}')
+    assert result.returncode == 0
+    assert "is not a duration" in result.stdout.decode() and "is not a duration" in result.stderr
+
+
+KEY = "sb_secret_CRASHKEY1234567890abcdef"
+
+
+def crash(args: object, started: float) -> int:
+    raise RuntimeError(f"boom while holding {KEY}")
+
+
+def test_crash_is_one_line_without_traceback_or_secret(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(cli, "dispatch", crash)
+    monkeypatch.delenv("BRIDGE_DEBUG", raising=False)
+    assert cli.main(["logout"]) == 1
+    err = capsys.readouterr().err
+    assert err == "bridge: internal error (RuntimeError); rerun with BRIDGE_DEBUG=1 for details and report it\n"
+
+
+def test_debug_traceback_redacts_keys_from_any_store(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(cli, "dispatch", crash)
+    monkeypatch.setenv("BRIDGE_DEBUG", "1")
+    monkeypatch.delenv("SUPABASE_SECRET_KEY", raising=False)
+    assert cli.main(["logout"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "[REDACTED]" in err and KEY not in err
