@@ -7,6 +7,7 @@ between the two so that machine noise hits both alike; medians are reported.
 
     .venv/bin/python benchmarks/resolve_cold.py [--runs 25] [--keyring]
 
+--latency-ms N delays every answer by N ms, as a real project's round trip does.
 --keyring also measures the bridge with its credentials in a real GNOME
 Keyring (needs dbus and gnome-keyring; the test suite installs them).
 """
@@ -36,15 +37,17 @@ PRESENT_EVERY = 2
 
 
 class Memory(BaseHTTPRequestHandler):
-    """resolve_secrets answered from memory: every second name exists."""
+    """resolve_secrets answered from memory: every second name exists, after `latency` seconds."""
 
     protocol_version = "HTTP/1.1"
+    latency = 0.0
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         return
 
     def do_POST(self) -> None:  # noqa: N802
         args = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+        time.sleep(self.latency)
         if self.path.endswith("/vault_bridge_version"):
             body = b"1"
         else:
@@ -58,8 +61,9 @@ class Memory(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def memory_endpoint() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Memory)
+def memory_endpoint(latency_ms: float = 0.0) -> Iterator[str]:
+    handler = type("DelayedMemory", (Memory,), {"latency": latency_ms / 1000})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -106,9 +110,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=25)
     parser.add_argument("--keyring", action="store_true")
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="delay each answer, as a real project's round trip does (default 0: loopback)")
     args = parser.parse_args()
 
-    with memory_endpoint() as url, contextlib.ExitStack() as stack:
+    with memory_endpoint(args.latency_ms) as url, contextlib.ExitStack() as stack:
         home = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-bridge-"))
         bridge = install(Path(home))
         base_env = {"PATH": "/usr/bin:/bin", "SUPABASE_URL": url, "SUPABASE_SECRET_KEY": SECRET_KEY}
@@ -127,7 +133,8 @@ def main() -> None:
             gateway_env = {k: login_env[k] for k in ("PATH", "BRIDGE_HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR")}
             variants["bridge (keyring)"] = ([str(bridge), "resolve"], gateway_env)
 
-        print(f"cold resolve, median of {args.runs} runs each (python {sys.version.split()[0]}, {os.cpu_count()} cpus)")
+        print(f"cold resolve, median of {args.runs} runs each, endpoint latency {args.latency_ms:g} ms "
+              f"(python {sys.version.split()[0]}, {os.cpu_count()} cpus)")
         print(f"{'ids':>5}  {'variant':<24} {'median ms':>10}  {'x baseline':>10}")
         for count in (1, 512):
             medians = measure(args.runs, variants, count)
