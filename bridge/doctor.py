@@ -262,7 +262,8 @@ class Doctor:
         if unresolved:
             paths = ", ".join(str(f.get("jsonPath")) for f in unresolved[:5])
             self.add("openclaw audit", FAIL, f"{len(unresolved)} ref(s) through {self.provider!r} unresolved: {paths}",
-                     "store the missing secrets (bridge store NAME) or fix the ids; the checks above name other causes")
+                     "store the missing secrets under those names (Supabase dashboard > Vault, or public.store_secret) "
+                     "or fix the ids; the checks above name other causes")
         else:
             self.add("openclaw audit", PASS, f"{checked} ref(s) checked, none through {self.provider!r} unresolved")
 

@@ -89,7 +89,9 @@ def answer(request: Request, fetch: Fetch) -> tuple[Response, list[str]]:
         outcome = fetched.outcomes.get(ref.name)
         if outcome is None:
             response.errors[ref.id] = IdError(
-                f"no secret named {ref.name} in Vault; add it with `bridge store {ref.name}`", NOT_FOUND
+                f"no secret named {ref.name} in Vault; add one under that name "
+                f"(Supabase dashboard > Vault, or select public.store_secret('{ref.name}', '<value>'))",
+                NOT_FOUND,
             )
         elif isinstance(outcome, IdError):
             response.errors[ref.id] = outcome
