@@ -147,7 +147,7 @@ class VaultFetch:
         self._started = started
 
     def __call__(self, names: list[str]) -> Fetched:
-        from bridge.cache import CacheFile, LockTimeout, merge
+        from bridge.cache import CacheFile, LockTimeout, merge, needs_write
         from bridge.config import load_config
         from bridge.credentials import find_credentials, lookup_order
         from bridge.sealed import Identity
@@ -191,6 +191,12 @@ class VaultFetch:
                 raise
             return self._from_cache(prefetched[0] if prefetched else cache.load(), names, str(exc), now, config.max_stale)
         fetched = Fetched(dict(result))
+        if cache is not None and prefetched and prefetched[0][1] is None:
+            seen = prefetched[0][0]
+            if not needs_write(seen, merge(seen, names, result, now), now):
+                # Nothing new to record: skip the lock and a second decryption. Another bridge's newer
+                # file is at least as current; at worst the cache misses an entry, never holds a wrong one.
+                return fetched
         if cache is not None:
             try:
                 diagnostic = cache.update(lambda s: merge(s, names, result, now), wait_until=answer_by - 0.1, now=now)
