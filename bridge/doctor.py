@@ -150,11 +150,12 @@ class Doctor:
         from bridge.credentials import KeyringStore, StoreUnavailable
 
         try:
-            backend = KeyringStore(self.env)._backend()  # noqa: SLF001 - the store's own view of which backend it uses
+            backend = KeyringStore(self.env).backend()
+            backend.get("openclaw-supabase-bridge-doctor", "probe")
         except StoreUnavailable as exc:
             self.add("keyring", WARN, f"no usable OS keyring ({exc}); the sealed file is used instead")
             return
-        self.add("keyring", PASS, f"{type(backend).__module__}.{type(backend).__name__}")
+        self.add("keyring", PASS, backend.name)
 
     def credentials(self) -> Credentials | None:
         from bridge.credentials import find_credentials, lookup_order, redact_key
