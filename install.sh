@@ -93,9 +93,16 @@ mkdir -p "$PREFIX"
 chmod 700 "$PREFIX"
 : > "$PREFIX/$MARKER"
 if [ ! -x "$PREFIX/venv/bin/python" ]; then
-  "$PYTHON" -m venv "$PREFIX/venv"
+  "$PYTHON" -m venv "$PREFIX/venv" || {
+    rm -rf "$PREFIX/venv"
+    echo "install.sh: $PYTHON cannot create a venv; on Debian/Ubuntu: sudo apt-get install python3-venv" >&2
+    exit 1
+  }
 fi
-"$PREFIX/venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$SRC"
+"$PREFIX/venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$SRC" || {
+  echo "install.sh: pip could not install the bridge into $PREFIX/venv (see pip's message above); nothing was registered" >&2
+  exit 1
+}
 
 TMP="$LAUNCHER.tmp.$$"
 printf '%s\nimport sys\nfrom bridge.cli import main\nsys.exit(main())\n' "$SHEBANG" > "$TMP"
