@@ -214,11 +214,10 @@ class CacheFile:
     def clear(self, names: list[str] | None, wait_until: float) -> int:
         """Forget the named entries, or everything; returns how many entries went."""
         with FileLock(self.lock_path, wait_until):
-            if names is None:
-                snapshot, _ = self.load()
-                self.path.unlink(missing_ok=True)
-                return len(snapshot.entries)
             before, _ = self.load()
+            if names is None:
+                self.path.unlink(missing_ok=True)
+                return len(before.entries)
             kept = {n: e for n, e in before.entries.items() if n not in names}
             atomic_write(self.path, seal_snapshot(Snapshot(before.url, kept), self._key))
             return len(before.entries) - len(kept)

@@ -183,6 +183,8 @@ class Doctor:
         return found.credentials
 
     def server(self, credentials: Credentials) -> None:
+        from bridge.login import VERSION_FUNCTION
+        from bridge.resolve import RESOLVE_FUNCTION
         from bridge.supabase import Deadline, Rpc, SetupMissing, SupabaseError, SupabaseUnavailable
 
         transport = "TLS verified" if credentials.url.startswith("https://") else "plain http (allowed for localhost only)"
@@ -192,7 +194,7 @@ class Doctor:
         )
         try:
             started = time.monotonic()
-            version = rpc.call("vault_bridge_version", {})
+            version = rpc.call(VERSION_FUNCTION, {})
             elapsed = (time.monotonic() - started) * 1000
             self.add("reachability", PASS, f"{credentials.url} answered in {elapsed:.0f} ms, {transport}")
             if version == SCHEMA_VERSION:
@@ -201,7 +203,7 @@ class Doctor:
                 self.add("setup.sql", FAIL, f"schema version {version} installed, this bridge needs {SCHEMA_VERSION}",
                          "paste the current setup.sql into the Supabase SQL editor and run it")
             started = time.monotonic()
-            answer = rpc.call("resolve_secrets", {"p_names": [CANARY]})
+            answer = rpc.call(RESOLVE_FUNCTION, {"p_names": [CANARY]})
             elapsed = (time.monotonic() - started) * 1000
             if isinstance(answer, dict):
                 self.add("canary resolve", PASS, f"resolve_secrets answered in one round trip ({elapsed:.0f} ms)")

@@ -175,6 +175,10 @@ def unregister(name: str, env: Mapping[str, str], dry_run: bool, out: TextIO) ->
         return 0
     refs = sorted(set(refs_to(doc, name)))
     openclaw = _openclaw(env)
+
+    def drop(config: dict[str, object]) -> None:
+        providers(config).pop(name, None)
+
     if dry_run:
         print(f"would remove provider {name!r} via {'`openclaw config patch`' if openclaw else path}", file=out)
     elif openclaw:
@@ -186,11 +190,11 @@ def unregister(name: str, env: Mapping[str, str], dry_run: bool, out: TextIO) ->
             if "size-drop" not in str(exc):
                 raise
             print(f"openclaw refused the shrinking write (its size-drop guard); editing {path} directly", file=out)
-            _edit_file(path, lambda d: providers(d).pop(name, None), out)
+            _edit_file(path, drop, out)
         _run_openclaw(openclaw, ["config", "validate"], env)
         print(f"removed provider {name!r} from OpenClaw (config validated)", file=out)
     else:
-        _edit_file(path, lambda d: providers(d).pop(name, None), out)
+        _edit_file(path, drop, out)
         print(f"removed provider {name!r} from {path}", file=out)
     if refs:
         print(

@@ -102,9 +102,9 @@ def answer(request: Request, fetch: Fetch) -> tuple[Response, list[str]]:
                 response.errors[ref.id] = exc
     notes = list(fetched.diagnostics)
     if fetched.reason is not None:
-        served = [ref.id for ref in refs if ref.name in fetched.cached_ages and ref.id in response.values]
+        served = [ref for ref in refs if ref.name in fetched.cached_ages and ref.id in response.values]
         if served:
-            oldest = max(fetched.cached_ages[parse_ref(i).name] for i in served)
+            oldest = max(fetched.cached_ages[ref.name] for ref in served)
             notes.append(f"{fetched.reason}; served {len(served)} of {len(refs)} ids from the cache, oldest {format_age(oldest)} old")
         else:
             notes.append(f"{fetched.reason}; no usable cached values")
@@ -160,8 +160,10 @@ class VaultFetch:
         cache = CacheFile(paths.cache_file, found.credentials, Identity.current()) if config.max_stale > 0 else None
         now = time.time()
 
+        prefetched: list[tuple[Snapshot, str | None]] = []
         if cache is not None and config.cache_ttl > 0:
-            snapshot, diagnostic = cache.load()
+            prefetched.append(cache.load())
+            snapshot = prefetched[0][0]
             ages = {n: now - snapshot.entries[n].fetched_at for n in names if n in snapshot.entries}
             if len(ages) == len(names) and all(age < config.cache_ttl for age in ages.values()):
                 return Fetched({n: snapshot.entries[n].value for n in names})
@@ -172,11 +174,10 @@ class VaultFetch:
             connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
             deadline=Deadline(at=network_by),
         )
-        prefetched: list[tuple[Snapshot, str | None]] = []
 
         def load_cache() -> None:
             # While the request is in flight: the cipher import and decryption cost nothing extra then.
-            if cache is not None:
+            if cache is not None and not prefetched:
                 prefetched.append(cache.load())
 
         try:
@@ -189,21 +190,22 @@ class VaultFetch:
         except SupabaseUnavailable as exc:
             if cache is None:
                 raise
-            return self._from_cache(prefetched[0] if prefetched else cache.load(), names, str(exc), now, config.max_stale)
+            # within() ran load_cache before it could fail, so the snapshot is already here.
+            return self._from_cache(prefetched[0], names, str(exc), now, config.max_stale)
         fetched = Fetched(dict(result))
-        if cache is not None and prefetched and prefetched[0][1] is None:
-            seen = prefetched[0][0]
-            if not needs_write(seen, merge(seen, names, result, now), now):
-                # Nothing new to record: skip the lock and a second decryption. Another bridge's newer
-                # file is at least as current; at worst the cache misses an entry, never holds a wrong one.
-                return fetched
-        if cache is not None:
-            try:
-                diagnostic = cache.update(lambda s: merge(s, names, result, now), wait_until=answer_by - 0.1, now=now)
-            except (LockTimeout, OSError) as exc:
-                diagnostic = f"cache not updated: {exc}"
-            if diagnostic is not None:
-                fetched.diagnostics.append(diagnostic)
+        if cache is None:
+            return fetched
+        seen, problem = prefetched[0]
+        if problem is None and not needs_write(seen, merge(seen, names, result, now), now):
+            # Nothing new to record: skip the lock and a second decryption. Another bridge's newer
+            # file is at least as current; at worst the cache misses an entry, never holds a wrong one.
+            return fetched
+        try:
+            diagnostic = cache.update(lambda s: merge(s, names, result, now), wait_until=answer_by - 0.1, now=now)
+        except (LockTimeout, OSError) as exc:
+            diagnostic = f"cache not updated: {exc}"
+        if diagnostic is not None:
+            fetched.diagnostics.append(diagnostic)
         return fetched
 
     @staticmethod
