@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import os
 import sys
 import time
@@ -25,7 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.credentials import Credentials
-from bridge.fsutil import atomic_write, ensure_private_dir, read_private
+from bridge.errors import BridgeError
+from bridge.fsutil import FileTooLarge, atomic_write, ensure_private_dir, read_private
+from bridge.protocol import is_unicode_text, servable
 from bridge.sealed import Identity
 
 MAGIC = b"OCSC"
@@ -34,6 +37,13 @@ NONCE_BYTES = 12
 HEADER_BYTES = len(MAGIC) + 1 + NONCE_BYTES
 KEY_INFO = b"openclaw-supabase-bridge/cache/v1"
 LOCK_POLL_S = 0.01
+MAX_CACHE_BYTES = 8 * 1024 * 1024
+"""The file never grows past this (oldest entries go first); a larger file is ignored and rebuilt, so a huge or
+planted file costs neither seconds nor gigabytes."""
+FUTURE_TOLERANCE_S = 60.0
+"""An entry stamped further ahead than this was not written by this clock: it is dropped, never served."""
+ENTRY_OVERHEAD_BYTES = 40
+SEAL_OVERHEAD_BYTES = 64
 CONFIRM_REFRESH_S = 300.0
 """An unchanged value's confirmation time is rewritten only when the stored one is older than this, so a reload
 storm writes the file once; ages read from the cache can lag by at most this much, which only makes them older."""
@@ -43,7 +53,7 @@ class CacheUnreadable(Exception):
     """The file is corrupt, truncated, altered, or was written with other credentials, on another machine or by another user."""
 
 
-class LockTimeout(Exception):
+class LockTimeout(BridgeError):
     """Another bridge held the cache lock until the deadline."""
 
 
@@ -72,8 +82,10 @@ class Snapshot:
                 str(name): Entry(value=str(e["value"]), fetched_at=float(e["fetched_at"]))
                 for name, e in doc["entries"].items()
             }
+            if not all(math.isfinite(e.fetched_at) for e in entries.values()):
+                raise ValueError("timestamp out of range")
             return cls(url=str(doc["url"]), entries=entries)
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise CacheUnreadable("cache contents are malformed") from None
 
 
@@ -106,15 +118,56 @@ def open_snapshot(blob: bytes, key: bytes) -> Snapshot:
     return Snapshot.from_json(plaintext)
 
 
-def merge(snapshot: Snapshot, requested: list[str], found: dict[str, str], now: float) -> Snapshot:
-    """What Supabase just said, applied: found names refreshed, requested-but-absent names dropped (deleted in Vault)."""
-    entries = dict(snapshot.entries)
+def worth_caching(value: str) -> bool:
+    """Whether some id could ever be answered from this value: alone within OpenClaw's output limit, or through
+    `#field` on a JSON object holding such a field. A value no id can ever get is not written to disk."""
+    if not is_unicode_text(value):
+        return False
+    if servable(value):
+        return True
+    if not value.lstrip().startswith("{"):
+        return False
+    try:
+        doc = json.loads(value)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and any(isinstance(v, str) and servable(v) for v in doc.values())
+
+
+def trusted(snapshot: Snapshot, now: float) -> Snapshot:
+    """The entries this clock could have written: one stamped in the future would otherwise pass every age check."""
+    limit = now + FUTURE_TOLERANCE_S
+    return Snapshot(snapshot.url, {n: e for n, e in snapshot.entries.items() if e.fetched_at <= limit})
+
+
+def merge(snapshot: Snapshot, requested: list[str], found: dict[str, str], now: float, max_stale: float) -> Snapshot:
+    """What Supabase said at `now`, applied: found names refreshed, requested-but-absent names dropped (deleted in
+    Vault), entries past max_stale purged. An entry another bridge wrote from a later answer is newer than this
+    one and stays."""
+    entries = {n: e for n, e in snapshot.entries.items() if now - e.fetched_at <= max_stale}
     for name in requested:
-        if name in found:
-            entries[name] = Entry(found[name], now)
+        current = entries.get(name)
+        if current is not None and current.fetched_at > now:
+            continue
+        value = found.get(name)
+        if value is not None and worth_caching(value):
+            entries[name] = Entry(value, now)
         else:
             entries.pop(name, None)
     return Snapshot(url=snapshot.url, entries=entries)
+
+
+def bounded(snapshot: Snapshot, limit: int = MAX_CACHE_BYTES) -> Snapshot:
+    """The newest entries that fit in `limit` bytes once sealed; sizes are estimated once per entry, so this is
+    linear in the entries (plus one sort)."""
+    sizes = {n: len(json.dumps(n)) + len(json.dumps(e.value)) + ENTRY_OVERHEAD_BYTES for n, e in snapshot.entries.items()}
+    budget = limit - SEAL_OVERHEAD_BYTES - len(json.dumps(snapshot.url))
+    kept: dict[str, Entry] = {}
+    for name in sorted(snapshot.entries, key=lambda n: snapshot.entries[n].fetched_at, reverse=True):
+        if sizes[name] <= budget:
+            kept[name] = snapshot.entries[name]
+            budget -= sizes[name]
+    return Snapshot(snapshot.url, kept)
 
 
 def needs_write(before: Snapshot, after: Snapshot, now: float) -> bool:
@@ -145,7 +198,7 @@ class FileLock:
             except OSError:
                 if self._clock() >= self._wait_until:
                     os.close(fd)
-                    raise LockTimeout(f"cache lock {self.path} is held by another bridge") from None
+                    raise LockTimeout(f"cache lock {self.path} is held by another bridge; try again in a moment") from None
                 time.sleep(LOCK_POLL_S)
         self._fd = fd
         return self
@@ -184,11 +237,13 @@ class CacheFile:
         self._url = credentials.url
         self._key = derive_key(credentials, identity)
 
-    def load(self) -> tuple[Snapshot, str | None]:
+    def load(self, now: float | None = None) -> tuple[Snapshot, str | None]:
         """The snapshot, empty when there is none, plus a one-line diagnostic when the file had to be ignored."""
         empty = Snapshot(url=self._url)
         try:
-            blob = read_private(self.path)
+            blob = read_private(self.path, MAX_CACHE_BYTES)
+        except FileTooLarge as exc:
+            return empty, f"cache {exc}, more than the bridge ever writes; ignoring it, it will be rebuilt"
         except OSError as exc:
             return empty, f"cache {self.path} unreadable ({exc.strerror}); ignoring it"
         if blob is None:
@@ -199,25 +254,22 @@ class CacheFile:
             return empty, f"cache {self.path} ignored: {exc}; it will be rebuilt"
         if snapshot.url != self._url:
             return empty, None
-        return snapshot, None
+        return trusted(snapshot, time.time() if now is None else now), None
 
     def update(self, change: Callable[[Snapshot], Snapshot], wait_until: float, now: float) -> str | None:
         """Apply `change` under the lock; returns the load diagnostic, if any."""
         with FileLock(self.lock_path, wait_until):
-            before, diagnostic = self.load()
-            after = change(before)
+            before, diagnostic = self.load(now)
+            after = bounded(change(before))
             if diagnostic is not None or needs_write(before, after, now):
                 self._remove_stale_temps()
                 atomic_write(self.path, seal_snapshot(after, self._key))
         return diagnostic
 
-    def clear(self, names: list[str] | None, wait_until: float) -> int:
-        """Forget the named entries, or everything; returns how many entries went."""
+    def clear(self, names: list[str], wait_until: float) -> int:
+        """Forget the named entries; returns how many went."""
         with FileLock(self.lock_path, wait_until):
             before, _ = self.load()
-            if names is None:
-                self.path.unlink(missing_ok=True)
-                return len(before.entries)
             kept = {n: e for n, e in before.entries.items() if n not in names}
             atomic_write(self.path, seal_snapshot(Snapshot(before.url, kept), self._key))
             return len(before.entries) - len(kept)
@@ -226,3 +278,17 @@ class CacheFile:
         """Temp files left by a writer that was killed mid-write; only ever called under the lock."""
         for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
             stale.unlink(missing_ok=True)
+
+
+def remove_cache(path: Path, wait_until: float) -> bool:
+    """Delete the whole cache without opening it: no credentials needed, so it works after `bridge logout` and
+    when the cache is turned off (max_stale = 0)."""
+    if not path.exists():
+        return False
+    # The lock file stays: unlinking it while another bridge waits on it would let two writers in at once.
+    with FileLock(path.with_name(path.name + ".lock"), wait_until):
+        existed = path.exists()
+        path.unlink(missing_ok=True)
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+    return existed

@@ -9,9 +9,10 @@ import time
 from collections.abc import Mapping
 from typing import TextIO
 
-from bridge.cache import CacheFile
+from bridge.cache import CacheFile, Snapshot, remove_cache
 from bridge.config import Config, load_config
 from bridge.credentials import find_credentials, lookup_order
+from bridge.errors import BridgeError
 from bridge.paths import Paths
 from bridge.protocol import SELECTOR_SEPARATOR
 from bridge.resolve import format_age
@@ -28,8 +29,14 @@ def open_cache(env: Mapping[str, str]) -> tuple[CacheFile, Config]:
 
 
 def status(as_json: bool, out: TextIO, env: Mapping[str, str]) -> int:
-    cache, config = open_cache(env)
-    snapshot, diagnostic = cache.load()
+    paths = Paths.from_env(env)
+    config = load_config(paths.config_file)
+    try:
+        cache, _ = open_cache(env)
+        snapshot, diagnostic = cache.load()
+    except BridgeError as exc:
+        # Without credentials (or a machine id) the entries cannot be decrypted, but where the cache is still can be told.
+        snapshot, diagnostic = Snapshot(url=""), f"entries unreadable: {exc}"
     now = time.time()
     entries = [
         {
@@ -42,7 +49,7 @@ def status(as_json: bool, out: TextIO, env: Mapping[str, str]) -> int:
         for name, entry in sorted(snapshot.entries.items())
     ]
     report = {
-        "path": str(cache.path),
+        "path": str(paths.cache_file),
         "enabled": config.max_stale > 0,
         "max_stale_seconds": config.max_stale,
         "cache_ttl_seconds": config.cache_ttl,
@@ -53,7 +60,7 @@ def status(as_json: bool, out: TextIO, env: Mapping[str, str]) -> int:
         out.write(json.dumps(report, indent=2) + "\n")
         return 0
     state = "enabled" if report["enabled"] else "disabled (max_stale = 0)"
-    print(f"cache {cache.path}: {state}, max_stale {format_age(config.max_stale)}, cache_ttl {format_age(config.cache_ttl)}", file=out)
+    print(f"cache {paths.cache_file}: {state}, max_stale {format_age(config.max_stale)}, cache_ttl {format_age(config.cache_ttl)}", file=out)
     if diagnostic:
         print(f"problem: {diagnostic}", file=out)
     if not entries:
@@ -65,9 +72,19 @@ def status(as_json: bool, out: TextIO, env: Mapping[str, str]) -> int:
 
 
 def clear(ids: list[str], out: TextIO, env: Mapping[str, str]) -> int:
-    cache, _ = open_cache(env)
-    names = sorted({ref_id.partition(SELECTOR_SEPARATOR)[0] for ref_id in ids}) if ids else None
-    removed = cache.clear(names, wait_until=time.monotonic() + LOCK_WAIT_S)
+    wait_until = time.monotonic() + LOCK_WAIT_S
+    if not ids:
+        path = Paths.from_env(env).cache_file
+        print(f"removed the cache {path}" if remove_cache(path, wait_until) else "no cache to remove", file=out)
+        return 0
+    try:
+        cache, _ = open_cache(env)
+    except BridgeError as exc:
+        raise BridgeError(
+            f"forgetting single ids needs the credentials the cache was written with ({exc}); "
+            "`bridge cache clear` with no ids removes the whole cache without them"
+        ) from None
+    removed = cache.clear(sorted({ref_id.partition(SELECTOR_SEPARATOR)[0] for ref_id in ids}), wait_until)
     print(f"removed {removed} cached {'secret' if removed == 1 else 'secrets'}", file=out)
     return 0
 

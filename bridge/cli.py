@@ -15,13 +15,11 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from bridge import __version__
+from bridge.errors import EXIT_FAILURE, EXIT_USAGE
 
 if TYPE_CHECKING:
     import argparse
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 
 EPILOG = """examples:
   bridge login --url https://abcd.supabase.co < keyfile
@@ -136,37 +134,70 @@ def dispatch(args: "argparse.Namespace | SimpleNamespace", started: float) -> in
     raise AssertionError(args.verb)
 
 
+def say(line: str) -> None:
+    """One line on stderr, if there is a stderr: print() with a closed stderr would write to stdout instead."""
+    if sys.stderr is None:
+        return
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def silence_stdout() -> None:
+    """Point fd 1 at /dev/null once its reader is gone, so the interpreter's final flush cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["resolve"]:
         # The gateway's call, at every start and reload: it takes no options, so skip argparse (~6 ms).
-        args = SimpleNamespace(verb="resolve")
+        args: argparse.Namespace | SimpleNamespace = SimpleNamespace(verb="resolve")
     else:
         parser = build_parser()
         args = parser.parse_args(argv)
         if args.verb is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-    from bridge.errors import BridgeError
+    from bridge.errors import BridgeError, OutputClosed
 
     try:
-        return dispatch(args, started)
+        code = dispatch(args, started)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        return code
     except BridgeError as exc:
-        print(f"bridge: {exc}", file=sys.stderr)
+        if isinstance(exc, OutputClosed):
+            silence_stdout()
+        say(f"bridge: {exc}")
         return exc.exit_code
+    except BrokenPipeError:
+        silence_stdout()
+        say("bridge: stdout closed before the output was written")
+        return EXIT_FAILURE
     except KeyboardInterrupt:
-        print("bridge: interrupted", file=sys.stderr)
+        say("bridge: interrupted")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback with a secret in it
+    except OSError as exc:
+        # The environment, not the bridge: a file or directory it may not use. Name it and what the OS said.
+        where = f" ({exc.filename})" if exc.filename else ""
+        say(f"bridge: {exc.strerror or type(exc).__name__}{where}; check that path's owner and permissions")
+        return EXIT_FAILURE
+    except BaseException as exc:  # noqa: BLE001 - the last line of defence, native (pyo3) panics included
+        if isinstance(exc, SystemExit):
+            raise
         if os.environ.get("BRIDGE_DEBUG") == "1":
             import traceback
 
-            print(redact("".join(traceback.format_exception(exc)), os.environ), file=sys.stderr)
-        print(
-            f"bridge: internal error ({type(exc).__name__}); rerun with BRIDGE_DEBUG=1 for details and report it",
-            file=sys.stderr,
-        )
+            say(redact("".join(traceback.format_exception(exc)), os.environ))
+        say(f"bridge: internal error ({type(exc).__name__}); rerun with BRIDGE_DEBUG=1 for details and report it")
         return EXIT_FAILURE
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from bridge.errors import BridgeError
+from bridge.errors import ConfigError
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+MAX_GATEWAY_TIMEOUT_S = 600.0
+MAX_KEEP_S = 366 * 86400.0
+"""Longest max_stale or cache_ttl: a year is already far past any sane offline window."""
+MAX_CONFIG_BYTES = 64 * 1024
+TIMING_KEYS = ("deadline", "connect_timeout", "read_timeout")
 
 
 @dataclass(frozen=True)
@@ -24,21 +30,25 @@ class Config:
     """Oldest cached value served when Supabase cannot answer; 0 disables the cache."""
     cache_ttl: float = 0.0
     """Serve a cached value younger than this without asking Supabase; 0 always asks first."""
+    gateway_timeout: float = 5.0
+    """The provider's timeoutMs in OpenClaw, after which the gateway kills the bridge; the limits above stay below it."""
 
 
 def parse_duration(key: str, raw: object) -> float:
     """Seconds from a number of seconds or a string such as "500ms", "4s", "5m", "2h", "7d"."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-        raise BridgeError(f"config: {key} must be a duration like 4 or \"4s\", got {type(raw).__name__}")
+        raise ConfigError(f"config: {key} must be a duration like 4 or \"4s\", got {type(raw).__name__}")
     if isinstance(raw, str):
         match = _DURATION.fullmatch(raw.strip())
         if match is None:
-            raise BridgeError(f"config: {key} = {raw!r} is not a duration; use e.g. \"500ms\", \"4s\", \"5m\", \"2h\", \"7d\"")
+            raise ConfigError(f"config: {key} = {raw!r} is not a duration; use e.g. \"500ms\", \"4s\", \"5m\", \"2h\", \"7d\"")
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     else:
         seconds = float(raw)
+    if not math.isfinite(seconds):
+        raise ConfigError(f"config: {key} = {raw!r} is not a finite duration; use e.g. \"4s\"")
     if seconds < 0:
-        raise BridgeError(f"config: {key} must not be negative, got {raw!r}")
+        raise ConfigError(f"config: {key} must not be negative, got {raw!r}")
     return seconds
 
 
@@ -46,26 +56,43 @@ def parse_config(doc: dict[str, object], source: str = "config") -> Config:
     known = {f.name for f in fields(Config)}
     unknown = sorted(set(doc) - known)
     if unknown:
-        raise BridgeError(f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
+        raise ConfigError(f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
     values = {key: parse_duration(key, raw) for key, raw in doc.items()}
     config = Config(**values)
-    for key in ("deadline", "connect_timeout", "read_timeout"):
-        if getattr(config, key) <= 0:
-            raise BridgeError(f"{source}: {key} must be greater than 0")
+    if not 0 < config.gateway_timeout <= MAX_GATEWAY_TIMEOUT_S:
+        raise ConfigError(f"{source}: gateway_timeout must be above 0 and at most {MAX_GATEWAY_TIMEOUT_S:g}s; set it to the provider's timeoutMs")
+    for key in TIMING_KEYS:
+        seconds = getattr(config, key)
+        if not 0 < seconds < config.gateway_timeout:
+            raise ConfigError(
+                f"{source}: {key} = {seconds:g}s is out of range; it must be above 0 and below the gateway's "
+                f"{config.gateway_timeout:g}s timeout (gateway_timeout; the default {key} is {getattr(Config, key):g}s)"
+            )
+    for key in ("max_stale", "cache_ttl"):
+        if getattr(config, key) > MAX_KEEP_S:
+            raise ConfigError(f"{source}: {key} is longer than {MAX_KEEP_S / 86400:g} days; use e.g. \"7d\"")
+    if config.cache_ttl > config.max_stale:
+        raise ConfigError(
+            f"{source}: cache_ttl ({config.cache_ttl:g}s) is longer than max_stale ({config.max_stale:g}s); "
+            "the cache would serve values it is meant to have dropped: lower cache_ttl"
+        )
     return config
 
 
 def load_config(path: Path) -> Config:
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         return Config()
     except OSError as exc:
-        raise BridgeError(f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KiB; it holds five settings: see config/config.toml")
     import tomllib
 
     try:
         doc = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise BridgeError(f"{path} is not valid TOML ({exc}); fix it or delete it to use the defaults") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix it or delete it to use the defaults") from None
     return parse_config(doc, source=str(path))

@@ -14,17 +14,24 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from bridge.errors import BridgeError
-from bridge.fsutil import atomic_write, read_private
+
+if TYPE_CHECKING:
+    from bridge.deadline import Deadline
+from bridge.fsutil import FileTooLarge, atomic_write, read_private
 
 KEYRING_SERVICE = "openclaw-supabase-bridge"
 KEYRING_ACCOUNT = "default"
 ENV_URL = "SUPABASE_URL"
 ENV_KEYS = ("SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+STORE_BUDGET_S = 1.5
+"""Longest wait for one store: a session bus that accepts and never answers must not eat the gateway's 5 s."""
+MAX_SEALED_BYTES = 64 * 1024
+"""Far above any sealed {url, key}; a larger file is not ours and is never read whole."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,11 @@ def normalize_url(url: str) -> str:
 
 
 class StoreUnavailable(Exception):
-    """This store cannot be used here (no keyring service, locked keyring); the lookup moves on."""
+    """This store failed here (keyring refused, locked or broken); the lookup notes it in one line and moves on."""
+
+
+class StoreAbsent(StoreUnavailable):
+    """This store does not exist here at all (no D-Bus session): the lookup moves on without a note."""
 
 
 class CredentialStore(Protocol):
@@ -88,22 +99,26 @@ class SecretServiceBackend:
 
     def __init__(self, env: Mapping[str, str]) -> None:
         if not env.get("DBUS_SESSION_BUS_ADDRESS"):
-            raise StoreUnavailable("no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)")
+            raise StoreAbsent("no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)")
 
     def _run(self, what: str, operation: Callable[[Any], Any]) -> Any:
         import secretstorage
-        from secretstorage.exceptions import SecretStorageException
 
         try:
             connection = secretstorage.dbus_init()
-        except SecretStorageException as exc:
-            raise StoreUnavailable(f"no Secret Service on the session bus ({type(exc).__name__})") from None
+        except Exception as exc:  # noqa: BLE001 - a stale bus address raises OSError, not secretstorage's errors
+            raise StoreUnavailable(
+                f"cannot reach the Secret Service on the session bus ({type(exc).__name__}); "
+                "check DBUS_SESSION_BUS_ADDRESS or log in to the desktop session"
+            ) from None
         try:
             collection = secretstorage.get_default_collection(connection)
             if collection.is_locked() and (collection.unlock() or collection.is_locked()):
                 raise StoreUnavailable("the keyring is locked; unlock it (log in to the desktop session) and retry")
             return operation(collection)
-        except SecretStorageException as exc:
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - D-Bus and the keyring daemon fail in many ways; all mean "not here"
             raise StoreUnavailable(f"Secret Service refused to {what} ({type(exc).__name__})") from None
         finally:
             connection.close()
@@ -138,7 +153,7 @@ class KeyringLibraryBackend:
 
         self._backend = keyring.get_keyring()
         if self._backend.priority <= 0:
-            raise StoreUnavailable(f"no usable OS keyring ({type(self._backend).__module__})")
+            raise StoreAbsent(f"no usable OS keyring ({type(self._backend).__module__})")
         self.name = f"{type(self._backend).__module__}.{type(self._backend).__name__}"
 
     def _run(self, what: str, operation: Callable[[], Any]) -> Any:
@@ -200,7 +215,10 @@ class SealedFileStore:
     def get(self) -> Credentials | None:
         from bridge.sealed import Identity, SealError, unseal
 
-        blob = read_private(self.path)
+        try:
+            blob = read_private(self.path, MAX_SEALED_BYTES)
+        except FileTooLarge as exc:
+            raise StoreUnavailable(f"{exc}; run `bridge login` again to replace it") from None
         if blob is None:
             return None
         try:
@@ -252,18 +270,39 @@ def lookup_order(env: Mapping[str, str], sealed_path: Path) -> list[CredentialSt
 class Found:
     credentials: Credentials
     source: str
+    notes: tuple[str, ...] = ()
+    """One line per store that failed or hung before this one answered."""
 
 
-def find_credentials(stores: list[CredentialStore]) -> Found:
+def find_credentials(stores: list[CredentialStore], deadline: Deadline | None = None) -> Found:
+    """The first store that answers, each given at most STORE_BUDGET_S (less when the deadline is nearer).
+
+    A store that fails, hangs or crashes is skipped with one line, so a broken keyring never hides the sealed
+    file or the environment behind it.
+    """
+    from bridge.deadline import TimedOut, run_within
+
     skipped: list[str] = []
+    notes: list[str] = []
     for store in stores:
+        budget = STORE_BUDGET_S if deadline is None else min(STORE_BUDGET_S, deadline.remaining())
         try:
-            credentials = store.get()
-        except StoreUnavailable as exc:
+            credentials = run_within(budget, store.get, f"the {store.name} store")
+        except StoreAbsent as exc:
             skipped.append(f"{store.name}: {exc}")
             continue
-        if credentials is not None:
-            return Found(credentials, store.name)
+        except TimedOut:
+            reason = f"did not answer within {budget:.1f}s"
+        except (StoreUnavailable, BridgeError) as exc:
+            reason = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a broken store is skipped, never a crash of the whole lookup
+            reason = f"failed ({type(exc).__name__})"
+        else:
+            if credentials is not None:
+                return Found(credentials, store.name, tuple(notes))
+            continue
+        skipped.append(f"{store.name}: {reason}")
+        notes.append(f"credential store {store.name} skipped: {reason}")
     detail = f" ({'; '.join(skipped)})" if skipped else ""
     raise BridgeError(
         "no Supabase credentials: run `bridge login --url https://<project-ref>.supabase.co`, "

@@ -53,32 +53,35 @@ class Doctor:
         self.checks.append(Check(name, status, detail, fix))
 
     def guarded(self, name: str, step: Callable[[], None]) -> None:
-        """A check that raises still yields a line, never a traceback."""
+        """A check that raises still yields a line, never a traceback, and the checks after it still run."""
         try:
             step()
         except BridgeError as exc:
             self.add(name, FAIL, str(exc))
+        except Exception as exc:  # noqa: BLE001 - doctor reports every failure as a check, whatever raised it
+            self.add(name, FAIL, f"the check itself failed ({type(exc).__name__}); rerun with BRIDGE_DEBUG=1 and report it")
 
     def run(self) -> list[Check]:
         self.add("python", PASS, f"Python {platform.python_version()}, openclaw-supabase-bridge {__version__}")
-        self.files()
+        self.guarded("permissions", self.files)
         self.guarded("config", self.config)
         self.guarded("openclaw registration", self.registration)
         self.guarded("keyring", self.keyring)
-        credentials = self.credentials()
-        if credentials is None:
+        found: list[Credentials] = []
+        self.guarded("credentials", lambda: self.credentials(found))
+        if not found:
             for name in ("reachability", "setup.sql", "canary resolve", "cache"):
                 self.add(name, SKIP, "needs credentials")
         else:
-            self.server(credentials)
-            self.guarded("cache", lambda: self.cache(credentials))
-        self.openclaw_audit()
+            self.guarded("reachability", lambda: self.server(found[0]))
+            self.guarded("cache", lambda: self.cache(found[0]))
+        self.guarded("openclaw audit", self.openclaw_audit)
         return self.checks
 
     def files(self) -> None:
         from bridge.selfcheck import check, targets
 
-        for target in targets(self.launcher, self.paths.config_file, self.paths.data_dir, self.paths.sealed_file, self.paths.cache_file):
+        for target in targets(self.launcher, self.paths):
             problems = check([target])
             name = f"permissions: {target.what}"
             if problems:
@@ -147,17 +150,28 @@ class Doctor:
             )
 
     def keyring(self) -> None:
-        from bridge.credentials import KeyringStore, StoreUnavailable
+        from bridge.credentials import STORE_BUDGET_S, KeyringStore, StoreUnavailable
+        from bridge.deadline import TimedOut, run_within
 
-        try:
+        def probe() -> str:
             backend = KeyringStore(self.env).backend()
             backend.get("openclaw-supabase-bridge-doctor", "probe")
+            return backend.name
+
+        try:
+            name = run_within(STORE_BUDGET_S, probe, "the keyring probe")
         except StoreUnavailable as exc:
             self.add("keyring", WARN, f"no usable OS keyring ({exc}); the sealed file is used instead")
             return
-        self.add("keyring", PASS, backend.name)
+        except TimedOut:
+            self.add(
+                "keyring", WARN, f"the OS keyring did not answer within {STORE_BUDGET_S:g}s; resolves skip it",
+                "check DBUS_SESSION_BUS_ADDRESS points at a live session bus, or `bridge login --store file`",
+            )
+            return
+        self.add("keyring", PASS, name)
 
-    def credentials(self) -> Credentials | None:
+    def credentials(self, found_out: list[Credentials]) -> None:
         from bridge.credentials import find_credentials, lookup_order, redact_key
         from bridge.supabase import LEGACY_JWT, classify_key
 
@@ -165,14 +179,16 @@ class Doctor:
             found = find_credentials(lookup_order(self.env, self.paths.sealed_file))
         except BridgeError as exc:
             self.add("credentials", FAIL, str(exc), "bridge login --url https://<project-ref>.supabase.co")
-            return None
+            return
+        for note in found.notes:
+            self.add("credential stores", WARN, note, "fix that store, or `bridge logout` to stop using it")
         key = found.credentials.key
         self.add("credentials", PASS, f"{found.credentials.url}, key {redact_key(key)}, from the {found.source}")
         try:
             kind = classify_key(key)
         except BridgeError as exc:
             self.add("key type", FAIL, str(exc), "bridge login with the project's secret key (sb_secret_...)")
-            return None
+            return
         if kind == LEGACY_JWT:
             self.add(
                 "key type", WARN, "legacy service_role JWT: Supabase is retiring these by the end of 2026",
@@ -180,12 +196,13 @@ class Doctor:
             )
         else:
             self.add("key type", PASS, kind)
-        return found.credentials
+        found_out.append(found.credentials)
 
     def server(self, credentials: Credentials) -> None:
         from bridge.login import VERSION_FUNCTION
         from bridge.resolve import RESOLVE_FUNCTION
-        from bridge.supabase import Deadline, Rpc, SetupMissing, SupabaseError, SupabaseUnavailable
+        from bridge.deadline import Deadline
+        from bridge.supabase import Rpc, SetupMissing, SupabaseError, SupabaseUnavailable
 
         transport = "TLS verified" if credentials.url.startswith("https://") else "plain http (allowed for localhost only)"
         rpc = Rpc(
@@ -227,6 +244,7 @@ class Doctor:
     def cache(self, credentials: Credentials) -> None:
         from bridge.cache import CacheFile
         from bridge.config import load_config
+        from bridge.errors import IdentityUnavailable
         from bridge.resolve import format_age
         from bridge.sealed import Identity
 
@@ -234,7 +252,12 @@ class Doctor:
         if config.max_stale <= 0:
             self.add("cache", WARN, "disabled (max_stale = 0): the gateway cannot start while Supabase is down")
             return
-        snapshot, problem = CacheFile(self.paths.cache_file, credentials, Identity.current()).load()
+        try:
+            identity = Identity.current()
+        except IdentityUnavailable as exc:
+            self.add("cache", WARN, f"off, live values only: {exc}", "give this machine an id: systemd-machine-id-setup")
+            return
+        snapshot, problem = CacheFile(self.paths.cache_file, credentials, identity).load()
         if problem:
             self.add("cache", WARN, problem, "nothing to do: the next successful resolve rebuilds it")
             return

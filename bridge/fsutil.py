@@ -46,11 +46,19 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def read_private(path: Path) -> bytes | None:
-    """Contents of a private file, or None when it does not exist. Symlinks are refused."""
+class FileTooLarge(Exception):
+    """A file is larger than anything the bridge writes there: it is not ours, or it was tampered with."""
+
+
+def read_private(path: Path, max_bytes: int) -> bytes | None:
+    """Contents of a private file, or None when it does not exist. Symlinks are refused; more than `max_bytes` is
+    never read, so a huge or endless file (a FIFO, /dev/zero behind a rename) costs nothing."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         return None
     with os.fdopen(fd, "rb") as handle:
-        return handle.read()
+        data = handle.read(max_bytes + 1)
+    if data is None or len(data) > max_bytes:
+        raise FileTooLarge(f"{path} is larger than {max_bytes // 1024} KiB")
+    return data

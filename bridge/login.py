@@ -22,7 +22,8 @@ from bridge.credentials import (
 )
 from bridge.errors import BridgeError
 from bridge.paths import Paths
-from bridge.supabase import LEGACY_JWT, Deadline, Rpc, SetupMissing, classify_key
+from bridge.deadline import Deadline
+from bridge.supabase import LEGACY_JWT, Rpc, SetupMissing, classify_key
 
 CHECK_DEADLINE_S = 15.0
 VERSION_FUNCTION = "vault_bridge_version"

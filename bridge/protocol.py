@@ -19,6 +19,10 @@ MAX_REQUEST_BYTES = 256 * 1024
 MAX_RESPONSE_BYTES = 1024 * 1024
 """OpenClaw's maxOutputBytes: a longer response fails the whole resolution."""
 SELECTOR_SEPARATOR = "#"
+MAX_ID_CHARS = 256
+"""OpenClaw's exec id rule allows at most this many characters."""
+_ENVELOPE = b'{"protocolVersion":1,"values":{},"errors":{}}'
+_TOO_LARGE = f"value too large: the response would exceed OpenClaw's {MAX_RESPONSE_BYTES // 1024} KiB output limit"
 
 _EXEC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/#-]{0,255}")
 
@@ -69,7 +73,7 @@ def parse_request(raw: bytes) -> Request:
         raise RequestError(f"request is larger than {MAX_REQUEST_BYTES // 1024} KiB; send fewer ids per request")
     try:
         doc = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise RequestError("request on stdin is not valid JSON; send one protocol v1 object") from None
     if not isinstance(doc, dict):
         raise RequestError("request must be a JSON object with protocolVersion, provider and ids")
@@ -118,6 +122,8 @@ def select_value(ref: Ref, secret: str) -> str:
             doc = json.loads(secret)
         except ValueError:
             raise IdError(f"secret {ref.name} is not JSON, so #{ref.selector} cannot select a field") from None
+        except RecursionError:
+            raise IdError(f"secret {ref.name} is JSON nested too deeply to read; store a flatter object") from None
         if not isinstance(doc, dict):
             raise IdError(f"secret {ref.name} is JSON but not an object, so #{ref.selector} cannot select a field")
         if ref.selector not in doc:
@@ -128,20 +134,53 @@ def select_value(ref: Ref, secret: str) -> str:
             raise IdError(f"field {ref.selector!r} of secret {ref.name} is a {kind}, not a string")
     if value == "":
         raise IdError(f"{ref.id} is empty in Vault; store a non-empty value")
+    if not is_unicode_text(value):
+        raise IdError(f"{ref.id} holds an unpaired surrogate, which is not text; store it again as valid UTF-8")
     return value
 
 
+def is_unicode_text(text: str) -> bool:
+    """False for strings holding a lone surrogate (a JSON escape such as \\ud800), which no UTF-8 output can carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _json_string(text: str) -> bytes:
+    """One JSON string as UTF-8; an id with a lone surrogate is echoed escaped, exactly as the gateway sent it."""
+    try:
+        return json.dumps(text, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(text).encode("ascii")
+
+
+def _pair(key: str, value: object) -> bytes:
+    return _json_string(key) + b":" + (_json_string(value) if isinstance(value, str) else json.dumps(value).encode())
+
+
+def servable(value: str) -> bool:
+    """Whether a value could ever be answered alone under the longest id without breaking OpenClaw's output limit."""
+    return len(_ENVELOPE) + len(_pair("x" * MAX_ID_CHARS, value)) <= MAX_RESPONSE_BYTES
+
+
 def encode_response(response: Response) -> bytes:
-    """Serialise, moving the largest values to errors if the whole would exceed OpenClaw's output limit."""
-    values = dict(response.values)
-    errors = {key: error.to_json() for key, error in response.errors.items()}
-    while True:
-        body = json.dumps(
-            {"protocolVersion": PROTOCOL_VERSION, "values": values, "errors": errors},
-            ensure_ascii=False, separators=(",", ":"),
-        ).encode("utf-8")
-        if len(body) <= MAX_RESPONSE_BYTES or not values:
-            return body
-        largest = max(values, key=lambda key: len(values[key]))
-        del values[largest]
-        errors[largest] = IdError(f"value too large: the response would exceed {MAX_RESPONSE_BYTES // 1024} KiB").to_json()
+    """Serialise within OpenClaw's output limit, moving the largest values to errors until the whole fits.
+
+    Linear in the response's size: every entry is encoded once, and only the sizes are juggled.
+    """
+    values = {key: _pair(key, value) for key, value in response.values.items()}
+    errors = {key: _pair(key, error.to_json()) for key, error in response.errors.items()}
+    total = len(_ENVELOPE) + sum(len(v) + 1 for v in values.values()) + sum(len(e) + 1 for e in errors.values())
+    if total > MAX_RESPONSE_BYTES:
+        for key in sorted(values, key=lambda k: len(values[k]), reverse=True):
+            moved = _pair(key, IdError(_TOO_LARGE).to_json())
+            total += len(moved) - len(values.pop(key))
+            errors[key] = moved
+            if total <= MAX_RESPONSE_BYTES:
+                break
+    return b"".join((
+        b'{"protocolVersion":', str(PROTOCOL_VERSION).encode(), b',"values":{', b",".join(values.values()),
+        b'},"errors":{', b",".join(errors.values()), b"}}",
+    ))

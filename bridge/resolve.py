@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, ConfigError, OutputClosed
 from bridge.protocol import (
     MAX_REQUEST_BYTES,
     NOT_FOUND,
@@ -28,18 +27,23 @@ from bridge.protocol import (
     RequestError,
     Response,
     encode_response,
+    is_unicode_text,
     parse_ref,
     parse_request,
     select_value,
 )
 
 if TYPE_CHECKING:
-    from bridge.cache import Snapshot
+    from bridge.cache import CacheFile, Snapshot
+    from bridge.config import Config
+    from bridge.credentials import Credentials
     from bridge.paths import Paths
 
 RESOLVE_FUNCTION = "resolve_secrets"
 ANSWER_MARGIN_S = 0.3
 """Kept back from the deadline for reading the cache and writing the answer."""
+WRITE_MARGIN_S = 0.1
+"""Kept back from the deadline for encoding and writing an answer forced by the deadline."""
 
 
 @dataclass
@@ -66,6 +70,24 @@ def format_age(seconds: float) -> str:
             rest = (whole % size) // small_size
             return f"{whole // size}{unit}{rest}{small}" if rest else f"{whole // size}{unit}"
     return f"{whole}s"
+
+
+def split_answer(names: list[str], result: dict[object, object]) -> tuple[dict[str, str], dict[str, IdError]]:
+    """resolve_secrets' answer per requested name: usable values, and values that fail only their own ids.
+    Names the server did not return are absent (not found); names nobody asked for are ignored."""
+    good: dict[str, str] = {}
+    bad: dict[str, IdError] = {}
+    for name in names:
+        value = result.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            bad[name] = IdError(f"Supabase returned a {type(value).__name__} for {name}, not a string; re-run setup.sql")
+        elif not is_unicode_text(value):
+            bad[name] = IdError(f"Supabase returned {name} with an unpaired surrogate, which is not text")
+        else:
+            good[name] = value
+    return good, bad
 
 
 def answer(request: Request, fetch: Fetch) -> tuple[Response, list[str]]:
@@ -111,64 +133,48 @@ def answer(request: Request, fetch: Fetch) -> tuple[Response, list[str]]:
     return response, notes
 
 
-def within(seconds: float, call: Callable[[], object], what: str, meanwhile: Callable[[], None] = lambda: None) -> object:
-    """Run `call` in a worker thread and stop waiting after `seconds`: a server that accepts and never
-    answers, or drips a byte a second past every read timeout, cannot hold the answer back.
-    `meanwhile` runs on this thread while the worker waits on the network."""
-    from bridge.supabase import SupabaseUnavailable
+@dataclass
+class Progress:
+    """What the resolve is waiting on, so an answer forced by the deadline can say where the time went."""
 
-    box: dict[str, object] = {}
-
-    def work() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as is
-            box["error"] = exc
-
-    ends = time.monotonic() + max(0.0, seconds)
-    worker = threading.Thread(target=work, name=what, daemon=True)
-    worker.start()
-    meanwhile()
-    worker.join(max(0.0, ends - time.monotonic()))
-    if worker.is_alive():
-        raise SupabaseUnavailable(f"Supabase did not answer within the deadline ({seconds:.1f}s left for {what})")
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]
+    stage: str = "starting"
 
 
 class VaultFetch:
     """Supabase first (or the cache first within cache_ttl), the cache when Supabase cannot answer."""
 
-    def __init__(self, provider: str, env: Mapping[str, str], paths: Paths, started: float) -> None:
+    def __init__(
+        self, provider: str, env: Mapping[str, str], paths: Paths, config: Config, answer_by: float, progress: Progress
+    ) -> None:
         self._provider = provider
         self._env = env
         self._paths = paths
-        self._started = started
+        self._config = config
+        self._answer_by = answer_by
+        self._progress = progress
 
     def __call__(self, names: list[str]) -> Fetched:
-        from bridge.cache import CacheFile, LockTimeout, merge, needs_write
-        from bridge.config import load_config
         from bridge.credentials import find_credentials, lookup_order
-        from bridge.sealed import Identity
-        from bridge.supabase import Deadline, Rpc, SupabaseUnavailable
+        from bridge.deadline import Deadline, TimedOut, run_within
+        from bridge.supabase import Rpc, SupabaseUnavailable
 
-        paths = self._paths
-        config = load_config(paths.config_file)
-        answer_by = self._started + config.deadline
-        found = find_credentials(lookup_order(self._env, paths.sealed_file))
-        cache = CacheFile(paths.cache_file, found.credentials, Identity.current()) if config.max_stale > 0 else None
+        config, paths = self._config, self._paths
+        network_by = self._answer_by - ANSWER_MARGIN_S
+        self._progress.stage = "looking up credentials"
+        found = find_credentials(lookup_order(self._env, paths.sealed_file), Deadline(at=network_by))
+        diagnostics = list(found.notes)
+        self._progress.stage = "opening the cache"
+        cache = self._open_cache(found.credentials, diagnostics)
         now = time.time()
 
         prefetched: list[tuple[Snapshot, str | None]] = []
         if cache is not None and config.cache_ttl > 0:
-            prefetched.append(cache.load())
+            prefetched.append(cache.load(now))
             snapshot = prefetched[0][0]
             ages = {n: now - snapshot.entries[n].fetched_at for n in names if n in snapshot.entries}
             if len(ages) == len(names) and all(age < config.cache_ttl for age in ages.values()):
-                return Fetched({n: snapshot.entries[n].value for n in names})
+                return Fetched({n: snapshot.entries[n].value for n in names}, diagnostics=diagnostics)
 
-        network_by = answer_by - ANSWER_MARGIN_S
         rpc = Rpc(
             found.credentials, provider=self._provider, host=socket.gethostname(),
             connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
@@ -178,36 +184,74 @@ class VaultFetch:
         def load_cache() -> None:
             # While the request is in flight: the cipher import and decryption cost nothing extra then.
             if cache is not None and not prefetched:
-                prefetched.append(cache.load())
+                prefetched.append(cache.load(now))
 
+        self._progress.stage = "waiting for Supabase"
         try:
-            result = within(
-                network_by - time.monotonic(), lambda: rpc.call(RESOLVE_FUNCTION, {"p_names": names}),
-                RESOLVE_FUNCTION, meanwhile=load_cache,
-            )
-            if not isinstance(result, dict) or not all(isinstance(v, str) for v in result.values()):
+            try:
+                result = run_within(
+                    network_by - time.monotonic(), lambda: rpc.call(RESOLVE_FUNCTION, {"p_names": names}),
+                    RESOLVE_FUNCTION, meanwhile=load_cache,
+                )
+            except TimedOut:
+                raise SupabaseUnavailable(
+                    f"Supabase did not answer within the deadline ({config.deadline:g}s, calling {RESOLVE_FUNCTION})"
+                ) from None
+            if not isinstance(result, dict):
                 raise SupabaseUnavailable(f"unexpected answer from {RESOLVE_FUNCTION}; re-run setup.sql to update it")
         except SupabaseUnavailable as exc:
             if cache is None:
                 raise
-            # within() ran load_cache before it could fail, so the snapshot is already here.
-            return self._from_cache(prefetched[0], names, str(exc), now, config.max_stale)
-        fetched = Fetched(dict(result))
-        if cache is None:
+            # run_within ran load_cache before it could fail, so the snapshot is already here.
+            fetched = self._from_cache(prefetched[0], names, str(exc), now, config.max_stale)
+            fetched.diagnostics[:0] = diagnostics
             return fetched
-        seen, problem = prefetched[0]
-        if problem is None and not needs_write(seen, merge(seen, names, result, now), now):
+        good, bad = split_answer(names, result)
+        fetched = Fetched({**good, **bad}, diagnostics=diagnostics)
+        if cache is not None:
+            self._progress.stage = "updating the cache"
+            self._remember(cache, prefetched[0], [n for n in names if n not in bad], good, now, fetched)
+        return fetched
+
+    def _open_cache(self, credentials: Credentials, diagnostics: list[str]) -> CacheFile | None:
+        """The cache for these credentials, or None when it is off; the cache never stops live values."""
+        from bridge.cache import CacheFile, remove_cache
+        from bridge.errors import IdentityUnavailable
+        from bridge.sealed import Identity
+
+        if self._config.max_stale <= 0:
+            # Turned off: what an earlier setting left on disk goes too.
+            try:
+                remove_cache(self._paths.cache_file, wait_until=self._answer_by - ANSWER_MARGIN_S)
+            except (BridgeError, OSError) as exc:
+                diagnostics.append(f"cache is off (max_stale = 0) but could not be removed: {exc}")
+            return None
+        try:
+            return CacheFile(self._paths.cache_file, credentials, Identity.current())
+        except IdentityUnavailable as exc:
+            diagnostics.append(f"cache off, live values only: {exc}")
+            return None
+
+    def _remember(
+        self, cache: CacheFile, seen: tuple[Snapshot, str | None], names: list[str], good: dict[str, str],
+        now: float, fetched: Fetched,
+    ) -> None:
+        from bridge.cache import merge, needs_write
+
+        snapshot, problem = seen
+        max_stale = self._config.max_stale
+        if problem is None and not needs_write(snapshot, merge(snapshot, names, good, now, max_stale), now):
             # Nothing new to record: skip the lock and a second decryption. Another bridge's newer
             # file is at least as current; at worst the cache misses an entry, never holds a wrong one.
-            return fetched
+            return
         try:
-            diagnostic = cache.update(lambda s: merge(s, names, result, now), wait_until=answer_by - 0.1, now=now)
-        except (LockTimeout, OSError) as exc:
+            diagnostic = cache.update(
+                lambda s: merge(s, names, good, now, max_stale), wait_until=self._answer_by - 0.1, now=now
+            )
+        except (BridgeError, OSError) as exc:
             diagnostic = f"cache not updated: {exc}"
         if diagnostic is not None:
             fetched.diagnostics.append(diagnostic)
-        return fetched
-
     @staticmethod
     def _from_cache(
         loaded: tuple[Snapshot, str | None], names: list[str], reason: str, now: float, max_stale: float
@@ -234,31 +278,72 @@ def refuse_if_unsafe(paths: Paths, launcher: Path) -> None:
     """Fail closed: a bridge whose own files others could change must not hand out secrets."""
     from bridge.selfcheck import check, targets
 
-    problems = check(targets(launcher, paths.config_file, paths.data_dir, paths.sealed_file, paths.cache_file))
+    problems = check(targets(launcher, paths))
     if problems:
         raise BridgeError(f"refusing to run: {problems[0].line()}")
 
 
-def run(
-    stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO, env: Mapping[str, str], launcher: Path, started: float
-) -> int:
-    from bridge.paths import Paths
-
+def read_request(stdin: BinaryIO | None) -> Request:
+    if stdin is None:
+        raise BridgeError("stdin is closed: OpenClaw writes the request there; run `bridge resolve` as an exec provider")
     try:
-        request = parse_request(stdin.read(MAX_REQUEST_BYTES + 1))
+        raw = stdin.read(MAX_REQUEST_BYTES + 1)
+    except OSError as exc:
+        raise BridgeError(f"cannot read the request on stdin ({exc.strerror or type(exc).__name__})") from None
+    try:
+        return parse_request(raw or b"")
     except RequestError as exc:
         raise BridgeError(str(exc)) from None
+
+
+def answer_in_time(request: Request, fetch: VaultFetch, progress: Progress, answer_by: float) -> tuple[Response, list[str]]:
+    """`answer`, or, if anything at all is still running at the deadline, an error for every id: the gateway
+    gets a well-formed answer before it kills the bridge, whatever a store, the server or the disk does."""
+    from bridge.deadline import TimedOut, run_within
+
+    try:
+        return run_within(answer_by - WRITE_MARGIN_S - time.monotonic(), lambda: answer(request, fetch), "resolve")
+    except TimedOut:
+        reason = f"no answer within the bridge's deadline while {progress.stage}; run `bridge doctor` to see why"
+        return Response(errors={ref_id: IdError(reason) for ref_id in request.ids}), [reason]
+
+
+def run(
+    stdin: BinaryIO | None, stdout: BinaryIO, stderr: TextIO | None, env: Mapping[str, str], launcher: Path,
+    started: float,
+) -> int:
+    from bridge.config import load_config
+    from bridge.paths import Paths
+
+    request = read_request(stdin)
     paths = Paths.from_env(env)
     refuse_if_unsafe(paths, launcher)
-    response, notes = answer(request, VaultFetch(request.provider or "exec", env, paths, started))
-    stdout.write(encode_response(response))
-    stdout.flush()
-    for note in notes:
-        print(f"bridge: {note}", file=stderr)
+    try:
+        config = load_config(paths.config_file)
+    except ConfigError as exc:
+        # Every id hears why, as with any failure that concerns the whole batch.
+        response, notes = Response(errors={ref_id: IdError(str(exc)) for ref_id in request.ids}), [str(exc)]
+    else:
+        answer_by = started + config.deadline
+        progress = Progress()
+        fetch = VaultFetch(request.provider or "exec", env, paths, config, answer_by, progress)
+        response, notes = answer_in_time(request, fetch, progress, answer_by)
+    body = encode_response(response)
+    try:
+        stdout.write(body)
+        stdout.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        raise OutputClosed("stdout closed before the answer could be written; the gateway stopped reading") from None
+    if stderr is not None:
+        for note in notes:
+            print(f"bridge: {note}", file=stderr)
     return 0
 
 
 def main(started: float) -> int:
     from bridge.selfcheck import running_launcher
 
-    return run(sys.stdin.buffer, sys.stdout.buffer, sys.stderr, os.environ, running_launcher(), started)
+    if sys.stdout is None:
+        raise OutputClosed("stdout is closed: there is nowhere to write the answer; run `bridge resolve` as an exec provider")
+    stdin = sys.stdin.buffer if sys.stdin is not None else None
+    return run(stdin, sys.stdout.buffer, sys.stderr, os.environ, running_launcher(), started)

@@ -16,6 +16,10 @@ import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bridge.paths import Paths
 
 FILE = "file"
 DIRECTORY = "directory"
@@ -40,6 +44,13 @@ class Problem:
         return f"{self.message}; fix: {self.fix}"
 
 
+def _fix_symlink(quoted: str, kind: str) -> str:
+    """Replace the link by a private copy of what it points to: a pasteable POSIX command for files and directories."""
+    if kind == DIRECTORY:
+        return f't="$(readlink -f {quoted})" && rm {quoted} && cp -Rp "$t" {quoted} && chmod 700 {quoted}'
+    return f't="$(readlink -f {quoted})" && rm {quoted} && cp -p "$t" {quoted}'
+
+
 def inspect(target: Target, uid: int) -> list[Problem]:
     path, quoted = target.path, shlex.quote(str(target.path))
     label = f"{target.what} {path}".strip()
@@ -48,13 +59,15 @@ def inspect(target: Target, uid: int) -> list[Problem]:
     except FileNotFoundError:
         return [Problem(path, f"{label} does not exist", "run ./install.sh again")] if target.required else []
     if stat.S_ISLNK(info.st_mode):
-        return [Problem(path, f"{label} is a symlink", f"cp --remove-destination \"$(readlink -f {quoted})\" {quoted}")]
+        return [Problem(path, f"{label} is a symlink", _fix_symlink(quoted, target.kind))]
     expected = stat.S_ISDIR(info.st_mode) if target.kind == DIRECTORY else stat.S_ISREG(info.st_mode)
     if not expected:
-        return [Problem(path, f"{label} is not a regular {target.kind}", "remove it and run ./install.sh again")]
+        aside = shlex.quote(f"{path}.moved-aside")
+        return [Problem(path, f"{label} is not a regular {target.kind}", f"mv {quoted} {aside}")]
     problems = []
     if info.st_uid != uid:
-        problems.append(Problem(path, f"{label} is owned by uid {info.st_uid}, not you (uid {uid})", f"chown $(id -un) {quoted}"))
+        sudo = "" if uid == 0 else "sudo "
+        problems.append(Problem(path, f"{label} is owned by uid {info.st_uid}, not you (uid {uid})", f'{sudo}chown "$(id -un)" {quoted}'))
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         problems.append(Problem(path, f"{label} is writable by group or others", f"chmod go-w {quoted}"))
     if target.private and info.st_mode & (stat.S_IRGRP | stat.S_IROTH):
@@ -63,15 +76,21 @@ def inspect(target: Target, uid: int) -> list[Problem]:
     return problems
 
 
-def targets(launcher: Path, config_file: Path, data_dir: Path, sealed_file: Path, cache_file: Path) -> list[Target]:
-    return [
+def targets(launcher: Path, paths: Paths) -> list[Target]:
+    """Everything the bridge trusts, each once (with BRIDGE_HOME the config and data directories are one)."""
+    every = [
         Target(launcher, FILE, required=True, what="the bridge executable"),
         Target(launcher.parent, DIRECTORY, required=True, what="the bridge's directory"),
-        Target(config_file, FILE, what="config"),
-        Target(data_dir, DIRECTORY, what="data directory"),
-        Target(sealed_file, FILE, private=True, what="sealed credentials"),
-        Target(cache_file, FILE, private=True, what="cache"),
+        Target(paths.config_dir, DIRECTORY, what="config directory"),
+        Target(paths.config_file, FILE, what="config"),
+        Target(paths.data_dir, DIRECTORY, what="data directory"),
+        Target(paths.sealed_file, FILE, private=True, what="sealed credentials"),
+        Target(paths.cache_file, FILE, private=True, what="cache"),
     ]
+    unique: dict[Path, Target] = {}
+    for target in every:
+        unique.setdefault(target.path, target)
+    return list(unique.values())
 
 
 def check(all_targets: list[Target]) -> list[Problem]:

@@ -12,13 +12,16 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import zlib
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
 from bridge import __version__
 from bridge.credentials import Credentials
+from bridge.deadline import Deadline
 from bridge.errors import BridgeError
 
 USER_AGENT = f"openclaw-supabase-bridge/{__version__}"
@@ -27,6 +30,15 @@ MIN_ATTEMPT_S = 0.2
 """An attempt with less time left than this is not started."""
 BACKOFF_BASE_S = 0.1
 MAX_ERROR_TEXT = 200
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+"""Largest body read from Supabase, after decompression: 512 values that could still be answered fit many times
+over, and a hostile or endless body stops here instead of growing memory without bound."""
+MAX_HEADER_CHARS = 255
+REDACTED = "[REDACTED]"
+LEAK_WINDOW = 16
+"""A server message holding any run of this many characters of the key is withheld whole."""
+_KEY_SHAPES = re.compile(r"sb_secret_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_GZIP_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 LEGACY_JWT = "legacy service_role JWT"
 SECRET_KEY = "secret key (sb_secret_)"
@@ -38,6 +50,10 @@ class SupabaseError(BridgeError):
 
 class SupabaseUnavailable(BridgeError):
     """Supabase could not answer: network, TLS, timeout, 5xx or an unreadable body. Worth a retry or the cache."""
+
+
+class AnswerTooLarge(SupabaseUnavailable):
+    """The body passed MAX_ANSWER_BYTES, compressed or not."""
 
 
 class SetupMissing(SupabaseError):
@@ -70,49 +86,92 @@ def classify_key(key: str) -> str:
     raise BridgeError("unrecognised key: use the project's secret key (sb_secret_...) or its legacy service_role key (eyJ...)")
 
 
+def header_value(text: str) -> str:
+    """Any string as a safe header value: percent-encoded outside printable ASCII, so a non-ASCII host name or a
+    provider name with a newline can neither crash the request nor inject a header."""
+    return quote(text, safe="-._~:/@+=,;!*'()[]")[:MAX_HEADER_CHARS]
+
+
 def request_headers(credentials: Credentials, provider: str, host: str) -> dict[str, str]:
     headers = {
         "apikey": credentials.key,
         "content-type": "application/json",
         "accept": "application/json",
+        "accept-encoding": "identity",
         "user-agent": USER_AGENT,
-        "x-bridge-host": host,
-        "x-bridge-provider": provider,
+        "x-bridge-host": header_value(host),
+        "x-bridge-provider": header_value(provider),
     }
     if classify_key(credentials.key) == LEGACY_JWT:
         headers["authorization"] = f"Bearer {credentials.key}"
     return headers
 
 
-@dataclass(frozen=True)
-class Deadline:
-    """A point in time every network step must fit before."""
-
-    at: float
-    clock: Callable[[], float] = time.monotonic
-
-    @classmethod
-    def after(cls, seconds: float, clock: Callable[[], float] = time.monotonic) -> "Deadline":
-        return cls(at=clock() + seconds, clock=clock)
-
-    def remaining(self) -> float:
-        return max(0.0, self.at - self.clock())
+def scrub(text: str, secret: str) -> str:
+    """Server text with the credentials taken out: a proxy that echoes the request's apikey must not put it on
+    stderr or into errors. Key-shaped strings go too, and a text still holding part of the key is withheld whole."""
+    if secret:
+        text = text.replace(secret, REDACTED)
+    text = _KEY_SHAPES.sub(REDACTED, text)
+    if secret and any(secret[i : i + LEAK_WINDOW] in text for i in range(max(1, len(secret) - LEAK_WINDOW + 1))):
+        return "[message withheld: it quoted the credentials]"
+    return text
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())[:MAX_ERROR_TEXT]
+def _server_text(value: object, secret: str) -> str:
+    """A field of a server's error body as one short, credential-free line; redacted before it is cut, so a cut
+    can never leave a fragment of the key behind."""
+    text = value if isinstance(value, str) else "" if value is None else json.dumps(value)
+    return " ".join(scrub(text[: MAX_ERROR_TEXT * 4], secret).split())[:MAX_ERROR_TEXT]
 
 
-def error_for(status: int, body: bytes, function: str) -> BridgeError:
-    """Turn a PostgREST error response into a message naming the cause and the fix."""
+def parse_json(raw: bytes) -> Any:
+    """JSON from a server, or ValueError: nesting past the interpreter's recursion limit is refused, not a crash."""
     try:
-        doc = json.loads(body)
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def read_capped(chunks: Iterable[bytes], limit: int = MAX_ANSWER_BYTES) -> bytes:
+    """At most `limit` bytes from a stream; AnswerTooLarge past that, without reading the rest."""
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise AnswerTooLarge(f"answer from Supabase is larger than {limit // (1024 * 1024)} MiB; refused")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def decode_body(raw: bytes, content_encoding: str, limit: int = MAX_ANSWER_BYTES) -> bytes:
+    """The body as sent before compression, never more than `limit` bytes of it: a compression bomb stops there."""
+    encoding = content_encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    if encoding not in _GZIP_WBITS:
+        raise SupabaseUnavailable(f"unsupported Content-Encoding {header_value(encoding)!r} from Supabase")
+    decoder = zlib.decompressobj(_GZIP_WBITS[encoding])
+    try:
+        out = decoder.decompress(raw, limit + 1)
+    except zlib.error:
+        raise SupabaseUnavailable("unreadable answer from Supabase (corrupt compressed body)") from None
+    if len(out) > limit or decoder.unconsumed_tail:
+        raise AnswerTooLarge(f"answer from Supabase is larger than {limit // (1024 * 1024)} MiB once decompressed; refused")
+    return out
+
+
+def error_for(status: int, body: bytes, function: str, secret: str = "") -> BridgeError:
+    """Turn a PostgREST error response into a message naming the cause and the fix; never with the credentials."""
+    try:
+        doc = parse_json(body)
     except ValueError:
         doc = None
     if not isinstance(doc, dict):
         doc = {}
-    code = _one_line(doc.get("code") or "")
-    message = _one_line(doc.get("message") or "")
+    code = _server_text(doc.get("code"), secret)
+    message = _server_text(doc.get("message"), secret)
     if status >= 500:
         return SupabaseUnavailable(f"Supabase is unavailable (HTTP {status}{', ' + code if code else ''}); try again shortly")
     if status == 401:
@@ -153,6 +212,7 @@ class Rpc:
 
         self._httpx = httpx
         self._base = f"{credentials.url}/rest/v1/rpc/"
+        self._secret = credentials.key
         self._headers = request_headers(credentials, provider, host)
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
@@ -188,19 +248,25 @@ class Rpc:
             write=min(self._read_timeout, left), pool=left,
         )
         try:
-            response = self._client.post(self._base + function, content=body, headers=self._headers, timeout=timeout)
+            with self._client.stream(
+                "POST", self._base + function, content=body, headers=self._headers, timeout=timeout
+            ) as response:
+                status = response.status_code
+                raw = read_capped(response.iter_raw())
+                encoding = response.headers.get("content-encoding", "")
         except httpx.TimeoutException:
             raise SupabaseUnavailable(f"Supabase did not answer in time (calling {function})") from None
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:
             raise SupabaseUnavailable(f"cannot reach Supabase: {_transport_reason(exc)}") from None
-        if response.status_code == 204:
+        content = decode_body(raw, encoding)
+        if status == 204:
             return None
-        if response.status_code >= 300:
-            raise error_for(response.status_code, response.content, function)
+        if status >= 300:
+            raise error_for(status, content, function, self._secret)
         try:
-            return json.loads(response.content)
+            return parse_json(content)
         except ValueError:
-            raise SupabaseUnavailable(f"unreadable answer from Supabase (HTTP {response.status_code}, not JSON)") from None
+            raise SupabaseUnavailable(f"unreadable answer from Supabase (HTTP {status}, not JSON)") from None
 
 
 def _transport_reason(exc: Exception) -> str:

@@ -159,7 +159,12 @@ def test_status_and_clear(vault: Vault, env: dict[str, str], proxy: FaultProxy) 
     cleared = run_bridge(["cache", "clear", "SA#private_key"], env)
     assert "removed 1 cached secret" in cleared.stdout.decode()
     assert [e["id"] for e in cache_status(env)["entries"]] == ["A"]
-    assert "removed 1 cached secret" in run_bridge(["cache", "clear"], env).stdout.decode()
+    no_credentials = {k: v for k, v in env.items() if not k.startswith("SUPABASE_")}
+    assert "needs the credentials" in run_bridge(["cache", "clear", "A"], no_credentials).stderr
+    cleared_all = run_bridge(["cache", "clear"], no_credentials)
+    assert cleared_all.returncode == 0 and "removed the cache" in cleared_all.stdout.decode()
+    assert not (Path(env["BRIDGE_HOME"]) / "cache.sealed").exists()
+    assert "no cache to remove" in run_bridge(["cache", "clear"], no_credentials).stdout.decode()
     assert cache_status(env)["entries"] == []
 
 
@@ -209,7 +214,7 @@ def test_cache_file_is_private(vault: Vault, env: dict[str, str], bridge_home: P
 
 def test_fifty_concurrent_resolves_lose_no_update(vault: Vault, env: dict[str, str], bridge_home: Path) -> None:
     # 50 cold starts on a small machine take longer than the fast test deadline; this test is about lost updates.
-    (bridge_home / "config.toml").write_text('deadline = "60s"\n')
+    (bridge_home / "config.toml").write_text('gateway_timeout = "120s"\ndeadline = "60s"\n')
     names = [f"C{i:03d}" for i in range(100)]
     for name in names:
         vault.put(name, f"value-{name}")
@@ -234,7 +239,7 @@ def test_fifty_concurrent_resolves_lose_no_update(vault: Vault, env: dict[str, s
 
 def test_kill_9_mid_write_never_corrupts_the_cache(vault: Vault, env: dict[str, str], bridge_home: Path) -> None:
     """Watch for the writer's temp file and SIGKILL the moment it appears: the kill lands mid-write by construction."""
-    (bridge_home / "config.toml").write_text('deadline = "60s"\n')
+    (bridge_home / "config.toml").write_text('gateway_timeout = "120s"\ndeadline = "60s"\n')
     big = "k" * 40_000
     names = [f"BIG{i:02d}" for i in range(60)]
     for name in names:

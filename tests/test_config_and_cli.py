@@ -22,13 +22,20 @@ def test_durations(raw: object, seconds: float) -> None:
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        ({"max_stal": "7d"}, "unknown key 'max_stal'; known keys: cache_ttl, connect_timeout, deadline, max_stale, read_timeout"),
+        ({"max_stal": "7d"}, "unknown key 'max_stal'; known keys: cache_ttl, connect_timeout, deadline, gateway_timeout, max_stale, read_timeout"),
         ({"deadline": True}, "deadline must be a duration"),
         ({"deadline": [4]}, "deadline must be a duration"),
         ({"max_stale": "-1d"}, "is not a duration"),
         ({"max_stale": -5}, "max_stale must not be negative"),
         ({"cache_ttl": "5 minutes"}, "is not a duration"),
-        ({"deadline": 0}, "deadline must be greater than 0"),
+        ({"deadline": 0}, "deadline = 0s is out of range; it must be above 0 and below the gateway's 5s timeout"),
+        ({"deadline": float("inf")}, "deadline = inf is not a finite duration"),
+        ({"deadline": float("nan")}, "deadline = nan is not a finite duration"),
+        ({"read_timeout": "9s"}, "read_timeout = 9s is out of range"),
+        ({"deadline": "5s"}, "deadline = 5s is out of range"),
+        ({"max_stale": "1" + "0" * 400 + "d"}, "is not a finite duration"),
+        ({"max_stale": "400d"}, "max_stale is longer than 366 days"),
+        ({"max_stale": "1h", "cache_ttl": "2h"}, "cache_ttl (7200s) is longer than max_stale (3600s)"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(doc: dict, message: str) -> None:

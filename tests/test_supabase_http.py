@@ -9,9 +9,9 @@ import pytest
 import respx
 
 from bridge.credentials import Credentials
+from bridge.deadline import Deadline
 from bridge.supabase import (
     USER_AGENT,
-    Deadline,
     NotFound,
     Rpc,
     SetupMissing,
