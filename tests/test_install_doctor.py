@@ -225,8 +225,8 @@ def test_group_writable_launcher_fails_doctor_and_refuses_resolve(launcher: Path
 def test_symlinked_launcher_fails_doctor_and_refuses_resolve(launcher: Path, env_bootstrap: dict[str, str], tmp_path: Path) -> None:
     link = tmp_path / "provider" / "bridge-link"
     link.symlink_to(launcher)
-    refused(link, env_bootstrap, "cp --remove-destination")
-    doctor_fails_with(link, env_bootstrap, "cp --remove-destination")
+    refused(link, env_bootstrap, "readlink -f")
+    doctor_fails_with(link, env_bootstrap, "readlink -f")
 
 
 def test_world_readable_sealed_file_fails_doctor_and_refuses_resolve(
