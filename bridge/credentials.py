@@ -30,6 +30,7 @@ ENV_KEYS = ("SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 STORE_BUDGET_S = 1.5
 """Longest wait for one store: a session bus that accepts and never answers must not eat the gateway's 5 s."""
+KEYRING_WRITE_BUDGET_S = 10.0
 MAX_SEALED_BYTES = 64 * 1024
 """Far above any sealed {url, key}; a larger file is not ours and is never read whole."""
 
@@ -195,13 +196,23 @@ class KeyringStore:
         return None if raw is None else Credentials.from_json(raw, "the OS keyring")
 
     def store(self, credentials: Credentials) -> None:
-        self.backend().set(KEYRING_SERVICE, KEYRING_ACCOUNT, credentials.to_json().decode())
+        self._within("write", lambda: self.backend().set(KEYRING_SERVICE, KEYRING_ACCOUNT, credentials.to_json().decode()))
 
     def erase(self) -> bool:
         try:
-            return self.backend().delete(KEYRING_SERVICE, KEYRING_ACCOUNT)
+            return bool(self._within("delete", lambda: self.backend().delete(KEYRING_SERVICE, KEYRING_ACCOUNT)))
         except StoreUnavailable:
             return False
+
+    @staticmethod
+    def _within(what: str, operation: Callable[[], object]) -> object:
+        """Writes may wait on an unlock prompt, so they get longer than a resolve's read, but never forever."""
+        from bridge.deadline import TimedOut, run_within
+
+        try:
+            return run_within(KEYRING_WRITE_BUDGET_S, operation, f"keyring {what}")
+        except TimedOut:
+            raise StoreUnavailable(f"the OS keyring did not answer within {KEYRING_WRITE_BUDGET_S:g}s") from None
 
 
 class SealedFileStore:

@@ -79,6 +79,7 @@ def login(url: str, store: str | None, stdin: TextIO, out: TextIO, err: TextIO, 
     paths = Paths.from_env(env)
     keyring_store, file_store = KeyringStore(env), SealedFileStore(paths.sealed_file)
     chosen: CredentialStore
+    keyring_failed = False
     if store == "file":
         chosen = file_store
     else:
@@ -89,10 +90,12 @@ def login(url: str, store: str | None, stdin: TextIO, out: TextIO, err: TextIO, 
             if store == "keyring":
                 raise BridgeError(f"cannot use the OS keyring: {exc}; use `--store file` on headless hosts") from None
             print(f"no usable OS keyring ({exc}); using the sealed file instead", file=err)
-            chosen = file_store
+            chosen, keyring_failed = file_store, True
     if chosen is file_store:
         file_store.store(credentials)
-        keyring_store.erase()
+        if not keyring_failed:
+            # A keyring that just failed holds nothing of ours, and asking it again would only wait again.
+            keyring_store.erase()
         where = f"sealed file {file_store.path}"
     else:
         file_store.erase()

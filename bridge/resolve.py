@@ -246,7 +246,7 @@ class VaultFetch:
             return
         try:
             diagnostic = cache.update(
-                lambda s: merge(s, names, good, now, max_stale), wait_until=self._answer_by - 0.1, now=now
+                lambda s: merge(s, names, good, now, max_stale), wait_until=self._answer_by - ANSWER_MARGIN_S, now=now
             )
         except (BridgeError, OSError) as exc:
             diagnostic = f"cache not updated: {exc}"

@@ -84,3 +84,27 @@ def test_debug_traceback_redacts_keys_from_any_store(monkeypatch: pytest.MonkeyP
     assert cli.main(["logout"]) == 1
     err = capsys.readouterr().err
     assert "Traceback" in err and "[REDACTED]" in err and KEY not in err
+
+
+class PanicException(BaseException):
+    """What a Rust extension's panic surfaces as in Python (pyo3): not an Exception, so `except Exception` misses it."""
+
+
+def panic(args: object, started: float) -> int:
+    raise PanicException(f"assertion failed in the cipher, key {KEY}")
+
+
+def test_a_native_panic_is_one_line_too(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(cli, "dispatch", panic)
+    monkeypatch.delenv("BRIDGE_DEBUG", raising=False)
+    assert cli.main(["logout"]) == 1
+    assert capsys.readouterr().err == "bridge: internal error (PanicException); rerun with BRIDGE_DEBUG=1 for details and report it\n"
+
+
+def test_an_os_error_names_the_path_not_a_traceback(env_bootstrap: dict[str, str], bridge_home: Path) -> None:
+    (bridge_home / "cache.sealed.lock").mkdir()
+    (bridge_home / "cache.sealed").write_bytes(b"x")
+    (bridge_home / "cache.sealed").chmod(0o600)
+    result = run_bridge(["cache", "clear"], env_bootstrap)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "cache.sealed.lock" in result.stderr

@@ -317,3 +317,37 @@ def test_max_stale_zero_removes_the_cache_file(
     run = run_as_gateway([str(launcher), "resolve"], env_bootstrap, request("OPENAI_API_KEY"))
     assert check(run, ["OPENAI_API_KEY"])["values"] == {"OPENAI_API_KEY": OPENAI} and run.stderr == ""
     assert not (bridge_home / "cache.sealed").exists()
+
+
+def test_a_cache_lock_held_past_the_deadline_costs_no_values(
+    vault: Vault, env_bootstrap: dict[str, str], launcher: Path, bridge_home: Path
+) -> None:
+    import fcntl
+
+    vault.put("OPENAI_API_KEY", OPENAI)
+    (bridge_home / "config.toml").write_text(FAST)
+    lock = os.open(bridge_home / "cache.sealed.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        run = run_as_gateway([str(launcher), "resolve"], env_bootstrap, request("OPENAI_API_KEY"))
+    finally:
+        os.close(lock)
+    response = check(run, ["OPENAI_API_KEY"], leaks=(env_bootstrap["SUPABASE_SECRET_KEY"],))
+    assert response["values"] == {"OPENAI_API_KEY": OPENAI}
+    assert "cache not updated: cache lock" in run.stderr and run.stderr.count("\n") == 1
+
+
+def test_login_with_a_hung_session_bus_falls_back_to_the_sealed_file(
+    endpoint: Endpoint, keys: ProjectKeys, bridge_home: Path
+) -> None:
+    short = Path(tempfile.mkdtemp(prefix="bus-"))
+    bus = SilentBus(short / "bus", authenticate=True)
+    try:
+        env = {"PATH": "/usr/bin:/bin", "BRIDGE_HOME": str(bridge_home), "DBUS_SESSION_BUS_ADDRESS": bus.address}
+        login = run_bridge(["login", "--url", endpoint.url], env, stdin=keys.secret.encode())
+    finally:
+        bus.stop()
+        shutil.rmtree(short, ignore_errors=True)
+    assert login.returncode == 0, login.stderr
+    assert "did not answer within" in login.stderr and "using the sealed file instead" in login.stderr
+    assert (bridge_home / "credentials.sealed").exists() and keys.secret not in login.all_output()

@@ -86,3 +86,15 @@ def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> 
     atomic_write(target, b"two")
     assert target.read_bytes() == b"two"
     assert os.listdir(target.parent) == ["f"]
+
+
+def test_identity_without_a_machine_id_is_a_clear_error(tmp_path: Path) -> None:
+    from bridge.errors import IdentityUnavailable
+
+    empty = tmp_path / "machine-id"
+    empty.write_text("\n")
+    with pytest.raises(IdentityUnavailable, match="no machine id in .*machine-id or .*missing; run systemd-machine-id-setup"):
+        Identity.current((empty, tmp_path / "missing"))
+    present = tmp_path / "other-id"
+    present.write_text("abc123\n")
+    assert Identity.current((empty, present)).machine_id == "abc123"
