@@ -15,11 +15,15 @@
 --     (`postgres`), which is what may read Vault, and it names every object
 --     with its schema so no caller-controlled search_path can redirect it.
 --   * Supabase's default privileges grant ALL on new functions and tables in
---     `public` to anon, authenticated and service_role. Each object below is
---     therefore followed by an explicit REVOKE from PUBLIC, anon and
---     authenticated and a GRANT to service_role only.
+--     `public` to anon, authenticated and service_role. Each object in
+--     `public` is therefore followed by an explicit REVOKE from PUBLIC, anon
+--     and authenticated and a GRANT to service_role only.
 --   * Helpers and private state live in schema `vault_bridge`, which no API
---     role can even see.
+--     role can even see. Supabase's default privileges do not reach it; the
+--     only default left there is PostgreSQL's EXECUTE for PUBLIC on new
+--     functions, which one REVOKE after the last helper (section 6) removes.
+--     CREATE OR REPLACE keeps a function's privileges, so a re-run re-grants
+--     nothing.
 --   * Every call writes a row to public.vault_access_log; no secret value is
 --     ever written there. A call that raises is rolled back with its own
 --     transaction (PostgreSQL has no autonomous transactions), so such
@@ -28,9 +32,23 @@
 --     resolve_secrets, never raises for a single name: a missing or invalid
 --     name is an audit row with success = false.
 --
--- Limits (named once, enforced below):
---   secret names: 1..256 characters (OpenClaw's exec id limit)
---   resolve_secrets: at most 512 names per call (OpenClaw's maxRefsPerProvider)
+-- Versions and upgrades:
+--   * vault_bridge.schema_migrations records each applied schema version;
+--     public.vault_bridge_version() returns the highest.
+--   * Tables and constraints change only in the numbered steps of section 4.
+--     Each step runs once, when its version is not yet recorded, alters what
+--     exists in place and records its version in the same transaction. A
+--     fresh install runs every step in order, so it ends up exactly where an
+--     upgraded database does. To change a table: append a step, never edit
+--     an applied one, and raise the version in the guard of section 2 and
+--     SCHEMA_VERSION in bridge/__init__.py.
+--   * Functions, comments and privileges are (re)defined on every run, after
+--     the steps.
+--   * Running an older setup.sql on a newer database would replace newer
+--     functions with older ones; the guard of section 2 refuses that.
+--
+-- Limits are named once, as the functions of section 3; everything else
+-- reads them there.
 
 -- ---------------------------------------------------------------------------
 -- 1. Private schema
@@ -42,23 +60,142 @@ COMMENT ON SCHEMA vault_bridge IS
 REVOKE ALL ON SCHEMA vault_bridge FROM PUBLIC, anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
--- 2. Audit log
+-- 2. Schema version record
 -- ---------------------------------------------------------------------------
 
-CREATE TABLE IF NOT EXISTS public.vault_access_log (
-  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  secret_id     uuid,
-  secret_name   text,
-  accessed_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
-  "session_user" text NOT NULL DEFAULT SESSION_USER,
-  accessed_by   jsonb,
-  client        jsonb,
-  access_type   text NOT NULL,
-  success       boolean NOT NULL,
-  error_message text,
-  CONSTRAINT vault_access_log_access_type_check CHECK (access_type IN
-    ('store', 'retrieve', 'rotate', 'delete', 'list', 'resolve'))
+CREATE TABLE IF NOT EXISTS vault_bridge.schema_migrations (
+  version     integer PRIMARY KEY,
+  applied_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  description text NOT NULL
 );
+
+-- Refuse to run over a newer schema: this file would replace its functions
+-- with older ones. Raise the number when appending a step to section 4.
+DO $guard$
+DECLARE
+  v_this_file CONSTANT integer := 2;
+  v_installed integer := (SELECT pg_catalog.max(m.version) FROM vault_bridge.schema_migrations AS m);
+BEGIN
+  IF v_installed > v_this_file THEN
+    RAISE EXCEPTION USING
+      ERRCODE = '55000',
+      MESSAGE = pg_catalog.format(
+        'this database has vault_bridge schema version %s, newer than this setup.sql (version %s)',
+        v_installed, v_this_file),
+      HINT = 'run the setup.sql of the bridge release that installed it, or a newer one';
+  END IF;
+END
+$guard$;
+
+COMMENT ON TABLE vault_bridge.schema_migrations IS
+  'openclaw-supabase-bridge: one row per applied setup.sql schema version. Written only by setup.sql.';
+REVOKE ALL ON TABLE vault_bridge.schema_migrations FROM PUBLIC, anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------------------
+-- 3. Limits and named lists (the values are written here and nowhere else)
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION vault_bridge.max_name_chars()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 256 $$;
+COMMENT ON FUNCTION vault_bridge.max_name_chars() IS
+  'Internal. Longest secret name in characters (OpenClaw''s exec id limit). Read by the helpers and entry points.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.max_names_per_call()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 512 $$;
+COMMENT ON FUNCTION vault_bridge.max_names_per_call() IS
+  'Internal. Most names one resolve_secrets call takes (OpenClaw''s maxRefsPerProvider). Read by resolve_secrets.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.max_header_chars()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 200 $$;
+COMMENT ON FUNCTION vault_bridge.max_header_chars() IS
+  'Internal. Characters kept of each request header copied into the audit log. Read by request_client.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.access_types()
+RETURNS text[]
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT ARRAY['store', 'retrieve', 'rotate', 'delete', 'list', 'resolve', 'audit'] $$;
+COMMENT ON FUNCTION vault_bridge.access_types() IS
+  'Internal. Every vault_access_log.access_type value. The table''s CHECK is built from this list by the setup.sql version step that last changed it; a new value needs a new step.';
+
+-- ---------------------------------------------------------------------------
+-- 4. Versioned steps (ordered; each runs once)
+-- ---------------------------------------------------------------------------
+
+-- Version 1: the audit log as the first release created it, with that
+-- release's access_type list (history: never edit an applied step). On a
+-- database set up by that release the table exists and this step only
+-- records it.
+DO $step$
+DECLARE
+  v_version CONSTANT integer := 1;
+BEGIN
+  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
+    RETURN;
+  END IF;
+  CREATE TABLE IF NOT EXISTS public.vault_access_log (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    secret_id     uuid,
+    secret_name   text,
+    accessed_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    "session_user" text NOT NULL DEFAULT SESSION_USER,
+    accessed_by   jsonb,
+    client        jsonb,
+    access_type   text NOT NULL,
+    success       boolean NOT NULL,
+    error_message text,
+    CONSTRAINT vault_access_log_access_type_check CHECK (access_type IN
+      ('store', 'retrieve', 'rotate', 'delete', 'list', 'resolve'))
+  );
+  CREATE INDEX IF NOT EXISTS vault_access_log_accessed_at_idx
+    ON public.vault_access_log (accessed_at);
+  CREATE INDEX IF NOT EXISTS vault_access_log_secret_name_idx
+    ON public.vault_access_log (secret_name, accessed_at);
+  INSERT INTO vault_bridge.schema_migrations (version, description)
+  VALUES (v_version, 'audit log public.vault_access_log');
+END
+$step$;
+
+-- Version 2: the access_type CHECK is rebuilt in place from
+-- vault_bridge.access_types(), which adds 'audit'. Existing rows are
+-- re-checked against the new list.
+DO $step$
+DECLARE
+  v_version CONSTANT integer := 2;
+BEGIN
+  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
+    RETURN;
+  END IF;
+  ALTER TABLE public.vault_access_log DROP CONSTRAINT IF EXISTS vault_access_log_access_type_check;
+  EXECUTE pg_catalog.format(
+    'ALTER TABLE public.vault_access_log ADD CONSTRAINT vault_access_log_access_type_check CHECK (access_type = ANY (%L::text[]))',
+    vault_bridge.access_types());
+  INSERT INTO vault_bridge.schema_migrations (version, description)
+  VALUES (v_version, 'access_type CHECK built from vault_bridge.access_types(), adding audit');
+END
+$step$;
+
+-- ---------------------------------------------------------------------------
+-- 5. Audit log: documentation and privileges (every run)
+-- ---------------------------------------------------------------------------
+
 COMMENT ON TABLE public.vault_access_log IS
   'One row per secret access through the openclaw-supabase-bridge functions. Never holds a secret value. Readable by service_role only; written only by the SECURITY DEFINER functions.';
 COMMENT ON COLUMN public.vault_access_log.accessed_by IS
@@ -66,18 +203,13 @@ COMMENT ON COLUMN public.vault_access_log.accessed_by IS
 COMMENT ON COLUMN public.vault_access_log.client IS
   'user_agent, host and provider from request headers when present (credentials headers are never copied).';
 
-CREATE INDEX IF NOT EXISTS vault_access_log_accessed_at_idx
-  ON public.vault_access_log (accessed_at);
-CREATE INDEX IF NOT EXISTS vault_access_log_secret_name_idx
-  ON public.vault_access_log (secret_name, accessed_at);
-
 ALTER TABLE public.vault_access_log ENABLE ROW LEVEL SECURITY;
 REVOKE ALL ON TABLE public.vault_access_log FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.vault_access_log TO service_role;
 REVOKE ALL ON SEQUENCE public.vault_access_log_id_seq FROM PUBLIC, anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
--- 3. Private helpers
+-- 6. Private helpers
 -- ---------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION vault_bridge.name_problem(p_name text)
@@ -90,10 +222,10 @@ AS $$
   SELECT CASE
     WHEN p_name IS NULL THEN 'secret name is NULL'
     WHEN p_name = '' THEN 'secret name is empty'
-    WHEN pg_catalog.length(p_name) > 256 THEN 'secret name is longer than 256 characters'
+    WHEN pg_catalog.length(p_name) > vault_bridge.max_name_chars()
+      THEN 'secret name is longer than ' || vault_bridge.max_name_chars()::text || ' characters'
   END
 $$;
-REVOKE ALL ON FUNCTION vault_bridge.name_problem(text) FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.name_problem(text) IS
   'Internal. Why a secret name is unusable, or NULL when it is fine. Called only by the public entry points.';
 
@@ -118,7 +250,6 @@ EXCEPTION WHEN invalid_text_representation THEN
   RETURN pg_catalog.jsonb_build_object('error', 'request.jwt.claims is not JSON');
 END
 $$;
-REVOKE ALL ON FUNCTION vault_bridge.request_caller() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.request_caller() IS
   'Internal. Role and sub of the API caller from request.jwt.claims, NULL outside PostgREST.';
 
@@ -132,6 +263,7 @@ AS $$
 DECLARE
   v_headers jsonb;
   v_client jsonb;
+  v_max integer := vault_bridge.max_header_chars();
 BEGIN
   v_headers := NULLIF(pg_catalog.current_setting('request.headers', true), '')::jsonb;
   IF v_headers IS NULL THEN
@@ -139,15 +271,14 @@ BEGIN
   END IF;
   -- Only these three headers are copied: apikey and authorization carry credentials.
   v_client := pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-    'user_agent', pg_catalog.left(v_headers ->> 'user-agent', 200),
-    'host', pg_catalog.left(v_headers ->> 'x-bridge-host', 200),
-    'provider', pg_catalog.left(v_headers ->> 'x-bridge-provider', 200)));
+    'user_agent', pg_catalog.left(v_headers ->> 'user-agent', v_max),
+    'host', pg_catalog.left(v_headers ->> 'x-bridge-host', v_max),
+    'provider', pg_catalog.left(v_headers ->> 'x-bridge-provider', v_max)));
   RETURN NULLIF(v_client, '{}'::jsonb);
 EXCEPTION WHEN invalid_text_representation THEN
   RETURN pg_catalog.jsonb_build_object('error', 'request.headers is not JSON');
 END
 $$;
-REVOKE ALL ON FUNCTION vault_bridge.request_client() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.request_client() IS
   'Internal. Non-credential request headers (user agent, bridge host and provider), NULL outside PostgREST.';
 
@@ -174,7 +305,6 @@ BEGIN
        AS e(secret_id, secret_name, error_message);
 END
 $$;
-REVOKE ALL ON FUNCTION vault_bridge.log_access(text, uuid[], text[], text[]) FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.log_access(text, uuid[], text[], text[]) IS
   'Internal. Appends one audit row per element (success when its error is NULL). Takes no secret values by design.';
 
@@ -200,7 +330,6 @@ BEGIN
   RAISE EXCEPTION USING MESSAGE = p_message, ERRCODE = p_errcode, HINT = COALESCE(p_hint, '');
 END
 $$;
-REVOKE ALL ON FUNCTION vault_bridge.fail(text, uuid, text, text, text, text) FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.fail(text, uuid, text, text, text, text) IS
   'Internal. Records a failed access in the Postgres log and raises it. Messages name the problem, never a value.';
 
@@ -220,7 +349,7 @@ DECLARE
 BEGIN
   IF v_problem IS NOT NULL THEN
     PERFORM vault_bridge.fail('store', NULL, p_name, v_problem, '22023',
-      'pass a name of 1 to 256 characters');
+      pg_catalog.format('pass a name of 1 to %s characters', vault_bridge.max_name_chars()));
   END IF;
   IF p_secret IS NULL THEN
     PERFORM vault_bridge.fail('store', NULL, p_name, 'secret value is NULL', '22004',
@@ -237,7 +366,6 @@ BEGIN
   RETURN v_id;
 END
 $$;
-REVOKE ALL ON FUNCTION vault_bridge.store(text, text, text) FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.store(text, text, text) IS
   'Internal. Creates a named Vault secret and audits it; shared by store_credential and store_secret.';
 
@@ -254,13 +382,12 @@ DECLARE
 BEGIN
   IF v_problem IS NOT NULL THEN
     PERFORM vault_bridge.fail(p_access_type, NULL, p_name, v_problem, '22023',
-      'pass a name of 1 to 256 characters');
+      pg_catalog.format('pass a name of 1 to %s characters', vault_bridge.max_name_chars()));
   END IF;
   SELECT s.id INTO v_id FROM vault.secrets AS s WHERE s.name = p_name;
   RETURN v_id;
 END
 $$;
-REVOKE ALL ON FUNCTION vault_bridge.id_by_name(text, text) FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.id_by_name(text, text) IS
   'Internal. Validates a name and returns its Vault id, or NULL when no secret has that name.';
 
@@ -289,7 +416,6 @@ BEGIN
   RETURN v_value;
 END
 $$;
-REVOKE ALL ON FUNCTION vault_bridge.retrieve(text, uuid, text) FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.retrieve(text, uuid, text) IS
   'Internal. Decrypts one secret by id and audits it; raises PT404 (HTTP 404) when it does not exist.';
 
@@ -320,7 +446,6 @@ BEGIN
   PERFORM vault_bridge.log_access(p_access_type, ARRAY[p_secret_id], ARRAY[v_name], ARRAY[NULL::text]);
 END
 $$;
-REVOKE ALL ON FUNCTION vault_bridge.rotate(text, uuid, text, text) FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.rotate(text, uuid, text, text) IS
   'Internal. Replaces a secret value in place (same id) and audits it; raises PT404 when it does not exist.';
 
@@ -347,12 +472,15 @@ BEGIN
   RETURN true;
 END
 $$;
-REVOKE ALL ON FUNCTION vault_bridge.delete(uuid, text) FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.delete(uuid, text) IS
   'Internal. Deletes a secret if it exists (a missing one is an audited no-op) and reports whether it did.';
 
+-- One statement for every helper above and in section 3; it must stay after
+-- the last one (a function created after it would keep PUBLIC's EXECUTE).
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA vault_bridge FROM PUBLIC, anon, authenticated, service_role;
+
 -- ---------------------------------------------------------------------------
--- 4. Id-based API (store_credential and friends)
+-- 7. Id-based API (store_credential and friends)
 -- ---------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION public.store_credential(p_name text, p_secret text, p_description text DEFAULT '')
@@ -400,7 +528,7 @@ COMMENT ON FUNCTION public.delete_credential(uuid) IS
   'service_role only. Deletes a Vault secret by id; a missing id returns cleanly. Audited.';
 
 -- ---------------------------------------------------------------------------
--- 5. Name-based API (what the bridge and its admin commands call)
+-- 8. Name-based API (what the bridge and its admin commands call)
 -- ---------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION public.store_secret(p_name text, p_secret text, p_description text DEFAULT '')
@@ -470,7 +598,7 @@ COMMENT ON FUNCTION public.list_secrets(text) IS
   'service_role only. Lists named secrets (id, name, description, timestamps), optionally by name prefix. Never returns or decrypts a value. Audited.';
 
 -- ---------------------------------------------------------------------------
--- 6. Batch resolve (the bridge's hot path)
+-- 9. Batch resolve (the bridge's hot path)
 -- ---------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION public.resolve_secrets(p_names text[])
@@ -489,9 +617,10 @@ BEGIN
     PERFORM vault_bridge.fail('resolve', NULL, NULL, 'p_names is NULL', '22004',
       'pass an array of secret names');
   END IF;
-  IF pg_catalog.cardinality(p_names) > 512 THEN
+  IF pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
     PERFORM vault_bridge.fail('resolve', NULL, NULL,
-      pg_catalog.format('%s names requested; at most 512 per call', pg_catalog.cardinality(p_names)),
+      pg_catalog.format('%s names requested; at most %s per call',
+                        pg_catalog.cardinality(p_names), vault_bridge.max_names_per_call()),
       '22023', 'split the request');
   END IF;
 
@@ -521,20 +650,20 @@ $$;
 REVOKE ALL ON FUNCTION public.resolve_secrets(text[]) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.resolve_secrets(text[]) TO service_role;
 COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
-  'service_role only. Returns {name: value} for every requested name that exists (at most 512 names, one indexed lookup). Missing or invalid names are simply absent and audited as failures; only a NULL array or more than 512 names raises.';
+  'service_role only. Returns {name: value} for every requested name that exists, in one indexed lookup. Missing or invalid names are simply absent and audited as failures; only a NULL array or more names than vault_bridge.max_names_per_call() raises.';
 
 -- ---------------------------------------------------------------------------
--- 7. Schema version
+-- 10. Schema version
 -- ---------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION public.vault_bridge_version()
 RETURNS integer
 LANGUAGE sql
-IMMUTABLE
+STABLE
 SECURITY DEFINER
 SET search_path = ''
-AS $$ SELECT 1 $$;
+AS $$ SELECT pg_catalog.max(m.version) FROM vault_bridge.schema_migrations AS m $$;
 REVOKE ALL ON FUNCTION public.vault_bridge_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.vault_bridge_version() TO service_role;
 COMMENT ON FUNCTION public.vault_bridge_version() IS
-  'service_role only. The setup.sql schema version installed, so the bridge and its doctor can tell whether this file needs re-running.';
+  'service_role only. The highest setup.sql schema version applied (vault_bridge.schema_migrations), so the bridge and its doctor can tell whether this file needs re-running.';

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bridge import SCHEMA_VERSION
+
 from tests.conftest import Vault
 from tests.support.bridge_proc import run_bridge
 from tests.support.keyring_session import keyring_session
@@ -46,7 +48,7 @@ def test_login_stores_in_the_keyring_and_resolve_reads_it_with_a_gateway_env(
     login = run_bridge(["login", "--url", endpoint.url], keyring_env, (keys.secret + "\n").encode())
     assert login.returncode == 0, login.stderr
     assert "stored in the OS keyring" in login.stdout.decode()
-    assert "schema version 1 is installed" in login.stdout.decode()
+    assert f"schema version {SCHEMA_VERSION} is installed" in login.stdout.decode()
     assert json.loads(keyring_item(keyring_env) or "{}")["url"] == endpoint.url
     assert not (bridge_home / "credentials.sealed").exists()
     gateway_env = {k: keyring_env[k] for k in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "BRIDGE_HOME", "PATH")}

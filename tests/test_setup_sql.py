@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import psycopg
@@ -191,6 +192,57 @@ def test_private_schema_is_invisible_to_api_roles(db: psycopg.Connection) -> Non
         assert call(db, "SELECT has_schema_privilege(%s, 'vault_bridge', 'USAGE')", (role,)) == [(False,)]
 
 
+# Who holds which privilege on every function of a schema, as the catalog
+# records it. A NULL proacl means PostgreSQL's default, which includes
+# EXECUTE for PUBLIC, so it is reported as such rather than as "no grants".
+FUNCTION_GRANTS = """
+SELECT p.oid::regprocedure::text,
+       coalesce((SELECT array_agg(format('%%s:%%s', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END,
+                                         a.privilege_type) ORDER BY 1)
+                 FROM aclexplode(p.proacl) AS a), ARRAY['PUBLIC:EXECUTE (default ACL)'])
+FROM pg_proc AS p
+WHERE p.pronamespace = %s::regnamespace
+ORDER BY 1
+"""
+
+PUBLIC_FUNCTION_GRANTS = ["postgres:EXECUTE", "service_role:EXECUTE"]
+HELPER_GRANTS = ["postgres:EXECUTE"]
+
+
+def function_grants(conn: psycopg.Connection, schema: str) -> dict[str, list[str]]:
+    return dict(conn.execute(FUNCTION_GRANTS, (schema,)).fetchall())
+
+
+def test_public_functions_grant_execute_to_their_owner_and_service_role_only(db: psycopg.Connection) -> None:
+    grants = function_grants(db, "public")
+    assert set(grants) == EXPECTED_PUBLIC_FUNCTIONS
+    assert grants == {signature: PUBLIC_FUNCTION_GRANTS for signature in grants}
+
+
+def test_no_helper_is_executable_by_public_or_any_api_role(db: psycopg.Connection) -> None:
+    grants = function_grants(db, "vault_bridge")
+    some_helpers = ("name_problem(text)", "max_name_chars()", "access_types()", "delete(uuid,text)")
+    assert {f"vault_bridge.{helper}" for helper in some_helpers} <= set(grants)
+    assert grants == {signature: HELPER_GRANTS for signature in grants}
+    for role in (*API_ROLES, "authenticator"):
+        executable = call(
+            db,
+            "SELECT p.oid::regprocedure::text FROM pg_proc AS p "
+            "WHERE p.pronamespace = 'vault_bridge'::regnamespace AND has_function_privilege(%s, p.oid, 'EXECUTE')",
+            (role,),
+        )
+        assert executable == [], role
+
+
+def test_private_tables_grant_nothing_to_api_roles(db: psycopg.Connection) -> None:
+    rows = call(
+        db,
+        "SELECT c.oid::regclass::text, c.relacl::text FROM pg_class AS c "
+        "WHERE c.relnamespace = 'vault_bridge'::regnamespace AND c.relkind = 'r'",
+    )
+    assert rows == [("vault_bridge.schema_migrations", "{postgres=arwdDxt/postgres}")]
+
+
 # --- name-based API -----------------------------------------------------------
 
 
@@ -279,6 +331,34 @@ def test_schema_version(db: psycopg.Connection) -> None:
 
     become(db, "service_role")
     assert call(db, "SELECT public.vault_bridge_version()") == [(SCHEMA_VERSION,)]
+
+
+def test_fresh_install_records_every_version_step_in_order(pg: PgCluster) -> None:
+    from bridge import SCHEMA_VERSION
+
+    with pg.connect("postgres") as conn:
+        rows = conn.execute("SELECT version, description FROM vault_bridge.schema_migrations ORDER BY version").fetchall()
+    assert [version for version, _ in rows] == list(range(1, SCHEMA_VERSION + 1))
+    assert all(description for _, description in rows)
+
+
+def test_limits_are_named_once_in_setup_sql() -> None:
+    text = SETUP_SQL.read_text(encoding="utf-8")
+    for limit in ("256", "512", "200"):
+        assert len(re.findall(rf"\b{limit}\b", text)) == 1, limit
+
+
+def test_access_type_check_allows_exactly_the_named_list(pg: PgCluster) -> None:
+    with pg.connect("postgres") as conn:
+        (types,) = conn.execute("SELECT vault_bridge.access_types()").fetchone()
+        assert {"store", "retrieve", "rotate", "delete", "list", "resolve", "audit"} == set(types)
+        insert = "INSERT INTO public.vault_access_log (access_type, success) VALUES (%s, true)"
+        for access_type in types:
+            conn.execute(insert, (access_type,))
+        for outside in ("bogus", "AUDIT", ""):
+            with pytest.raises(errors.CheckViolation), conn.transaction():
+                conn.execute(insert, (outside,))
+        conn.rollback()
 
 
 # --- resolve_secrets ----------------------------------------------------------
@@ -449,28 +529,42 @@ def test_pg_dump_and_every_table_hold_no_plaintext(pg: PgCluster) -> None:
 
 # --- idempotence --------------------------------------------------------------
 
+# Everything setup.sql defines, with oids, so a re-run that dropped and
+# re-created anything (or re-ran a versioned step) shows up as a change.
 CATALOG_SNAPSHOT = """
-SELECT
-  (SELECT json_agg(x ORDER BY x) FROM (
-     SELECT p.oid::regprocedure::text || p.prosrc || coalesce(p.proacl::text, '') ||
-            coalesce(obj_description(p.oid, 'pg_proc'), '') || coalesce(p.proconfig::text, '') AS x
+SELECT json_build_object(
+  'functions', (SELECT json_agg(x ORDER BY x) FROM (
+     SELECT concat_ws(' | ', p.oid, p.oid::regprocedure, p.prosrc, p.proacl, p.proowner::regrole,
+                      obj_description(p.oid, 'pg_proc'), p.proconfig, p.provolatile, p.prosecdef) AS x
      FROM pg_proc p WHERE p.pronamespace IN ('public'::regnamespace, 'vault_bridge'::regnamespace)) f),
-  (SELECT json_agg(x ORDER BY x) FROM (
-     SELECT c.oid::regclass::text || c.relkind::text || coalesce(c.relacl::text, '') || c.relrowsecurity::text AS x
+  'relations', (SELECT json_agg(x ORDER BY x) FROM (
+     SELECT concat_ws(' | ', c.oid, c.oid::regclass, c.relkind, c.relacl, c.relowner::regrole, c.relrowsecurity,
+                      obj_description(c.oid, 'pg_class'),
+                      CASE WHEN c.relkind = 'i' THEN pg_get_indexdef(c.oid) END) AS x
      FROM pg_class c WHERE c.relnamespace IN ('public'::regnamespace, 'vault_bridge'::regnamespace)) r),
-  (SELECT json_agg(x ORDER BY x) FROM (
-     SELECT a.attrelid::regclass::text || a.attname || a.atttypid::regtype::text AS x
-     FROM pg_attribute a WHERE a.attrelid = 'public.vault_access_log'::regclass AND a.attnum > 0) a),
-  (SELECT nspacl::text FROM pg_namespace WHERE nspname = 'vault_bridge')
+  'columns', (SELECT json_agg(x ORDER BY x) FROM (
+     SELECT concat_ws(' | ', a.attrelid::regclass, a.attnum, a.attname, a.atttypid::regtype, a.attnotnull,
+                      a.attidentity, pg_get_expr(d.adbin, d.adrelid), col_description(a.attrelid, a.attnum)) AS x
+     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE c.relnamespace IN ('public'::regnamespace, 'vault_bridge'::regnamespace)
+       AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped) a),
+  'constraints', (SELECT json_agg(x ORDER BY x) FROM (
+     SELECT concat_ws(' | ', k.oid, k.conrelid::regclass, k.conname, pg_get_constraintdef(k.oid), k.convalidated) AS x
+     FROM pg_constraint k WHERE k.connamespace IN ('public'::regnamespace, 'vault_bridge'::regnamespace)) k),
+  'migrations', (SELECT json_agg(m ORDER BY m.version) FROM vault_bridge.schema_migrations m),
+  'schema', (SELECT concat_ws(' | ', nspacl, obj_description(oid, 'pg_namespace'))
+             FROM pg_namespace WHERE nspname = 'vault_bridge')
+)
 """
 
 
 def test_setup_sql_applied_twice_changes_nothing_and_errors_on_nothing(pg: PgCluster) -> None:
     with pg.connect("supabase_admin") as admin:
-        before = admin.execute(CATALOG_SNAPSHOT).fetchone()
+        before = admin.execute(CATALOG_SNAPSHOT).fetchone()[0]
     result = pg.psql_file("postgres", SETUP_SQL)
     assert result.returncode == 0, result.stderr
-    assert "ERROR" not in result.stderr
+    assert "ERROR" not in result.stderr and "WARNING" not in result.stderr
     with pg.connect("supabase_admin") as admin:
-        after = admin.execute(CATALOG_SNAPSHOT).fetchone()
+        after = admin.execute(CATALOG_SNAPSHOT).fetchone()[0]
     assert after == before

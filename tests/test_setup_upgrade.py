@@ -1,0 +1,300 @@
+"""Upgrading a database set up by the previous release's setup.sql by running the current one.
+
+Each database here is a second database inside the session's cluster, shaped
+like the project database (the per-database part of tests/sql/supabase_roles.sql
+and the Vault stand-in), and dropped at the end of the module. One of them gets
+the previous release's setup.sql from git history (applied with psql, as that
+release's tests did), data written through that release's API, then the current
+setup.sql pasted as into the SQL editor (one script, one transaction, as
+`postgres`); the other gets only the current setup.sql, pasted the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import psycopg
+import pytest
+from psycopg import errors, sql
+
+from bridge import SCHEMA_VERSION
+from tests.support.api_role import become
+from tests.support.pg import REPO, SETUP_SQL, SQL_DIR, PgCluster
+from tests.test_setup_sql import (
+    CATALOG_SNAPSHOT,
+    EXPECTED_PUBLIC_FUNCTIONS,
+    FUNCTION_GRANTS,
+    HELPER_GRANTS,
+    PUBLIC_FUNCTION_GRANTS,
+)
+
+# The last commit whose setup.sql had no version record (schema version 1).
+PREVIOUS_RELEASE = "3945593986d63f2070f8d795cbc63b2182616e37"
+PREVIOUS_VERSION = 1
+
+SECRETS = {
+    "OPENAI_API_KEY": "sk-proj-UPGRADE-1",
+    "gcp-sa": '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nUPGRADE\\n"}',
+    "team/anthropic:prod": "sk-ant-UPGRADE-2",
+    "n" * 256: "UPGRADE-longest-name",
+}
+ROTATED = ("ROTATED_KEY", "UPGRADE-before-rotation", "UPGRADE-after-rotation")
+BY_ID = ("stored-by-id", "UPGRADE-by-id")
+HEADERS = {"user-agent": "openclaw-supabase-bridge/0.1.0", "x-bridge-host": "gw-upgrade", "x-bridge-provider": "supabase"}
+INSERT_AUDIT_ROW = "INSERT INTO public.vault_access_log (access_type, success) VALUES (%s, true)"
+
+
+def previous_setup_sql() -> str:
+    shown = subprocess.run(
+        ["git", "-C", str(REPO), "show", f"{PREVIOUS_RELEASE}:setup.sql"],
+        capture_output=True, text=True, check=False,
+    )
+    if shown.returncode != 0:
+        shallow = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--is-shallow-repository"],
+            capture_output=True, text=True, check=False,
+        ).stdout.strip()
+        fix = "this clone is shallow: run `git fetch --unshallow`" if shallow == "true" else "fetch the full history"
+        pytest.fail(
+            f"the upgrade test needs the previous release's setup.sql from git history "
+            f"(`git show {PREVIOUS_RELEASE[:7]}:setup.sql` failed: {shown.stderr.strip()}); {fix}",
+            pytrace=False,
+        )
+    return shown.stdout
+
+
+def project_shape_sql(database: str) -> str:
+    """supabase_roles.sql without what is cluster-wide (roles and memberships, which exist already)."""
+    text = re.sub(r"--[^\n]*", "", (SQL_DIR / "supabase_roles.sql").read_text(encoding="utf-8"))
+    statements = [s.strip() for s in text.split(";") if s.strip()]
+    kept = [
+        s.replace("ALTER DATABASE postgres ", f'ALTER DATABASE "{database}" ')
+        for s in statements
+        if not s.startswith("CREATE ROLE") and not (s.startswith("GRANT") and " ON " not in s)
+    ]
+    return ";\n".join(kept) + ";\n"
+
+
+@dataclass
+class Database:
+    pg: PgCluster
+    name: str
+
+    def connect(self, user: str, autocommit: bool = False) -> psycopg.Connection:
+        return psycopg.connect(self.pg.conninfo(user, self.name), autocommit=autocommit)
+
+    def psql(self, user: str, script: str) -> subprocess.CompletedProcess[str]:
+        """Apply a script as psql applies a file: statement by statement, stopping at the first error."""
+        return subprocess.run(
+            [str(self.pg.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.pg.conninfo(user, self.name),
+             "-f", "-"],
+            input=script, capture_output=True, text=True, check=False,
+        )
+
+    def apply(self, user: str, script: str) -> None:
+        result = self.psql(user, script)
+        assert result.returncode == 0, result.stderr
+        assert "ERROR" not in result.stderr and "WARNING" not in result.stderr, result.stderr
+
+    def paste(self, script: str) -> None:
+        """Run a whole script as the Supabase SQL editor does: as `postgres`, in one implicit transaction."""
+        with self.connect("postgres", autocommit=True) as conn:
+            conn.execute(script)
+
+    def catalog(self) -> dict:
+        with self.connect("supabase_admin") as admin:
+            return admin.execute(CATALOG_SNAPSHOT).fetchone()[0]
+
+    def schema_dump(self) -> str:
+        dump = subprocess.run(
+            [str(self.pg.bindir / "pg_dump"), "--schema-only", "-n", "public", "-n", "vault_bridge",
+             "-d", self.pg.conninfo("supabase_admin", self.name)],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        # Comments and pg_dump's per-run \restrict key are the only lines that may differ.
+        lines = [line for line in dump.splitlines() if line and not line.startswith(("--", "\\restrict", "\\unrestrict"))]
+        return "\n".join(lines)
+
+    def migrations(self) -> list[tuple[int, str]]:
+        with self.connect("postgres") as conn:
+            return conn.execute("SELECT version, description FROM vault_bridge.schema_migrations ORDER BY version").fetchall()
+
+    def function_grants(self, schema: str) -> dict[str, list[str]]:
+        with self.connect("postgres") as conn:
+            return dict(conn.execute(FUNCTION_GRANTS, (schema,)).fetchall())
+
+
+def create_database(pg: PgCluster, name: str) -> Database:
+    with pg.connect("supabase_admin", autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {} OWNER postgres").format(sql.Identifier(name)))
+    database = Database(pg, name)
+    database.apply("supabase_admin", project_shape_sql(name))
+    database.apply("supabase_admin", (SQL_DIR / "vault_standin.sql").read_text(encoding="utf-8"))
+    return database
+
+
+def drop_database(pg: PgCluster, name: str) -> None:
+    with pg.connect("supabase_admin", autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@dataclass
+class Upgrade:
+    upgraded: Database
+    fresh: Database
+    ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+    audit_before: list[tuple] = field(default_factory=list)
+    grants_before: dict[str, list[str]] = field(default_factory=dict)
+    version_before: int | None = None
+    audit_type_rejected_before: bool = False
+
+
+def write_through_previous_api(database: Database, state: Upgrade) -> None:
+    """Store, rotate, resolve and list as the bridge does through PostgREST, committed."""
+    with database.connect("authenticator", autocommit=True) as conn, conn.transaction():
+        become(conn, "service_role", sub="svc-upgrade", headers=HEADERS)
+        for name, value in SECRETS.items():
+            (state.ids[name],) = conn.execute("SELECT public.store_secret(%s, %s, 'before upgrade')", (name, value)).fetchone()
+            state.values[name] = value
+        name, first, second = ROTATED
+        (state.ids[name],) = conn.execute("SELECT public.store_secret(%s, %s)", (name, first)).fetchone()
+        conn.execute("SELECT public.rotate_secret(%s, %s)", (name, second))
+        state.values[name] = second
+        name, value = BY_ID
+        (state.ids[name],) = conn.execute("SELECT public.store_credential(%s, %s)", (name, value)).fetchone()
+        state.values[name] = value
+        (resolved,) = conn.execute("SELECT public.resolve_secrets(%s)", ([*state.values, "MISSING"],)).fetchone()
+        assert resolved == state.values
+        conn.execute("SELECT * FROM public.list_secrets()")
+        (state.version_before,) = conn.execute("SELECT public.vault_bridge_version()").fetchone()
+
+
+def audit_log(database: Database) -> list[tuple]:
+    with database.connect("supabase_admin") as admin:
+        return admin.execute("SELECT * FROM public.vault_access_log ORDER BY id").fetchall()
+
+
+def rejects_access_type(database: Database, access_type: str) -> bool:
+    with database.connect("postgres") as conn:
+        try:
+            conn.execute(INSERT_AUDIT_ROW, (access_type,))
+        except errors.CheckViolation:
+            return True
+        finally:
+            conn.rollback()
+        return False
+
+
+@pytest.fixture(scope="module")
+def upgrade(pg: PgCluster) -> Iterator[Upgrade]:
+    previous = previous_setup_sql()
+    suffix = uuid.uuid4().hex[:8]
+    names = [f"bridge_upgraded_{suffix}", f"bridge_fresh_{suffix}"]
+    try:
+        state = Upgrade(upgraded=create_database(pg, names[0]), fresh=create_database(pg, names[1]))
+        state.upgraded.apply("postgres", previous)
+        write_through_previous_api(state.upgraded, state)
+        state.audit_before = audit_log(state.upgraded)
+        state.grants_before = state.upgraded.function_grants("public")
+        state.audit_type_rejected_before = rejects_access_type(state.upgraded, "audit")
+        state.upgraded.paste(SETUP_SQL.read_text(encoding="utf-8"))
+        state.fresh.paste(SETUP_SQL.read_text(encoding="utf-8"))
+        yield state
+    finally:
+        for name in names:
+            drop_database(pg, name)
+
+
+def test_the_previous_release_is_the_unversioned_schema(upgrade: Upgrade) -> None:
+    assert upgrade.version_before == PREVIOUS_VERSION
+    assert len(upgrade.audit_before) > len(upgrade.values)
+    assert upgrade.audit_type_rejected_before
+
+
+def test_upgrade_keeps_every_secret_with_its_vault_id_and_value(upgrade: Upgrade) -> None:
+    with upgrade.upgraded.connect("authenticator") as conn:
+        become(conn, "service_role", headers=HEADERS)
+        (resolved,) = conn.execute("SELECT public.resolve_secrets(%s)", (list(upgrade.values),)).fetchone()
+        assert resolved == upgrade.values
+        listed = dict(conn.execute("SELECT name, id FROM public.list_secrets()").fetchall())
+        assert listed == upgrade.ids
+        for name, secret_id in upgrade.ids.items():
+            assert conn.execute("SELECT public.retrieve_credential(%s)", (secret_id,)).fetchone() == (upgrade.values[name],)
+        conn.rollback()
+
+
+def test_upgrade_keeps_the_audit_log_and_appends_to_it(upgrade: Upgrade) -> None:
+    assert audit_log(upgrade.upgraded) == upgrade.audit_before
+    with upgrade.upgraded.connect("authenticator") as conn:
+        become(conn, "service_role", headers=HEADERS)
+        conn.execute("SELECT public.get_secret(%s)", ("OPENAI_API_KEY",))
+        (row_id, access_type, name, success) = conn.execute(
+            "SELECT id, access_type, secret_name, success FROM public.vault_access_log ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        assert (access_type, name, success) == ("retrieve", "OPENAI_API_KEY", True)
+        assert row_id > upgrade.audit_before[-1][0]
+        conn.rollback()
+
+
+def test_upgrade_advances_the_version_and_records_every_step(upgrade: Upgrade) -> None:
+    assert SCHEMA_VERSION > PREVIOUS_VERSION
+    with upgrade.upgraded.connect("authenticator") as conn:
+        become(conn, "service_role")
+        assert conn.execute("SELECT public.vault_bridge_version()").fetchone() == (SCHEMA_VERSION,)
+        conn.rollback()
+    migrations = upgrade.upgraded.migrations()
+    assert [version for version, _ in migrations] == list(range(1, SCHEMA_VERSION + 1))
+    assert all(description for _, description in migrations)
+
+
+def test_upgraded_access_type_check_accepts_audit_and_still_refuses_others(upgrade: Upgrade) -> None:
+    assert not rejects_access_type(upgrade.upgraded, "audit")
+    assert rejects_access_type(upgrade.upgraded, "bogus")
+    with upgrade.upgraded.connect("postgres") as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'public.vault_access_log'::regclass AND contype = 'c'"
+        ).fetchone() == (1,)
+
+
+def test_upgrade_keeps_exactly_the_grants_of_every_function(upgrade: Upgrade) -> None:
+    after = upgrade.upgraded.function_grants("public")
+    assert set(after) == EXPECTED_PUBLIC_FUNCTIONS
+    assert after == upgrade.grants_before == {signature: PUBLIC_FUNCTION_GRANTS for signature in after}
+    helpers = upgrade.upgraded.function_grants("vault_bridge")
+    assert helpers == {signature: HELPER_GRANTS for signature in helpers}
+
+
+def test_fresh_install_is_identical_to_the_upgraded_schema(upgrade: Upgrade) -> None:
+    fresh, upgraded = upgrade.fresh.schema_dump(), upgrade.upgraded.schema_dump()
+    assert "vault_access_log_access_type_check" in fresh and "schema_migrations" in fresh
+    assert fresh == upgraded
+    assert upgrade.fresh.migrations() == upgrade.upgraded.migrations()
+
+
+def test_rerunning_on_the_upgraded_database_changes_nothing_and_raises_nothing(upgrade: Upgrade) -> None:
+    before = upgrade.upgraded.catalog()
+    upgrade.upgraded.apply("postgres", SETUP_SQL.read_text(encoding="utf-8"))
+    upgrade.upgraded.paste(SETUP_SQL.read_text(encoding="utf-8"))
+    assert upgrade.upgraded.catalog() == before
+    assert audit_log(upgrade.upgraded) == upgrade.audit_before
+
+
+def test_setup_sql_refuses_a_database_newer_than_itself(upgrade: Upgrade) -> None:
+    before = upgrade.upgraded.catalog()
+    with upgrade.upgraded.connect("postgres") as conn:
+        conn.execute(
+            "INSERT INTO vault_bridge.schema_migrations (version, description) VALUES (%s, 'a later release')",
+            (SCHEMA_VERSION + 1,),
+        )
+        with pytest.raises(errors.ObjectNotInPrerequisiteState) as raised:
+            conn.execute(SETUP_SQL.read_text(encoding="utf-8"))
+        assert f"schema version {SCHEMA_VERSION + 1}, newer than this setup.sql (version {SCHEMA_VERSION})" in str(
+            raised.value
+        )
+        conn.rollback()
+    assert upgrade.upgraded.catalog() == before
