@@ -30,4 +30,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
+# Lint and strict types first: a minute of pytest is wasted on code that does not type-check.
+.venv/bin/ruff check bridge/
+.venv/bin/mypy --strict bridge/
+
 exec .venv/bin/python -m pytest "$@"

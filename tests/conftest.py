@@ -14,6 +14,20 @@ from tests.support.pg import PgCluster
 from tests.support.postgrest import Endpoint, ProjectKeys
 
 
+KIND_FIXTURES = {"pg": "db", "keyring_env": "keyring", "openclaw": "openclaw"}
+"""A test that uses one of these fixtures (directly or through another) needs that service."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test by what it needs, so `./test.sh -m unit` runs the fast part alone."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        kinds = {kind for fixture, kind in KIND_FIXTURES.items() if fixture in names}
+        kinds |= {m.name for m in item.iter_markers() if m.name in ("db", "keyring", "openclaw", "install")}
+        for kind in kinds or {"unit"}:
+            item.add_marker(getattr(pytest.mark, kind))
+
+
 @pytest.fixture(scope="session")
 def pg() -> Iterator[PgCluster]:
     cluster = PgCluster.create()

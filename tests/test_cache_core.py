@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bridge.cache import (
+from bridge.stores.cache import (
     CONFIRM_REFRESH_S,
     FUTURE_TOLERANCE_S,
     Entry,
@@ -15,7 +15,7 @@ from bridge.cache import (
     trusted,
     worth_caching,
 )
-from bridge.protocol import MAX_RESPONSE_BYTES
+from bridge.resolve.protocol import MAX_RESPONSE_BYTES
 
 URL = "https://abcd.supabase.co"
 NOW = 1_000_000.0

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cache import CacheFile, Snapshot, Entry, seal_snapshot, derive_key
-from bridge.credentials import Credentials
-from bridge.sealed import Identity
+from bridge.stores.cache import CacheFile, Snapshot, Entry, seal_snapshot, derive_key
+from bridge.stores.credentials import Credentials
+from bridge.stores.identity import Identity
 from tests.conftest import Vault
 from tests.support.bridge_proc import BRIDGE, run_bridge
 from tests.support.faults import FaultProxy

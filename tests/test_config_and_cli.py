@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bridge import cli
-from bridge.config import Config, load_config, parse_config, parse_duration
+from bridge.durations import parse_duration
+from bridge.stores.config import Config, load_config, parse_config
 from bridge.errors import BridgeError
 from tests.support.bridge_proc import run_bridge
 

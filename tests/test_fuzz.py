@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.errors import BridgeError
-from bridge.protocol import (
+from bridge.resolve.protocol import (
     MAX_RESPONSE_BYTES,
     IdError,
     Request,
@@ -23,8 +23,9 @@ from bridge.protocol import (
     parse_request,
     select_value,
 )
-from bridge.resolve import split_answer
-from bridge.supabase import AnswerTooLarge, SupabaseUnavailable, decode_body, error_for, parse_json
+from bridge.resolve.answer import split_answer
+from bridge.vault.body import decode_body
+from bridge.vault.errors import AnswerTooLarge, SupabaseUnavailable, error_for, parse_json
 
 KEY = "sb_secret_FUZZKEY0123456789abcdefghij"
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

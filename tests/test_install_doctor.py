@@ -17,6 +17,8 @@ from tests.support.keyring_session import keyring_session
 from tests.support.openclaw import OpenClaw, ensure_openclaw, openclaw_on_path
 from tests.support.postgrest import Endpoint, ProjectKeys
 
+pytestmark = pytest.mark.install
+
 REPO = Path(__file__).resolve().parents[1]
 OPENAI = "sk-proj-INSTALLED-3e9f"
 REFS_CONFIG = """{

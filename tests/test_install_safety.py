@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.install
+
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = ".openclaw-supabase-bridge"
 ADVICE = "to erase them too: "

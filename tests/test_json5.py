@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bridge import json5
+from bridge.openclaw import json5
 
 
 def test_hand_written_config() -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bridge.protocol import (
+from bridge.resolve.protocol import (
     MAX_RESPONSE_BYTES,
     IdError,
     Ref,
@@ -18,7 +18,7 @@ from bridge.protocol import (
     parse_request,
     select_value,
 )
-from bridge.resolve import Fetched, answer
+from bridge.resolve.answer import Fetched, answer
 
 
 def req(ids: list[str]) -> bytes:

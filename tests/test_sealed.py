@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bridge.credentials import Credentials, SealedFileStore
+from bridge.stores.credentials import Credentials
+from bridge.stores.sealed import SealedFileStore
 from bridge.errors import BridgeError
-from bridge.fsutil import atomic_write
-from bridge.sealed import HEADER_BYTES, Identity, SealError, seal, unseal
+from bridge.stores.fsutil import atomic_write
+from bridge.stores.identity import Identity
+from bridge.stores.sealed import HEADER_BYTES, SealError, seal, unseal
 
 HERE = Identity(machine_id="0123456789abcdef0123456789abcdef", user="alice")
 KEY = "sb_secret_SEALEDKEY0123456789abcdef"

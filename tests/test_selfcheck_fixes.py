@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.paths import Paths
-from bridge.selfcheck import check, targets
+from bridge.stores.paths import Paths
+from bridge.checks.selfcheck import check, targets
 
 Breaker = Callable[[Paths], None]
 

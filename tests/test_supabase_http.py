@@ -8,16 +8,12 @@ import httpx
 import pytest
 import respx
 
-from bridge.credentials import Credentials
 from bridge.deadline import Deadline
-from bridge.supabase import (
-    USER_AGENT,
-    NotFound,
-    Rpc,
-    SetupMissing,
-    SupabaseError,
-    SupabaseUnavailable,
-)
+from bridge.stores.credentials import Credentials
+from bridge.vault.client import VaultClient
+from bridge.vault.errors import NotFound, SetupMissing, SupabaseError, SupabaseUnavailable
+from bridge.vault.keys import USER_AGENT
+from bridge.vault.transport import HttpxTransport
 from tests.support.postgrest import make_jwt
 
 URL = "https://abcdefghijklmnop.supabase.co"
@@ -41,11 +37,11 @@ class FakeClock:
         self.now += seconds
 
 
-def make_rpc(key: str = SECRET, budget: float = 4.0, clock: FakeClock | None = None) -> Rpc:
+def make_rpc(key: str = SECRET, budget: float = 4.0, clock: FakeClock | None = None) -> VaultClient:
     clock = clock or FakeClock()
-    return Rpc(
-        Credentials(URL, key), provider="supabase", host="gw-host", connect_timeout=1.5, read_timeout=3.0,
-        deadline=Deadline.after(budget, clock), sleep=clock.sleep,
+    return VaultClient(
+        Credentials(URL, key), HttpxTransport(URL), provider="supabase", host="gw-host", connect_timeout=1.5,
+        read_timeout=3.0, deadline=Deadline.after(budget, clock), sleep=clock.sleep,
     )
 
 
@@ -185,7 +181,7 @@ def test_timeouts_sent_are_capped_by_the_deadline() -> None:
 def test_tls_is_verified_for_https() -> None:
     rpc = make_rpc()
     try:
-        pool = rpc._client._transport._pool  # noqa: SLF001 - the only place httpx keeps its TLS context
+        pool = rpc._transport._client._transport._pool  # type: ignore[attr-defined]  # noqa: SLF001 - where httpx keeps its TLS context
         import ssl
 
         assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED and pool._ssl_context.check_hostname

@@ -2,38 +2,29 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
-import sys
 import time
-from collections.abc import Mapping
-from typing import TextIO
 
-from bridge.cache import CacheFile, Snapshot, remove_cache
-from bridge.config import Config, load_config
-from bridge.credentials import find_credentials, lookup_order
+from bridge.cli.context import Context
+from bridge.cli.registry import Verb, add_json
+from bridge.durations import format_age
 from bridge.errors import BridgeError
-from bridge.paths import Paths
-from bridge.protocol import SELECTOR_SEPARATOR
-from bridge.resolve import format_age
-from bridge.sealed import Identity
+from bridge.resolve.protocol import SELECTOR_SEPARATOR
+from bridge.stores.cache import CacheFile, Snapshot, remove_cache
+from bridge.stores.identity import Identity
 
 LOCK_WAIT_S = 5.0
 
 
-def open_cache(env: Mapping[str, str]) -> tuple[CacheFile, Config]:
-    paths = Paths.from_env(env)
-    config = load_config(paths.config_file)
-    found = find_credentials(lookup_order(env, paths.sealed_file))
-    return CacheFile(paths.cache_file, found.credentials, Identity.current()), config
+def open_cache(ctx: Context) -> CacheFile:
+    return CacheFile(ctx.paths.cache_file, ctx.credentials().credentials, Identity.current())
 
 
-def status(as_json: bool, out: TextIO, env: Mapping[str, str]) -> int:
-    paths = Paths.from_env(env)
-    config = load_config(paths.config_file)
+def status(as_json: bool, ctx: Context) -> int:
+    paths, config, out = ctx.paths, ctx.config, ctx.out
     try:
-        cache, _ = open_cache(env)
-        snapshot, diagnostic = cache.load()
+        snapshot, diagnostic = open_cache(ctx).load()
     except BridgeError as exc:
         # Without credentials (or a machine id) the entries cannot be decrypted, but where the cache is still can be told.
         snapshot, diagnostic = Snapshot(url=""), f"entries unreadable: {exc}"
@@ -67,18 +58,18 @@ def status(as_json: bool, out: TextIO, env: Mapping[str, str]) -> int:
         print("no cached secrets", file=out)
     for e in entries:
         usable = "usable offline" if e["usable_when_offline"] else "too old to serve"
-        print(f"  {e['id']:<40} {format_age(e['age_seconds']):>8} old  from {e['source']}  ({usable})", file=out)
+        print(f"  {e['id']:<40} {format_age(float(str(e['age_seconds']))):>8} old  from {e['source']}  ({usable})", file=out)
     return 0
 
 
-def clear(ids: list[str], out: TextIO, env: Mapping[str, str]) -> int:
-    wait_until = time.monotonic() + LOCK_WAIT_S
+def clear(ids: list[str], ctx: Context) -> int:
+    wait_until, out = time.monotonic() + LOCK_WAIT_S, ctx.out
     if not ids:
-        path = Paths.from_env(env).cache_file
+        path = ctx.paths.cache_file
         print(f"removed the cache {path}" if remove_cache(path, wait_until) else "no cache to remove", file=out)
         return 0
     try:
-        cache, _ = open_cache(env)
+        cache = open_cache(ctx)
     except BridgeError as exc:
         raise BridgeError(
             f"forgetting single ids needs the credentials the cache was written with ({exc}); "
@@ -89,9 +80,31 @@ def clear(ids: list[str], out: TextIO, env: Mapping[str, str]) -> int:
     return 0
 
 
-def main_status(as_json: bool) -> int:
-    return status(as_json, sys.stdout, os.environ)
+def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
+    import argparse as argparse_module
+
+    actions = parser.add_subparsers(dest="cache_verb", metavar="<status|clear>", required=True)
+    status_parser = actions.add_parser(
+        "status", help="cached ids with their age and source", epilog="example:\n  bridge cache status --json",
+        formatter_class=argparse_module.RawDescriptionHelpFormatter,
+    )
+    add_json(status_parser)
+    clear_parser = actions.add_parser(
+        "clear", help="forget the given ids (needs the credentials), or the whole cache (needs none)",
+        epilog="example:\n  bridge cache clear OPENAI_API_KEY", formatter_class=argparse_module.RawDescriptionHelpFormatter,
+    )
+    clear_parser.add_argument("ids", nargs="*", metavar="ID", help="ids to forget (default: all)")
 
 
-def main_clear(ids: list[str]) -> int:
-    return clear(ids, sys.stdout, os.environ)
+def cache_verb(args: argparse.Namespace, ctx: Context) -> int:
+    if args.cache_verb == "status":
+        return status(args.json, ctx)
+    return clear(args.ids, ctx)
+
+
+VERBS = {
+    "cache": Verb(
+        "cache", "show or empty the last-known-good cache (never shows values)", "bridge cache status --json",
+        cache_verb, add_cache_arguments,
+    ),
+}

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import os
+import argparse
 import socket
-import sys
 from collections.abc import Mapping
 from typing import TextIO
 
 from bridge import SCHEMA_VERSION
-from bridge.credentials import (
-    ENV_KEYS,
-    ENV_URL,
-    CredentialStore,
-    Credentials,
-    KeyringStore,
-    SealedFileStore,
-    StoreUnavailable,
-    normalize_url,
-    redact_key,
-)
-from bridge.errors import BridgeError
-from bridge.paths import Paths
+from bridge.cli.context import Context
+from bridge.cli.registry import Verb
 from bridge.deadline import Deadline
-from bridge.supabase import LEGACY_JWT, Rpc, SetupMissing, classify_key
+from bridge.errors import BridgeError
+from bridge.stores.credentials import ENV_KEYS, ENV_URL, Credentials, CredentialStore, StoreUnavailable, normalize_url, redact_key
+from bridge.stores.os_keyring import KeyringStore
+from bridge.stores.paths import Paths
+from bridge.stores.sealed import SealedFileStore
+from bridge.vault.client import connect
+from bridge.vault.errors import SetupMissing
+from bridge.vault.keys import LEGACY_JWT, classify_key
 
 CHECK_DEADLINE_S = 15.0
-VERSION_FUNCTION = "vault_bridge_version"
 LEGACY_WARNING = (
     "warning: legacy service_role JWT keys are being retired by the end of 2026; "
     "create a secret key (sb_secret_...) under Project Settings > API Keys and log in again"
@@ -49,17 +43,15 @@ def read_key(stdin: TextIO) -> str:
 
 def check_with_server(credentials: Credentials, out: TextIO) -> None:
     """Prove the key works before storing it; say whether setup.sql is there yet."""
-    rpc = Rpc(
-        credentials, provider="login", host=socket.gethostname(),
-        connect_timeout=5.0, read_timeout=10.0, deadline=Deadline.after(CHECK_DEADLINE_S),
-    )
     try:
-        installed = rpc.call(VERSION_FUNCTION, {})
+        with connect(
+            credentials, provider="login", host=socket.gethostname(),
+            connect_timeout=5.0, read_timeout=10.0, deadline=Deadline.after(CHECK_DEADLINE_S),
+        ) as client:
+            installed = client.version()
     except SetupMissing:
         print("key accepted; setup.sql is not installed yet: paste it into the Supabase SQL editor and run it", file=out)
         return
-    finally:
-        rpc.close()
     if installed == SCHEMA_VERSION:
         print(f"key accepted; setup.sql schema version {installed} is installed", file=out)
     else:
@@ -116,9 +108,25 @@ def logout(out: TextIO, env: Mapping[str, str]) -> int:
     return 0
 
 
-def main_login(url: str, store: str | None) -> int:
-    return login(url, store, sys.stdin, sys.stdout, sys.stderr, os.environ)
+def add_login_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", required=True, help="project URL, https://<project-ref>.supabase.co")
+    parser.add_argument("--store", choices=("keyring", "file"), help="force where the credentials go")
 
 
-def main_logout() -> int:
-    return logout(sys.stdout, os.environ)
+def login_verb(args: argparse.Namespace, ctx: Context) -> int:
+    if ctx.stdin is None:
+        raise BridgeError("stdin is closed: pipe the key on stdin or run `bridge login` in a terminal")
+    return login(args.url, args.store, ctx.stdin, ctx.out, ctx.err, ctx.env)
+
+
+VERBS = {
+    "login": Verb(
+        "login", "check a Supabase URL and key and store them (keyring, else sealed file)",
+        "bridge login --url https://abcd.supabase.co   # then paste the key at the hidden prompt",
+        login_verb, add_login_arguments,
+    ),
+    "logout": Verb(
+        "logout", "erase stored credentials from the keyring and the sealed file", "bridge logout",
+        lambda args, ctx: logout(ctx.out, ctx.env),
+    ),
+}

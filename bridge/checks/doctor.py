@@ -7,28 +7,27 @@ secret: keys appear as prefix...last4, values not at all.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
-import shutil
 import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
 
 from bridge import SCHEMA_VERSION, __version__
-from bridge.credentials import Credentials
+from bridge.cli.context import Context
+from bridge.cli.registry import Verb, add_json, add_provider
 from bridge.errors import BridgeError
+from bridge.stores.credentials import Credentials
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 CHECK_DEADLINE_S = 10.0
 CANARY = "bridge-doctor-canary"
 AUDIT_TIMEOUT_S = 120
-REQUIRED_PASS_ENV = {"linux": ["HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"], "darwin": ["HOME"]}
 
 
 @dataclass(frozen=True)
@@ -40,13 +39,12 @@ class Check:
 
 
 class Doctor:
-    def __init__(self, env: Mapping[str, str], launcher: Path, provider: str) -> None:
-        from bridge.paths import Paths
-
-        self.env = env
-        self.launcher = launcher
+    def __init__(self, ctx: Context, provider: str) -> None:
+        self.ctx = ctx
+        self.env = ctx.env
+        self.launcher = ctx.launcher
         self.provider = provider
-        self.paths = Paths.from_env(env)
+        self.paths = ctx.paths
         self.checks: list[Check] = []
 
     def add(self, name: str, status: str, detail: str, fix: str = "") -> None:
@@ -79,7 +77,7 @@ class Doctor:
         return self.checks
 
     def files(self) -> None:
-        from bridge.selfcheck import check, targets
+        from bridge.checks.selfcheck import check, targets
 
         for target in targets(self.launcher, self.paths):
             problems = check([target])
@@ -90,18 +88,16 @@ class Doctor:
                 self.add(name, PASS, f"{target.path}: yours, not writable by others" + (", private" if target.private else ""))
 
     def config(self) -> None:
-        from bridge.config import load_config
-
-        config = load_config(self.paths.config_file)
+        config = self.ctx.config
         where = self.paths.config_file if self.paths.config_file.exists() else f"defaults ({self.paths.config_file} absent)"
         self.add(
             "config", PASS,
-            f"{where}: deadline {config.deadline}s, max_stale {config.max_stale}s, cache_ttl {config.cache_ttl}s",
+            f"{where}: deadline {config.deadline}s (gateway_timeout {config.gateway_timeout}s), "
+            f"max_stale {config.max_stale}s, cache_ttl {config.cache_ttl}s",
         )
 
     def registration(self) -> None:
-        from bridge.config import load_config
-        from bridge.openclaw_config import config_path, providers, read_config
+        from bridge.openclaw.config import KEYRING_ENV, config_path, providers, read_config, system_name
 
         path = config_path(self.env)
         install_fix = f"./install.sh --provider {self.provider}"
@@ -131,8 +127,7 @@ class Doctor:
         else:
             self.add("openclaw registration", PASS, f"provider {self.provider!r} in {path} runs {self.launcher} resolve")
         pass_env = set(entry.get("passEnv") or [])
-        system = "linux" if sys.platform.startswith("linux") else sys.platform
-        missing = [name for name in REQUIRED_PASS_ENV.get(system, []) if name not in pass_env]
+        missing = [name for name in KEYRING_ENV.get(system_name(), []) if name not in pass_env]
         if missing:
             self.add(
                 "openclaw passEnv", WARN,
@@ -142,7 +137,7 @@ class Doctor:
         else:
             self.add("openclaw passEnv", PASS, f"passEnv covers {', '.join(sorted(pass_env))}")
         timeout_ms = entry.get("timeoutMs", 5000)
-        deadline = load_config(self.paths.config_file).deadline
+        deadline = self.ctx.config.deadline
         if isinstance(timeout_ms, (int, float)) and deadline * 1000 >= timeout_ms:
             self.add(
                 "deadline", WARN, f"bridge deadline {deadline}s is not below the gateway's timeoutMs {timeout_ms}",
@@ -150,8 +145,9 @@ class Doctor:
             )
 
     def keyring(self) -> None:
-        from bridge.credentials import STORE_BUDGET_S, KeyringStore, StoreUnavailable
         from bridge.deadline import TimedOut, run_within
+        from bridge.stores.credentials import STORE_BUDGET_S, StoreUnavailable
+        from bridge.stores.os_keyring import KeyringStore
 
         def probe() -> str:
             backend = KeyringStore(self.env).backend()
@@ -172,8 +168,8 @@ class Doctor:
         self.add("keyring", PASS, name)
 
     def credentials(self, found_out: list[Credentials]) -> None:
-        from bridge.credentials import find_credentials, lookup_order, redact_key
-        from bridge.supabase import LEGACY_JWT, classify_key
+        from bridge.stores.credentials import find_credentials, lookup_order, redact_key
+        from bridge.vault.keys import LEGACY_JWT, classify_key
 
         try:
             found = find_credentials(lookup_order(self.env, self.paths.sealed_file))
@@ -199,19 +195,19 @@ class Doctor:
         found_out.append(found.credentials)
 
     def server(self, credentials: Credentials) -> None:
-        from bridge.login import VERSION_FUNCTION
-        from bridge.resolve import RESOLVE_FUNCTION
         from bridge.deadline import Deadline
-        from bridge.supabase import Rpc, SetupMissing, SupabaseError, SupabaseUnavailable
+        from bridge.vault.client import RESOLVE_FUNCTION, connect
+        from bridge.vault.errors import SetupMissing, SupabaseError, SupabaseUnavailable
 
         transport = "TLS verified" if credentials.url.startswith("https://") else "plain http (allowed for localhost only)"
-        rpc = Rpc(
+        # The transport `bridge resolve` uses, so what doctor sees is what the gateway gets.
+        rpc = connect(
             credentials, provider=self.provider, host=socket.gethostname(), connect_timeout=5.0, read_timeout=8.0,
-            deadline=Deadline.after(CHECK_DEADLINE_S),
+            deadline=Deadline.after(CHECK_DEADLINE_S), lean=True,
         )
         try:
             started = time.monotonic()
-            version = rpc.call(VERSION_FUNCTION, {})
+            version = rpc.version()
             elapsed = (time.monotonic() - started) * 1000
             self.add("reachability", PASS, f"{credentials.url} answered in {elapsed:.0f} ms, {transport}")
             if version == SCHEMA_VERSION:
@@ -242,13 +238,12 @@ class Doctor:
             rpc.close()
 
     def cache(self, credentials: Credentials) -> None:
-        from bridge.cache import CacheFile
-        from bridge.config import load_config
+        from bridge.durations import format_age
         from bridge.errors import IdentityUnavailable
-        from bridge.resolve import format_age
-        from bridge.sealed import Identity
+        from bridge.stores.cache import CacheFile
+        from bridge.stores.identity import Identity
 
-        config = load_config(self.paths.config_file)
+        config = self.ctx.config
         if config.max_stale <= 0:
             self.add("cache", WARN, "disabled (max_stale = 0): the gateway cannot start while Supabase is down")
             return
@@ -269,17 +264,16 @@ class Doctor:
         self.add("cache", status, f"{len(snapshot.entries)} secrets, oldest {format_age(oldest)} (max_stale {format_age(config.max_stale)})")
 
     def openclaw_audit(self) -> None:
-        openclaw = shutil.which("openclaw", path=self.env.get("PATH"))
+        from bridge.openclaw.runner import find_openclaw, run_openclaw
+
+        openclaw = find_openclaw(self.env)
         if openclaw is None:
             self.add("openclaw audit", SKIP, "openclaw is not on PATH")
             return
         try:
-            done = subprocess.run(
-                [openclaw, "secrets", "audit", "--allow-exec", "--json"], env=dict(self.env),
-                capture_output=True, text=True, timeout=AUDIT_TIMEOUT_S, check=False,
-            )
+            done = run_openclaw(openclaw, ["secrets", "audit", "--allow-exec", "--json"], self.env, check=False, timeout=AUDIT_TIMEOUT_S)
             report = json.loads(done.stdout)
-        except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        except (BridgeError, ValueError) as exc:
             self.add("openclaw audit", FAIL, f"`openclaw secrets audit` did not give a report ({type(exc).__name__})")
             return
         prefix = f"exec:{self.provider}:"
@@ -301,15 +295,26 @@ def render(checks: list[Check], out: TextIO) -> None:
             print(f"      fix: {check.fix}", file=out)
 
 
-def main(as_json: bool, provider: str) -> int:
-    from bridge.openclaw_config import check_provider_name
-    from bridge.selfcheck import running_launcher
+def doctor_verb(args: argparse.Namespace, ctx: Context) -> int:
+    from bridge.openclaw.config import check_provider_name
 
-    doctor = Doctor(os.environ, running_launcher(), check_provider_name(provider))
-    checks = doctor.run()
+    checks = Doctor(ctx, check_provider_name(args.provider)).run()
     ok = all(c.status != FAIL for c in checks)
-    if as_json:
-        sys.stdout.write(json.dumps({"ok": ok, "version": __version__, "checks": [asdict(c) for c in checks]}, indent=2) + "\n")
+    if args.json:
+        ctx.out.write(json.dumps({"ok": ok, "version": __version__, "checks": [asdict(c) for c in checks]}, indent=2) + "\n")
     else:
-        render(checks, sys.stdout)
+        render(checks, ctx.out)
     return 0 if ok else 1
+
+
+def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    add_json(parser)
+    add_provider(parser)
+
+
+VERBS = {
+    "doctor": Verb(
+        "doctor", "check install, permissions, OpenClaw registration, credentials, Supabase and cache",
+        "bridge doctor --json", doctor_verb, add_doctor_arguments,
+    ),
+}

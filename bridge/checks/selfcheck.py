@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bridge.paths import Paths
+    from bridge.stores.paths import Paths
 
 FILE = "file"
 DIRECTORY = "directory"

@@ -10,35 +10,41 @@ timestamp, and replaced atomically. Refs and secrets are never touched.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from bridge import json5
 from bridge.errors import BridgeError
-from bridge.fsutil import atomic_write
+from bridge.openclaw import json5
+from bridge.openclaw.runner import find_openclaw, run_openclaw
+from bridge.stores.fsutil import atomic_write
 
 DEFAULT_PROVIDER = "supabase"
 PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 """OpenClaw's provider alias rule."""
 TIMEOUT_MS = 5000
-CLI_TIMEOUT_S = 120
+KEYRING_ENV = {
+    "linux": ["HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"],
+    "darwin": ["HOME"],
+    "win32": ["USERPROFILE", "APPDATA", "LOCALAPPDATA"],
+}
+"""What the OS keyring needs from the gateway's environment; the gateway passes nothing it is not told to."""
+OVERRIDE_ENV = ["BRIDGE_HOME", "SUPABASE_URL", "SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY"]
+
+
+def system_name(platform: str = sys.platform) -> str:
+    return "linux" if platform.startswith("linux") else platform
 
 
 def pass_env_for(platform: str = sys.platform) -> list[str]:
-    """What the bridge needs from the gateway's environment on this OS: the keyring's session, and the optional overrides."""
-    common = ["BRIDGE_HOME", "SUPABASE_URL", "SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY"]
-    if platform == "win32":
-        return ["USERPROFILE", "APPDATA", "LOCALAPPDATA", *common]
-    if platform == "darwin":
-        return ["HOME", *common]
-    return ["HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", *common]
+    """What the bridge needs from the gateway's environment on this OS: the keyring's session, the XDG dirs on
+    Linux (where the bridge's files live), and the optional overrides."""
+    system = system_name(platform)
+    xdg = ["XDG_CONFIG_HOME", "XDG_DATA_HOME"] if system == "linux" else []
+    return [*KEYRING_ENV.get(system, ["HOME"]), *xdg, *OVERRIDE_ENV]
 
 
 def provider_entry(launcher: Path) -> dict[str, object]:
@@ -101,23 +107,6 @@ def refs_to(doc: object, provider: str) -> Iterator[str]:
             yield from refs_to(value, provider)
 
 
-def _openclaw(env: Mapping[str, str]) -> str | None:
-    return shutil.which("openclaw", path=env.get("PATH"))
-
-
-def _run_openclaw(command: str, args: list[str], env: Mapping[str, str], stdin: str | None = None) -> None:
-    try:
-        done = subprocess.run(
-            [command, *args], input=stdin, env=dict(env), capture_output=True, text=True, timeout=CLI_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise BridgeError(f"`openclaw {' '.join(args)}` could not run ({type(exc).__name__})") from None
-    if done.returncode != 0:
-        detail = " ".join((done.stderr or done.stdout).split())[:300]
-        raise BridgeError(f"`openclaw {' '.join(args)}` failed: {detail}")
-
-
 def _edit_file(path: Path, change: Callable[[dict[str, object]], object], out: TextIO) -> bool:
     """Apply `change` to the parsed file; back up and replace it only if something changed."""
     original = read_config(path)
@@ -139,15 +128,15 @@ def register(name: str, launcher: Path, env: Mapping[str, str], dry_run: bool, o
         raise BridgeError(f"the launcher path must be absolute, got {launcher}")
     entry = provider_entry(launcher)
     patch = {"secrets": {"providers": {name: entry}}}
-    openclaw = _openclaw(env)
+    openclaw = find_openclaw(env)
     path = config_path(env)
     target = "`openclaw config patch`" if openclaw else str(path)
     if dry_run:
         print(f"would register provider {name!r} via {target}:\n{json.dumps(patch, indent=2)}", file=out)
         return 0
     if openclaw:
-        _run_openclaw(openclaw, ["config", "patch", "--stdin"], env, json.dumps(patch))
-        _run_openclaw(openclaw, ["config", "validate"], env)
+        run_openclaw(openclaw, ["config", "patch", "--stdin"], env, json.dumps(patch))
+        run_openclaw(openclaw, ["config", "validate"], env)
         print(f"registered provider {name!r} with OpenClaw (config validated)", file=out)
         return 0
 
@@ -174,7 +163,7 @@ def unregister(name: str, env: Mapping[str, str], dry_run: bool, out: TextIO) ->
         print(f"provider {name!r} is not registered in {path}", file=out)
         return 0
     refs = sorted(set(refs_to(doc, name)))
-    openclaw = _openclaw(env)
+    openclaw = find_openclaw(env)
 
     def drop(config: dict[str, object]) -> None:
         providers(config).pop(name, None)
@@ -183,7 +172,7 @@ def unregister(name: str, env: Mapping[str, str], dry_run: bool, out: TextIO) ->
         print(f"would remove provider {name!r} via {'`openclaw config patch`' if openclaw else path}", file=out)
     elif openclaw:
         try:
-            _run_openclaw(openclaw, ["config", "patch", "--stdin"], env, json.dumps({"secrets": {"providers": {name: None}}}))
+            run_openclaw(openclaw, ["config", "patch", "--stdin"], env, json.dumps({"secrets": {"providers": {name: None}}}))
         except BridgeError as exc:
             # OpenClaw refuses a write that more than halves a config of 512+ bytes; in a small config our
             # entry is that half. Only that refusal falls back to the backed-up direct edit.
@@ -191,7 +180,7 @@ def unregister(name: str, env: Mapping[str, str], dry_run: bool, out: TextIO) ->
                 raise
             print(f"openclaw refused the shrinking write (its size-drop guard); editing {path} directly", file=out)
             _edit_file(path, drop, out)
-        _run_openclaw(openclaw, ["config", "validate"], env)
+        run_openclaw(openclaw, ["config", "validate"], env)
         print(f"removed provider {name!r} from OpenClaw (config validated)", file=out)
     else:
         _edit_file(path, drop, out)
@@ -204,12 +193,3 @@ def unregister(name: str, env: Mapping[str, str], dry_run: bool, out: TextIO) ->
             file=out,
         )
     return 0
-
-
-def main_register(name: str, launcher: str | None, dry_run: bool) -> int:
-    command = Path(launcher) if launcher else Path(os.path.abspath(sys.argv[0]))
-    return register(name, command, os.environ, dry_run, sys.stdout)
-
-
-def main_unregister(name: str, dry_run: bool) -> int:
-    return unregister(name, os.environ, dry_run, sys.stdout)

@@ -14,6 +14,7 @@ import re
 
 _IDENT_START = re.compile(r"[A-Za-z_$]")
 _IDENT = re.compile(r"[A-Za-z0-9_$]*")
+_IDENT_PART = re.compile(r"[A-Za-z0-9_$]")
 _NUMBER = re.compile(
     r"[+-]?(?:0[xX][0-9a-fA-F]+|Infinity|NaN|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
 )
@@ -63,7 +64,7 @@ class _Parser:
         if char and char in "\"'":
             return self.string()
         for word, result in (("true", True), ("false", False), ("null", None)):
-            if self.text.startswith(word, self.pos) and not _IDENT.match(self.text, self.pos + len(word)).group():
+            if self.text.startswith(word, self.pos) and not _IDENT_PART.match(self.text, self.pos + len(word)):
                 self.pos += len(word)
                 return result
         match = _NUMBER.match(self.text, self.pos)

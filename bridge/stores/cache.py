@@ -14,8 +14,6 @@ and replaced, never trusted.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import math
 import os
@@ -25,16 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bridge.credentials import Credentials
 from bridge.errors import BridgeError
-from bridge.fsutil import FileTooLarge, atomic_write, ensure_private_dir, read_private
-from bridge.protocol import is_unicode_text, servable
-from bridge.sealed import Identity
+from bridge.resolve.protocol import is_unicode_text, servable
+from bridge.stores.credentials import Credentials
+from bridge.stores.envelope import Envelope, EnvelopeError, Malformed, OtherVersion, hkdf_sha256
+from bridge.stores.fsutil import FileTooLarge, atomic_write, ensure_private_dir, read_private
+from bridge.stores.identity import Identity
 
-MAGIC = b"OCSC"
-VERSION = 1
-NONCE_BYTES = 12
-HEADER_BYTES = len(MAGIC) + 1 + NONCE_BYTES
+ENVELOPE = Envelope(magic=b"OCSC", version=1)
 KEY_INFO = b"openclaw-supabase-bridge/cache/v1"
 LOCK_POLL_S = 0.01
 MAX_CACHE_BYTES = 8 * 1024 * 1024
@@ -75,7 +71,7 @@ class Snapshot:
         }).encode()
 
     @classmethod
-    def from_json(cls, raw: bytes) -> "Snapshot":
+    def from_json(cls, raw: bytes) -> Snapshot:
         try:
             doc = json.loads(raw)
             entries = {
@@ -90,30 +86,21 @@ class Snapshot:
 
 
 def derive_key(credentials: Credentials, identity: Identity) -> bytes:
-    """HKDF-SHA256 (RFC 5869) over the Supabase key, bound to machine and user; stdlib only, so it costs nothing to import."""
-    prk = hmac.new(KEY_INFO, credentials.key.encode(), hashlib.sha256).digest()
+    """HKDF-SHA256 over the Supabase key, bound to machine, user and project; stdlib only, so it costs nothing to import."""
     info = b"\0".join((KEY_INFO, identity.machine_id.encode(), identity.user.encode(), credentials.url.encode()))
-    return hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+    return hkdf_sha256(credentials.key.encode(), KEY_INFO, info)
 
 
 def seal_snapshot(snapshot: Snapshot, key: bytes) -> bytes:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    nonce = os.urandom(NONCE_BYTES)
-    header = MAGIC + bytes([VERSION]) + nonce
-    return header + AESGCM(key).encrypt(nonce, snapshot.to_json(), header)
+    return ENVELOPE.seal(snapshot.to_json(), lambda _salt: key)
 
 
 def open_snapshot(blob: bytes, key: bytes) -> Snapshot:
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    if len(blob) < HEADER_BYTES + 16 or not blob.startswith(MAGIC) or blob[len(MAGIC)] != VERSION:
-        raise CacheUnreadable("cache file is truncated or not a bridge cache")
-    header = blob[:HEADER_BYTES]
     try:
-        plaintext = AESGCM(key).decrypt(header[-NONCE_BYTES:], blob[HEADER_BYTES:], header)
-    except InvalidTag:
+        plaintext = ENVELOPE.open(blob, lambda _salt: key)
+    except (Malformed, OtherVersion):
+        raise CacheUnreadable("cache file is truncated or not a bridge cache") from None
+    except EnvelopeError:
         raise CacheUnreadable("cache file was altered, or written with other credentials, on another machine or by another user") from None
     return Snapshot.from_json(plaintext)
 
@@ -188,7 +175,7 @@ class FileLock:
         self._clock = clock
         self._fd: int | None = None
 
-    def __enter__(self) -> "FileLock":
+    def __enter__(self) -> FileLock:
         ensure_private_dir(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
         while True:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from bridge.durations import parse_duration
 from bridge.errors import ConfigError
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 MAX_GATEWAY_TIMEOUT_S = 600.0
 MAX_KEEP_S = 366 * 86400.0
 """Longest max_stale or cache_ttl: a year is already far past any sane offline window."""
@@ -32,24 +29,6 @@ class Config:
     """Serve a cached value younger than this without asking Supabase; 0 always asks first."""
     gateway_timeout: float = 5.0
     """The provider's timeoutMs in OpenClaw, after which the gateway kills the bridge; the limits above stay below it."""
-
-
-def parse_duration(key: str, raw: object) -> float:
-    """Seconds from a number of seconds or a string such as "500ms", "4s", "5m", "2h", "7d"."""
-    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-        raise ConfigError(f"config: {key} must be a duration like 4 or \"4s\", got {type(raw).__name__}")
-    if isinstance(raw, str):
-        match = _DURATION.fullmatch(raw.strip())
-        if match is None:
-            raise ConfigError(f"config: {key} = {raw!r} is not a duration; use e.g. \"500ms\", \"4s\", \"5m\", \"2h\", \"7d\"")
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    else:
-        seconds = float(raw)
-    if not math.isfinite(seconds):
-        raise ConfigError(f"config: {key} = {raw!r} is not a finite duration; use e.g. \"4s\"")
-    if seconds < 0:
-        raise ConfigError(f"config: {key} must not be negative, got {raw!r}")
-    return seconds
 
 
 def parse_config(doc: dict[str, object], source: str = "config") -> Config:

@@ -8,6 +8,7 @@ platform's conventional directories are used.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ class Paths:
         return self.data_dir / "cache.sealed"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | os._Environ[str] = os.environ) -> "Paths":
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Paths:
         home = env.get("BRIDGE_HOME")
         if home:
             root = Path(home).expanduser().absolute()

@@ -1,141 +1,84 @@
-"""Seal bytes to this machine and user: AES-256-GCM under a key derived with PBKDF2-HMAC-SHA512.
+"""Credentials sealed to this machine and user, for hosts without a keyring.
 
-The key inputs (machine id, user name) are readable by local users, so against
-a local attacker a sealed file is protected by its 0600 mode, not the cipher;
-the cipher makes a copied file useless on another machine or account and any
-change to the file detectable.
-
-Layout: MAGIC(4) | version(1) | salt(16) | nonce(12) | ciphertext+tag.
-The header is authenticated as associated data, so a changed version, salt or
-nonce is caught like a changed ciphertext.
+AES-256-GCM (the shared envelope) under a key derived with PBKDF2-HMAC-SHA512
+from the machine id, the user name and an app salt, with a random salt per
+file. The key inputs are readable by local users, so against a local attacker
+a sealed file is protected by its 0600 mode, not the cipher; the cipher makes
+a copied file useless on another machine or account and any change to it
+detectable.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
-from bridge.errors import IdentityUnavailable
+from bridge.errors import BridgeError
+from bridge.stores.credentials import Credentials, StoreUnavailable
+from bridge.stores.envelope import Envelope, EnvelopeError, Malformed, OtherVersion, pbkdf2_sha512
+from bridge.stores.fsutil import FileTooLarge, atomic_write, read_private
+from bridge.stores.identity import Identity
 
-MAGIC = b"OCSB"
-VERSION = 1
-SALT_BYTES = 16
-NONCE_BYTES = 12
-KEY_BYTES = 32
+ENVELOPE = Envelope(magic=b"OCSB", version=1, salt_bytes=16)
+HEADER_BYTES = ENVELOPE.header_bytes
 PBKDF2_ITERATIONS = 600_000
 """OWASP's 2023 figure for PBKDF2-HMAC-SHA512."""
 APP_SALT = b"openclaw-supabase-bridge/sealed/v1"
-HEADER_BYTES = len(MAGIC) + 1 + SALT_BYTES + NONCE_BYTES
+MAX_SEALED_BYTES = 64 * 1024
+"""Far above any sealed {url, key}; a larger file is not ours and is never read whole."""
 
 
 class SealError(Exception):
     """The sealed bytes cannot be opened here: altered, truncated, or sealed for another machine or user."""
 
 
-MACHINE_ID_PATHS = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
-MAX_MACHINE_ID_BYTES = 4096
-
-
-@dataclass(frozen=True)
-class Identity:
-    """What a sealed file and the cache are bound to."""
-
-    machine_id: str
-    user: str
-
-    @classmethod
-    def current(cls, machine_id_paths: tuple[Path, ...] = MACHINE_ID_PATHS) -> "Identity":
-        """Raises IdentityUnavailable when this machine has no id; callers turn their store or cache off."""
-        return cls(machine_id=_machine_id(machine_id_paths), user=_user_name())
-
-
-def _user_name() -> str:
-    """The account name, or `uid-<n>` for a uid with no passwd entry (`docker run --user 54321`).
-
-    The gateway spawns the bridge with a minimal environment, so $USER is not trusted or needed.
-    """
-    if sys.platform == "win32":
-        import getpass
-
-        return getpass.getuser()
-    import pwd
-
-    try:
-        return pwd.getpwuid(os.getuid()).pw_name
-    except KeyError:
-        return f"uid-{os.getuid()}"
-
-
-def _machine_id(paths: tuple[Path, ...]) -> str:
-    try:
-        if sys.platform == "darwin":
-            return _mac_platform_uuid()
-        if sys.platform == "win32":
-            import winreg
-
-            with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, r"SOFTWARE\Microsoft\Cryptography") as key:
-                return str(winreg.QueryValueEx(key, "MachineGuid")[0])
-    except Exception as exc:  # noqa: BLE001 - ioreg or the registry failing in any way means no id, not a crash
-        raise IdentityUnavailable(f"cannot read this machine's id ({type(exc).__name__})") from None
-    for candidate in paths:
-        try:
-            with candidate.open("rb") as handle:
-                value = handle.read(MAX_MACHINE_ID_BYTES).decode("ascii").strip()
-        except (OSError, UnicodeDecodeError):
-            continue
-        if value:
-            return value
-    raise IdentityUnavailable(
-        f"no machine id in {' or '.join(map(str, paths))}; run systemd-machine-id-setup "
-        "(in a container: mount the host's /etc/machine-id read-only)"
-    )
-
-
-def _mac_platform_uuid() -> str:
-    import subprocess
-
-    out = subprocess.run(
-        ["/usr/sbin/ioreg", "-rd1", "-c", "IOPlatformExpertDevice"],
-        capture_output=True, text=True, timeout=2, check=True,
-    ).stdout
-    for line in out.splitlines():
-        if "IOPlatformUUID" in line:
-            return line.split("=", 1)[1].strip().strip('"')
-    raise ValueError("no IOPlatformUUID")
-
-
-def _derive_key(identity: Identity, salt: bytes) -> bytes:
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-
+def _key_for(identity: Identity) -> Callable[[bytes], bytes]:
     material = b"\0".join((identity.machine_id.encode(), identity.user.encode(), APP_SALT))
-    kdf = PBKDF2HMAC(algorithm=hashes.SHA512(), length=KEY_BYTES, salt=salt, iterations=PBKDF2_ITERATIONS)
-    return kdf.derive(material)
+    return lambda salt: pbkdf2_sha512(material, salt, PBKDF2_ITERATIONS)
 
 
 def seal(plaintext: bytes, identity: Identity) -> bytes:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    salt = os.urandom(SALT_BYTES)
-    nonce = os.urandom(NONCE_BYTES)
-    header = MAGIC + bytes([VERSION]) + salt + nonce
-    return header + AESGCM(_derive_key(identity, salt)).encrypt(nonce, plaintext, header)
+    return ENVELOPE.seal(plaintext, _key_for(identity))
 
 
 def unseal(blob: bytes, identity: Identity) -> bytes:
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    if len(blob) < HEADER_BYTES + 16 or not blob.startswith(MAGIC):
-        raise SealError("not a sealed bridge file (truncated or wrong format)")
-    if blob[len(MAGIC)] != VERSION:
-        raise SealError(f"sealed with format version {blob[len(MAGIC)]}, this bridge reads version {VERSION}")
-    header = blob[:HEADER_BYTES]
-    salt = header[len(MAGIC) + 1 : len(MAGIC) + 1 + SALT_BYTES]
-    nonce = header[-NONCE_BYTES:]
     try:
-        return AESGCM(_derive_key(identity, salt)).decrypt(nonce, blob[HEADER_BYTES:], header)
-    except InvalidTag:
+        return ENVELOPE.open(blob, _key_for(identity))
+    except Malformed:
+        raise SealError("not a sealed bridge file (truncated or wrong format)") from None
+    except OtherVersion as exc:
+        raise SealError(f"sealed with format version {exc.found}, this bridge reads version {ENVELOPE.version}") from None
+    except EnvelopeError:
         raise SealError("altered, or sealed on another machine or for another user") from None
+
+
+class SealedFileStore:
+    """An AES-256-GCM file bound to this machine and user, for hosts without a keyring."""
+
+    name = "file"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def get(self) -> Credentials | None:
+        try:
+            blob = read_private(self.path, MAX_SEALED_BYTES)
+        except FileTooLarge as exc:
+            raise StoreUnavailable(f"{exc}; run `bridge login` again to replace it") from None
+        if blob is None:
+            return None
+        try:
+            plaintext = unseal(blob, Identity.current())
+        except SealError as exc:
+            raise BridgeError(f"cannot open {self.path}: {exc}; run `bridge login` on this machine") from None
+        return Credentials.from_json(plaintext, str(self.path))
+
+    def store(self, credentials: Credentials) -> None:
+        atomic_write(self.path, seal(credentials.to_json(), Identity.current()))
+
+    def erase(self) -> bool:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            return False
+        return True

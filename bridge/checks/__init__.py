@@ -1,0 +1,1 @@
+"""Self-checks on every resolve, and `bridge doctor`, which runs them and everything else between gateway and secret."""

@@ -1,0 +1,90 @@
+"""What every verb needs, each loaded once and only when asked for: the environment, paths, config, credentials.
+
+A verb that never touches the config never reads it, and one that asks twice
+reads it once; `bridge resolve` builds this too, so it stays import-light.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+if TYPE_CHECKING:
+    from bridge.deadline import Deadline
+    from bridge.errors import ConfigError
+    from bridge.stores.config import Config
+    from bridge.stores.credentials import Found
+    from bridge.stores.paths import Paths
+
+
+@dataclass
+class Context:
+    env: Mapping[str, str]
+    stdin: TextIO | None
+    stdout: TextIO | None
+    stderr: TextIO | None
+    started: float
+    _paths: Paths | None = field(default=None, repr=False)
+    _config: Config | ConfigError | None = field(default=None, repr=False)
+    _found: Found | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_process(cls, started: float) -> Context:
+        return cls(env=os.environ, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr, started=started)
+
+    @property
+    def out(self) -> TextIO:
+        """stdout for a verb's report; a closed stdout is an error the top level turns into one line."""
+        if self.stdout is None:
+            from bridge.errors import OutputClosed
+
+            raise OutputClosed("stdout is closed: there is nowhere to write the output")
+        return self.stdout
+
+    @property
+    def err(self) -> TextIO:
+        return self.stderr if self.stderr is not None else open(os.devnull, "w")
+
+    def binary_stdin(self) -> BinaryIO | None:
+        return self.stdin.buffer if self.stdin is not None else None
+
+    @property
+    def paths(self) -> Paths:
+        if self._paths is None:
+            from bridge.stores.paths import Paths
+
+            self._paths = Paths.from_env(self.env)
+        return self._paths
+
+    @property
+    def config(self) -> Config:
+        """Read and checked once; an invalid config raises the same ConfigError every time it is asked for."""
+        if self._config is None:
+            from bridge.errors import ConfigError
+            from bridge.stores.config import load_config
+
+            try:
+                self._config = load_config(self.paths.config_file)
+            except ConfigError as exc:
+                self._config = exc
+        if isinstance(self._config, Exception):
+            raise self._config
+        return self._config
+
+    def credentials(self, deadline: Deadline | None = None) -> Found:
+        """The first credential store that answers (keyring, sealed file, environment), looked up once."""
+        if self._found is None:
+            from bridge.stores.credentials import find_credentials, lookup_order
+
+            self._found = find_credentials(lookup_order(self.env, self.paths.sealed_file), deadline)
+        return self._found
+
+    @property
+    def launcher(self) -> Path:
+        from bridge.checks.selfcheck import running_launcher
+
+        return running_launcher()

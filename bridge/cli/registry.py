@@ -1,0 +1,83 @@
+"""Every verb, where it lives, and the one parser built from them.
+
+Each verb is declared next to what it does (`VERBS` in its module: name,
+help, example, arguments, handler), and this table only says which module to
+import, so `bridge resolve` imports its own module and nothing else. Options
+shared by several verbs are declared once here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+
+    from bridge.cli.context import Context
+
+MODULES = {
+    "resolve": "bridge.resolve.command",
+    "login": "bridge.admin.login",
+    "logout": "bridge.admin.login",
+    "cache": "bridge.admin.cache",
+    "doctor": "bridge.checks.doctor",
+    "register": "bridge.openclaw.register",
+    "unregister": "bridge.openclaw.register",
+}
+"""Verb name -> the module whose VERBS holds it; the order is the order of --help."""
+
+EPILOG = """examples:
+  bridge login --url https://abcd.supabase.co < keyfile
+  echo '{"protocolVersion":1,"provider":"supabase","ids":["OPENAI_API_KEY"]}' | bridge resolve
+"""
+
+
+@dataclass(frozen=True)
+class Verb:
+    name: str
+    help: str
+    example: str
+    run: Callable[[argparse.Namespace, Context], int]
+    add_arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+
+
+def load(name: str) -> Verb:
+    verbs: dict[str, Verb] = importlib.import_module(MODULES[name]).VERBS
+    return verbs[name]
+
+
+def add_provider(parser: argparse.ArgumentParser) -> None:
+    from bridge.openclaw.config import DEFAULT_PROVIDER
+
+    parser.add_argument("--provider", default=DEFAULT_PROVIDER, help=f"OpenClaw provider name (default: {DEFAULT_PROVIDER})")
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def add_dry_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="print the change, make none")
+
+
+def build_parser(version: str) -> argparse.ArgumentParser:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="bridge", description="OpenClaw exec secret provider backed by Supabase Vault.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"bridge {version}")
+    subparsers = parser.add_subparsers(dest="verb", metavar="<verb>")
+    for name in MODULES:
+        verb = load(name)
+        sub = subparsers.add_parser(
+            name, help=verb.help, description=verb.help, epilog=f"example:\n  {verb.example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        verb.add_arguments(sub)
+        sub.set_defaults(handler=verb.run)
+    return parser

@@ -1,0 +1,41 @@
+"""Durations as people write them ("500ms", "4s", "7d") and as the bridge prints them ("3h12m")."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+
+from bridge.errors import ConfigError
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(key: str, raw: object) -> float:
+    """Seconds from a number of seconds or a string such as "500ms", "4s", "5m", "2h", "7d"."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise ConfigError(f"config: {key} must be a duration like 4 or \"4s\", got {type(raw).__name__}")
+    if isinstance(raw, str):
+        match = _DURATION.fullmatch(raw.strip())
+        if match is None:
+            raise ConfigError(f"config: {key} = {raw!r} is not a duration; use e.g. \"500ms\", \"4s\", \"5m\", \"2h\", \"7d\"")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    else:
+        seconds = float(raw)
+    if not math.isfinite(seconds):
+        raise ConfigError(f"config: {key} = {raw!r} is not a finite duration; use e.g. \"4s\"")
+    if seconds < 0:
+        raise ConfigError(f"config: {key} must not be negative, got {raw!r}")
+    return seconds
+
+
+def format_age(seconds: float) -> str:
+    """An age in its two largest units: 3d4h, 2h5m, 7m12s, 40s."""
+    whole = int(seconds)
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    for (unit, size), (small, small_size) in itertools.pairwise(units):
+        if whole >= size:
+            rest = (whole % size) // small_size
+            return f"{whole // size}{unit}{rest}{small}" if rest else f"{whole // size}{unit}"
+    return f"{whole}s"

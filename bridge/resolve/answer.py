@@ -1,0 +1,90 @@
+"""The answer to one request, as a pure function of the request and a `fetch` (names -> per-name outcome).
+
+No network, files or clock here: `fetch` is the I/O edge (resolve.fetch), and
+tests pass a dict-backed one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from bridge.durations import format_age
+from bridge.errors import BridgeError
+from bridge.resolve.protocol import NOT_FOUND, IdError, Ref, Request, Response, is_unicode_text, parse_ref, select_value
+
+
+@dataclass
+class Fetched:
+    """Per name: the secret, or why there is none. A name that is absent was not found in Vault."""
+
+    outcomes: dict[str, str | IdError]
+    reason: str | None = None
+    """Why Supabase was not used (it was unavailable), when it was not."""
+    cached_ages: dict[str, float] = field(default_factory=dict)
+    """Names served from the cache, with their age in seconds."""
+    diagnostics: list[str] = field(default_factory=list)
+
+
+Fetch = Callable[[list[str]], Fetched]
+
+
+def split_answer(names: list[str], result: Mapping[str, object]) -> tuple[dict[str, str], dict[str, IdError]]:
+    """resolve_secrets' answer per requested name: usable values, and values that fail only their own ids.
+    Names the server did not return are absent (not found); names nobody asked for are ignored."""
+    good: dict[str, str] = {}
+    bad: dict[str, IdError] = {}
+    for name in names:
+        value = result.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            bad[name] = IdError(f"Supabase returned a {type(value).__name__} for {name}, not a string; re-run setup.sql")
+        elif not is_unicode_text(value):
+            bad[name] = IdError(f"Supabase returned {name} with an unpaired surrogate, which is not text")
+        else:
+            good[name] = value
+    return good, bad
+
+
+def answer(request: Request, fetch: Fetch) -> tuple[Response, list[str]]:
+    """The response for every requested id, and the one-line notes for stderr."""
+    response = Response()
+    refs: list[Ref] = []
+    for ref_id in request.ids:
+        try:
+            refs.append(parse_ref(ref_id))
+        except IdError as exc:
+            response.errors[ref_id] = exc
+    if not refs:
+        return response, []
+    try:
+        fetched = fetch(list(dict.fromkeys(ref.name for ref in refs)))
+    except BridgeError as exc:
+        for ref in refs:
+            response.errors[ref.id] = IdError(str(exc))
+        return response, [str(exc)]
+    for ref in refs:
+        outcome = fetched.outcomes.get(ref.name)
+        if outcome is None:
+            response.errors[ref.id] = IdError(
+                f"no secret named {ref.name} in Vault; add one under that name "
+                f"(Supabase dashboard > Vault, or select public.store_secret('{ref.name}', '<value>'))",
+                NOT_FOUND,
+            )
+        elif isinstance(outcome, IdError):
+            response.errors[ref.id] = outcome
+        else:
+            try:
+                response.values[ref.id] = select_value(ref, outcome)
+            except IdError as exc:
+                response.errors[ref.id] = exc
+    notes = list(fetched.diagnostics)
+    if fetched.reason is not None:
+        served = [ref for ref in refs if ref.name in fetched.cached_ages and ref.id in response.values]
+        if served:
+            oldest = max(fetched.cached_ages[ref.name] for ref in served)
+            notes.append(f"{fetched.reason}; served {len(served)} of {len(refs)} ids from the cache, oldest {format_age(oldest)} old")
+        else:
+            notes.append(f"{fetched.reason}; no usable cached values")
+    return response, notes

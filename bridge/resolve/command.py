@@ -1,0 +1,107 @@
+"""`bridge resolve`: one request on stdin, one response on stdout, one RPC for every id.
+
+The gateway spawns this at every start and reload and kills it after
+timeoutMs, so it imports only what a resolve needs and answers, whatever
+happens, before its deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+from bridge.cli.registry import Verb
+from bridge.errors import BridgeError, ConfigError, OutputClosed
+from bridge.resolve.answer import answer
+from bridge.resolve.fetch import Progress, VaultFetch
+from bridge.resolve.protocol import MAX_REQUEST_BYTES, IdError, Request, RequestError, Response, encode_response, parse_request
+
+if TYPE_CHECKING:
+    from bridge.cli.context import Context
+    from bridge.stores.paths import Paths
+
+WRITE_MARGIN_S = 0.1
+"""Kept back from the deadline for encoding and writing an answer forced by the deadline."""
+
+
+def refuse_if_unsafe(paths: Paths, launcher: Path) -> None:
+    """Fail closed: a bridge whose own files others could change must not hand out secrets."""
+    from bridge.checks.selfcheck import check, targets
+
+    problems = check(targets(launcher, paths))
+    if problems:
+        raise BridgeError(f"refusing to run: {problems[0].line()}")
+
+
+def read_request(stdin: BinaryIO | None) -> Request:
+    if stdin is None:
+        raise BridgeError("stdin is closed: OpenClaw writes the request there; run `bridge resolve` as an exec provider")
+    try:
+        raw = stdin.read(MAX_REQUEST_BYTES + 1)
+    except OSError as exc:
+        raise BridgeError(f"cannot read the request on stdin ({exc.strerror or type(exc).__name__})") from None
+    try:
+        return parse_request(raw or b"")
+    except RequestError as exc:
+        raise BridgeError(str(exc)) from None
+
+
+def answer_in_time(request: Request, fetch: VaultFetch, progress: Progress, answer_by: float) -> tuple[Response, list[str]]:
+    """`answer`, or, if anything at all is still running at the deadline, an error for every id: the gateway
+    gets a well-formed answer before it kills the bridge, whatever a store, the server or the disk does."""
+    from bridge.deadline import TimedOut, run_within
+
+    try:
+        return run_within(answer_by - WRITE_MARGIN_S - time.monotonic(), lambda: answer(request, fetch), "resolve")
+    except TimedOut:
+        reason = f"no answer within the bridge's deadline while {progress.stage}; run `bridge doctor` to see why"
+        return Response(errors={ref_id: IdError(reason) for ref_id in request.ids}), [reason]
+
+
+def run(
+    stdin: BinaryIO | None, stdout: BinaryIO, stderr: TextIO | None, env: Mapping[str, str], launcher: Path,
+    started: float,
+) -> int:
+    from bridge.stores.config import load_config
+    from bridge.stores.paths import Paths
+
+    request = read_request(stdin)
+    paths = Paths.from_env(env)
+    refuse_if_unsafe(paths, launcher)
+    try:
+        config = load_config(paths.config_file)
+    except ConfigError as exc:
+        # Every id hears why, as with any failure that concerns the whole batch.
+        response, notes = Response(errors={ref_id: IdError(str(exc)) for ref_id in request.ids}), [str(exc)]
+    else:
+        answer_by = started + config.deadline
+        progress = Progress()
+        fetch = VaultFetch(request.provider or "exec", env, paths, config, answer_by, progress)
+        response, notes = answer_in_time(request, fetch, progress, answer_by)
+    body = encode_response(response)
+    try:
+        stdout.write(body)
+        stdout.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        raise OutputClosed("stdout closed before the answer could be written; the gateway stopped reading") from None
+    if stderr is not None:
+        for note in notes:
+            print(f"bridge: {note}", file=stderr)
+    return 0
+
+
+def resolve_verb(args: object, ctx: Context) -> int:
+    if ctx.stdout is None:
+        raise OutputClosed("stdout is closed: there is nowhere to write the answer; run `bridge resolve` as an exec provider")
+    return run(ctx.binary_stdin(), ctx.stdout.buffer, ctx.stderr, ctx.env, ctx.launcher, ctx.started)
+
+
+VERBS = {
+    "resolve": Verb(
+        "resolve", "answer one OpenClaw exec provider request (stdin -> stdout)",
+        """echo '{"protocolVersion":1,"provider":"supabase","ids":["OPENAI_API_KEY","gcp#private_key"]}' | bridge resolve""",
+        resolve_verb,
+    ),
+}

@@ -1,0 +1,93 @@
+"""What Supabase's answers mean for a person: errors that name the cause and the fix, and never hold the key."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bridge.errors import BridgeError
+
+MAX_ERROR_TEXT = 200
+REDACTED = "[REDACTED]"
+LEAK_WINDOW = 16
+"""A server message holding any run of this many characters of the key is withheld whole."""
+_KEY_SHAPES = re.compile(r"sb_secret_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+class SupabaseError(BridgeError):
+    """Supabase answered, and the answer is final (bad key, missing grants, setup.sql not installed)."""
+
+
+class SupabaseUnavailable(BridgeError):
+    """Supabase could not answer: network, TLS, timeout, 5xx or an unreadable body. Worth a retry or the cache."""
+
+
+class AnswerTooLarge(SupabaseUnavailable):
+    """The body passed MAX_ANSWER_BYTES, compressed or not."""
+
+
+class SetupMissing(SupabaseError):
+    """PostgREST has no such function (PGRST202): setup.sql is not installed in this project."""
+
+
+class NotFound(SupabaseError):
+    """The function raised PT404: no secret with that name or id."""
+
+
+def scrub(text: str, secret: str) -> str:
+    """Server text with the credentials taken out: a proxy that echoes the request's apikey must not put it on
+    stderr or into errors. Key-shaped strings go too, and a text still holding part of the key is withheld whole."""
+    if secret:
+        text = text.replace(secret, REDACTED)
+    text = _KEY_SHAPES.sub(REDACTED, text)
+    if secret and any(secret[i : i + LEAK_WINDOW] in text for i in range(max(1, len(secret) - LEAK_WINDOW + 1))):
+        return "[message withheld: it quoted the credentials]"
+    return text
+
+
+def _server_text(value: object, secret: str) -> str:
+    """A field of a server's error body as one short, credential-free line; redacted before it is cut, so a cut
+    can never leave a fragment of the key behind."""
+    text = value if isinstance(value, str) else "" if value is None else json.dumps(value)
+    return " ".join(scrub(text[: MAX_ERROR_TEXT * 4], secret).split())[:MAX_ERROR_TEXT]
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON from a server, or ValueError: nesting past the interpreter's recursion limit is refused, not a crash."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def error_for(status: int, body: bytes, function: str, secret: str = "") -> BridgeError:
+    """Turn a PostgREST error response into a message naming the cause and the fix; never with the credentials."""
+    try:
+        doc = parse_json(body)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        doc = {}
+    code = _server_text(doc.get("code"), secret)
+    message = _server_text(doc.get("message"), secret)
+    if status >= 500:
+        return SupabaseUnavailable(f"Supabase is unavailable (HTTP {status}{', ' + code if code else ''}); try again shortly")
+    if status == 401:
+        return SupabaseError(
+            f"Supabase rejected the key (HTTP 401{': ' + message if message else ''}); "
+            "run `bridge login` with the project's secret or service_role key"
+        )
+    if status == 403 or code == "42501":
+        return SupabaseError(
+            f"permission denied for {function} (HTTP {status}): the key is not service_role, "
+            "or setup.sql's grants are missing; re-run setup.sql in the Supabase SQL editor"
+        )
+    if status == 404 and code.startswith("PGRST"):
+        return SetupMissing(
+            f"setup.sql is not installed: Supabase has no function public.{function}; "
+            "paste setup.sql into the Supabase SQL editor and run it"
+        )
+    if status == 404:
+        return NotFound(message or "not found")
+    return SupabaseError(f"Supabase refused {function} (HTTP {status}{', ' + code if code else ''}): {message or 'no message'}")

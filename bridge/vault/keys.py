@@ -1,0 +1,65 @@
+"""Which Supabase key this is, and the headers that carry it.
+
+A legacy service_role JWT goes in both `apikey` and `Authorization: Bearer`;
+a new `sb_secret_...` key goes in `apikey` only. The User-Agent names the
+bridge (the platform refuses secret keys from browser-like agents), and
+X-Bridge-Host / X-Bridge-Provider let the audit log record who resolved.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import quote
+
+from bridge import __version__
+from bridge.errors import BridgeError
+from bridge.stores.credentials import Credentials
+
+USER_AGENT = f"openclaw-supabase-bridge/{__version__}"
+MAX_HEADER_CHARS = 255
+LEGACY_JWT = "legacy service_role JWT"
+SECRET_KEY = "secret key (sb_secret_)"
+
+
+def classify_key(key: str) -> str:
+    """Which kind of key this is; refuses keys that cannot read Vault."""
+    if key.startswith("sb_secret_"):
+        return SECRET_KEY
+    if key.startswith("sb_publishable_"):
+        raise BridgeError("that is a publishable key, which cannot read Vault; use the project's secret key (sb_secret_...)")
+    parts = key.split(".")
+    if key.startswith("eyJ") and len(parts) == 3:
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        except ValueError:
+            claims = None
+        if not isinstance(claims, dict):
+            raise BridgeError("the key looks like a JWT but its payload is unreadable; copy the key again")
+        if claims.get("role") != "service_role":
+            raise BridgeError(
+                f"that JWT has role {claims.get('role')!r}; the bridge needs the service_role key or a secret key (sb_secret_...)"
+            )
+        return LEGACY_JWT
+    raise BridgeError("unrecognised key: use the project's secret key (sb_secret_...) or its legacy service_role key (eyJ...)")
+
+
+def header_value(text: str) -> str:
+    """Any string as a safe header value: percent-encoded outside printable ASCII, so a non-ASCII host name or a
+    provider name with a newline can neither crash the request nor inject a header."""
+    return quote(text, safe="-._~:/@+=,;!*'()[]")[:MAX_HEADER_CHARS]
+
+
+def request_headers(credentials: Credentials, provider: str, host: str) -> dict[str, str]:
+    headers = {
+        "apikey": credentials.key,
+        "content-type": "application/json",
+        "accept": "application/json",
+        "accept-encoding": "identity",
+        "user-agent": USER_AGENT,
+        "x-bridge-host": header_value(host),
+        "x-bridge-provider": header_value(provider),
+    }
+    if classify_key(credentials.key) == LEGACY_JWT:
+        headers["authorization"] = f"Bearer {credentials.key}"
+    return headers
