@@ -14,7 +14,8 @@ from bridge.vault.client import VaultClient
 from bridge.vault.errors import NotFound, SetupMissing, SupabaseError, SupabaseUnavailable
 from bridge.vault.keys import USER_AGENT
 from bridge.vault.transport import HttpxTransport
-from tests.support.postgrest import make_jwt
+from tests.conftest import Vault
+from tests.support.postgrest import Endpoint, ProjectKeys, make_jwt
 
 URL = "https://abcdefghijklmnop.supabase.co"
 RPC_URL = f"{URL}/rest/v1/rpc/resolve_secrets"
@@ -187,3 +188,37 @@ def test_tls_is_verified_for_https() -> None:
         assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED and pool._ssl_context.check_hostname
     finally:
         rpc.close()
+
+
+def test_the_stdlib_transport_verifies_tls_against_the_same_roots_as_httpx() -> None:
+    import ssl
+
+    import certifi
+
+    from bridge.vault.transport import tls_context
+
+    context = tls_context(URL)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    roots = ssl.create_default_context(cafile=certifi.where()).cert_store_stats()["x509_ca"]
+    assert context.cert_store_stats()["x509_ca"] == roots > 0
+    assert tls_context("http://127.0.0.1:1").verify_mode == ssl.CERT_REQUIRED
+
+
+@pytest.mark.parametrize("lean", [True, False], ids=["stdlib", "httpx"])
+def test_both_transports_give_the_same_answers_from_the_real_endpoint(
+    lean: bool, endpoint: Endpoint, keys: ProjectKeys, vault: Vault
+) -> None:
+    from bridge import SCHEMA_VERSION
+    from bridge.vault.client import connect
+
+    vault.put("TRANSPORT_A", "value-a")
+    with connect(
+        Credentials(endpoint.url, keys.secret), provider="supabase", host="gw", connect_timeout=2.0,
+        read_timeout=5.0, deadline=Deadline.after(10.0), lean=lean,
+    ) as client:
+        assert client.resolve_secrets(["TRANSPORT_A", "MISSING"]) == {"TRANSPORT_A": "value-a"}
+        assert client.version() == SCHEMA_VERSION
+        with pytest.raises(SetupMissing):
+            client.call("no_such_function", {})
+        with pytest.raises(NotFound):
+            client.call("get_secret", {"p_name": "MISSING"})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import socket
-from collections.abc import Mapping
 from typing import TextIO
 
 from bridge import SCHEMA_VERSION
@@ -14,7 +13,6 @@ from bridge.deadline import Deadline
 from bridge.errors import BridgeError
 from bridge.stores.credentials import ENV_KEYS, ENV_URL, Credentials, CredentialStore, StoreUnavailable, normalize_url, redact_key
 from bridge.stores.os_keyring import KeyringStore
-from bridge.stores.paths import Paths
 from bridge.stores.sealed import SealedFileStore
 from bridge.vault.client import connect
 from bridge.vault.errors import SetupMissing
@@ -62,14 +60,14 @@ def check_with_server(credentials: Credentials, out: TextIO) -> None:
         )
 
 
-def login(url: str, store: str | None, stdin: TextIO, out: TextIO, err: TextIO, env: Mapping[str, str]) -> int:
+def login(url: str, store: str | None, stdin: TextIO, ctx: Context) -> int:
+    out, err, env = ctx.out, ctx.err, ctx.env
     credentials = Credentials(url=normalize_url(url), key=read_key(stdin))
     if classify_key(credentials.key) == LEGACY_JWT:
         print(LEGACY_WARNING, file=err)
     check_with_server(credentials, out)
 
-    paths = Paths.from_env(env)
-    keyring_store, file_store = KeyringStore(env), SealedFileStore(paths.sealed_file)
+    keyring_store, file_store = KeyringStore(env), SealedFileStore(ctx.paths.sealed_file)
     chosen: CredentialStore
     keyring_failed = False
     if store == "file":
@@ -96,8 +94,8 @@ def login(url: str, store: str | None, stdin: TextIO, out: TextIO, err: TextIO, 
     return 0
 
 
-def logout(out: TextIO, env: Mapping[str, str]) -> int:
-    paths = Paths.from_env(env)
+def logout(ctx: Context) -> int:
+    out, env, paths = ctx.out, ctx.env, ctx.paths
     removed = [
         where for where, store in (("OS keyring", KeyringStore(env)), (f"sealed file {paths.sealed_file}", SealedFileStore(paths.sealed_file)))
         if store.erase()
@@ -116,7 +114,7 @@ def add_login_arguments(parser: argparse.ArgumentParser) -> None:
 def login_verb(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.stdin is None:
         raise BridgeError("stdin is closed: pipe the key on stdin or run `bridge login` in a terminal")
-    return login(args.url, args.store, ctx.stdin, ctx.out, ctx.err, ctx.env)
+    return login(args.url, args.store, ctx.stdin, ctx)
 
 
 VERBS = {
@@ -127,6 +125,6 @@ VERBS = {
     ),
     "logout": Verb(
         "logout", "erase stored credentials from the keyring and the sealed file", "bridge logout",
-        lambda args, ctx: logout(ctx.out, ctx.env),
+        lambda args, ctx: logout(ctx),
     ),
 }

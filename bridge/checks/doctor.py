@@ -168,11 +168,11 @@ class Doctor:
         self.add("keyring", PASS, name)
 
     def credentials(self, found_out: list[Credentials]) -> None:
-        from bridge.stores.credentials import find_credentials, lookup_order, redact_key
+        from bridge.stores.credentials import redact_key
         from bridge.vault.keys import LEGACY_JWT, classify_key
 
         try:
-            found = find_credentials(lookup_order(self.env, self.paths.sealed_file))
+            found = self.ctx.credentials()
         except BridgeError as exc:
             self.add("credentials", FAIL, str(exc), "bridge login --url https://<project-ref>.supabase.co")
             return
