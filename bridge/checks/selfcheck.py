@@ -14,9 +14,8 @@ import os
 import shlex
 import stat
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from bridge.stores.paths import Paths
@@ -25,8 +24,7 @@ FILE = "file"
 DIRECTORY = "directory"
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     path: Path
     kind: str
     private: bool = False
@@ -34,8 +32,7 @@ class Target:
     what: str = ""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     path: Path
     message: str
     fix: str

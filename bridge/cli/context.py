@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
@@ -21,16 +20,20 @@ if TYPE_CHECKING:
     from bridge.stores.paths import Paths
 
 
-@dataclass
 class Context:
-    env: Mapping[str, str]
-    stdin: TextIO | None
-    stdout: TextIO | None
-    stderr: TextIO | None
-    started: float
-    _paths: Paths | None = field(default=None, repr=False)
-    _config: Config | ConfigError | None = field(default=None, repr=False)
-    _found: Found | None = field(default=None, repr=False)
+    """Built on every run, `bridge resolve` included, so a plain class: dataclasses cost ~10 ms to import."""
+
+    def __init__(
+        self, env: Mapping[str, str], stdin: TextIO | None, stdout: TextIO | None, stderr: TextIO | None, started: float,
+    ) -> None:
+        self.env = env
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+        self.started = started
+        self._paths: Paths | None = None
+        self._config: Config | ConfigError | None = None
+        self._found: Found | None = None
 
     @classmethod
     def from_process(cls, started: float) -> Context:

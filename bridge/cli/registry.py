@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import argparse
@@ -35,8 +34,7 @@ EPILOG = """examples:
 """
 
 
-@dataclass(frozen=True)
-class Verb:
+class Verb(NamedTuple):
     name: str
     help: str
     example: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bridge.durations import format_age
@@ -28,11 +27,13 @@ ANSWER_MARGIN_S = 0.3
 """Kept back from the deadline for reading the cache and writing the answer."""
 
 
-@dataclass
 class Progress:
     """What the resolve is waiting on, so an answer forced by the deadline can say where the time went."""
 
-    stage: str = "starting"
+    __slots__ = ("stage",)
+
+    def __init__(self) -> None:
+        self.stage = "starting"
 
 
 class VaultFetch:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 PROTOCOL_VERSION = 1
 MAX_IDS = 512
@@ -46,15 +46,13 @@ class IdError(Exception):
         return {"message": str(self)} | ({"code": self.code} if self.code else {})
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     provider: str
     ids: tuple[str, ...]
     """Requested ids, duplicates removed, first-seen order kept."""
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):
     """A parsed id: the Vault secret name and an optional JSON field selector."""
 
     id: str
@@ -62,10 +60,12 @@ class Ref:
     selector: str | None = None
 
 
-@dataclass
 class Response:
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, IdError] = field(default_factory=dict)
+    __slots__ = ("errors", "values")
+
+    def __init__(self, values: dict[str, str] | None = None, errors: dict[str, IdError] | None = None) -> None:
+        self.values = {} if values is None else values
+        self.errors = {} if errors is None else errors
 
 
 def parse_request(raw: bytes) -> Request:

@@ -20,8 +20,8 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from bridge.errors import BridgeError
 from bridge.resolve.protocol import is_unicode_text, servable
@@ -53,16 +53,19 @@ class LockTimeout(BridgeError):
     """Another bridge held the cache lock until the deadline."""
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     value: str
     fetched_at: float
 
 
-@dataclass
 class Snapshot:
-    url: str
-    entries: dict[str, Entry] = field(default_factory=dict)
+    """Every cached entry of one project (a plain class: the resolve path avoids dataclasses' import cost)."""
+
+    __slots__ = ("entries", "url")
+
+    def __init__(self, url: str, entries: dict[str, Entry] | None = None) -> None:
+        self.url = url
+        self.entries = {} if entries is None else entries
 
     def to_json(self) -> bytes:
         return json.dumps({

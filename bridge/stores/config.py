@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import NamedTuple
 
 from bridge.durations import parse_duration
 from bridge.errors import ConfigError
@@ -15,8 +15,7 @@ MAX_CONFIG_BYTES = 64 * 1024
 TIMING_KEYS = ("deadline", "connect_timeout", "read_timeout")
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     deadline: float = 4.0
     """Seconds within which `bridge resolve` always answers; below OpenClaw's default 5 s kill."""
     connect_timeout: float = 1.5
@@ -32,7 +31,7 @@ class Config:
 
 
 def parse_config(doc: dict[str, object], source: str = "config") -> Config:
-    known = {f.name for f in fields(Config)}
+    known = set(Config._fields)
     unknown = sorted(set(doc) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
@@ -45,7 +44,7 @@ def parse_config(doc: dict[str, object], source: str = "config") -> Config:
         if not 0 < seconds < config.gateway_timeout:
             raise ConfigError(
                 f"{source}: {key} = {seconds:g}s is out of range; it must be above 0 and below the gateway's "
-                f"{config.gateway_timeout:g}s timeout (gateway_timeout; the default {key} is {getattr(Config, key):g}s)"
+                f"{config.gateway_timeout:g}s timeout (gateway_timeout; the default {key} is {Config._field_defaults[key]:g}s)"
             )
     for key in ("max_stale", "cache_ttl"):
         if getattr(config, key) > MAX_KEEP_S:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from bridge.errors import BridgeError
@@ -28,8 +27,7 @@ STORE_BUDGET_S = 1.5
 """Longest wait for one store: a session bus that accepts and never answers must not eat the gateway's 5 s."""
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
     url: str
     key: str
 
@@ -92,8 +90,7 @@ def lookup_order(env: Mapping[str, str], sealed_path: Path) -> list[CredentialSt
     return [KeyringStore(env), SealedFileStore(sealed_path), EnvStore(env)]
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     credentials: Credentials
     source: str
     notes: tuple[str, ...] = ()

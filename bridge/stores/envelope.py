@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -40,8 +40,7 @@ class Tampered(EnvelopeError):
     """The tag does not verify: altered, or sealed under another key (machine, user or credentials)."""
 
 
-@dataclass(frozen=True)
-class Envelope:
+class Envelope(NamedTuple):
     magic: bytes
     version: int
     salt_bytes: int = 0

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from bridge.errors import IdentityUnavailable
 
@@ -18,8 +18,7 @@ MACHINE_ID_PATHS = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
 MAX_MACHINE_ID_BYTES = 4096
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     """What a sealed file and the cache are bound to."""
 
     machine_id: str

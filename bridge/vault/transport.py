@@ -12,8 +12,7 @@ failure into SupabaseUnavailable with a reason a person can act on.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from bridge.vault.body import MAX_ANSWER_BYTES, read_capped
@@ -25,8 +24,7 @@ if TYPE_CHECKING:
 READ_CHUNK_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True)
-class RawAnswer:
+class RawAnswer(NamedTuple):
     """A response as it came off the wire: status, Content-Encoding, and the body not yet decompressed."""
 
     status: int
