@@ -35,7 +35,8 @@
 -- Versions and upgrades:
 --   * vault_bridge.schema_migrations records each applied schema version;
 --     public.vault_bridge_version() returns the highest.
---   * Tables and constraints change only in the numbered steps of section 4.
+--   * Tables, constraints and indexes change only in the numbered steps of
+--     section 4.
 --     Each step runs once, when its version is not yet recorded, alters what
 --     exists in place and records its version in the same transaction. A
 --     fresh install runs every step in order, so it ends up exactly where an
@@ -73,7 +74,7 @@ CREATE TABLE IF NOT EXISTS vault_bridge.schema_migrations (
 -- with older ones. Raise the number when appending a step to section 4.
 DO $guard$
 DECLARE
-  v_this_file CONSTANT integer := 2;
+  v_this_file CONSTANT integer := 3;
   v_installed integer := (SELECT pg_catalog.max(m.version) FROM vault_bridge.schema_migrations AS m);
 BEGIN
   IF v_installed > v_this_file THEN
@@ -124,6 +125,16 @@ SET search_path = ''
 AS $$ SELECT 200 $$;
 COMMENT ON FUNCTION vault_bridge.max_header_chars() IS
   'Internal. Characters kept of each request header copied into the audit log. Read by request_client.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.max_log_rows()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 10000 $$;
+COMMENT ON FUNCTION vault_bridge.max_log_rows() IS
+  'Internal. Most audit rows one read_access_log call returns (a larger p_limit is lowered to it). Read by read_access_log.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.access_types()
 RETURNS text[]
@@ -189,6 +200,25 @@ BEGIN
     vault_bridge.access_types());
   INSERT INTO vault_bridge.schema_migrations (version, description)
   VALUES (v_version, 'access_type CHECK built from vault_bridge.access_types(), adding audit');
+END
+$step$;
+
+-- Version 3: the admin functions (set_secret, list_secrets_usage,
+-- read_access_log, defined in section 10). Their per-name lookups use the
+-- (secret_name, accessed_at) index of version 1; failures are rare among
+-- audit rows, so "newest failures first" gets a partial index of its own
+-- instead of a backward walk over every successful resolve.
+DO $step$
+DECLARE
+  v_version CONSTANT integer := 3;
+BEGIN
+  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
+    RETURN;
+  END IF;
+  CREATE INDEX IF NOT EXISTS vault_access_log_failures_idx
+    ON public.vault_access_log (accessed_at, id) WHERE NOT success;
+  INSERT INTO vault_bridge.schema_migrations (version, description)
+  VALUES (v_version, 'admin functions set_secret, list_secrets_usage, read_access_log; index on failed accesses');
 END
 $step$;
 
@@ -653,7 +683,175 @@ COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
   'service_role only. Returns {name: value} for every requested name that exists, in one indexed lookup. Missing or invalid names are simply absent and audited as failures; only a NULL array or more names than vault_bridge.max_names_per_call() raises.';
 
 -- ---------------------------------------------------------------------------
--- 10. Schema version
+-- 10. Admin API (what `bridge secrets` and `bridge audit` call)
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION public.set_secret(p_name text, p_secret text, p_description text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_problem text := vault_bridge.name_problem(p_name);
+  v_id uuid;
+BEGIN
+  IF v_problem IS NOT NULL THEN
+    PERFORM vault_bridge.fail('store', NULL, p_name, v_problem, '22023',
+      pg_catalog.format('pass a name of 1 to %s characters', vault_bridge.max_name_chars()));
+  END IF;
+  IF p_secret IS NULL THEN
+    PERFORM vault_bridge.fail('store', NULL, p_name, 'secret value is NULL', '22004',
+      'pass the secret as p_secret');
+  END IF;
+  -- postgres may not lock rows of vault.secrets (no UPDATE privilege), so a
+  -- concurrent call is met by retrying: a create that loses to another
+  -- transaction's create of the same name (unique violation, raised once that
+  -- one commits) becomes a rotate, and a rotate whose row another
+  -- transaction deleted meanwhile (the update finds nothing) becomes a create.
+  FOR v_attempt IN 1..3 LOOP
+    SELECT s.id INTO v_id FROM vault.secrets AS s WHERE s.name = p_name;
+    IF FOUND THEN
+      PERFORM vault.update_secret(v_id, p_secret, NULL, p_description);
+      IF EXISTS (SELECT FROM vault.secrets AS s WHERE s.id = v_id) THEN
+        PERFORM vault_bridge.log_access('rotate', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
+        RETURN pg_catalog.jsonb_build_object('id', v_id, 'created', false);
+      END IF;
+    ELSE
+      BEGIN
+        v_id := vault.create_secret(p_secret, p_name, COALESCE(p_description, ''));
+        PERFORM vault_bridge.log_access('store', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
+        RETURN pg_catalog.jsonb_build_object('id', v_id, 'created', true);
+      EXCEPTION WHEN unique_violation THEN
+        NULL;
+      END;
+    END IF;
+  END LOOP;
+  -- Only under REPEATABLE READ or SERIALIZABLE, where the retries cannot see
+  -- the other transaction's row, or under a storm of creates and deletes.
+  PERFORM vault_bridge.fail('store', NULL, p_name,
+    pg_catalog.format('secret %s is being changed by another transaction', p_name), '40001',
+    'try again');
+END
+$$;
+REVOKE ALL ON FUNCTION public.set_secret(text, text, text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.set_secret(text, text, text) TO service_role;
+COMMENT ON FUNCTION public.set_secret(text, text, text) IS
+  'service_role only. Stores the secret under this name, or replaces the value of the existing one keeping its Vault id (a rotation; the description changes only when p_description is not NULL). Returns {"id", "created"}. NULL secret or bad name raises. Audited as store or rotate.';
+
+CREATE OR REPLACE FUNCTION public.list_secrets_usage(p_prefix text DEFAULT NULL)
+RETURNS TABLE (
+  name text,
+  description text,
+  created_at timestamptz,
+  updated_at timestamptz,
+  last_accessed_at timestamptz,
+  accesses_30d bigint,
+  hosts text[]
+)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  PERFORM vault_bridge.log_access('list', ARRAY[NULL::uuid], ARRAY[p_prefix], ARRAY[NULL::text]);
+  -- Reads vault.secrets, not the decrypted view: listing never decrypts.
+  -- Usage is matched by name (what the audit log records for every access)
+  -- through the (secret_name, accessed_at) index, one lookup per secret;
+  -- listing and reading the log are not uses of a secret.
+  RETURN QUERY
+    SELECT s.name, s.description, s.created_at, s.updated_at,
+           latest.accessed_at, recent.n, recent.host_list
+    FROM vault.secrets AS s
+    LEFT JOIN LATERAL (
+      SELECT l.accessed_at
+      FROM public.vault_access_log AS l
+      WHERE l.secret_name = s.name
+        AND l.success
+        AND l.access_type <> ALL (ARRAY['list', 'audit'])
+      ORDER BY l.accessed_at DESC
+      LIMIT 1
+    ) AS latest ON true
+    CROSS JOIN LATERAL (
+      SELECT pg_catalog.count(*) AS n,
+             COALESCE(pg_catalog.array_agg(DISTINCT l.client ->> 'host' ORDER BY l.client ->> 'host')
+                        FILTER (WHERE l.client ->> 'host' IS NOT NULL),
+                      '{}'::text[]) AS host_list
+      FROM public.vault_access_log AS l
+      WHERE l.secret_name = s.name
+        AND l.accessed_at >= pg_catalog.now() - interval '30 days'
+        AND l.success
+        AND l.access_type <> ALL (ARRAY['list', 'audit'])
+    ) AS recent
+    WHERE s.name IS NOT NULL
+      AND (p_prefix IS NULL OR pg_catalog.starts_with(s.name, p_prefix))
+    ORDER BY s.name;
+END
+$$;
+REVOKE ALL ON FUNCTION public.list_secrets_usage(text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.list_secrets_usage(text) TO service_role;
+COMMENT ON FUNCTION public.list_secrets_usage(text) IS
+  'service_role only. Named secrets (optionally by literal name prefix) with their last successful access, the number of successful accesses in the last 30 days and the hosts they came from (listing and audit reads excluded). Never returns or decrypts a value. Audited as list.';
+
+CREATE OR REPLACE FUNCTION public.read_access_log(
+  p_since timestamptz DEFAULT NULL,
+  p_name text DEFAULT NULL,
+  p_failures_only boolean DEFAULT false,
+  p_limit integer DEFAULT 1000
+)
+RETURNS TABLE (
+  id bigint,
+  accessed_at timestamptz,
+  secret_name text,
+  access_type text,
+  success boolean,
+  error_message text,
+  "session_user" text,
+  role text,
+  host text,
+  provider text,
+  user_agent text
+)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_query text := 'SELECT l.id, l.accessed_at, l.secret_name, l.access_type, l.success, l.error_message, '
+    'l."session_user", l.accessed_by ->> ''role'', l.client ->> ''host'', l.client ->> ''provider'', '
+    'l.client ->> ''user_agent'' FROM public.vault_access_log AS l WHERE true';
+BEGIN
+  IF p_limit IS NULL OR p_limit < 1 THEN
+    PERFORM vault_bridge.fail('audit', NULL, NULL,
+      pg_catalog.format('limit %s is not a positive number of rows', COALESCE(p_limit::text, 'NULL')), '22023',
+      pg_catalog.format('pass a limit of 1 to %s rows', vault_bridge.max_log_rows()));
+  END IF;
+  -- Only the filters asked for are in the query, each with its own index:
+  -- accessed_at, (secret_name, accessed_at), or the partial index on failures.
+  IF p_since IS NOT NULL THEN
+    v_query := v_query || ' AND l.accessed_at >= $1';
+  END IF;
+  IF p_name IS NOT NULL THEN
+    v_query := v_query || ' AND l.secret_name = $2';
+  END IF;
+  IF p_failures_only THEN
+    v_query := v_query || ' AND NOT l.success';
+  END IF;
+  v_query := v_query || ' ORDER BY l.accessed_at DESC, l.id DESC LIMIT $3';
+  -- The rows are read before this read is recorded, so a call never returns
+  -- its own audit row; the next one does.
+  RETURN QUERY EXECUTE v_query
+    USING p_since, p_name, LEAST(p_limit, vault_bridge.max_log_rows());
+  PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[NULL::text], ARRAY[NULL::text]);
+END
+$$;
+REVOKE ALL ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer) TO service_role;
+COMMENT ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer) IS
+  'service_role only. The audit log newest first, optionally since a time, for one exact name and failures only, at most p_limit rows (1 or more, lowered to vault_bridge.max_log_rows()). The log never holds a value. Audited as audit.';
+
+-- ---------------------------------------------------------------------------
+-- 11. Schema version
 -- ---------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION public.vault_bridge_version()

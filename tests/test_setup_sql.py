@@ -121,6 +121,9 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "list_secrets(text)",
     "resolve_secrets(text[])",
     "vault_bridge_version()",
+    "set_secret(text,text,text)",
+    "list_secrets_usage(text)",
+    "read_access_log(timestamp with time zone,text,boolean,integer)",
 }
 
 
@@ -344,7 +347,7 @@ def test_fresh_install_records_every_version_step_in_order(pg: PgCluster) -> Non
 
 def test_limits_are_named_once_in_setup_sql() -> None:
     text = SETUP_SQL.read_text(encoding="utf-8")
-    for limit in ("256", "512", "200"):
+    for limit in ("256", "512", "200", "10000"):
         assert len(re.findall(rf"\b{limit}\b", text)) == 1, limit
 
 

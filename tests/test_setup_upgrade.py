@@ -1,12 +1,14 @@
-"""Upgrading a database set up by the previous release's setup.sql by running the current one.
+"""Upgrading a database set up by an earlier setup.sql by running the current one.
 
-Each database here is a second database inside the session's cluster, shaped
-like the project database (the per-database part of tests/sql/supabase_roles.sql
-and the Vault stand-in), and dropped at the end of the module. One of them gets
-the previous release's setup.sql from git history (applied with psql, as that
-release's tests did), data written through that release's API, then the current
-setup.sql pasted as into the SQL editor (one script, one transaction, as
-`postgres`); the other gets only the current setup.sql, pasted the same way.
+Every earlier schema version is a starting point (RELEASES): the first release,
+which had no version record, and each versioned one. For each, two databases
+are made inside the session's cluster, shaped like the project database (the
+per-database part of tests/sql/supabase_roles.sql and the Vault stand-in), and
+dropped at the end of the module. One gets that release's setup.sql from git
+history (applied with psql, as that release's tests did), data written through
+that release's API, then the current setup.sql pasted as into the SQL editor
+(one script, one transaction, as `postgres`); the other gets only the current
+setup.sql, pasted the same way.
 """
 
 from __future__ import annotations
@@ -32,9 +34,22 @@ from tests.test_setup_sql import (
     PUBLIC_FUNCTION_GRANTS,
 )
 
-# The last commit whose setup.sql had no version record (schema version 1).
-PREVIOUS_RELEASE = "3945593986d63f2070f8d795cbc63b2182616e37"
-PREVIOUS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Release:
+    """An earlier setup.sql: the commit that last had it, and the schema version it installs."""
+
+    commit: str
+    version: int
+
+
+# One per earlier schema version, oldest first. Version 1 is the last commit
+# whose setup.sql had no version record; version 2 the commit that added it.
+RELEASES = (
+    Release("3945593986d63f2070f8d795cbc63b2182616e37", 1),
+    Release("2305d710a9ea24b4dafb42aac7fdd6aab51b45e6", 2),
+)
 
 SECRETS = {
     "OPENAI_API_KEY": "sk-proj-UPGRADE-1",
@@ -48,9 +63,9 @@ HEADERS = {"user-agent": "openclaw-supabase-bridge/0.1.0", "x-bridge-host": "gw-
 INSERT_AUDIT_ROW = "INSERT INTO public.vault_access_log (access_type, success) VALUES (%s, true)"
 
 
-def previous_setup_sql() -> str:
+def release_setup_sql(release: Release) -> str:
     shown = subprocess.run(
-        ["git", "-C", str(REPO), "show", f"{PREVIOUS_RELEASE}:setup.sql"],
+        ["git", "-C", str(REPO), "show", f"{release.commit}:setup.sql"],
         capture_output=True, text=True, check=False,
     )
     if shown.returncode != 0:
@@ -60,8 +75,8 @@ def previous_setup_sql() -> str:
         ).stdout.strip()
         fix = "this clone is shallow: run `git fetch --unshallow`" if shallow == "true" else "fetch the full history"
         pytest.fail(
-            f"the upgrade test needs the previous release's setup.sql from git history "
-            f"(`git show {PREVIOUS_RELEASE[:7]}:setup.sql` failed: {shown.stderr.strip()}); {fix}",
+            f"the upgrade test needs earlier releases' setup.sql from git history "
+            f"(`git show {release.commit[:7]}:setup.sql` failed: {shown.stderr.strip()}); {fix}",
             pytrace=False,
         )
     return shown.stdout
@@ -144,6 +159,7 @@ def drop_database(pg: PgCluster, name: str) -> None:
 
 @dataclass
 class Upgrade:
+    release: Release
     upgraded: Database
     fresh: Database
     ids: dict[str, uuid.UUID] = field(default_factory=dict)
@@ -190,13 +206,14 @@ def rejects_access_type(database: Database, access_type: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def upgrade(pg: PgCluster) -> Iterator[Upgrade]:
-    previous = previous_setup_sql()
+@pytest.fixture(scope="module", params=RELEASES, ids=lambda release: f"from-v{release.version}")
+def upgrade(pg: PgCluster, request: pytest.FixtureRequest) -> Iterator[Upgrade]:
+    release: Release = request.param
+    previous = release_setup_sql(release)
     suffix = uuid.uuid4().hex[:8]
-    names = [f"bridge_upgraded_{suffix}", f"bridge_fresh_{suffix}"]
+    names = [f"bridge_upgraded_v{release.version}_{suffix}", f"bridge_fresh_v{release.version}_{suffix}"]
     try:
-        state = Upgrade(upgraded=create_database(pg, names[0]), fresh=create_database(pg, names[1]))
+        state = Upgrade(release=release, upgraded=create_database(pg, names[0]), fresh=create_database(pg, names[1]))
         state.upgraded.apply("postgres", previous)
         write_through_previous_api(state.upgraded, state)
         state.audit_before = audit_log(state.upgraded)
@@ -210,10 +227,15 @@ def upgrade(pg: PgCluster) -> Iterator[Upgrade]:
             drop_database(pg, name)
 
 
-def test_the_previous_release_is_the_unversioned_schema(upgrade: Upgrade) -> None:
-    assert upgrade.version_before == PREVIOUS_VERSION
+def test_every_earlier_schema_version_is_a_starting_point() -> None:
+    assert [release.version for release in RELEASES] == list(range(1, SCHEMA_VERSION))
+
+
+def test_the_starting_point_is_the_release_it_names(upgrade: Upgrade) -> None:
+    assert upgrade.version_before == upgrade.release.version
     assert len(upgrade.audit_before) > len(upgrade.values)
-    assert upgrade.audit_type_rejected_before
+    # Version 2 added 'audit' to the access_type check.
+    assert upgrade.audit_type_rejected_before == (upgrade.release.version < 2)
 
 
 def test_upgrade_keeps_every_secret_with_its_vault_id_and_value(upgrade: Upgrade) -> None:
@@ -242,7 +264,7 @@ def test_upgrade_keeps_the_audit_log_and_appends_to_it(upgrade: Upgrade) -> None
 
 
 def test_upgrade_advances_the_version_and_records_every_step(upgrade: Upgrade) -> None:
-    assert SCHEMA_VERSION > PREVIOUS_VERSION
+    assert SCHEMA_VERSION > upgrade.release.version
     with upgrade.upgraded.connect("authenticator") as conn:
         become(conn, "service_role")
         assert conn.execute("SELECT public.vault_bridge_version()").fetchone() == (SCHEMA_VERSION,)
@@ -264,14 +286,47 @@ def test_upgraded_access_type_check_accepts_audit_and_still_refuses_others(upgra
 def test_upgrade_keeps_exactly_the_grants_of_every_function(upgrade: Upgrade) -> None:
     after = upgrade.upgraded.function_grants("public")
     assert set(after) == EXPECTED_PUBLIC_FUNCTIONS
-    assert after == upgrade.grants_before == {signature: PUBLIC_FUNCTION_GRANTS for signature in after}
+    assert set(upgrade.grants_before) < set(after)
+    assert {signature: after[signature] for signature in upgrade.grants_before} == upgrade.grants_before
+    assert after == {signature: PUBLIC_FUNCTION_GRANTS for signature in after}
     helpers = upgrade.upgraded.function_grants("vault_bridge")
     assert helpers == {signature: HELPER_GRANTS for signature in helpers}
+
+
+def test_admin_functions_work_on_the_data_kept_by_the_upgrade(upgrade: Upgrade) -> None:
+    """set_secret, list_secrets_usage and read_access_log over secrets and audit rows written before the upgrade."""
+    with upgrade.upgraded.connect("authenticator") as conn:
+        become(conn, "service_role", headers=HEADERS)
+        usage = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT name, last_accessed_at, accesses_30d, hosts FROM public.list_secrets_usage()"
+            ).fetchall()
+        }
+        assert set(usage) == set(upgrade.ids)
+        # Every secret was stored and resolved before the upgrade; ROTATED_KEY was rotated too.
+        for name, (last_accessed_at, accesses, hosts) in usage.items():
+            assert last_accessed_at is not None, name
+            assert accesses == (3 if name == ROTATED[0] else 2), name
+            assert hosts == [HEADERS["x-bridge-host"]], name
+        logged = conn.execute(
+            "SELECT access_type, success, host FROM public.read_access_log(p_name => %s)", (ROTATED[0],)
+        ).fetchall()
+        assert logged == [("resolve", True, "gw-upgrade"), ("rotate", True, "gw-upgrade"), ("store", True, "gw-upgrade")]
+        name = "OPENAI_API_KEY"
+        (result,) = conn.execute("SELECT public.set_secret(%s, %s)", (name, "UPGRADE-set")).fetchone()
+        assert result == {"id": str(upgrade.ids[name]), "created": False}
+        assert conn.execute("SELECT public.get_secret(%s)", (name,)).fetchone() == ("UPGRADE-set",)
+        assert conn.execute(
+            "SELECT description FROM public.list_secrets(%s)", (name,)
+        ).fetchone() == ("before upgrade",)
+        conn.rollback()
 
 
 def test_fresh_install_is_identical_to_the_upgraded_schema(upgrade: Upgrade) -> None:
     fresh, upgraded = upgrade.fresh.schema_dump(), upgrade.upgraded.schema_dump()
     assert "vault_access_log_access_type_check" in fresh and "schema_migrations" in fresh
+    assert "vault_access_log_failures_idx" in fresh
     assert fresh == upgraded
     assert upgrade.fresh.migrations() == upgrade.upgraded.migrations()
 
@@ -296,5 +351,17 @@ def test_setup_sql_refuses_a_database_newer_than_itself(upgrade: Upgrade) -> Non
         assert f"schema version {SCHEMA_VERSION + 1}, newer than this setup.sql (version {SCHEMA_VERSION})" in str(
             raised.value
         )
+        conn.rollback()
+    assert upgrade.upgraded.catalog() == before
+
+
+def test_an_older_versioned_setup_sql_refuses_the_upgraded_database(upgrade: Upgrade) -> None:
+    """The newest earlier setup.sql has the guard too: pasted over this schema it stops and changes nothing."""
+    older = RELEASES[-1]
+    before = upgrade.upgraded.catalog()
+    with upgrade.upgraded.connect("postgres") as conn:
+        with pytest.raises(errors.ObjectNotInPrerequisiteState) as raised:
+            conn.execute(release_setup_sql(older))
+        assert f"schema version {SCHEMA_VERSION}, newer than this setup.sql (version {older.version})" in str(raised.value)
         conn.rollback()
     assert upgrade.upgraded.catalog() == before

@@ -21,6 +21,8 @@ MODULES = {
     "resolve": "bridge.resolve.command",
     "login": "bridge.admin.login",
     "logout": "bridge.admin.login",
+    "secrets": "bridge.admin.secrets",
+    "audit": "bridge.admin.audit",
     "cache": "bridge.admin.cache",
     "doctor": "bridge.checks.doctor",
     "register": "bridge.openclaw.register",

@@ -85,8 +85,8 @@ def error_for(status: int, body: bytes, function: str, secret: str = "") -> Brid
         )
     if status == 404 and code.startswith("PGRST"):
         return SetupMissing(
-            f"setup.sql is not installed: Supabase has no function public.{function}; "
-            "paste setup.sql into the Supabase SQL editor and run it"
+            f"setup.sql is not installed, or older than this bridge: Supabase has no function public.{function}; "
+            "paste the current setup.sql into the Supabase SQL editor and run it"
         )
     if status == 404:
         return NotFound(message or "not found")

@@ -135,10 +135,16 @@ class Endpoint:
     def call(self, function: str, args: dict[str, Any], role: str, headers: dict[str, str]) -> tuple[int, Any]:
         self.calls += 1
         with psycopg.connect(self.conninfo, user="authenticator", autocommit=False) as conn:
+            # proargnames also holds OUT and TABLE columns; only input
+            # arguments (modes i, b, v; no proargmodes means all input) are
+            # callable by name, in the order of proargtypes.
             proc = conn.execute(
                 """
                 SELECT p.oid, p.proretset, p.prorettype = 'void'::regtype,
-                       coalesce(p.proargnames, '{}'), p.proargtypes::regtype[]::text[], p.pronargdefaults
+                       CASE WHEN p.proargmodes IS NULL THEN coalesce(p.proargnames, '{}')
+                            ELSE ARRAY(SELECT a.name FROM unnest(p.proargnames, p.proargmodes) WITH ORDINALITY AS a(name, mode, n)
+                                       WHERE a.mode IN ('i', 'b', 'v') ORDER BY a.n) END,
+                       p.proargtypes::regtype[]::text[], p.pronargdefaults
                 FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.proname = %s
                 """,
                 (function,),

@@ -1,0 +1,89 @@
+"""`bridge audit`: the access log, newest first, as a table, CSV or JSON (seed 003's audit export). Never a value:
+the log holds none, and reading it is itself logged."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from typing import TextIO
+
+from bridge.admin.session import open_client
+from bridge.cli.context import Context
+from bridge.cli.registry import Verb
+from bridge.durations import parse_duration
+from bridge.errors import BridgeError, ConfigError, UsageError
+
+COLUMNS = (
+    "accessed_at", "secret_name", "access_type", "success", "error_message", "host", "provider", "role",
+    "session_user", "user_agent", "id",
+)
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 10000
+
+
+def since_timestamp(raw: str | None, now: float) -> str | None:
+    """`--since 7d` as the ISO timestamp that long ago."""
+    if raw is None:
+        return None
+    try:
+        seconds = parse_duration("--since", raw)
+    except ConfigError as exc:
+        raise UsageError(str(exc).replace("config: ", "")) from None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - seconds))
+
+
+def audit_verb(args: argparse.Namespace, ctx: Context) -> int:
+    if not 1 <= args.limit <= MAX_LIMIT:
+        raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}")
+    out = ctx.out
+    query = {
+        "p_since": since_timestamp(args.since, time.time()), "p_name": args.name,
+        "p_failures_only": args.failures, "p_limit": args.limit,
+    }
+    with open_client(ctx) as client:
+        rows = client.call("read_access_log", query)
+    if not isinstance(rows, list):
+        raise BridgeError("unexpected answer from read_access_log; re-run the current setup.sql")
+    records = [{column: row.get(column) for column in COLUMNS} for row in rows if isinstance(row, dict)]
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
+        out.write(json.dumps(records, indent=2) + "\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        render_table(records, out)
+    return 0
+
+
+def render_table(records: list[dict[str, object]], out: TextIO) -> None:
+    if not records:
+        print("no access recorded", file=out)
+        return
+    for r in records:
+        outcome = "ok" if r["success"] else f"FAILED: {r['error_message'] or ''}"
+        print(
+            f"{str(r['accessed_at'])[:19].replace('T', ' ')}  {r['access_type']!s:<8} {r['secret_name'] or '-':<32} "
+            f"{r['host'] or '-':<20} {r['provider'] or '-':<10} {outcome}",
+            file=out,
+        )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", metavar="DURATION", help='only the last DURATION, e.g. "24h" or "7d"')
+    parser.add_argument("--name", metavar="NAME", help="only accesses to this secret")
+    parser.add_argument("--failures", action="store_true", help="only failed accesses")
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
+    parser.add_argument("--json", action="store_true", help="same as --format json")
+    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"at most this many rows (default {DEFAULT_LIMIT})")
+
+
+VERBS = {
+    "audit": Verb(
+        "audit", "the access log, newest first (never a value)", "bridge audit --since 7d --failures --format csv",
+        audit_verb, add_arguments,
+    ),
+}

@@ -1,0 +1,175 @@
+"""`bridge secrets set|get|ls|rm`: manage the Vault secrets the gateway's refs name, without writing SQL.
+
+Values travel only on stdin (or a hidden prompt) and stdout of `get`; never
+argv, never stderr, never a listing. `set` on an existing name replaces its
+value and keeps its Vault id (a rotation, logged as one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TextIO
+
+from bridge.admin.session import open_client
+from bridge.cli.context import Context
+from bridge.cli.registry import Verb, add_json
+from bridge.errors import BridgeError, UsageError
+from bridge.resolve.protocol import SELECTOR_SEPARATOR, id_problem
+from bridge.vault.errors import NotFound
+
+MAX_VALUE_BYTES = 1024 * 1024
+"""OpenClaw's output limit: a larger value could never be resolved."""
+LS_COLUMNS = ("name", "description", "created_at", "updated_at", "last_accessed_at", "accesses_30d", "hosts")
+
+
+def check_name(name: str) -> str:
+    """A name a ref can use as its id as it stands: OpenClaw's exec id rule, and no `#`, which starts a selector."""
+    problem = id_problem(name)
+    if problem is None and SELECTOR_SEPARATOR in name:
+        problem = "'#' is not allowed in a name: in a ref it starts a field selector (name#field)"
+    if problem is not None:
+        raise UsageError(f"secret name {name!r}: {problem}")
+    return name
+
+
+def read_value(ctx: Context, name: str) -> str:
+    """The value from a pipe (one trailing newline dropped), or from a hidden prompt on a terminal: never argv."""
+    stdin = ctx.stdin
+    if stdin is None:
+        raise BridgeError(f"stdin is closed: pipe the value of {name} on stdin, or run this in a terminal")
+    if stdin.isatty():
+        import getpass
+
+        value = getpass.getpass(f"value for {name} (input hidden): ")
+    else:
+        raw = stdin.buffer.read(MAX_VALUE_BYTES + 2)
+        if len(raw) > MAX_VALUE_BYTES + 1:
+            raise BridgeError(f"the value on stdin is larger than {MAX_VALUE_BYTES // 1024} KiB; OpenClaw could never receive it")
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BridgeError("the value on stdin is not UTF-8 text; Vault stores text") from None
+        value = value[:-2] if value.endswith("\r\n") else value[:-1] if value.endswith("\n") else value
+    if not value:
+        raise BridgeError(f"no value given for {name}: pipe it on stdin (e.g. `bridge secrets set {name} < file`)")
+    return value
+
+
+def set_secret(args: argparse.Namespace, ctx: Context) -> int:
+    name = check_name(args.name)
+    value = read_value(ctx, name)
+    with open_client(ctx) as client:
+        result = client.call("set_secret", {"p_name": name, "p_secret": value, "p_description": args.description})
+    created = isinstance(result, dict) and result.get("created") is True
+    print(f"{'stored' if created else 'rotated'} {name} (Vault id {result.get('id') if isinstance(result, dict) else '?'})", file=ctx.out)
+    return 0
+
+
+def get_secret(args: argparse.Namespace, ctx: Context) -> int:
+    name = check_name(args.name)
+    out = ctx.out
+    with open_client(ctx) as client:
+        try:
+            value = client.call("get_secret", {"p_name": name})
+        except NotFound:
+            raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them") from None
+    if not isinstance(value, str):
+        raise BridgeError(f"Supabase returned no text for {name}; re-run the current setup.sql")
+    out.write(value + "\n")
+    return 0
+
+
+def list_secrets(args: argparse.Namespace, ctx: Context) -> int:
+    out = ctx.out
+    with open_client(ctx) as client:
+        rows = client.call("list_secrets_usage", {"p_prefix": args.prefix})
+    if not isinstance(rows, list):
+        raise BridgeError("unexpected answer from list_secrets_usage; re-run the current setup.sql")
+    secrets = [{column: row.get(column) for column in LS_COLUMNS} for row in rows if isinstance(row, dict)]
+    if args.json:
+        out.write(json.dumps(secrets, indent=2) + "\n")
+        return 0
+    render_table(secrets, out)
+    return 0
+
+
+def render_table(secrets: list[dict[str, object]], out: TextIO) -> None:
+    if not secrets:
+        print("no secrets", file=out)
+        return
+    header = ("NAME", "UPDATED", "LAST ACCESS", "30D", "HOSTS", "DESCRIPTION")
+    rows = [
+        (
+            str(s["name"]), _day(s["updated_at"]), _day(s["last_accessed_at"]) or "never", str(s["accesses_30d"] or 0),
+            ",".join(str(h) for h in s["hosts"] or []) if isinstance(s["hosts"], list) else "", str(s["description"] or ""),
+        )
+        for s in secrets
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1], file=out)
+
+
+def _day(stamp: object) -> str:
+    """An ISO timestamp to the minute, UTC as the server gave it."""
+    return str(stamp)[:16].replace("T", " ") if stamp else ""
+
+
+def remove_secret(args: argparse.Namespace, ctx: Context) -> int:
+    name = check_name(args.name)
+    if not args.yes:
+        if ctx.stdin is None or not ctx.stdin.isatty():
+            raise UsageError(f"refusing to delete {name} without confirmation: there is no terminal to ask; pass --yes")
+        answer = input(f"delete {name} from Vault? Refs to it stop resolving. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted", file=ctx.out)
+            return 1
+    with open_client(ctx) as client:
+        deleted = client.call("delete_secret", {"p_name": name})
+    if deleted is not True:
+        raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them")
+    print(f"deleted {name}", file=ctx.out)
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    import argparse as argparse_module
+
+    actions = parser.add_subparsers(dest="action", metavar="<set|get|ls|rm>", required=True)
+
+    def action(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+        return actions.add_parser(
+            name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
+            formatter_class=argparse_module.RawDescriptionHelpFormatter,
+        )
+
+    set_parser = action("set", "store a secret, or rotate it keeping its Vault id (value on stdin or at a hidden prompt)",
+                        "bridge secrets set OPENAI_API_KEY --description 'prod key' < key.txt")
+    set_parser.add_argument("name", metavar="NAME")
+    set_parser.add_argument("--description", help="what it is for (kept when omitted)")
+    set_parser.set_defaults(run=set_secret)
+    get_parser = action("get", "print a secret's value and one newline", "bridge secrets get OPENAI_API_KEY")
+    get_parser.add_argument("name", metavar="NAME")
+    get_parser.set_defaults(run=get_secret)
+    ls_parser = action("ls", "list secrets with their use in the last 30 days (never values)", "bridge secrets ls OPENAI --json")
+    ls_parser.add_argument("prefix", nargs="?", metavar="PREFIX", help="only names starting with this")
+    add_json(ls_parser)
+    ls_parser.set_defaults(run=list_secrets)
+    rm_parser = action("rm", "delete a secret from Vault (asks first on a terminal)", "bridge secrets rm OLD_KEY --yes")
+    rm_parser.add_argument("name", metavar="NAME")
+    rm_parser.add_argument("--yes", action="store_true", help="do not ask (required without a terminal)")
+    rm_parser.set_defaults(run=remove_secret)
+
+
+def secrets_verb(args: argparse.Namespace, ctx: Context) -> int:
+    code: int = args.run(args, ctx)
+    return code
+
+
+VERBS = {
+    "secrets": Verb(
+        "secrets", "store, read, list and delete Vault secrets (values only via stdin and `get`)",
+        "bridge secrets set OPENAI_API_KEY < key.txt", secrets_verb, add_arguments,
+    ),
+}

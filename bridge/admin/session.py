@@ -1,0 +1,23 @@
+"""What every admin verb starts with: a Vault client over the stored credentials, with a deadline a person can wait for."""
+
+from __future__ import annotations
+
+import socket
+
+from bridge.cli.context import Context
+from bridge.deadline import Deadline
+from bridge.vault.client import VaultClient, connect
+
+ADMIN_DEADLINE_S = 30.0
+"""Admin verbs are run by a person, not killed by a gateway: longer than a resolve, still bounded."""
+ADMIN_PROVIDER = "admin"
+"""Recorded in the audit log's client.provider for calls made by these verbs."""
+
+
+def open_client(ctx: Context) -> VaultClient:
+    """The project the bridge is logged in to (keyring, sealed file or environment), over httpx."""
+    found = ctx.credentials()
+    return connect(
+        found.credentials, provider=ADMIN_PROVIDER, host=socket.gethostname(), connect_timeout=5.0,
+        read_timeout=20.0, deadline=Deadline.after(ADMIN_DEADLINE_S),
+    )
