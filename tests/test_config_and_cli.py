@@ -37,6 +37,10 @@ def test_durations(raw: object, seconds: float) -> None:
         ({"max_stale": "1" + "0" * 400 + "d"}, "is not a finite duration"),
         ({"max_stale": "400d"}, "max_stale is longer than 366 days"),
         ({"max_stale": "1h", "cache_ttl": "2h"}, "cache_ttl (7200s) is longer than max_stale (3600s)"),
+        ({"gateway_timeout": 0}, "gateway_timeout must be above 0 and at most 600s"),
+        ({"gateway_timeout": "601s"}, "gateway_timeout must be above 0 and at most 600s"),
+        ({"gateway_timeout": float("inf")}, "gateway_timeout = inf is not a finite duration"),
+        ({"gateway_timeout": "3s"}, "deadline = 4s is out of range; it must be above 0 and below the gateway's 3s timeout"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(doc: dict, message: str) -> None:

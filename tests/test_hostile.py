@@ -12,6 +12,8 @@ import gzip
 import json
 import os
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from tests.conftest import Vault
 from tests.support.bridge_proc import GatewayRun, run_as_gateway, run_bridge
 from tests.support.hostile import HostileServer, Seen, SilentBus, http_response
 from tests.support.postgrest import Endpoint, ProjectKeys
+from tests.support.sockets import SocketServer, loopback_listener
 
 FAST = 'deadline = "2.5s"\n'
 OPENAI = "sk-proj-HOSTILE-51ab"
@@ -168,18 +171,107 @@ def test_a_server_echoing_the_key_never_puts_it_in_any_output(
     check(run, ["A"], leaks=(key, key[:-3], key[5:], key[10:26]))
 
 
+@pytest.mark.parametrize(
+    ("host", "sent_as"), [("'gâteway-ü'", "g%C3%A2teway-%C3%BC"), ("b'gw\\xff\\xfe'", "gw%FF%FE")],
+    ids=["utf-8", "not-utf-8"],
+)
 def test_a_non_ascii_host_name_is_sent_percent_encoded(
+    hostile: tuple[HostileServer, dict[str, str]], launcher: Path, host: str, sent_as: str
+) -> None:
+    server, env = hostile
+    server.respond = lambda seen: [http_response(200, json.dumps({"A": PLAIN}).encode())]
+    set_host = f"import os, socket, sys; socket.sethostname({host}); os.execv(sys.argv[1], sys.argv[1:])"
+    command = ["unshare", "--uts", sys.executable, "-c", set_host, str(launcher), "resolve"]
+    provider = json.dumps({"protocolVersion": 1, "provider": "sup\r\nx-evil: 1", "ids": ["A"]}).encode()
+    response = check(run_as_gateway(command, env, provider), ["A"], leaks=(env["SUPABASE_SECRET_KEY"],))
+    assert response["values"] == {"A": PLAIN}
+    sent = server.requests[-1].headers
+    assert sent["x-bridge-host"] == sent_as and "x-evil" not in sent
+
+
+def test_a_lone_surrogate_in_the_provider_name_fails_nothing(
     hostile: tuple[HostileServer, dict[str, str]], launcher: Path
 ) -> None:
     server, env = hostile
     server.respond = lambda seen: [http_response(200, json.dumps({"A": PLAIN}).encode())]
-    set_host = "import os, socket, sys; socket.sethostname('gâteway-ü'); os.execv(sys.argv[1], sys.argv[1:])"
-    command = ["unshare", "--uts", sys.executable, "-c", set_host, str(launcher), "resolve"]
-    provider = json.dumps({"protocolVersion": 1, "provider": "sup\r\nx-evil: 1", "ids": ["A"]}).encode()
-    response = check(run_as_gateway(command, env, provider), ["A"])
+    body = b'{"protocolVersion": 1, "provider": "sup\\ud800", "ids": ["A"]}'
+    response = check(run_as_gateway([str(launcher), "resolve"], env, body), ["A"], leaks=(env["SUPABASE_SECRET_KEY"],))
     assert response["values"] == {"A": PLAIN}
-    sent = server.requests[-1].headers
-    assert sent["x-bridge-host"] == "g%C3%A2teway-%C3%BC" and "x-evil" not in sent
+    assert server.requests[-1].headers["x-bridge-provider"] == "sup%ED%A0%80"
+
+
+def test_a_content_encoding_quoting_the_key_is_not_repeated(
+    hostile: tuple[HostileServer, dict[str, str]], launcher: Path
+) -> None:
+    server, env = hostile
+    server.respond = lambda seen: [http_response(200, b"{}", f"Content-Encoding: {seen.headers['apikey']}\r\n")]
+    run = run_as_gateway([str(launcher), "resolve"], env, request("A"))
+    response = check(run, ["A"], leaks=(env["SUPABASE_SECRET_KEY"], env["SUPABASE_SECRET_KEY"][:20].lower()))
+    assert "unsupported Content-Encoding from Supabase" in json.dumps(response["errors"])
+
+
+def test_a_writer_that_never_closes_stdin_gets_a_line_before_the_kill(
+    hostile: tuple[HostileServer, dict[str, str]], launcher: Path
+) -> None:
+    """OpenClaw closes stdin after the request; a writer that does not must not hold the bridge past the kill."""
+    _, env = hostile
+    read_end, write_end = os.pipe()
+    os.write(write_end, request("A")[:-1])
+    try:
+        run = run_as_gateway([str(launcher), "resolve"], env, b"", preexec_fn=lambda: os.dup2(read_end, 0))
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert not run.killed and run.returncode == 1
+    assert run.stderr.strip().count("\n") == 0 and "close stdin" in run.stderr and "Traceback" not in run.stderr
+
+
+PANIC_LAUNCHER = """#!{python} -I
+import sys
+from cryptography.hazmat.primitives.ciphers import aead
+
+
+class PanicException(BaseException):
+    \"\"\"What pyo3 raises when Rust code panics: not an Exception.\"\"\"
+
+
+class Panicking:
+    def __init__(self, key):
+        pass
+
+    def encrypt(self, *args, **kwargs):
+        raise PanicException("rust panic in aead")
+
+    decrypt = encrypt
+
+
+aead.AESGCM = Panicking
+from bridge.cli import main
+sys.exit(main())
+"""
+
+
+def test_a_cipher_that_panics_costs_the_cache_never_the_live_values(
+    hostile: tuple[HostileServer, dict[str, str]], tmp_path: Path, bridge_home: Path
+) -> None:
+    server, env = hostile
+    trusted = tmp_path / "panicking"
+    trusted.mkdir(mode=0o700)
+    launcher = trusted / "bridge"
+    launcher.write_text(PANIC_LAUNCHER.format(python=sys.executable))
+    launcher.chmod(0o700)
+    cache = bridge_home / "cache.sealed"
+    cache.write_bytes(b"OCSC\x01" + os.urandom(80))
+    cache.chmod(0o600)
+    server.respond = lambda seen: [http_response(200, json.dumps({"A": PLAIN}).encode())]
+    run = run_as_gateway([str(launcher), "resolve"], env, request("A"))
+    response = check(run, ["A"], leaks=(env["SUPABASE_SECRET_KEY"],), home=bridge_home)
+    assert response["values"] == {"A": PLAIN}
+    assert "PanicException" in run.stderr
+    doctor = subprocess.run([str(launcher), "doctor", "--json"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert "Traceback" not in doctor.stderr and env["SUPABASE_SECRET_KEY"] not in doctor.stdout + doctor.stderr
+    checks = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}
+    assert checks["credentials"]["status"] == "pass" and "cache" in checks
 
 
 def test_closed_stdin_or_stdout_is_one_line_not_a_crash(env_bootstrap: dict[str, str], launcher: Path) -> None:
@@ -351,3 +443,55 @@ def test_login_with_a_hung_session_bus_falls_back_to_the_sealed_file(
     assert login.returncode == 0, login.stderr
     assert "did not answer within" in login.stderr and "using the sealed file instead" in login.stderr
     assert (bridge_home / "credentials.sealed").exists() and keys.secret not in login.all_output()
+
+
+def test_doctor_blames_the_canary_not_reachability_when_only_resolve_fails(
+    hostile: tuple[HostileServer, dict[str, str]], launcher: Path
+) -> None:
+    from bridge import SCHEMA_VERSION
+
+    server, env = hostile
+
+    def by_function(seen: Seen) -> list[bytes]:
+        if seen.path.endswith("/vault_bridge_version"):
+            return [http_response(200, str(SCHEMA_VERSION).encode())]
+        return [http_response(503, b'{"code":"PGRST000","message":"down"}')]
+
+    server.respond = by_function
+    doctor = subprocess.run([str(launcher), "doctor", "--json"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert "Traceback" not in doctor.stderr
+    checks = json.loads(doctor.stdout)["checks"]
+    assert [c["status"] for c in checks if c["name"] == "reachability"] == ["pass"]
+    assert [c["status"] for c in checks if c["name"] == "canary resolve"] == ["fail"]
+
+
+def test_the_resolve_transport_retries_a_5xx_then_serves_the_live_answer(
+    hostile: tuple[HostileServer, dict[str, str]], launcher: Path
+) -> None:
+    """The stdlib transport `bridge resolve` uses retries like the httpx one: 5xx once, then the real answer."""
+    server, env = hostile
+    answers = iter([http_response(503, b'{"code":"PGRST000"}'), http_response(200, json.dumps({"A": PLAIN}).encode())])
+    server.respond = lambda seen: [next(answers)]
+    run = run_as_gateway([str(launcher), "resolve"], env, request("A"))
+    response = check(run, ["A"], leaks=(env["SUPABASE_SECRET_KEY"],))
+    assert response["values"] == {"A": PLAIN} and len(server.requests) == 2
+
+
+class PlainSpeaker(SocketServer):
+    """Answers every connection in plain HTTP at once, as a port without TLS does to a TLS client."""
+
+    def handle(self, conn: socket.socket) -> None:
+        with conn:
+            conn.sendall(http_response(400, b"plain http"))
+
+
+def test_the_resolve_transport_names_a_tls_failure(hostile: tuple[HostileServer, dict[str, str]], launcher: Path) -> None:
+    _, env = hostile
+    listener, port = loopback_listener()
+    server = PlainSpeaker(listener)
+    try:
+        env = {**env, "SUPABASE_URL": f"https://127.0.0.1:{port}"}
+        response = check(run_as_gateway([str(launcher), "resolve"], env, request("A")), ["A"], leaks=(env["SUPABASE_SECRET_KEY"],))
+    finally:
+        server.stop()
+    assert "TLS verification failed" in response["errors"]["A"]["message"]

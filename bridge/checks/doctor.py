@@ -23,6 +23,7 @@ from bridge.cli.context import Context
 from bridge.cli.registry import Verb, add_json, add_provider
 from bridge.errors import BridgeError
 from bridge.stores.credentials import Credentials
+from bridge.vault.client import VaultClient
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 CHECK_DEADLINE_S = 10.0
@@ -56,7 +57,9 @@ class Doctor:
             step()
         except BridgeError as exc:
             self.add(name, FAIL, str(exc))
-        except Exception as exc:  # noqa: BLE001 - doctor reports every failure as a check, whatever raised it
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a native panic too: doctor reports every failure as a check
             self.add(name, FAIL, f"the check itself failed ({type(exc).__name__}); rerun with BRIDGE_DEBUG=1 and report it")
 
     def run(self) -> list[Check]:
@@ -194,48 +197,62 @@ class Doctor:
             self.add("key type", PASS, kind)
         found_out.append(found.credentials)
 
-    def server(self, credentials: Credentials) -> None:
+    def client(self, credentials: Credentials) -> VaultClient:
+        """The transport `bridge resolve` uses, so what doctor sees is what the gateway gets."""
         from bridge.deadline import Deadline
-        from bridge.vault.client import RESOLVE_FUNCTION, connect
-        from bridge.vault.errors import SetupMissing, SupabaseError, SupabaseUnavailable
+        from bridge.vault.client import connect
 
-        transport = "TLS verified" if credentials.url.startswith("https://") else "plain http (allowed for localhost only)"
-        # The transport `bridge resolve` uses, so what doctor sees is what the gateway gets.
-        rpc = connect(
+        return connect(
             credentials, provider=self.provider, host=socket.gethostname(), connect_timeout=5.0, read_timeout=8.0,
             deadline=Deadline.after(CHECK_DEADLINE_S), lean=True,
         )
+
+    def server(self, credentials: Credentials) -> None:
+        from bridge.vault.errors import SetupMissing, SupabaseError, SupabaseUnavailable
+
+        transport = "TLS verified" if credentials.url.startswith("https://") else "plain http (allowed for localhost only)"
+        rpc = self.client(credentials)
         try:
             started = time.monotonic()
             version = rpc.version()
             elapsed = (time.monotonic() - started) * 1000
-            self.add("reachability", PASS, f"{credentials.url} answered in {elapsed:.0f} ms, {transport}")
-            if version == SCHEMA_VERSION:
-                self.add("setup.sql", PASS, f"schema version {version} installed")
-            else:
-                self.add("setup.sql", FAIL, f"schema version {version} installed, this bridge needs {SCHEMA_VERSION}",
-                         "paste the current setup.sql into the Supabase SQL editor and run it")
-            started = time.monotonic()
-            answer = rpc.call(RESOLVE_FUNCTION, {"p_names": [CANARY]})
-            elapsed = (time.monotonic() - started) * 1000
-            if isinstance(answer, dict):
-                self.add("canary resolve", PASS, f"resolve_secrets answered in one round trip ({elapsed:.0f} ms)")
-            else:
-                self.add("canary resolve", FAIL, "resolve_secrets gave an unexpected answer", "re-run setup.sql")
         except SetupMissing as exc:
             self.add("reachability", PASS, f"{credentials.url} answered, {transport}")
             self.add("setup.sql", FAIL, str(exc), "paste setup.sql into the Supabase SQL editor and run it")
             self.add("canary resolve", SKIP, "needs setup.sql")
+            return
         except SupabaseUnavailable as exc:
             self.add("reachability", FAIL, str(exc), "check the URL, the network and https://status.supabase.com")
             self.add("setup.sql", SKIP, "needs a reachable project")
             self.add("canary resolve", SKIP, "needs a reachable project")
+            return
         except SupabaseError as exc:
             self.add("reachability", FAIL, str(exc))
             self.add("setup.sql", SKIP, "needs an accepted key")
             self.add("canary resolve", SKIP, "needs an accepted key")
+            return
         finally:
             rpc.close()
+        self.add("reachability", PASS, f"{credentials.url} answered in {elapsed:.0f} ms, {transport}")
+        if version == SCHEMA_VERSION:
+            self.add("setup.sql", PASS, f"schema version {version} installed")
+        else:
+            self.add("setup.sql", FAIL, f"schema version {version} installed, this bridge needs {SCHEMA_VERSION}",
+                     "paste the current setup.sql into the Supabase SQL editor and run it")
+        self.guarded("canary resolve", lambda: self.canary(credentials))
+
+    def canary(self, credentials: Credentials) -> None:
+        """One resolve_secrets call, as the gateway makes it; its failure is the canary's, not reachability's."""
+        from bridge.vault.client import RESOLVE_FUNCTION
+
+        with self.client(credentials) as rpc:
+            started = time.monotonic()
+            answer = rpc.call(RESOLVE_FUNCTION, {"p_names": [CANARY]})
+            elapsed = (time.monotonic() - started) * 1000
+        if isinstance(answer, dict):
+            self.add("canary resolve", PASS, f"resolve_secrets answered in one round trip ({elapsed:.0f} ms)")
+        else:
+            self.add("canary resolve", FAIL, "resolve_secrets gave an unexpected answer", "re-run setup.sql")
 
     def cache(self, credentials: Credentials) -> None:
         from bridge.durations import format_age

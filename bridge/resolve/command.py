@@ -7,10 +7,10 @@ happens, before its deadline.
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from bridge.cli.registry import Verb
 from bridge.errors import BridgeError, ConfigError, OutputClosed
@@ -35,17 +35,43 @@ def refuse_if_unsafe(paths: Paths, launcher: Path) -> None:
         raise BridgeError(f"refusing to run: {problems[0].line()}")
 
 
-def read_request(stdin: BinaryIO | None) -> Request:
+def read_request(stdin: BinaryIO | None, answer_by: float) -> Request:
+    """The request, read before the deadline: a gateway (or a person) that never closes stdin cannot hold the
+    bridge past its kill."""
+    from bridge.deadline import TimedOut, run_within
+
     if stdin is None:
         raise BridgeError("stdin is closed: OpenClaw writes the request there; run `bridge resolve` as an exec provider")
     try:
-        raw = stdin.read(MAX_REQUEST_BYTES + 1)
+        raw = run_within(answer_by - WRITE_MARGIN_S - time.monotonic(), lambda: read_capped(stdin), "stdin")
+    except TimedOut:
+        raise BridgeError("no complete request on stdin before the deadline: the writer must close stdin after the request") from None
     except OSError as exc:
         raise BridgeError(f"cannot read the request on stdin ({exc.strerror or type(exc).__name__})") from None
     try:
         return parse_request(raw or b"")
     except RequestError as exc:
         raise BridgeError(str(exc)) from None
+
+
+def read_capped(stdin: BinaryIO) -> bytes:
+    """Up to MAX_REQUEST_BYTES + 1 from the file descriptor itself: a reader left blocked at the deadline must not
+    hold the buffered stdin's lock, which the interpreter takes again at exit (a fatal error, not a line)."""
+    import io
+
+    try:
+        fd = stdin.fileno()
+    except (io.UnsupportedOperation, AttributeError):
+        return stdin.read(MAX_REQUEST_BYTES + 1)
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_REQUEST_BYTES:
+        chunk = os.read(fd, MAX_REQUEST_BYTES + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def answer_in_time(request: Request, fetch: VaultFetch, progress: Progress, answer_by: float) -> tuple[Response, list[str]]:
@@ -60,25 +86,23 @@ def answer_in_time(request: Request, fetch: VaultFetch, progress: Progress, answ
         return Response(errors={ref_id: IdError(reason) for ref_id in request.ids}), [reason]
 
 
-def run(
-    stdin: BinaryIO | None, stdout: BinaryIO, stderr: TextIO | None, env: Mapping[str, str], launcher: Path,
-    started: float,
-) -> int:
-    from bridge.stores.config import load_config
-    from bridge.stores.paths import Paths
+def run(ctx: Context, stdout: BinaryIO) -> int:
+    """Paths, config and credentials come from the context, each loaded once; an invalid config is still answered
+    per id, so the gateway's log says why, and the request is read within the default deadline then."""
+    from bridge.stores.config import Config
 
-    request = read_request(stdin)
-    paths = Paths.from_env(env)
-    refuse_if_unsafe(paths, launcher)
+    refuse_if_unsafe(ctx.paths, ctx.launcher)
     try:
-        config = load_config(paths.config_file)
+        config: Config | None = ctx.config
     except ConfigError as exc:
-        # Every id hears why, as with any failure that concerns the whole batch.
-        response, notes = Response(errors={ref_id: IdError(str(exc)) for ref_id in request.ids}), [str(exc)]
+        config, problem = None, str(exc)
+    answer_by = ctx.started + (config or Config()).deadline
+    request = read_request(ctx.binary_stdin(), answer_by)
+    if config is None:
+        response, notes = Response(errors={ref_id: IdError(problem) for ref_id in request.ids}), [problem]
     else:
-        answer_by = started + config.deadline
         progress = Progress()
-        fetch = VaultFetch(request.provider or "exec", env, paths, config, answer_by, progress)
+        fetch = VaultFetch(request.provider or "exec", ctx, config, answer_by, progress)
         response, notes = answer_in_time(request, fetch, progress, answer_by)
     body = encode_response(response)
     try:
@@ -86,16 +110,16 @@ def run(
         stdout.flush()
     except (BrokenPipeError, ValueError, OSError):
         raise OutputClosed("stdout closed before the answer could be written; the gateway stopped reading") from None
-    if stderr is not None:
+    if ctx.stderr is not None:
         for note in notes:
-            print(f"bridge: {note}", file=stderr)
+            print(f"bridge: {note}", file=ctx.stderr)
     return 0
 
 
 def resolve_verb(args: object, ctx: Context) -> int:
     if ctx.stdout is None:
         raise OutputClosed("stdout is closed: there is nowhere to write the answer; run `bridge resolve` as an exec provider")
-    return run(ctx.binary_stdin(), ctx.stdout.buffer, ctx.stderr, ctx.env, ctx.launcher, ctx.started)
+    return run(ctx, ctx.stdout.buffer)
 
 
 VERBS = {

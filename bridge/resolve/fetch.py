@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from bridge.durations import format_age
@@ -18,10 +17,10 @@ from bridge.resolve.answer import Fetched, split_answer
 from bridge.resolve.protocol import IdError
 
 if TYPE_CHECKING:
+    from bridge.cli.context import Context
     from bridge.stores.cache import CacheFile, Snapshot
     from bridge.stores.config import Config
     from bridge.stores.credentials import Credentials
-    from bridge.stores.paths import Paths
 
 ANSWER_MARGIN_S = 0.3
 """Kept back from the deadline for reading the cache and writing the answer."""
@@ -39,26 +38,23 @@ class Progress:
 class VaultFetch:
     """Supabase first (or the cache first within cache_ttl), the cache when Supabase cannot answer."""
 
-    def __init__(
-        self, provider: str, env: Mapping[str, str], paths: Paths, config: Config, answer_by: float, progress: Progress
-    ) -> None:
+    def __init__(self, provider: str, ctx: Context, config: Config, answer_by: float, progress: Progress) -> None:
         self._provider = provider
-        self._env = env
-        self._paths = paths
+        self._ctx = ctx
+        self._paths = ctx.paths
         self._config = config
         self._answer_by = answer_by
         self._progress = progress
 
     def __call__(self, names: list[str]) -> Fetched:
         from bridge.deadline import Deadline, TimedOut, run_within
-        from bridge.stores.credentials import find_credentials, lookup_order
         from bridge.vault.client import RESOLVE_FUNCTION, connect
         from bridge.vault.errors import SupabaseUnavailable
 
-        config, paths = self._config, self._paths
+        config = self._config
         network_by = self._answer_by - ANSWER_MARGIN_S
         self._progress.stage = "looking up credentials"
-        found = find_credentials(lookup_order(self._env, paths.sealed_file), Deadline(at=network_by))
+        found = self._ctx.credentials(Deadline(at=network_by))
         diagnostics = list(found.notes)
         self._progress.stage = "opening the cache"
         cache = self._open_cache(found.credentials, diagnostics)

@@ -26,7 +26,7 @@ from typing import NamedTuple
 from bridge.errors import BridgeError
 from bridge.resolve.protocol import is_unicode_text, servable
 from bridge.stores.credentials import Credentials
-from bridge.stores.envelope import Envelope, EnvelopeError, Malformed, OtherVersion, hkdf_sha256
+from bridge.stores.envelope import CipherFailed, Envelope, EnvelopeError, Malformed, OtherVersion, hkdf_sha256
 from bridge.stores.fsutil import FileTooLarge, atomic_write, ensure_private_dir, read_private
 from bridge.stores.identity import Identity
 
@@ -95,7 +95,10 @@ def derive_key(credentials: Credentials, identity: Identity) -> bytes:
 
 
 def seal_snapshot(snapshot: Snapshot, key: bytes) -> bytes:
-    return ENVELOPE.seal(snapshot.to_json(), lambda _salt: key)
+    try:
+        return ENVELOPE.seal(snapshot.to_json(), lambda _salt: key)
+    except CipherFailed as exc:
+        raise BridgeError(f"cache not written: {exc}") from None
 
 
 def open_snapshot(blob: bytes, key: bytes) -> Snapshot:
@@ -103,6 +106,8 @@ def open_snapshot(blob: bytes, key: bytes) -> Snapshot:
         plaintext = ENVELOPE.open(blob, lambda _salt: key)
     except (Malformed, OtherVersion):
         raise CacheUnreadable("cache file is truncated or not a bridge cache") from None
+    except CipherFailed as exc:
+        raise CacheUnreadable(str(exc)) from None
     except EnvelopeError:
         raise CacheUnreadable("cache file was altered, or written with other credentials, on another machine or by another user") from None
     return Snapshot.from_json(plaintext)

@@ -40,6 +40,24 @@ class Tampered(EnvelopeError):
     """The tag does not verify: altered, or sealed under another key (machine, user or credentials)."""
 
 
+class CipherFailed(EnvelopeError):
+    """The native cipher itself failed (a Rust panic surfaces as a BaseException): the file is treated as unreadable,
+    never as a crash, so a cache that makes the cipher fail cannot stop every later run."""
+
+
+def _native(call: Callable[[], bytes]) -> bytes:
+    from cryptography.exceptions import InvalidTag
+
+    try:
+        return call()
+    except InvalidTag:
+        raise Tampered("altered, or sealed under another key") from None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
+        raise CipherFailed(f"the cipher failed ({type(exc).__name__})") from None
+
+
 class Envelope(NamedTuple):
     magic: bytes
     version: int
@@ -54,10 +72,9 @@ class Envelope(NamedTuple):
 
         salt, nonce = os.urandom(self.salt_bytes), os.urandom(NONCE_BYTES)
         header = self.magic + bytes([self.version]) + salt + nonce
-        return header + AESGCM(key_for(salt)).encrypt(nonce, plaintext, header)
+        return header + _native(lambda: AESGCM(key_for(salt)).encrypt(nonce, plaintext, header))
 
     def open(self, blob: bytes, key_for: KeyFor) -> bytes:
-        from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         if len(blob) < self.header_bytes + TAG_BYTES or not blob.startswith(self.magic):
@@ -66,10 +83,7 @@ class Envelope(NamedTuple):
             raise OtherVersion(blob[len(self.magic)])
         header = blob[: self.header_bytes]
         salt = header[len(self.magic) + 1 : len(self.magic) + 1 + self.salt_bytes]
-        try:
-            return AESGCM(key_for(salt)).decrypt(header[-NONCE_BYTES:], blob[self.header_bytes :], header)
-        except InvalidTag:
-            raise Tampered("altered, or sealed under another key") from None
+        return _native(lambda: AESGCM(key_for(salt)).decrypt(header[-NONCE_BYTES:], blob[self.header_bytes :], header))
 
 
 def hkdf_sha256(secret: bytes, salt: bytes, info: bytes) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterable
 
@@ -10,6 +11,7 @@ from bridge.vault.errors import AnswerTooLarge, SupabaseUnavailable
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 """Largest body read from Supabase, after decompression: 512 values that could still be answered fit many times
 over, and a hostile or endless body stops here instead of growing memory without bound."""
+_TOKEN = re.compile(r"[a-z0-9-]{1,20}")
 _GZIP_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
@@ -31,7 +33,9 @@ def decode_body(raw: bytes, content_encoding: str, limit: int = MAX_ANSWER_BYTES
     if encoding in ("", "identity"):
         return raw
     if encoding not in _GZIP_WBITS:
-        raise SupabaseUnavailable(f"unsupported Content-Encoding {encoding[:40]!r} from Supabase")
+        # Named only when it is a plain token: a header is server text, and could quote the key.
+        shown = f" {encoding!r}" if _TOKEN.fullmatch(encoding) else ""
+        raise SupabaseUnavailable(f"unsupported Content-Encoding{shown} from Supabase")
     decoder = zlib.decompressobj(_GZIP_WBITS[encoding])
     try:
         out = decoder.decompress(raw, limit + 1)

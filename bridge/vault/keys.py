@@ -46,8 +46,14 @@ def classify_key(key: str) -> str:
 
 def header_value(text: str) -> str:
     """Any string as a safe header value: percent-encoded outside printable ASCII, so a non-ASCII host name or a
-    provider name with a newline can neither crash the request nor inject a header."""
-    return quote(text, safe="-._~:/@+=,;!*'()[]")[:MAX_HEADER_CHARS]
+    provider name with a newline or a lone surrogate can neither crash the request nor inject a header."""
+    # A host name that is not UTF-8 arrives decoded with surrogateescape: its own bytes are sent back. A lone
+    # surrogate from a request's JSON has no bytes of its own: surrogatepass encodes it like any other character.
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")
+    return quote(raw, safe="-._~:/@+=,;!*'()[]")[:MAX_HEADER_CHARS]
 
 
 def request_headers(credentials: Credentials, provider: str, host: str) -> dict[str, str]:
