@@ -28,7 +28,6 @@ from bridge.vault.client import VaultClient
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 CHECK_DEADLINE_S = 10.0
 CANARY = "bridge-doctor-canary"
-AUDIT_TIMEOUT_S = 120
 
 
 @dataclass(frozen=True)
@@ -281,16 +280,16 @@ class Doctor:
         self.add("cache", status, f"{len(snapshot.entries)} secrets, oldest {format_age(oldest)} (max_stale {format_age(config.max_stale)})")
 
     def openclaw_audit(self) -> None:
-        from bridge.openclaw.runner import find_openclaw, run_openclaw
+        from bridge.openclaw.runner import find_openclaw
+        from bridge.openclaw.secrets_cli import audit
 
         openclaw = find_openclaw(self.env)
         if openclaw is None:
             self.add("openclaw audit", SKIP, "openclaw is not on PATH")
             return
         try:
-            done = run_openclaw(openclaw, ["secrets", "audit", "--allow-exec", "--json"], self.env, check=False, timeout=AUDIT_TIMEOUT_S)
-            report = json.loads(done.stdout)
-        except (BridgeError, ValueError) as exc:
+            report = audit(openclaw, self.env, allow_exec=True)
+        except BridgeError as exc:
             self.add("openclaw audit", FAIL, f"`openclaw secrets audit` did not give a report ({type(exc).__name__})")
             return
         prefix = f"exec:{self.provider}:"
@@ -299,7 +298,7 @@ class Doctor:
         if unresolved:
             paths = ", ".join(str(f.get("jsonPath")) for f in unresolved[:5])
             self.add("openclaw audit", FAIL, f"{len(unresolved)} ref(s) through {self.provider!r} unresolved: {paths}",
-                     "store the missing secrets under those names (Supabase dashboard > Vault, or public.store_secret) "
+                     "store the missing secrets under those names (`bridge secrets set NAME`) "
                      "or fix the ids; the checks above name other causes")
         else:
             self.add("openclaw audit", PASS, f"{checked} ref(s) checked, none through {self.provider!r} unresolved")

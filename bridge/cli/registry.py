@@ -23,6 +23,7 @@ MODULES = {
     "logout": "bridge.admin.login",
     "secrets": "bridge.admin.secrets",
     "audit": "bridge.admin.audit",
+    "migrate": "bridge.migrate.command",
     "cache": "bridge.admin.cache",
     "doctor": "bridge.checks.doctor",
     "register": "bridge.openclaw.register",

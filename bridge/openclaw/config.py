@@ -95,16 +95,24 @@ def providers(doc: Mapping[str, object]) -> dict[str, object]:
     return found if isinstance(found, dict) else {}
 
 
-def refs_to(doc: object, provider: str) -> Iterator[str]:
-    """Ids of the exec refs anywhere in the config that use this provider."""
+def iter_refs(doc: object, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], dict[str, object]]]:
+    """Every SecretRef object in a config, with the path of keys that leads to it (list items by index)."""
     if isinstance(doc, dict):
-        if doc.get("source") == "exec" and doc.get("provider") == provider and isinstance(doc.get("id"), str):
-            yield str(doc["id"])
-        for value in doc.values():
-            yield from refs_to(value, provider)
+        if isinstance(doc.get("source"), str) and isinstance(doc.get("provider"), str) and isinstance(doc.get("id"), str):
+            yield path, doc
+            return
+        for key, value in doc.items():
+            yield from iter_refs(value, (*path, str(key)))
     elif isinstance(doc, list):
-        for value in doc:
-            yield from refs_to(value, provider)
+        for index, value in enumerate(doc):
+            yield from iter_refs(value, (*path, str(index)))
+
+
+def refs_to(doc: object, provider: str, source: str = "exec") -> Iterator[str]:
+    """Ids of the refs anywhere in the config that use this provider."""
+    for _, ref in iter_refs(doc):
+        if ref["source"] == source and ref["provider"] == provider:
+            yield str(ref["id"])
 
 
 def _edit_file(path: Path, change: Callable[[dict[str, object]], object], out: TextIO) -> bool:

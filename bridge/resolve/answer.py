@@ -75,8 +75,7 @@ def answer(request: Request, fetch: Fetch) -> tuple[Response, list[str]]:
         outcome = fetched.outcomes.get(ref.name)
         if outcome is None:
             response.errors[ref.id] = IdError(
-                f"no secret named {ref.name} in Vault; add one under that name "
-                f"(Supabase dashboard > Vault, or select public.store_secret('{ref.name}', '<value>'))",
+                f"no secret named {ref.name} in Vault; add it: bridge secrets set {ref.name}",
                 NOT_FOUND,
             )
         elif isinstance(outcome, IdError):

@@ -1,0 +1,245 @@
+"""`bridge migrate`: every plaintext credential of an OpenClaw install into Vault, and no plaintext copy left.
+
+In order, each step only once every step before it has succeeded:
+1. find (OpenClaw's audit, file-provider refs, `.env`), name, and check Vault for conflicts;
+2. store each value in Vault and read every one back equal;
+3. `openclaw secrets apply --dry-run --allow-exec`: OpenClaw resolves every new ref through the bridge;
+4. apply for real, then audit: every ref resolves, else every file is restored from memory;
+5. remove what apply leaves behind (backups, `.env` lines, the shared auth store, file-provider entries).
+Values live only in memory; the plan file holds refs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from bridge.admin.session import open_client
+from bridge.cli.context import Context
+from bridge.cli.registry import Verb, add_dry_run, add_json, add_provider
+from bridge.errors import BridgeError, UsageError
+from bridge.migrate.cleanup import Edit, plan_cleanup
+from bridge.migrate.discover import discover
+from bridge.migrate.places import ENV, FILE_REF, Move
+from bridge.migrate.plan import MigrationPlan, build_plan
+from bridge.migrate.snapshot import Snapshot
+from bridge.openclaw.config import check_provider_name, config_path, providers, read_config, refs_to
+from bridge.openclaw.runner import find_openclaw
+from bridge.openclaw.secrets_cli import apply_plan, audit, unresolved
+from bridge.stores.fsutil import atomic_write
+
+MAX_NAMES_PER_CALL = 512
+"""resolve_secrets' own limit per call."""
+NEXT_STEP = "next: `openclaw secrets reload` for a running gateway, or restart it"
+
+
+def fetch_values(ctx: Context, names: list[str]) -> dict[str, object]:
+    """What Vault holds under these names, in calls of at most MAX_NAMES_PER_CALL."""
+    found: dict[str, object] = {}
+    if not names:
+        return found
+    with open_client(ctx) as client:
+        for start in range(0, len(names), MAX_NAMES_PER_CALL):
+            found.update(client.resolve_secrets(names[start : start + MAX_NAMES_PER_CALL]))
+    return found
+
+
+def store_all(ctx: Context, moves: list[Move], existing: Mapping[str, object]) -> None:
+    """Each value not yet in Vault under its name, then every one read back and compared."""
+    with open_client(ctx) as client:
+        for move in moves:
+            if existing.get(move.name) != move.value:
+                client.call("set_secret", {
+                    "p_name": move.name, "p_secret": move.value,
+                    "p_description": f"moved by bridge migrate from {move.places[0].label()}"[:500],
+                })
+    back = fetch_values(ctx, [m.name for m in moves])
+    wrong = [m.name for m in moves if back.get(m.name) != m.value]
+    if wrong:
+        raise BridgeError(
+            f"Vault read back a different value for {', '.join(wrong)}; no OpenClaw file was changed. "
+            "Check for a concurrent `bridge secrets set`, then run migrate again"
+        )
+
+
+def status_of(move: Move, existing: Mapping[str, object]) -> str:
+    if move.name not in existing:
+        return "new"
+    return "in Vault" if existing[move.name] == move.value else "CONFLICT"
+
+
+class HomeShortened:
+    """Lines for people with the home directory as `~`: paths stay readable and copyable."""
+
+    def __init__(self, out: TextIO, home: str | None) -> None:
+        self._out = out
+        self._home = home.rstrip("/") + "/" if home else None
+
+    def line(self, text: str) -> None:
+        print(text.replace(self._home, "~/") if self._home else text, file=self._out)
+
+
+def report(plan: MigrationPlan, existing: Mapping[str, object], edits: list[Edit], provider: str, out: HomeShortened) -> None:
+    if plan.moves:
+        out.line(f"into Vault, as exec refs through provider {provider!r}:")
+        width = max(len(m.name) for m in plan.moves)
+        for move in plan.moves:
+            for i, place in enumerate(move.places):
+                head = f"{move.name:<{width}}  {status_of(move, existing):<8}" if i == 0 else " " * (width + 10)
+                out.line(f"  {head}  <- {place.label()}")
+    else:
+        out.line("no plaintext credential to move into Vault")
+    if plan.skipped:
+        out.line("left alone:")
+        for line in plan.skipped:
+            out.line(f"  {line}")
+    if edits:
+        out.line("plaintext copies removed after OpenClaw has applied the refs:")
+        for edit in edits:
+            out.line(f"  {edit.describe}")
+
+
+def as_json(plan: MigrationPlan, existing: Mapping[str, object], edits: list[Edit], changed: list[str]) -> dict[str, Any]:
+    return {
+        "moves": [
+            {"name": m.name, "status": status_of(m, existing), "places": [p.label() for p in m.places]} for m in plan.moves
+        ],
+        "skipped": plan.skipped,
+        "cleanup": [e.describe for e in edits],
+        "changed_files": changed,
+    }
+
+
+def confirm(ctx: Context, count: int) -> None:
+    stdin = ctx.stdin
+    if stdin is None or not stdin.isatty():
+        raise UsageError("refusing to migrate without confirmation: there is no terminal to ask; check --dry-run, then pass --yes")
+    answer = input(f"move {count} value(s) into Vault and rewrite the files above? [y/N] ")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise BridgeError("nothing changed")
+
+
+def apply_with_rollback(
+    openclaw: str, env: Mapping[str, str], plan: MigrationPlan, config_file: Path, watched: list[Path]
+) -> list[str]:
+    """Dry run, then the real apply; if either fails, or OpenClaw cannot then resolve every ref, every watched
+    file goes back to the bytes it had before the dry run."""
+    snapshot = Snapshot.take(config_file, watched)
+    with tempfile.TemporaryDirectory(prefix="bridge-migrate-") as scratch:
+        plan_file = Path(scratch) / "plan.json"
+        atomic_write(plan_file, json.dumps(plan.for_openclaw(), indent=2).encode())
+        try:
+            dry = apply_plan(openclaw, env, plan_file, dry_run=True)
+            checks = dry.get("checks")
+            if not isinstance(checks, dict) or not (checks.get("resolvability") and checks.get("resolvabilityComplete")):
+                raise BridgeError("OpenClaw could not resolve every new ref through the bridge in a dry run (`bridge doctor` says why)")
+            result = apply_plan(openclaw, env, plan_file, dry_run=False)
+            missing = unresolved(audit(openclaw, env, allow_exec=True))
+            if missing:
+                raise BridgeError(f"after apply, OpenClaw cannot resolve {', '.join(missing[:5])}")
+        except BaseException as exc:  # noqa: BLE001 - an interrupt too: the files go back whatever stopped the apply
+            # Even a dry run writes OpenClaw's own bookkeeping into its state database: that goes back too.
+            snapshot.restore()
+            reason = str(exc) if isinstance(exc, BridgeError) else type(exc).__name__
+            raise BridgeError(f"{reason}; every OpenClaw file was restored as it was (the values stay in Vault)") from None
+    return [str(path) for path in result.get("changedFiles") or []]
+
+
+def migrate_verb(args: argparse.Namespace, ctx: Context) -> int:
+    provider = check_provider_name(args.provider)
+    env = ctx.env
+    openclaw = find_openclaw(env)
+    if openclaw is None:
+        raise BridgeError(
+            "`openclaw` is not on PATH: migrate works through OpenClaw's own `secrets audit` and `secrets apply`; "
+            "install it (npm install -g openclaw) or add its directory to PATH"
+        )
+    config_file = config_path(env)
+    config = read_config(config_file)
+    if config is None:
+        raise BridgeError(f"no OpenClaw config at {config_file}; run `openclaw setup` first, or set OPENCLAW_CONFIG_PATH")
+    entry = providers(config).get(provider)
+    if not isinstance(entry, dict) or entry.get("source") != "exec":
+        raise BridgeError(f"provider {provider!r} is not registered in {config_file}; run ./install.sh (or `bridge register`) first")
+
+    discovery = discover(audit(openclaw, env, allow_exec=False), config_file, config, env)
+    plan = build_plan(discovery.found, config, provider)
+    plan = MigrationPlan(plan.moves, plan.targets, plan.provider_deletes, [*discovery.skipped, *plan.skipped])
+    referenced = sorted({ref for ref in refs_to(config, provider) if "#" not in ref} | {m.name for m in plan.moves})
+    existing = fetch_values(ctx, referenced)
+    env_files = sorted({config_file.parent / ".env", *(Path(p.file) for m in plan.moves for p in m.places if p.kind == ENV)})
+
+    def cleanup_values() -> dict[str, str]:
+        """Every value now in Vault that a file may still hold: this run's, and those of refs already in place."""
+        values = {value: name for name, value in existing.items() if isinstance(value, str) and value}
+        values.update({m.value: m.name for m in plan.moves})
+        return values
+
+    edits = plan_cleanup(config_file, env_files, plan.moves, cleanup_values(), provider)
+    conflicts = [m.name for m in plan.moves if status_of(m, existing) == "CONFLICT"]
+    out = HomeShortened(ctx.out, env.get("HOME"))
+    if not args.json or args.dry_run:
+        if args.json:
+            ctx.out.write(json.dumps(as_json(plan, existing, edits, []), indent=2) + "\n")
+        else:
+            report(plan, existing, edits, provider, out)
+    if conflicts:
+        raise BridgeError(
+            f"Vault already holds a different value under {', '.join(conflicts)}; nothing was changed. "
+            "Remove or rename that secret (`bridge secrets rm NAME`), or store the value you want there, then run migrate again"
+        )
+    if args.dry_run:
+        if not args.json:
+            print("dry run: nothing was changed", file=ctx.out)
+        return 0
+    if not plan.moves and not edits:
+        if not args.json:
+            print("nothing to migrate: every credential OpenClaw knows about is a ref already", file=ctx.out)
+        else:
+            ctx.out.write(json.dumps(as_json(plan, existing, [], []), indent=2) + "\n")
+        return 0
+    if not args.yes:
+        confirm(ctx, len(plan.moves))
+
+    changed: list[str] = []
+    if plan.moves:
+        store_all(ctx, plan.moves, existing)
+        sources = [Path(p.source_file) for m in plan.moves for p in m.places if p.kind == FILE_REF]
+        changed = apply_with_rollback(openclaw, env, plan, config_file, [*env_files, *sources])
+    # Planned again: apply has just written new backups of the old config.
+    for edit in plan_cleanup(config_file, env_files, plan.moves, cleanup_values(), provider):
+        edit.apply()
+        changed.append(str(edit.path))
+    remaining = [f for f in audit(openclaw, env, allow_exec=True).get("findings") or [] if isinstance(f, dict)]
+    changed = sorted(set(changed))
+    if args.json:
+        ctx.out.write(json.dumps({**as_json(plan, existing, edits, changed), "remaining_findings": remaining}, indent=2) + "\n")
+        return 0
+    out.line(f"moved {len(plan.moves)} value(s) into Vault; changed {len(changed)} file(s):")
+    for path in changed:
+        out.line(f"  {path}")
+    if remaining:
+        out.line(f"`openclaw secrets audit` still reports {len(remaining)} finding(s):")
+        for finding in remaining[:20]:
+            out.line(f"  {finding.get('code')} {finding.get('file')}: {finding.get('jsonPath')}")
+    out.line(NEXT_STEP)
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_dry_run(parser)
+    parser.add_argument("--yes", action="store_true", help="do not ask (required without a terminal)")
+    add_provider(parser)
+    add_json(parser)
+
+
+VERBS = {
+    "migrate": Verb(
+        "migrate", "move an OpenClaw install's plaintext credentials into Vault and leave no plaintext copy",
+        "bridge migrate --dry-run && bridge migrate --yes", migrate_verb, add_arguments,
+    ),
+}

@@ -1,0 +1,199 @@
+"""Finding every plaintext credential of an OpenClaw install, and reading its value (into memory only).
+
+What OpenClaw knows about comes from `openclaw secrets audit --json`: config
+fields, auth profiles in its SQLite stores and well-known `.env` names. The
+audit never reads values out, so each finding is read here from its file.
+Values behind `file`-provider refs are read from the provider's file. Every
+file is read bounded and never written here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bridge.errors import BridgeError
+from bridge.migrate.places import AUTH_PROFILE, CONFIG, ENV, FILE_REF, Found, Place
+from bridge.openclaw.config import iter_refs, providers
+from bridge.openclaw.surface import AUTH_PROFILE_TYPES, target_type
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""Largest `.env` or provider file read; OpenClaw's file provider itself stops at 1 MiB."""
+PLAINTEXT = "PLAINTEXT_FOUND"
+ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+"""OpenClaw's own reading of a `.env` line (src/secrets/audit-env.ts)."""
+SHARED_STORE = ("config_machine_state", "state_key", "value_json", "authProfiles.store")
+AGENT_STORE = ("auth_profile_store", "store_key", "store_json", "primary")
+"""Where OpenClaw 2026.9 keeps auth profiles: the shared state database and each agent's own."""
+DEFAULT_AGENT = "main"
+
+
+@dataclass(frozen=True)
+class Discovery:
+    found: list[Found]
+    skipped: list[str]
+    """Findings that are not moved, each with why: one line a person can act on."""
+
+
+def env_value(raw: str) -> str:
+    """A `.env` value as OpenClaw reads it: trimmed, one pair of matching quotes removed."""
+    text = raw.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    return text
+
+
+def env_assignments(text: str) -> Iterator[tuple[int, str, str]]:
+    """(line index, name, value) of every assignment in a `.env` text."""
+    for index, line in enumerate(text.splitlines()):
+        match = ENV_LINE.match(line)
+        if match:
+            yield index, match.group(1), env_value(match.group(2))
+
+
+def pointer_parts(pointer: str) -> list[str]:
+    """An RFC 6901 JSON pointer as keys."""
+    if not pointer.startswith("/"):
+        raise ValueError(f"not a JSON pointer: {pointer!r}")
+    return [part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/")]
+
+
+def at_path(doc: object, keys: list[str] | tuple[str, ...]) -> object:
+    for key in keys:
+        if isinstance(doc, dict) and key in doc:
+            doc = doc[key]
+        elif isinstance(doc, list) and key.isdigit() and int(key) < len(doc):
+            doc = doc[int(key)]
+        else:
+            return None
+    return doc
+
+
+def read_text(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise BridgeError(f"cannot read {path}: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise BridgeError(f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not an OpenClaw file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BridgeError(f"{path} is not UTF-8 text") from None
+
+
+def store_table(path: Path) -> tuple[str, str, str, str]:
+    return AGENT_STORE if path.name == "openclaw-agent.sqlite" else SHARED_STORE
+
+
+def read_profiles(path: Path) -> dict[str, Any]:
+    """The auth-profile store in one of OpenClaw's SQLite databases, opened read-only."""
+    table, key_column, value_column, key = store_table(path)
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5) as conn:
+            row = conn.execute(f"SELECT {value_column} FROM {table} WHERE {key_column} = ?", (key,)).fetchone()
+    except sqlite3.Error as exc:
+        raise BridgeError(f"cannot read the auth profiles in {path}: {exc}") from None
+    doc = json.loads(row[0]) if row else {}
+    profiles = doc.get("profiles") if isinstance(doc, dict) else None
+    return profiles if isinstance(profiles, dict) else {}
+
+
+def agent_of(path: Path) -> str:
+    """agents/<id>/agent/openclaw-agent.sqlite belongs to <id>; the shared store is the default agent's."""
+    parts = path.parts
+    return parts[-3] if path.name == "openclaw-agent.sqlite" and len(parts) >= 4 and parts[-4] == "agents" else DEFAULT_AGENT
+
+
+def from_finding(finding: Mapping[str, Any], config_file: Path, config: Mapping[str, object]) -> Found | str:
+    """The place and value a PLAINTEXT_FOUND finding points at, or why it is not moved."""
+    file = Path(str(finding.get("file", "")))
+    json_path = str(finding.get("jsonPath", ""))
+    where = f"{file}: {json_path}"
+    if json_path.startswith("$env."):
+        name = json_path[len("$env.") :]
+        values = [value for _, key, value in env_assignments(read_text(file)) if key == name]
+        if not values or not values[-1]:
+            return f"{where}: no value on that line any more; left alone"
+        return Found(Place(ENV, str(file), (name,)), values[-1])
+    if file.suffix == ".sqlite":
+        profile_id = str(finding.get("profileId") or json_path.split(".")[1])
+        profile = read_profiles(file).get(profile_id)
+        kind = profile.get("type") if isinstance(profile, dict) else None
+        if not isinstance(profile, dict) or kind not in AUTH_PROFILE_TYPES:
+            return f"{where}: not an api_key or token profile; OpenClaw takes no ref there"
+        field = AUTH_PROFILE_TYPES[str(kind)][1]
+        value = profile.get(field)
+        if not isinstance(value, str) or not value:
+            return f"{where}: no plaintext left in that profile"
+        provider = str(finding.get("provider") or profile.get("provider") or profile_id.partition(":")[0])
+        return Found(Place(AUTH_PROFILE, str(file), ("profiles", profile_id, field), agent_of(file), provider), value)
+    if file.resolve() == config_file.resolve():
+        segments = tuple(part for part in json_path.split(".") if part)
+        value = at_path(config, segments)
+        if not isinstance(value, str) or not value:
+            return f"{where}: not a plaintext string; left alone"
+        if target_type(segments) is None:
+            return f"{where}: OpenClaw takes no ref at this path; move it by hand"
+        return Found(Place(CONFIG, str(file), segments), value)
+    return f"{where}: generated or legacy file; OpenClaw rewrites it (`openclaw doctor --fix` for legacy files)"
+
+
+def expand(path: str, env: Mapping[str, str]) -> Path:
+    if path == "~" or path.startswith("~/"):
+        return Path(env.get("HOME") or Path.home()) / path[2:]
+    return Path(path)
+
+
+def file_refs(config: Mapping[str, object], config_file: Path, env: Mapping[str, str]) -> tuple[list[Found], list[str]]:
+    """The values behind every `file`-provider ref in the config."""
+    found: list[Found] = []
+    skipped: list[str] = []
+    table = providers(config)
+    for segments, ref in iter_refs(config):
+        if ref["source"] != "file":
+            continue
+        alias, pointer = str(ref["provider"]), str(ref["id"])
+        where = f"{config_file}: {'.'.join(segments)} (file provider {alias!r})"
+        entry = table.get(alias)
+        if not isinstance(entry, dict) or entry.get("source") != "file" or not isinstance(entry.get("path"), str):
+            skipped.append(f"{where}: no file provider {alias!r} is configured; left alone")
+            continue
+        if target_type(segments) is None:
+            skipped.append(f"{where}: OpenClaw takes no ref at this path; left alone")
+            continue
+        source = expand(str(entry["path"]), env)
+        text = read_text(source)
+        if entry.get("mode") == "singleValue":
+            value: object = text[:-1] if text.endswith("\n") else text
+        else:
+            try:
+                value = at_path(json.loads(text), pointer_parts(pointer))
+            except ValueError as exc:
+                raise BridgeError(f"{source} (file provider {alias!r}) is not a JSON object OpenClaw can read: {exc}") from None
+        if not isinstance(value, str) or not value:
+            skipped.append(f"{where}: {pointer} holds no string in {source}; left alone")
+            continue
+        found.append(Found(Place(FILE_REF, str(config_file), segments, file_provider=alias, source_file=str(source), pointer=pointer), value))
+    return found, skipped
+
+
+def discover(
+    report: Mapping[str, Any], config_file: Path, config: Mapping[str, object], env: Mapping[str, str]
+) -> Discovery:
+    found, skipped = file_refs(config, config_file, env)
+    for finding in report.get("findings") or []:
+        if not isinstance(finding, dict) or finding.get("code") != PLAINTEXT:
+            continue
+        result = from_finding(finding, config_file, config)
+        if isinstance(result, str):
+            skipped.append(result)
+        else:
+            found.append(result)
+    return Discovery(found, skipped)

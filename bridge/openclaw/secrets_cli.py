@@ -1,0 +1,53 @@
+"""OpenClaw's own secrets machinery, as the bridge drives it: `openclaw secrets audit` and `secrets apply`.
+
+Both speak JSON with `--json`; anything else on stdout is a failure named in
+one line. Exec refs are resolved (so the bridge itself is run by OpenClaw)
+only with `allow_exec`, as OpenClaw requires.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bridge.errors import BridgeError
+from bridge.openclaw.runner import MAX_DETAIL_CHARS, run_openclaw
+
+AUDIT_TIMEOUT_S = 120
+
+
+def _report(command: str, args: list[str], env: Mapping[str, str]) -> dict[str, Any]:
+    done = run_openclaw(command, args, env, check=False, timeout=AUDIT_TIMEOUT_S)
+    try:
+        report = json.loads(done.stdout)
+    except ValueError:
+        report = None
+    if not isinstance(report, dict):
+        detail = " ".join((done.stderr or done.stdout).split())[:MAX_DETAIL_CHARS]
+        raise BridgeError(f"`openclaw {' '.join(args)}` gave no JSON report (exit {done.returncode}): {detail}")
+    return report
+
+
+def audit(command: str, env: Mapping[str, str], *, allow_exec: bool) -> dict[str, Any]:
+    """`openclaw secrets audit --json`: findings and, with `allow_exec`, whether every exec ref resolves."""
+    return _report(command, ["secrets", "audit", "--json", *(["--allow-exec"] if allow_exec else [])], env)
+
+
+def apply_plan(command: str, env: Mapping[str, str], plan_file: Path, *, dry_run: bool) -> dict[str, Any]:
+    """`openclaw secrets apply --from PLAN --allow-exec --json`; a refused plan is an error quoting OpenClaw."""
+    args = ["secrets", "apply", "--from", str(plan_file), "--allow-exec", "--json", *(["--dry-run"] if dry_run else [])]
+    done = run_openclaw(command, args, env, check=True, timeout=AUDIT_TIMEOUT_S)
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        result = None
+    if not isinstance(result, dict):
+        raise BridgeError(f"`openclaw secrets apply` gave no JSON result: {' '.join(done.stdout.split())[:MAX_DETAIL_CHARS]}")
+    return result
+
+
+def unresolved(report: Mapping[str, Any]) -> list[str]:
+    """The config paths of refs the audit could not resolve."""
+    return [str(f.get("jsonPath")) for f in report.get("findings") or [] if isinstance(f, dict) and f.get("code") == "REF_UNRESOLVED"]

@@ -1,0 +1,137 @@
+"""The pure rules of `bridge migrate`: Vault names, grouping, the apply plan, and the cleanup edits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bridge.migrate.cleanup import env_without, plan_cleanup, profiles_without, replace_values, without_pointer
+from bridge.migrate.discover import env_assignments, pointer_parts
+from bridge.migrate.places import AUTH_PROFILE, CONFIG, ENV, FILE_REF, Found, Place, group, vault_name
+from bridge.migrate.plan import build_plan
+from bridge.openclaw.surface import target_type
+from bridge.resolve.protocol import id_problem
+
+
+def config_place(path: str) -> Place:
+    return Place(CONFIG, "/h/.openclaw/openclaw.json", tuple(path.split(".")))
+
+
+@pytest.mark.parametrize(
+    ("place", "name"),
+    [
+        (config_place("models.providers.openai.apiKey"), "OPENAI_API_KEY"),
+        (config_place("gateway.auth.token"), "OPENCLAW_GATEWAY_TOKEN"),
+        (config_place("channels.telegram.botToken"), "TELEGRAM_BOT_TOKEN"),
+        (config_place("channels.telegram.accounts.work.botToken"), "TELEGRAM_WORK_BOT_TOKEN"),
+        (config_place("skills.entries.weather.apiKey"), "WEATHER_SKILL_API_KEY"),
+        (config_place("plugins.entries.google.config.webSearch.apiKey"), "GOOGLE_WEB_SEARCH_API_KEY"),
+        (config_place("models.providers.my-llm.headers.X-Api-Key"), "MY_LLM_HEADERS_X_API_KEY"),
+        (Place(ENV, "/h/.openclaw/.env", ("GEMINI_API_KEY",)), "GEMINI_API_KEY"),
+        (Place(AUTH_PROFILE, "s.sqlite", ("profiles", "anthropic:manual", "key"), "main", "anthropic"), "ANTHROPIC_API_KEY"),
+        (Place(AUTH_PROFILE, "s.sqlite", ("profiles", "openai:work", "key"), "main", "openai"), "OPENAI_WORK_API_KEY"),
+        (Place(AUTH_PROFILE, "s.sqlite", ("profiles", "github:manual", "token"), "main", "github"), "GITHUB_TOKEN"),
+    ],
+)
+def test_names_are_readable_and_valid_ref_ids(place: Place, name: str) -> None:
+    assert vault_name(place) == name
+    assert id_problem(name) is None
+
+
+def test_a_value_seen_twice_is_stored_once_under_its_env_name_and_clashing_names_are_numbered_stably() -> None:
+    env = Place(ENV, "/h/.env", ("OPENAI_API_KEY",))
+    field = config_place("models.providers.openai.apiKey")
+    other = config_place("models.providers.openai.headers.x")
+    a, b = "value-aaa-1", "value-bbb-2"
+    found = [Found(field, a), Found(env, a), Found(Place(AUTH_PROFILE, "s", ("profiles", "openai:manual", "key"), "main", "openai"), b)]
+    moves = group(found)
+    assert [(m.name, m.places) for m in moves if m.value == a] == [("OPENAI_API_KEY", (env, field))]
+    assert [m.name for m in moves if m.value == b] == ["OPENAI_API_KEY_2"]
+    assert [m.name for m in group(list(reversed(found)))] == [m.name for m in moves]
+    assert a not in repr(moves) and b not in repr(found), "values never show in a repr"
+    assert group([Found(other, "C")])[0].name == "OPENAI_HEADERS_X"
+
+
+def test_every_openclaw_json_target_pattern_has_a_type_and_others_have_none() -> None:
+    assert target_type("models.providers.openai.apiKey".split(".")) == "models.providers.apiKey"
+    assert target_type("channels.discord.accounts.main.token".split(".")) == "channels.discord.accounts.*.token"
+    assert target_type("models.providers.openai.baseUrl".split(".")) is None
+    assert target_type(["gateway"]) is None
+
+
+def test_the_plan_maps_env_only_values_only_where_nothing_is_set_or_shadowed() -> None:
+    config = {"auth": {"profiles": {"anthropic:manual": {"provider": "anthropic", "mode": "api_key"}}},
+              "channels": {"telegram": {"botToken": {"source": "env", "provider": "default", "id": "X"}}}}
+    found = [
+        Found(Place(ENV, "/h/.env", ("GEMINI_API_KEY",)), "value-g"),
+        Found(Place(ENV, "/h/.env", ("ANTHROPIC_API_KEY",)), "value-a"),
+        Found(Place(ENV, "/h/.env", ("TELEGRAM_BOT_TOKEN",)), "value-t"),
+        Found(Place(ENV, "/h/.env", ("SOME_TOOL_KEY",)), "value-s"),
+    ]
+    plan = build_plan(found, config, "supabase")
+    assert [m.name for m in plan.moves] == ["GEMINI_API_KEY"]
+    assert plan.targets == [{
+        "type": "plugins.entries.google.config.webSearch.apiKey", "path": "plugins.entries.google.config.webSearch.apiKey",
+        "pathSegments": ["plugins", "entries", "google", "config", "webSearch", "apiKey"],
+        "ref": {"source": "exec", "provider": "supabase", "id": "GEMINI_API_KEY"},
+    }]
+    reasons = " | ".join(plan.skipped)
+    assert "auth profile for anthropic takes precedence" in reasons
+    assert "already sets channels.telegram.botToken" in reasons and "no openclaw.json field is known to read SOME_TOOL_KEY" in reasons
+    assert not any(f"value-{v}" in json.dumps(plan.for_openclaw()) + reasons for v in "gats")
+
+
+def test_the_plan_carries_profile_and_provider_ids_and_drops_a_file_provider_nobody_uses() -> None:
+    config = {
+        "secrets": {"providers": {"f": {"source": "file", "path": "/x.json"}, "g": {"source": "file", "path": "/y.json"}}},
+        "skills": {"entries": {
+            "a": {"apiKey": {"source": "file", "provider": "f", "id": "/a"}},
+            "b": {"apiKey": {"source": "file", "provider": "g", "id": "/b"}},
+            "c": {"apiKey": {"source": "file", "provider": "g", "id": "/c"}},
+        }},
+    }
+    found = [
+        Found(Place(FILE_REF, "/c.json", ("skills", "entries", "a", "apiKey"), file_provider="f", source_file="/x.json", pointer="/a"), "va"),
+        Found(Place(FILE_REF, "/c.json", ("skills", "entries", "b", "apiKey"), file_provider="g", source_file="/y.json", pointer="/b"), "vb"),
+        Found(config_place("models.providers.openai.apiKey"), "vo"),
+        Found(Place(AUTH_PROFILE, "/s.sqlite", ("profiles", "anthropic:manual", "key"), "main", "anthropic"), "vp"),
+    ]
+    plan = build_plan(found, config, "supabase")
+    assert plan.provider_deletes == ["f"], "g still serves skills.entries.c"
+    by_path = {t["path"]: t for t in plan.targets}
+    assert by_path["models.providers.openai.apiKey"]["providerId"] == "openai"
+    profile = by_path["profiles.anthropic:manual.key"]
+    assert profile["type"] == "auth-profiles.api_key.key" and profile["agentId"] == "main" and profile["authProfileProvider"] == "anthropic"
+    assert plan.for_openclaw()["options"]["scrubEnv"] is False
+
+
+def test_env_cleanup_keeps_every_other_line_byte_for_byte() -> None:
+    text = "# keys\r\nA=1\nexport B = '2'\r\nC=\"3\"\nA_NOT=1x\n\nD=4"
+    kept, removed = env_without(text, {"2": "B", "4": "D", "3": "C"})
+    assert kept == "# keys\r\nA=1\nA_NOT=1x\n\n" and removed == ["B", "C", "D"]
+    assert [(n, v) for _, n, v in env_assignments(text)] == [("A", "1"), ("B", "2"), ("C", "3"), ("A_NOT", "1x"), ("D", "4")]
+
+
+def test_backups_get_refs_and_provider_files_lose_only_moved_entries() -> None:
+    ref = {"source": "exec", "provider": "supabase", "id": "K"}
+    doc, count = replace_values({"a": ["v", {"b": "v"}], "c": "other", "d": 5}, {"v": ref})
+    assert doc == {"a": [ref, {"b": ref}], "c": "other", "d": 5} and count == 2
+    assert without_pointer({"p": {"x": {"k": "v"}}, "q": 1}, pointer_parts("/p/x/k")) == {"q": 1}
+    assert without_pointer({"a/b": {"~": "v", "w": 2}}, pointer_parts("/a~1b/~0")) == {"a/b": {"w": 2}}
+    store, removed = profiles_without({"profiles": {"p": {"type": "api_key", "key": "v"}, "q": {"key": "w"}}}, {"v": "K"})
+    assert store == {"profiles": {"p": {"type": "api_key"}, "q": {"key": "w"}}} and removed == 1
+
+
+def test_cleanup_plans_nothing_where_no_moved_value_is_left(tmp_path: Path) -> None:
+    config = tmp_path / "openclaw.json"
+    config.write_text('{"a": {"source": "exec", "provider": "supabase", "id": "K"}}')
+    (tmp_path / "openclaw.json.bak").write_text('{ a: "secret-v" }')
+    (tmp_path / ".env").write_text("X=1\n")
+    edits = plan_cleanup(config, [tmp_path / ".env"], [], {"secret-v": "K"}, "supabase")
+    assert [e.path.name for e in edits] == ["openclaw.json.bak"] and "secret-v" not in edits[0].describe
+    edits[0].apply()
+    assert json.loads((tmp_path / "openclaw.json.bak").read_text()) == {"a": {"source": "exec", "provider": "supabase", "id": "K"}}
+    assert (tmp_path / "openclaw.json.bak").stat().st_mode & 0o777 == 0o600
+    assert plan_cleanup(config, [tmp_path / ".env"], [], {"secret-v": "K"}, "supabase") == []
