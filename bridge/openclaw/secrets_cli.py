@@ -18,34 +18,29 @@ from bridge.openclaw.runner import MAX_DETAIL_CHARS, run_openclaw
 AUDIT_TIMEOUT_S = 120
 
 
-def _report(command: str, args: list[str], env: Mapping[str, str]) -> dict[str, Any]:
-    done = run_openclaw(command, args, env, check=False, timeout=AUDIT_TIMEOUT_S)
-    try:
-        report = json.loads(done.stdout)
-    except ValueError:
-        report = None
-    if not isinstance(report, dict):
-        detail = " ".join((done.stderr or done.stdout).split())[:MAX_DETAIL_CHARS]
-        raise BridgeError(f"`openclaw {' '.join(args)}` gave no JSON report (exit {done.returncode}): {detail}")
-    return report
-
-
-def audit(command: str, env: Mapping[str, str], *, allow_exec: bool) -> dict[str, Any]:
-    """`openclaw secrets audit --json`: findings and, with `allow_exec`, whether every exec ref resolves."""
-    return _report(command, ["secrets", "audit", "--json", *(["--allow-exec"] if allow_exec else [])], env)
-
-
-def apply_plan(command: str, env: Mapping[str, str], plan_file: Path, *, dry_run: bool) -> dict[str, Any]:
-    """`openclaw secrets apply --from PLAN --allow-exec --json`; a refused plan is an error quoting OpenClaw."""
-    args = ["secrets", "apply", "--from", str(plan_file), "--allow-exec", "--json", *(["--dry-run"] if dry_run else [])]
-    done = run_openclaw(command, args, env, check=True, timeout=AUDIT_TIMEOUT_S)
+def _json(command: str, args: list[str], env: Mapping[str, str], *, check: bool) -> dict[str, Any]:
+    """The JSON object a `--json` command prints; with `check`, a non-zero exit is an error quoting OpenClaw."""
+    done = run_openclaw(command, args, env, check=check, timeout=AUDIT_TIMEOUT_S)
     try:
         result = json.loads(done.stdout)
     except ValueError:
         result = None
     if not isinstance(result, dict):
-        raise BridgeError(f"`openclaw secrets apply` gave no JSON result: {' '.join(done.stdout.split())[:MAX_DETAIL_CHARS]}")
+        detail = " ".join((done.stderr or done.stdout).split())[:MAX_DETAIL_CHARS]
+        raise BridgeError(f"`openclaw {' '.join(args[:2])}` gave no JSON report (exit {done.returncode}): {detail}")
     return result
+
+
+def audit(command: str, env: Mapping[str, str], *, allow_exec: bool) -> dict[str, Any]:
+    """`openclaw secrets audit --json`: findings and, with `allow_exec`, whether every exec ref resolves. Its exit
+    code speaks of findings, not of failure, so only a missing report is an error."""
+    return _json(command, ["secrets", "audit", "--json", *(["--allow-exec"] if allow_exec else [])], env, check=False)
+
+
+def apply_plan(command: str, env: Mapping[str, str], plan_file: Path, *, dry_run: bool) -> dict[str, Any]:
+    """`openclaw secrets apply --from PLAN --allow-exec --json`; a refused plan is an error quoting OpenClaw."""
+    args = ["secrets", "apply", "--from", str(plan_file), "--allow-exec", "--json", *(["--dry-run"] if dry_run else [])]
+    return _json(command, args, env, check=True)
 
 
 def unresolved(report: Mapping[str, Any]) -> list[str]:

@@ -15,47 +15,34 @@ import socket
 import time
 from urllib.parse import urlsplit
 
-from tests.support.sockets import SocketServer, http_response, loopback_listener, read_request
+from tests.support.sockets import HttpServer, Seen, http_response
 
 DRIP_INTERVAL_S = 1.0
 DRIP_LIMIT_S = 60.0
 """Every hang or drip ends by itself after this, so no test can leave a thread behind for long."""
 
 
-class FaultProxy(SocketServer):
+class FaultProxy(HttpServer):
     def __init__(self, upstream: str) -> None:
         self.upstream = urlsplit(upstream)
         self.mode: str | int = "pass"
         self.requests = 0
-        listener, self.port = loopback_listener()
-        super().__init__(listener)
+        super().__init__()
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def handle(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                seen = read_request(conn)
-            except (ConnectionError, OSError, ValueError):
-                return
-            self.requests += 1
-            mode = self.mode
-            try:
-                if mode == "pass":
-                    conn.sendall(self._forward(seen.path, seen.headers, seen.body))
-                elif mode == "hang":
-                    self._closed.wait(DRIP_LIMIT_S)
-                elif mode == "drip":
-                    self._drip(conn)
-                elif mode == "garbage":
-                    conn.sendall(http_response(200, b'{"A": "truncated'))
-                else:
-                    error = {"code": "PGRST000", "details": None, "hint": None, "message": "injected failure"}
-                    conn.sendall(http_response(int(mode), json.dumps(error).encode()))
-            except OSError:
-                return
+    def answer(self, conn: socket.socket, seen: Seen) -> None:
+        self.requests += 1
+        mode = self.mode
+        if mode == "pass":
+            conn.sendall(self._forward(seen.path, seen.headers, seen.body))
+        elif mode == "hang":
+            self._closed.wait(DRIP_LIMIT_S)
+        elif mode == "drip":
+            self._drip(conn)
+        elif mode == "garbage":
+            conn.sendall(http_response(200, b'{"A": "truncated'))
+        else:
+            error = {"code": "PGRST000", "details": None, "hint": None, "message": "injected failure"}
+            conn.sendall(http_response(int(mode), json.dumps(error).encode()))
 
     def _drip(self, conn: socket.socket) -> None:
         payload = http_response(200, b'{"A": "' + b"x" * 100 + b'"}')

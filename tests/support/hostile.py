@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from tests.support.sockets import Seen, SocketServer, http_response, loopback_listener, read_request
+from tests.support.sockets import HttpServer, Seen, SocketServer, http_response
 
 __all__ = ["HostileServer", "Seen", "SilentBus", "http_response"]
 
@@ -23,32 +23,19 @@ STREAM_LIMIT_S = 20.0
 Responder = Callable[[Seen], Iterable[bytes]]
 
 
-class HostileServer(SocketServer):
+class HostileServer(HttpServer):
     def __init__(self, respond: Responder) -> None:
         self.respond = respond
         self.requests: list[Seen] = []
-        listener, self.port = loopback_listener()
-        super().__init__(listener)
+        super().__init__()
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def handle(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                seen = read_request(conn)
-            except (ConnectionError, OSError, ValueError):
+    def answer(self, conn: socket.socket, seen: Seen) -> None:
+        self.requests.append(seen)
+        ends = time.monotonic() + STREAM_LIMIT_S
+        for chunk in self.respond(seen):
+            if self._closed.is_set() or time.monotonic() > ends:
                 return
-            self.requests.append(seen)
-            ends = time.monotonic() + STREAM_LIMIT_S
-            try:
-                for chunk in self.respond(seen):
-                    if self._closed.is_set() or time.monotonic() > ends:
-                        return
-                    conn.sendall(chunk)
-            except OSError:
-                return
+            conn.sendall(chunk)
 
 
 class SilentBus(SocketServer):

@@ -45,6 +45,32 @@ class SocketServer:
             threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
 
 
+class HttpServer(SocketServer):
+    """A loopback HTTP server for tests: reads each request, then `answer` writes whatever the test wants."""
+
+    def __init__(self) -> None:
+        listener, self.port = loopback_listener()
+        super().__init__(listener)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def answer(self, conn: socket.socket, seen: Seen) -> None:
+        raise NotImplementedError
+
+    def handle(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                seen = read_request(conn)
+            except (ConnectionError, OSError, ValueError):
+                return
+            try:
+                self.answer(conn, seen)
+            except OSError:
+                return
+
+
 def loopback_listener() -> tuple[socket.socket, int]:
     listener = socket.create_server(("127.0.0.1", 0))
     return listener, listener.getsockname()[1]
