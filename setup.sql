@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS vault_bridge.schema_migrations (
 -- with older ones. Raise the number when appending a step to section 4.
 DO $guard$
 DECLARE
-  v_this_file CONSTANT integer := 3;
+  v_this_file CONSTANT integer := 4;
   v_installed integer := (SELECT pg_catalog.max(m.version) FROM vault_bridge.schema_migrations AS m);
 BEGIN
   IF v_installed > v_this_file THEN
@@ -136,13 +136,33 @@ AS $$ SELECT 10000 $$;
 COMMENT ON FUNCTION vault_bridge.max_log_rows() IS
   'Internal. Most audit rows one read_access_log call returns (a larger p_limit is lowered to it). Read by read_access_log.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.tenant_separator()
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT '#' $$;
+COMMENT ON FUNCTION vault_bridge.tenant_separator() IS
+  'Internal. Between tenant and name in the Vault name of a secret outside tenant default (acme#OPENAI_API_KEY); a ref id never holds it in a name, where it starts a field selector. Read by vault_name and the overview.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.default_tenant()
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 'default' $$;
+COMMENT ON FUNCTION vault_bridge.default_tenant() IS
+  'Internal. The tenant of every secret whose Vault name has no tenant prefix: all secrets made before tenants existed. Read by the tenant helpers.';
+
 CREATE OR REPLACE FUNCTION vault_bridge.access_types()
 RETURNS text[]
 LANGUAGE sql
 IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
-AS $$ SELECT ARRAY['store', 'retrieve', 'rotate', 'delete', 'list', 'resolve', 'audit'] $$;
+AS $$ SELECT ARRAY['store', 'retrieve', 'rotate', 'delete', 'list', 'resolve', 'audit', 'token', 'member'] $$;
 COMMENT ON FUNCTION vault_bridge.access_types() IS
   'Internal. Every vault_access_log.access_type value. The table''s CHECK is built from this list by the setup.sql version step that last changed it; a new value needs a new step.';
 
@@ -222,6 +242,54 @@ BEGIN
 END
 $step$;
 
+-- Version 4: tenants, gateway tokens and tenant members. Secrets keep living
+-- in Vault only: a secret of tenant T other than default is named
+-- T#NAME there. Tokens are kept as sha256 hashes, never as tokens. Audit
+-- rows gain the tenant and the token that resolved, and the access_type
+-- CHECK is rebuilt for the new 'token' and 'member' types.
+DO $step$
+DECLARE
+  v_version CONSTANT integer := 4;
+BEGIN
+  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
+    RETURN;
+  END IF;
+  CREATE TABLE vault_bridge.tenants (
+    tenant     text PRIMARY KEY CONSTRAINT tenants_tenant_check CHECK (tenant ~ '^[a-z0-9][a-z0-9_-]{0,62}$'),
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+  );
+  INSERT INTO vault_bridge.tenants (tenant) VALUES ('default');
+  CREATE TABLE vault_bridge.tenant_members (
+    tenant   text NOT NULL REFERENCES vault_bridge.tenants (tenant),
+    user_id  uuid NOT NULL,
+    added_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tenant, user_id)
+  );
+  CREATE INDEX tenant_members_user_idx ON vault_bridge.tenant_members (user_id);
+  CREATE TABLE vault_bridge.gateway_tokens (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant       text NOT NULL REFERENCES vault_bridge.tenants (tenant),
+    name         text NOT NULL CONSTRAINT gateway_tokens_name_check CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'),
+    token_sha256 bytea NOT NULL UNIQUE CONSTRAINT gateway_tokens_hash_check CHECK (pg_catalog.length(token_sha256) = 32),
+    allow        text[] NOT NULL DEFAULT ARRAY['*'],
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at   timestamptz,
+    last_used_at timestamptz,
+    revoked_at   timestamptz,
+    UNIQUE (tenant, name)
+  );
+  ALTER TABLE public.vault_access_log ADD COLUMN tenant text, ADD COLUMN token_name text;
+  ALTER TABLE public.vault_access_log DROP CONSTRAINT IF EXISTS vault_access_log_access_type_check;
+  EXECUTE pg_catalog.format(
+    'ALTER TABLE public.vault_access_log ADD CONSTRAINT vault_access_log_access_type_check CHECK (access_type = ANY (%L::text[]))',
+    vault_bridge.access_types());
+  -- read_access_log returns the new columns: a changed result type needs a new function.
+  DROP FUNCTION IF EXISTS public.read_access_log(timestamptz, text, boolean, integer);
+  INSERT INTO vault_bridge.schema_migrations (version, description)
+  VALUES (v_version, 'tenants, gateway tokens, tenant members; audit rows name tenant and token');
+END
+$step$;
+
 -- ---------------------------------------------------------------------------
 -- 5. Audit log: documentation and privileges (every run)
 -- ---------------------------------------------------------------------------
@@ -237,6 +305,12 @@ ALTER TABLE public.vault_access_log ENABLE ROW LEVEL SECURITY;
 REVOKE ALL ON TABLE public.vault_access_log FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.vault_access_log TO service_role;
 REVOKE ALL ON SEQUENCE public.vault_access_log_id_seq FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON COLUMN public.vault_access_log.tenant IS
+  'The tenant a gateway token resolved for; NULL for calls made with the project''s secret or service_role key.';
+COMMENT ON COLUMN public.vault_access_log.token_name IS
+  'The name of the gateway token that resolved (never the token); NULL for calls made with a project key.';
+REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens
+  FROM PUBLIC, anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
 -- 6. Private helpers
@@ -316,7 +390,9 @@ CREATE OR REPLACE FUNCTION vault_bridge.log_access(
   p_access_type text,
   p_secret_ids uuid[],
   p_names text[],
-  p_errors text[]
+  p_errors text[],
+  p_tenant text,
+  p_token_name text
 )
 RETURNS void
 LANGUAGE plpgsql
@@ -328,15 +404,96 @@ DECLARE
   v_client jsonb := vault_bridge.request_client();
 BEGIN
   INSERT INTO public.vault_access_log
-    (secret_id, secret_name, accessed_by, client, access_type, success, error_message)
+    (secret_id, secret_name, accessed_by, client, access_type, success, error_message, tenant, token_name)
   SELECT e.secret_id, e.secret_name, v_caller, v_client, p_access_type,
-         e.error_message IS NULL, e.error_message
+         e.error_message IS NULL, e.error_message, p_tenant, p_token_name
   FROM ROWS FROM (pg_catalog.unnest(p_secret_ids), pg_catalog.unnest(p_names), pg_catalog.unnest(p_errors))
        AS e(secret_id, secret_name, error_message);
 END
 $$;
+COMMENT ON FUNCTION vault_bridge.log_access(text, uuid[], text[], text[], text, text) IS
+  'Internal. Appends one audit row per element (success when its error is NULL), naming the tenant and gateway token when a token made the call. Takes no secret values by design.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.log_access(
+  p_access_type text,
+  p_secret_ids uuid[],
+  p_names text[],
+  p_errors text[]
+)
+RETURNS void
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT vault_bridge.log_access(p_access_type, p_secret_ids, p_names, p_errors, NULL, NULL) $$;
 COMMENT ON FUNCTION vault_bridge.log_access(text, uuid[], text[], text[]) IS
-  'Internal. Appends one audit row per element (success when its error is NULL). Takes no secret values by design.';
+  'Internal. log_access for calls made with a project key (no tenant, no token).';
+
+CREATE OR REPLACE FUNCTION vault_bridge.vault_name(p_tenant text, p_name text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT CASE WHEN p_tenant = vault_bridge.default_tenant() THEN p_name
+              ELSE p_tenant || vault_bridge.tenant_separator() || p_name END
+$$;
+COMMENT ON FUNCTION vault_bridge.vault_name(text, text) IS
+  'Internal. The Vault name of a tenant''s secret: the name itself in tenant default, TENANT#NAME elsewhere.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.ensure_tenant(p_tenant text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  IF p_tenant IS NULL OR p_tenant !~ '^[a-z0-9][a-z0-9_-]{0,62}$' THEN
+    PERFORM vault_bridge.fail('token', NULL, NULL,
+      pg_catalog.format('tenant %s is not a tenant name', COALESCE(pg_catalog.quote_literal(p_tenant), 'NULL')), '22023',
+      'use a lowercase letter or digit, then up to 62 of a-z 0-9 _ -');
+  END IF;
+  INSERT INTO vault_bridge.tenants (tenant) VALUES (p_tenant) ON CONFLICT (tenant) DO NOTHING;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.ensure_tenant(text) IS
+  'Internal. Checks a tenant name and records the tenant on first use. Called by the token and member entry points.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.like_pattern(p_glob text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT pg_catalog.replace(pg_catalog.replace(
+    pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(p_glob, '\', '\\'), '%', '\%'), '_', '\_'),
+    '*', '%'), '?', '_')
+$$;
+COMMENT ON FUNCTION vault_bridge.like_pattern(text) IS
+  'Internal. A token allow-list glob (* any run, ? one character, everything else literal, _ and % included) as a LIKE pattern.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.request_user()
+RETURNS uuid
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_claims jsonb;
+BEGIN
+  v_claims := NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb;
+  IF v_claims ->> 'role' IS DISTINCT FROM 'authenticated' THEN
+    RETURN NULL;
+  END IF;
+  RETURN (v_claims ->> 'sub')::uuid;
+EXCEPTION WHEN invalid_text_representation THEN
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.request_user() IS
+  'Internal. The Supabase Auth user id of an authenticated API caller; NULL for anon, service_role, direct SQL and bad claims.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.fail(
   p_access_type text,
@@ -810,7 +967,9 @@ RETURNS TABLE (
   role text,
   host text,
   provider text,
-  user_agent text
+  user_agent text,
+  tenant text,
+  token_name text
 )
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -819,7 +978,7 @@ AS $$
 DECLARE
   v_query text := 'SELECT l.id, l.accessed_at, l.secret_name, l.access_type, l.success, l.error_message, '
     'l."session_user", l.accessed_by ->> ''role'', l.client ->> ''host'', l.client ->> ''provider'', '
-    'l.client ->> ''user_agent'' FROM public.vault_access_log AS l WHERE true';
+    'l.client ->> ''user_agent'', l.tenant, l.token_name FROM public.vault_access_log AS l WHERE true';
 BEGIN
   IF p_limit IS NULL OR p_limit < 1 THEN
     PERFORM vault_bridge.fail('audit', NULL, NULL,
@@ -851,7 +1010,266 @@ COMMENT ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer) 
   'service_role only. The audit log newest first, optionally since a time, for one exact name and failures only, at most p_limit rows (1 or more, lowered to vault_bridge.max_log_rows()). The log never holds a value. Audited as audit.';
 
 -- ---------------------------------------------------------------------------
--- 11. Schema version
+-- 11. Gateway tokens (least privilege for gateways)
+-- ---------------------------------------------------------------------------
+-- A gateway holds only the project's publishable key (role anon) and its own
+-- token. The token is checked here on every call, so revocation and expiry
+-- take effect on the next resolve; the database keeps its sha256 only.
+
+CREATE OR REPLACE FUNCTION public.resolve_secrets_with_token(p_token text, p_names text[])
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_token vault_bridge.gateway_tokens%ROWTYPE;
+  v_values jsonb;
+  v_ids uuid[];
+  v_names text[];
+  v_errors text[];
+BEGIN
+  SELECT t.* INTO v_token
+  FROM vault_bridge.gateway_tokens AS t
+  WHERE t.token_sha256 = pg_catalog.sha256(pg_catalog.convert_to(COALESCE(p_token, ''), 'UTF8'))
+    AND t.revoked_at IS NULL
+    AND (t.expires_at IS NULL OR t.expires_at > pg_catalog.now());
+  IF NOT FOUND THEN
+    PERFORM vault_bridge.fail('resolve', NULL, NULL, 'gateway token unknown, revoked or expired', 'PT401',
+      'mint a new one with `bridge tokens create` on the admin machine');
+  END IF;
+  IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
+    PERFORM vault_bridge.fail('resolve', NULL, NULL,
+      pg_catalog.format('p_names must be an array of at most %s names', vault_bridge.max_names_per_call()), '22023',
+      'split the request');
+  END IF;
+  UPDATE vault_bridge.gateway_tokens AS t SET last_used_at = pg_catalog.now() WHERE t.id = v_token.id;
+
+  -- Only names of the token's own tenant that its allow-list matches are
+  -- looked up, in one indexed lookup by Vault name.
+  WITH wanted AS (
+    SELECT DISTINCT w.name,
+           vault_bridge.vault_name(v_token.tenant, w.name) AS vault_name,
+           COALESCE(vault_bridge.name_problem(w.name),
+                    CASE WHEN pg_catalog.strpos(w.name, vault_bridge.tenant_separator()) > 0
+                           THEN 'a name holds no tenant separator'
+                         WHEN NOT EXISTS (SELECT FROM pg_catalog.unnest(v_token.allow) AS a(glob)
+                                          WHERE w.name LIKE vault_bridge.like_pattern(a.glob))
+                           THEN 'not allowed for this token' END) AS problem
+    FROM pg_catalog.unnest(p_names) AS w(name)
+  ),
+  found AS (
+    SELECT d.id, d.name, d.decrypted_secret
+    FROM vault.decrypted_secrets AS d
+    WHERE d.name = ANY (ARRAY(SELECT w.vault_name FROM wanted AS w WHERE w.problem IS NULL))
+  )
+  SELECT COALESCE(pg_catalog.jsonb_object_agg(w.name, f.decrypted_secret) FILTER (WHERE f.id IS NOT NULL), '{}'::jsonb),
+         pg_catalog.array_agg(f.id),
+         pg_catalog.array_agg(w.vault_name),
+         pg_catalog.array_agg(CASE WHEN w.problem IS NOT NULL THEN w.problem WHEN f.id IS NULL THEN 'not found' END)
+    INTO v_values, v_ids, v_names, v_errors
+  FROM wanted AS w LEFT JOIN found AS f ON f.name = w.vault_name AND w.problem IS NULL;
+  PERFORM vault_bridge.log_access('resolve', v_ids, v_names, v_errors, v_token.tenant, v_token.name);
+  RETURN v_values;
+END
+$$;
+REVOKE ALL ON FUNCTION public.resolve_secrets_with_token(text, text[]) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.resolve_secrets_with_token(text, text[]) TO anon, service_role;
+COMMENT ON FUNCTION public.resolve_secrets_with_token(text, text[]) IS
+  'anon (a gateway with the publishable key) and service_role. With a gateway token that is neither revoked nor expired: {name: value} for the requested names of the token''s tenant that its allow-list matches, in one lookup; other names are absent and audited as failures with the token''s name and tenant. A refused token raises PT401 (HTTP 401).';
+
+CREATE OR REPLACE FUNCTION public.create_gateway_token(
+  p_tenant text,
+  p_name text,
+  p_token_sha256 text,
+  p_allow text[] DEFAULT ARRAY['*'],
+  p_expires_at timestamptz DEFAULT NULL
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_hash bytea;
+BEGIN
+  PERFORM vault_bridge.ensure_tenant(p_tenant);
+  IF p_token_sha256 IS NULL OR p_token_sha256 !~ '^[0-9a-f]{64}$' THEN
+    PERFORM vault_bridge.fail('token', NULL, p_name, 'p_token_sha256 is not a hex sha256', '22023',
+      'pass the sha256 of the token, never the token');
+  END IF;
+  v_hash := pg_catalog.decode(p_token_sha256, 'hex');
+  IF p_allow IS NULL OR pg_catalog.cardinality(p_allow) = 0 OR pg_catalog.array_position(p_allow, NULL) IS NOT NULL THEN
+    PERFORM vault_bridge.fail('token', NULL, p_name, 'the allow-list is empty or holds NULL', '22023',
+      'pass at least one glob, e.g. ARRAY[''*'']');
+  END IF;
+  BEGIN
+    INSERT INTO vault_bridge.gateway_tokens (tenant, name, token_sha256, allow, expires_at)
+    VALUES (p_tenant, p_name, v_hash, p_allow, p_expires_at);
+  EXCEPTION
+    WHEN unique_violation THEN
+      PERFORM vault_bridge.fail('token', NULL, p_name,
+        pg_catalog.format('tenant %s already has a token named %s', p_tenant, p_name), '23505',
+        'revoke it first, or pick another name');
+    WHEN check_violation THEN
+      PERFORM vault_bridge.fail('token', NULL, p_name,
+        pg_catalog.format('token name %s is not usable', pg_catalog.quote_literal(p_name)), '22023',
+        'use a letter or digit, then up to 62 of A-Z a-z 0-9 . _ -');
+  END;
+  PERFORM vault_bridge.log_access('token', ARRAY[NULL::uuid], ARRAY[NULL::text], ARRAY[NULL::text], p_tenant, p_name);
+  RETURN pg_catalog.jsonb_build_object('tenant', p_tenant, 'name', p_name, 'allow', pg_catalog.to_jsonb(p_allow),
+                                       'expires_at', p_expires_at);
+END
+$$;
+REVOKE ALL ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) TO service_role;
+COMMENT ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) IS
+  'service_role only. Records a gateway token for a tenant by its sha256 (the token itself never reaches the database), with an allow-list of name globs and an optional expiry. Audited as token.';
+
+CREATE OR REPLACE FUNCTION public.list_gateway_tokens()
+RETURNS TABLE (
+  tenant text,
+  name text,
+  allow text[],
+  created_at timestamptz,
+  expires_at timestamptz,
+  last_used_at timestamptz,
+  revoked_at timestamptz
+)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT t.tenant, t.name, t.allow, t.created_at, t.expires_at, t.last_used_at, t.revoked_at
+  FROM vault_bridge.gateway_tokens AS t
+  ORDER BY t.tenant, t.name, t.created_at
+$$;
+REVOKE ALL ON FUNCTION public.list_gateway_tokens() FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.list_gateway_tokens() TO service_role;
+COMMENT ON FUNCTION public.list_gateway_tokens() IS
+  'service_role only. Every gateway token''s tenant, name, allow-list and times; never the token or its hash.';
+
+CREATE OR REPLACE FUNCTION public.revoke_gateway_token(p_tenant text, p_name text)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_found boolean;
+BEGIN
+  UPDATE vault_bridge.gateway_tokens AS t SET revoked_at = pg_catalog.now()
+  WHERE t.tenant = p_tenant AND t.name = p_name AND t.revoked_at IS NULL;
+  v_found := FOUND;
+  PERFORM vault_bridge.log_access('token', ARRAY[NULL::uuid], ARRAY[NULL::text],
+    ARRAY[CASE WHEN v_found THEN NULL ELSE 'no such active token' END], p_tenant, p_name);
+  RETURN v_found;
+END
+$$;
+REVOKE ALL ON FUNCTION public.revoke_gateway_token(text, text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.revoke_gateway_token(text, text) TO service_role;
+COMMENT ON FUNCTION public.revoke_gateway_token(text, text) IS
+  'service_role only. Revokes a tenant''s active token by name (the row stays, for the audit trail); false when there is none. Takes effect on the token''s next resolve. Audited as token.';
+
+-- ---------------------------------------------------------------------------
+-- 12. Tenants and members (Supabase Auth users who may see their tenant's metadata)
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION public.add_tenant_member(p_tenant text, p_user_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_added boolean;
+BEGIN
+  PERFORM vault_bridge.ensure_tenant(p_tenant);
+  IF p_user_id IS NULL THEN
+    PERFORM vault_bridge.fail('member', NULL, NULL, 'p_user_id is NULL', '22004', 'pass a Supabase Auth user id');
+  END IF;
+  INSERT INTO vault_bridge.tenant_members (tenant, user_id) VALUES (p_tenant, p_user_id) ON CONFLICT DO NOTHING;
+  v_added := FOUND;
+  PERFORM vault_bridge.log_access('member', ARRAY[NULL::uuid], ARRAY[p_user_id::text], ARRAY[NULL::text], p_tenant, NULL);
+  RETURN v_added;
+END
+$$;
+REVOKE ALL ON FUNCTION public.add_tenant_member(text, uuid) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.add_tenant_member(text, uuid) TO service_role;
+COMMENT ON FUNCTION public.add_tenant_member(text, uuid) IS
+  'service_role only. Lets a Supabase Auth user read the tenant''s rows of public.vault_secrets_overview; false when already a member. Audited as member.';
+
+CREATE OR REPLACE FUNCTION public.remove_tenant_member(p_tenant text, p_user_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_removed boolean;
+BEGIN
+  DELETE FROM vault_bridge.tenant_members AS m WHERE m.tenant = p_tenant AND m.user_id = p_user_id;
+  v_removed := FOUND;
+  PERFORM vault_bridge.log_access('member', ARRAY[NULL::uuid], ARRAY[p_user_id::text],
+    ARRAY[CASE WHEN v_removed THEN NULL ELSE 'not a member' END], p_tenant, NULL);
+  RETURN v_removed;
+END
+$$;
+REVOKE ALL ON FUNCTION public.remove_tenant_member(text, uuid) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.remove_tenant_member(text, uuid) TO service_role;
+COMMENT ON FUNCTION public.remove_tenant_member(text, uuid) IS
+  'service_role only. Removes a member from a tenant; false when not a member. Audited as member.';
+
+CREATE OR REPLACE FUNCTION public.list_tenants()
+RETURNS TABLE (tenant text, members uuid[], secrets bigint, tokens bigint, created_at timestamptz)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT t.tenant,
+         ARRAY(SELECT m.user_id FROM vault_bridge.tenant_members AS m WHERE m.tenant = t.tenant ORDER BY m.user_id),
+         (SELECT pg_catalog.count(*) FROM vault.secrets AS s
+           WHERE CASE WHEN t.tenant = vault_bridge.default_tenant()
+                      THEN pg_catalog.strpos(s.name, vault_bridge.tenant_separator()) = 0
+                      ELSE pg_catalog.starts_with(s.name, t.tenant || vault_bridge.tenant_separator()) END),
+         (SELECT pg_catalog.count(*) FROM vault_bridge.gateway_tokens AS k
+           WHERE k.tenant = t.tenant AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > pg_catalog.now())),
+         t.created_at
+  FROM vault_bridge.tenants AS t
+  ORDER BY t.tenant
+$$;
+REVOKE ALL ON FUNCTION public.list_tenants() FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.list_tenants() TO service_role;
+COMMENT ON FUNCTION public.list_tenants() IS
+  'service_role only. Every tenant with its members, its number of secrets and of active tokens.';
+
+-- A view owned by postgres reads Vault's metadata (never a value) and keeps
+-- only the rows of the caller's own tenants: an authenticated user sees the
+-- tenants they are a member of, every other caller sees nothing. Only
+-- pg_catalog functions appear in it, so callers need no access to vault_bridge.
+CREATE OR REPLACE VIEW public.vault_secrets_overview WITH (security_barrier = true) AS
+  SELECT o.tenant, o.name, s.description, s.updated_at,
+         (SELECT pg_catalog.max(l.accessed_at) FROM public.vault_access_log AS l
+           WHERE l.secret_name = s.name AND l.success AND l.access_type = 'resolve') AS last_accessed_at
+  FROM vault.secrets AS s
+  CROSS JOIN LATERAL (
+    SELECT CASE WHEN pg_catalog.strpos(s.name, '#') = 0 THEN 'default' ELSE pg_catalog.split_part(s.name, '#', 1) END AS tenant,
+           CASE WHEN pg_catalog.strpos(s.name, '#') = 0 THEN s.name
+                ELSE pg_catalog.substr(s.name, pg_catalog.strpos(s.name, '#') + 1) END AS name
+  ) AS o
+  WHERE s.name IS NOT NULL
+    AND EXISTS (
+      SELECT FROM vault_bridge.tenant_members AS m
+      WHERE m.tenant = o.tenant
+        AND NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'role' = 'authenticated'
+        AND m.user_id::text = NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub');
+REVOKE ALL ON TABLE public.vault_secrets_overview FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT ON TABLE public.vault_secrets_overview TO authenticated;
+COMMENT ON VIEW public.vault_secrets_overview IS
+  'authenticated only. Tenant, name, description, updated_at and last resolve of the secrets of the tenants the caller (Supabase Auth sub) is a member of; never a value. Everyone else reads no rows. The tenant separator ''#'' is vault_bridge.tenant_separator().';
+
+-- ---------------------------------------------------------------------------
+-- 13. Schema version
 -- ---------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION public.vault_bridge_version()

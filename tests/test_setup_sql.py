@@ -124,7 +124,16 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "set_secret(text,text,text)",
     "list_secrets_usage(text)",
     "read_access_log(timestamp with time zone,text,boolean,integer)",
+    "resolve_secrets_with_token(text,text[])",
+    "create_gateway_token(text,text,text,text[],timestamp with time zone)",
+    "list_gateway_tokens()",
+    "revoke_gateway_token(text,text)",
+    "add_tenant_member(text,uuid)",
+    "remove_tenant_member(text,uuid)",
+    "list_tenants()",
 }
+GATEWAY_FUNCTIONS = {"resolve_secrets_with_token(text,text[])"}
+"""What a gateway holding only the publishable key (anon) and its token may call; nothing else."""
 
 
 def test_public_api_is_exactly_the_documented_functions(db: psycopg.Connection) -> None:
@@ -136,6 +145,8 @@ def test_anon_and_authenticated_are_denied_on_every_public_function(db: psycopg.
     functions = public_functions(db)
     become(db, role)
     for signature, statement in functions:
+        if role == "anon" and signature in GATEWAY_FUNCTIONS:
+            continue
         with pytest.raises(errors.InsufficientPrivilege):
             call(db, statement)
             pytest.fail(f"{role} could call {signature}")
@@ -184,10 +195,11 @@ def test_every_function_is_definer_with_empty_search_path_and_documented(db: psy
         assert definer, signature
         assert config == ['search_path=""'], signature
         assert comment, signature
-        assert not anon and not authenticated, signature
+        gateway = signature.removeprefix("public.") in GATEWAY_FUNCTIONS
+        assert anon == gateway and not authenticated, signature
         assert service == (schema == "public"), signature
         if schema == "public":
-            assert comment.startswith("service_role only."), signature
+            assert comment.startswith("anon (a gateway" if gateway else "service_role only."), signature
 
 
 def test_private_schema_is_invisible_to_api_roles(db: psycopg.Connection) -> None:
@@ -209,6 +221,11 @@ ORDER BY 1
 """
 
 PUBLIC_FUNCTION_GRANTS = ["postgres:EXECUTE", "service_role:EXECUTE"]
+GATEWAY_FUNCTION_GRANTS = ["postgres:EXECUTE", "service_role:EXECUTE", "anon:EXECUTE"]
+
+
+def expected_grants(signature: str) -> list[str]:
+    return GATEWAY_FUNCTION_GRANTS if signature in GATEWAY_FUNCTIONS else PUBLIC_FUNCTION_GRANTS
 HELPER_GRANTS = ["postgres:EXECUTE"]
 
 
@@ -219,7 +236,7 @@ def function_grants(conn: psycopg.Connection, schema: str) -> dict[str, list[str
 def test_public_functions_grant_execute_to_their_owner_and_service_role_only(db: psycopg.Connection) -> None:
     grants = function_grants(db, "public")
     assert set(grants) == EXPECTED_PUBLIC_FUNCTIONS
-    assert grants == {signature: PUBLIC_FUNCTION_GRANTS for signature in grants}
+    assert grants == {signature: expected_grants(signature) for signature in grants}
 
 
 def test_no_helper_is_executable_by_public_or_any_api_role(db: psycopg.Connection) -> None:
@@ -243,7 +260,10 @@ def test_private_tables_grant_nothing_to_api_roles(db: psycopg.Connection) -> No
         "SELECT c.oid::regclass::text, c.relacl::text FROM pg_class AS c "
         "WHERE c.relnamespace = 'vault_bridge'::regnamespace AND c.relkind = 'r'",
     )
-    assert rows == [("vault_bridge.schema_migrations", "{postgres=arwdDxt/postgres}")]
+    assert sorted(rows) == [
+        (f"vault_bridge.{table}", "{postgres=arwdDxt/postgres}")
+        for table in ("gateway_tokens", "schema_migrations", "tenant_members", "tenants")
+    ]
 
 
 # --- name-based API -----------------------------------------------------------
@@ -354,7 +374,7 @@ def test_limits_are_named_once_in_setup_sql() -> None:
 def test_access_type_check_allows_exactly_the_named_list(pg: PgCluster) -> None:
     with pg.connect("postgres") as conn:
         (types,) = conn.execute("SELECT vault_bridge.access_types()").fetchone()
-        assert {"store", "retrieve", "rotate", "delete", "list", "resolve", "audit"} == set(types)
+        assert {"store", "retrieve", "rotate", "delete", "list", "resolve", "audit", "token", "member"} == set(types)
         insert = "INSERT INTO public.vault_access_log (access_type, success) VALUES (%s, true)"
         for access_type in types:
             conn.execute(insert, (access_type,))

@@ -17,7 +17,7 @@ from bridge.errors import BridgeError, ConfigError, UsageError
 
 COLUMNS = (
     "accessed_at", "secret_name", "access_type", "success", "error_message", "host", "provider", "role",
-    "session_user", "user_agent", "id",
+    "session_user", "user_agent", "tenant", "token_name", "id",
 )
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
