@@ -135,7 +135,7 @@ def test_anon_key_is_refused_before_any_call(env_bootstrap: dict[str, str], keys
     before = endpoint.calls
     env = {**env_bootstrap, "SUPABASE_SECRET_KEY": keys.anon_jwt}
     response = json.loads(run_bridge(["resolve"], env, request("A")).stdout)
-    assert "has role 'anon'" in response["errors"]["A"]["message"]
+    assert "cannot read Vault by itself: give this gateway a token" in response["errors"]["A"]["message"]
     assert endpoint.calls == before
 
 

@@ -10,7 +10,7 @@ from bridge import SCHEMA_VERSION
 from bridge.cli.context import Context
 from bridge.cli.registry import Verb
 from bridge.deadline import Deadline
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, UsageError
 from bridge.stores.credentials import ENV_KEYS, ENV_URL, Credentials, CredentialStore, StoreUnavailable, normalize_url, redact_key
 from bridge.stores.os_keyring import KeyringStore
 from bridge.stores.sealed import SealedFileStore
@@ -25,12 +25,12 @@ LEGACY_WARNING = (
 )
 
 
-def read_key(stdin: TextIO) -> str:
-    """The key from a pipe, or from a hidden prompt on a terminal: never from argv."""
+def read_key(stdin: TextIO, what: str = "Supabase secret key (sb_secret_... or service_role)") -> str:
+    """The key (or gateway token) from a pipe, or from a hidden prompt on a terminal: never from argv."""
     if stdin.isatty():
         import getpass
 
-        key = getpass.getpass("Supabase secret key (sb_secret_... or service_role): ")
+        key = getpass.getpass(f"{what}: ")
     else:
         key = stdin.readline()
     key = key.strip()
@@ -40,12 +40,17 @@ def read_key(stdin: TextIO) -> str:
 
 
 def check_with_server(credentials: Credentials, out: TextIO) -> None:
-    """Prove the key works before storing it; say whether setup.sql is there yet."""
+    """Prove the key (or the gateway token) works before storing it; say whether setup.sql is there yet."""
     try:
         with connect(
             credentials, provider="login", host=socket.gethostname(),
             connect_timeout=5.0, read_timeout=10.0, deadline=Deadline.after(CHECK_DEADLINE_S),
         ) as client:
+            if credentials.token:
+                # A token may resolve, nothing else: an empty batch proves it without reading a secret.
+                client.resolve_secrets([])
+                print("gateway token accepted", file=out)
+                return
             installed = client.version()
     except SetupMissing:
         print("key accepted; setup.sql is not installed yet: paste it into the Supabase SQL editor and run it", file=out)
@@ -60,10 +65,14 @@ def check_with_server(credentials: Credentials, out: TextIO) -> None:
         )
 
 
-def login(url: str, store: str | None, stdin: TextIO, ctx: Context) -> int:
+def login(url: str, store: str | None, stdin: TextIO, ctx: Context, publishable_key: str | None = None) -> int:
     out, err, env = ctx.out, ctx.err, ctx.env
-    credentials = Credentials(url=normalize_url(url), key=read_key(stdin))
-    if classify_key(credentials.key) == LEGACY_JWT:
+    if publishable_key is not None:
+        credentials = Credentials(url=normalize_url(url), key=publishable_key, token=read_key(stdin, "gateway token (ocbt_...)"))
+    else:
+        credentials = Credentials(url=normalize_url(url), key=read_key(stdin))
+    kind = classify_key(credentials.key, credentials.token)
+    if kind == LEGACY_JWT:
         print(LEGACY_WARNING, file=err)
     check_with_server(credentials, out)
 
@@ -90,7 +99,8 @@ def login(url: str, store: str | None, stdin: TextIO, ctx: Context) -> int:
     else:
         file_store.erase()
         where = "OS keyring"
-    print(f"logged in to {credentials.url} with key {redact_key(credentials.key)}; stored in the {where}", file=out)
+    shown = f"gateway token {redact_key(credentials.token)}" if credentials.token else f"key {redact_key(credentials.key)}"
+    print(f"logged in to {credentials.url} with {shown}; stored in the {where}", file=out)
     return 0
 
 
@@ -109,18 +119,25 @@ def logout(ctx: Context) -> int:
 def add_login_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", required=True, help="project URL, https://<project-ref>.supabase.co")
     parser.add_argument("--store", choices=("keyring", "file"), help="force where the credentials go")
+    parser.add_argument("--publishable-key", metavar="KEY",
+                        help="a gateway: the project's publishable key (public by design); needs --gateway-token")
+    parser.add_argument("--gateway-token", action="store_true",
+                        help="read a gateway token (from `bridge tokens create`) on stdin or at a hidden prompt")
 
 
 def login_verb(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.stdin is None:
         raise BridgeError("stdin is closed: pipe the key on stdin or run `bridge login` in a terminal")
-    return login(args.url, args.store, ctx.stdin, ctx)
+    if bool(args.publishable_key) != args.gateway_token:
+        raise UsageError("--publishable-key and --gateway-token go together: a gateway logs in with both")
+    return login(args.url, args.store, ctx.stdin, ctx, args.publishable_key)
 
 
 VERBS = {
     "login": Verb(
         "login", "check a Supabase URL and key and store them (keyring, else sealed file)",
-        "bridge login --url https://abcd.supabase.co   # then paste the key at the hidden prompt",
+        "bridge login --url https://abcd.supabase.co   # then paste the key at the hidden prompt\n"
+        "  bridge login --url https://abcd.supabase.co --publishable-key sb_publishable_... --gateway-token < token.txt",
         login_verb, add_login_arguments,
     ),
     "logout": Verb(

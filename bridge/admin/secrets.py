@@ -12,8 +12,9 @@ import json
 from typing import TextIO
 
 from bridge.admin.session import open_client
+from bridge.admin.tenants import add_tenant, in_tenant, vault_name
 from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_json
+from bridge.cli.registry import Verb, add_json, run_action
 from bridge.errors import BridgeError, UsageError
 from bridge.resolve.protocol import SELECTOR_SEPARATOR, id_problem
 from bridge.vault.errors import NotFound
@@ -60,7 +61,7 @@ def set_secret(args: argparse.Namespace, ctx: Context) -> int:
     name = check_name(args.name)
     value = read_value(ctx, name)
     with open_client(ctx) as client:
-        result = client.call("set_secret", {"p_name": name, "p_secret": value, "p_description": args.description})
+        result = client.call("set_secret", {"p_name": vault_name(args.tenant, name), "p_secret": value, "p_description": args.description})
     created = isinstance(result, dict) and result.get("created") is True
     print(f"{'stored' if created else 'rotated'} {name} (Vault id {result.get('id') if isinstance(result, dict) else '?'})", file=ctx.out)
     return 0
@@ -71,7 +72,7 @@ def get_secret(args: argparse.Namespace, ctx: Context) -> int:
     out = ctx.out
     with open_client(ctx) as client:
         try:
-            value = client.call("get_secret", {"p_name": name})
+            value = client.call("get_secret", {"p_name": vault_name(args.tenant, name)})
         except NotFound:
             raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them") from None
     if not isinstance(value, str):
@@ -83,10 +84,14 @@ def get_secret(args: argparse.Namespace, ctx: Context) -> int:
 def list_secrets(args: argparse.Namespace, ctx: Context) -> int:
     out = ctx.out
     with open_client(ctx) as client:
-        rows = client.call("list_secrets_usage", {"p_prefix": args.prefix})
+        prefix = vault_name(args.tenant, args.prefix or "")
+        rows = client.call("list_secrets_usage", {"p_prefix": prefix or None})
     if not isinstance(rows, list):
         raise BridgeError("unexpected answer from list_secrets_usage; re-run the current setup.sql")
-    secrets = [{column: row.get(column) for column in LS_COLUMNS} for row in rows if isinstance(row, dict)]
+    secrets = [
+        {**{column: row.get(column) for column in LS_COLUMNS}, "name": name}
+        for row in rows if isinstance(row, dict) and (name := in_tenant(args.tenant, str(row.get("name")))) is not None
+    ]
     if args.json:
         out.write(json.dumps(secrets, indent=2) + "\n")
         return 0
@@ -126,7 +131,7 @@ def remove_secret(args: argparse.Namespace, ctx: Context) -> int:
             print("nothing deleted", file=ctx.out)
             return 1
     with open_client(ctx) as client:
-        deleted = client.call("delete_secret", {"p_name": name})
+        deleted = client.call("delete_secret", {"p_name": vault_name(args.tenant, name)})
     if deleted is not True:
         raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them")
     print(f"deleted {name}", file=ctx.out)
@@ -148,28 +153,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "bridge secrets set OPENAI_API_KEY --description 'prod key' < key.txt")
     set_parser.add_argument("name", metavar="NAME")
     set_parser.add_argument("--description", help="what it is for (kept when omitted)")
+    add_tenant(set_parser)
     set_parser.set_defaults(run=set_secret)
     get_parser = action("get", "print a secret's value and one newline", "bridge secrets get OPENAI_API_KEY")
     get_parser.add_argument("name", metavar="NAME")
+    add_tenant(get_parser)
     get_parser.set_defaults(run=get_secret)
     ls_parser = action("ls", "list secrets with their use in the last 30 days (never values)", "bridge secrets ls OPENAI --json")
     ls_parser.add_argument("prefix", nargs="?", metavar="PREFIX", help="only names starting with this")
     add_json(ls_parser)
+    add_tenant(ls_parser)
     ls_parser.set_defaults(run=list_secrets)
     rm_parser = action("rm", "delete a secret from Vault (asks first on a terminal)", "bridge secrets rm OLD_KEY --yes")
     rm_parser.add_argument("name", metavar="NAME")
     rm_parser.add_argument("--yes", action="store_true", help="do not ask (required without a terminal)")
+    add_tenant(rm_parser)
     rm_parser.set_defaults(run=remove_secret)
-
-
-def secrets_verb(args: argparse.Namespace, ctx: Context) -> int:
-    code: int = args.run(args, ctx)
-    return code
 
 
 VERBS = {
     "secrets": Verb(
         "secrets", "store, read, list and delete Vault secrets (values only via stdin and `get`)",
-        "bridge secrets set OPENAI_API_KEY < key.txt", secrets_verb, add_arguments,
+        "bridge secrets set OPENAI_API_KEY < key.txt", run_action, add_arguments,
     ),
 }

@@ -171,7 +171,7 @@ class Doctor:
 
     def credentials(self, found_out: list[Credentials]) -> None:
         from bridge.stores.credentials import redact_key
-        from bridge.vault.keys import LEGACY_JWT, classify_key
+        from bridge.vault.keys import ADMIN_KINDS, LEGACY_JWT, classify_key
 
         try:
             found = self.ctx.credentials()
@@ -180,21 +180,39 @@ class Doctor:
             return
         for note in found.notes:
             self.add("credential stores", WARN, note, "fix that store, or `bridge logout` to stop using it")
-        key = found.credentials.key
-        self.add("credentials", PASS, f"{found.credentials.url}, key {redact_key(key)}, from the {found.source}")
+        credentials = found.credentials
+        shown = f"gateway token {redact_key(credentials.token)}" if credentials.token else f"key {redact_key(credentials.key)}"
+        self.add("credentials", PASS, f"{credentials.url}, {shown}, from the {found.source}")
         try:
-            kind = classify_key(key)
+            kind = classify_key(credentials.key, credentials.token)
         except BridgeError as exc:
-            self.add("key type", FAIL, str(exc), "bridge login with the project's secret key (sb_secret_...)")
+            self.add("key type", FAIL, str(exc), "bridge login with the project's secret key, or as a gateway with a token")
             return
-        if kind == LEGACY_JWT:
+        if kind in ADMIN_KINDS and self.is_gateway():
+            self.add(
+                "key type", WARN,
+                f"{kind}: this gateway resolves with a key that opens every secret and table of the project",
+                "mint a token on the admin machine (bridge tokens create NAME --tenant default), then here: "
+                "bridge login --url URL --publishable-key sb_publishable_... --gateway-token",
+            )
+        elif kind == LEGACY_JWT:
             self.add(
                 "key type", WARN, "legacy service_role JWT: Supabase is retiring these by the end of 2026",
                 "create a secret key (sb_secret_...) under Project Settings > API Keys, then bridge login again",
             )
         else:
             self.add("key type", PASS, kind)
-        found_out.append(found.credentials)
+        found_out.append(credentials)
+
+    def is_gateway(self) -> bool:
+        """This machine's OpenClaw config has the provider: gateways run here."""
+        from bridge.openclaw.config import config_path, providers, read_config
+
+        try:
+            doc = read_config(config_path(self.env))
+        except BridgeError:
+            return False
+        return doc is not None and self.provider in providers(doc)
 
     def client(self, credentials: Credentials) -> VaultClient:
         """The transport `bridge resolve` uses, so what doctor sees is what the gateway gets."""
@@ -213,7 +231,12 @@ class Doctor:
         rpc = self.client(credentials)
         try:
             started = time.monotonic()
-            version = rpc.version()
+            version: object = None
+            if credentials.token:
+                # A gateway token may only resolve: its call is the probe; the schema version is the admin's to read.
+                rpc.resolve_secrets([CANARY])
+            else:
+                version = rpc.version()
             elapsed = (time.monotonic() - started) * 1000
         except SetupMissing as exc:
             self.add("reachability", PASS, f"{credentials.url} answered, {transport}")
@@ -233,7 +256,9 @@ class Doctor:
         finally:
             rpc.close()
         self.add("reachability", PASS, f"{credentials.url} answered in {elapsed:.0f} ms, {transport}")
-        if version == SCHEMA_VERSION:
+        if credentials.token:
+            self.add("setup.sql", SKIP, "its version is readable with the admin key only; the token's resolve function answered")
+        elif version == SCHEMA_VERSION:
             self.add("setup.sql", PASS, f"schema version {version} installed")
         else:
             self.add("setup.sql", FAIL, f"schema version {version} installed, this bridge needs {SCHEMA_VERSION}",
@@ -242,16 +267,11 @@ class Doctor:
 
     def canary(self, credentials: Credentials) -> None:
         """One resolve_secrets call, as the gateway makes it; its failure is the canary's, not reachability's."""
-        from bridge.vault.client import RESOLVE_FUNCTION
-
         with self.client(credentials) as rpc:
             started = time.monotonic()
-            answer = rpc.call(RESOLVE_FUNCTION, {"p_names": [CANARY]})
+            rpc.resolve_secrets([CANARY])
             elapsed = (time.monotonic() - started) * 1000
-        if isinstance(answer, dict):
-            self.add("canary resolve", PASS, f"resolve_secrets answered in one round trip ({elapsed:.0f} ms)")
-        else:
-            self.add("canary resolve", FAIL, "resolve_secrets gave an unexpected answer", "re-run setup.sql")
+        self.add("canary resolve", PASS, f"one resolve round trip ({elapsed:.0f} ms)")
 
     def cache(self, credentials: Credentials) -> None:
         from bridge.durations import format_age

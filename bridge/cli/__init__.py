@@ -29,12 +29,12 @@ def redact(text: str, env: dict[str, str] | os._Environ[str]) -> str:
     """Replace every credential this process could know of, from any store; used only on the debug path."""
     import re
 
-    for name in ("SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY"):
+    for name in ("SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY", "BRIDGE_GATEWAY_TOKEN"):
         value = env.get(name)
         if value:
             text = text.replace(value, "[REDACTED]")
     # Keys from the keyring or the sealed file are not in the environment: match their formats instead.
-    return re.sub(r"sb_secret_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", "[REDACTED]", text)
+    return re.sub(r"sb_secret_[A-Za-z0-9_-]+|ocbt_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", "[REDACTED]", text)
 
 
 def dispatch(args: argparse.Namespace | SimpleNamespace, ctx: Context) -> int:

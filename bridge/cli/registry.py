@@ -24,6 +24,8 @@ MODULES = {
     "secrets": "bridge.admin.secrets",
     "audit": "bridge.admin.audit",
     "migrate": "bridge.migrate.command",
+    "tokens": "bridge.admin.tokens",
+    "tenants": "bridge.admin.tenants",
     "cache": "bridge.admin.cache",
     "doctor": "bridge.checks.doctor",
     "register": "bridge.openclaw.register",
@@ -58,6 +60,29 @@ def add_provider(parser: argparse.ArgumentParser) -> None:
 
 def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def checked(check: Callable[[str], str]) -> Callable[[str], str]:
+    """An argparse `type` from a check that raises UsageError: argparse then prints its usage line and exits 2."""
+
+    def convert(raw: str) -> str:
+        import argparse
+
+        from bridge.errors import UsageError
+
+        try:
+            return check(raw)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = check.__name__
+    return convert
+
+
+def run_action(args: argparse.Namespace, ctx: Context) -> int:
+    """The handler of a verb with actions (`bridge secrets set`): each action's parser sets its own `run`."""
+    code: int = args.run(args, ctx)
+    return code
 
 
 def add_dry_run(parser: argparse.ArgumentParser) -> None:

@@ -32,7 +32,10 @@ KEYRING_ENV = {
     "win32": ["USERPROFILE", "APPDATA", "LOCALAPPDATA"],
 }
 """What the OS keyring needs from the gateway's environment; the gateway passes nothing it is not told to."""
-OVERRIDE_ENV = ["BRIDGE_HOME", "SUPABASE_URL", "SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY"]
+OVERRIDE_ENV = [
+    "BRIDGE_HOME", "SUPABASE_URL", "SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY",
+    "SUPABASE_PUBLISHABLE_KEY", "SUPABASE_ANON_KEY", "BRIDGE_GATEWAY_TOKEN",
+]
 
 
 def system_name(platform: str = sys.platform) -> str:

@@ -61,7 +61,9 @@ class VaultFetch:
         now = time.time()
 
         prefetched: list[tuple[Snapshot, str | None]] = []
-        if cache is not None and config.cache_ttl > 0:
+        # A gateway token is checked by Supabase on every call, so revocation takes effect on the next resolve:
+        # its values are never served from the cache while Supabase can answer.
+        if cache is not None and config.cache_ttl > 0 and not found.credentials.token:
             prefetched.append(cache.load(now))
             snapshot = prefetched[0][0]
             ages = {n: now - snapshot.entries[n].fetched_at for n in names if n in snapshot.entries}

@@ -89,9 +89,11 @@ class Snapshot:
 
 
 def derive_key(credentials: Credentials, identity: Identity) -> bytes:
-    """HKDF-SHA256 over the Supabase key, bound to machine, user and project; stdlib only, so it costs nothing to import."""
+    """HKDF-SHA256 over the Supabase key (and the gateway token, which is the real secret of a gateway whose key is
+    the public one), bound to machine, user and project; stdlib only, so it costs nothing to import."""
     info = b"\0".join((KEY_INFO, identity.machine_id.encode(), identity.user.encode(), credentials.url.encode()))
-    return hkdf_sha256(credentials.key.encode(), KEY_INFO, info)
+    secret = credentials.key + ("\0" + credentials.token if credentials.token else "")
+    return hkdf_sha256(secret.encode(), KEY_INFO, info)
 
 
 def seal_snapshot(snapshot: Snapshot, key: bytes) -> bytes:

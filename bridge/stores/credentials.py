@@ -22,33 +22,41 @@ if TYPE_CHECKING:
 
 ENV_URL = "SUPABASE_URL"
 ENV_KEYS = ("SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY")
+ENV_PUBLIC_KEYS = ("SUPABASE_PUBLISHABLE_KEY", "SUPABASE_ANON_KEY")
+ENV_TOKEN = "BRIDGE_GATEWAY_TOKEN"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 STORE_BUDGET_S = 1.5
 """Longest wait for one store: a session bus that accepts and never answers must not eat the gateway's 5 s."""
 
 
 class Credentials(NamedTuple):
+    """The project URL and a key: the project's secret key (admin), or its publishable key plus a gateway token,
+    which resolves only its own tenant's allowed names."""
+
     url: str
     key: str
+    token: str = ""
 
     def __repr__(self) -> str:
-        return f"Credentials(url={self.url!r}, key={redact_key(self.key)!r})"
+        token = f", token={redact_key(self.token)!r}" if self.token else ""
+        return f"Credentials(url={self.url!r}, key={redact_key(self.key)!r}{token})"
 
     def to_json(self) -> bytes:
-        return json.dumps({"url": self.url, "key": self.key}).encode()
+        doc = {"url": self.url, "key": self.key, **({"token": self.token} if self.token else {})}
+        return json.dumps(doc).encode()
 
     @classmethod
     def from_json(cls, raw: bytes | str, where: str) -> Credentials:
         try:
             doc = json.loads(raw)
-            return cls(url=normalize_url(doc["url"]), key=str(doc["key"]))
-        except (ValueError, KeyError, TypeError):
+            return cls(url=normalize_url(doc["url"]), key=str(doc["key"]), token=str(doc.get("token") or ""))
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise BridgeError(f"credentials in {where} are unreadable; run `bridge login` again") from None
 
 
 def redact_key(key: str) -> str:
     """Enough of a key to recognise it (its prefix and last 4 characters), never enough to use it."""
-    prefix = "sb_secret_" if key.startswith("sb_secret_") else key[:3]
+    prefix = next((p for p in ("sb_secret_", "sb_publishable_", "ocbt_") if key.startswith(p)), key[:3])
     return f"{prefix}...{key[-4:]}" if len(key) > 12 else "***"
 
 
@@ -129,5 +137,5 @@ def find_credentials(stores: list[CredentialStore], deadline: Deadline | None = 
     detail = f" ({'; '.join(skipped)})" if skipped else ""
     raise BridgeError(
         "no Supabase credentials: run `bridge login --url https://<project-ref>.supabase.co`, "
-        f"or set {ENV_URL} and {ENV_KEYS[0]}{detail}"
+        f"or set {ENV_URL} and {ENV_KEYS[0]} (a gateway: {ENV_PUBLIC_KEYS[0]} and {ENV_TOKEN}){detail}"
     )

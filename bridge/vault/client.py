@@ -28,6 +28,7 @@ MIN_ATTEMPT_S = 0.2
 """An attempt with less time left than this is not started."""
 BACKOFF_BASE_S = 0.1
 RESOLVE_FUNCTION = "resolve_secrets"
+TOKEN_RESOLVE_FUNCTION = "resolve_secrets_with_token"
 VERSION_FUNCTION = "vault_bridge_version"
 
 
@@ -45,7 +46,8 @@ class VaultClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._rest = f"{credentials.url}/rest/v1/"
-        self._secret = credentials.key
+        self._secret = credentials.token or credentials.key
+        self._token = credentials.token
         self._headers = request_headers(credentials, provider, host)
         self._transport = transport
         self._connect_timeout = connect_timeout
@@ -63,10 +65,15 @@ class VaultClient:
         self._transport.close()
 
     def resolve_secrets(self, names: list[str]) -> dict[str, object]:
-        """{name: value} for the names that exist; the caller checks each value (a bad one fails only its ids)."""
-        answer = self.call(RESOLVE_FUNCTION, {"p_names": names})
+        """{name: value} for the names that exist (with a gateway token: of its tenant, that it may read); the caller
+        checks each value (a bad one fails only its ids). Still one call either way."""
+        if self._token:
+            function, args = TOKEN_RESOLVE_FUNCTION, {"p_token": self._token, "p_names": names}
+        else:
+            function, args = RESOLVE_FUNCTION, {"p_names": names}
+        answer = self.call(function, args)
         if not isinstance(answer, dict):
-            raise SupabaseUnavailable(f"unexpected answer from {RESOLVE_FUNCTION}; re-run setup.sql to update it")
+            raise SupabaseUnavailable(f"unexpected answer from {function}; re-run setup.sql to update it")
         return answer
 
     def version(self) -> object:

@@ -12,7 +12,7 @@ MAX_ERROR_TEXT = 200
 REDACTED = "[REDACTED]"
 LEAK_WINDOW = 16
 """A server message holding any run of this many characters of the key is withheld whole."""
-_KEY_SHAPES = re.compile(r"sb_secret_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_KEY_SHAPES = re.compile(r"sb_secret_[A-Za-z0-9_-]+|ocbt_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class SupabaseError(BridgeError):
@@ -73,6 +73,11 @@ def error_for(status: int, body: bytes, function: str, secret: str = "") -> Brid
     message = _server_text(doc.get("message"), secret)
     if status >= 500:
         return SupabaseUnavailable(f"Supabase is unavailable (HTTP {status}{', ' + code if code else ''}); try again shortly")
+    if status == 401 and function == "resolve_secrets_with_token":
+        return SupabaseError(
+            "Supabase refused the gateway token (unknown, revoked or expired); mint a new one on the admin machine with "
+            "`bridge tokens create NAME --tenant T` and log in with it (`bridge login --publishable-key ... --gateway-token`)"
+        )
     if status == 401:
         return SupabaseError(
             f"Supabase rejected the key (HTTP 401{': ' + message if message else ''}); "

@@ -1,0 +1,112 @@
+"""Tenants: whose secrets a gateway token reaches, and which Supabase Auth users may see their metadata.
+
+A secret of tenant T lives in Vault as `T#NAME` (`#` never appears in a
+name: in a ref it starts a field selector); tenant `default` keeps plain
+names, so every secret stored before tenants existed is in it, unchanged.
+`bridge tenants add-member|remove-member|ls` manage members.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import uuid
+
+from bridge.admin.session import open_client
+from bridge.cli.context import Context
+from bridge.cli.registry import Verb, add_json, checked, run_action
+from bridge.errors import BridgeError, UsageError
+
+DEFAULT_TENANT = "default"
+SEPARATOR = "#"
+TENANT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
+
+def check_tenant(tenant: str) -> str:
+    if not TENANT_NAME.fullmatch(tenant):
+        raise UsageError(f"tenant {tenant!r}: use a lowercase letter or digit, then up to 62 of a-z 0-9 _ -")
+    return tenant
+
+
+def vault_name(tenant: str, name: str) -> str:
+    """The name a tenant's secret has in Vault."""
+    return name if tenant == DEFAULT_TENANT else f"{tenant}{SEPARATOR}{name}"
+
+
+def in_tenant(tenant: str, vault: str) -> str | None:
+    """The name within `tenant` of a Vault name, or None when the secret belongs to another tenant."""
+    if tenant == DEFAULT_TENANT:
+        return None if SEPARATOR in vault else vault
+    prefix = tenant + SEPARATOR
+    return vault[len(prefix):] if vault.startswith(prefix) else None
+
+
+def add_tenant(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tenant", default=DEFAULT_TENANT, type=checked(check_tenant),
+                        help=f"the tenant the secret belongs to (default: {DEFAULT_TENANT})")
+
+
+def user_id(raw: str) -> str:
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise UsageError(f"{raw!r} is not a Supabase Auth user id (a UUID, as Authentication > Users shows it)") from None
+
+
+def add_member(args: argparse.Namespace, ctx: Context) -> int:
+    with open_client(ctx) as client:
+        added = client.call("add_tenant_member", {"p_tenant": args.tenant, "p_user_id": args.user_id})
+    print(f"{'added' if added else 'already a member:'} {args.user_id} to tenant {args.tenant}", file=ctx.out)
+    return 0
+
+
+def remove_member(args: argparse.Namespace, ctx: Context) -> int:
+    with open_client(ctx) as client:
+        removed = client.call("remove_tenant_member", {"p_tenant": args.tenant, "p_user_id": args.user_id})
+    if not removed:
+        raise BridgeError(f"{args.user_id} is not a member of tenant {args.tenant}; `bridge tenants ls` lists members")
+    print(f"removed {args.user_id} from tenant {args.tenant}", file=ctx.out)
+    return 0
+
+
+def list_tenants(args: argparse.Namespace, ctx: Context) -> int:
+    with open_client(ctx) as client:
+        rows = client.call("list_tenants", {})
+    if not isinstance(rows, list):
+        raise BridgeError("unexpected answer from list_tenants; re-run the current setup.sql")
+    tenants = [
+        {key: row.get(key) for key in ("tenant", "members", "secrets", "tokens", "created_at")} for row in rows if isinstance(row, dict)
+    ]
+    if args.json:
+        ctx.out.write(json.dumps(tenants, indent=2) + "\n")
+        return 0
+    width = max([len("TENANT"), *(len(str(t["tenant"])) for t in tenants)])
+    print(f"{'TENANT':<{width}}  SECRETS  TOKENS  MEMBERS", file=ctx.out)
+    for t in tenants:
+        members = t["members"] if isinstance(t["members"], list) else []
+        print(f"{t['tenant']!s:<{width}}  {t['secrets']!s:>7}  {t['tokens']!s:>6}  {', '.join(map(str, members)) or '-'}", file=ctx.out)
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="<add-member|remove-member|ls>", required=True)
+    for name, run, help_text in (
+        ("add-member", add_member, "let a Supabase Auth user see the tenant's secret names (never values)"),
+        ("remove-member", remove_member, "take that away again"),
+    ):
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("tenant", metavar="TENANT", type=checked(check_tenant))
+        sub.add_argument("user_id", metavar="USER_ID", type=checked(user_id))
+        sub.set_defaults(run=run)
+    ls_parser = actions.add_parser("ls", help="tenants with their members, secrets and active tokens")
+    add_json(ls_parser)
+    ls_parser.set_defaults(run=list_tenants)
+
+
+VERBS = {
+    "tenants": Verb(
+        "tenants", "tenant members: Supabase Auth users who may read their tenant's secret metadata",
+        "bridge tenants add-member acme 3f2c9a4e-1b7d-4c55-9e0a-2d6f8b1c7e90", run_action, add_arguments,
+    ),
+}

@@ -1,0 +1,137 @@
+"""`bridge tokens create|ls|revoke`: one scoped, revocable token per gateway, instead of the project's secret key.
+
+The token is made here, shown once, and only its SHA-256 goes to the
+database, so neither the database nor a dump of it ever holds a token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import secrets
+import time
+
+from bridge.admin.session import open_client
+from bridge.admin.tenants import DEFAULT_TENANT, check_tenant
+from bridge.cli.context import Context
+from bridge.cli.registry import Verb, add_json, checked, run_action
+from bridge.durations import parse_duration
+from bridge.errors import BridgeError, ConfigError, UsageError
+
+TOKEN_PREFIX = "ocbt_"
+TOKEN_BYTES = 32
+"""256 random bits, twice the 128 a token must at least carry."""
+TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+GLOB = re.compile(r"[A-Za-z0-9._:/*?-]{1,256}")
+"""The characters of a ref id, plus * and ?."""
+LS_COLUMNS = ("name", "tenant", "allow", "created_at", "expires_at", "last_used_at", "revoked_at")
+
+
+def new_token() -> tuple[str, str]:
+    """A token and its SHA-256 in hex, which is all the database gets."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+    return token, hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_token_name(name: str) -> str:
+    if not TOKEN_NAME.fullmatch(name):
+        raise UsageError(f"token name {name!r}: use a letter or digit, then up to 62 of A-Z a-z 0-9 . _ -")
+    return name
+
+
+def check_glob(glob: str) -> str:
+    if not GLOB.fullmatch(glob):
+        raise UsageError(f"--allow {glob!r}: a secret name, or a pattern of one with * and ?")
+    return glob
+
+
+def expires_at(raw: str | None, now: float) -> str | None:
+    if raw is None:
+        return None
+    try:
+        seconds = parse_duration("--expires", raw)
+    except ConfigError as exc:
+        raise UsageError(str(exc).replace("config: ", "")) from None
+    if seconds <= 0:
+        raise UsageError("--expires must be a positive duration, e.g. 90d")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + seconds))
+
+
+def create(args: argparse.Namespace, ctx: Context) -> int:
+    token, digest = new_token()
+    allow = args.allow or ["*"]
+    query = {
+        "p_tenant": args.tenant, "p_name": args.name, "p_token_sha256": digest, "p_allow": allow,
+        "p_expires_at": expires_at(args.expires, time.time()),
+    }
+    with open_client(ctx) as client:
+        client.call("create_gateway_token", query)
+    until = f", expires {query['p_expires_at']}" if query["p_expires_at"] else ""
+    print(f"created token {args.name} for tenant {args.tenant} (allow {', '.join(allow)}{until}); it is shown once, here:", file=ctx.out)
+    print("on the gateway: bridge login --url URL --publishable-key sb_publishable_... --gateway-token  (paste it there)", file=ctx.out)
+    ctx.out.write(token + "\n")
+    return 0
+
+
+def list_tokens(args: argparse.Namespace, ctx: Context) -> int:
+    with open_client(ctx) as client:
+        rows = client.call("list_gateway_tokens", {})
+    if not isinstance(rows, list):
+        raise BridgeError("unexpected answer from list_gateway_tokens; re-run the current setup.sql")
+    tokens = [{column: row.get(column) for column in LS_COLUMNS} for row in rows if isinstance(row, dict)]
+    if args.json:
+        ctx.out.write(json.dumps(tokens, indent=2) + "\n")
+        return 0
+    if not tokens:
+        print("no gateway tokens; `bridge tokens create NAME --tenant T` makes one", file=ctx.out)
+        return 0
+    print("TENANT / NAME                     STATE     LAST USED         EXPIRES           ALLOW", file=ctx.out)
+    for t in tokens:
+        state = "revoked" if t["revoked_at"] else "active"
+        print(
+            f"{t['tenant']}/{t['name']!s:<{max(1, 32 - len(str(t['tenant'])) - 1)}} {state:<9} {_minute(t['last_used_at']) or 'never':<17} "
+            f"{_minute(t['expires_at']) or 'never':<17} {','.join(map(str, t['allow'] or []))}",
+            file=ctx.out,
+        )
+    return 0
+
+
+def _minute(stamp: object) -> str:
+    return str(stamp)[:16].replace("T", " ") if stamp else ""
+
+
+def revoke(args: argparse.Namespace, ctx: Context) -> int:
+    with open_client(ctx) as client:
+        revoked = client.call("revoke_gateway_token", {"p_tenant": args.tenant, "p_name": args.name})
+    if revoked is not True:
+        raise BridgeError(f"tenant {args.tenant} has no active token named {args.name}; `bridge tokens ls` lists them")
+    print(f"revoked token {args.name} of tenant {args.tenant}: its next resolve is refused", file=ctx.out)
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="<create|ls|revoke>", required=True)
+    created = actions.add_parser("create", help="mint a token for one gateway; printed once, as the last line")
+    created.add_argument("name", metavar="NAME", type=checked(check_token_name))
+    created.add_argument("--tenant", required=True, type=checked(check_tenant), help=f"whose secrets it resolves (e.g. {DEFAULT_TENANT})")
+    created.add_argument("--allow", action="append", metavar="GLOB", type=checked(check_glob),
+                         help="a name or pattern (* and ?) it may resolve; repeat for more (default: every name of the tenant)")
+    created.add_argument("--expires", metavar="DURATION", help='refused after this long, e.g. "90d"')
+    created.set_defaults(run=create)
+    listed = actions.add_parser("ls", help="every token: tenant, allow-list, times (never the token)")
+    add_json(listed)
+    listed.set_defaults(run=list_tokens)
+    revoked = actions.add_parser("revoke", help="refuse a token from its next resolve on")
+    revoked.add_argument("name", metavar="NAME", type=checked(check_token_name))
+    revoked.add_argument("--tenant", required=True, type=checked(check_tenant))
+    revoked.set_defaults(run=revoke)
+
+
+VERBS = {
+    "tokens": Verb(
+        "tokens", "scoped, revocable gateway tokens: a gateway needs no secret key",
+        "bridge tokens create gw-berlin --tenant acme --allow 'OPENAI_*' --expires 90d", run_action, add_arguments,
+    ),
+}
