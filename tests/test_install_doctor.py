@@ -79,6 +79,7 @@ def test_install_layout_and_registration(installed: dict[str, str]) -> None:
     assert provider["command"] == str(launcher) and provider["args"] == ["resolve"]
     assert provider["trustedDirs"] == [str(launcher.parent)]
     assert {"HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"} <= set(provider["passEnv"])
+    assert {"SUPABASE_PUBLISHABLE_KEY", "SUPABASE_ANON_KEY", "BRIDGE_GATEWAY_TOKEN"} <= set(provider["passEnv"]), "a gateway's token"
     assert provider["timeoutMs"] == 5000 and provider["jsonOnly"] is True
     out = installed["FIRST_INSTALL_OUTPUT"]
     assert "login --url" in out and "setup.sql" in out and "doctor" in out

@@ -65,6 +65,8 @@ def render_table(records: list[dict[str, object]], out: TextIO) -> None:
         return
     for r in records:
         outcome = "ok" if r["success"] else f"FAILED: {r['error_message'] or ''}"
+        if r["token_name"]:
+            outcome += f"  (token {r['tenant']}/{r['token_name']})"
         print(
             f"{str(r['accessed_at'])[:19].replace('T', ' ')}  {r['access_type']!s:<8} {r['secret_name'] or '-':<32} "
             f"{r['host'] or '-':<20} {r['provider'] or '-':<10} {outcome}",
