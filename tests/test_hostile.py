@@ -120,7 +120,7 @@ def test_many_large_values_are_trimmed_to_the_output_limit_in_time(
     body = json.dumps({name: name + "v" * 50_000 for name in ids}).encode()
     server.respond = lambda seen: [http_response(200, body)]
     run = run_as_gateway([str(launcher), "resolve"], env, request(*ids))
-    response = check(run, ids)
+    response = check(run, ids, leaks=(env["SUPABASE_SECRET_KEY"],))
     assert len(run.stdout) <= 1024 * 1024
     assert 0 < len(response["values"]) < len(ids)
     assert all("too large" in e["message"] for e in response["errors"].values())
@@ -133,7 +133,7 @@ def test_a_compression_bomb_is_refused_without_inflating(
     bomb = gzip.compress(b'{"A": "' + b"0" * (64 * 1024 * 1024) + b'"}', 9)
     server.respond = lambda seen: [http_response(200, bomb, "Content-Encoding: gzip\r\n")]
     run = run_as_gateway([str(launcher), "resolve"], env, request("A"))
-    response = check(run, ["A"])
+    response = check(run, ["A"], leaks=(env["SUPABASE_SECRET_KEY"],))
     assert "larger than 16 MiB once decompressed" in response["errors"]["A"]["message"]
     assert run.max_rss_kib < MAX_RSS_KIB
 
@@ -149,7 +149,7 @@ def test_an_endless_body_is_cut_off(hostile: tuple[HostileServer, dict[str, str]
 
     server.respond = endless
     run = run_as_gateway([str(launcher), "resolve"], env, request("A"))
-    response = check(run, ["A"])
+    response = check(run, ["A"], leaks=(env["SUPABASE_SECRET_KEY"],))
     assert "larger than 16 MiB" in response["errors"]["A"]["message"]
     assert run.max_rss_kib < MAX_RSS_KIB
 
@@ -296,7 +296,7 @@ def test_a_reader_that_goes_away_is_one_line(env_bootstrap: dict[str, str], laun
 def test_out_of_range_settings_reach_every_id(env_bootstrap: dict[str, str], launcher: Path, bridge_home: Path, setting: str) -> None:
     (bridge_home / "config.toml").write_text(setting + "\n")
     run = run_as_gateway([str(launcher), "resolve"], env_bootstrap, request("A", "B"))
-    response = check(run, ["A", "B"])
+    response = check(run, ["A", "B"], leaks=(env_bootstrap["SUPABASE_SECRET_KEY"],))
     assert all("config" in e["message"] for e in response["errors"].values())
 
 
@@ -403,7 +403,8 @@ def test_max_stale_zero_removes_the_cache_file(
     vault: Vault, env_bootstrap: dict[str, str], launcher: Path, bridge_home: Path
 ) -> None:
     vault.put("OPENAI_API_KEY", OPENAI)
-    check(run_as_gateway([str(launcher), "resolve"], env_bootstrap, request("OPENAI_API_KEY")), ["OPENAI_API_KEY"])
+    check(run_as_gateway([str(launcher), "resolve"], env_bootstrap, request("OPENAI_API_KEY")), ["OPENAI_API_KEY"],
+          leaks=(env_bootstrap["SUPABASE_SECRET_KEY"],), home=bridge_home)
     assert (bridge_home / "cache.sealed").exists()
     (bridge_home / "config.toml").write_text("max_stale = 0\n")
     run = run_as_gateway([str(launcher), "resolve"], env_bootstrap, request("OPENAI_API_KEY"))
