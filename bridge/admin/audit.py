@@ -13,7 +13,7 @@ from bridge.admin.session import open_client
 from bridge.cli.context import Context
 from bridge.cli.registry import Verb
 from bridge.durations import parse_duration
-from bridge.errors import BridgeError, ConfigError, UsageError
+from bridge.errors import ConfigError, UsageError
 
 COLUMNS = (
     "accessed_at", "secret_name", "access_type", "success", "error_message", "host", "provider", "role",
@@ -38,15 +38,9 @@ def audit_verb(args: argparse.Namespace, ctx: Context) -> int:
     if not 1 <= args.limit <= MAX_LIMIT:
         raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}")
     out = ctx.out
-    query = {
-        "p_since": since_timestamp(args.since, time.time()), "p_name": args.name,
-        "p_failures_only": args.failures, "p_limit": args.limit,
-    }
     with open_client(ctx) as client:
-        rows = client.call("read_access_log", query)
-    if not isinstance(rows, list):
-        raise BridgeError("unexpected answer from read_access_log; re-run the current setup.sql")
-    records = [{column: row.get(column) for column in COLUMNS} for row in rows if isinstance(row, dict)]
+        rows = client.read_log(since_timestamp(args.since, time.time()), args.name, args.failures, args.limit)
+    records = [{column: row.get(column) for column in COLUMNS} for row in rows]
     fmt = "json" if args.json else args.format
     if fmt == "json":
         out.write(json.dumps(records, indent=2) + "\n")

@@ -61,9 +61,8 @@ def set_secret(args: argparse.Namespace, ctx: Context) -> int:
     name = check_name(args.name)
     value = read_value(ctx, name)
     with open_client(ctx) as client:
-        result = client.call("set_secret", {"p_name": vault_name(args.tenant, name), "p_secret": value, "p_description": args.description})
-    created = isinstance(result, dict) and result.get("created") is True
-    print(f"{'stored' if created else 'rotated'} {name} (Vault id {result.get('id') if isinstance(result, dict) else '?'})", file=ctx.out)
+        secret_id, created = client.set_secret(vault_name(args.tenant, name), value, args.description)
+    print(f"{'stored' if created else 'rotated'} {name} (Vault id {secret_id})", file=ctx.out)
     return 0
 
 
@@ -72,11 +71,9 @@ def get_secret(args: argparse.Namespace, ctx: Context) -> int:
     out = ctx.out
     with open_client(ctx) as client:
         try:
-            value = client.call("get_secret", {"p_name": vault_name(args.tenant, name)})
+            value = client.get_secret(vault_name(args.tenant, name))
         except NotFound:
             raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them") from None
-    if not isinstance(value, str):
-        raise BridgeError(f"Supabase returned no text for {name}; re-run the current setup.sql")
     out.write(value + "\n")
     return 0
 
@@ -85,12 +82,10 @@ def list_secrets(args: argparse.Namespace, ctx: Context) -> int:
     out = ctx.out
     with open_client(ctx) as client:
         prefix = vault_name(args.tenant, args.prefix or "")
-        rows = client.call("list_secrets_usage", {"p_prefix": prefix or None})
-    if not isinstance(rows, list):
-        raise BridgeError("unexpected answer from list_secrets_usage; re-run the current setup.sql")
+        rows = client.list_usage(prefix or None)
     secrets = [
         {**{column: row.get(column) for column in LS_COLUMNS}, "name": name}
-        for row in rows if isinstance(row, dict) and (name := in_tenant(args.tenant, str(row.get("name")))) is not None
+        for row in rows if (name := in_tenant(args.tenant, str(row.get("name")))) is not None
     ]
     if args.json:
         out.write(json.dumps(secrets, indent=2) + "\n")
@@ -131,8 +126,8 @@ def remove_secret(args: argparse.Namespace, ctx: Context) -> int:
             print("nothing deleted", file=ctx.out)
             return 1
     with open_client(ctx) as client:
-        deleted = client.call("delete_secret", {"p_name": vault_name(args.tenant, name)})
-    if deleted is not True:
+        deleted = client.delete_secret(vault_name(args.tenant, name))
+    if not deleted:
         raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them")
     print(f"deleted {name}", file=ctx.out)
     return 0

@@ -6,7 +6,8 @@ import socket
 
 from bridge.cli.context import Context
 from bridge.deadline import Deadline
-from bridge.vault.client import VaultClient, connect
+from bridge.vault.admin_api import AdminApi
+from bridge.vault.client import connect
 
 ADMIN_DEADLINE_S = 30.0
 """Admin verbs are run by a person, not killed by a gateway: longer than a resolve, still bounded."""
@@ -14,10 +15,10 @@ ADMIN_PROVIDER = "admin"
 """Recorded in the audit log's client.provider for calls made by these verbs."""
 
 
-def open_client(ctx: Context) -> VaultClient:
+def open_client(ctx: Context) -> AdminApi:
     """The project the bridge is logged in to (keyring, sealed file or environment), over httpx."""
     found = ctx.credentials()
-    return connect(
+    return AdminApi(connect(
         found.credentials, provider=ADMIN_PROVIDER, host=socket.gethostname(), connect_timeout=5.0,
         read_timeout=20.0, deadline=Deadline.after(ADMIN_DEADLINE_S),
-    )
+    ))

@@ -56,14 +56,14 @@ def user_id(raw: str) -> str:
 
 def add_member(args: argparse.Namespace, ctx: Context) -> int:
     with open_client(ctx) as client:
-        added = client.call("add_tenant_member", {"p_tenant": args.tenant, "p_user_id": args.user_id})
+        added = client.add_member(args.tenant, args.user_id)
     print(f"{'added' if added else 'already a member:'} {args.user_id} to tenant {args.tenant}", file=ctx.out)
     return 0
 
 
 def remove_member(args: argparse.Namespace, ctx: Context) -> int:
     with open_client(ctx) as client:
-        removed = client.call("remove_tenant_member", {"p_tenant": args.tenant, "p_user_id": args.user_id})
+        removed = client.remove_member(args.tenant, args.user_id)
     if not removed:
         raise BridgeError(f"{args.user_id} is not a member of tenant {args.tenant}; `bridge tenants ls` lists members")
     print(f"removed {args.user_id} from tenant {args.tenant}", file=ctx.out)
@@ -72,12 +72,8 @@ def remove_member(args: argparse.Namespace, ctx: Context) -> int:
 
 def list_tenants(args: argparse.Namespace, ctx: Context) -> int:
     with open_client(ctx) as client:
-        rows = client.call("list_tenants", {})
-    if not isinstance(rows, list):
-        raise BridgeError("unexpected answer from list_tenants; re-run the current setup.sql")
-    tenants = [
-        {key: row.get(key) for key in ("tenant", "members", "secrets", "tokens", "created_at")} for row in rows if isinstance(row, dict)
-    ]
+        rows = client.list_tenants()
+    tenants = [{key: row.get(key) for key in ("tenant", "members", "secrets", "tokens", "created_at")} for row in rows]
     if args.json:
         ctx.out.write(json.dumps(tenants, indent=2) + "\n")
         return 0

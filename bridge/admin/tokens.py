@@ -62,13 +62,10 @@ def expires_at(raw: str | None, now: float) -> str | None:
 def create(args: argparse.Namespace, ctx: Context) -> int:
     token, digest = new_token()
     allow = args.allow or ["*"]
-    query = {
-        "p_tenant": args.tenant, "p_name": args.name, "p_token_sha256": digest, "p_allow": allow,
-        "p_expires_at": expires_at(args.expires, time.time()),
-    }
+    until_stamp = expires_at(args.expires, time.time())
     with open_client(ctx) as client:
-        client.call("create_gateway_token", query)
-    until = f", expires {query['p_expires_at']}" if query["p_expires_at"] else ""
+        client.create_token(args.tenant, args.name, digest, allow, until_stamp)
+    until = f", expires {until_stamp}" if until_stamp else ""
     print(f"created token {args.name} for tenant {args.tenant} (allow {', '.join(allow)}{until}); it is shown once, here:", file=ctx.out)
     print("on the gateway: bridge login --url URL --publishable-key sb_publishable_... --gateway-token  (paste it there)", file=ctx.out)
     ctx.out.write(token + "\n")
@@ -77,10 +74,8 @@ def create(args: argparse.Namespace, ctx: Context) -> int:
 
 def list_tokens(args: argparse.Namespace, ctx: Context) -> int:
     with open_client(ctx) as client:
-        rows = client.call("list_gateway_tokens", {})
-    if not isinstance(rows, list):
-        raise BridgeError("unexpected answer from list_gateway_tokens; re-run the current setup.sql")
-    tokens = [{column: row.get(column) for column in LS_COLUMNS} for row in rows if isinstance(row, dict)]
+        rows = client.list_tokens()
+    tokens = [{column: row.get(column) for column in LS_COLUMNS} for row in rows]
     if args.json:
         ctx.out.write(json.dumps(tokens, indent=2) + "\n")
         return 0
@@ -104,8 +99,8 @@ def _minute(stamp: object) -> str:
 
 def revoke(args: argparse.Namespace, ctx: Context) -> int:
     with open_client(ctx) as client:
-        revoked = client.call("revoke_gateway_token", {"p_tenant": args.tenant, "p_name": args.name})
-    if revoked is not True:
+        revoked = client.revoke_token(args.tenant, args.name)
+    if not revoked:
         raise BridgeError(f"tenant {args.tenant} has no active token named {args.name}; `bridge tokens ls` lists them")
     print(f"revoked token {args.name} of tenant {args.tenant}: its next resolve is refused", file=ctx.out)
     return 0

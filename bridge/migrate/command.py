@@ -44,7 +44,7 @@ def fetch_values(ctx: Context, names: list[str]) -> dict[str, object]:
         return found
     with open_client(ctx) as client:
         for start in range(0, len(names), MAX_NAMES_PER_CALL):
-            found.update(client.resolve_secrets(names[start : start + MAX_NAMES_PER_CALL]))
+            found.update(client.resolve(names[start : start + MAX_NAMES_PER_CALL]))
     return found
 
 
@@ -53,10 +53,7 @@ def store_all(ctx: Context, moves: list[Move], existing: Mapping[str, object]) -
     with open_client(ctx) as client:
         for move in moves:
             if existing.get(move.name) != move.value:
-                client.call("set_secret", {
-                    "p_name": move.name, "p_secret": move.value,
-                    "p_description": f"moved by bridge migrate from {move.places[0].label()}"[:500],
-                })
+                client.set_secret(move.name, move.value, f"moved by bridge migrate from {move.places[0].label()}"[:500])
     back = fetch_values(ctx, [m.name for m in moves])
     wrong = [m.name for m in moves if back.get(m.name) != m.value]
     if wrong:

@@ -1,0 +1,90 @@
+"""The admin side of setup.sql as typed calls: one method per function, each answer checked for its shape here.
+
+The verbs get Python values or one error naming the fix (re-run the current
+setup.sql) when an answer is not what this bridge's setup.sql returns, so no
+verb checks an answer's shape itself.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from bridge.errors import BridgeError
+from bridge.vault.client import VaultClient
+
+Row = dict[str, Any]
+
+
+class AdminApi:
+    def __init__(self, client: VaultClient) -> None:
+        self._client = client
+
+    def __enter__(self) -> AdminApi:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._client.close()
+
+    def _rows(self, function: str, args: dict[str, Any]) -> list[Row]:
+        answer = self._client.call(function, args)
+        if not isinstance(answer, list) or not all(isinstance(row, dict) for row in answer):
+            raise unexpected(function)
+        return answer
+
+    def _flag(self, function: str, args: dict[str, Any]) -> bool:
+        answer = self._client.call(function, args)
+        if not isinstance(answer, bool):
+            raise unexpected(function)
+        return answer
+
+    def resolve(self, names: list[str]) -> dict[str, object]:
+        return self._client.resolve_secrets(names)
+
+    def set_secret(self, name: str, value: str, description: str | None) -> tuple[str, bool]:
+        """(Vault id, created): a new secret, or a rotation of the existing one that keeps its id."""
+        answer = self._client.call("set_secret", {"p_name": name, "p_secret": value, "p_description": description})
+        if not isinstance(answer, dict) or not isinstance(answer.get("created"), bool):
+            raise unexpected("set_secret")
+        return str(answer.get("id")), answer["created"]
+
+    def get_secret(self, name: str) -> str:
+        answer = self._client.call("get_secret", {"p_name": name})
+        if not isinstance(answer, str):
+            raise unexpected("get_secret")
+        return answer
+
+    def delete_secret(self, name: str) -> bool:
+        return self._flag("delete_secret", {"p_name": name})
+
+    def list_usage(self, prefix: str | None) -> list[Row]:
+        return self._rows("list_secrets_usage", {"p_prefix": prefix})
+
+    def read_log(self, since: str | None, name: str | None, failures_only: bool, limit: int) -> list[Row]:
+        return self._rows(
+            "read_access_log", {"p_since": since, "p_name": name, "p_failures_only": failures_only, "p_limit": limit}
+        )
+
+    def create_token(self, tenant: str, name: str, sha256_hex: str, allow: list[str], expires_at: str | None) -> None:
+        self._client.call("create_gateway_token", {
+            "p_tenant": tenant, "p_name": name, "p_token_sha256": sha256_hex, "p_allow": allow, "p_expires_at": expires_at,
+        })
+
+    def list_tokens(self) -> list[Row]:
+        return self._rows("list_gateway_tokens", {})
+
+    def revoke_token(self, tenant: str, name: str) -> bool:
+        return self._flag("revoke_gateway_token", {"p_tenant": tenant, "p_name": name})
+
+    def add_member(self, tenant: str, user_id: str) -> bool:
+        return self._flag("add_tenant_member", {"p_tenant": tenant, "p_user_id": user_id})
+
+    def remove_member(self, tenant: str, user_id: str) -> bool:
+        return self._flag("remove_tenant_member", {"p_tenant": tenant, "p_user_id": user_id})
+
+    def list_tenants(self) -> list[Row]:
+        return self._rows("list_tenants", {})
+
+
+def unexpected(function: str) -> BridgeError:
+    return BridgeError(f"unexpected answer from {function}: setup.sql is older than this bridge; re-run the current setup.sql")
