@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import time
 
-from bridge.errors import ConfigError
+from bridge.errors import ConfigError, UsageError
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -28,6 +29,18 @@ def parse_duration(key: str, raw: object) -> float:
     if seconds < 0:
         raise ConfigError(f"config: {key} must not be negative, got {raw!r}")
     return seconds
+
+
+def option_stamp(option: str, raw: str, now: float, sign: int) -> str:
+    """A command-line duration (`--since 7d`, `--expires 90d`) as the UTC timestamp that long before (sign -1) or
+    after (sign 1) `now`; a bad or zero duration is a usage error naming the option."""
+    try:
+        seconds = parse_duration(option, raw)
+    except ConfigError as exc:
+        raise UsageError(str(exc).replace("config: ", "")) from None
+    if seconds <= 0:
+        raise UsageError(f"{option} must be a positive duration, e.g. 7d")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + sign * seconds))
 
 
 def format_age(seconds: float) -> str:

@@ -12,8 +12,8 @@ from typing import TextIO
 from bridge.admin.session import open_client
 from bridge.cli.context import Context
 from bridge.cli.registry import Verb
-from bridge.durations import parse_duration
-from bridge.errors import ConfigError, UsageError
+from bridge.durations import option_stamp
+from bridge.errors import UsageError
 
 COLUMNS = (
     "accessed_at", "secret_name", "access_type", "success", "error_message", "host", "provider", "role",
@@ -25,13 +25,7 @@ MAX_LIMIT = 10000
 
 def since_timestamp(raw: str | None, now: float) -> str | None:
     """`--since 7d` as the ISO timestamp that long ago."""
-    if raw is None:
-        return None
-    try:
-        seconds = parse_duration("--since", raw)
-    except ConfigError as exc:
-        raise UsageError(str(exc).replace("config: ", "")) from None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - seconds))
+    return None if raw is None else option_stamp("--since", raw, now, -1)
 
 
 def audit_verb(args: argparse.Namespace, ctx: Context) -> int:

@@ -7,7 +7,7 @@ import json
 import time
 
 from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_json
+from bridge.cli.registry import Verb, add_action, add_json, run_action
 from bridge.durations import format_age
 from bridge.errors import BridgeError
 from bridge.resolve.protocol import SELECTOR_SEPARATOR
@@ -81,30 +81,22 @@ def clear(ids: list[str], ctx: Context) -> int:
 
 
 def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
-    import argparse as argparse_module
-
-    actions = parser.add_subparsers(dest="cache_verb", metavar="<status|clear>", required=True)
-    status_parser = actions.add_parser(
-        "status", help="cached ids with their age and source", epilog="example:\n  bridge cache status --json",
-        formatter_class=argparse_module.RawDescriptionHelpFormatter,
+    actions = parser.add_subparsers(dest="action", metavar="<status|clear>", required=True)
+    status_parser = add_action(
+        actions, "status", "cached ids with their age and source", "bridge cache status --json",
+        lambda args, ctx: status(args.json, ctx),
     )
     add_json(status_parser)
-    clear_parser = actions.add_parser(
-        "clear", help="forget the given ids (needs the credentials), or the whole cache (needs none)",
-        epilog="example:\n  bridge cache clear OPENAI_API_KEY", formatter_class=argparse_module.RawDescriptionHelpFormatter,
+    clear_parser = add_action(
+        actions, "clear", "forget the given ids (needs the credentials), or the whole cache (needs none)",
+        "bridge cache clear OPENAI_API_KEY", lambda args, ctx: clear(args.ids, ctx),
     )
     clear_parser.add_argument("ids", nargs="*", metavar="ID", help="ids to forget (default: all)")
-
-
-def cache_verb(args: argparse.Namespace, ctx: Context) -> int:
-    if args.cache_verb == "status":
-        return status(args.json, ctx)
-    return clear(args.ids, ctx)
 
 
 VERBS = {
     "cache": Verb(
         "cache", "show or empty the last-known-good cache (never shows values)", "bridge cache status --json",
-        cache_verb, add_cache_arguments,
+        run_action, add_cache_arguments,
     ),
 }

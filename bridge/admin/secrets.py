@@ -14,7 +14,7 @@ from typing import TextIO
 from bridge.admin.session import open_client
 from bridge.admin.tenants import add_tenant, in_tenant, vault_name
 from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_json, run_action
+from bridge.cli.registry import Verb, add_action, add_json, run_action
 from bridge.errors import BridgeError, UsageError
 from bridge.resolve.protocol import SELECTOR_SEPARATOR, id_problem
 from bridge.vault.errors import NotFound
@@ -134,36 +134,28 @@ def remove_secret(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    import argparse as argparse_module
-
     actions = parser.add_subparsers(dest="action", metavar="<set|get|ls|rm>", required=True)
-
-    def action(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
-        return actions.add_parser(
-            name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
-            formatter_class=argparse_module.RawDescriptionHelpFormatter,
-        )
-
-    set_parser = action("set", "store a secret, or rotate it keeping its Vault id (value on stdin or at a hidden prompt)",
-                        "bridge secrets set OPENAI_API_KEY --description 'prod key' < key.txt")
+    set_parser = add_action(
+        actions, "set", "store a secret, or rotate it keeping its Vault id (value on stdin or at a hidden prompt)",
+        "bridge secrets set OPENAI_API_KEY --description 'prod key' < key.txt", set_secret,
+    )
     set_parser.add_argument("name", metavar="NAME")
     set_parser.add_argument("--description", help="what it is for (kept when omitted)")
-    add_tenant(set_parser)
-    set_parser.set_defaults(run=set_secret)
-    get_parser = action("get", "print a secret's value and one newline", "bridge secrets get OPENAI_API_KEY")
+    get_parser = add_action(actions, "get", "print a secret's value and one newline", "bridge secrets get OPENAI_API_KEY", get_secret)
     get_parser.add_argument("name", metavar="NAME")
-    add_tenant(get_parser)
-    get_parser.set_defaults(run=get_secret)
-    ls_parser = action("ls", "list secrets with their use in the last 30 days (never values)", "bridge secrets ls OPENAI --json")
+    ls_parser = add_action(
+        actions, "ls", "list secrets with their use in the last 30 days (never values)", "bridge secrets ls OPENAI --json",
+        list_secrets,
+    )
     ls_parser.add_argument("prefix", nargs="?", metavar="PREFIX", help="only names starting with this")
     add_json(ls_parser)
-    add_tenant(ls_parser)
-    ls_parser.set_defaults(run=list_secrets)
-    rm_parser = action("rm", "delete a secret from Vault (asks first on a terminal)", "bridge secrets rm OLD_KEY --yes")
+    rm_parser = add_action(
+        actions, "rm", "delete a secret from Vault (asks first on a terminal)", "bridge secrets rm OLD_KEY --yes", remove_secret,
+    )
     rm_parser.add_argument("name", metavar="NAME")
     rm_parser.add_argument("--yes", action="store_true", help="do not ask (required without a terminal)")
-    add_tenant(rm_parser)
-    rm_parser.set_defaults(run=remove_secret)
+    for action_parser in (set_parser, get_parser, ls_parser, rm_parser):
+        add_tenant(action_parser)
 
 
 VERBS = {

@@ -15,7 +15,7 @@ import uuid
 
 from bridge.admin.session import open_client
 from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_json, checked, run_action
+from bridge.cli.registry import Verb, add_action, add_json, checked, run_action
 from bridge.errors import BridgeError, UsageError
 
 DEFAULT_TENANT = "default"
@@ -87,17 +87,16 @@ def list_tenants(args: argparse.Namespace, ctx: Context) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="<add-member|remove-member|ls>", required=True)
+    example_user = "3f2c9a4e-1b7d-4c55-9e0a-2d6f8b1c7e90"
     for name, run, help_text in (
         ("add-member", add_member, "let a Supabase Auth user see the tenant's secret names (never values)"),
         ("remove-member", remove_member, "take that away again"),
     ):
-        sub = actions.add_parser(name, help=help_text, description=help_text)
+        sub = add_action(actions, name, help_text, f"bridge tenants {name} acme {example_user}", run)
         sub.add_argument("tenant", metavar="TENANT", type=checked(check_tenant))
         sub.add_argument("user_id", metavar="USER_ID", type=checked(user_id))
-        sub.set_defaults(run=run)
-    ls_parser = actions.add_parser("ls", help="tenants with their members, secrets and active tokens")
+    ls_parser = add_action(actions, "ls", "tenants with their members, secrets and active tokens", "bridge tenants ls --json", list_tenants)
     add_json(ls_parser)
-    ls_parser.set_defaults(run=list_tenants)
 
 
 VERBS = {

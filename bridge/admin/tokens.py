@@ -16,9 +16,9 @@ import time
 from bridge.admin.session import open_client
 from bridge.admin.tenants import DEFAULT_TENANT, check_tenant
 from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_json, checked, run_action
-from bridge.durations import parse_duration
-from bridge.errors import BridgeError, ConfigError, UsageError
+from bridge.cli.registry import Verb, add_action, add_json, checked, run_action
+from bridge.durations import option_stamp
+from bridge.errors import BridgeError, UsageError
 
 TOKEN_PREFIX = "ocbt_"
 TOKEN_BYTES = 32
@@ -48,15 +48,7 @@ def check_glob(glob: str) -> str:
 
 
 def expires_at(raw: str | None, now: float) -> str | None:
-    if raw is None:
-        return None
-    try:
-        seconds = parse_duration("--expires", raw)
-    except ConfigError as exc:
-        raise UsageError(str(exc).replace("config: ", "")) from None
-    if seconds <= 0:
-        raise UsageError("--expires must be a positive duration, e.g. 90d")
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + seconds))
+    return None if raw is None else option_stamp("--expires", raw, now, 1)
 
 
 def create(args: argparse.Namespace, ctx: Context) -> int:
@@ -108,20 +100,22 @@ def revoke(args: argparse.Namespace, ctx: Context) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="<create|ls|revoke>", required=True)
-    created = actions.add_parser("create", help="mint a token for one gateway; printed once, as the last line")
+    created = add_action(
+        actions, "create", "mint a token for one gateway; printed once, as the last line",
+        "bridge tokens create gw-berlin --tenant acme --allow 'OPENAI_*' --expires 90d", create,
+    )
     created.add_argument("name", metavar="NAME", type=checked(check_token_name))
     created.add_argument("--tenant", required=True, type=checked(check_tenant), help=f"whose secrets it resolves (e.g. {DEFAULT_TENANT})")
     created.add_argument("--allow", action="append", metavar="GLOB", type=checked(check_glob),
                          help="a name or pattern (* and ?) it may resolve; repeat for more (default: every name of the tenant)")
     created.add_argument("--expires", metavar="DURATION", help='refused after this long, e.g. "90d"')
-    created.set_defaults(run=create)
-    listed = actions.add_parser("ls", help="every token: tenant, allow-list, times (never the token)")
+    listed = add_action(actions, "ls", "every token: tenant, allow-list, times (never the token)", "bridge tokens ls --json", list_tokens)
     add_json(listed)
-    listed.set_defaults(run=list_tokens)
-    revoked = actions.add_parser("revoke", help="refuse a token from its next resolve on")
+    revoked = add_action(
+        actions, "revoke", "refuse a token from its next resolve on", "bridge tokens revoke gw-berlin --tenant acme", revoke,
+    )
     revoked.add_argument("name", metavar="NAME", type=checked(check_token_name))
     revoked.add_argument("--tenant", required=True, type=checked(check_tenant))
-    revoked.set_defaults(run=revoke)
 
 
 VERBS = {

@@ -79,6 +79,21 @@ def checked(check: Callable[[str], str]) -> Callable[[str], str]:
     return convert
 
 
+def add_action(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str, example: str,
+    run: Callable[[argparse.Namespace, Context], int],
+) -> argparse.ArgumentParser:
+    """One action of a verb (`bridge tokens create`), with its help, an example, and the handler run_action calls."""
+    import argparse
+
+    parser = actions.add_parser(
+        name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
 def run_action(args: argparse.Namespace, ctx: Context) -> int:
     """The handler of a verb with actions (`bridge secrets set`): each action's parser sets its own `run`."""
     code: int = args.run(args, ctx)
