@@ -135,3 +135,17 @@ def test_cleanup_plans_nothing_where_no_moved_value_is_left(tmp_path: Path) -> N
     assert json.loads((tmp_path / "openclaw.json.bak").read_text()) == {"a": {"source": "exec", "provider": "supabase", "id": "K"}}
     assert (tmp_path / "openclaw.json.bak").stat().st_mode & 0o777 == 0o600
     assert plan_cleanup(config, [tmp_path / ".env"], [], {"secret-v": "K"}, "supabase") == []
+
+
+def test_a_symlinked_env_file_is_cleaned_where_it_points(tmp_path: Path) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    (dotfiles / "openclaw.env").write_text("KEEP=1\nOPENAI_API_KEY=secret-v\n")
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / ".env").symlink_to(dotfiles / "openclaw.env")
+    config = state / "openclaw.json"
+    config.write_text("{}")
+    for edit in plan_cleanup(config, [state / ".env"], [], {"secret-v": "OPENAI_API_KEY"}, "supabase"):
+        edit.apply()
+    assert (state / ".env").is_symlink() and (dotfiles / "openclaw.env").read_text() == "KEEP=1\n"

@@ -122,8 +122,9 @@ def backup_edits(config_file: Path, refs: Mapping[str, Mapping[str, str]]) -> li
 
 
 def env_edits(env_files: list[Path], values: Mapping[str, str]) -> list[Edit]:
+    """Through a symlink to its target: replacing the link would leave the plaintext in the file it points at."""
     edits: list[Edit] = []
-    for env_file in sorted(set(env_files)):
+    for env_file in sorted({path.resolve() for path in env_files}):
         if not env_file.is_file():
             continue
         text = read_text(env_file)
@@ -139,7 +140,7 @@ def file_provider_edits(moves: list[Move]) -> list[Edit]:
     for move in moves:
         for place in move.places:
             if place.kind == FILE_REF:
-                pointers.setdefault(Path(place.source_file), []).append(place.pointer)
+                pointers.setdefault(Path(place.source_file).resolve(), []).append(place.pointer)
     edits: list[Edit] = []
     for source, ids in sorted(pointers.items()):
         if not source.is_file():
