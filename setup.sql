@@ -520,6 +520,28 @@ $$;
 COMMENT ON FUNCTION vault_bridge.fail(text, uuid, text, text, text, text) IS
   'Internal. Records a failed access in the Postgres log and raises it. Messages name the problem, never a value.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.check_store(p_name text, p_secret text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_problem text := vault_bridge.name_problem(p_name);
+BEGIN
+  IF v_problem IS NOT NULL THEN
+    PERFORM vault_bridge.fail('store', NULL, p_name, v_problem, '22023',
+      pg_catalog.format('pass a name of 1 to %s characters', vault_bridge.max_name_chars()));
+  END IF;
+  IF p_secret IS NULL THEN
+    PERFORM vault_bridge.fail('store', NULL, p_name, 'secret value is NULL', '22004',
+      'pass the secret as p_secret');
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.check_store(text, text) IS
+  'Internal. Raises (and logs) when a name or value cannot be stored. Called by store and set_secret.';
+
 CREATE OR REPLACE FUNCTION vault_bridge.store(
   p_name text,
   p_secret text,
@@ -531,17 +553,9 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
-  v_problem text := vault_bridge.name_problem(p_name);
   v_id uuid;
 BEGIN
-  IF v_problem IS NOT NULL THEN
-    PERFORM vault_bridge.fail('store', NULL, p_name, v_problem, '22023',
-      pg_catalog.format('pass a name of 1 to %s characters', vault_bridge.max_name_chars()));
-  END IF;
-  IF p_secret IS NULL THEN
-    PERFORM vault_bridge.fail('store', NULL, p_name, 'secret value is NULL', '22004',
-      'pass the secret as p_secret');
-  END IF;
+  PERFORM vault_bridge.check_store(p_name, p_secret);
   BEGIN
     v_id := vault.create_secret(p_secret, p_name, COALESCE(p_description, ''));
   EXCEPTION WHEN unique_violation THEN
@@ -850,17 +864,9 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
-  v_problem text := vault_bridge.name_problem(p_name);
   v_id uuid;
 BEGIN
-  IF v_problem IS NOT NULL THEN
-    PERFORM vault_bridge.fail('store', NULL, p_name, v_problem, '22023',
-      pg_catalog.format('pass a name of 1 to %s characters', vault_bridge.max_name_chars()));
-  END IF;
-  IF p_secret IS NULL THEN
-    PERFORM vault_bridge.fail('store', NULL, p_name, 'secret value is NULL', '22004',
-      'pass the secret as p_secret');
-  END IF;
+  PERFORM vault_bridge.check_store(p_name, p_secret);
   -- postgres may not lock rows of vault.secrets (no UPDATE privilege), so a
   -- concurrent call is met by retrying: a create that loses to another
   -- transaction's create of the same name (unique violation, raised once that
