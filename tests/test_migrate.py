@@ -203,6 +203,8 @@ def test_a_conflict_a_failed_apply_and_a_dry_run_each_leave_every_file_as_it_was
     forget(pg, list(NAMES))
 
     before = every_file(home)
+    unasked = bridge(env, "migrate")
+    assert unasked.returncode == 2 and "no terminal to ask" in unasked.stderr and "--yes" in unasked.stderr
     dry = bridge(env, "migrate", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     for name in NAMES:
@@ -211,7 +213,7 @@ def test_a_conflict_a_failed_apply_and_a_dry_run_each_leave_every_file_as_it_was
     as_json = json.loads(bridge(env, "migrate", "--dry-run", "--json").stdout)
     assert {m["name"] for m in as_json["moves"]} == set(NAMES) and all(m["status"] == "new" for m in as_json["moves"])
     assert every_file(home) == before and vault_values(pg, list(NAMES)) == {}
-    for result in (conflict, failed, dry):
+    for result in (conflict, failed, unasked, dry):
         assert_no_value(result)
 
 
