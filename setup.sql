@@ -473,28 +473,6 @@ $$;
 COMMENT ON FUNCTION vault_bridge.like_pattern(text) IS
   'Internal. A token allow-list glob (* any run, ? one character, everything else literal, _ and % included) as a LIKE pattern.';
 
-CREATE OR REPLACE FUNCTION vault_bridge.request_user()
-RETURNS uuid
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-AS $$
-DECLARE
-  v_claims jsonb;
-BEGIN
-  v_claims := NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb;
-  IF v_claims ->> 'role' IS DISTINCT FROM 'authenticated' THEN
-    RETURN NULL;
-  END IF;
-  RETURN (v_claims ->> 'sub')::uuid;
-EXCEPTION WHEN invalid_text_representation THEN
-  RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION vault_bridge.request_user() IS
-  'Internal. The Supabase Auth user id of an authenticated API caller; NULL for anon, service_role, direct SQL and bad claims.';
-
 CREATE OR REPLACE FUNCTION vault_bridge.fail(
   p_access_type text,
   p_secret_id uuid,

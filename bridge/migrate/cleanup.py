@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.errors import BridgeError
-from bridge.migrate.discover import AGENT_STORE, ENV_LINE, SHARED_STORE, env_value, pointer_parts, read_profiles, read_text
+from bridge.migrate.discover import ENV_LINE, env_value, pointer_parts, read_profiles, read_text, store_table
 from bridge.migrate.places import FILE_REF, Move
 from bridge.openclaw import json5
 from bridge.stores.fsutil import atomic_write
@@ -163,7 +163,7 @@ def auth_store_files(state_dir: Path) -> list[Path]:
 def rewrite_store(path: Path, values: Mapping[str, str]) -> None:
     """Drop the moved plaintext from one store row; secure_delete and a truncating checkpoint zero the old bytes,
     which would otherwise survive in free pages or the write-ahead log."""
-    table, key_column, value_column, key = AGENT_STORE if path.name == "openclaw-agent.sqlite" else SHARED_STORE
+    table, key_column, value_column, key = store_table(path)
     try:
         conn = sqlite3.connect(path, timeout=SQLITE_TIMEOUT_S, isolation_level=None)
         try:
