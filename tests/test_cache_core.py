@@ -58,6 +58,22 @@ def test_an_older_answer_never_overwrites_or_drops_a_newer_entry() -> None:
     assert after.entries == before.entries
 
 
+def test_an_answer_from_before_a_refusal_never_comes_back() -> None:
+    refused = Snapshot(URL, {}, refused_at=NOW)
+    assert merge(refused, ["A"], {"A": "from an answer Supabase gave before it refused"}, NOW - 1, WEEK) is refused
+    assert not needs_write(refused, merge(refused, ["A"], {"A": "a"}, NOW, WEEK), NOW)
+    lifted = merge(refused, ["A"], {"A": "a"}, NOW + 1, WEEK)
+    assert lifted.refused_at is None and lifted.entries == {"A": Entry("a", NOW + 1)}
+    assert needs_write(refused, lifted, NOW + 1)
+
+
+def test_the_refusal_survives_the_file_format_and_the_bound() -> None:
+    refused = Snapshot(URL, {}, refused_at=NOW)
+    assert Snapshot.from_json(refused.to_json()).refused_at == NOW
+    assert bounded(refused).refused_at == NOW and trusted(refused, NOW).refused_at == NOW
+    assert Snapshot.from_json(snap(A=("a", NOW)).to_json()).refused_at is None
+
+
 def test_future_stamps_are_not_trusted() -> None:
     loaded = snap(AHEAD=("a", NOW + FUTURE_TOLERANCE_S + 1), SKEW=("s", NOW + 1), PAST=("p", NOW - 1))
     assert set(trusted(loaded, NOW).entries) == {"SKEW", "PAST"}

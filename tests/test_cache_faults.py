@@ -118,6 +118,55 @@ def test_real_answers_never_serve_the_cache(vault: Vault, env: dict[str, str], p
     assert "cache" not in response["errors"]["A"]["message"]
 
 
+@pytest.mark.parametrize("fault", ["refused", "hang", 403, 404, 500, 503, "garbage"])
+def test_faults_and_final_answers_other_than_401_never_purge_the_cache(
+    vault: Vault, env: dict[str, str], proxy: FaultProxy, fault: str | int
+) -> None:
+    """What an attacker on the network can cause (no answer, a broken one) or a misconfigured project answers
+    (403, 404) leaves the cache as it was: only Supabase refusing the credentials themselves purges it."""
+    warm(vault, env)
+    if fault == "refused":
+        proxy.stop()
+    else:
+        proxy.mode = fault
+    resolve(env, "A")
+    if fault != "refused":
+        proxy.mode = 503
+    response, _ = resolve(env, "A")
+    assert response["values"] == {"A": OPENAI}
+
+
+def test_credentials_supabase_refused_are_never_served_from_the_cache_offline(
+    vault: Vault, env: dict[str, str], proxy: FaultProxy, bridge_home: Path
+) -> None:
+    warm(vault, env)
+    proxy.mode = 401
+    refused, _ = resolve(env, "A")
+    assert "rejected the key" in refused["errors"]["A"]["message"]
+    assert cache_status(env)["entries"] == [] and cache_status(env)["refused_at"]
+    assert_no_plaintext_on_disk(bridge_home, OPENAI)
+    for outage in (503, "hang", "refused"):
+        if outage == "refused":
+            proxy.stop()
+        else:
+            proxy.mode = outage
+        response, stderr = resolve(env, "A", "SA#private_key")
+        assert response["values"] == {}
+        assert "Supabase refused these credentials" in response["errors"]["A"]["message"]
+        assert OPENAI not in stderr + json.dumps(response)
+
+
+def test_a_key_accepted_again_lifts_the_refusal(vault: Vault, env: dict[str, str], proxy: FaultProxy) -> None:
+    warm(vault, env)
+    proxy.mode = 401
+    resolve(env, "A")
+    proxy.mode = "pass"
+    assert resolve(env, "A")[0]["values"] == {"A": OPENAI}
+    assert cache_status(env)["refused_at"] is None
+    proxy.mode = 503
+    assert resolve(env, "A")[0]["values"] == {"A": OPENAI}, "a live answer after the refusal is cached again"
+
+
 def test_deleted_secret_is_dropped_and_rotated_one_replaced(
     vault: Vault, env: dict[str, str], proxy: FaultProxy
 ) -> None:

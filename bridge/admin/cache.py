@@ -45,6 +45,7 @@ def status(as_json: bool, ctx: Context) -> int:
         "max_stale_seconds": config.max_stale,
         "cache_ttl_seconds": config.cache_ttl,
         "problem": diagnostic,
+        "refused_at": None if snapshot.refused_at is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(snapshot.refused_at)),
         "entries": entries,
     }
     if as_json:
@@ -54,6 +55,9 @@ def status(as_json: bool, ctx: Context) -> int:
     print(f"cache {paths.cache_file}: {state}, max_stale {format_age(config.max_stale)}, cache_ttl {format_age(config.cache_ttl)}", file=out)
     if diagnostic:
         print(f"problem: {diagnostic}", file=out)
+    if snapshot.refused_at is not None:
+        print(f"Supabase refused these credentials {format_age(max(0.0, now - snapshot.refused_at))} ago: nothing is served "
+              "from the cache until they are accepted again", file=out)
     if not entries:
         print("no cached secrets", file=out)
     for e in entries:

@@ -18,7 +18,6 @@ from bridge.vault.client import connect
 from bridge.vault.errors import SetupMissing
 from bridge.vault.keys import LEGACY_JWT, classify_key
 
-CHECK_DEADLINE_S = 15.0
 LEGACY_WARNING = (
     "warning: legacy service_role JWT keys are being retired by the end of 2026; "
     "create a secret key (sb_secret_...) under Project Settings > API Keys and log in again"
@@ -39,12 +38,12 @@ def read_key(stdin: TextIO, what: str = "Supabase secret key (sb_secret_... or s
     return key
 
 
-def check_with_server(credentials: Credentials, out: TextIO) -> None:
+def check_with_server(credentials: Credentials, out: TextIO, deadline: Deadline) -> None:
     """Prove the key (or the gateway token) works before storing it; say whether setup.sql is there yet."""
     try:
         with connect(
             credentials, provider="login", host=socket.gethostname(),
-            connect_timeout=5.0, read_timeout=10.0, deadline=Deadline.after(CHECK_DEADLINE_S),
+            connect_timeout=5.0, read_timeout=10.0, deadline=deadline,
         ) as client:
             if credentials.token:
                 # A token may resolve, nothing else: an empty batch proves it without reading a secret.
@@ -74,7 +73,7 @@ def login(url: str, store: str | None, stdin: TextIO, ctx: Context, publishable_
     kind = classify_key(credentials.key, credentials.token)
     if kind == LEGACY_JWT:
         print(LEGACY_WARNING, file=err)
-    check_with_server(credentials, out)
+    check_with_server(credentials, out, ctx.admin_deadline())
 
     keyring_store, file_store = KeyringStore(env), SealedFileStore(ctx.paths.sealed_file)
     chosen: CredentialStore

@@ -5,12 +5,9 @@ from __future__ import annotations
 import socket
 
 from bridge.cli.context import Context
-from bridge.deadline import Deadline
 from bridge.vault.admin_api import AdminApi
 from bridge.vault.client import connect
 
-ADMIN_DEADLINE_S = 30.0
-"""Admin verbs are run by a person, not killed by a gateway: longer than a resolve, still bounded."""
 ADMIN_PROVIDER = "admin"
 """Recorded in the audit log's client.provider for calls made by these verbs."""
 
@@ -20,5 +17,5 @@ def open_client(ctx: Context) -> AdminApi:
     found = ctx.credentials()
     return AdminApi(connect(
         found.credentials, provider=ADMIN_PROVIDER, host=socket.gethostname(), connect_timeout=5.0,
-        read_timeout=20.0, deadline=Deadline.after(ADMIN_DEADLINE_S),
+        read_timeout=20.0, deadline=ctx.admin_deadline(),
     ))

@@ -26,7 +26,6 @@ from bridge.stores.credentials import Credentials
 from bridge.vault.client import VaultClient
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
-CHECK_DEADLINE_S = 10.0
 CANARY = "bridge-doctor-canary"
 
 
@@ -216,12 +215,11 @@ class Doctor:
 
     def client(self, credentials: Credentials) -> VaultClient:
         """The transport `bridge resolve` uses, so what doctor sees is what the gateway gets."""
-        from bridge.deadline import Deadline
         from bridge.vault.client import connect
 
         return connect(
             credentials, provider=self.provider, host=socket.gethostname(), connect_timeout=5.0, read_timeout=8.0,
-            deadline=Deadline.after(CHECK_DEADLINE_S), lean=True,
+            deadline=self.ctx.admin_deadline(), lean=True,
         )
 
     def server(self, credentials: Credentials) -> None:

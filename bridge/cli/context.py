@@ -78,6 +78,19 @@ class Context:
             raise self._config
         return self._config
 
+    def admin_deadline(self) -> Deadline:
+        """When a person's command must stop waiting for Supabase; the default when the config is broken, so
+        doctor can still say why."""
+        from bridge.deadline import Deadline
+        from bridge.errors import ConfigError
+        from bridge.stores.config import Config
+
+        try:
+            seconds = self.config.admin_deadline
+        except ConfigError:
+            seconds = Config().admin_deadline
+        return Deadline.after(seconds)
+
     def credentials(self, deadline: Deadline | None = None) -> Found:
         """The first credential store that answers (keyring, sealed file, environment), looked up once."""
         if self._found is None:

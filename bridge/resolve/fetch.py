@@ -49,7 +49,7 @@ class VaultFetch:
     def __call__(self, names: list[str]) -> Fetched:
         from bridge.deadline import Deadline, TimedOut, run_within
         from bridge.vault.client import RESOLVE_FUNCTION, connect
-        from bridge.vault.errors import SupabaseUnavailable
+        from bridge.vault.errors import CredentialsRefused, SupabaseUnavailable
 
         config = self._config
         network_by = self._answer_by - ANSWER_MARGIN_S
@@ -92,6 +92,11 @@ class VaultFetch:
                 raise SupabaseUnavailable(
                     f"Supabase did not answer within the deadline ({config.deadline:g}s, calling {RESOLVE_FUNCTION})"
                 ) from None
+        except CredentialsRefused:
+            if cache is not None:
+                self._progress.stage = "forgetting the cache of refused credentials"
+                self._forget(cache, now)
+            raise
         except SupabaseUnavailable as exc:
             if cache is None:
                 raise
@@ -125,6 +130,17 @@ class VaultFetch:
             diagnostics.append(f"cache off, live values only: {exc}")
             return None
 
+    def _forget(self, cache: CacheFile, now: float) -> None:
+        """Supabase itself refused these credentials (a 401 over verified TLS, never a network failure), so no later
+        outage may serve what was cached under them."""
+        try:
+            cache.refuse(now, wait_until=self._answer_by - ANSWER_MARGIN_S)
+        except OSError as exc:
+            raise BridgeError(
+                f"Supabase refused the credentials, and the cache kept under them could not be removed "
+                f"({exc.strerror or type(exc).__name__}); run `bridge cache clear`"
+            ) from None
+
     def _remember(
         self, cache: CacheFile, seen: tuple[Snapshot, str | None], names: list[str], good: dict[str, str],
         now: float, fetched: Fetched,
@@ -151,6 +167,13 @@ class VaultFetch:
     ) -> Fetched:
         snapshot, diagnostic = loaded
         fetched = Fetched({}, reason=reason, diagnostics=[diagnostic] if diagnostic else [])
+        if snapshot.refused_at is not None:
+            refused = (
+                f"{reason}; Supabase refused these credentials {format_age(max(0.0, now - snapshot.refused_at))} ago, "
+                "so nothing cached under them is served; log in with a working key or token (`bridge login`)"
+            )
+            fetched.outcomes.update({name: IdError(refused) for name in names})
+            return fetched
         for name in names:
             entry = snapshot.entries.get(name)
             if entry is None:

@@ -59,19 +59,27 @@ class Entry(NamedTuple):
 
 
 class Snapshot:
-    """Every cached entry of one project (a plain class: the resolve path avoids dataclasses' import cost)."""
+    """Every cached entry of one project (a plain class: the resolve path avoids dataclasses' import cost).
 
-    __slots__ = ("entries", "url")
+    `refused_at`: when Supabase last refused these credentials (HTTP 401). Such a snapshot has no entries, and
+    an answer Supabase gave before that moment never adds any back: a revoked token stays dead offline.
+    """
 
-    def __init__(self, url: str, entries: dict[str, Entry] | None = None) -> None:
+    __slots__ = ("entries", "refused_at", "url")
+
+    def __init__(self, url: str, entries: dict[str, Entry] | None = None, refused_at: float | None = None) -> None:
         self.url = url
         self.entries = {} if entries is None else entries
+        self.refused_at = refused_at
 
     def to_json(self) -> bytes:
-        return json.dumps({
+        doc: dict[str, object] = {
             "url": self.url,
             "entries": {name: {"value": e.value, "fetched_at": e.fetched_at} for name, e in self.entries.items()},
-        }).encode()
+        }
+        if self.refused_at is not None:
+            doc["refused_at"] = self.refused_at
+        return json.dumps(doc).encode()
 
     @classmethod
     def from_json(cls, raw: bytes) -> Snapshot:
@@ -81,9 +89,12 @@ class Snapshot:
                 str(name): Entry(value=str(e["value"]), fetched_at=float(e["fetched_at"]))
                 for name, e in doc["entries"].items()
             }
-            if not all(math.isfinite(e.fetched_at) for e in entries.values()):
+            refused = doc.get("refused_at")
+            refused_at = None if refused is None else float(refused)
+            stamps = [e.fetched_at for e in entries.values()] + ([] if refused_at is None else [refused_at])
+            if not all(math.isfinite(stamp) for stamp in stamps):
                 raise ValueError("timestamp out of range")
-            return cls(url=str(doc["url"]), entries=entries)
+            return cls(url=str(doc["url"]), entries=entries, refused_at=refused_at)
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise CacheUnreadable("cache contents are malformed") from None
 
@@ -134,13 +145,16 @@ def worth_caching(value: str) -> bool:
 def trusted(snapshot: Snapshot, now: float) -> Snapshot:
     """The entries this clock could have written: one stamped in the future would otherwise pass every age check."""
     limit = now + FUTURE_TOLERANCE_S
-    return Snapshot(snapshot.url, {n: e for n, e in snapshot.entries.items() if e.fetched_at <= limit})
+    return Snapshot(snapshot.url, {n: e for n, e in snapshot.entries.items() if e.fetched_at <= limit}, snapshot.refused_at)
 
 
 def merge(snapshot: Snapshot, requested: list[str], found: dict[str, str], now: float, max_stale: float) -> Snapshot:
     """What Supabase said at `now`, applied: found names refreshed, requested-but-absent names dropped (deleted in
     Vault), entries past max_stale purged. An entry another bridge wrote from a later answer is newer than this
-    one and stays."""
+    one and stays. An answer from before Supabase refused these credentials changes nothing; one from after
+    it shows they work again, and lifts the refusal."""
+    if snapshot.refused_at is not None and now <= snapshot.refused_at:
+        return snapshot
     entries = {n: e for n, e in snapshot.entries.items() if now - e.fetched_at <= max_stale}
     for name in requested:
         current = entries.get(name)
@@ -164,10 +178,12 @@ def bounded(snapshot: Snapshot, limit: int = MAX_CACHE_BYTES) -> Snapshot:
         if sizes[name] <= budget:
             kept[name] = snapshot.entries[name]
             budget -= sizes[name]
-    return Snapshot(snapshot.url, kept)
+    return Snapshot(snapshot.url, kept, snapshot.refused_at)
 
 
 def needs_write(before: Snapshot, after: Snapshot, now: float) -> bool:
+    if before.refused_at != after.refused_at:
+        return True
     if {n: e.value for n, e in before.entries.items()} != {n: e.value for n, e in after.entries.items()}:
         return True
     return any(
@@ -268,8 +284,19 @@ class CacheFile:
         with FileLock(self.lock_path, wait_until):
             before, _ = self.load()
             kept = {n: e for n, e in before.entries.items() if n not in names}
-            atomic_write(self.path, seal_snapshot(Snapshot(before.url, kept), self._key))
+            atomic_write(self.path, seal_snapshot(Snapshot(before.url, kept, before.refused_at), self._key))
             return len(before.entries) - len(kept)
+
+    def refuse(self, now: float, wait_until: float) -> None:
+        """Supabase refused these credentials at `now`: every entry goes, and the refusal is recorded so that a
+        bridge still holding an answer from before it cannot write that back. Without the lock in time, the file
+        is unlinked instead: nothing under refused credentials is left to serve either way."""
+        try:
+            with FileLock(self.lock_path, wait_until):
+                self._remove_stale_temps()
+                atomic_write(self.path, seal_snapshot(Snapshot(self._url, {}, refused_at=now), self._key))
+        except (BridgeError, OSError):
+            self.path.unlink(missing_ok=True)
 
     def _remove_stale_temps(self) -> None:
         """Temp files left by a writer that was killed mid-write; only ever called under the lock."""

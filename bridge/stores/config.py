@@ -9,6 +9,7 @@ from bridge.durations import parse_duration
 from bridge.errors import ConfigError
 
 MAX_GATEWAY_TIMEOUT_S = 600.0
+MAX_ADMIN_DEADLINE_S = 600.0
 MAX_KEEP_S = 366 * 86400.0
 """Longest max_stale or cache_ttl: a year is already far past any sane offline window."""
 MAX_CONFIG_BYTES = 64 * 1024
@@ -28,6 +29,9 @@ class Config(NamedTuple):
     """Serve a cached value younger than this without asking Supabase; 0 always asks first."""
     gateway_timeout: float = 5.0
     """The provider's timeoutMs in OpenClaw, after which the gateway kills the bridge; the limits above stay below it."""
+    admin_deadline: float = 30.0
+    """Seconds within which each call to Supabase made by a person's command (the admin verbs, login, doctor,
+    migrate) ends, however slowly the server answers: a person waits longer than a gateway, but not for ever."""
 
 
 def parse_config(doc: dict[str, object], source: str = "config") -> Config:
@@ -46,6 +50,8 @@ def parse_config(doc: dict[str, object], source: str = "config") -> Config:
                 f"{source}: {key} = {seconds:g}s is out of range; it must be above 0 and below the gateway's "
                 f"{config.gateway_timeout:g}s timeout (gateway_timeout; the default {key} is {Config._field_defaults[key]:g}s)"
             )
+    if not 0 < config.admin_deadline <= MAX_ADMIN_DEADLINE_S:
+        raise ConfigError(f"{source}: admin_deadline must be above 0 and at most {MAX_ADMIN_DEADLINE_S:g}s; the default is 30s")
     for key in ("max_stale", "cache_ttl"):
         if getattr(config, key) > MAX_KEEP_S:
             raise ConfigError(f"{source}: {key} is longer than {MAX_KEEP_S / 86400:g} days; use e.g. \"7d\"")
@@ -66,7 +72,7 @@ def load_config(path: Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KiB; it holds five settings: see config/config.toml")
+        raise ConfigError(f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KiB; it holds a handful of settings: see config/config.toml")
     import tomllib
 
     try:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from bridge.deadline import Deadline
+from bridge.deadline import Deadline, TimedOut, run_within
 from bridge.errors import BridgeError
 from bridge.stores.credentials import Credentials
 from bridge.vault.body import decode_body
@@ -100,14 +100,29 @@ class VaultClient:
             if left < MIN_ATTEMPT_S:
                 break
             try:
-                raw = self._transport.send(
-                    method, self._rest + path, self._headers, body,
-                    min(self._connect_timeout, left), min(self._read_timeout, left),
-                )
+                raw = self._send_within(left, method, path, body, what)
                 return self._decode(raw, what)
             except SupabaseUnavailable as exc:
                 last = exc
         raise last or SupabaseUnavailable(f"no time left to call Supabase within the {what} deadline")
+
+    def _send_within(self, left: float, method: str, path: str, body: bytes | None, what: str) -> RawAnswer:
+        """One attempt, bounded as a whole: the transports' timeouts apply per read, so a server that trickles
+        a byte at a time would otherwise hold the call for as long as it likes."""
+
+        def send() -> RawAnswer:
+            return self._transport.send(
+                method, self._rest + path, self._headers, body,
+                min(self._connect_timeout, left), min(self._read_timeout, left),
+            )
+
+        try:
+            return run_within(left, send, what)
+        except TimedOut:
+            raise SupabaseUnavailable(
+                f"Supabase did not answer within the deadline (calling {what}; it was still sending); "
+                "try again, or run `bridge doctor`"
+            ) from None
 
     def _decode(self, raw: RawAnswer, what: str) -> Any:
         content = decode_body(raw.body, raw.content_encoding)

@@ -27,6 +27,11 @@ class AnswerTooLarge(SupabaseUnavailable):
     """The body passed MAX_ANSWER_BYTES, compressed or not."""
 
 
+class CredentialsRefused(SupabaseError):
+    """Supabase answered 401: it refused the key or the gateway token. Nothing cached under these credentials may
+    be served any more, whatever happens to the network later."""
+
+
 class SetupMissing(SupabaseError):
     """PostgREST has no such function (PGRST202): setup.sql is not installed in this project."""
 
@@ -74,12 +79,12 @@ def error_for(status: int, body: bytes, function: str, secret: str = "") -> Brid
     if status >= 500:
         return SupabaseUnavailable(f"Supabase is unavailable (HTTP {status}{', ' + code if code else ''}); try again shortly")
     if status == 401 and function == "resolve_secrets_with_token":
-        return SupabaseError(
+        return CredentialsRefused(
             "Supabase refused the gateway token (unknown, revoked or expired); mint a new one on the admin machine with "
             "`bridge tokens create NAME --tenant T` and log in with it (`bridge login --publishable-key ... --gateway-token`)"
         )
     if status == 401:
-        return SupabaseError(
+        return CredentialsRefused(
             f"Supabase rejected the key (HTTP 401{': ' + message if message else ''}); "
             "run `bridge login` with the project's secret or service_role key"
         )

@@ -1,7 +1,8 @@
 """A switchable front for the test endpoint, on 127.0.0.1 only, to break Supabase on demand.
 
 Modes: "pass" forwards to the PostgREST-compatible endpoint; "hang" accepts
-and never answers; "drip" sends a response one byte a second; "garbage" answers
+and never answers; "drip" sends a response one byte a second; "trickle" sends
+the headers at once, then the body one byte a second; "garbage" answers
 200 with a body that is not JSON; an int answers that status with PostgREST's
 error shape; `stop()` closes the port so connections are refused. The URL
 stays the same throughout, as a real project's does during an outage.
@@ -36,16 +37,20 @@ class FaultProxy(HttpServer):
             conn.sendall(self._forward(seen.path, seen.headers, seen.body))
         elif mode == "hang":
             self._closed.wait(DRIP_LIMIT_S)
-        elif mode == "drip":
-            self._drip(conn)
+        elif mode in ("drip", "trickle"):
+            self._drip(conn, headers_first=mode == "trickle")
         elif mode == "garbage":
             conn.sendall(http_response(200, b'{"A": "truncated'))
         else:
             error = {"code": "PGRST000", "details": None, "hint": None, "message": "injected failure"}
             conn.sendall(http_response(int(mode), json.dumps(error).encode()))
 
-    def _drip(self, conn: socket.socket) -> None:
+    def _drip(self, conn: socket.socket, headers_first: bool = False) -> None:
         payload = http_response(200, b'{"A": "' + b"x" * 100 + b'"}')
+        if headers_first:
+            head, _, body = payload.partition(b"\r\n\r\n")
+            conn.sendall(head + b"\r\n\r\n")
+            payload = body
         ends = time.monotonic() + DRIP_LIMIT_S
         for byte in payload:
             if self._closed.is_set() or time.monotonic() > ends:
