@@ -23,7 +23,9 @@ def test_durations(raw: object, seconds: float) -> None:
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        ({"max_stal": "7d"}, "unknown key 'max_stal'; known keys: cache_ttl, connect_timeout, deadline, gateway_timeout, max_stale, read_timeout"),
+        ({"max_stal": "7d"}, "unknown key 'max_stal'; known keys: admin_deadline, cache_ttl, connect_timeout, deadline, gateway_timeout, max_stale, read_timeout"),
+        ({"admin_deadline": 0}, "admin_deadline must be above 0 and at most 600s"),
+        ({"admin_deadline": "11m"}, "admin_deadline must be above 0 and at most 600s"),
         ({"deadline": True}, "deadline must be a duration"),
         ({"deadline": [4]}, "deadline must be a duration"),
         ({"max_stale": "-1d"}, "is not a duration"),
