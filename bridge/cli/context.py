@@ -6,6 +6,7 @@ reads it once; `bridge resolve` builds this too, so it stays import-light.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Mapping
@@ -18,6 +19,13 @@ if TYPE_CHECKING:
     from bridge.stores.config import Config
     from bridge.stores.credentials import Found
     from bridge.stores.paths import Paths
+
+
+class Discard(io.StringIO):
+    """A text stream that keeps nothing: no file descriptor to leak, no memory to grow."""
+
+    def write(self, text: str) -> int:
+        return len(text)
 
 
 class Context:
@@ -50,7 +58,8 @@ class Context:
 
     @property
     def err(self) -> TextIO:
-        return self.stderr if self.stderr is not None else open(os.devnull, "w")
+        """stderr for warnings; with stderr closed they go nowhere rather than fail the verb."""
+        return self.stderr if self.stderr is not None else Discard()
 
     def binary_stdin(self) -> BinaryIO | None:
         return self.stdin.buffer if self.stdin is not None else None

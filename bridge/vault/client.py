@@ -84,10 +84,6 @@ class VaultClient:
         """POST /rest/v1/rpc/<function> with named arguments; the decoded JSON answer, None for 204."""
         return self._request("POST", f"rpc/{function}", json.dumps(args).encode(), function)
 
-    def select(self, table: str, query: str = "") -> Any:
-        """GET /rest/v1/<table>?<query> (PostgREST's filter syntax), for reads of views and tables."""
-        return self._request("GET", table + (f"?{query}" if query else ""), None, table)
-
     def _request(self, method: str, path: str, body: bytes | None, what: str) -> Any:
         last: BridgeError | None = None
         for attempt in range(MAX_ATTEMPTS):
