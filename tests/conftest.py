@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support.keyring_session import keyring_session
 from tests.support.pg import PgCluster
 from tests.support.postgrest import Endpoint, ProjectKeys
 
@@ -101,6 +102,13 @@ def bridge_home(tmp_path: Path) -> Path:
     home = tmp_path / "bridge-home"
     home.mkdir(mode=0o700)
     return home
+
+
+@pytest.fixture
+def keyring_env(bridge_home: Path) -> Iterator[dict[str, str]]:
+    """A real GNOME Keyring in a private D-Bus session: the environment a process needs to use it."""
+    with keyring_session() as env:
+        yield {**env, "BRIDGE_HOME": str(bridge_home)}
 
 
 @pytest.fixture

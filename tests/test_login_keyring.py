@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,9 @@ from bridge import SCHEMA_VERSION
 
 from tests.conftest import Vault
 from tests.support.bridge_proc import run_bridge
-from tests.support.keyring_session import keyring_session
 from tests.support.postgrest import Endpoint, ProjectKeys
 
 VALUE = "sk-proj-KEYRING-e2e-55aa"
-
-
-@pytest.fixture
-def keyring_env(bridge_home: Path) -> Iterator[dict[str, str]]:
-    with keyring_session() as env:
-        yield {**env, "BRIDGE_HOME": str(bridge_home)}
 
 
 def resolve(env: dict[str, str], *ids: str) -> dict:
