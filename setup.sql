@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS vault_bridge.schema_migrations (
 -- with older ones. Raise the number when appending a step to section 4.
 DO $guard$
 DECLARE
-  v_this_file CONSTANT integer := 4;
+  v_this_file CONSTANT integer := 5;
   v_installed integer := (SELECT pg_catalog.max(m.version) FROM vault_bridge.schema_migrations AS m);
 BEGIN
   IF v_installed > v_this_file THEN
@@ -124,7 +124,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$ SELECT 200 $$;
 COMMENT ON FUNCTION vault_bridge.max_header_chars() IS
-  'Internal. Characters kept of each request header copied into the audit log. Read by request_client.';
+  'Internal. Characters kept of each request header copied into the audit log. Read by request_client and read_access_log.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.max_log_rows()
 RETURNS integer
@@ -135,6 +135,66 @@ SET search_path = ''
 AS $$ SELECT 10000 $$;
 COMMENT ON FUNCTION vault_bridge.max_log_rows() IS
   'Internal. Most audit rows one read_access_log call returns (a larger p_limit is lowered to it). Read by read_access_log.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.max_log_name_chars()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 64 $$;
+COMMENT ON FUNCTION vault_bridge.max_log_name_chars() IS
+  'Internal. Characters kept of a name the audit log cannot hold as it is (too long, or holding a control character), before the marker that says so. Read by loggable_name.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.max_error_chars()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 1024 $$;
+COMMENT ON FUNCTION vault_bridge.max_error_chars() IS
+  'Internal. Characters kept of an error message written to the audit log or the Postgres log. Read by loggable_message.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.token_log_rows()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 4096 $$;
+COMMENT ON FUNCTION vault_bridge.token_log_rows() IS
+  'Internal. Itemised audit rows one gateway token may write per token_log_window(); calls beyond it are answered but counted on the token row instead, and summed up in one row when the next window opens. Read by log_token_resolve.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.token_log_window()
+RETURNS interval
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT interval '1 hour' $$;
+COMMENT ON FUNCTION vault_bridge.token_log_window() IS
+  'Internal. The window of a gateway token''s audit budget (token_log_rows()); it opens with the first call after the last one closed. Read by log_token_resolve.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.control_characters()
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT '[\x01-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]' $$;
+COMMENT ON FUNCTION vault_bridge.control_characters() IS
+  'Internal. A regular expression class of the characters no name may hold and no log line shows raw: C0 and C1 controls, DEL and the Unicode bidi overrides and isolates (they forge lines and reorder text on a terminal). Read by name_problem and escaped.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.tenant_name_pattern()
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT '^[a-z0-9][a-z0-9_-]{0,62}$' $$;
+COMMENT ON FUNCTION vault_bridge.tenant_name_pattern() IS
+  'Internal. What a tenant name is (the tenants table CHECK of version 4 holds the same). Read by ensure_tenant and tenant_of.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.tenant_separator()
 RETURNS text
@@ -290,6 +350,53 @@ BEGIN
 END
 $step$;
 
+-- Version 5: the audit log is bounded. Rows gain name_count (a token
+-- resolve writes all its failed names as one row); tokens carry the window
+-- of their audit budget and what it kept out of the log; read_access_log
+-- gains p_before_id for keyset pages. A token of tenant default no longer
+-- reaches every Vault secret (the bridge's or not) with a glob made only
+-- of * and ?: such a glob is replaced by the names the token has resolved
+-- successfully so far, so a working gateway keeps working and gains no name
+-- it never read. Names holding * or ? are left out (no ref id holds one,
+-- and as a glob they would match more than themselves).
+DO $step$
+DECLARE
+  v_version CONSTANT integer := 5;
+BEGIN
+  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
+    RETURN;
+  END IF;
+  ALTER TABLE public.vault_access_log
+    ADD COLUMN name_count bigint NOT NULL DEFAULT 1 CONSTRAINT vault_access_log_name_count_check CHECK (name_count > 0);
+  ALTER TABLE vault_bridge.gateway_tokens
+    ADD COLUMN log_window_start timestamptz,
+    ADD COLUMN log_window_rows integer NOT NULL DEFAULT 0,
+    ADD COLUMN unlogged_names bigint NOT NULL DEFAULT 0,
+    ADD COLUMN unlogged_calls bigint NOT NULL DEFAULT 0;
+  WITH resolved AS (
+    SELECT l.token_name, pg_catalog.array_agg(DISTINCT l.secret_name) AS names
+    FROM public.vault_access_log AS l
+    WHERE l.tenant = 'default' AND l.token_name IS NOT NULL AND l.success AND l.access_type = 'resolve'
+      AND l.secret_name !~ '[*?]'
+    GROUP BY l.token_name
+  )
+  UPDATE vault_bridge.gateway_tokens AS t
+  SET allow = ARRAY(
+    SELECT DISTINCT g.glob
+    FROM pg_catalog.unnest(t.allow || COALESCE(r.names, '{}'::text[])) AS g(glob)
+    WHERE g.glob !~ '^[*?]+$'
+    ORDER BY g.glob)
+  FROM vault_bridge.gateway_tokens AS k LEFT JOIN resolved AS r ON r.token_name = k.name
+  WHERE k.id = t.id
+    AND t.tenant = 'default'
+    AND EXISTS (SELECT FROM pg_catalog.unnest(t.allow) AS g(glob) WHERE g.glob ~ '^[*?]+$');
+  -- read_access_log takes p_before_id: a changed signature needs a new function.
+  DROP FUNCTION IF EXISTS public.read_access_log(timestamptz, text, boolean, integer);
+  INSERT INTO vault_bridge.schema_migrations (version, description)
+  VALUES (v_version, 'bounded audit log (name_count, per-token budget, keyset pages); default-tenant tokens name their secrets');
+END
+$step$;
+
 -- ---------------------------------------------------------------------------
 -- 5. Audit log: documentation and privileges (every run)
 -- ---------------------------------------------------------------------------
@@ -307,6 +414,8 @@ GRANT SELECT ON TABLE public.vault_access_log TO service_role;
 REVOKE ALL ON SEQUENCE public.vault_access_log_id_seq FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON COLUMN public.vault_access_log.tenant IS
   'The tenant a gateway token resolved for; NULL for calls made with the project''s secret or service_role key.';
+COMMENT ON COLUMN public.vault_access_log.name_count IS
+  'How many requested names the row stands for: 1 for an itemised row, every failed name of one token resolve in its one failure row, or the names a token''s audit budget kept out of the log.';
 COMMENT ON COLUMN public.vault_access_log.token_name IS
   'The name of the gateway token that resolved (never the token); NULL for calls made with a project key.';
 REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens
@@ -315,6 +424,27 @@ REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bri
 -- ---------------------------------------------------------------------------
 -- 6. Private helpers
 -- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION vault_bridge.escaped(p_text text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT CASE
+    WHEN p_text !~ vault_bridge.control_characters() THEN p_text
+    ELSE (SELECT pg_catalog.string_agg(
+                   CASE WHEN c.ch !~ vault_bridge.control_characters() THEN c.ch
+                        WHEN pg_catalog.length(pg_catalog.to_hex(pg_catalog.ascii(c.ch))) <= 2
+                          THEN '\x' || pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.ascii(c.ch)), 2, '0')
+                        ELSE '\u' || pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.ascii(c.ch)), 4, '0') END,
+                   '' ORDER BY c.n)
+          FROM pg_catalog.regexp_split_to_table(p_text, '') WITH ORDINALITY AS c(ch, n))
+  END
+$$;
+COMMENT ON FUNCTION vault_bridge.escaped(text) IS
+  'Internal. The text with each control_characters() character written as \xNN or \uNNNN, so a log line never carries a terminal sequence or a forged line break. Callers cut the text first: it goes character by character.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.name_problem(p_name text)
 RETURNS text
@@ -328,10 +458,80 @@ AS $$
     WHEN p_name = '' THEN 'secret name is empty'
     WHEN pg_catalog.length(p_name) > vault_bridge.max_name_chars()
       THEN 'secret name is longer than ' || vault_bridge.max_name_chars()::text || ' characters'
+    WHEN p_name ~ vault_bridge.control_characters()
+      THEN 'secret name holds control character '
+           || vault_bridge.escaped(pg_catalog.substring(p_name, vault_bridge.control_characters()))
   END
 $$;
 COMMENT ON FUNCTION vault_bridge.name_problem(text) IS
-  'Internal. Why a secret name is unusable, or NULL when it is fine. Called only by the public entry points.';
+  'Internal. Why a secret name is unusable (NULL, empty, too long, or holding a control or bidi character), or NULL when it is fine. Called only by the public entry points.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.loggable_name(p_name text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT CASE
+    WHEN p_name IS NULL THEN NULL
+    WHEN pg_catalog.length(p_name) <= vault_bridge.max_name_chars() AND p_name !~ vault_bridge.control_characters()
+      THEN p_name
+    ELSE vault_bridge.escaped(pg_catalog.left(p_name, vault_bridge.max_log_name_chars()))
+         || pg_catalog.format('…[%s: %s chars, sha256 %s…]',
+              CASE WHEN pg_catalog.length(p_name) > vault_bridge.max_log_name_chars() THEN 'truncated' ELSE 'escaped' END,
+              pg_catalog.length(p_name),
+              pg_catalog.left(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(p_name, 'UTF8')), 'hex'), 16))
+  END
+$$;
+COMMENT ON FUNCTION vault_bridge.loggable_name(text) IS
+  'Internal. A name as the audit log and the Postgres log hold it: itself when it is a usable name, else its first max_log_name_chars() characters escaped and a marker with its length and sha256 prefix, so one bad name can neither fail a batch (an index row too large) nor fill the log. Every log path calls it.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.loggable_message(p_message text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT CASE
+    WHEN p_message IS NULL THEN NULL
+    WHEN pg_catalog.length(p_message) <= vault_bridge.max_error_chars() AND p_message !~ vault_bridge.control_characters()
+      THEN p_message
+    ELSE vault_bridge.escaped(pg_catalog.left(p_message, vault_bridge.max_error_chars()))
+         || CASE WHEN pg_catalog.length(p_message) > vault_bridge.max_error_chars()
+                 THEN pg_catalog.format('…[truncated: %s chars]', pg_catalog.length(p_message)) ELSE '' END
+  END
+$$;
+COMMENT ON FUNCTION vault_bridge.loggable_message(text) IS
+  'Internal. An error message cut to max_error_chars() and escaped, with a marker when cut. Every log path and fail call it.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.wildcard_only(p_glob text)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT p_glob ~ '^[*?]+$' $$;
+COMMENT ON FUNCTION vault_bridge.wildcard_only(text) IS
+  'Internal. Whether an allow-list glob is made only of * and ?: in tenant default, whose names are every plain Vault name, such a glob would reach secrets the bridge never stored (a service_role key kept for pg_net), so it is refused there and matches nothing.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.tenant_of(p_vault_name text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT CASE
+    WHEN p_vault_name IS NULL THEN NULL
+    WHEN pg_catalog.strpos(p_vault_name, vault_bridge.tenant_separator()) = 0 THEN vault_bridge.default_tenant()
+    WHEN pg_catalog.split_part(p_vault_name, vault_bridge.tenant_separator(), 1) ~ vault_bridge.tenant_name_pattern()
+      THEN pg_catalog.split_part(p_vault_name, vault_bridge.tenant_separator(), 1)
+  END
+$$;
+COMMENT ON FUNCTION vault_bridge.tenant_of(text) IS
+  'Internal. The tenant a Vault name belongs to: default without a separator, T for T#NAME when T is a tenant name, NULL otherwise. Read by set_secret and list_tenants.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.request_caller()
 RETURNS jsonb
@@ -375,16 +575,16 @@ BEGIN
   END IF;
   -- Only these three headers are copied: apikey and authorization carry credentials.
   v_client := pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-    'user_agent', pg_catalog.left(v_headers ->> 'user-agent', v_max),
-    'host', pg_catalog.left(v_headers ->> 'x-bridge-host', v_max),
-    'provider', pg_catalog.left(v_headers ->> 'x-bridge-provider', v_max)));
+    'user_agent', vault_bridge.escaped(pg_catalog.left(v_headers ->> 'user-agent', v_max)),
+    'host', vault_bridge.escaped(pg_catalog.left(v_headers ->> 'x-bridge-host', v_max)),
+    'provider', vault_bridge.escaped(pg_catalog.left(v_headers ->> 'x-bridge-provider', v_max))));
   RETURN NULLIF(v_client, '{}'::jsonb);
 EXCEPTION WHEN invalid_text_representation THEN
   RETURN pg_catalog.jsonb_build_object('error', 'request.headers is not JSON');
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.request_client() IS
-  'Internal. Non-credential request headers (user agent, bridge host and provider), NULL outside PostgREST.';
+  'Internal. Non-credential request headers (user agent, bridge host and provider), each cut and escaped; NULL outside PostgREST.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_access(
   p_access_type text,
@@ -405,14 +605,37 @@ DECLARE
 BEGIN
   INSERT INTO public.vault_access_log
     (secret_id, secret_name, accessed_by, client, access_type, success, error_message, tenant, token_name)
-  SELECT e.secret_id, e.secret_name, v_caller, v_client, p_access_type,
-         e.error_message IS NULL, e.error_message, p_tenant, p_token_name
+  SELECT e.secret_id, vault_bridge.loggable_name(e.secret_name), v_caller, v_client, p_access_type,
+         e.error_message IS NULL, vault_bridge.loggable_message(e.error_message),
+         vault_bridge.loggable_name(p_tenant), vault_bridge.loggable_name(p_token_name)
   FROM ROWS FROM (pg_catalog.unnest(p_secret_ids), pg_catalog.unnest(p_names), pg_catalog.unnest(p_errors))
        AS e(secret_id, secret_name, error_message);
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_access(text, uuid[], text[], text[], text, text) IS
-  'Internal. Appends one audit row per element (success when its error is NULL), naming the tenant and gateway token when a token made the call. Takes no secret values by design.';
+  'Internal. Appends one audit row per element (success when its error is NULL), naming the tenant and gateway token when a token made the call; names and messages through loggable_name and loggable_message. Takes no secret values by design.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.log_row(
+  p_access_type text,
+  p_name text,
+  p_error text,
+  p_tenant text,
+  p_token_name text,
+  p_name_count bigint
+)
+RETURNS void
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  INSERT INTO public.vault_access_log
+    (secret_name, accessed_by, client, access_type, success, error_message, tenant, token_name, name_count)
+  VALUES (vault_bridge.loggable_name(p_name), vault_bridge.request_caller(), vault_bridge.request_client(), p_access_type,
+          p_error IS NULL, vault_bridge.loggable_message(p_error), vault_bridge.loggable_name(p_tenant),
+          vault_bridge.loggable_name(p_token_name), p_name_count)
+$$;
+COMMENT ON FUNCTION vault_bridge.log_row(text, text, text, text, text, bigint) IS
+  'Internal. Appends one audit row that stands for p_name_count names (a token resolve''s failures, or what its budget kept out), through loggable_name and loggable_message.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_access(
   p_access_type text,
@@ -448,7 +671,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
-  IF p_tenant IS NULL OR p_tenant !~ '^[a-z0-9][a-z0-9_-]{0,62}$' THEN
+  IF p_tenant IS NULL OR p_tenant !~ vault_bridge.tenant_name_pattern() THEN
     PERFORM vault_bridge.fail('token', NULL, NULL,
       pg_catalog.format('tenant %s is not a tenant name', COALESCE(pg_catalog.quote_literal(p_tenant), 'NULL')), '22023',
       'use a lowercase letter or digit, then up to 62 of a-z 0-9 _ -');
@@ -457,7 +680,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.ensure_tenant(text) IS
-  'Internal. Checks a tenant name and records the tenant on first use. Called by the token and member entry points.';
+  'Internal. Checks a tenant name and records the tenant on first use. Called by the token and member entry points and by set_secret.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.like_pattern(p_glob text)
 RETURNS text
@@ -486,17 +709,19 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $$
+DECLARE
+  v_message text := vault_bridge.loggable_message(p_message);
 BEGIN
   -- The raise below rolls back any audit row of this transaction, so the
   -- failure is recorded in the Postgres log, which survives the rollback.
   RAISE LOG 'vault_bridge audit: access_type=% secret_id=% secret_name=% success=false error=% caller=% client=%',
-    p_access_type, p_secret_id, p_name, p_message,
+    p_access_type, p_secret_id, vault_bridge.loggable_name(p_name), v_message,
     vault_bridge.request_caller(), vault_bridge.request_client();
-  RAISE EXCEPTION USING MESSAGE = p_message, ERRCODE = p_errcode, HINT = COALESCE(p_hint, '');
+  RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = p_errcode, HINT = COALESCE(p_hint, '');
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.fail(text, uuid, text, text, text, text) IS
-  'Internal. Records a failed access in the Postgres log and raises it. Messages name the problem, never a value.';
+  'Internal. Records a failed access in the Postgres log and raises it, name and message through loggable_name and loggable_message. Messages name the problem, never a value.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.check_store(p_name text, p_secret text)
 RETURNS void
@@ -509,7 +734,7 @@ DECLARE
 BEGIN
   IF v_problem IS NOT NULL THEN
     PERFORM vault_bridge.fail('store', NULL, p_name, v_problem, '22023',
-      pg_catalog.format('pass a name of 1 to %s characters', vault_bridge.max_name_chars()));
+      pg_catalog.format('pass a name of 1 to %s characters without control characters', vault_bridge.max_name_chars()));
   END IF;
   IF p_secret IS NULL THEN
     PERFORM vault_bridge.fail('store', NULL, p_name, 'secret value is NULL', '22004',
@@ -561,7 +786,7 @@ DECLARE
 BEGIN
   IF v_problem IS NOT NULL THEN
     PERFORM vault_bridge.fail(p_access_type, NULL, p_name, v_problem, '22023',
-      pg_catalog.format('pass a name of 1 to %s characters', vault_bridge.max_name_chars()));
+      pg_catalog.format('pass a name of 1 to %s characters without control characters', vault_bridge.max_name_chars()));
   END IF;
   SELECT s.id INTO v_id FROM vault.secrets AS s WHERE s.name = p_name;
   RETURN v_id;
@@ -653,6 +878,87 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.delete(uuid, text) IS
   'Internal. Deletes a secret if it exists (a missing one is an audited no-op) and reports whether it did.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.log_unlogged(p_token_id bigint)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_token vault_bridge.gateway_tokens%ROWTYPE;
+BEGIN
+  SELECT t.* INTO v_token FROM vault_bridge.gateway_tokens AS t WHERE t.id = p_token_id FOR UPDATE;
+  IF NOT FOUND OR v_token.unlogged_calls = 0 THEN
+    RETURN;
+  END IF;
+  PERFORM vault_bridge.log_row('resolve', NULL,
+    pg_catalog.format('not itemised: %s names in %s calls of the window from %s went over this token''s audit budget of %s rows per %s',
+                      v_token.unlogged_names, v_token.unlogged_calls, v_token.log_window_start,
+                      vault_bridge.token_log_rows(), vault_bridge.token_log_window()),
+    v_token.tenant, v_token.name, v_token.unlogged_names);
+  UPDATE vault_bridge.gateway_tokens AS t SET unlogged_names = 0, unlogged_calls = 0 WHERE t.id = p_token_id;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.log_unlogged(bigint) IS
+  'Internal. Writes the one summary row of what a token''s audit budget kept out of the log, if anything, and clears the count. Called by log_token_resolve when a window opens and by revoke_gateway_token.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.log_token_resolve(
+  p_token_id bigint,
+  p_found_ids uuid[],
+  p_found_names text[],
+  p_failed_names text[],
+  p_problems text[]
+)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_token vault_bridge.gateway_tokens%ROWTYPE;
+  v_found integer := COALESCE(pg_catalog.cardinality(p_found_ids), 0);
+  v_failed integer := COALESCE(pg_catalog.cardinality(p_failed_names), 0);
+  v_rows integer := v_found + CASE WHEN v_failed > 0 THEN 1 ELSE 0 END;
+  v_itemised boolean;
+BEGIN
+  -- The row lock orders concurrent calls of one token, so the budget holds.
+  SELECT t.* INTO v_token FROM vault_bridge.gateway_tokens AS t WHERE t.id = p_token_id FOR UPDATE;
+  IF v_token.log_window_start IS NULL OR v_token.log_window_start <= pg_catalog.now() - vault_bridge.token_log_window() THEN
+    PERFORM vault_bridge.log_unlogged(p_token_id);
+    v_token.log_window_start := pg_catalog.now();
+    v_token.log_window_rows := 0;
+  END IF;
+  v_itemised := v_token.log_window_rows + v_rows <= vault_bridge.token_log_rows();
+  UPDATE vault_bridge.gateway_tokens AS t
+  SET last_used_at = pg_catalog.now(),
+      log_window_start = v_token.log_window_start,
+      log_window_rows = v_token.log_window_rows + CASE WHEN v_itemised THEN v_rows ELSE 0 END,
+      unlogged_names = t.unlogged_names + CASE WHEN v_itemised THEN 0 ELSE v_found + v_failed END,
+      unlogged_calls = t.unlogged_calls + CASE WHEN v_itemised THEN 0 ELSE 1 END
+  WHERE t.id = p_token_id;
+  IF NOT v_itemised THEN
+    RETURN;
+  END IF;
+  PERFORM vault_bridge.log_access('resolve', p_found_ids, p_found_names,
+    ARRAY(SELECT NULL::text FROM pg_catalog.generate_series(1, v_found)), v_token.tenant, v_token.name);
+  IF v_failed = 1 THEN
+    PERFORM vault_bridge.log_row('resolve', p_failed_names[1], p_problems[1], v_token.tenant, v_token.name, 1);
+  ELSIF v_failed > 1 THEN
+    -- Names cut before they are joined: a flood of long names costs this
+    -- one row of at most max_error_chars() characters.
+    PERFORM vault_bridge.log_row('resolve', NULL,
+      pg_catalog.format('%s names refused: %s', v_failed,
+        (SELECT pg_catalog.string_agg(g.problem || ': ' || g.names, '; ' ORDER BY g.problem)
+         FROM (SELECT f.problem, pg_catalog.string_agg(vault_bridge.loggable_name(f.name), ', ' ORDER BY f.n) AS names
+               FROM ROWS FROM (pg_catalog.unnest(p_failed_names), pg_catalog.unnest(p_problems)) WITH ORDINALITY AS f(name, problem, n)
+               GROUP BY f.problem) AS g)),
+      v_token.tenant, v_token.name, v_failed);
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.log_token_resolve(bigint, uuid[], text[], text[], text[]) IS
+  'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many). Within token_log_rows() rows per token_log_window() per token; beyond that the call is counted on the token row and written as one summary row when the next window opens. Also records last_used_at.';
 
 -- One statement for every helper above and in section 3; it must stay after
 -- the last one (a function created after it would keep PUBLIC's EXECUTE).
@@ -845,6 +1151,9 @@ DECLARE
   v_id uuid;
 BEGIN
   PERFORM vault_bridge.check_store(p_name, p_secret);
+  IF pg_catalog.strpos(p_name, vault_bridge.tenant_separator()) > 0 AND vault_bridge.tenant_of(p_name) IS NOT NULL THEN
+    PERFORM vault_bridge.ensure_tenant(vault_bridge.tenant_of(p_name));
+  END IF;
   -- postgres may not lock rows of vault.secrets (no UPDATE privilege), so a
   -- concurrent call is met by retrying: a create that loses to another
   -- transaction's create of the same name (unique violation, raised once that
@@ -878,7 +1187,7 @@ $$;
 REVOKE ALL ON FUNCTION public.set_secret(text, text, text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.set_secret(text, text, text) TO service_role;
 COMMENT ON FUNCTION public.set_secret(text, text, text) IS
-  'service_role only. Stores the secret under this name, or replaces the value of the existing one keeping its Vault id (a rotation; the description changes only when p_description is not NULL). Returns {"id", "created"}. NULL secret or bad name raises. Audited as store or rotate.';
+  'service_role only. Stores the secret under this name, or replaces the value of the existing one keeping its Vault id (a rotation; the description changes only when p_description is not NULL). Returns {"id", "created"}. A name T#NAME with a tenant name T records tenant T. NULL secret or bad name raises. Audited as store or rotate.';
 
 CREATE OR REPLACE FUNCTION public.list_secrets_usage(p_prefix text DEFAULT NULL)
 RETURNS TABLE (
@@ -938,7 +1247,8 @@ CREATE OR REPLACE FUNCTION public.read_access_log(
   p_since timestamptz DEFAULT NULL,
   p_name text DEFAULT NULL,
   p_failures_only boolean DEFAULT false,
-  p_limit integer DEFAULT 1000
+  p_limit integer DEFAULT 1000,
+  p_before_id bigint DEFAULT NULL
 )
 RETURNS TABLE (
   id bigint,
@@ -953,16 +1263,25 @@ RETURNS TABLE (
   provider text,
   user_agent text,
   tenant text,
-  token_name text
+  token_name text,
+  name_count bigint
 )
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
-  v_query text := 'SELECT l.id, l.accessed_at, l.secret_name, l.access_type, l.success, l.error_message, '
-    'l."session_user", l.accessed_by ->> ''role'', l.client ->> ''host'', l.client ->> ''provider'', '
-    'l.client ->> ''user_agent'', l.tenant, l.token_name FROM public.vault_access_log AS l WHERE true';
+  -- Rows written before version 5 may hold names and messages of any
+  -- length; they are bounded here as they would be written today, so a
+  -- page's size has a bound.
+  v_query text := 'SELECT l.id, l.accessed_at, vault_bridge.loggable_name(l.secret_name), l.access_type, l.success, '
+    'vault_bridge.loggable_message(l.error_message), vault_bridge.loggable_name(l."session_user"), '
+    'vault_bridge.loggable_name(l.accessed_by ->> ''role''), '
+    'vault_bridge.escaped(pg_catalog.left(l.client ->> ''host'', vault_bridge.max_header_chars())), '
+    'vault_bridge.escaped(pg_catalog.left(l.client ->> ''provider'', vault_bridge.max_header_chars())), '
+    'vault_bridge.escaped(pg_catalog.left(l.client ->> ''user_agent'', vault_bridge.max_header_chars())), '
+    'vault_bridge.loggable_name(l.tenant), vault_bridge.loggable_name(l.token_name), l.name_count '
+    'FROM public.vault_access_log AS l WHERE true';
 BEGIN
   IF p_limit IS NULL OR p_limit < 1 THEN
     PERFORM vault_bridge.fail('audit', NULL, NULL,
@@ -980,18 +1299,26 @@ BEGIN
   IF p_failures_only THEN
     v_query := v_query || ' AND NOT l.success';
   END IF;
+  -- A page goes on after the row p_before_id in the order of the answer
+  -- (time, then id, both descending): ids alone are not in time order when
+  -- transactions overlap.
+  IF p_before_id IS NOT NULL THEN
+    v_query := v_query || ' AND (l.accessed_at, l.id) < (SELECT b.accessed_at, b.id FROM public.vault_access_log AS b WHERE b.id = $4)';
+  END IF;
   v_query := v_query || ' ORDER BY l.accessed_at DESC, l.id DESC LIMIT $3';
   -- The rows are read before this read is recorded, so a call never returns
-  -- its own audit row; the next one does.
+  -- its own audit row; the next one does. Only a first page is a new read.
   RETURN QUERY EXECUTE v_query
-    USING p_since, p_name, LEAST(p_limit, vault_bridge.max_log_rows());
-  PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[NULL::text], ARRAY[NULL::text]);
+    USING p_since, p_name, LEAST(p_limit, vault_bridge.max_log_rows()), p_before_id;
+  IF p_before_id IS NULL THEN
+    PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[NULL::text], ARRAY[NULL::text]);
+  END IF;
 END
 $$;
-REVOKE ALL ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer) TO service_role;
-COMMENT ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer) IS
-  'service_role only. The audit log newest first, optionally since a time, for one exact name and failures only, at most p_limit rows (1 or more, lowered to vault_bridge.max_log_rows()). The log never holds a value. Audited as audit.';
+REVOKE ALL ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) TO service_role;
+COMMENT ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) IS
+  'service_role only. The audit log newest first, optionally since a time, for one exact name and failures only, at most p_limit rows (1 or more, lowered to vault_bridge.max_log_rows()); with p_before_id, the page after that row. Names and messages come bounded and escaped as loggable_name and loggable_message write them. The log never holds a value. A first page (no p_before_id) is audited as audit.';
 
 -- ---------------------------------------------------------------------------
 -- 11. Gateway tokens (least privilege for gateways)
@@ -1011,7 +1338,8 @@ DECLARE
   v_values jsonb;
   v_ids uuid[];
   v_names text[];
-  v_errors text[];
+  v_failed text[];
+  v_problems text[];
 BEGIN
   SELECT t.* INTO v_token
   FROM vault_bridge.gateway_tokens AS t
@@ -1027,10 +1355,10 @@ BEGIN
       pg_catalog.format('p_names must be an array of at most %s names', vault_bridge.max_names_per_call()), '22023',
       'split the request');
   END IF;
-  UPDATE vault_bridge.gateway_tokens AS t SET last_used_at = pg_catalog.now() WHERE t.id = v_token.id;
 
   -- Only names of the token's own tenant that its allow-list matches are
-  -- looked up, in one indexed lookup by Vault name.
+  -- looked up, in one indexed lookup by Vault name. In tenant default a glob
+  -- of only * and ? matches nothing: it would reach every Vault secret.
   WITH wanted AS (
     SELECT DISTINCT w.name,
            vault_bridge.vault_name(v_token.tenant, w.name) AS vault_name,
@@ -1038,7 +1366,9 @@ BEGIN
                     CASE WHEN pg_catalog.strpos(w.name, vault_bridge.tenant_separator()) > 0
                            THEN 'a name holds no tenant separator'
                          WHEN NOT EXISTS (SELECT FROM pg_catalog.unnest(v_token.allow) AS a(glob)
-                                          WHERE w.name LIKE vault_bridge.like_pattern(a.glob))
+                                          WHERE w.name LIKE vault_bridge.like_pattern(a.glob)
+                                            AND NOT (v_token.tenant = vault_bridge.default_tenant()
+                                                     AND vault_bridge.wildcard_only(a.glob)))
                            THEN 'not allowed for this token' END) AS problem
     FROM pg_catalog.unnest(p_names) AS w(name)
   ),
@@ -1048,19 +1378,20 @@ BEGIN
     WHERE d.name = ANY (ARRAY(SELECT w.vault_name FROM wanted AS w WHERE w.problem IS NULL))
   )
   SELECT COALESCE(pg_catalog.jsonb_object_agg(w.name, f.decrypted_secret) FILTER (WHERE f.id IS NOT NULL), '{}'::jsonb),
-         pg_catalog.array_agg(f.id),
-         pg_catalog.array_agg(w.vault_name),
-         pg_catalog.array_agg(CASE WHEN w.problem IS NOT NULL THEN w.problem WHEN f.id IS NULL THEN 'not found' END)
-    INTO v_values, v_ids, v_names, v_errors
+         pg_catalog.array_agg(f.id ORDER BY w.vault_name) FILTER (WHERE f.id IS NOT NULL),
+         pg_catalog.array_agg(w.vault_name ORDER BY w.vault_name) FILTER (WHERE f.id IS NOT NULL),
+         pg_catalog.array_agg(w.vault_name ORDER BY w.vault_name) FILTER (WHERE f.id IS NULL),
+         pg_catalog.array_agg(COALESCE(w.problem, 'not found') ORDER BY w.vault_name) FILTER (WHERE f.id IS NULL)
+    INTO v_values, v_ids, v_names, v_failed, v_problems
   FROM wanted AS w LEFT JOIN found AS f ON f.name = w.vault_name AND w.problem IS NULL;
-  PERFORM vault_bridge.log_access('resolve', v_ids, v_names, v_errors, v_token.tenant, v_token.name);
+  PERFORM vault_bridge.log_token_resolve(v_token.id, v_ids, v_names, v_failed, v_problems);
   RETURN v_values;
 END
 $$;
 REVOKE ALL ON FUNCTION public.resolve_secrets_with_token(text, text[]) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.resolve_secrets_with_token(text, text[]) TO anon, service_role;
 COMMENT ON FUNCTION public.resolve_secrets_with_token(text, text[]) IS
-  'anon (a gateway with the publishable key) and service_role. With a gateway token that is neither revoked nor expired: {name: value} for the requested names of the token''s tenant that its allow-list matches, in one lookup; other names are absent and audited as failures with the token''s name and tenant. A refused token raises PT401 (HTTP 401).';
+  'anon (a gateway with the publishable key) and service_role. With a gateway token that is neither revoked nor expired: {name: value} for the requested names of the token''s tenant that its allow-list matches (in tenant default, never through a glob of only * and ?), in one lookup; other names are absent. Audited with the token''s name and tenant: one row per found name and one for all failed names, within the token''s audit budget. A refused token raises PT401 (HTTP 401).';
 
 CREATE OR REPLACE FUNCTION public.create_gateway_token(
   p_tenant text,
@@ -1087,6 +1418,13 @@ BEGIN
     PERFORM vault_bridge.fail('token', NULL, p_name, 'the allow-list is empty or holds NULL', '22023',
       'pass at least one glob, e.g. ARRAY[''*'']');
   END IF;
+  IF p_tenant = vault_bridge.default_tenant()
+     AND EXISTS (SELECT FROM pg_catalog.unnest(p_allow) AS a(glob) WHERE vault_bridge.wildcard_only(a.glob)) THEN
+    PERFORM vault_bridge.fail('token', NULL, p_name,
+      pg_catalog.format('a token of tenant %s must name its secrets: a glob of only * and ? would reach every Vault secret, also ones the bridge never stored',
+                        vault_bridge.default_tenant()), '22023',
+      'name them, e.g. ARRAY[''OPENAI_API_KEY'', ''TELEGRAM_*''], or use a tenant of its own');
+  END IF;
   BEGIN
     INSERT INTO vault_bridge.gateway_tokens (tenant, name, token_sha256, allow, expires_at)
     VALUES (p_tenant, p_name, v_hash, p_allow, p_expires_at);
@@ -1108,7 +1446,7 @@ $$;
 REVOKE ALL ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) TO service_role;
 COMMENT ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) IS
-  'service_role only. Records a gateway token for a tenant by its sha256 (the token itself never reaches the database), with an allow-list of name globs and an optional expiry. Audited as token.';
+  'service_role only. Records a gateway token for a tenant by its sha256 (the token itself never reaches the database), with an allow-list of name globs and an optional expiry. In tenant default the allow-list must name its secrets: a glob of only * and ? raises 22023 there. Audited as token.';
 
 CREATE OR REPLACE FUNCTION public.list_gateway_tokens()
 RETURNS TABLE (
@@ -1141,10 +1479,16 @@ SET search_path = ''
 AS $$
 DECLARE
   v_found boolean;
+  v_id bigint;
 BEGIN
   UPDATE vault_bridge.gateway_tokens AS t SET revoked_at = pg_catalog.now()
-  WHERE t.tenant = p_tenant AND t.name = p_name AND t.revoked_at IS NULL;
+  WHERE t.tenant = p_tenant AND t.name = p_name AND t.revoked_at IS NULL
+  RETURNING t.id INTO v_id;
   v_found := FOUND;
+  IF v_found THEN
+    -- What the token's audit budget kept out of the log is written now: no later call will.
+    PERFORM vault_bridge.log_unlogged(v_id);
+  END IF;
   PERFORM vault_bridge.log_access('token', ARRAY[NULL::uuid], ARRAY[NULL::text],
     ARRAY[CASE WHEN v_found THEN NULL ELSE 'no such active token' END], p_tenant, p_name);
   RETURN v_found;
@@ -1153,7 +1497,7 @@ $$;
 REVOKE ALL ON FUNCTION public.revoke_gateway_token(text, text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.revoke_gateway_token(text, text) TO service_role;
 COMMENT ON FUNCTION public.revoke_gateway_token(text, text) IS
-  'service_role only. Revokes a tenant''s active token by name (the row stays, for the audit trail); false when there is none. Takes effect on the token''s next resolve. Audited as token.';
+  'service_role only. Revokes a tenant''s active token by name (the row stays, for the audit trail); false when there is none. Takes effect on the token''s next resolve; what its audit budget kept out of the log is written as one summary row. Audited as token.';
 
 -- ---------------------------------------------------------------------------
 -- 12. Tenants and members (Supabase Auth users who may see their tenant's metadata)
@@ -1210,22 +1554,32 @@ LANGUAGE sql
 SECURITY DEFINER
 SET search_path = ''
 AS $$
-  SELECT t.tenant,
-         ARRAY(SELECT m.user_id FROM vault_bridge.tenant_members AS m WHERE m.tenant = t.tenant ORDER BY m.user_id),
-         (SELECT pg_catalog.count(*) FROM vault.secrets AS s
-           WHERE CASE WHEN t.tenant = vault_bridge.default_tenant()
-                      THEN pg_catalog.strpos(s.name, vault_bridge.tenant_separator()) = 0
-                      ELSE pg_catalog.starts_with(s.name, t.tenant || vault_bridge.tenant_separator()) END),
+  -- A tenant may exist only as Vault names T#NAME (stored before set_secret
+  -- recorded tenants, or with store_secret), so those count as tenants too.
+  WITH stored AS (
+    SELECT vault_bridge.tenant_of(s.name) AS tenant, pg_catalog.count(*) AS n
+    FROM vault.secrets AS s
+    WHERE s.name IS NOT NULL
+    GROUP BY 1
+  ),
+  known AS (
+    SELECT t.tenant FROM vault_bridge.tenants AS t
+    UNION SELECT k.tenant FROM vault_bridge.gateway_tokens AS k
+    UNION SELECT s.tenant FROM stored AS s WHERE s.tenant IS NOT NULL
+  )
+  SELECT n.tenant,
+         ARRAY(SELECT m.user_id FROM vault_bridge.tenant_members AS m WHERE m.tenant = n.tenant ORDER BY m.user_id),
+         COALESCE((SELECT s.n FROM stored AS s WHERE s.tenant = n.tenant), 0),
          (SELECT pg_catalog.count(*) FROM vault_bridge.gateway_tokens AS k
-           WHERE k.tenant = t.tenant AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > pg_catalog.now())),
+           WHERE k.tenant = n.tenant AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > pg_catalog.now())),
          t.created_at
-  FROM vault_bridge.tenants AS t
-  ORDER BY t.tenant
+  FROM known AS n LEFT JOIN vault_bridge.tenants AS t ON t.tenant = n.tenant
+  ORDER BY n.tenant
 $$;
 REVOKE ALL ON FUNCTION public.list_tenants() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.list_tenants() TO service_role;
 COMMENT ON FUNCTION public.list_tenants() IS
-  'service_role only. Every tenant with its members, its number of secrets and of active tokens.';
+  'service_role only. Every tenant that is recorded, holds a token or holds a Vault secret named T#NAME, with its members, its number of secrets and of active tokens (created_at NULL when it exists only as Vault names).';
 
 -- A view owned by postgres reads Vault's metadata (never a value) and keeps
 -- only the rows of the caller's own tenants: an authenticated user sees the

@@ -173,3 +173,78 @@ def test_help_shows_an_example_for_every_verb() -> None:
     for args in (["secrets", "--help"], ["secrets", "set", "--help"], ["audit", "--help"]):
         shown = run_bridge(args, {"PATH": "/usr/bin:/bin"})
         assert shown.returncode == 0 and "example" in shown.stdout.decode()
+
+
+PLANTED = (
+    ("=HYPERLINK(\"http://x\")\x1b]0;pwned\x07\r\n2026-01-01 00:00:00  resolve  FORGED ok", "\x1b[31mred\x9b2J\u202eevil",
+     "@gw\x1b[1A", "-provider"),
+    ("+SUM(A1)\tTAB", "\rreturn", "host\u2066", "ok"),
+)
+RAW_CONTROL = ("\x1b", "\r", "\x07", "\x9b", "\u202e", "\u2066", "\x7f")
+
+
+def plant(pg: PgCluster, stamp: str) -> str:
+    """Audit rows a hostile caller could get written before version 5 (or a hand INSERT), dated far ahead."""
+    marker = f"PLANT_{os.urandom(4).hex()}"
+    with pg.connect("postgres", autocommit=True) as conn:
+        for name, error, host, provider in PLANTED:
+            conn.execute(
+                "INSERT INTO public.vault_access_log (secret_name, accessed_at, access_type, success, error_message, client, token_name) "
+                "VALUES (%s, %s, 'resolve', false, %s, jsonb_build_object('host', %s::text, 'provider', %s::text), %s)",
+                (name, stamp, error, host, provider, marker),
+            )
+    return marker
+
+
+def unplant(pg: PgCluster, marker: str) -> None:
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("DELETE FROM public.vault_access_log WHERE token_name = %s", (marker,))
+
+
+def test_audit_never_prints_a_planted_control_sequence_and_csv_cells_never_start_a_formula(
+    pg: PgCluster, env_bootstrap: dict[str, str]
+) -> None:
+    marker = plant(pg, "2201-01-01T00:00:00Z")
+    try:
+        table = run_bridge(["audit", "--limit", "2"], env_bootstrap)
+        as_csv = run_bridge(["audit", "--limit", "2", "--format", "csv"], env_bootstrap)
+        as_json = run_bridge(["audit", "--limit", "2", "--json"], env_bootstrap)
+        for result in (table, as_csv, as_json):
+            assert result.returncode == 0, result.stderr
+            shown = result.stdout.decode()
+            assert not any(raw in shown for raw in RAW_CONTROL), shown
+        lines = table.stdout.decode().splitlines()
+        assert len(lines) == 2 and not any(line.startswith("2026") for line in lines), "no forged line"
+        assert "\\x1b]0;pwned\\x07\\x0d\\x0a" in lines[1] or "\\x1b]0;pwned\\x07\\x0d\\x0a" in lines[0]
+        rows = list(csv.DictReader(io.StringIO(as_csv.stdout.decode())))
+        assert [r["token_name"] for r in rows] == [marker, marker]
+        cells = [value for row in rows for value in row.values() if value]
+        assert not any(value.startswith(("=", "+", "-", "@", "\t", "\r")) for value in cells)
+        assert {r["secret_name"][:2] for r in rows} == {"'=", "'+"} and {r["provider"] for r in rows} == {"'-provider", "ok"}
+        assert [r["token_name"] for r in json.loads(as_json.stdout)] == [marker, marker]
+    finally:
+        unplant(pg, marker)
+
+
+def test_audit_pages_through_a_log_larger_than_one_answer_may_be(pg: PgCluster, env_bootstrap: dict[str, str]) -> None:
+    name = f"BIG_LOG_{os.urandom(4).hex()}"
+    with pg.connect("postgres", autocommit=True) as conn:
+        (mark,) = conn.execute("SELECT coalesce(max(id), 0) FROM public.vault_access_log").fetchone()
+        conn.execute(
+            "INSERT INTO public.vault_access_log (secret_name, accessed_at, access_type, success, error_message, client) "
+            "SELECT %s, now() - i * interval '1 millisecond', 'resolve', false, repeat(md5(i::text), 32), "
+            "jsonb_build_object('host', repeat('h', 200), 'provider', repeat('p', 200), 'user_agent', repeat('u', 200)) "
+            "FROM generate_series(1, 10000) AS i", (name,))
+    try:
+        read = run_bridge(["audit", "--name", name, "--limit", "10000", "--json"], env_bootstrap, timeout=300)
+        assert read.returncode == 0, read.stderr
+        rows = json.loads(read.stdout)
+        assert len(rows) == 10000 and len({r["id"] for r in rows}) == 10000
+        assert len(json.dumps(rows, separators=(",", ":")).encode()) > 16 * 1024 * 1024, "one answer would be refused"
+        with pg.connect("postgres", autocommit=True) as conn:
+            audits = conn.execute(
+                "SELECT count(*) FROM public.vault_access_log WHERE id > %s AND access_type = 'audit'", (mark,)).fetchone()
+        assert audits == (1,), "forty pages are one read, audited once"
+    finally:
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM public.vault_access_log WHERE secret_name = %s", (name,))

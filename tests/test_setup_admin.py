@@ -33,7 +33,7 @@ from tests.test_setup_sql import PLAINTEXT, audit_rows, audit_watermark, call
 USAGE_COLUMNS = ["name", "description", "created_at", "updated_at", "last_accessed_at", "accesses_30d", "hosts"]
 LOG_COLUMNS = [
     "id", "accessed_at", "secret_name", "access_type", "success", "error_message",
-    "session_user", "role", "host", "provider", "user_agent", "tenant", "token_name",
+    "session_user", "role", "host", "provider", "user_agent", "tenant", "token_name", "name_count",
 ]
 FUTURE = dt.datetime(2200, 1, 1, tzinfo=dt.timezone.utc)
 INSERT_LOG_ROW = (
@@ -311,7 +311,7 @@ def test_list_secrets_usage_never_decrypts(db: psycopg.Connection) -> None:
     sources = call(
         db,
         "SELECT p.prosrc FROM pg_proc AS p WHERE p.oid IN "
-        "('public.list_secrets_usage(text)'::regprocedure, 'public.read_access_log(timestamptz, text, boolean, integer)'::regprocedure)",
+        "('public.list_secrets_usage(text)'::regprocedure, 'public.read_access_log(timestamptz, text, boolean, integer, bigint)'::regprocedure)",
     )
     assert len(sources) == 2 and not any("decrypted_secrets" in source for (source,) in sources)
 
@@ -374,7 +374,7 @@ def test_read_access_log_columns_come_from_caller_and_client_never_a_value(owner
         "id": rows[0]["id"], "accessed_at": FUTURE + dt.timedelta(minutes=3), "secret_name": names[1],
         "access_type": "delete", "success": False, "error_message": "secret x not found", "session_user": "postgres",
         "role": "service_role", "host": "gw-9", "provider": "supabase", "user_agent": "openclaw-supabase-bridge/0.1.0",
-        "tenant": None, "token_name": None,
+        "tenant": None, "token_name": None, "name_count": 1,
     }]
     _, written = rows_as_dicts(owner, "SELECT * FROM public.read_access_log(p_name => %s)", (stored,))
     assert [(r["access_type"], r["host"], r["provider"]) for r in written] == [

@@ -123,7 +123,7 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "vault_bridge_version()",
     "set_secret(text,text,text)",
     "list_secrets_usage(text)",
-    "read_access_log(timestamp with time zone,text,boolean,integer)",
+    "read_access_log(timestamp with time zone,text,boolean,integer,bigint)",
     "resolve_secrets_with_token(text,text[])",
     "create_gateway_token(text,text,text,text[],timestamp with time zone)",
     "list_gateway_tokens()",
@@ -367,8 +367,10 @@ def test_fresh_install_records_every_version_step_in_order(pg: PgCluster) -> Non
 
 def test_limits_are_named_once_in_setup_sql() -> None:
     text = SETUP_SQL.read_text(encoding="utf-8")
-    for limit in ("256", "512", "200", "10000"):
+    for limit in ("256", "512", "200", "10000", "1024", "4096", "1 hour"):
         assert len(re.findall(rf"\b{limit}\b", text)) == 1, limit
+    # 64 is also the length of a sha256 in hex; the limit is the one function that returns it.
+    assert len(re.findall(r"SELECT 64 ", text)) == 1
 
 
 def test_access_type_check_allows_exactly_the_named_list(pg: PgCluster) -> None:

@@ -13,6 +13,8 @@ setup.sql, pasted the same way.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import subprocess
 import uuid
@@ -50,6 +52,7 @@ RELEASES = (
     Release("3945593986d63f2070f8d795cbc63b2182616e37", 1),
     Release("2305d710a9ea24b4dafb42aac7fdd6aab51b45e6", 2),
     Release("5e8679901aa7d4d92cfb224e5caac099ac8a1715", 3),
+    Release("c2d4cf39f0cdc7d56a8ab8715baeb61042a5d0c0", 4),
 )
 
 SECRETS = {
@@ -62,6 +65,20 @@ ROTATED = ("ROTATED_KEY", "UPGRADE-before-rotation", "UPGRADE-after-rotation")
 BY_ID = ("stored-by-id", "UPGRADE-by-id")
 HEADERS = {"user-agent": "openclaw-supabase-bridge/0.1.0", "x-bridge-host": "gw-upgrade", "x-bridge-provider": "supabase"}
 INSERT_AUDIT_ROW = "INSERT INTO public.vault_access_log (access_type, success) VALUES (%s, true)"
+RENAMED = {
+    "read_access_log(timestamp with time zone,text,boolean,integer)":
+        "read_access_log(timestamp with time zone,text,boolean,integer,bigint)",
+}
+"""Signatures an upgrade replaces (version 5 added p_before_id), with the function that takes each one's place."""
+SERVICE_ROLE_KEY = "eyJ-UPGRADE-service-role-key-kept-for-pg-net"
+"""A Vault secret the bridge never stored: what a default-tenant `*` token could read before version 5."""
+DEFAULT_TOKENS = {
+    "gw-used": ["*"],
+    "gw-mixed": ["TEAM_*", "?*"],
+    "gw-idle": ["*"],
+}
+"""Default-tenant tokens of version 4 and their allow-lists; gw-used and gw-mixed resolve before the upgrade, gw-idle never."""
+TOKEN_RESOLVED = {"OPENAI_API_KEY", "gcp-sa", "ROTATED_KEY"}
 
 
 def release_setup_sql(release: Release) -> str:
@@ -169,6 +186,7 @@ class Upgrade:
     grants_before: dict[str, list[str]] = field(default_factory=dict)
     version_before: int | None = None
     audit_type_rejected_before: bool = False
+    tokens: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def write_through_previous_api(database: Database, state: Upgrade) -> None:
@@ -189,6 +207,37 @@ def write_through_previous_api(database: Database, state: Upgrade) -> None:
         assert resolved == state.values
         conn.execute("SELECT * FROM public.list_secrets()")
         (state.version_before,) = conn.execute("SELECT public.vault_bridge_version()").fetchone()
+        if state.version_before >= 4:
+            write_tokens_through_previous_api(conn, state)
+
+
+def write_tokens_through_previous_api(conn: psycopg.Connection, state: Upgrade) -> None:
+    """Version 4's tokens: default-tenant ones with `*` that resolve, one that never does, and one of tenant acme."""
+    for name, allow in DEFAULT_TOKENS.items():
+        state.tokens[("default", name)] = mint(conn, "default", name, allow)
+    state.tokens[("acme", "gw-acme")] = mint(conn, "acme", "gw-acme", ["*"])
+    used = state.tokens[("default", "gw-used")]
+    assert resolve_with_token(conn, used, ["OPENAI_API_KEY", "gcp-sa", "MISSING"]) == {
+        "OPENAI_API_KEY": state.values["OPENAI_API_KEY"], "gcp-sa": state.values["gcp-sa"],
+    }
+    assert resolve_with_token(conn, state.tokens[("default", "gw-mixed")], ["ROTATED_KEY"]) == {
+        "ROTATED_KEY": state.values["ROTATED_KEY"],
+    }
+
+
+def mint(conn: psycopg.Connection, tenant: str, name: str, allow: list[str]) -> str:
+    token = f"ocbt_upgrade-{tenant}-{name}-{uuid.uuid4().hex}"
+    conn.execute("SELECT public.create_gateway_token(%s, %s, %s, %s)",
+                 (tenant, name, hashlib.sha256(token.encode()).hexdigest(), allow))
+    return token
+
+
+def resolve_with_token(conn: psycopg.Connection, token: str, names: list[str]) -> dict:
+    become(conn, "anon", headers=HEADERS)
+    try:
+        return conn.execute("SELECT public.resolve_secrets_with_token(%s, %s)", (token, names)).fetchone()[0]
+    finally:
+        become(conn, "service_role", sub="svc-upgrade", headers=HEADERS)
 
 
 def audit_log(database: Database) -> list[tuple]:
@@ -284,15 +333,17 @@ def test_upgraded_access_type_check_accepts_audit_and_still_refuses_others(upgra
     assert rejects_access_type(upgrade.upgraded, "bogus")
     with upgrade.upgraded.connect("postgres") as conn:
         assert conn.execute(
-            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'public.vault_access_log'::regclass AND contype = 'c'"
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'public.vault_access_log'::regclass AND contype = 'c' "
+            "AND pg_get_constraintdef(oid) LIKE '%access_type%'"
         ).fetchone() == (1,)
 
 
 def test_upgrade_keeps_exactly_the_grants_of_every_function(upgrade: Upgrade) -> None:
     after = upgrade.upgraded.function_grants("public")
     assert set(after) == EXPECTED_PUBLIC_FUNCTIONS
-    assert set(upgrade.grants_before) < set(after)
-    assert {signature: after[signature] for signature in upgrade.grants_before} == upgrade.grants_before
+    before = {RENAMED.get(signature, signature): grants for signature, grants in upgrade.grants_before.items()}
+    assert set(before) <= set(after)
+    assert {signature: after[signature] for signature in before} == before
     assert after == {signature: expected_grants(signature) for signature in after}
     helpers = upgrade.upgraded.function_grants("vault_bridge")
     assert helpers == {signature: HELPER_GRANTS for signature in helpers}
@@ -312,12 +363,14 @@ def test_admin_functions_work_on_the_data_kept_by_the_upgrade(upgrade: Upgrade) 
         # Every secret was stored and resolved before the upgrade; ROTATED_KEY was rotated too.
         for name, (last_accessed_at, accesses, hosts) in usage.items():
             assert last_accessed_at is not None, name
-            assert accesses == (3 if name == ROTATED[0] else 2), name
+            by_token = upgrade.release.version >= 4 and name in TOKEN_RESOLVED
+            assert accesses == (3 if name == ROTATED[0] else 2) + by_token, name
             assert hosts == [HEADERS["x-bridge-host"]], name
         logged = conn.execute(
             "SELECT access_type, success, host FROM public.read_access_log(p_name => %s)", (ROTATED[0],)
         ).fetchall()
-        assert logged == [("resolve", True, "gw-upgrade"), ("rotate", True, "gw-upgrade"), ("store", True, "gw-upgrade")]
+        by_token = [("resolve", True, "gw-upgrade")] if upgrade.release.version >= 4 else []
+        assert logged == [*by_token, ("resolve", True, "gw-upgrade"), ("rotate", True, "gw-upgrade"), ("store", True, "gw-upgrade")]
         name = "OPENAI_API_KEY"
         (result,) = conn.execute("SELECT public.set_secret(%s, %s)", (name, "UPGRADE-set")).fetchone()
         assert result == {"id": str(upgrade.ids[name]), "created": False}
@@ -325,6 +378,32 @@ def test_admin_functions_work_on_the_data_kept_by_the_upgrade(upgrade: Upgrade) 
         assert conn.execute(
             "SELECT description FROM public.list_secrets(%s)", (name,)
         ).fetchone() == ("before upgrade",)
+        conn.rollback()
+
+
+def test_upgrade_narrows_default_tenant_wildcards_to_the_names_each_token_resolved(upgrade: Upgrade) -> None:
+    if upgrade.release.version < 4:
+        pytest.skip("tokens came with version 4")
+    with upgrade.upgraded.connect("postgres") as conn:
+        # Kept in Vault for pg_net, never stored by the bridge: no default-tenant token reaches it.
+        conn.execute("SELECT vault.create_secret(%s, 'service_role_key')", (SERVICE_ROLE_KEY,))
+        become(conn, "service_role", headers=HEADERS)
+        allow = {(r[0], r[1]): r[2] for r in conn.execute("SELECT tenant, name, allow FROM public.list_gateway_tokens()")}
+        assert allow == {
+            ("default", "gw-used"): ["OPENAI_API_KEY", "gcp-sa"],
+            ("default", "gw-mixed"): ["ROTATED_KEY", "TEAM_*"],
+            ("default", "gw-idle"): [],
+            ("acme", "gw-acme"): ["*"],
+        }
+        everything = [*upgrade.values, "service_role_key"]
+        assert resolve_with_token(conn, upgrade.tokens[("default", "gw-used")], everything) == {
+            "OPENAI_API_KEY": upgrade.values["OPENAI_API_KEY"], "gcp-sa": upgrade.values["gcp-sa"],
+        }
+        assert resolve_with_token(conn, upgrade.tokens[("default", "gw-mixed")], everything) == {
+            "ROTATED_KEY": upgrade.values["ROTATED_KEY"],
+        }
+        assert resolve_with_token(conn, upgrade.tokens[("default", "gw-idle")], everything) == {}
+        assert SERVICE_ROLE_KEY not in json.dumps(conn.execute("SELECT * FROM public.read_access_log()").fetchall(), default=str)
         conn.rollback()
 
 

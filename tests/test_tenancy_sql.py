@@ -52,7 +52,8 @@ def two_tenants(db: psycopg.Connection) -> dict[str, str]:
     store(db, "acme#OPENAI_API_KEY", "sk-acme")
     store(db, "acme#acme-only", "acme-secret")
     store(db, "globex#OPENAI_API_KEY", "sk-globex")
-    return {"acme": mint(db, "acme", "gw-1"), "globex": mint(db, "globex", "gw-1"), "default": mint(db, "default", "gw-d")}
+    return {"acme": mint(db, "acme", "gw-1"), "globex": mint(db, "globex", "gw-1"),
+            "default": mint(db, "default", "gw-d", allow=["OPENAI_API_KEY", "acme-only"])}
 
 
 def test_each_token_resolves_only_its_own_tenant(db: psycopg.Connection, two_tenants: dict[str, str]) -> None:

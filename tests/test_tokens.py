@@ -76,9 +76,9 @@ def test_a_token_resolves_its_tenant_within_its_allow_list_and_is_audited(
 
     log = json.loads(run_bridge(["audit", "--json", "--since", "1h", "--limit", "50"], admin).stdout)
     mine = [r for r in log if r["token_name"] == "gw-berlin" and r["access_type"] == "resolve"]
-    assert {(r["tenant"], r["secret_name"], r["success"]) for r in mine} == {
-        ("acme", "acme#OPENAI_API_KEY", True), ("acme", "acme#ANTHROPIC_API_KEY", False), ("acme", "acme#acme", False),
-    }
+    assert {(r["tenant"], r["secret_name"], r["success"], r["name_count"]) for r in mine} == {
+        ("acme", "acme#OPENAI_API_KEY", True, 1), ("acme", None, False, 2),
+    }, "all failed names of one call in one row"
     listed = run_bridge(["tokens", "ls", "--json"], admin)
     rows = {(r["tenant"], r["name"]): r for r in json.loads(listed.stdout)}
     assert set(rows[("acme", "gw-berlin")]) == {"name", "tenant", "allow", "created_at", "expires_at", "last_used_at", "revoked_at"}
@@ -185,3 +185,43 @@ def test_tenant_members_through_the_cli(admin: dict[str, str]) -> None:
     gone = run_bridge(["tenants", "remove-member", "acme", user], admin)
     assert gone.returncode == 1 and "not a member" in gone.stderr
     assert run_bridge(["tenants", "add-member", "acme", "not-a-uuid"], admin).returncode == 2
+
+
+def test_a_default_tenant_token_must_name_its_secrets(admin: dict[str, str], keys: ProjectKeys, tmp_path: Path, pg: PgCluster) -> None:
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("DELETE FROM vault.secrets WHERE name = 'service_role_key'")
+        conn.execute("SELECT vault.create_secret('eyJ-TOKENS-project-key', 'service_role_key')")
+    try:
+        for allow in ([], ["--allow", "*"], ["--allow", "OPENAI_API_KEY", "--allow", "??*"]):
+            refused = run_bridge(["tokens", "create", "gw-d", "--tenant", "default", *allow], admin)
+            assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+            assert "must name its secrets" in refused.stderr and "--allow OPENAI_API_KEY --allow 'TELEGRAM_*'" in refused.stderr
+            assert "tenant of its own" in refused.stderr and refused.stdout == b""
+        token = created_token(run_bridge(["tokens", "create", "gw-d", "--tenant", "default", "--allow", "OPENAI_*"], admin))
+        answer = json.loads(run_bridge(["resolve"], gateway(admin, keys, token, tmp_path / "gw"),
+                                       request("OPENAI_API_KEY", "service_role_key")).stdout)
+        assert answer["values"] == {"OPENAI_API_KEY": DEFAULT} and set(answer["errors"]) == {"service_role_key"}
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("UPDATE vault_bridge.gateway_tokens SET allow = '{}' WHERE tenant = 'default' AND name = 'gw-d'")
+        listed = run_bridge(["tokens", "ls"], admin).stdout.decode()
+        assert any("default/gw-d" in line and "(none: re-create with --allow)" in line for line in listed.splitlines())
+    finally:
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM vault.secrets WHERE name = 'service_role_key'")
+            conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE tenant = 'default' AND name = 'gw-d'")
+
+
+def test_tenants_ls_shows_tenants_made_by_secrets_set_and_by_vault_names(admin: dict[str, str], pg: PgCluster) -> None:
+    try:
+        assert run_bridge(["secrets", "set", "OPENAI_API_KEY", "--tenant", "initech"], admin, b"sk-initech").returncode == 0
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("SELECT vault.create_secret('v', 'hooli#OPENAI_API_KEY')")
+        listed = {t["tenant"]: t for t in json.loads(run_bridge(["tenants", "ls", "--json"], admin).stdout)}
+        assert listed["initech"]["secrets"] == 1 and listed["initech"]["created_at"]
+        assert listed["hooli"]["secrets"] == 1 and listed["hooli"]["created_at"] is None
+        table = run_bridge(["tenants", "ls"], admin).stdout.decode().splitlines()
+        assert any(line.startswith("initech ") for line in table) and any(line.startswith("hooli ") for line in table)
+    finally:
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM vault.secrets WHERE name IN ('initech#OPENAI_API_KEY', 'hooli#OPENAI_API_KEY')")
+            conn.execute("DELETE FROM vault_bridge.tenants WHERE tenant = 'initech'")

@@ -14,10 +14,11 @@ from bridge.cli.context import Context
 from bridge.cli.registry import Verb
 from bridge.durations import option_stamp
 from bridge.errors import UsageError
+from bridge.text import cell, csv_cell
 
 COLUMNS = (
     "accessed_at", "secret_name", "access_type", "success", "error_message", "host", "provider", "role",
-    "session_user", "user_agent", "tenant", "token_name", "id",
+    "session_user", "user_agent", "tenant", "token_name", "name_count", "id",
 )
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
@@ -41,7 +42,7 @@ def audit_verb(args: argparse.Namespace, ctx: Context) -> int:
     elif fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows({column: csv_cell(value) for column, value in record.items()} for record in records)
     else:
         render_table(records, out)
     return 0
@@ -52,12 +53,14 @@ def render_table(records: list[dict[str, object]], out: TextIO) -> None:
         print("no access recorded", file=out)
         return
     for r in records:
-        outcome = "ok" if r["success"] else f"FAILED: {r['error_message'] or ''}"
+        outcome = "ok" if r["success"] else f"FAILED: {cell(r['error_message'])}"
+        if isinstance(r["name_count"], int) and r["name_count"] > 1:
+            outcome += f"  ({r['name_count']} names)"
         if r["token_name"]:
-            outcome += f"  (token {r['tenant']}/{r['token_name']})"
+            outcome += f"  (token {cell(r['tenant'])}/{cell(r['token_name'])})"
         print(
-            f"{str(r['accessed_at'])[:19].replace('T', ' ')}  {r['access_type']!s:<8} {r['secret_name'] or '-':<32} "
-            f"{r['host'] or '-':<20} {r['provider'] or '-':<10} {outcome}",
+            f"{cell(r['accessed_at'])[:19].replace('T', ' ')}  {cell(r['access_type']):<8} {cell(r['secret_name']):<32} "
+            f"{cell(r['host']):<20} {cell(r['provider']):<10} {outcome}",
             file=out,
         )
 

@@ -17,6 +17,7 @@ from bridge.cli.context import Context
 from bridge.cli.registry import Verb, add_action, add_json, run_action
 from bridge.errors import BridgeError, UsageError
 from bridge.resolve.protocol import SELECTOR_SEPARATOR, id_problem
+from bridge.text import printable
 from bridge.vault.errors import NotFound
 
 MAX_VALUE_BYTES = 1024 * 1024
@@ -101,8 +102,10 @@ def render_table(secrets: list[dict[str, object]], out: TextIO) -> None:
     header = ("NAME", "UPDATED", "LAST ACCESS", "30D", "HOSTS", "DESCRIPTION")
     rows = [
         (
-            str(s["name"]), _day(s["updated_at"]), _day(s["last_accessed_at"]) or "never", str(s["accesses_30d"] or 0),
-            ",".join(str(h) for h in s["hosts"] or []) if isinstance(s["hosts"], list) else "", str(s["description"] or ""),
+            printable(str(s["name"])), _day(s["updated_at"]), _day(s["last_accessed_at"]) or "never",
+            str(s["accesses_30d"] or 0),
+            printable(",".join(str(h) for h in s["hosts"] or [])) if isinstance(s["hosts"], list) else "",
+            printable(str(s["description"] or "")),
         )
         for s in secrets
     ]
@@ -113,7 +116,7 @@ def render_table(secrets: list[dict[str, object]], out: TextIO) -> None:
 
 def _day(stamp: object) -> str:
     """An ISO timestamp to the minute, UTC as the server gave it."""
-    return str(stamp)[:16].replace("T", " ") if stamp else ""
+    return printable(str(stamp))[:16].replace("T", " ") if stamp else ""
 
 
 def remove_secret(args: argparse.Namespace, ctx: Context) -> int:

@@ -17,6 +17,7 @@ from bridge.admin.session import open_client
 from bridge.cli.context import Context
 from bridge.cli.registry import Verb, add_action, add_json, checked, run_action
 from bridge.errors import BridgeError, UsageError
+from bridge.text import cell, printable
 
 DEFAULT_TENANT = "default"
 SEPARATOR = "#"
@@ -77,11 +78,12 @@ def list_tenants(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         ctx.out.write(json.dumps(tenants, indent=2) + "\n")
         return 0
-    width = max([len("TENANT"), *(len(str(t["tenant"])) for t in tenants)])
+    names = [printable(str(t["tenant"])) for t in tenants]
+    width = max([len("TENANT"), *map(len, names)])
     print(f"{'TENANT':<{width}}  SECRETS  TOKENS  MEMBERS", file=ctx.out)
-    for t in tenants:
+    for name, t in zip(names, tenants, strict=True):
         members = t["members"] if isinstance(t["members"], list) else []
-        print(f"{t['tenant']!s:<{width}}  {t['secrets']!s:>7}  {t['tokens']!s:>6}  {', '.join(map(str, members)) or '-'}", file=ctx.out)
+        print(f"{name:<{width}}  {cell(t['secrets']):>7}  {cell(t['tokens']):>6}  {cell(', '.join(map(str, members)))}", file=ctx.out)
     return 0
 
 

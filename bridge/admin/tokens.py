@@ -19,6 +19,7 @@ from bridge.cli.context import Context
 from bridge.cli.registry import Verb, add_action, add_json, checked, run_action
 from bridge.durations import option_stamp
 from bridge.errors import BridgeError, UsageError
+from bridge.text import printable
 
 TOKEN_PREFIX = "ocbt_"
 TOKEN_BYTES = 32
@@ -27,6 +28,9 @@ TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 GLOB = re.compile(r"[A-Za-z0-9._:/*?-]{1,256}")
 """The characters of a ref id, plus * and ?."""
 LS_COLUMNS = ("name", "tenant", "allow", "created_at", "expires_at", "last_used_at", "revoked_at")
+NO_ALLOW = "(none: re-create with --allow)"
+WILDCARD_ONLY = re.compile(r"[*?]+")
+"""A glob of only * and ?, which in tenant default would reach every Vault secret, the bridge's or not."""
 
 
 def new_token() -> tuple[str, str]:
@@ -51,9 +55,26 @@ def expires_at(raw: str | None, now: float) -> str | None:
     return None if raw is None else option_stamp("--expires", raw, now, 1)
 
 
+def allow_list(tenant: str, allow: list[str] | None) -> list[str]:
+    """The allow-list a new token gets: `*` by default, but tenant default must name its secrets.
+
+    Tenant default holds every plain Vault name, also secrets the bridge never
+    stored (a service_role key kept for pg_net), so `*` there would turn a
+    gateway token into the project key.
+    """
+    if tenant != DEFAULT_TENANT:
+        return allow or ["*"]
+    if not allow or any(WILDCARD_ONLY.fullmatch(glob) for glob in allow):
+        raise UsageError(
+            f"a token of tenant {DEFAULT_TENANT} must name its secrets (a glob of only * and ? would reach every Vault secret): "
+            "pass e.g. --allow OPENAI_API_KEY --allow 'TELEGRAM_*', or use a tenant of its own (--tenant acme)"
+        )
+    return allow
+
+
 def create(args: argparse.Namespace, ctx: Context) -> int:
+    allow = allow_list(args.tenant, args.allow)
     token, digest = new_token()
-    allow = args.allow or ["*"]
     until_stamp = expires_at(args.expires, time.time())
     with open_client(ctx) as client:
         client.create_token(args.tenant, args.name, digest, allow, until_stamp)
@@ -77,16 +98,23 @@ def list_tokens(args: argparse.Namespace, ctx: Context) -> int:
     print("TENANT / NAME                     STATE     LAST USED         EXPIRES           ALLOW", file=ctx.out)
     for t in tokens:
         state = "revoked" if t["revoked_at"] else "active"
+        who = printable(f"{t['tenant']}/{t['name']}")
         print(
-            f"{t['tenant']}/{t['name']!s:<{max(1, 32 - len(str(t['tenant'])) - 1)}} {state:<9} {_minute(t['last_used_at']) or 'never':<17} "
-            f"{_minute(t['expires_at']) or 'never':<17} {','.join(map(str, t['allow'] or []))}",
+            f"{who:<32} {state:<9} {_minute(t['last_used_at']) or 'never':<17} "
+            f"{_minute(t['expires_at']) or 'never':<17} {allow_shown(t['allow'])}",
             file=ctx.out,
         )
     return 0
 
 
+def allow_shown(allow: object) -> str:
+    """The allow-list as tokens ls prints it; an empty one (a v5 upgrade of a `*` token that never resolved) says so."""
+    globs = allow if isinstance(allow, list) else []
+    return printable(",".join(map(str, globs))) if globs else NO_ALLOW
+
+
 def _minute(stamp: object) -> str:
-    return str(stamp)[:16].replace("T", " ") if stamp else ""
+    return printable(str(stamp))[:16].replace("T", " ") if stamp else ""
 
 
 def revoke(args: argparse.Namespace, ctx: Context) -> int:
@@ -107,7 +135,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     created.add_argument("name", metavar="NAME", type=checked(check_token_name))
     created.add_argument("--tenant", required=True, type=checked(check_tenant), help=f"whose secrets it resolves (e.g. {DEFAULT_TENANT})")
     created.add_argument("--allow", action="append", metavar="GLOB", type=checked(check_glob),
-                         help="a name or pattern (* and ?) it may resolve; repeat for more (default: every name of the tenant)")
+                         help="a name or pattern (* and ?) it may resolve; repeat for more (default: every name of the tenant; "
+                              f"required in tenant {DEFAULT_TENANT}, where * alone is refused)")
     created.add_argument("--expires", metavar="DURATION", help='refused after this long, e.g. "90d"')
     listed = add_action(actions, "ls", "every token: tenant, allow-list, times (never the token)", "bridge tokens ls --json", list_tokens)
     add_json(listed)

@@ -14,6 +14,8 @@ from bridge.errors import BridgeError
 from bridge.vault.client import VaultClient
 
 Row = dict[str, Any]
+LOG_PAGE_ROWS = 250
+"""Audit rows per read_access_log call: setup.sql bounds each row's text, so a page stays a few MiB at most."""
 
 
 class AdminApi:
@@ -61,9 +63,22 @@ class AdminApi:
         return self._rows("list_secrets_usage", {"p_prefix": prefix})
 
     def read_log(self, since: str | None, name: str | None, failures_only: bool, limit: int) -> list[Row]:
-        return self._rows(
-            "read_access_log", {"p_since": since, "p_name": name, "p_failures_only": failures_only, "p_limit": limit}
-        )
+        """Newest first, up to `limit` rows, in pages: one answer of the whole log could pass the client's size limit."""
+        rows: list[Row] = []
+        before: int | None = None
+        while len(rows) < limit:
+            wanted = min(LOG_PAGE_ROWS, limit - len(rows))
+            page = self._rows("read_access_log", {
+                "p_since": since, "p_name": name, "p_failures_only": failures_only, "p_limit": wanted, "p_before_id": before,
+            })
+            rows.extend(page)
+            if len(page) < wanted:
+                break
+            last = page[-1].get("id")
+            if not isinstance(last, int):
+                raise unexpected("read_access_log")
+            before = last
+        return rows
 
     def create_token(self, tenant: str, name: str, sha256_hex: str, allow: list[str], expires_at: str | None) -> None:
         self._client.call("create_gateway_token", {

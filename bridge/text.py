@@ -1,0 +1,42 @@
+"""Text from the database made safe for the admin's terminal and spreadsheet.
+
+Names, messages, hosts and user agents in the audit log come from whoever
+called the API; a raw ESC, CR or bidi override in one would let them repaint
+the screen or print a forged line, and a CSV cell starting with `=` would run
+as a formula. Everything a table or CSV shows passes through here; JSON needs
+nothing (json.dumps escapes every control character, DEL and non-ASCII).
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""C0 and C1 controls, DEL, bidi marks, overrides and isolates, line and paragraph separators, lone surrogates."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula (OWASP's CSV injection list)."""
+
+
+def printable(text: str) -> str:
+    """The text with every unsafe character as \\xNN or \\uNNNN, the way setup.sql escapes what it logs."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def cell(value: object) -> str:
+    """One table cell: a missing value as `-`, anything else printable."""
+    return "-" if value is None or value == "" else printable(str(value))
+
+
+def csv_cell(value: object) -> str:
+    """One CSV cell: printable, and a leading formula character neutralised with a single quote."""
+    if value is None:
+        return ""
+    raw = str(value)
+    shown = printable(raw)
+    return "'" + shown if raw.startswith(FORMULA_STARTS) or shown.startswith(FORMULA_STARTS) else shown
+
