@@ -113,7 +113,7 @@ def test_install_again_keeps_the_manifest_record(installed: dict[str, str]) -> N
     before = (prefix / MANIFEST).read_bytes()
     dry = install(installed, "--prefix", str(prefix), "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert f"would update the install in {prefix}" in dry.stdout
+    assert f"==> update the install in {prefix} (mode 0700)\n" in dry.stdout
     again = install(installed, "--prefix", str(prefix))
     assert again.returncode == 0, again.stdout + again.stderr
     assert (prefix / MANIFEST).read_bytes() == before
@@ -130,15 +130,16 @@ def test_uninstall_dry_run_changes_nothing(installed: dict[str, str]) -> None:
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "would remove provider 'supabase'" in dry.stdout
     for path in (prefix / "venv", prefix / "bridge", prefix / MANIFEST):
-        assert f"would remove {path}\n" in dry.stdout
-    assert f"would keep {prefix} (it existed before install.sh)" in dry.stdout
-    assert "removed" not in dry.stdout.replace("would remove", "")
+        assert f"==> remove {path}\n" in dry.stdout
+    assert f"==> keep {prefix} (it existed before install.sh)\n" in dry.stdout
+    assert dry.stdout.startswith("dry run: nothing is changed")
+    assert "removed" not in dry.stdout
 
     purge = install(installed, "--uninstall", "--purge", "--prefix", str(prefix), "--dry-run")
     assert purge.returncode == 0, purge.stdout + purge.stderr
-    assert f"would run {prefix / 'bridge'} cache clear" in purge.stdout
-    assert f"would run {prefix / 'bridge'} logout" in purge.stdout
-    assert f"would remove {prefix / 'venv'}\n" in purge.stdout
+    assert f"==> run {prefix / 'bridge'} cache clear (erases the cache)\n" in purge.stdout
+    assert f"==> run {prefix / 'bridge'} logout (erases the stored credentials)\n" in purge.stdout
+    assert f"==> remove {prefix / 'venv'}\n" in purge.stdout
 
     assert tree(home / ".openclaw", prefix, Path(installed["BRIDGE_HOME"])) == before
     assert cache.exists()
@@ -170,7 +171,7 @@ def test_a_non_empty_dir_without_a_manifest_is_refused_and_left_alone(tmp_path: 
     for args in ([], ["--dry-run"]):
         one_line_error(install(env, "--prefix", str(prefix), *args), 1, "choose another --prefix or empty it")
     one_line_error(install(env, "--uninstall", "--prefix", str(prefix)), 1, "not made by install.sh", "left it in place")
-    one_line_error(install(env, "--uninstall", "--prefix", str(prefix), "--dry-run"), 1, "would be left in place")
+    one_line_error(install(env, "--uninstall", "--prefix", str(prefix), "--dry-run"), 1, "not made by install.sh", "left it in place")
     one_line_error(install(env, "--uninstall", "--purge", "--prefix", str(prefix)), 1, "nothing is installed at")
 
     assert tree(tmp_path) == before and not ran.exists()
@@ -223,7 +224,7 @@ def test_a_legacy_marker_uninstalls_venv_launcher_and_marker_only(tmp_path: Path
     (shared / "notes.txt").write_text("mine\n")
 
     dry = install(env, "--prefix", str(shared), "--dry-run")
-    assert dry.returncode == 0 and f"would update the install in {shared}" in dry.stdout, dry.stdout + dry.stderr
+    assert dry.returncode == 0 and f"==> update the install in {shared} (mode 0700)\n" in dry.stdout, dry.stdout + dry.stderr
 
     for prefix in (alone, shared):
         done = install(env, "--uninstall", "--prefix", str(prefix), "--provider", prefix.name)
@@ -246,7 +247,7 @@ def test_uninstall_keeps_a_dir_that_existed_before_install(tmp_path: Path) -> No
     done = install(env, "--uninstall", "--prefix", str(prefix))
     assert done.returncode == 0, done.stdout + done.stderr
     assert prefix.is_dir() and list(prefix.iterdir()) == []
-    assert f"kept {prefix} (it existed before install.sh)" in done.stdout
+    assert f"==> keep {prefix} (it existed before install.sh)\n" in done.stdout
     assert "supabase" not in openclaw_providers(env)
 
 
@@ -262,8 +263,8 @@ def test_a_file_added_after_install_survives_uninstall_and_keeps_the_dir(tmp_pat
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(p.name for p in prefix.iterdir()) == ["notes.txt"]
     assert (prefix / "notes.txt").read_text() == "my notes\n"
-    kept = [line for line in done.stdout.splitlines() if line.startswith(f"kept {prefix}")]
-    assert kept == [f"kept {prefix}: it also holds files install.sh did not put there (notes.txt)"]
+    kept = [line for line in done.stdout.splitlines() if line.startswith(f"==> keep {prefix}")]
+    assert kept == [f"==> keep {prefix}: it also holds files install.sh did not put there (notes.txt)"]
 
 
 def test_plain_uninstall_removes_the_dir_it_made_and_its_advice_runs_as_printed(tmp_path: Path) -> None:
@@ -282,7 +283,7 @@ def test_plain_uninstall_removes_the_dir_it_made_and_its_advice_runs_as_printed(
     done = install(env, "--uninstall", "--provider", "vault2", script=script)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not prefix.exists() and prefix.parent.is_dir()
-    assert f"removed {prefix}\n" in done.stdout
+    assert f"==> remove {prefix} (then empty)\n" in done.stdout
     assert "vault2" not in openclaw_providers(env)
 
     advice = [line[len(ADVICE):] for line in done.stdout.splitlines() if line.startswith(ADVICE)]
