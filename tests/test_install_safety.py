@@ -77,6 +77,11 @@ def manifest_lines(prefix: Path) -> list[str]:
     return [line for line in (prefix / MANIFEST).read_text().splitlines() if line and not line.startswith("#")]
 
 
+def steps(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """The steps install.sh printed (`==> ...` lines), in order, without the bridge's own output between them."""
+    return [line for line in result.stdout.splitlines() if line.startswith("==> ")]
+
+
 def one_line_error(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
     assert result.returncode == code, result.stdout + result.stderr
     assert result.stderr.startswith("install.sh: ") and result.stderr.count("\n") == 1, result.stderr
@@ -170,8 +175,11 @@ def test_a_non_empty_dir_without_a_manifest_is_refused_and_left_alone(tmp_path: 
 
     for args in ([], ["--dry-run"]):
         one_line_error(install(env, "--prefix", str(prefix), *args), 1, "choose another --prefix or empty it")
-    one_line_error(install(env, "--uninstall", "--prefix", str(prefix)), 1, "not made by install.sh", "left it in place")
-    one_line_error(install(env, "--uninstall", "--prefix", str(prefix), "--dry-run"), 1, "not made by install.sh", "left it in place")
+    real = install(env, "--uninstall", "--prefix", str(prefix))
+    dry = install(env, "--uninstall", "--prefix", str(prefix), "--dry-run")
+    for result in (real, dry):
+        one_line_error(result, 1, "not made by install.sh", "left it in place")
+    assert steps(dry) == steps(real) == ["==> unregister provider 'supabase' from OpenClaw"]
     one_line_error(install(env, "--uninstall", "--purge", "--prefix", str(prefix)), 1, "nothing is installed at")
 
     assert tree(tmp_path) == before and not ran.exists()
@@ -298,3 +306,64 @@ def test_plain_uninstall_removes_the_dir_it_made_and_its_advice_runs_as_printed(
     assert "no stored credentials to remove" in purged.stdout
     assert not prefix.exists() and "vault2" not in openclaw_providers(env)
     assert "to erase them too" not in purged.stdout
+
+
+# --- one list of steps: a dry run prints the steps the real run takes, and changes nothing ------
+
+
+def dry_then_real(env: dict[str, str], root: Path, *args: str) -> list[str]:
+    """Runs install.sh with --dry-run, then without: the same steps, and the dry run left root as it was."""
+    before = tree(root)
+    dry = install(env, *args, "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert tree(root) == before, "the dry run changed something"
+    real = install(env, *args)
+    assert real.returncode == 0, real.stdout + real.stderr
+    assert steps(real), real.stdout
+    assert steps(dry) == steps(real)
+    return steps(real)
+
+
+def test_the_dry_run_prints_the_steps_of_a_fresh_install_an_upgrade_and_a_purge(tmp_path: Path) -> None:
+    env = user_env(tmp_path)
+    prefix = default_prefix(env)
+    fresh = dry_then_real(env, tmp_path)
+    assert fresh[:3] == [
+        f"==> create {prefix} (mode 0700)",
+        f"==> write the manifest {prefix / MANIFEST} (what install.sh made here)",
+        f"==> create the venv {prefix / 'venv'}",
+    ]
+    upgrade = dry_then_real(env, tmp_path)
+    # The same steps but the first, and the venv is there already.
+    assert upgrade == [f"==> update the install in {prefix} (mode 0700)", fresh[1], *fresh[3:]]
+    put_cache(env)
+    purge = dry_then_real(env, tmp_path, "--uninstall", "--purge")
+    assert purge[0].endswith(" cache clear (erases the cache)") and purge[-1] == f"==> remove {prefix} (then empty)"
+    assert not prefix.exists() and not (Path(env["BRIDGE_HOME"]) / "cache.sealed").exists()
+
+
+def test_the_dry_run_prints_the_steps_of_an_install_into_a_premade_dir_and_its_uninstall(tmp_path: Path) -> None:
+    env = user_env(tmp_path)
+    prefix = tmp_path / "premade"
+    prefix.mkdir()
+    assert dry_then_real(env, tmp_path, "--prefix", str(prefix))[0] == f"==> install into the empty {prefix} (mode 0700 from then on)"
+    (prefix / "notes.txt").write_text("mine\n")
+    gone = dry_then_real(env, tmp_path, "--uninstall", "--prefix", str(prefix))
+    assert gone[-1] == f"==> keep {prefix}: it also holds files install.sh did not put there (notes.txt)"
+    assert sorted(p.name for p in prefix.iterdir()) == ["notes.txt"]
+
+
+def test_a_dangling_launcher_link_is_a_step_of_the_dry_run_too(tmp_path: Path) -> None:
+    """The real run always removed a listed `bridge` that is a dangling link; the dry run used to leave it out."""
+    env = user_env(tmp_path)
+    prefix = tmp_path / "linked"
+    prefix.mkdir()
+    (prefix / MANIFEST).write_text("venv\nbridge\n")
+    (prefix / "bridge").symlink_to(tmp_path / "gone")
+    assert dry_then_real(env, tmp_path, "--uninstall", "--prefix", str(prefix)) == [
+        "==> unregister provider 'supabase' from OpenClaw",
+        f"==> remove {prefix / 'bridge'}",
+        f"==> remove {prefix / MANIFEST}",
+        f"==> keep {prefix} (it existed before install.sh)",
+    ]
+    assert prefix.is_dir() and list(prefix.iterdir()) == []
