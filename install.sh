@@ -11,6 +11,9 @@
 # PATH, else by editing ~/.openclaw/openclaw.json with a timestamped backup).
 # Running it again gives the same result. POSIX sh, so macOS's shell runs it.
 #
+# It prints each step as `==> ...` as it takes it; --dry-run prints the same lines
+# (the steps are listed once, see "actions" below) and changes nothing.
+#
 # What it created is listed in DIR/.openclaw-supabase-bridge (the manifest),
 # and --uninstall removes only that: a --prefix may be a directory the user
 # made, and nothing of theirs may ever go with it.
@@ -34,7 +37,7 @@ usage: ./install.sh [--prefix DIR] [--provider NAME] [--dry-run]
                    whitespace, quotes, backslash, $, ` or control characters, that does
                    not exist yet, is empty, or holds an earlier install
   --provider NAME  OpenClaw provider name (default supabase)
-  --dry-run        print what would change and change nothing (with --uninstall too)
+  --dry-run        print the steps a real run takes and change nothing (with --uninstall too)
   --uninstall      unregister the provider, then remove only what install.sh created
                    (listed in DIR/.openclaw-supabase-bridge); your other files stay
   --purge          with --uninstall: first erase the stored credentials and the cache
@@ -146,81 +149,222 @@ foreign_entries() {
   done | tr -c '[:print:]\n' '?' | awk 'NR > 1 { printf ", " } { printf "%s", $0 }'
 }
 
+# --- actions -----------------------------------------------------------------------------
+# Each step is a function act_NAME that holds both its description and its commands:
+#   act_NAME describe   prints the one line shown for it, in a dry run and a real run alike
+#   act_NAME perform    does it
+#   act_NAME preview    in a dry run, after the line: what a `bridge` verb would do, by running
+#                       the same verb with --dry-run (the other steps show nothing more)
+# The plan is the list of names, decided (with every check it needs) before any step runs;
+# run_plan then prints each line and performs each step in order, or, with --dry-run, only
+# prints them. So a dry run shows the steps a real run takes, and nothing else can.
+# Steps take only that word: they read the settings fixed above and the state read by the
+# plan, and never change them, so a description is the same whenever it is asked for.
+PLAN=""
+plan() { PLAN="$PLAN $1"; }
+
+run_plan() {
+  if [ "$DRY_RUN" -eq 1 ]; then
+    echo "dry run: nothing is changed; without --dry-run install.sh takes these steps:"
+  fi
+  for action in $PLAN; do
+    line=$("act_$action" describe)
+    printf '==> %s\n' "$line"
+    if [ "$DRY_RUN" -eq 1 ]; then "act_$action" preview; else "act_$action" perform; fi
+  done
+}
+
+run_launcher() { "$LAUNCHER" "$@"; }
+
+# A `bridge` verb that has its own --dry-run: a dry run runs the same words with --dry-run.
+bridge_verb() {
+  mode=$1 runner=$2
+  shift 2
+  case "$mode" in
+    preview) "$runner" "$@" --dry-run ;;
+    perform) "$runner" "$@" ;;
+  esac
+}
+
+# Install steps.
+act_prefix() {
+  case "$1" in
+    describe)
+      case "$STATE" in
+        new) echo "create $PREFIX (mode 0700)" ;;
+        empty) echo "install into the empty $PREFIX (mode 0700 from then on)" ;;
+        update) echo "update the install in $PREFIX (mode 0700)" ;;
+      esac ;;
+    perform)
+      umask 077
+      if [ "$STATE" = new ]; then
+        mkdir -p "$(dirname "$PREFIX")"
+        mkdir "$PREFIX" || die 1 "cannot create $PREFIX; choose another --prefix"
+      fi
+      chmod 700 "$PREFIX" ;;
+  esac
+}
+
+# Written before the venv, so an interrupted install is still ours to redo or uninstall.
+act_manifest() {
+  case "$1" in
+    describe) echo "write the manifest $MANIFEST (what install.sh made here)" ;;
+    perform)
+      {
+        echo "# made by openclaw-supabase-bridge's install.sh: what it created here, and all"
+        echo "# that ./install.sh --uninstall removes"
+        if [ "$CREATED_DIR" -eq 1 ]; then echo created-dir; fi
+        echo venv
+        echo bridge
+      } > "$MANIFEST.tmp.$$"
+      mv -f "$MANIFEST.tmp.$$" "$MANIFEST" ;;
+  esac
+}
+
+act_venv() {
+  case "$1" in
+    describe) echo "create the venv $PREFIX/venv" ;;
+    perform)
+      "$PYTHON" -m venv "$PREFIX/venv" || {
+        rm -rf "$PREFIX/venv"
+        die 1 "$PYTHON cannot create a venv; on Debian/Ubuntu: sudo apt-get install python3-venv"
+      } ;;
+  esac
+}
+
+act_pip() {
+  case "$1" in
+    describe) echo "install openclaw-supabase-bridge from $SRC into $PREFIX/venv" ;;
+    perform)
+      "$PREFIX/venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$SRC" \
+        || die 1 "pip could not install the bridge into $PREFIX/venv (see pip's message above); nothing was registered" ;;
+  esac
+}
+
+act_launcher() {
+  case "$1" in
+    describe) echo "write the launcher $LAUNCHER (mode 0700), which runs the venv's Python with -I" ;;
+    perform)
+      printf '%s\nimport sys\nfrom bridge.cli import main\nsys.exit(main())\n' "$SHEBANG" > "$LAUNCHER.tmp.$$"
+      chmod 700 "$LAUNCHER.tmp.$$"
+      mv -f "$LAUNCHER.tmp.$$" "$LAUNCHER" ;;
+  esac
+}
+
+# The launcher registers itself; a dry run has no launcher yet, so the checkout's code
+# previews it, told the launcher's path.
+act_register() {
+  case "$1" in
+    describe) echo "register provider '$PROVIDER' with OpenClaw, running $Q_LAUNCHER" ;;
+    preview) checkout_bridge register --provider "$PROVIDER" --command "$LAUNCHER" --dry-run ;;
+    perform) run_launcher register --provider "$PROVIDER" ;;
+  esac
+}
+
+# Uninstall steps. The purge runs before anything is removed, so that a failure leaves
+# the launcher to try again with.
+act_cache_clear() {
+  case "$1" in
+    describe) echo "run $Q_LAUNCHER cache clear (erases the cache)" ;;
+    perform)
+      run_launcher cache clear \
+        || die 1 "$Q_LAUNCHER cache clear failed (see its message above); nothing was removed: fix that and run this again, or uninstall without --purge" ;;
+  esac
+}
+
+act_logout() {
+  case "$1" in
+    describe) echo "run $Q_LAUNCHER logout (erases the stored credentials)" ;;
+    perform)
+      run_launcher logout \
+        || die 1 "$Q_LAUNCHER logout failed (see its message above); nothing was removed: fix that and run this again, or uninstall without --purge" ;;
+  esac
+}
+
+act_unregister() {
+  case "$1" in
+    describe) echo "unregister provider '$PROVIDER' from OpenClaw" ;;
+    *) bridge_verb "$1" "$UNREGISTER_WITH" unregister --provider "$PROVIDER" ;;
+  esac
+}
+
+act_remove_venv() {
+  case "$1" in
+    describe) echo "remove $PREFIX/venv" ;;
+    perform) rm -rf "$PREFIX/venv" ;;
+  esac
+}
+
+act_remove_launcher() {
+  case "$1" in
+    describe) echo "remove $LAUNCHER" ;;
+    perform) rm -f "$LAUNCHER" ;;
+  esac
+}
+
+act_remove_manifest() {
+  case "$1" in
+    describe) echo "remove $MANIFEST" ;;
+    perform) rm -f "$MANIFEST" ;;
+  esac
+}
+
+act_keep_shared_prefix() {
+  case "$1" in
+    describe) echo "keep $PREFIX: it also holds files install.sh did not put there ($OTHERS)" ;;
+  esac
+}
+
+act_keep_premade_prefix() {
+  case "$1" in
+    describe) echo "keep $PREFIX (it existed before install.sh)" ;;
+  esac
+}
+
+# rmdir only ever removes an empty directory.
+act_remove_prefix() {
+  case "$1" in
+    describe) echo "remove $PREFIX (then empty)" ;;
+    perform) rmdir "$PREFIX" 2>/dev/null || echo "kept $PREFIX (rmdir could not remove it)" ;;
+  esac
+}
+
+# --- uninstall ----------------------------------------------------------------------------
 if [ "$UNINSTALL" -eq 1 ]; then
   read_manifest
   # A `bridge` the manifest does not list may be the user's own program: never run it.
-  OWN_LAUNCHER=0
+  UNREGISTER_WITH=checkout_bridge
   if [ "$HAS_BRIDGE" -eq 1 ] && [ -f "$LAUNCHER" ] && [ -x "$LAUNCHER" ]; then
-    OWN_LAUNCHER=1
+    UNREGISTER_WITH=run_launcher
   fi
-  if [ "$PURGE" -eq 1 ] && [ "$OWN_LAUNCHER" -eq 0 ]; then
-    die 1 "nothing is installed at $PREFIX to erase the stored credentials and the cache with; install, then purge: $REINSTALL_AND_PURGE"
-  fi
-
-  if [ "$DRY_RUN" -eq 1 ]; then
-    if [ "$PURGE" -eq 1 ]; then
-      echo "would run $Q_LAUNCHER cache clear (erases the cache)"
-      echo "would run $Q_LAUNCHER logout (erases the stored credentials)"
-    fi
-    if [ "$OWN_LAUNCHER" -eq 1 ]; then
-      "$LAUNCHER" unregister --provider "$PROVIDER" --dry-run
-    else
-      checkout_bridge unregister --provider "$PROVIDER" --dry-run
-    fi
-    if [ "$HAVE_MANIFEST" -eq 0 ]; then
-      [ ! -e "$PREFIX" ] || die 1 "$PREFIX was not made by install.sh (no $MARKER); it would be left in place"
-      exit 0
-    fi
-    if [ "$HAS_VENV" -eq 1 ] && [ -e "$PREFIX/venv" ]; then echo "would remove $PREFIX/venv"; fi
-    if [ "$HAS_BRIDGE" -eq 1 ] && [ -e "$LAUNCHER" ]; then echo "would remove $LAUNCHER"; fi
-    echo "would remove $MANIFEST"
-    others=$(foreign_entries)
-    if [ -n "$others" ]; then
-      echo "would keep $PREFIX: it also holds files install.sh did not put there ($others)"
-    elif [ "$CREATED_DIR" -eq 1 ]; then
-      echo "would remove $PREFIX (then empty)"
-    else
-      echo "would keep $PREFIX (it existed before install.sh)"
-    fi
-    exit 0
-  fi
-
-  # Erased before anything is removed, so that a failure leaves the launcher to try again with.
   if [ "$PURGE" -eq 1 ]; then
-    "$LAUNCHER" cache clear \
-      || die 1 "$Q_LAUNCHER cache clear failed (see its message above); nothing was removed: fix that and run this again, or uninstall without --purge"
-    "$LAUNCHER" logout \
-      || die 1 "$Q_LAUNCHER logout failed (see its message above); nothing was removed: fix that and run this again, or uninstall without --purge"
+    [ "$UNREGISTER_WITH" = run_launcher ] \
+      || die 1 "nothing is installed at $PREFIX to erase the stored credentials and the cache with; install, then purge: $REINSTALL_AND_PURGE"
+    plan cache_clear
+    plan logout
   fi
-  if [ "$OWN_LAUNCHER" -eq 1 ]; then
-    "$LAUNCHER" unregister --provider "$PROVIDER"
-  else
-    checkout_bridge unregister --provider "$PROVIDER"
-  fi
+  plan unregister
+  REFUSAL=""
   if [ "$HAVE_MANIFEST" -eq 1 ]; then
-    if [ "$HAS_VENV" -eq 1 ] && [ -e "$PREFIX/venv" ]; then
-      rm -rf "$PREFIX/venv"
-      echo "removed $PREFIX/venv"
-    fi
-    if [ "$HAS_BRIDGE" -eq 1 ] && { [ -e "$LAUNCHER" ] || [ -L "$LAUNCHER" ]; }; then
-      rm -f "$LAUNCHER"
-      echo "removed $LAUNCHER"
-    fi
-    rm -f "$MANIFEST"
-    echo "removed $MANIFEST"
-    others=$(foreign_entries)
-    if [ -n "$others" ]; then
-      echo "kept $PREFIX: it also holds files install.sh did not put there ($others)"
+    if [ "$HAS_VENV" -eq 1 ] && [ -e "$PREFIX/venv" ]; then plan remove_venv; fi
+    if [ "$HAS_BRIDGE" -eq 1 ] && { [ -e "$LAUNCHER" ] || [ -L "$LAUNCHER" ]; }; then plan remove_launcher; fi
+    plan remove_manifest
+    # What is left once the listed entries are gone: the same before the removals as after.
+    OTHERS=$(foreign_entries)
+    if [ -n "$OTHERS" ]; then
+      plan keep_shared_prefix
     elif [ "$CREATED_DIR" -eq 0 ]; then
-      echo "kept $PREFIX (it existed before install.sh)"
-    elif rmdir "$PREFIX" 2>/dev/null; then
-      echo "removed $PREFIX"
+      plan keep_premade_prefix
     else
-      echo "kept $PREFIX (rmdir could not remove it)"
+      plan remove_prefix
     fi
   elif [ -e "$PREFIX" ]; then
-    die 1 "$PREFIX was not made by install.sh (no $MARKER); left it in place, remove it yourself if it is yours to remove"
+    REFUSAL="$PREFIX was not made by install.sh (no $MARKER); left it in place, remove it yourself if it is yours to remove"
   fi
+
+  run_plan
+  [ -z "$REFUSAL" ] || die 1 "$REFUSAL"
+  [ "$DRY_RUN" -eq 0 ] || exit 0
   if [ "$PURGE" -eq 1 ]; then
     echo "left alone: your secrets in Supabase Vault and the refs in openclaw.json"
   else
@@ -230,6 +374,7 @@ if [ "$UNINSTALL" -eq 1 ]; then
   exit 0
 fi
 
+# --- install ------------------------------------------------------------------------------
 command -v "$PYTHON" >/dev/null 2>&1 || die 1 "$PYTHON not found; install Python 3.11 or newer"
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || die 1 "Python 3.11 or newer is required ($PYTHON is older); set PYTHON=/path/to/python3.11"
@@ -258,51 +403,17 @@ else
   STATE=empty
 fi
 
-if [ "$DRY_RUN" -eq 1 ]; then
-  case "$STATE" in
-    new) echo "would create $PREFIX (mode 0700) with a venv holding openclaw-supabase-bridge from $SRC" ;;
-    empty) echo "would install into the empty $PREFIX (mode 0700 from then on) a venv holding openclaw-supabase-bridge from $SRC" ;;
-    update) echo "would update the install in $PREFIX with openclaw-supabase-bridge from $SRC" ;;
-  esac
-  echo "would write the launcher $LAUNCHER (mode 0700) and the manifest $MANIFEST"
-  checkout_bridge register --provider "$PROVIDER" --command "$LAUNCHER" --dry-run
-  exit 0
-fi
+plan prefix
+plan manifest
+if [ ! -x "$PREFIX/venv/bin/python" ]; then plan venv; fi
+plan pip
+plan launcher
+plan register
 
-umask 077
-if [ "$STATE" = new ]; then
-  mkdir -p "$(dirname "$PREFIX")"
-  mkdir "$PREFIX" || die 1 "cannot create $PREFIX; choose another --prefix"
-fi
-chmod 700 "$PREFIX"
-# Written before the venv, so an interrupted install is still ours to redo or uninstall.
-{
-  echo "# made by openclaw-supabase-bridge's install.sh: what it created here, and all"
-  echo "# that ./install.sh --uninstall removes"
-  if [ "$CREATED_DIR" -eq 1 ]; then echo created-dir; fi
-  echo venv
-  echo bridge
-} > "$MANIFEST.tmp.$$"
-mv -f "$MANIFEST.tmp.$$" "$MANIFEST"
-
-if [ ! -x "$PREFIX/venv/bin/python" ]; then
-  "$PYTHON" -m venv "$PREFIX/venv" || {
-    rm -rf "$PREFIX/venv"
-    die 1 "$PYTHON cannot create a venv; on Debian/Ubuntu: sudo apt-get install python3-venv"
-  }
-fi
-"$PREFIX/venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$SRC" \
-  || die 1 "pip could not install the bridge into $PREFIX/venv (see pip's message above); nothing was registered"
-
-TMP="$LAUNCHER.tmp.$$"
-printf '%s\nimport sys\nfrom bridge.cli import main\nsys.exit(main())\n' "$SHEBANG" > "$TMP"
-chmod 700 "$TMP"
-mv -f "$TMP" "$LAUNCHER"
-echo "installed: $LAUNCHER"
-
-"$LAUNCHER" register --provider "$PROVIDER"
-
+run_plan
+[ "$DRY_RUN" -eq 0 ] || exit 0
 cat <<NEXT
+installed: $LAUNCHER
 next steps:
   1. $Q_LAUNCHER login --url https://<project-ref>.supabase.co    (paste the secret key at the prompt)
   2. paste $SRC/setup.sql into your Supabase project's SQL editor and run it

@@ -77,6 +77,11 @@ def manifest_lines(prefix: Path) -> list[str]:
     return [line for line in (prefix / MANIFEST).read_text().splitlines() if line and not line.startswith("#")]
 
 
+def steps(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """The steps install.sh printed (`==> ...` lines), in order, without the bridge's own output between them."""
+    return [line for line in result.stdout.splitlines() if line.startswith("==> ")]
+
+
 def one_line_error(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
     assert result.returncode == code, result.stdout + result.stderr
     assert result.stderr.startswith("install.sh: ") and result.stderr.count("\n") == 1, result.stderr
@@ -113,7 +118,7 @@ def test_install_again_keeps_the_manifest_record(installed: dict[str, str]) -> N
     before = (prefix / MANIFEST).read_bytes()
     dry = install(installed, "--prefix", str(prefix), "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert f"would update the install in {prefix}" in dry.stdout
+    assert f"==> update the install in {prefix} (mode 0700)\n" in dry.stdout
     again = install(installed, "--prefix", str(prefix))
     assert again.returncode == 0, again.stdout + again.stderr
     assert (prefix / MANIFEST).read_bytes() == before
@@ -130,15 +135,16 @@ def test_uninstall_dry_run_changes_nothing(installed: dict[str, str]) -> None:
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "would remove provider 'supabase'" in dry.stdout
     for path in (prefix / "venv", prefix / "bridge", prefix / MANIFEST):
-        assert f"would remove {path}\n" in dry.stdout
-    assert f"would keep {prefix} (it existed before install.sh)" in dry.stdout
-    assert "removed" not in dry.stdout.replace("would remove", "")
+        assert f"==> remove {path}\n" in dry.stdout
+    assert f"==> keep {prefix} (it existed before install.sh)\n" in dry.stdout
+    assert dry.stdout.startswith("dry run: nothing is changed")
+    assert "removed" not in dry.stdout
 
     purge = install(installed, "--uninstall", "--purge", "--prefix", str(prefix), "--dry-run")
     assert purge.returncode == 0, purge.stdout + purge.stderr
-    assert f"would run {prefix / 'bridge'} cache clear" in purge.stdout
-    assert f"would run {prefix / 'bridge'} logout" in purge.stdout
-    assert f"would remove {prefix / 'venv'}\n" in purge.stdout
+    assert f"==> run {prefix / 'bridge'} cache clear (erases the cache)\n" in purge.stdout
+    assert f"==> run {prefix / 'bridge'} logout (erases the stored credentials)\n" in purge.stdout
+    assert f"==> remove {prefix / 'venv'}\n" in purge.stdout
 
     assert tree(home / ".openclaw", prefix, Path(installed["BRIDGE_HOME"])) == before
     assert cache.exists()
@@ -169,8 +175,11 @@ def test_a_non_empty_dir_without_a_manifest_is_refused_and_left_alone(tmp_path: 
 
     for args in ([], ["--dry-run"]):
         one_line_error(install(env, "--prefix", str(prefix), *args), 1, "choose another --prefix or empty it")
-    one_line_error(install(env, "--uninstall", "--prefix", str(prefix)), 1, "not made by install.sh", "left it in place")
-    one_line_error(install(env, "--uninstall", "--prefix", str(prefix), "--dry-run"), 1, "would be left in place")
+    real = install(env, "--uninstall", "--prefix", str(prefix))
+    dry = install(env, "--uninstall", "--prefix", str(prefix), "--dry-run")
+    for result in (real, dry):
+        one_line_error(result, 1, "not made by install.sh", "left it in place")
+    assert steps(dry) == steps(real) == ["==> unregister provider 'supabase' from OpenClaw"]
     one_line_error(install(env, "--uninstall", "--purge", "--prefix", str(prefix)), 1, "nothing is installed at")
 
     assert tree(tmp_path) == before and not ran.exists()
@@ -223,7 +232,7 @@ def test_a_legacy_marker_uninstalls_venv_launcher_and_marker_only(tmp_path: Path
     (shared / "notes.txt").write_text("mine\n")
 
     dry = install(env, "--prefix", str(shared), "--dry-run")
-    assert dry.returncode == 0 and f"would update the install in {shared}" in dry.stdout, dry.stdout + dry.stderr
+    assert dry.returncode == 0 and f"==> update the install in {shared} (mode 0700)\n" in dry.stdout, dry.stdout + dry.stderr
 
     for prefix in (alone, shared):
         done = install(env, "--uninstall", "--prefix", str(prefix), "--provider", prefix.name)
@@ -246,7 +255,7 @@ def test_uninstall_keeps_a_dir_that_existed_before_install(tmp_path: Path) -> No
     done = install(env, "--uninstall", "--prefix", str(prefix))
     assert done.returncode == 0, done.stdout + done.stderr
     assert prefix.is_dir() and list(prefix.iterdir()) == []
-    assert f"kept {prefix} (it existed before install.sh)" in done.stdout
+    assert f"==> keep {prefix} (it existed before install.sh)\n" in done.stdout
     assert "supabase" not in openclaw_providers(env)
 
 
@@ -262,8 +271,8 @@ def test_a_file_added_after_install_survives_uninstall_and_keeps_the_dir(tmp_pat
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(p.name for p in prefix.iterdir()) == ["notes.txt"]
     assert (prefix / "notes.txt").read_text() == "my notes\n"
-    kept = [line for line in done.stdout.splitlines() if line.startswith(f"kept {prefix}")]
-    assert kept == [f"kept {prefix}: it also holds files install.sh did not put there (notes.txt)"]
+    kept = [line for line in done.stdout.splitlines() if line.startswith(f"==> keep {prefix}")]
+    assert kept == [f"==> keep {prefix}: it also holds files install.sh did not put there (notes.txt)"]
 
 
 def test_plain_uninstall_removes_the_dir_it_made_and_its_advice_runs_as_printed(tmp_path: Path) -> None:
@@ -282,7 +291,7 @@ def test_plain_uninstall_removes_the_dir_it_made_and_its_advice_runs_as_printed(
     done = install(env, "--uninstall", "--provider", "vault2", script=script)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not prefix.exists() and prefix.parent.is_dir()
-    assert f"removed {prefix}\n" in done.stdout
+    assert f"==> remove {prefix} (then empty)\n" in done.stdout
     assert "vault2" not in openclaw_providers(env)
 
     advice = [line[len(ADVICE):] for line in done.stdout.splitlines() if line.startswith(ADVICE)]
@@ -297,3 +306,64 @@ def test_plain_uninstall_removes_the_dir_it_made_and_its_advice_runs_as_printed(
     assert "no stored credentials to remove" in purged.stdout
     assert not prefix.exists() and "vault2" not in openclaw_providers(env)
     assert "to erase them too" not in purged.stdout
+
+
+# --- one list of steps: a dry run prints the steps the real run takes, and changes nothing ------
+
+
+def dry_then_real(env: dict[str, str], root: Path, *args: str) -> list[str]:
+    """Runs install.sh with --dry-run, then without: the same steps, and the dry run left root as it was."""
+    before = tree(root)
+    dry = install(env, *args, "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert tree(root) == before, "the dry run changed something"
+    real = install(env, *args)
+    assert real.returncode == 0, real.stdout + real.stderr
+    assert steps(real), real.stdout
+    assert steps(dry) == steps(real)
+    return steps(real)
+
+
+def test_the_dry_run_prints_the_steps_of_a_fresh_install_an_upgrade_and_a_purge(tmp_path: Path) -> None:
+    env = user_env(tmp_path)
+    prefix = default_prefix(env)
+    fresh = dry_then_real(env, tmp_path)
+    assert fresh[:3] == [
+        f"==> create {prefix} (mode 0700)",
+        f"==> write the manifest {prefix / MANIFEST} (what install.sh made here)",
+        f"==> create the venv {prefix / 'venv'}",
+    ]
+    upgrade = dry_then_real(env, tmp_path)
+    # The same steps but the first, and the venv is there already.
+    assert upgrade == [f"==> update the install in {prefix} (mode 0700)", fresh[1], *fresh[3:]]
+    put_cache(env)
+    purge = dry_then_real(env, tmp_path, "--uninstall", "--purge")
+    assert purge[0].endswith(" cache clear (erases the cache)") and purge[-1] == f"==> remove {prefix} (then empty)"
+    assert not prefix.exists() and not (Path(env["BRIDGE_HOME"]) / "cache.sealed").exists()
+
+
+def test_the_dry_run_prints_the_steps_of_an_install_into_a_premade_dir_and_its_uninstall(tmp_path: Path) -> None:
+    env = user_env(tmp_path)
+    prefix = tmp_path / "premade"
+    prefix.mkdir()
+    assert dry_then_real(env, tmp_path, "--prefix", str(prefix))[0] == f"==> install into the empty {prefix} (mode 0700 from then on)"
+    (prefix / "notes.txt").write_text("mine\n")
+    gone = dry_then_real(env, tmp_path, "--uninstall", "--prefix", str(prefix))
+    assert gone[-1] == f"==> keep {prefix}: it also holds files install.sh did not put there (notes.txt)"
+    assert sorted(p.name for p in prefix.iterdir()) == ["notes.txt"]
+
+
+def test_a_dangling_launcher_link_is_a_step_of_the_dry_run_too(tmp_path: Path) -> None:
+    """The real run always removed a listed `bridge` that is a dangling link; the dry run used to leave it out."""
+    env = user_env(tmp_path)
+    prefix = tmp_path / "linked"
+    prefix.mkdir()
+    (prefix / MANIFEST).write_text("venv\nbridge\n")
+    (prefix / "bridge").symlink_to(tmp_path / "gone")
+    assert dry_then_real(env, tmp_path, "--uninstall", "--prefix", str(prefix)) == [
+        "==> unregister provider 'supabase' from OpenClaw",
+        f"==> remove {prefix / 'bridge'}",
+        f"==> remove {prefix / MANIFEST}",
+        f"==> keep {prefix} (it existed before install.sh)",
+    ]
+    assert prefix.is_dir() and list(prefix.iterdir()) == []
