@@ -6,13 +6,13 @@ import argparse
 import json
 import time
 
-from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_action, add_json, run_action
-from bridge.durations import format_age
-from bridge.errors import BridgeError
-from bridge.resolve.protocol import SELECTOR_SEPARATOR
-from bridge.stores.cache import CacheFile, Snapshot, remove_cache
-from bridge.stores.identity import Identity
+from bridge.app.context import Context
+from bridge.app.verbs import Verb, add_action, add_json, run_action
+from bridge.cache.store import CacheContents, CacheFile, remove_cache
+from bridge.core.durations import format_age
+from bridge.core.errors import BridgeError
+from bridge.core.refs import SELECTOR_SEPARATOR
+from bridge.local.identity import Identity
 
 LOCK_WAIT_S = 5.0
 
@@ -27,7 +27,7 @@ def status(as_json: bool, ctx: Context) -> int:
         snapshot, diagnostic = open_cache(ctx).load()
     except BridgeError as exc:
         # Without credentials (or a machine id) the entries cannot be decrypted, but where the cache is still can be told.
-        snapshot, diagnostic = Snapshot(url=""), f"entries unreadable: {exc}"
+        snapshot, diagnostic = CacheContents(url=""), f"entries unreadable: {exc}"
     now = time.time()
     entries = [
         {

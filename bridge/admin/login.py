@@ -7,16 +7,17 @@ import socket
 from typing import TextIO
 
 from bridge import SCHEMA_VERSION
-from bridge.cli.context import Context
-from bridge.cli.registry import Verb
-from bridge.deadline import Deadline
-from bridge.errors import BridgeError, UsageError
-from bridge.stores.credentials import ENV_KEYS, ENV_URL, Credentials, CredentialStore, StoreUnavailable, normalize_url, redact_key
-from bridge.stores.os_keyring import KeyringStore
-from bridge.stores.sealed import SealedFileStore
+from bridge.app.context import Context
+from bridge.app.verbs import Verb
+from bridge.core.credentials import ENV_KEYS, ENV_URL, Credentials, normalize_url
+from bridge.core.deadline import Deadline
+from bridge.core.errors import BridgeError, UsageError
+from bridge.core.keys import LEGACY_JWT, classify_key
+from bridge.credentials.os_keyring import KeyringStore
+from bridge.credentials.sealed import SealedFileStore
+from bridge.credentials.stores import CredentialStore, StoreUnavailable
 from bridge.vault.client import connect
 from bridge.vault.errors import SetupMissing
-from bridge.vault.keys import LEGACY_JWT, classify_key
 
 LEGACY_WARNING = (
     "warning: legacy service_role JWT keys are being retired by the end of 2026; "
@@ -98,8 +99,7 @@ def login(url: str, store: str | None, stdin: TextIO, ctx: Context, publishable_
     else:
         file_store.erase()
         where = "OS keyring"
-    shown = f"gateway token {redact_key(credentials.token)}" if credentials.token else f"key {redact_key(credentials.key)}"
-    print(f"logged in to {credentials.url} with {shown}; stored in the {where}", file=out)
+    print(f"logged in to {credentials.url} with {credentials.shown()}; stored in the {where}", file=out)
     return 0
 
 

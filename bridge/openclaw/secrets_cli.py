@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bridge.errors import BridgeError
+from bridge.core.errors import BridgeError
 from bridge.openclaw.runner import MAX_DETAIL_CHARS, run_openclaw
 
 AUDIT_TIMEOUT_S = 120

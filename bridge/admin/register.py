@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_dry_run, add_provider
+from bridge.app.context import Context
+from bridge.app.verbs import Verb, add_dry_run, add_provider
 from bridge.openclaw.config import register, unregister
 
 
