@@ -84,16 +84,24 @@ def clear(ids: list[str], ctx: Context) -> int:
     return 0
 
 
+def handle_cache_status(args: argparse.Namespace, ctx: Context) -> int:
+    return status(args.json, ctx)
+
+
+def handle_cache_clear(args: argparse.Namespace, ctx: Context) -> int:
+    return clear(args.ids, ctx)
+
+
 def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="<status|clear>", required=True)
     status_parser = add_action(
         actions, "status", "cached ids with their age and source", "bridge cache status --json",
-        lambda args, ctx: status(args.json, ctx),
+        handle_cache_status,
     )
     add_json(status_parser)
     clear_parser = add_action(
         actions, "clear", "forget the given ids (needs the credentials), or the whole cache (needs none)",
-        "bridge cache clear OPENAI_API_KEY", lambda args, ctx: clear(args.ids, ctx),
+        "bridge cache clear OPENAI_API_KEY", handle_cache_clear,
     )
     clear_parser.add_argument("ids", nargs="*", metavar="ID", help="ids to forget (default: all)")
 

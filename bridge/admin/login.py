@@ -124,7 +124,7 @@ def add_login_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read a gateway token (from `bridge tokens create`) on stdin or at a hidden prompt")
 
 
-def login_verb(args: argparse.Namespace, ctx: Context) -> int:
+def handle_login(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.stdin is None:
         raise BridgeError("stdin is closed: pipe the key on stdin or run `bridge login` in a terminal")
     if bool(args.publishable_key) != args.gateway_token:
@@ -132,15 +132,19 @@ def login_verb(args: argparse.Namespace, ctx: Context) -> int:
     return login(args.url, args.store, ctx.stdin, ctx, args.publishable_key)
 
 
+def handle_logout(args: argparse.Namespace, ctx: Context) -> int:
+    return logout(ctx)
+
+
 VERBS = {
     "login": Verb(
         "login", "check a Supabase URL and key and store them (keyring, else sealed file)",
         "bridge login --url https://abcd.supabase.co   # then paste the key at the hidden prompt\n"
         "  bridge login --url https://abcd.supabase.co --publishable-key sb_publishable_... --gateway-token < token.txt",
-        login_verb, add_login_arguments,
+        handle_login, add_login_arguments,
     ),
     "logout": Verb(
         "logout", "erase stored credentials from the keyring and the sealed file", "bridge logout",
-        lambda args, ctx: logout(ctx),
+        handle_logout,
     ),
 }

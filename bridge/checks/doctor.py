@@ -298,7 +298,7 @@ class Doctor:
 
     def openclaw_audit(self) -> None:
         from bridge.openclaw.runner import find_openclaw
-        from bridge.openclaw.secrets_cli import audit
+        from bridge.openclaw.secrets_cli import audit, unresolved
 
         openclaw = find_openclaw(self.env)
         if openclaw is None:
@@ -309,12 +309,11 @@ class Doctor:
         except BridgeError as exc:
             self.add("openclaw audit", FAIL, f"`openclaw secrets audit` did not give a report ({type(exc).__name__})")
             return
-        prefix = f"exec:{self.provider}:"
-        unresolved = [f for f in report.get("findings", []) if f.get("code") == "REF_UNRESOLVED" and prefix in f.get("message", "")]
+        missing = unresolved(report, self.provider)
         checked = report.get("resolution", {}).get("refsChecked", 0)
-        if unresolved:
-            paths = ", ".join(str(f.get("jsonPath")) for f in unresolved[:5])
-            self.add("openclaw audit", FAIL, f"{len(unresolved)} ref(s) through {self.provider!r} unresolved: {paths}",
+        if missing:
+            paths = ", ".join(missing[:5])
+            self.add("openclaw audit", FAIL, f"{len(missing)} ref(s) through {self.provider!r} unresolved: {paths}",
                      "store the missing secrets under those names (`bridge secrets set NAME`) "
                      "or fix the ids; the checks above name other causes")
         else:
@@ -328,7 +327,7 @@ def render(checks: list[Check], out: TextIO) -> None:
             print(f"      fix: {check.fix}", file=out)
 
 
-def doctor_verb(args: argparse.Namespace, ctx: Context) -> int:
+def handle_doctor(args: argparse.Namespace, ctx: Context) -> int:
     from bridge.openclaw.config import check_provider_name
 
     checks = Doctor(ctx, check_provider_name(args.provider)).run()
@@ -348,6 +347,6 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
 VERBS = {
     "doctor": Verb(
         "doctor", "check install, permissions, OpenClaw registration, credentials, Supabase and cache",
-        "bridge doctor --json", doctor_verb, add_doctor_arguments,
+        "bridge doctor --json", handle_doctor, add_doctor_arguments,
     ),
 }

@@ -45,7 +45,7 @@ def read_request(stdin: BinaryIO | None, answer_by: float) -> Request:
     if stdin is None:
         raise BridgeError("stdin is closed: OpenClaw writes the request there; run `bridge resolve` as an exec provider")
     try:
-        raw = run_within(answer_by - WRITE_MARGIN_S - time.monotonic(), lambda: read_capped(stdin), "stdin")
+        raw = run_within(answer_by - WRITE_MARGIN_S - time.monotonic(), lambda: read_stdin_capped(stdin), "stdin")
     except TimedOut:
         raise BridgeError("no complete request on stdin before the deadline: the writer must close stdin after the request") from None
     except OSError as exc:
@@ -56,7 +56,7 @@ def read_request(stdin: BinaryIO | None, answer_by: float) -> Request:
         raise BridgeError(str(exc)) from None
 
 
-def read_capped(stdin: BinaryIO) -> bytes:
+def read_stdin_capped(stdin: BinaryIO) -> bytes:
     """Up to MAX_REQUEST_BYTES + 1 from the file descriptor itself: a reader left blocked at the deadline must not
     hold the buffered stdin's lock, which the interpreter takes again at exit (a fatal error, not a line)."""
     import io
@@ -118,7 +118,7 @@ def run(ctx: Context, stdout: BinaryIO) -> int:
     return 0
 
 
-def resolve_verb(args: object, ctx: Context) -> int:
+def handle_resolve(args: object, ctx: Context) -> int:
     if ctx.stdout is None:
         raise OutputClosed("stdout is closed: there is nowhere to write the answer; run `bridge resolve` as an exec provider")
     return run(ctx, ctx.stdout.buffer)
@@ -128,6 +128,6 @@ VERBS = {
     "resolve": Verb(
         "resolve", "answer one OpenClaw exec provider request (stdin -> stdout)",
         """echo '{"protocolVersion":1,"provider":"supabase","ids":["OPENAI_API_KEY","gcp#private_key"]}' | bridge resolve""",
-        resolve_verb,
+        handle_resolve,
     ),
 }
