@@ -30,8 +30,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
-# Lint and strict types first: a minute of pytest is wasted on code that does not type-check.
+# Lint, strict types and the layer contract first: a minute of pytest is wasted on code that does not
+# type-check or imports the wrong way (the contracts are in pyproject.toml).
 .venv/bin/ruff check bridge/
 .venv/bin/mypy --strict bridge/
+.venv/bin/lint-imports
 
 exec .venv/bin/python -m pytest "$@"

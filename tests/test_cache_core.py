@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import json
 
-from bridge.stores.cache import (
+from bridge.cache.store import (
     CONFIRM_REFRESH_S,
-    FUTURE_TOLERANCE_S,
+    CacheContents,
     Entry,
-    Snapshot,
+    FUTURE_TOLERANCE_S,
     bounded,
     merge,
     needs_write,
     trusted,
     worth_caching,
 )
-from bridge.resolve.protocol import MAX_RESPONSE_BYTES
+from bridge.core.limits import MAX_RESPONSE_BYTES
 
 URL = "https://abcd.supabase.co"
 NOW = 1_000_000.0
 WEEK = 7 * 86400.0
 
 
-def snap(**entries: tuple[str, float]) -> Snapshot:
-    return Snapshot(URL, {name: Entry(value, at) for name, (value, at) in entries.items()})
+def snap(**entries: tuple[str, float]) -> CacheContents:
+    return CacheContents(URL, {name: Entry(value, at) for name, (value, at) in entries.items()})
 
 
 def test_merge_refreshes_found_drops_deleted_and_keeps_unrequested() -> None:
@@ -59,7 +59,7 @@ def test_an_older_answer_never_overwrites_or_drops_a_newer_entry() -> None:
 
 
 def test_an_answer_from_before_a_refusal_never_comes_back() -> None:
-    refused = Snapshot(URL, {}, refused_at=NOW)
+    refused = CacheContents(URL, {}, refused_at=NOW)
     assert merge(refused, ["A"], {"A": "from an answer Supabase gave before it refused"}, NOW - 1, WEEK) is refused
     assert not needs_write(refused, merge(refused, ["A"], {"A": "a"}, NOW, WEEK), NOW)
     lifted = merge(refused, ["A"], {"A": "a"}, NOW + 1, WEEK)
@@ -68,10 +68,10 @@ def test_an_answer_from_before_a_refusal_never_comes_back() -> None:
 
 
 def test_the_refusal_survives_the_file_format_and_the_bound() -> None:
-    refused = Snapshot(URL, {}, refused_at=NOW)
-    assert Snapshot.from_json(refused.to_json()).refused_at == NOW
+    refused = CacheContents(URL, {}, refused_at=NOW)
+    assert CacheContents.from_json(refused.to_json()).refused_at == NOW
     assert bounded(refused).refused_at == NOW and trusted(refused, NOW).refused_at == NOW
-    assert Snapshot.from_json(snap(A=("a", NOW)).to_json()).refused_at is None
+    assert CacheContents.from_json(snap(A=("a", NOW)).to_json()).refused_at is None
 
 
 def test_future_stamps_are_not_trusted() -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.stores.cache import CacheFile, Snapshot, Entry, seal_snapshot, derive_key
-from bridge.stores.credentials import Credentials
-from bridge.stores.identity import Identity
+from bridge.cache.store import CacheContents, CacheFile, Entry, derive_key, seal_snapshot
+from bridge.core.credentials import Credentials
+from bridge.local.identity import Identity
 from tests.conftest import Vault
 from tests.support.bridge_proc import BRIDGE, run_bridge
 from tests.support.faults import FaultProxy
@@ -246,7 +246,7 @@ def test_cache_copied_to_another_machine_or_user_cannot_be_read(tmp_path: Path) 
     credentials = Credentials("https://abcd.supabase.co", "sb_secret_COPYKEY000000000000")
     here = Identity("1" * 32, "alice")
     path = tmp_path / "cache.sealed"
-    path.write_bytes(seal_snapshot(Snapshot(credentials.url, {"A": Entry(OPENAI, time.time())}), derive_key(credentials, here)))
+    path.write_bytes(seal_snapshot(CacheContents(credentials.url, {"A": Entry(OPENAI, time.time())}), derive_key(credentials, here)))
     assert CacheFile(path, credentials, here).load()[0].entries["A"].value == OPENAI
     for elsewhere in (Identity("2" * 32, "alice"), Identity("1" * 32, "mallory")):
         snapshot, diagnostic = CacheFile(path, credentials, elsewhere).load()

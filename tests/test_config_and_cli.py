@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bridge import cli
-from bridge.durations import parse_duration
-from bridge.stores.config import Config, load_config, parse_config
-from bridge.errors import BridgeError
+from bridge.core.durations import parse_duration
+from bridge.local.config import Config, load_config, parse_config
+from bridge.core.errors import BridgeError
 from tests.support.bridge_proc import run_bridge
 
 

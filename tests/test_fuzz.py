@@ -11,18 +11,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.errors import BridgeError
-from bridge.resolve.protocol import (
-    MAX_RESPONSE_BYTES,
-    IdError,
-    Request,
-    RequestError,
-    Response,
-    encode_response,
-    parse_ref,
-    parse_request,
-    select_value,
-)
+from bridge.core.errors import BridgeError
+from bridge.core.limits import MAX_RESPONSE_BYTES
+from bridge.core.protocol import Request, RequestError, Response, encode_response, parse_request
+from bridge.core.refs import IdError, parse_ref, select_value
 from bridge.resolve.answer import split_answer
 from bridge.vault.body import decode_body
 from bridge.vault.errors import AnswerTooLarge, SupabaseUnavailable, error_for, parse_json

@@ -12,7 +12,7 @@ from bridge.migrate.discover import env_assignments, pointer_parts
 from bridge.migrate.places import AUTH_PROFILE, CONFIG, ENV, FILE_REF, Found, Place, group, vault_name
 from bridge.migrate.plan import build_plan
 from bridge.openclaw.surface import target_type
-from bridge.resolve.protocol import id_problem
+from bridge.core.refs import id_problem
 
 
 def config_place(path: str) -> Place:

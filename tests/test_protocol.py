@@ -6,18 +6,9 @@ import json
 
 import pytest
 
-from bridge.resolve.protocol import (
-    MAX_RESPONSE_BYTES,
-    IdError,
-    Ref,
-    RequestError,
-    Response,
-    encode_response,
-    id_problem,
-    parse_ref,
-    parse_request,
-    select_value,
-)
+from bridge.core.limits import MAX_RESPONSE_BYTES
+from bridge.core.protocol import RequestError, Response, encode_response, parse_request
+from bridge.core.refs import IdError, Ref, id_problem, parse_ref, select_value
 from bridge.resolve.answer import Fetched, answer
 
 

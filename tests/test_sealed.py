@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bridge.stores.credentials import Credentials
-from bridge.stores.sealed import SealedFileStore
-from bridge.errors import BridgeError
-from bridge.stores.fsutil import atomic_write
-from bridge.stores.identity import Identity
-from bridge.stores.sealed import HEADER_BYTES, SealError, seal, unseal
+from bridge.core.credentials import Credentials
+from bridge.credentials.sealed import SealedFileStore
+from bridge.core.errors import BridgeError
+from bridge.local.files import atomic_write
+from bridge.local.identity import Identity
+from bridge.credentials.sealed import HEADER_BYTES, SealError, seal, unseal
 
 HERE = Identity(machine_id="0123456789abcdef0123456789abcdef", user="alice")
 KEY = "sb_secret_SEALEDKEY0123456789abcdef"
@@ -91,7 +91,7 @@ def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> 
 
 
 def test_identity_without_a_machine_id_is_a_clear_error(tmp_path: Path) -> None:
-    from bridge.errors import IdentityUnavailable
+    from bridge.core.errors import IdentityUnavailable
 
     empty = tmp_path / "machine-id"
     empty.write_text("\n")

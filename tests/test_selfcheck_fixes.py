@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.stores.paths import Paths
-from bridge.checks.selfcheck import check, targets
+from bridge.local.paths import Paths
+from bridge.local.selfcheck import check, targets
 
 Breaker = Callable[[Paths], None]
 

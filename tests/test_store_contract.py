@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bridge.errors import BridgeError
-from bridge.stores.credentials import Credentials, CredentialStore
-from bridge.stores.env import EnvStore
-from bridge.stores.os_keyring import KeyringStore
-from bridge.stores.sealed import SealedFileStore
+from bridge.core.errors import BridgeError
+from bridge.core.credentials import Credentials
+from bridge.credentials.stores import CredentialStore
+from bridge.credentials.env import EnvStore
+from bridge.credentials.os_keyring import KeyringStore
+from bridge.credentials.sealed import SealedFileStore
 
 ADMIN = Credentials(url="https://abcd.supabase.co", key="sb_secret_CONTRACT-admin-0001")
 GATEWAY = Credentials(url="https://abcd.supabase.co", key="sb_publishable_CONTRACT", token="ocbt_" + "C" * 43)

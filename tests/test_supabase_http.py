@@ -8,8 +8,8 @@ import httpx
 import pytest
 import respx
 
-from bridge.deadline import Deadline
-from bridge.stores.credentials import Credentials
+from bridge.core.deadline import Deadline
+from bridge.core.credentials import Credentials
 from bridge.vault.client import VaultClient
 from bridge.vault.errors import NotFound, SetupMissing, SupabaseError, SupabaseUnavailable
 from bridge.vault.keys import USER_AGENT

@@ -1,10 +1,10 @@
-"""bridge/text.py: what the admin's terminal and spreadsheet get from database text."""
+"""bridge/core/text.py: what the admin's terminal and spreadsheet get from database text."""
 
 from __future__ import annotations
 
 import json
 
-from bridge.text import cell, csv_cell, printable
+from bridge.core.text import cell, csv_cell, printable
 
 
 def test_printable_escapes_every_terminal_control_and_keeps_the_rest() -> None:

@@ -9,12 +9,12 @@ import json
 import time
 from typing import TextIO
 
-from bridge.admin.session import open_client
-from bridge.cli.context import Context
-from bridge.cli.registry import Verb
-from bridge.durations import option_stamp
-from bridge.errors import UsageError
-from bridge.text import cell, csv_cell
+from bridge.app.context import Context
+from bridge.app.session import open_client
+from bridge.app.verbs import Verb
+from bridge.core.durations import option_stamp
+from bridge.core.errors import UsageError
+from bridge.core.text import cell, csv_cell
 
 COLUMNS = (
     "accessed_at", "secret_name", "access_type", "success", "error_message", "host", "provider", "role",

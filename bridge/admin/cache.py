@@ -6,13 +6,13 @@ import argparse
 import json
 import time
 
-from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_action, add_json, run_action
-from bridge.durations import format_age
-from bridge.errors import BridgeError
-from bridge.resolve.protocol import SELECTOR_SEPARATOR
-from bridge.stores.cache import CacheFile, Snapshot, remove_cache
-from bridge.stores.identity import Identity
+from bridge.app.context import Context
+from bridge.app.verbs import Verb, add_action, add_json, run_action
+from bridge.cache.store import CacheContents, CacheFile, remove_cache
+from bridge.core.durations import format_age
+from bridge.core.errors import BridgeError
+from bridge.core.refs import SELECTOR_SEPARATOR
+from bridge.local.identity import Identity
 
 LOCK_WAIT_S = 5.0
 
@@ -27,7 +27,7 @@ def status(as_json: bool, ctx: Context) -> int:
         snapshot, diagnostic = open_cache(ctx).load()
     except BridgeError as exc:
         # Without credentials (or a machine id) the entries cannot be decrypted, but where the cache is still can be told.
-        snapshot, diagnostic = Snapshot(url=""), f"entries unreadable: {exc}"
+        snapshot, diagnostic = CacheContents(url=""), f"entries unreadable: {exc}"
     now = time.time()
     entries = [
         {
@@ -84,16 +84,24 @@ def clear(ids: list[str], ctx: Context) -> int:
     return 0
 
 
+def handle_cache_status(args: argparse.Namespace, ctx: Context) -> int:
+    return status(args.json, ctx)
+
+
+def handle_cache_clear(args: argparse.Namespace, ctx: Context) -> int:
+    return clear(args.ids, ctx)
+
+
 def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="<status|clear>", required=True)
     status_parser = add_action(
         actions, "status", "cached ids with their age and source", "bridge cache status --json",
-        lambda args, ctx: status(args.json, ctx),
+        handle_cache_status,
     )
     add_json(status_parser)
     clear_parser = add_action(
         actions, "clear", "forget the given ids (needs the credentials), or the whole cache (needs none)",
-        "bridge cache clear OPENAI_API_KEY", lambda args, ctx: clear(args.ids, ctx),
+        "bridge cache clear OPENAI_API_KEY", handle_cache_clear,
     )
     clear_parser.add_argument("ids", nargs="*", metavar="ID", help="ids to forget (default: all)")
 

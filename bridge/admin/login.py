@@ -7,16 +7,17 @@ import socket
 from typing import TextIO
 
 from bridge import SCHEMA_VERSION
-from bridge.cli.context import Context
-from bridge.cli.registry import Verb
-from bridge.deadline import Deadline
-from bridge.errors import BridgeError, UsageError
-from bridge.stores.credentials import ENV_KEYS, ENV_URL, Credentials, CredentialStore, StoreUnavailable, normalize_url, redact_key
-from bridge.stores.os_keyring import KeyringStore
-from bridge.stores.sealed import SealedFileStore
+from bridge.app.context import Context
+from bridge.app.verbs import Verb
+from bridge.core.credentials import ENV_KEYS, ENV_URL, Credentials, normalize_url
+from bridge.core.deadline import Deadline
+from bridge.core.errors import BridgeError, UsageError
+from bridge.core.keys import LEGACY_JWT, classify_key
+from bridge.credentials.os_keyring import KeyringStore
+from bridge.credentials.sealed import SealedFileStore
+from bridge.credentials.stores import CredentialStore, StoreUnavailable
 from bridge.vault.client import connect
 from bridge.vault.errors import SetupMissing
-from bridge.vault.keys import LEGACY_JWT, classify_key
 
 LEGACY_WARNING = (
     "warning: legacy service_role JWT keys are being retired by the end of 2026; "
@@ -98,8 +99,7 @@ def login(url: str, store: str | None, stdin: TextIO, ctx: Context, publishable_
     else:
         file_store.erase()
         where = "OS keyring"
-    shown = f"gateway token {redact_key(credentials.token)}" if credentials.token else f"key {redact_key(credentials.key)}"
-    print(f"logged in to {credentials.url} with {shown}; stored in the {where}", file=out)
+    print(f"logged in to {credentials.url} with {credentials.shown()}; stored in the {where}", file=out)
     return 0
 
 
@@ -124,7 +124,7 @@ def add_login_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read a gateway token (from `bridge tokens create`) on stdin or at a hidden prompt")
 
 
-def login_verb(args: argparse.Namespace, ctx: Context) -> int:
+def handle_login(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.stdin is None:
         raise BridgeError("stdin is closed: pipe the key on stdin or run `bridge login` in a terminal")
     if bool(args.publishable_key) != args.gateway_token:
@@ -132,15 +132,19 @@ def login_verb(args: argparse.Namespace, ctx: Context) -> int:
     return login(args.url, args.store, ctx.stdin, ctx, args.publishable_key)
 
 
+def handle_logout(args: argparse.Namespace, ctx: Context) -> int:
+    return logout(ctx)
+
+
 VERBS = {
     "login": Verb(
         "login", "check a Supabase URL and key and store them (keyring, else sealed file)",
         "bridge login --url https://abcd.supabase.co   # then paste the key at the hidden prompt\n"
         "  bridge login --url https://abcd.supabase.co --publishable-key sb_publishable_... --gateway-token < token.txt",
-        login_verb, add_login_arguments,
+        handle_login, add_login_arguments,
     ),
     "logout": Verb(
         "logout", "erase stored credentials from the keyring and the sealed file", "bridge logout",
-        lambda args, ctx: logout(ctx),
+        handle_logout,
     ),
 }

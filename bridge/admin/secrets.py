@@ -11,13 +11,13 @@ import argparse
 import json
 from typing import TextIO
 
-from bridge.admin.session import open_client
 from bridge.admin.tenants import add_tenant, in_tenant, vault_name
-from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_action, add_json, run_action
-from bridge.errors import BridgeError, UsageError
-from bridge.resolve.protocol import SELECTOR_SEPARATOR, id_problem
-from bridge.text import printable
+from bridge.app.context import Context
+from bridge.app.session import open_client
+from bridge.app.verbs import Verb, add_action, add_json, run_action
+from bridge.core.errors import BridgeError, UsageError
+from bridge.core.refs import SELECTOR_SEPARATOR, id_problem
+from bridge.core.text import printable
 from bridge.vault.errors import NotFound
 
 MAX_VALUE_BYTES = 1024 * 1024

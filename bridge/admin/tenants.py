@@ -13,11 +13,11 @@ import json
 import re
 import uuid
 
-from bridge.admin.session import open_client
-from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_action, add_json, checked, run_action
-from bridge.errors import BridgeError, UsageError
-from bridge.text import cell, printable
+from bridge.app.context import Context
+from bridge.app.session import open_client
+from bridge.app.verbs import Verb, add_action, add_json, checked, run_action
+from bridge.core.errors import BridgeError, UsageError
+from bridge.core.text import cell, printable
 
 DEFAULT_TENANT = "default"
 SEPARATOR = "#"

@@ -13,13 +13,13 @@ import re
 import secrets
 import time
 
-from bridge.admin.session import open_client
 from bridge.admin.tenants import DEFAULT_TENANT, check_tenant
-from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_action, add_json, checked, run_action
-from bridge.durations import option_stamp
-from bridge.errors import BridgeError, UsageError
-from bridge.text import printable
+from bridge.app.context import Context
+from bridge.app.session import open_client
+from bridge.app.verbs import Verb, add_action, add_json, checked, run_action
+from bridge.core.durations import option_stamp
+from bridge.core.errors import BridgeError, UsageError
+from bridge.core.text import printable
 
 TOKEN_PREFIX = "ocbt_"
 TOKEN_BYTES = 32

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import TextIO
 
 from bridge import SCHEMA_VERSION, __version__
-from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_json, add_provider
-from bridge.errors import BridgeError
-from bridge.stores.credentials import Credentials
+from bridge.app.context import Context
+from bridge.app.verbs import Verb, add_json, add_provider
+from bridge.core.credentials import Credentials
+from bridge.core.errors import BridgeError
+from bridge.core.limits import GATEWAY_TIMEOUT_MS
 from bridge.vault.client import VaultClient
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
@@ -78,7 +79,7 @@ class Doctor:
         return self.checks
 
     def files(self) -> None:
-        from bridge.checks.selfcheck import check, targets
+        from bridge.local.selfcheck import check, targets
 
         for target in targets(self.launcher, self.paths):
             problems = check([target])
@@ -137,7 +138,7 @@ class Doctor:
             )
         else:
             self.add("openclaw passEnv", PASS, f"passEnv covers {', '.join(sorted(pass_env))}")
-        timeout_ms = entry.get("timeoutMs", 5000)
+        timeout_ms = entry.get("timeoutMs", GATEWAY_TIMEOUT_MS)
         deadline = self.ctx.config.deadline
         if isinstance(timeout_ms, (int, float)) and deadline * 1000 >= timeout_ms:
             self.add(
@@ -146,9 +147,9 @@ class Doctor:
             )
 
     def keyring(self) -> None:
-        from bridge.deadline import TimedOut, run_within
-        from bridge.stores.credentials import STORE_BUDGET_S, StoreUnavailable
-        from bridge.stores.os_keyring import KeyringStore
+        from bridge.core.deadline import TimedOut, run_within
+        from bridge.credentials.os_keyring import KeyringStore
+        from bridge.credentials.stores import STORE_BUDGET_S, StoreUnavailable
 
         def probe() -> str:
             backend = KeyringStore(self.env).backend()
@@ -169,8 +170,7 @@ class Doctor:
         self.add("keyring", PASS, name)
 
     def credentials(self, found_out: list[Credentials]) -> None:
-        from bridge.stores.credentials import redact_key
-        from bridge.vault.keys import ADMIN_KINDS, LEGACY_JWT, classify_key
+        from bridge.core.keys import ADMIN_KINDS, LEGACY_JWT, classify_key
 
         try:
             found = self.ctx.credentials()
@@ -180,8 +180,7 @@ class Doctor:
         for note in found.notes:
             self.add("credential stores", WARN, note, "fix that store, or `bridge logout` to stop using it")
         credentials = found.credentials
-        shown = f"gateway token {redact_key(credentials.token)}" if credentials.token else f"key {redact_key(credentials.key)}"
-        self.add("credentials", PASS, f"{credentials.url}, {shown}, from the {found.source}")
+        self.add("credentials", PASS, f"{credentials.url}, {credentials.shown()}, from the {found.source}")
         try:
             kind = classify_key(credentials.key, credentials.token)
         except BridgeError as exc:
@@ -272,10 +271,10 @@ class Doctor:
         self.add("canary resolve", PASS, f"one resolve round trip ({elapsed:.0f} ms)")
 
     def cache(self, credentials: Credentials) -> None:
-        from bridge.durations import format_age
-        from bridge.errors import IdentityUnavailable
-        from bridge.stores.cache import CacheFile
-        from bridge.stores.identity import Identity
+        from bridge.cache.store import CacheFile
+        from bridge.core.durations import format_age
+        from bridge.core.errors import IdentityUnavailable
+        from bridge.local.identity import Identity
 
         config = self.ctx.config
         if config.max_stale <= 0:
@@ -299,7 +298,7 @@ class Doctor:
 
     def openclaw_audit(self) -> None:
         from bridge.openclaw.runner import find_openclaw
-        from bridge.openclaw.secrets_cli import audit
+        from bridge.openclaw.secrets_cli import audit, unresolved
 
         openclaw = find_openclaw(self.env)
         if openclaw is None:
@@ -310,12 +309,11 @@ class Doctor:
         except BridgeError as exc:
             self.add("openclaw audit", FAIL, f"`openclaw secrets audit` did not give a report ({type(exc).__name__})")
             return
-        prefix = f"exec:{self.provider}:"
-        unresolved = [f for f in report.get("findings", []) if f.get("code") == "REF_UNRESOLVED" and prefix in f.get("message", "")]
+        missing = unresolved(report, self.provider)
         checked = report.get("resolution", {}).get("refsChecked", 0)
-        if unresolved:
-            paths = ", ".join(str(f.get("jsonPath")) for f in unresolved[:5])
-            self.add("openclaw audit", FAIL, f"{len(unresolved)} ref(s) through {self.provider!r} unresolved: {paths}",
+        if missing:
+            paths = ", ".join(missing[:5])
+            self.add("openclaw audit", FAIL, f"{len(missing)} ref(s) through {self.provider!r} unresolved: {paths}",
                      "store the missing secrets under those names (`bridge secrets set NAME`) "
                      "or fix the ids; the checks above name other causes")
         else:
@@ -329,7 +327,7 @@ def render(checks: list[Check], out: TextIO) -> None:
             print(f"      fix: {check.fix}", file=out)
 
 
-def doctor_verb(args: argparse.Namespace, ctx: Context) -> int:
+def handle_doctor(args: argparse.Namespace, ctx: Context) -> int:
     from bridge.openclaw.config import check_provider_name
 
     checks = Doctor(ctx, check_provider_name(args.provider)).run()
@@ -349,6 +347,6 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
 VERBS = {
     "doctor": Verb(
         "doctor", "check install, permissions, OpenClaw registration, credentials, Supabase and cache",
-        "bridge doctor --json", doctor_verb, add_doctor_arguments,
+        "bridge doctor --json", handle_doctor, add_doctor_arguments,
     ),
 }

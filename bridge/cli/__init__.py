@@ -17,24 +17,25 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from bridge import __version__
-from bridge.errors import EXIT_FAILURE, EXIT_USAGE
+from bridge.core.errors import EXIT_FAILURE, EXIT_USAGE
 
 if TYPE_CHECKING:
     import argparse
 
-    from bridge.cli.context import Context
+    from bridge.app.context import Context
 
 
 def redact(text: str, env: dict[str, str] | os._Environ[str]) -> str:
     """Replace every credential this process could know of, from any store; used only on the debug path."""
-    import re
+    from bridge.core.credentials import ENV_SECRET_VALUES
+    from bridge.core.keys import REDACTED, redact_shapes
 
-    for name in ("SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY", "BRIDGE_GATEWAY_TOKEN"):
+    for name in ENV_SECRET_VALUES:
         value = env.get(name)
         if value:
-            text = text.replace(value, "[REDACTED]")
-    # Keys from the keyring or the sealed file are not in the environment: match their formats instead.
-    return re.sub(r"sb_secret_[A-Za-z0-9_-]+|ocbt_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", "[REDACTED]", text)
+            text = text.replace(value, REDACTED)
+    # Keys from the keyring or the sealed file are not in the environment: match their shapes instead.
+    return redact_shapes(text)
 
 
 def dispatch(args: argparse.Namespace | SimpleNamespace, ctx: Context) -> int:
@@ -76,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-    from bridge.cli.context import Context
-    from bridge.errors import BridgeError, OutputClosed
+    from bridge.app.context import Context
+    from bridge.core.errors import BridgeError, OutputClosed
 
     try:
         code = dispatch(args, Context.from_process(started))

@@ -1,21 +1,19 @@
 """Every verb, where it lives, and the one parser built from them.
 
-Each verb is declared next to what it does (`VERBS` in its module: name,
-help, example, arguments, handler), and this table only says which module to
-import, so `bridge resolve` imports its own module and nothing else. Options
-shared by several verbs are declared once here.
+Each verb is declared next to what it does (`VERBS` in its module, with
+bridge.app.verbs), and this table only says which module to import, so
+`bridge resolve` imports its own module and nothing else.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse
 
-    from bridge.cli.context import Context
+    from bridge.app.verbs import Verb
 
 MODULES = {
     "resolve": "bridge.resolve.command",
@@ -28,8 +26,8 @@ MODULES = {
     "tenants": "bridge.admin.tenants",
     "cache": "bridge.admin.cache",
     "doctor": "bridge.checks.doctor",
-    "register": "bridge.openclaw.register",
-    "unregister": "bridge.openclaw.register",
+    "register": "bridge.admin.register",
+    "unregister": "bridge.admin.register",
 }
 """Verb name -> the module whose VERBS holds it; the order is the order of --help."""
 
@@ -39,69 +37,9 @@ EPILOG = """examples:
 """
 
 
-class Verb(NamedTuple):
-    name: str
-    help: str
-    example: str
-    run: Callable[[argparse.Namespace, Context], int]
-    add_arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
-
-
 def load(name: str) -> Verb:
     verbs: dict[str, Verb] = importlib.import_module(MODULES[name]).VERBS
     return verbs[name]
-
-
-def add_provider(parser: argparse.ArgumentParser) -> None:
-    from bridge.openclaw.config import DEFAULT_PROVIDER
-
-    parser.add_argument("--provider", default=DEFAULT_PROVIDER, help=f"OpenClaw provider name (default: {DEFAULT_PROVIDER})")
-
-
-def add_json(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-
-
-def checked(check: Callable[[str], str]) -> Callable[[str], str]:
-    """An argparse `type` from a check that raises UsageError: argparse then prints its usage line and exits 2."""
-
-    def convert(raw: str) -> str:
-        import argparse
-
-        from bridge.errors import UsageError
-
-        try:
-            return check(raw)
-        except UsageError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = check.__name__
-    return convert
-
-
-def add_action(
-    actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str, example: str,
-    run: Callable[[argparse.Namespace, Context], int],
-) -> argparse.ArgumentParser:
-    """One action of a verb (`bridge tokens create`), with its help, an example, and the handler run_action calls."""
-    import argparse
-
-    parser = actions.add_parser(
-        name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.set_defaults(run=run)
-    return parser
-
-
-def run_action(args: argparse.Namespace, ctx: Context) -> int:
-    """The handler of a verb with actions (`bridge secrets set`): each action's parser sets its own `run`."""
-    code: int = args.run(args, ctx)
-    return code
-
-
-def add_dry_run(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dry-run", action="store_true", help="print the change, make none")
 
 
 def build_parser(version: str) -> argparse.ArgumentParser:

@@ -19,11 +19,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bridge.errors import BridgeError
+from bridge.core.errors import BridgeError
+from bridge.local.files import atomic_write
 from bridge.migrate.discover import ENV_LINE, env_value, pointer_parts, read_profiles, read_text, store_table
 from bridge.migrate.places import FILE_REF, Move
 from bridge.openclaw import json5
-from bridge.stores.fsutil import atomic_write
 
 SQLITE_TIMEOUT_S = 10.0
 

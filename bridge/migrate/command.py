@@ -18,10 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from bridge.admin.session import open_client
-from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_dry_run, add_json, add_provider
-from bridge.errors import BridgeError, UsageError
+from bridge.app.context import Context
+from bridge.app.session import open_client
+from bridge.app.verbs import Verb, add_dry_run, add_json, add_provider
+from bridge.core.errors import BridgeError, UsageError
+from bridge.local.files import atomic_write
 from bridge.migrate.cleanup import Edit, plan_cleanup
 from bridge.migrate.discover import discover
 from bridge.migrate.places import ENV, FILE_REF, Move
@@ -30,7 +31,6 @@ from bridge.migrate.snapshot import Snapshot
 from bridge.openclaw.config import check_provider_name, config_path, providers, read_config, refs_to
 from bridge.openclaw.runner import find_openclaw
 from bridge.openclaw.secrets_cli import apply_plan, audit, unresolved
-from bridge.stores.fsutil import atomic_write
 
 MAX_NAMES_PER_CALL = 512
 """resolve_secrets' own limit per call."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bridge.errors import BridgeError
+from bridge.core.errors import BridgeError
 from bridge.migrate.places import AUTH_PROFILE, CONFIG, ENV, FILE_REF, Found, Place
 from bridge.openclaw.config import iter_refs, providers
 from bridge.openclaw.surface import AUTH_PROFILE_TYPES, target_type

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from bridge.stores.fsutil import atomic_write
+from bridge.local.files import atomic_write
 
 STATE_GLOBS = (".env", "state/*.sqlite*", "agents/*/agent/*.sqlite*")
 """What `openclaw secrets apply` writes besides openclaw.json and its backups, relative to the state directory."""

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from bridge.errors import BridgeError
+from bridge.core.errors import BridgeError
+from bridge.local.files import atomic_write
 from bridge.openclaw import json5
 from bridge.openclaw.runner import find_openclaw, run_openclaw
-from bridge.stores.fsutil import atomic_write
 
 DEFAULT_PROVIDER = "supabase"
 PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 
-from bridge.errors import BridgeError
+from bridge.core.errors import BridgeError
 
 CLI_TIMEOUT_S = 120
 MAX_DETAIL_CHARS = 300

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bridge.errors import BridgeError
+from bridge.core.errors import BridgeError
 from bridge.openclaw.runner import MAX_DETAIL_CHARS, run_openclaw
 
 AUDIT_TIMEOUT_S = 120
@@ -43,6 +43,14 @@ def apply_plan(command: str, env: Mapping[str, str], plan_file: Path, *, dry_run
     return _json(command, args, env, check=True)
 
 
-def unresolved(report: Mapping[str, Any]) -> list[str]:
-    """The config paths of refs the audit could not resolve."""
-    return [str(f.get("jsonPath")) for f in report.get("findings") or [] if isinstance(f, dict) and f.get("code") == "REF_UNRESOLVED"]
+UNRESOLVED = "REF_UNRESOLVED"
+
+
+def unresolved(report: Mapping[str, Any], provider: str | None = None) -> list[str]:
+    """The config paths of refs the audit could not resolve; with `provider`, only refs through that exec provider
+    (OpenClaw names them `exec:<provider>:<id>` in the finding's message)."""
+    prefix = None if provider is None else f"exec:{provider}:"
+    return [
+        str(f.get("jsonPath")) for f in report.get("findings") or []
+        if isinstance(f, dict) and f.get("code") == UNRESOLVED and (prefix is None or prefix in str(f.get("message", "")))
+    ]

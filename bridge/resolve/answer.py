@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from bridge.durations import format_age
-from bridge.errors import BridgeError
-from bridge.resolve.protocol import NOT_FOUND, IdError, Ref, Request, Response, is_unicode_text, parse_ref, select_value
+from bridge.core.durations import format_age
+from bridge.core.errors import BridgeError
+from bridge.core.protocol import Request, Response
+from bridge.core.refs import NOT_FOUND, IdError, Ref, is_unicode_text, parse_ref, select_value
 
 
 class Fetched:

@@ -12,15 +12,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from bridge.cli.registry import Verb
-from bridge.errors import BridgeError, ConfigError, OutputClosed
+from bridge.app.verbs import Verb
+from bridge.core.errors import BridgeError, ConfigError, OutputClosed
+from bridge.core.limits import MAX_REQUEST_BYTES
+from bridge.core.protocol import Request, RequestError, Response, encode_response, parse_request
+from bridge.core.refs import IdError
 from bridge.resolve.answer import answer
 from bridge.resolve.fetch import Progress, VaultFetch
-from bridge.resolve.protocol import MAX_REQUEST_BYTES, IdError, Request, RequestError, Response, encode_response, parse_request
 
 if TYPE_CHECKING:
-    from bridge.cli.context import Context
-    from bridge.stores.paths import Paths
+    from bridge.app.context import Context
+    from bridge.local.paths import Paths
 
 WRITE_MARGIN_S = 0.1
 """Kept back from the deadline for encoding and writing an answer forced by the deadline."""
@@ -28,7 +30,7 @@ WRITE_MARGIN_S = 0.1
 
 def refuse_if_unsafe(paths: Paths, launcher: Path) -> None:
     """Fail closed: a bridge whose own files others could change must not hand out secrets."""
-    from bridge.checks.selfcheck import check, targets
+    from bridge.local.selfcheck import check, targets
 
     problems = check(targets(launcher, paths))
     if problems:
@@ -38,12 +40,12 @@ def refuse_if_unsafe(paths: Paths, launcher: Path) -> None:
 def read_request(stdin: BinaryIO | None, answer_by: float) -> Request:
     """The request, read before the deadline: a gateway (or a person) that never closes stdin cannot hold the
     bridge past its kill."""
-    from bridge.deadline import TimedOut, run_within
+    from bridge.core.deadline import TimedOut, run_within
 
     if stdin is None:
         raise BridgeError("stdin is closed: OpenClaw writes the request there; run `bridge resolve` as an exec provider")
     try:
-        raw = run_within(answer_by - WRITE_MARGIN_S - time.monotonic(), lambda: read_capped(stdin), "stdin")
+        raw = run_within(answer_by - WRITE_MARGIN_S - time.monotonic(), lambda: read_stdin_capped(stdin), "stdin")
     except TimedOut:
         raise BridgeError("no complete request on stdin before the deadline: the writer must close stdin after the request") from None
     except OSError as exc:
@@ -54,7 +56,7 @@ def read_request(stdin: BinaryIO | None, answer_by: float) -> Request:
         raise BridgeError(str(exc)) from None
 
 
-def read_capped(stdin: BinaryIO) -> bytes:
+def read_stdin_capped(stdin: BinaryIO) -> bytes:
     """Up to MAX_REQUEST_BYTES + 1 from the file descriptor itself: a reader left blocked at the deadline must not
     hold the buffered stdin's lock, which the interpreter takes again at exit (a fatal error, not a line)."""
     import io
@@ -77,7 +79,7 @@ def read_capped(stdin: BinaryIO) -> bytes:
 def answer_in_time(request: Request, fetch: VaultFetch, progress: Progress, answer_by: float) -> tuple[Response, list[str]]:
     """`answer`, or, if anything at all is still running at the deadline, an error for every id: the gateway
     gets a well-formed answer before it kills the bridge, whatever a store, the server or the disk does."""
-    from bridge.deadline import TimedOut, run_within
+    from bridge.core.deadline import TimedOut, run_within
 
     try:
         return run_within(answer_by - WRITE_MARGIN_S - time.monotonic(), lambda: answer(request, fetch), "resolve")
@@ -89,7 +91,7 @@ def answer_in_time(request: Request, fetch: VaultFetch, progress: Progress, answ
 def run(ctx: Context, stdout: BinaryIO) -> int:
     """Paths, config and credentials come from the context, each loaded once; an invalid config is still answered
     per id, so the gateway's log says why, and the request is read within the default deadline then."""
-    from bridge.stores.config import Config
+    from bridge.local.config import Config
 
     refuse_if_unsafe(ctx.paths, ctx.launcher)
     try:
@@ -116,7 +118,7 @@ def run(ctx: Context, stdout: BinaryIO) -> int:
     return 0
 
 
-def resolve_verb(args: object, ctx: Context) -> int:
+def handle_resolve(args: object, ctx: Context) -> int:
     if ctx.stdout is None:
         raise OutputClosed("stdout is closed: there is nowhere to write the answer; run `bridge resolve` as an exec provider")
     return run(ctx, ctx.stdout.buffer)
@@ -126,6 +128,6 @@ VERBS = {
     "resolve": Verb(
         "resolve", "answer one OpenClaw exec provider request (stdin -> stdout)",
         """echo '{"protocolVersion":1,"provider":"supabase","ids":["OPENAI_API_KEY","gcp#private_key"]}' | bridge resolve""",
-        resolve_verb,
+        handle_resolve,
     ),
 }

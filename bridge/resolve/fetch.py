@@ -11,16 +11,16 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from bridge.durations import format_age
-from bridge.errors import BridgeError
+from bridge.core.durations import format_age
+from bridge.core.errors import BridgeError
+from bridge.core.refs import IdError
 from bridge.resolve.answer import Fetched, split_answer
-from bridge.resolve.protocol import IdError
 
 if TYPE_CHECKING:
-    from bridge.cli.context import Context
-    from bridge.stores.cache import CacheFile, Snapshot
-    from bridge.stores.config import Config
-    from bridge.stores.credentials import Credentials
+    from bridge.app.context import Context
+    from bridge.cache.store import CacheContents, CacheFile
+    from bridge.core.credentials import Credentials
+    from bridge.local.config import Config
 
 ANSWER_MARGIN_S = 0.3
 """Kept back from the deadline for reading the cache and writing the answer."""
@@ -47,7 +47,7 @@ class VaultFetch:
         self._progress = progress
 
     def __call__(self, names: list[str]) -> Fetched:
-        from bridge.deadline import Deadline, TimedOut, run_within
+        from bridge.core.deadline import Deadline, TimedOut, run_within
         from bridge.vault.client import RESOLVE_FUNCTION, connect
         from bridge.vault.errors import CredentialsRefused, SupabaseUnavailable
 
@@ -60,7 +60,7 @@ class VaultFetch:
         cache = self._open_cache(found.credentials, diagnostics)
         now = time.time()
 
-        prefetched: list[tuple[Snapshot, str | None]] = []
+        prefetched: list[tuple[CacheContents, str | None]] = []
         # A gateway token is checked by Supabase on every call, so revocation takes effect on the next resolve:
         # its values are never served from the cache while Supabase can answer.
         if cache is not None and config.cache_ttl > 0 and not found.credentials.token:
@@ -113,9 +113,9 @@ class VaultFetch:
 
     def _open_cache(self, credentials: Credentials, diagnostics: list[str]) -> CacheFile | None:
         """The cache for these credentials, or None when it is off; the cache never stops live values."""
-        from bridge.errors import IdentityUnavailable
-        from bridge.stores.cache import CacheFile, remove_cache
-        from bridge.stores.identity import Identity
+        from bridge.cache.store import CacheFile, remove_cache
+        from bridge.core.errors import IdentityUnavailable
+        from bridge.local.identity import Identity
 
         if self._config.max_stale <= 0:
             # Turned off: what an earlier setting left on disk goes too.
@@ -142,10 +142,10 @@ class VaultFetch:
             ) from None
 
     def _remember(
-        self, cache: CacheFile, seen: tuple[Snapshot, str | None], names: list[str], good: dict[str, str],
+        self, cache: CacheFile, seen: tuple[CacheContents, str | None], names: list[str], good: dict[str, str],
         now: float, fetched: Fetched,
     ) -> None:
-        from bridge.stores.cache import merge, needs_write
+        from bridge.cache.store import merge, needs_write
 
         snapshot, problem = seen
         max_stale = self._config.max_stale
@@ -163,7 +163,7 @@ class VaultFetch:
             fetched.diagnostics.append(diagnostic)
     @staticmethod
     def _from_cache(
-        loaded: tuple[Snapshot, str | None], names: list[str], reason: str, now: float, max_stale: float
+        loaded: tuple[CacheContents, str | None], names: list[str], reason: str, now: float, max_stale: float
     ) -> Fetched:
         snapshot, diagnostic = loaded
         fetched = Fetched({}, reason=reason, diagnostics=[diagnostic] if diagnostic else [])

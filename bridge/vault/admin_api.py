@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-from bridge.errors import BridgeError
+from bridge.core.errors import BridgeError
 from bridge.vault.client import VaultClient
 
 Row = dict[str, Any]

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from bridge.deadline import Deadline, TimedOut, run_within
-from bridge.errors import BridgeError
-from bridge.stores.credentials import Credentials
+from bridge.core.credentials import Credentials
+from bridge.core.deadline import Deadline, TimedOut, run_within
+from bridge.core.errors import BridgeError
 from bridge.vault.body import decode_body
 from bridge.vault.errors import SupabaseUnavailable, error_for, parse_json
 from bridge.vault.keys import request_headers

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from bridge.errors import BridgeError
+from bridge.core.errors import BridgeError
+from bridge.core.keys import scrub
 
 MAX_ERROR_TEXT = 200
-REDACTED = "[REDACTED]"
-LEAK_WINDOW = 16
-"""A server message holding any run of this many characters of the key is withheld whole."""
-_KEY_SHAPES = re.compile(r"sb_secret_[A-Za-z0-9_-]+|ocbt_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class SupabaseError(BridgeError):
@@ -38,17 +34,6 @@ class SetupMissing(SupabaseError):
 
 class NotFound(SupabaseError):
     """The function raised PT404: no secret with that name or id."""
-
-
-def scrub(text: str, secret: str) -> str:
-    """Server text with the credentials taken out: a proxy that echoes the request's apikey must not put it on
-    stderr or into errors. Key-shaped strings go too, and a text still holding part of the key is withheld whole."""
-    if secret:
-        text = text.replace(secret, REDACTED)
-    text = _KEY_SHAPES.sub(REDACTED, text)
-    if secret and any(secret[i : i + LEAK_WINDOW] in text for i in range(max(1, len(secret) - LEAK_WINDOW + 1))):
-        return "[message withheld: it quoted the credentials]"
-    return text
 
 
 def _server_text(value: object, secret: str) -> str:

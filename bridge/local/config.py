@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from bridge.durations import parse_duration
-from bridge.errors import ConfigError
+from bridge.core.durations import parse_duration
+from bridge.core.errors import ConfigError
 
 MAX_GATEWAY_TIMEOUT_S = 600.0
 MAX_ADMIN_DEADLINE_S = 600.0

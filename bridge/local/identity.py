@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from bridge.errors import IdentityUnavailable
+from bridge.core.errors import IdentityUnavailable
 
 MACHINE_ID_PATHS = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
 MAX_MACHINE_ID_BYTES = 4096

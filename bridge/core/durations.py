@@ -7,7 +7,7 @@ import math
 import re
 import time
 
-from bridge.errors import ConfigError, UsageError
+from bridge.core.errors import ConfigError, UsageError
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}

@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bridge.errors import BridgeError
-from bridge.stores.credentials import Credentials, StoreUnavailable
-from bridge.stores.envelope import Envelope, EnvelopeError, Malformed, OtherVersion, pbkdf2_sha512
-from bridge.stores.fsutil import FileTooLarge, atomic_write, read_private
-from bridge.stores.identity import Identity
+from bridge.core.credentials import Credentials
+from bridge.core.errors import BridgeError
+from bridge.credentials.stores import StoreUnavailable
+from bridge.local.envelope import Envelope, EnvelopeError, Malformed, OtherVersion, pbkdf2_sha512
+from bridge.local.files import FileTooLarge, atomic_write, read_private
+from bridge.local.identity import Identity
 
 ENVELOPE = Envelope(magic=b"OCSB", version=1, salt_bytes=16)
 HEADER_BYTES = ENVELOPE.header_bytes

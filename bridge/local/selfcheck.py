@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from bridge.stores.paths import Paths
+    from bridge.local.paths import Paths
 
 FILE = "file"
 DIRECTORY = "directory"

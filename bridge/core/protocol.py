@@ -8,56 +8,23 @@ nothing on stdout); an IdError concerns one id and becomes errors[id].
 from __future__ import annotations
 
 import json
-import re
 from typing import NamedTuple
 
-PROTOCOL_VERSION = 1
-MAX_IDS = 512
-"""OpenClaw's maxRefsPerProvider."""
-MAX_REQUEST_BYTES = 256 * 1024
-"""OpenClaw's maxBatchBytes."""
-MAX_RESPONSE_BYTES = 1024 * 1024
-"""OpenClaw's maxOutputBytes: a longer response fails the whole resolution."""
-SELECTOR_SEPARATOR = "#"
-MAX_ID_CHARS = 256
-"""OpenClaw's exec id rule allows at most this many characters."""
+from bridge.core.limits import MAX_ID_CHARS, MAX_IDS, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, PROTOCOL_VERSION
+from bridge.core.refs import IdError
+
 _ENVELOPE = b'{"protocolVersion":1,"values":{},"errors":{}}'
 _TOO_LARGE = f"value too large: the response would exceed OpenClaw's {MAX_RESPONSE_BYTES // 1024} KiB output limit"
-
-_EXEC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/#-]{0,255}")
 
 
 class RequestError(Exception):
     """The request as a whole is unusable; nothing can be answered."""
 
 
-NOT_FOUND = "NOT_FOUND"
-"""One of the two error codes OpenClaw shows to its user (it never shows the message)."""
-
-
-class IdError(Exception):
-    """One id cannot be resolved; becomes errors[id] = {"message", and "code" when OpenClaw knows it}."""
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-
-    def to_json(self) -> dict[str, str]:
-        return {"message": str(self)} | ({"code": self.code} if self.code else {})
-
-
 class Request(NamedTuple):
     provider: str
     ids: tuple[str, ...]
     """Requested ids, duplicates removed, first-seen order kept."""
-
-
-class Ref(NamedTuple):
-    """A parsed id: the Vault secret name and an optional JSON field selector."""
-
-    id: str
-    name: str
-    selector: str | None = None
 
 
 class Response:
@@ -89,63 +56,6 @@ def parse_request(raw: bytes) -> Request:
     if len(ids) > MAX_IDS:
         raise RequestError(f"{len(ids)} ids requested; at most {MAX_IDS} per request")
     return Request(provider=provider, ids=tuple(dict.fromkeys(ids)))
-
-
-def id_problem(ref_id: str) -> str | None:
-    """Why OpenClaw would refuse this exec id, or None when it is valid."""
-    if not _EXEC_ID.fullmatch(ref_id):
-        return (
-            "invalid id: use 1-256 characters from A-Z a-z 0-9 . _ : / # -, "
-            "starting with a letter or digit"
-        )
-    if any(segment in (".", "..") for segment in ref_id.split("/")):
-        return "invalid id: '.' and '..' path segments are not allowed"
-    return None
-
-
-def parse_ref(ref_id: str) -> Ref:
-    problem = id_problem(ref_id)
-    if problem is not None:
-        raise IdError(problem)
-    name, sep, selector = ref_id.partition(SELECTOR_SEPARATOR)
-    if sep and not selector:
-        raise IdError(f"empty selector after '#': use {name}#<json field>")
-    return Ref(id=ref_id, name=name, selector=selector if sep else None)
-
-
-def select_value(ref: Ref, secret: str) -> str:
-    """The string OpenClaw gets for a ref: the secret itself or one field of a JSON secret."""
-    if ref.selector is None:
-        value = secret
-    else:
-        try:
-            doc = json.loads(secret)
-        except ValueError:
-            raise IdError(f"secret {ref.name} is not JSON, so #{ref.selector} cannot select a field") from None
-        except RecursionError:
-            raise IdError(f"secret {ref.name} is JSON nested too deeply to read; store a flatter object") from None
-        if not isinstance(doc, dict):
-            raise IdError(f"secret {ref.name} is JSON but not an object, so #{ref.selector} cannot select a field")
-        if ref.selector not in doc:
-            raise IdError(f"secret {ref.name} has no field {ref.selector!r}")
-        value = doc[ref.selector]
-        if not isinstance(value, str):
-            kind = "null" if value is None else type(value).__name__
-            raise IdError(f"field {ref.selector!r} of secret {ref.name} is a {kind}, not a string")
-    if value == "":
-        raise IdError(f"{ref.id} is empty in Vault; store a non-empty value")
-    if not is_unicode_text(value):
-        raise IdError(f"{ref.id} holds an unpaired surrogate, which is not text; store it again as valid UTF-8")
-    return value
-
-
-def is_unicode_text(text: str) -> bool:
-    """False for strings holding a lone surrogate (a JSON escape such as \\ud800), which no UTF-8 output can carry."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _json_string(text: str) -> bytes:

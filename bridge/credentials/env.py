@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bridge.errors import BridgeError
-from bridge.stores.credentials import ENV_KEYS, ENV_PUBLIC_KEYS, ENV_TOKEN, ENV_URL, Credentials, normalize_url
+from bridge.core.credentials import ENV_KEYS, ENV_PUBLIC_KEYS, ENV_TOKEN, ENV_URL, Credentials, normalize_url
+from bridge.core.errors import BridgeError
 
 
 class EnvStore:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from bridge.cli.context import Context
+from bridge.app.context import Context
 from bridge.vault.admin_api import AdminApi
 from bridge.vault.client import connect
 

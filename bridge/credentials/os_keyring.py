@@ -6,7 +6,8 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bridge.stores.credentials import Credentials, StoreAbsent, StoreUnavailable
+from bridge.core.credentials import Credentials
+from bridge.credentials.stores import StoreAbsent, StoreUnavailable
 
 KEYRING_SERVICE = "openclaw-supabase-bridge"
 KEYRING_ACCOUNT = "default"
@@ -131,7 +132,7 @@ class KeyringStore:
     @staticmethod
     def _within(what: str, operation: Callable[[], object]) -> object:
         """Writes may wait on an unlock prompt, so they get longer than a resolve's read, but never forever."""
-        from bridge.deadline import TimedOut, run_within
+        from bridge.core.deadline import TimedOut, run_within
 
         try:
             return run_within(KEYRING_WRITE_BUDGET_S, operation, f"keyring {what}")

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 if TYPE_CHECKING:
-    from bridge.deadline import Deadline
-    from bridge.errors import ConfigError
-    from bridge.stores.config import Config
-    from bridge.stores.credentials import Found
-    from bridge.stores.paths import Paths
+    from bridge.core.deadline import Deadline
+    from bridge.core.errors import ConfigError
+    from bridge.credentials.stores import FoundCredentials
+    from bridge.local.config import Config
+    from bridge.local.paths import Paths
 
 
 class Discard(io.StringIO):
@@ -41,7 +41,7 @@ class Context:
         self.started = started
         self._paths: Paths | None = None
         self._config: Config | ConfigError | None = None
-        self._found: Found | None = None
+        self._found: FoundCredentials | None = None
 
     @classmethod
     def from_process(cls, started: float) -> Context:
@@ -51,7 +51,7 @@ class Context:
     def out(self) -> TextIO:
         """stdout for a verb's report; a closed stdout is an error the top level turns into one line."""
         if self.stdout is None:
-            from bridge.errors import OutputClosed
+            from bridge.core.errors import OutputClosed
 
             raise OutputClosed("stdout is closed: there is nowhere to write the output")
         return self.stdout
@@ -67,7 +67,7 @@ class Context:
     @property
     def paths(self) -> Paths:
         if self._paths is None:
-            from bridge.stores.paths import Paths
+            from bridge.local.paths import Paths
 
             self._paths = Paths.from_env(self.env)
         return self._paths
@@ -76,8 +76,8 @@ class Context:
     def config(self) -> Config:
         """Read and checked once; an invalid config raises the same ConfigError every time it is asked for."""
         if self._config is None:
-            from bridge.errors import ConfigError
-            from bridge.stores.config import load_config
+            from bridge.core.errors import ConfigError
+            from bridge.local.config import load_config
 
             try:
                 self._config = load_config(self.paths.config_file)
@@ -90,9 +90,9 @@ class Context:
     def admin_deadline(self) -> Deadline:
         """When a person's command must stop waiting for Supabase; the default when the config is broken, so
         doctor can still say why."""
-        from bridge.deadline import Deadline
-        from bridge.errors import ConfigError
-        from bridge.stores.config import Config
+        from bridge.core.deadline import Deadline
+        from bridge.core.errors import ConfigError
+        from bridge.local.config import Config
 
         try:
             seconds = self.config.admin_deadline
@@ -100,16 +100,16 @@ class Context:
             seconds = Config().admin_deadline
         return Deadline.after(seconds)
 
-    def credentials(self, deadline: Deadline | None = None) -> Found:
+    def credentials(self, deadline: Deadline | None = None) -> FoundCredentials:
         """The first credential store that answers (keyring, sealed file, environment), looked up once."""
         if self._found is None:
-            from bridge.stores.credentials import find_credentials, lookup_order
+            from bridge.credentials.stores import find_credentials, lookup_order
 
             self._found = find_credentials(lookup_order(self.env, self.paths.sealed_file), deadline)
         return self._found
 
     @property
     def launcher(self) -> Path:
-        from bridge.checks.selfcheck import running_launcher
+        from bridge.local.selfcheck import running_launcher
 
         return running_launcher()

@@ -23,12 +23,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from bridge.errors import BridgeError
-from bridge.resolve.protocol import is_unicode_text, servable
-from bridge.stores.credentials import Credentials
-from bridge.stores.envelope import CipherFailed, Envelope, EnvelopeError, Malformed, OtherVersion, hkdf_sha256
-from bridge.stores.fsutil import FileTooLarge, atomic_write, ensure_private_dir, read_private
-from bridge.stores.identity import Identity
+from bridge.core.credentials import Credentials
+from bridge.core.errors import BridgeError
+from bridge.core.protocol import servable
+from bridge.core.refs import is_unicode_text
+from bridge.local.envelope import CipherFailed, Envelope, EnvelopeError, Malformed, OtherVersion, hkdf_sha256
+from bridge.local.files import FileTooLarge, atomic_write, ensure_private_dir, read_private
+from bridge.local.identity import Identity
 
 ENVELOPE = Envelope(magic=b"OCSC", version=1)
 KEY_INFO = b"openclaw-supabase-bridge/cache/v1"
@@ -58,7 +59,7 @@ class Entry(NamedTuple):
     fetched_at: float
 
 
-class Snapshot:
+class CacheContents:
     """Every cached entry of one project (a plain class: the resolve path avoids dataclasses' import cost).
 
     `refused_at`: when Supabase last refused these credentials (HTTP 401). Such a snapshot has no entries, and
@@ -82,7 +83,7 @@ class Snapshot:
         return json.dumps(doc).encode()
 
     @classmethod
-    def from_json(cls, raw: bytes) -> Snapshot:
+    def from_json(cls, raw: bytes) -> CacheContents:
         try:
             doc = json.loads(raw)
             entries = {
@@ -107,14 +108,14 @@ def derive_key(credentials: Credentials, identity: Identity) -> bytes:
     return hkdf_sha256(secret.encode(), KEY_INFO, info)
 
 
-def seal_snapshot(snapshot: Snapshot, key: bytes) -> bytes:
+def seal_snapshot(snapshot: CacheContents, key: bytes) -> bytes:
     try:
         return ENVELOPE.seal(snapshot.to_json(), lambda _salt: key)
     except CipherFailed as exc:
         raise BridgeError(f"cache not written: {exc}") from None
 
 
-def open_snapshot(blob: bytes, key: bytes) -> Snapshot:
+def open_snapshot(blob: bytes, key: bytes) -> CacheContents:
     try:
         plaintext = ENVELOPE.open(blob, lambda _salt: key)
     except (Malformed, OtherVersion):
@@ -123,7 +124,7 @@ def open_snapshot(blob: bytes, key: bytes) -> Snapshot:
         raise CacheUnreadable(str(exc)) from None
     except EnvelopeError:
         raise CacheUnreadable("cache file was altered, or written with other credentials, on another machine or by another user") from None
-    return Snapshot.from_json(plaintext)
+    return CacheContents.from_json(plaintext)
 
 
 def worth_caching(value: str) -> bool:
@@ -142,13 +143,13 @@ def worth_caching(value: str) -> bool:
     return isinstance(doc, dict) and any(isinstance(v, str) and servable(v) for v in doc.values())
 
 
-def trusted(snapshot: Snapshot, now: float) -> Snapshot:
+def trusted(snapshot: CacheContents, now: float) -> CacheContents:
     """The entries this clock could have written: one stamped in the future would otherwise pass every age check."""
     limit = now + FUTURE_TOLERANCE_S
-    return Snapshot(snapshot.url, {n: e for n, e in snapshot.entries.items() if e.fetched_at <= limit}, snapshot.refused_at)
+    return CacheContents(snapshot.url, {n: e for n, e in snapshot.entries.items() if e.fetched_at <= limit}, snapshot.refused_at)
 
 
-def merge(snapshot: Snapshot, requested: list[str], found: dict[str, str], now: float, max_stale: float) -> Snapshot:
+def merge(snapshot: CacheContents, requested: list[str], found: dict[str, str], now: float, max_stale: float) -> CacheContents:
     """What Supabase said at `now`, applied: found names refreshed, requested-but-absent names dropped (deleted in
     Vault), entries past max_stale purged. An entry another bridge wrote from a later answer is newer than this
     one and stays. An answer from before Supabase refused these credentials changes nothing; one from after
@@ -165,10 +166,10 @@ def merge(snapshot: Snapshot, requested: list[str], found: dict[str, str], now: 
             entries[name] = Entry(value, now)
         else:
             entries.pop(name, None)
-    return Snapshot(url=snapshot.url, entries=entries)
+    return CacheContents(url=snapshot.url, entries=entries)
 
 
-def bounded(snapshot: Snapshot, limit: int = MAX_CACHE_BYTES) -> Snapshot:
+def bounded(snapshot: CacheContents, limit: int = MAX_CACHE_BYTES) -> CacheContents:
     """The newest entries that fit in `limit` bytes once sealed; sizes are estimated once per entry, so this is
     linear in the entries (plus one sort)."""
     sizes = {n: len(json.dumps(n)) + len(json.dumps(e.value)) + ENTRY_OVERHEAD_BYTES for n, e in snapshot.entries.items()}
@@ -178,10 +179,10 @@ def bounded(snapshot: Snapshot, limit: int = MAX_CACHE_BYTES) -> Snapshot:
         if sizes[name] <= budget:
             kept[name] = snapshot.entries[name]
             budget -= sizes[name]
-    return Snapshot(snapshot.url, kept, snapshot.refused_at)
+    return CacheContents(snapshot.url, kept, snapshot.refused_at)
 
 
-def needs_write(before: Snapshot, after: Snapshot, now: float) -> bool:
+def needs_write(before: CacheContents, after: CacheContents, now: float) -> bool:
     if before.refused_at != after.refused_at:
         return True
     if {n: e.value for n, e in before.entries.items()} != {n: e.value for n, e in after.entries.items()}:
@@ -250,9 +251,9 @@ class CacheFile:
         self._url = credentials.url
         self._key = derive_key(credentials, identity)
 
-    def load(self, now: float | None = None) -> tuple[Snapshot, str | None]:
+    def load(self, now: float | None = None) -> tuple[CacheContents, str | None]:
         """The snapshot, empty when there is none, plus a one-line diagnostic when the file had to be ignored."""
-        empty = Snapshot(url=self._url)
+        empty = CacheContents(url=self._url)
         try:
             blob = read_private(self.path, MAX_CACHE_BYTES)
         except FileTooLarge as exc:
@@ -269,7 +270,7 @@ class CacheFile:
             return empty, None
         return trusted(snapshot, time.time() if now is None else now), None
 
-    def update(self, change: Callable[[Snapshot], Snapshot], wait_until: float, now: float) -> str | None:
+    def update(self, change: Callable[[CacheContents], CacheContents], wait_until: float, now: float) -> str | None:
         """Apply `change` under the lock; returns the load diagnostic, if any."""
         with FileLock(self.lock_path, wait_until):
             before, diagnostic = self.load(now)
@@ -284,7 +285,7 @@ class CacheFile:
         with FileLock(self.lock_path, wait_until):
             before, _ = self.load()
             kept = {n: e for n, e in before.entries.items() if n not in names}
-            atomic_write(self.path, seal_snapshot(Snapshot(before.url, kept, before.refused_at), self._key))
+            atomic_write(self.path, seal_snapshot(CacheContents(before.url, kept, before.refused_at), self._key))
             return len(before.entries) - len(kept)
 
     def refuse(self, now: float, wait_until: float) -> None:
@@ -294,7 +295,7 @@ class CacheFile:
         try:
             with FileLock(self.lock_path, wait_until):
                 self._remove_stale_temps()
-                atomic_write(self.path, seal_snapshot(Snapshot(self._url, {}, refused_at=now), self._key))
+                atomic_write(self.path, seal_snapshot(CacheContents(self._url, {}, refused_at=now), self._key))
         except (BridgeError, OSError):
             self.path.unlink(missing_ok=True)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bridge.cli.context import Context
-from bridge.cli.registry import Verb, add_dry_run, add_provider
+from bridge.app.context import Context
+from bridge.app.verbs import Verb, add_dry_run, add_provider
 from bridge.openclaw.config import register, unregister
 
 
@@ -21,19 +21,23 @@ def add_unregister_arguments(parser: argparse.ArgumentParser) -> None:
     add_dry_run(parser)
 
 
-def register_verb(args: argparse.Namespace, ctx: Context) -> int:
+def handle_register(args: argparse.Namespace, ctx: Context) -> int:
     command = Path(args.command) if args.command else ctx.launcher
     return register(args.provider, command, ctx.env, args.dry_run, ctx.out)
+
+
+def handle_unregister(args: argparse.Namespace, ctx: Context) -> int:
+    return unregister(args.provider, ctx.env, args.dry_run, ctx.out)
 
 
 VERBS = {
     "register": Verb(
         "register", "register this bridge as an OpenClaw exec secret provider (install.sh runs this)",
-        "bridge register --provider supabase --dry-run", register_verb, add_register_arguments,
+        "bridge register --provider supabase --dry-run", handle_register, add_register_arguments,
     ),
     "unregister": Verb(
         "unregister", "remove the provider entry from OpenClaw's config (refs and secrets stay)",
         "bridge unregister --provider supabase",
-        lambda args, ctx: unregister(args.provider, ctx.env, args.dry_run, ctx.out), add_unregister_arguments,
+        handle_unregister, add_unregister_arguments,
     ),
 }

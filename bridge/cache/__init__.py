@@ -1,0 +1,1 @@
+"""The encrypted last-known-good cache: what lets a gateway start while Supabase is down."""

@@ -1,0 +1,95 @@
+"""What Supabase keys and gateway tokens look like, which kind a credential is, and how to keep them out of text.
+
+Every place that recognises, shows or withholds a key reads the shapes here:
+the error messages built from server text, the debug traceback, `bridge
+login`'s checks and the lines that name the credential in use.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+from bridge.core.errors import BridgeError
+
+SECRET_KEY_PREFIX = "sb_secret_"
+PUBLISHABLE_KEY_PREFIX = "sb_publishable_"
+TOKEN_PREFIX = "ocbt_"
+"""A gateway token: `ocbt_` and 43 base64url characters (256 random bits)."""
+JWT_PREFIX = "eyJ"
+KEY_SHAPES = re.compile(
+    rf"{SECRET_KEY_PREFIX}[A-Za-z0-9_-]+|{TOKEN_PREFIX}[A-Za-z0-9_-]+|{JWT_PREFIX}[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
+)
+"""Anything shaped like a secret key, a gateway token or a JWT, wherever it came from."""
+REDACTED = "[REDACTED]"
+LEAK_WINDOW = 16
+"""A text holding any run of this many characters of the key is withheld whole."""
+
+LEGACY_JWT = "legacy service_role JWT"
+SECRET_KEY = "secret key (sb_secret_)"
+GATEWAY_TOKEN = "gateway token (with the publishable key)"
+GATEWAY_TOKEN_LEGACY = "gateway token (with the legacy anon JWT)"
+ADMIN_KINDS = (SECRET_KEY, LEGACY_JWT)
+"""Keys that open every secret and table of the project: for the admin's machine, not for gateways."""
+
+
+def redact_key(key: str) -> str:
+    """Enough of a key to recognise it (its prefix and last 4 characters), never enough to use it."""
+    prefix = next((p for p in (SECRET_KEY_PREFIX, PUBLISHABLE_KEY_PREFIX, TOKEN_PREFIX) if key.startswith(p)), key[:3])
+    return f"{prefix}...{key[-4:]}" if len(key) > 12 else "***"
+
+
+def redact_shapes(text: str) -> str:
+    """Every key-shaped string replaced: for text whose keys are not known to the caller (a traceback)."""
+    return KEY_SHAPES.sub(REDACTED, text)
+
+
+def scrub(text: str, secret: str) -> str:
+    """Text with a known credential taken out: a proxy that echoes the request's apikey must not put it on stderr
+    or into errors. Key-shaped strings go too, and a text still holding part of the key is withheld whole."""
+    if secret:
+        text = text.replace(secret, REDACTED)
+    text = redact_shapes(text)
+    if secret and any(secret[i : i + LEAK_WINDOW] in text for i in range(max(1, len(secret) - LEAK_WINDOW + 1))):
+        return "[message withheld: it quoted the credentials]"
+    return text
+
+
+def jwt_role(key: str) -> str | None:
+    """The `role` claim of a legacy JWT key; None for anything that is not a JWT."""
+    parts = key.split(".")
+    if not (key.startswith(JWT_PREFIX) and len(parts) == 3):
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        claims = None
+    if not isinstance(claims, dict):
+        raise BridgeError("the key looks like a JWT but its payload is unreadable; copy the key again")
+    return str(claims.get("role"))
+
+
+def classify_key(key: str, token: str = "") -> str:
+    """Which kind of credential this is; refuses a key that cannot do what it is meant for."""
+    role = jwt_role(key)
+    if token:
+        if key.startswith(PUBLISHABLE_KEY_PREFIX):
+            return GATEWAY_TOKEN
+        if role == "anon":
+            return GATEWAY_TOKEN_LEGACY
+        raise BridgeError(
+            f"a gateway token goes with the project's publishable key ({PUBLISHABLE_KEY_PREFIX}...), not with a secret key"
+        )
+    if key.startswith(SECRET_KEY_PREFIX):
+        return SECRET_KEY
+    if key.startswith(PUBLISHABLE_KEY_PREFIX) or role == "anon":
+        raise BridgeError(
+            "a publishable key cannot read Vault by itself: give this gateway a token (`bridge tokens create` on the "
+            f"admin machine, then `bridge login --publishable-key ... --gateway-token`), or use the secret key ({SECRET_KEY_PREFIX}...)"
+        )
+    if role is not None:
+        if role != "service_role":
+            raise BridgeError(f"that JWT has role {role!r}; the bridge needs the service_role key or a secret key ({SECRET_KEY_PREFIX}...)")
+        return LEGACY_JWT
+    raise BridgeError(f"unrecognised key: use the project's secret key ({SECRET_KEY_PREFIX}...) or its legacy service_role key ({JWT_PREFIX}...)")

@@ -1,0 +1,1 @@
+"""Credential stores: one small interface (get, store, erase) and the backends behind it."""

@@ -1,0 +1,1 @@
+"""This machine and user: private files, paths, identity, settings, the sealed envelope and the self-checks."""

@@ -1,1 +1,0 @@
-"""Local stores: credential backends behind one interface, the sealed file, the cache, config, paths and files."""
