@@ -10,6 +10,7 @@ timestamp, and replaced atomically. Refs and secrets are never touched.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -20,12 +21,14 @@ from typing import TextIO
 from bridge.errors import BridgeError
 from bridge.openclaw import json5
 from bridge.openclaw.runner import find_openclaw, run_openclaw
-from bridge.stores.fsutil import atomic_write
+from bridge.stores.fsutil import FILE_MODE, atomic_write, create_like, rewrite_in_place
 
 DEFAULT_PROVIDER = "supabase"
 PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 """OpenClaw's provider alias rule."""
 TIMEOUT_MS = 5000
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+"""Far above any real openclaw.json; a larger file is refused rather than parsed."""
 KEYRING_ENV = {
     "linux": ["HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"],
     "darwin": ["HOME"],
@@ -76,13 +79,22 @@ def config_path(env: Mapping[str, str]) -> Path:
 
 
 def read_config(path: Path) -> dict[str, object] | None:
-    """The parsed config, None when there is none; a file that cannot be parsed is an error naming where."""
+    """The parsed config, None when there is none; a file that cannot be parsed, or is larger or deeper than
+    any real config, is an error naming where. Read bounded and parsed depth-bounded, so the recursive walks
+    over the result (refs, providers) never meet an unchecked document."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BridgeError(f"cannot read {path}: {exc}") from None
+    except OSError as exc:
+        raise BridgeError(f"cannot read {path}: {exc.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise BridgeError(f"{path} is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB; not an OpenClaw config, it was left untouched")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BridgeError(f"{path} is not UTF-8 text; fix it by hand, it was left untouched") from None
     try:
         doc = json5.loads(text)
     except json5.JSON5Error as exc:
@@ -127,9 +139,12 @@ def _edit_file(path: Path, change: Callable[[dict[str, object]], object], out: T
         return False
     if original is not None:
         backup = path.with_name(f"{path.name}.bak-{time.strftime('%Y%m%d-%H%M%S')}")
-        atomic_write(backup, path.read_bytes())
+        create_like(backup, path.read_bytes(), FILE_MODE, os.getuid(), os.getgid())
         print(f"backed up {path} to {backup} (comments are not kept in the rewritten file)", file=out)
-    atomic_write(path, json5.dumps(doc).encode())
+        # In place, at a symlink's target: OpenClaw's file keeps its inode, mode and owner, its directory untouched.
+        rewrite_in_place(path.resolve(), json5.dumps(doc).encode())
+    else:
+        atomic_write(path, json5.dumps(doc).encode())
     return True
 
 

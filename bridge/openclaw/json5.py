@@ -4,6 +4,8 @@ Supports what people write in hand-edited configs: // and /* */ comments,
 unquoted keys, single-quoted strings, trailing commas, hex numbers, leading or
 trailing decimal points, +/-Infinity and NaN. Anything else is a JSON5Error
 naming the line and column, so a file we cannot read is never overwritten.
+Nesting is bounded (MAX_DEPTH) while parsing, so neither this parser nor the
+recursive walks over its result can exhaust the stack on a hostile file.
 """
 
 from __future__ import annotations
@@ -21,14 +23,25 @@ _NUMBER = re.compile(
 _ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "0": "\0", "/": "/", "\\": "\\", "'": "'", '"': '"'}
 
 
+MAX_DEPTH = 100
+"""Deeper than any real config; every walk over a parsed document relies on this bound."""
+
+
 class JSON5Error(ValueError):
     pass
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, max_depth: int) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0
+        self.max_depth = max_depth
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise self.fail(f"nested deeper than {self.max_depth} levels")
 
     def fail(self, what: str) -> JSON5Error:
         line = self.text.count("\n", 0, self.pos) + 1
@@ -57,10 +70,11 @@ class _Parser:
 
     def value(self) -> object:
         char = self.peek()
-        if char == "{":
-            return self.obj()
-        if char == "[":
-            return self.array()
+        if char in ("{", "["):
+            self.enter()
+            nested: object = self.obj() if char == "{" else self.array()
+            self.depth -= 1
+            return nested
         if char and char in "\"'":
             return self.string()
         for word, result in (("true", True), ("false", False), ("null", None)):
@@ -164,8 +178,8 @@ def _number(text: str) -> int | float:
     return sign * float(body)
 
 
-def loads(text: str) -> object:
-    parser = _Parser(text)
+def loads(text: str, max_depth: int = MAX_DEPTH) -> object:
+    parser = _Parser(text, max_depth)
     result = parser.value()
     if parser.peek():
         raise parser.fail("unexpected content after the value")
