@@ -10,7 +10,6 @@ timestamp, and replaced atomically. Refs and secrets are never touched.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import time
@@ -21,7 +20,7 @@ from typing import TextIO
 from bridge.errors import BridgeError
 from bridge.openclaw import json5
 from bridge.openclaw.runner import find_openclaw, run_openclaw
-from bridge.stores.fsutil import FILE_MODE, atomic_write, create_like, rewrite_in_place
+from bridge.stores.fsutil import atomic_write
 
 DEFAULT_PROVIDER = "supabase"
 PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
@@ -139,12 +138,9 @@ def _edit_file(path: Path, change: Callable[[dict[str, object]], object], out: T
         return False
     if original is not None:
         backup = path.with_name(f"{path.name}.bak-{time.strftime('%Y%m%d-%H%M%S')}")
-        create_like(backup, path.read_bytes(), FILE_MODE, os.getuid(), os.getgid())
+        atomic_write(backup, path.read_bytes())
         print(f"backed up {path} to {backup} (comments are not kept in the rewritten file)", file=out)
-        # In place, at a symlink's target: OpenClaw's file keeps its inode, mode and owner, its directory untouched.
-        rewrite_in_place(path.resolve(), json5.dumps(doc).encode())
-    else:
-        atomic_write(path, json5.dumps(doc).encode())
+    atomic_write(path, json5.dumps(doc).encode())
     return True
 
 
