@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.migrate.cleanup import env_without, plan_cleanup, profiles_without, replace_values, without_pointer
-from bridge.migrate.discover import env_assignments, pointer_parts
+from bridge.migrate.cleanup import embedded_in, env_without, plan_cleanup, profiles_without, replace_values, without_pointer
+from bridge.migrate.discover import pointer_parts
 from bridge.migrate.places import AUTH_PROFILE, CONFIG, ENV, FILE_REF, Found, Place, group, vault_name
 from bridge.migrate.plan import build_plan
 from bridge.openclaw.surface import target_type
@@ -107,11 +107,23 @@ def test_the_plan_carries_profile_and_provider_ids_and_drops_a_file_provider_nob
     assert plan.for_openclaw()["options"]["scrubEnv"] is False
 
 
-def test_env_cleanup_keeps_every_other_line_byte_for_byte() -> None:
-    text = "# keys\r\nA=1\nexport B = '2'\r\nC=\"3\"\nA_NOT=1x\n\nD=4"
-    kept, removed = env_without(text, {"2": "B", "4": "D", "3": "C"})
-    assert kept == "# keys\r\nA=1\nA_NOT=1x\n\n" and removed == ["B", "C", "D"]
-    assert [(n, v) for _, n, v in env_assignments(text)] == [("A", "1"), ("B", "2"), ("C", "3"), ("A_NOT", "1x"), ("D", "4")]
+def test_env_cleanup_removes_by_name_only_where_the_value_is_the_moved_one() -> None:
+    text = "# keys\r\nA=1\nexport B = '2'\r\nC=\"3\" # mine\nA_NOT=1x\n\nD=4\nE=5"
+    kept, removed = env_without(text, {"B": "2", "D": "4", "C": "3", "E": "other"})
+    assert kept == "# keys\r\nA=1\nA_NOT=1x\n\nE=5" and removed == ["B", "C", "D"]
+
+
+def test_a_moved_value_equal_to_other_settings_removes_only_its_own_name() -> None:
+    text = "OPENCLAW_PROFILE=openclaw\nDB_USER=openclaw\nOPENCLAW_GATEWAY_PASSWORD=openclaw\n"
+    kept, removed = env_without(text, {"OPENCLAW_GATEWAY_PASSWORD": "openclaw"})
+    assert kept == "OPENCLAW_PROFILE=openclaw\nDB_USER=openclaw\n" and removed == ["OPENCLAW_GATEWAY_PASSWORD"]
+
+
+def test_a_value_inside_a_longer_string_is_found_with_its_path_and_never_shown() -> None:
+    doc = {"gateway": {"remote": {"url": "wss://h/?token=tok-123"}, "auth": {"token": "tok-123"}}, "l": ["x tok-123"]}
+    hits = embedded_in("/c.json", doc, {"tok-123": "OPENCLAW_GATEWAY_TOKEN"})
+    assert sorted(h.where for h in hits) == ["gateway.remote.url", "l.0"]
+    assert all("tok-123" not in h.line() for h in hits)
 
 
 def test_backups_get_refs_and_provider_files_lose_only_moved_entries() -> None:
@@ -129,12 +141,15 @@ def test_cleanup_plans_nothing_where_no_moved_value_is_left(tmp_path: Path) -> N
     config.write_text('{"a": {"source": "exec", "provider": "supabase", "id": "K"}}')
     (tmp_path / "openclaw.json.bak").write_text('{ a: "secret-v" }')
     (tmp_path / ".env").write_text("X=1\n")
-    edits = plan_cleanup(config, [tmp_path / ".env"], [], {"secret-v": "K"}, "supabase")
+    (tmp_path / "openclaw.json.bak").chmod(0o640)
+    inode = (tmp_path / "openclaw.json.bak").stat().st_ino
+    edits = plan_cleanup(config, [tmp_path / ".env"], [], {"secret-v": "K"}, {}, "supabase").edits
     assert [e.path.name for e in edits] == ["openclaw.json.bak"] and "secret-v" not in edits[0].describe
     edits[0].apply()
     assert json.loads((tmp_path / "openclaw.json.bak").read_text()) == {"a": {"source": "exec", "provider": "supabase", "id": "K"}}
-    assert (tmp_path / "openclaw.json.bak").stat().st_mode & 0o777 == 0o600
-    assert plan_cleanup(config, [tmp_path / ".env"], [], {"secret-v": "K"}, "supabase") == []
+    after = (tmp_path / "openclaw.json.bak").stat()
+    assert after.st_mode & 0o777 == 0o640 and after.st_ino == inode, "rewritten in place"
+    assert plan_cleanup(config, [tmp_path / ".env"], [], {"secret-v": "K"}, {}, "supabase").edits == []
 
 
 def test_a_symlinked_env_file_is_cleaned_where_it_points(tmp_path: Path) -> None:
@@ -146,6 +161,49 @@ def test_a_symlinked_env_file_is_cleaned_where_it_points(tmp_path: Path) -> None
     (state / ".env").symlink_to(dotfiles / "openclaw.env")
     config = state / "openclaw.json"
     config.write_text("{}")
-    for edit in plan_cleanup(config, [state / ".env"], [], {"secret-v": "OPENAI_API_KEY"}, "supabase"):
+    inode = (dotfiles / "openclaw.env").stat().st_ino
+    moved = {"OPENAI_API_KEY": "secret-v"}
+    for edit in plan_cleanup(config, [state / ".env"], [], {"secret-v": "OPENAI_API_KEY"}, moved, "supabase").edits:
         edit.apply()
     assert (state / ".env").is_symlink() and (dotfiles / "openclaw.env").read_text() == "KEEP=1\n"
+    assert (dotfiles / "openclaw.env").stat().st_ino == inode
+
+
+def test_a_rollback_puts_back_contents_modes_owners_and_links_in_place(tmp_path: Path) -> None:
+    import os
+    import pwd
+
+    from bridge.migrate.snapshot import Snapshot
+
+    nobody = pwd.getpwnam("nobody")
+    state, dotfiles = tmp_path / "state", tmp_path / "dotfiles"
+    state.mkdir()
+    dotfiles.mkdir()
+    dotfiles.chmod(0o2775)
+    config = state / "openclaw.json"
+    config.write_text('{"a": "secret-v"}')
+    env_target = dotfiles / "openclaw.env"
+    env_target.write_text("OPENAI_API_KEY=secret-v\n")
+    os.chown(env_target, nobody.pw_uid, nobody.pw_gid)
+    env_target.chmod(0o640)
+    (state / ".env").symlink_to(env_target)
+    provider = dotfiles / "one.txt"
+    provider.write_text("secret-v\n")
+    provider.chmod(0o604)
+    before = {p: (p.stat().st_ino, p.stat().st_mode, p.stat().st_uid, p.stat().st_gid) for p in (env_target, dotfiles)}
+
+    snapshot = Snapshot.take(config, [state / ".env", provider])
+    env_target.write_text("")
+    os.chown(env_target, 0, 0)
+    provider.unlink()
+    (state / ".env").unlink()
+    (state / ".env").write_text("replaced the link\n")
+    (state / "openclaw.json.bak").write_text("new backup\n")
+    config.write_text("{}")
+    snapshot.restore()
+
+    assert (state / ".env").is_symlink() and os.readlink(state / ".env") == str(env_target)
+    assert env_target.read_text() == "OPENAI_API_KEY=secret-v\n" and config.read_text() == '{"a": "secret-v"}'
+    assert {p: (p.stat().st_ino, p.stat().st_mode, p.stat().st_uid, p.stat().st_gid) for p in (env_target, dotfiles)} == before
+    assert provider.read_text() == "secret-v\n" and provider.stat().st_mode & 0o777 == 0o604
+    assert not (state / "openclaw.json.bak").exists()

@@ -1,8 +1,14 @@
-"""Private files: 0700 directories, 0600 files, written atomically so a crash never leaves half a file."""
+"""Private files: 0700 directories, 0600 files, written atomically so a crash never leaves half a file.
+
+Files that belong to someone else (OpenClaw's `.env`, its backups, provider
+files) are rewritten in place instead: same inode, mode, owner and group,
+and their directory is never touched.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 DIR_MODE = 0o700
@@ -31,6 +37,41 @@ def atomic_write(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def rewrite_in_place(path: Path, data: bytes) -> None:
+    """Replace the contents of an existing regular file and nothing else: no rename, so its inode, mode, owner,
+    group and hard links stay, and its directory is left as it was. A final symlink is refused: a caller that
+    means to edit a link's target resolves it first, deliberately."""
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        _write_all(fd, data)
+        os.ftruncate(fd, len(data))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def create_like(path: Path, data: bytes, mode: int, uid: int, gid: int) -> None:
+    """Create a file that must not exist yet, with the given mode and owner (putting back a file someone else
+    owned); its directory is left as it was."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    try:
+        _write_all(fd, data)
+        if (os.fstat(fd).st_uid, os.fstat(fd).st_gid) != (uid, gid):
+            os.fchown(fd, uid, gid)
+        os.fchmod(fd, mode)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:

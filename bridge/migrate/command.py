@@ -6,7 +6,9 @@ In order, each step only once every step before it has succeeded:
 3. `openclaw secrets apply --dry-run --allow-exec`: OpenClaw resolves every new ref through the bridge;
 4. apply for real, then audit: every ref resolves, else every file is restored from memory;
 5. remove what apply leaves behind (backups, `.env` lines, the shared auth store, file-provider entries).
-Values live only in memory; the plan file holds refs only.
+Values live only in memory; the plan file and the journal (what is left to clean up, for a run that is
+killed midway) hold refs only. A value that also sits inside a longer string stops the run before
+anything changes, unless --keep-embedded says to leave those strings as they are.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from bridge.app.session import open_client
 from bridge.app.verbs import Verb, add_dry_run, add_json, add_provider
 from bridge.core.errors import BridgeError, UsageError
 from bridge.local.files import atomic_write
-from bridge.migrate.cleanup import Edit, plan_cleanup
+from bridge.migrate import journal
+from bridge.migrate.cleanup import Cleanup, Edit, Embedded, embedded_in, plan_cleanup
 from bridge.migrate.discover import discover
-from bridge.migrate.places import ENV, FILE_REF, Move
+from bridge.migrate.places import ENV, FILE_REF, Found, Move
 from bridge.migrate.plan import MigrationPlan, build_plan
 from bridge.migrate.snapshot import Snapshot
 from bridge.openclaw.config import check_provider_name, config_path, providers, read_config, refs_to
@@ -80,7 +83,10 @@ class HomeShortened:
         print(text.replace(self._home, "~/") if self._home else text, file=self._out)
 
 
-def report(plan: MigrationPlan, existing: Mapping[str, object], edits: list[Edit], provider: str, out: HomeShortened) -> None:
+def report(
+    plan: MigrationPlan, existing: Mapping[str, object], edits: list[Edit], embedded: list[Embedded], keep: bool,
+    provider: str, out: HomeShortened,
+) -> None:
     if plan.moves:
         out.line(f"into Vault, as exec refs through provider {provider!r}:")
         width = max(len(m.name) for m in plan.moves)
@@ -90,9 +96,14 @@ def report(plan: MigrationPlan, existing: Mapping[str, object], edits: list[Edit
                 out.line(f"  {head}  <- {place.label()}")
     else:
         out.line("no plaintext credential to move into Vault")
-    if plan.skipped:
+    if embedded and not keep:
+        out.line("inside longer strings, which migrate cannot turn into refs (change these by hand):")
+        for hit in embedded:
+            out.line(f"  {hit.line()}")
+    left_alone = [*plan.skipped, *([f"{hit.line()} (--keep-embedded)" for hit in embedded] if keep else [])]
+    if left_alone:
         out.line("left alone:")
-        for line in plan.skipped:
+        for line in left_alone:
             out.line(f"  {line}")
     if edits:
         out.line("plaintext copies removed after OpenClaw has applied the refs:")
@@ -100,13 +111,16 @@ def report(plan: MigrationPlan, existing: Mapping[str, object], edits: list[Edit
             out.line(f"  {edit.describe}")
 
 
-def as_json(plan: MigrationPlan, existing: Mapping[str, object], edits: list[Edit], changed: list[str]) -> dict[str, Any]:
+def as_json(
+    plan: MigrationPlan, existing: Mapping[str, object], edits: list[Edit], embedded: list[Embedded], changed: list[str]
+) -> dict[str, Any]:
     return {
         "moves": [
             {"name": m.name, "status": status_of(m, existing), "places": [p.label() for p in m.places]} for m in plan.moves
         ],
         "skipped": plan.skipped,
         "cleanup": [e.describe for e in edits],
+        "embedded": [{"file": h.file, "where": h.where, "name": h.name} for h in embedded],
         "changed_files": changed,
     }
 
@@ -146,6 +160,30 @@ def apply_with_rollback(
     return [str(path) for path in result.get("changedFiles") or []]
 
 
+def refuse_linked_config(config_file: Path) -> None:
+    """OpenClaw's apply writes openclaw.json by renaming a new file over it: a symlink there becomes a regular
+    file and the file it pointed at keeps every plaintext value. Refused before anything changes."""
+    if config_file.is_symlink():
+        target = config_file.resolve()
+        raise BridgeError(
+            f"{config_file} is a symlink to {target}; OpenClaw's apply would replace the link with a new file and leave "
+            f"the plaintext in {target}: replace the link by its target (mv {target} {config_file}) and run migrate again"
+        )
+
+
+def resumable(recorded: journal.Journal | None, config_file: Path, provider: str, refs: set[str]) -> list[journal.Entry]:
+    """The entries of an earlier, unfinished run whose names the config now refers to through the provider: OpenClaw
+    no longer needs their plaintext, so what that run had planned to clean up is finished now."""
+    if recorded is None:
+        return []
+    if (recorded.config, recorded.provider) != (str(config_file), provider):
+        raise BridgeError(
+            f"an unfinished migration of {recorded.config} (provider {recorded.provider!r}) is recorded; run migrate with "
+            f"OPENCLAW_CONFIG_PATH={recorded.config} --provider {recorded.provider} to finish it first"
+        )
+    return [entry for entry in recorded.entries if entry.name in refs]
+
+
 def migrate_verb(args: argparse.Namespace, ctx: Context) -> int:
     provider = check_provider_name(args.provider)
     env = ctx.env
@@ -156,6 +194,7 @@ def migrate_verb(args: argparse.Namespace, ctx: Context) -> int:
             "install it (npm install -g openclaw) or add its directory to PATH"
         )
     config_file = config_path(env)
+    refuse_linked_config(config_file)
     config = read_config(config_file)
     if config is None:
         raise BridgeError(f"no OpenClaw config at {config_file}; run `openclaw setup` first, or set OPENCLAW_CONFIG_PATH")
@@ -163,58 +202,110 @@ def migrate_verb(args: argparse.Namespace, ctx: Context) -> int:
     if not isinstance(entry, dict) or entry.get("source") != "exec":
         raise BridgeError(f"provider {provider!r} is not registered in {config_file}; run ./install.sh (or `bridge register`) first")
 
+    journal_file = journal.journal_path(env)
+    refs = {ref for ref in refs_to(config, provider) if "#" not in ref}
+    resumed_entries = resumable(journal.read(journal_file), config_file, provider, refs)
+    existing = fetch_values(ctx, sorted(refs))
+
+    def already_moved(item: Found) -> bool:
+        """A `.env` line whose name the config already refers to with this very value: clean-up, not a move."""
+        return item.place.kind == ENV and item.place.path[0] in refs and existing.get(item.place.path[0]) == item.value
+
     discovery = discover(audit(openclaw, env, allow_exec=False), config_file, config, env)
-    plan = build_plan(discovery.found, config, provider)
+    plan = build_plan([f for f in discovery.found if not already_moved(f)], config, provider)
     plan = MigrationPlan(plan.moves, plan.targets, plan.provider_deletes, [*discovery.skipped, *plan.skipped])
-    referenced = sorted({ref for ref in refs_to(config, provider) if "#" not in ref} | {m.name for m in plan.moves})
-    existing = fetch_values(ctx, referenced)
-    env_files = sorted({config_file.parent / ".env", *(Path(p.file) for m in plan.moves for p in m.places if p.kind == ENV)})
+    new_names = sorted({m.name for m in plan.moves} - set(existing))
+    existing = {**existing, **fetch_values(ctx, new_names)}
+    planned = {m.name for m in plan.moves}
+    resumed = [
+        Move(e.name, value, e.places) for e in resumed_entries
+        if e.name not in planned and isinstance(value := existing.get(e.name), str) and value
+    ]
+    cleanup_moves = [*plan.moves, *resumed]
+    env_files = sorted({config_file.parent / ".env", *(Path(p.file) for m in cleanup_moves for p in m.places if p.kind == ENV)})
 
     def cleanup_values() -> dict[str, str]:
         """Every value now in Vault that a file may still hold: this run's, and those of refs already in place."""
-        values = {value: name for name, value in existing.items() if isinstance(value, str) and value}
-        values.update({m.value: m.name for m in plan.moves})
+        values = {value: name for name, value in existing.items() if isinstance(value, str) and value and name in refs}
+        values.update({m.value: m.name for m in cleanup_moves})
         return values
 
-    edits = plan_cleanup(config_file, env_files, plan.moves, cleanup_values(), provider)
+    def env_moved() -> dict[str, str]:
+        """`.env` names whose value is in Vault now: this run's and an unfinished run's, and names the config refers
+        to; each is removed only where the file still gives it that same value."""
+        names = {name: value for name, value in existing.items() if isinstance(value, str) and value and name in refs}
+        names.update({p.path[0]: m.value for m in cleanup_moves for p in m.places if p.kind == ENV})
+        return names
+
+    def planned_cleanup() -> Cleanup:
+        return plan_cleanup(config_file, env_files, cleanup_moves, cleanup_values(), env_moved(), provider)
+
+    cleanup = planned_cleanup()
+    embedded = [*embedded_in(str(config_file), config, {m.value: m.name for m in cleanup_moves}), *cleanup.embedded]
     conflicts = [m.name for m in plan.moves if status_of(m, existing) == "CONFLICT"]
     out = HomeShortened(ctx.out, env.get("HOME"))
     if not args.json or args.dry_run:
         if args.json:
-            ctx.out.write(json.dumps(as_json(plan, existing, edits, []), indent=2) + "\n")
+            ctx.out.write(json.dumps(as_json(plan, existing, cleanup.edits, embedded, []), indent=2) + "\n")
         else:
-            report(plan, existing, edits, provider, out)
+            report(plan, existing, cleanup.edits, embedded, args.keep_embedded, provider, out)
     if conflicts:
         raise BridgeError(
             f"Vault already holds a different value under {', '.join(conflicts)}; nothing was changed. "
             "Remove or rename that secret (`bridge secrets rm NAME`), or store the value you want there, then run migrate again"
         )
+    if embedded and not args.keep_embedded:
+        raise BridgeError(
+            f"{len(embedded)} string(s) hold a moved value inside them (listed above); nothing was changed. Replace that "
+            "part by hand (a ref, or a setting without the value), or pass --keep-embedded to migrate the rest and leave them"
+        )
     if args.dry_run:
         if not args.json:
             print("dry run: nothing was changed", file=ctx.out)
         return 0
-    if not plan.moves and not edits:
+    if not plan.moves and not cleanup.edits:
+        journal.remove(journal_file)
         if not args.json:
             print("nothing to migrate: every credential OpenClaw knows about is a ref already", file=ctx.out)
         else:
-            ctx.out.write(json.dumps(as_json(plan, existing, [], []), indent=2) + "\n")
+            ctx.out.write(json.dumps(as_json(plan, existing, [], embedded, []), indent=2) + "\n")
         return 0
     if not args.yes:
         confirm(ctx, len(plan.moves))
 
+    journal.write(journal_file, journal.Journal(
+        str(config_file), provider, tuple(journal.Entry(m.name, m.places) for m in cleanup_moves),
+    ))
     changed: list[str] = []
     if plan.moves:
         store_all(ctx, plan.moves, existing)
         sources = [Path(p.source_file) for m in plan.moves for p in m.places if p.kind == FILE_REF]
-        changed = apply_with_rollback(openclaw, env, plan, config_file, [*env_files, *sources])
+        try:
+            changed = apply_with_rollback(openclaw, env, plan, config_file, [*env_files, *sources])
+        except BridgeError:
+            # Every file is as it was; only an earlier run's unfinished clean-up is still to do.
+            unfinished = tuple(journal.Entry(m.name, m.places) for m in resumed)
+            if unfinished:
+                journal.write(journal_file, journal.Journal(str(config_file), provider, unfinished))
+            else:
+                journal.remove(journal_file)
+            raise
     # Planned again: apply has just written new backups of the old config.
-    for edit in plan_cleanup(config_file, env_files, plan.moves, cleanup_values(), provider):
+    for edit in planned_cleanup().edits:
         edit.apply()
         changed.append(str(edit.path))
+    left = planned_cleanup().edits
+    if left:
+        raise BridgeError(
+            f"{left[0].path} still holds a moved value after the clean-up; run migrate again to finish it "
+            f"(what is left is recorded in {journal_file})"
+        )
+    journal.remove(journal_file)
     remaining = [f for f in audit(openclaw, env, allow_exec=True).get("findings") or [] if isinstance(f, dict)]
     changed = sorted(set(changed))
     if args.json:
-        ctx.out.write(json.dumps({**as_json(plan, existing, edits, changed), "remaining_findings": remaining}, indent=2) + "\n")
+        result = {**as_json(plan, existing, cleanup.edits, embedded, changed), "remaining_findings": remaining}
+        ctx.out.write(json.dumps(result, indent=2) + "\n")
         return 0
     out.line(f"moved {len(plan.moves)} value(s) into Vault; changed {len(changed)} file(s):")
     for path in changed:
@@ -230,6 +321,10 @@ def migrate_verb(args: argparse.Namespace, ctx: Context) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_dry_run(parser)
     parser.add_argument("--yes", action="store_true", help="do not ask (required without a terminal)")
+    parser.add_argument(
+        "--keep-embedded", action="store_true",
+        help="go ahead when a moved value also sits inside a longer string, and list those strings under 'left alone'",
+    )
     add_provider(parser)
     add_json(parser)
 

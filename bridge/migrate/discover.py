@@ -9,24 +9,21 @@ file is read bounded and never written here.
 
 from __future__ import annotations
 
-import json
-import re
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bridge.core.errors import BridgeError
 from bridge.migrate.places import AUTH_PROFILE, CONFIG, ENV, FILE_REF, Found, Place
+from bridge.openclaw import dotenv, json5
 from bridge.openclaw.config import iter_refs, providers
 from bridge.openclaw.surface import AUTH_PROFILE_TYPES, target_type
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 """Largest `.env` or provider file read; OpenClaw's file provider itself stops at 1 MiB."""
 PLAINTEXT = "PLAINTEXT_FOUND"
-ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
-"""OpenClaw's own reading of a `.env` line (src/secrets/audit-env.ts)."""
 SHARED_STORE = ("config_machine_state", "state_key", "value_json", "authProfiles.store")
 AGENT_STORE = ("auth_profile_store", "store_key", "store_json", "primary")
 """Where OpenClaw 2026.9 keeps auth profiles: the shared state database and each agent's own."""
@@ -38,22 +35,6 @@ class Discovery:
     found: list[Found]
     skipped: list[str]
     """Findings that are not moved, each with why: one line a person can act on."""
-
-
-def env_value(raw: str) -> str:
-    """A `.env` value as OpenClaw reads it: trimmed, one pair of matching quotes removed."""
-    text = raw.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        return text[1:-1]
-    return text
-
-
-def env_assignments(text: str) -> Iterator[tuple[int, str, str]]:
-    """(line index, name, value) of every assignment in a `.env` text."""
-    for index, line in enumerate(text.splitlines()):
-        match = ENV_LINE.match(line)
-        if match:
-            yield index, match.group(1), env_value(match.group(2))
 
 
 def pointer_parts(pointer: str) -> list[str]:
@@ -100,7 +81,10 @@ def read_profiles(path: Path) -> dict[str, Any]:
             row = conn.execute(f"SELECT {value_column} FROM {table} WHERE {key_column} = ?", (key,)).fetchone()
     except sqlite3.Error as exc:
         raise BridgeError(f"cannot read the auth profiles in {path}: {exc}") from None
-    doc = json.loads(row[0]) if row else {}
+    try:
+        doc: object = json5.loads(row[0]) if row else {}
+    except json5.JSON5Error as exc:
+        raise BridgeError(f"the auth profiles in {path} are not JSON OpenClaw wrote ({exc}); left untouched") from None
     profiles = doc.get("profiles") if isinstance(doc, dict) else None
     return profiles if isinstance(profiles, dict) else {}
 
@@ -118,10 +102,13 @@ def from_finding(finding: Mapping[str, Any], config_file: Path, config: Mapping[
     where = f"{file}: {json_path}"
     if json_path.startswith("$env."):
         name = json_path[len("$env.") :]
-        values = [value for _, key, value in env_assignments(read_text(file)) if key == name]
-        if not values or not values[-1]:
-            return f"{where}: no value on that line any more; left alone"
-        return Found(Place(ENV, str(file), (name,)), values[-1])
+        text = read_text(file)
+        if len(text.encode()) > dotenv.MAX_BYTES:
+            return f"{where}: OpenClaw does not load a .env larger than 1 MiB; left alone"
+        env_value = dotenv.values(text).get(name)
+        if not env_value:
+            return f"{where}: no value for {name} as OpenClaw reads the file; left alone"
+        return Found(Place(ENV, str(file), (name,)), env_value)
     if file.suffix == ".sqlite":
         profile_id = str(finding.get("profileId") or json_path.split(".")[1])
         profile = read_profiles(file).get(profile_id)
@@ -174,7 +161,7 @@ def file_refs(config: Mapping[str, object], config_file: Path, env: Mapping[str,
             value: object = text[:-1] if text.endswith("\n") else text
         else:
             try:
-                value = at_path(json.loads(text), pointer_parts(pointer))
+                value = at_path(json5.loads(text), pointer_parts(pointer))
             except ValueError as exc:
                 raise BridgeError(f"{source} (file provider {alias!r}) is not a JSON object OpenClaw can read: {exc}") from None
         if not isinstance(value, str) or not value:

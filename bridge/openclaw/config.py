@@ -26,6 +26,8 @@ DEFAULT_PROVIDER = "supabase"
 PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 """OpenClaw's provider alias rule."""
 TIMEOUT_MS = 5000
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+"""Far above any real openclaw.json; a larger file is refused rather than parsed."""
 KEYRING_ENV = {
     "linux": ["HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"],
     "darwin": ["HOME"],
@@ -76,13 +78,22 @@ def config_path(env: Mapping[str, str]) -> Path:
 
 
 def read_config(path: Path) -> dict[str, object] | None:
-    """The parsed config, None when there is none; a file that cannot be parsed is an error naming where."""
+    """The parsed config, None when there is none; a file that cannot be parsed, or is larger or deeper than
+    any real config, is an error naming where. Read bounded and parsed depth-bounded, so the recursive walks
+    over the result (refs, providers) never meet an unchecked document."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BridgeError(f"cannot read {path}: {exc}") from None
+    except OSError as exc:
+        raise BridgeError(f"cannot read {path}: {exc.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise BridgeError(f"{path} is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB; not an OpenClaw config, it was left untouched")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BridgeError(f"{path} is not UTF-8 text; fix it by hand, it was left untouched") from None
     try:
         doc = json5.loads(text)
     except json5.JSON5Error as exc:

@@ -1,9 +1,11 @@
 """openclaw.json's format, JSON5, read with the maintained `json5` package and written back as plain JSON.
 
 The package reads what people write in hand-edited configs (comments, unquoted
-keys, single quotes, trailing commas, hex, Infinity). This module only gives
-its failures one shape: a JSON5Error naming the line and column, so a caller
-can refuse the file in one line and never overwrite what it could not read.
+keys, single quotes, trailing commas, hex, Infinity). This module gives its
+failures one shape, a JSON5Error naming the line and column, so a caller can
+refuse the file in one line and never overwrite what it could not read; and it
+bounds nesting (MAX_DEPTH), so no document OpenClaw accepts can make a later
+walk over it recurse without end.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import re
 import json5 as _json5
 
 _PLACE = re.compile(r"^<string>:(\d+) (.+) at column (\d+)$")
+MAX_DEPTH = 100
+"""Deeper than any config a person writes; a deeper one is refused in one line, never a RecursionError."""
 
 
 class JSON5Error(ValueError):
@@ -29,13 +33,30 @@ def _error(exc: ValueError) -> JSON5Error:
     return JSON5Error((text[:1].lower() + text[1:200]) or "unreadable JSON5")
 
 
-def loads(text: str) -> object:
+def depth(doc: object) -> int:
+    """How deeply objects and arrays nest, counted without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(doc, 0)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict | list):
+            level += 1
+            deepest = max(deepest, level)
+            stack.extend((child, level) for child in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
+def loads(text: str, max_depth: int = MAX_DEPTH) -> object:
+    too_deep = JSON5Error(f"nested deeper than {max_depth} levels")
     try:
-        return _json5.loads(text)
+        doc = _json5.loads(text)
     except RecursionError:
-        raise JSON5Error("nested too deeply to read") from None
+        raise too_deep from None
     except ValueError as exc:
         raise _error(exc) from None
+    if depth(doc) > max_depth:
+        raise too_deep
+    return doc
 
 
 def dumps(value: object) -> str:
