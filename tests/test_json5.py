@@ -45,7 +45,8 @@ def test_plain_json_round_trips() -> None:
         ("{1a: 2}", 'unexpected "a" at line 1, column 3'),
         ("{a: tru}", "at line 1, column 8"),
         ("", "empty"),
-        ("[" * 50_000 + "]" * 50_000, "nested too deeply"),
+        ("[" * 50_000 + "]" * 50_000, "nested deeper than 100 levels"),
+        ("[" * 101 + "]" * 101, "nested deeper than 100 levels"),
     ],
 )
 def test_errors_name_the_place(text: str, where: str) -> None:
