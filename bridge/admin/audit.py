@@ -29,7 +29,7 @@ def since_timestamp(raw: str | None, now: float) -> str | None:
     return None if raw is None else option_stamp("--since", raw, now, -1)
 
 
-def audit_verb(args: argparse.Namespace, ctx: Context) -> int:
+def handle_audit(args: argparse.Namespace, ctx: Context) -> int:
     if not 1 <= args.limit <= MAX_LIMIT:
         raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}")
     out = ctx.out
@@ -77,6 +77,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 VERBS = {
     "audit": Verb(
         "audit", "the access log, newest first (never a value)", "bridge audit --since 7d --failures --format csv",
-        audit_verb, add_arguments,
+        handle_audit, add_arguments,
     ),
 }

@@ -11,13 +11,13 @@ import argparse
 import json
 from typing import TextIO
 
-from bridge.admin.tenants import add_tenant, in_tenant, vault_name
+from bridge.admin.tenants import add_tenant
 from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.app.verbs import Verb, add_action, add_json, run_action
 from bridge.core.errors import BridgeError, UsageError
-from bridge.core.refs import SELECTOR_SEPARATOR, id_problem
-from bridge.core.text import printable
+from bridge.core.names import in_tenant, name_problem, vault_name
+from bridge.core.text import minute, printable
 from bridge.vault.errors import NotFound
 
 MAX_VALUE_BYTES = 1024 * 1024
@@ -26,10 +26,8 @@ LS_COLUMNS = ("name", "description", "created_at", "updated_at", "last_accessed_
 
 
 def check_name(name: str) -> str:
-    """A name a ref can use as its id as it stands: OpenClaw's exec id rule, and no `#`, which starts a selector."""
-    problem = id_problem(name)
-    if problem is None and SELECTOR_SEPARATOR in name:
-        problem = "'#' is not allowed in a name: in a ref it starts a field selector (name#field)"
+    """A name a ref can use as its id as it stands (core.names)."""
+    problem = name_problem(name)
     if problem is not None:
         raise UsageError(f"secret name {name!r}: {problem}")
     return name
@@ -58,7 +56,7 @@ def read_value(ctx: Context, name: str) -> str:
     return value
 
 
-def set_secret(args: argparse.Namespace, ctx: Context) -> int:
+def handle_secrets_set(args: argparse.Namespace, ctx: Context) -> int:
     name = check_name(args.name)
     value = read_value(ctx, name)
     with open_client(ctx) as client:
@@ -67,7 +65,7 @@ def set_secret(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def get_secret(args: argparse.Namespace, ctx: Context) -> int:
+def handle_secrets_get(args: argparse.Namespace, ctx: Context) -> int:
     name = check_name(args.name)
     out = ctx.out
     with open_client(ctx) as client:
@@ -79,7 +77,7 @@ def get_secret(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def list_secrets(args: argparse.Namespace, ctx: Context) -> int:
+def handle_secrets_ls(args: argparse.Namespace, ctx: Context) -> int:
     out = ctx.out
     with open_client(ctx) as client:
         prefix = vault_name(args.tenant, args.prefix or "")
@@ -102,7 +100,7 @@ def render_table(secrets: list[dict[str, object]], out: TextIO) -> None:
     header = ("NAME", "UPDATED", "LAST ACCESS", "30D", "HOSTS", "DESCRIPTION")
     rows = [
         (
-            printable(str(s["name"])), _day(s["updated_at"]), _day(s["last_accessed_at"]) or "never",
+            printable(str(s["name"])), minute(s["updated_at"]), minute(s["last_accessed_at"]) or "never",
             str(s["accesses_30d"] or 0),
             printable(",".join(str(h) for h in s["hosts"] or [])) if isinstance(s["hosts"], list) else "",
             printable(str(s["description"] or "")),
@@ -114,12 +112,7 @@ def render_table(secrets: list[dict[str, object]], out: TextIO) -> None:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1], file=out)
 
 
-def _day(stamp: object) -> str:
-    """An ISO timestamp to the minute, UTC as the server gave it."""
-    return printable(str(stamp))[:16].replace("T", " ") if stamp else ""
-
-
-def remove_secret(args: argparse.Namespace, ctx: Context) -> int:
+def handle_secrets_rm(args: argparse.Namespace, ctx: Context) -> int:
     name = check_name(args.name)
     if not args.yes:
         if ctx.stdin is None or not ctx.stdin.isatty():
@@ -140,20 +133,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="<set|get|ls|rm>", required=True)
     set_parser = add_action(
         actions, "set", "store a secret, or rotate it keeping its Vault id (value on stdin or at a hidden prompt)",
-        "bridge secrets set OPENAI_API_KEY --description 'prod key' < key.txt", set_secret,
+        "bridge secrets set OPENAI_API_KEY --description 'prod key' < key.txt", handle_secrets_set,
     )
     set_parser.add_argument("name", metavar="NAME")
     set_parser.add_argument("--description", help="what it is for (kept when omitted)")
-    get_parser = add_action(actions, "get", "print a secret's value and one newline", "bridge secrets get OPENAI_API_KEY", get_secret)
+    get_parser = add_action(actions, "get", "print a secret's value and one newline", "bridge secrets get OPENAI_API_KEY", handle_secrets_get)
     get_parser.add_argument("name", metavar="NAME")
     ls_parser = add_action(
         actions, "ls", "list secrets with their use in the last 30 days (never values)", "bridge secrets ls OPENAI --json",
-        list_secrets,
+        handle_secrets_ls,
     )
     ls_parser.add_argument("prefix", nargs="?", metavar="PREFIX", help="only names starting with this")
     add_json(ls_parser)
     rm_parser = add_action(
-        actions, "rm", "delete a secret from Vault (asks first on a terminal)", "bridge secrets rm OLD_KEY --yes", remove_secret,
+        actions, "rm", "delete a secret from Vault (asks first on a terminal)", "bridge secrets rm OLD_KEY --yes", handle_secrets_rm,
     )
     rm_parser.add_argument("name", metavar="NAME")
     rm_parser.add_argument("--yes", action="store_true", help="do not ask (required without a terminal)")

@@ -10,37 +10,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import uuid
 
 from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.app.verbs import Verb, add_action, add_json, checked, run_action
 from bridge.core.errors import BridgeError, UsageError
+from bridge.core.names import DEFAULT_TENANT, tenant_problem
 from bridge.core.text import cell, printable
-
-DEFAULT_TENANT = "default"
-SEPARATOR = "#"
-TENANT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 
 def check_tenant(tenant: str) -> str:
-    if not TENANT_NAME.fullmatch(tenant):
-        raise UsageError(f"tenant {tenant!r}: use a lowercase letter or digit, then up to 62 of a-z 0-9 _ -")
+    problem = tenant_problem(tenant)
+    if problem is not None:
+        raise UsageError(f"tenant {tenant!r}: {problem}")
     return tenant
-
-
-def vault_name(tenant: str, name: str) -> str:
-    """The name a tenant's secret has in Vault."""
-    return name if tenant == DEFAULT_TENANT else f"{tenant}{SEPARATOR}{name}"
-
-
-def in_tenant(tenant: str, vault: str) -> str | None:
-    """The name within `tenant` of a Vault name, or None when the secret belongs to another tenant."""
-    if tenant == DEFAULT_TENANT:
-        return None if SEPARATOR in vault else vault
-    prefix = tenant + SEPARATOR
-    return vault[len(prefix):] if vault.startswith(prefix) else None
 
 
 def add_tenant(parser: argparse.ArgumentParser) -> None:
@@ -55,14 +39,14 @@ def user_id(raw: str) -> str:
         raise UsageError(f"{raw!r} is not a Supabase Auth user id (a UUID, as Authentication > Users shows it)") from None
 
 
-def add_member(args: argparse.Namespace, ctx: Context) -> int:
+def handle_tenants_add_member(args: argparse.Namespace, ctx: Context) -> int:
     with open_client(ctx) as client:
         added = client.add_member(args.tenant, args.user_id)
     print(f"{'added' if added else 'already a member:'} {args.user_id} to tenant {args.tenant}", file=ctx.out)
     return 0
 
 
-def remove_member(args: argparse.Namespace, ctx: Context) -> int:
+def handle_tenants_remove_member(args: argparse.Namespace, ctx: Context) -> int:
     with open_client(ctx) as client:
         removed = client.remove_member(args.tenant, args.user_id)
     if not removed:
@@ -71,7 +55,7 @@ def remove_member(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def list_tenants(args: argparse.Namespace, ctx: Context) -> int:
+def handle_tenants_ls(args: argparse.Namespace, ctx: Context) -> int:
     with open_client(ctx) as client:
         rows = client.list_tenants()
     tenants = [{key: row.get(key) for key in ("tenant", "members", "secrets", "tokens", "created_at")} for row in rows]
@@ -91,13 +75,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="<add-member|remove-member|ls>", required=True)
     example_user = "3f2c9a4e-1b7d-4c55-9e0a-2d6f8b1c7e90"
     for name, run, help_text in (
-        ("add-member", add_member, "let a Supabase Auth user see the tenant's secret names (never values)"),
-        ("remove-member", remove_member, "take that away again"),
+        ("add-member", handle_tenants_add_member, "let a Supabase Auth user see the tenant's secret names (never values)"),
+        ("remove-member", handle_tenants_remove_member, "take that away again"),
     ):
         sub = add_action(actions, name, help_text, f"bridge tenants {name} acme {example_user}", run)
         sub.add_argument("tenant", metavar="TENANT", type=checked(check_tenant))
         sub.add_argument("user_id", metavar="USER_ID", type=checked(user_id))
-    ls_parser = add_action(actions, "ls", "tenants with their members, secrets and active tokens", "bridge tenants ls --json", list_tenants)
+    ls_parser = add_action(actions, "ls", "tenants with their members, secrets and active tokens", "bridge tenants ls --json", handle_tenants_ls)
     add_json(ls_parser)
 
 

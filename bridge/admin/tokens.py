@@ -1,4 +1,4 @@
-"""`bridge tokens create|ls|revoke`: one scoped, revocable token per gateway, instead of the project's secret key.
+"""`bridge tokens handle_tokens_create|ls|handle_tokens_revoke`: one scoped, revocable token per gateway, instead of the project's secret key.
 
 The token is made here, shown once, and only its SHA-256 goes to the
 database, so neither the database nor a dump of it ever holds a token.
@@ -13,15 +13,16 @@ import re
 import secrets
 import time
 
-from bridge.admin.tenants import DEFAULT_TENANT, check_tenant
+from bridge.admin.tenants import check_tenant
 from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.app.verbs import Verb, add_action, add_json, checked, run_action
 from bridge.core.durations import option_stamp
 from bridge.core.errors import BridgeError, UsageError
-from bridge.core.text import printable
+from bridge.core.keys import TOKEN_PREFIX
+from bridge.core.names import DEFAULT_TENANT
+from bridge.core.text import minute, printable
 
-TOKEN_PREFIX = "ocbt_"
 TOKEN_BYTES = 32
 """256 random bits, twice the 128 a token must at least carry."""
 TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
@@ -72,7 +73,7 @@ def allow_list(tenant: str, allow: list[str] | None) -> list[str]:
     return allow
 
 
-def create(args: argparse.Namespace, ctx: Context) -> int:
+def handle_tokens_create(args: argparse.Namespace, ctx: Context) -> int:
     allow = allow_list(args.tenant, args.allow)
     token, digest = new_token()
     until_stamp = expires_at(args.expires, time.time())
@@ -85,7 +86,7 @@ def create(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def list_tokens(args: argparse.Namespace, ctx: Context) -> int:
+def handle_tokens_ls(args: argparse.Namespace, ctx: Context) -> int:
     with open_client(ctx) as client:
         rows = client.list_tokens()
     tokens = [{column: row.get(column) for column in LS_COLUMNS} for row in rows]
@@ -93,15 +94,15 @@ def list_tokens(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out.write(json.dumps(tokens, indent=2) + "\n")
         return 0
     if not tokens:
-        print("no gateway tokens; `bridge tokens create NAME --tenant T` makes one", file=ctx.out)
+        print("no gateway tokens; `bridge tokens handle_tokens_create NAME --tenant T` makes one", file=ctx.out)
         return 0
     print("TENANT / NAME                     STATE     LAST USED         EXPIRES           ALLOW", file=ctx.out)
     for t in tokens:
         state = "revoked" if t["revoked_at"] else "active"
         who = printable(f"{t['tenant']}/{t['name']}")
         print(
-            f"{who:<32} {state:<9} {_minute(t['last_used_at']) or 'never':<17} "
-            f"{_minute(t['expires_at']) or 'never':<17} {allow_shown(t['allow'])}",
+            f"{who:<32} {state:<9} {minute(t['last_used_at']) or 'never':<17} "
+            f"{minute(t['expires_at']) or 'never':<17} {allow_shown(t['allow'])}",
             file=ctx.out,
         )
     return 0
@@ -113,11 +114,7 @@ def allow_shown(allow: object) -> str:
     return printable(",".join(map(str, globs))) if globs else NO_ALLOW
 
 
-def _minute(stamp: object) -> str:
-    return printable(str(stamp))[:16].replace("T", " ") if stamp else ""
-
-
-def revoke(args: argparse.Namespace, ctx: Context) -> int:
+def handle_tokens_revoke(args: argparse.Namespace, ctx: Context) -> int:
     with open_client(ctx) as client:
         revoked = client.revoke_token(args.tenant, args.name)
     if not revoked:
@@ -127,10 +124,10 @@ def revoke(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", metavar="<create|ls|revoke>", required=True)
+    actions = parser.add_subparsers(dest="action", metavar="<handle_tokens_create|ls|handle_tokens_revoke>", required=True)
     created = add_action(
         actions, "create", "mint a token for one gateway; printed once, as the last line",
-        "bridge tokens create gw-berlin --tenant acme --allow 'OPENAI_*' --expires 90d", create,
+        "bridge tokens handle_tokens_create gw-berlin --tenant acme --allow 'OPENAI_*' --expires 90d", handle_tokens_create,
     )
     created.add_argument("name", metavar="NAME", type=checked(check_token_name))
     created.add_argument("--tenant", required=True, type=checked(check_tenant), help=f"whose secrets it resolves (e.g. {DEFAULT_TENANT})")
@@ -138,10 +135,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="a name or pattern (* and ?) it may resolve; repeat for more (default: every name of the tenant; "
                               f"required in tenant {DEFAULT_TENANT}, where * alone is refused)")
     created.add_argument("--expires", metavar="DURATION", help='refused after this long, e.g. "90d"')
-    listed = add_action(actions, "ls", "every token: tenant, allow-list, times (never the token)", "bridge tokens ls --json", list_tokens)
+    listed = add_action(actions, "ls", "every token: tenant, allow-list, times (never the token)", "bridge tokens ls --json", handle_tokens_ls)
     add_json(listed)
     revoked = add_action(
-        actions, "revoke", "refuse a token from its next resolve on", "bridge tokens revoke gw-berlin --tenant acme", revoke,
+        actions, "revoke", "refuse a token from its next resolve on", "bridge tokens handle_tokens_revoke gw-berlin --tenant acme", handle_tokens_revoke,
     )
     revoked.add_argument("name", metavar="NAME", type=checked(check_token_name))
     revoked.add_argument("--tenant", required=True, type=checked(check_tenant))
@@ -150,6 +147,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 VERBS = {
     "tokens": Verb(
         "tokens", "scoped, revocable gateway tokens: a gateway needs no secret key",
-        "bridge tokens create gw-berlin --tenant acme --allow 'OPENAI_*' --expires 90d", run_action, add_arguments,
+        "bridge tokens handle_tokens_create gw-berlin --tenant acme --allow 'OPENAI_*' --expires 90d", run_action, add_arguments,
     ),
 }

@@ -40,3 +40,7 @@ def csv_cell(value: object) -> str:
     shown = printable(raw)
     return "'" + shown if raw.startswith(FORMULA_STARTS) or shown.startswith(FORMULA_STARTS) else shown
 
+
+def minute(stamp: object) -> str:
+    """A server timestamp shown to the minute, in UTC as the server gave it; empty when there is none."""
+    return printable(str(stamp))[:16].replace("T", " ") if stamp else ""
