@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bridge.migrate.cleanup import embedded_in, env_without, plan_cleanup, profiles_without, replace_values, without_pointer
-from bridge.migrate.discover import pointer_parts
-from bridge.migrate.places import AUTH_PROFILE, CONFIG, ENV, FILE_REF, Found, Place, group, vault_name
-from bridge.migrate.plan import build_plan
-from bridge.openclaw.surface import target_type
 from bridge.core.refs import id_problem
+from bridge.migrate.cleanup import embedded_in, env_without, plan_cleanup, profiles_without, replace_values, without_pointer
+from bridge.migrate.places import AUTH_PROFILE, CONFIG, ENV, FILE_REF, Found, Place, group, name_for
+from bridge.migrate.plan import build_plan
+from bridge.openclaw.documents import pointer_parts
+from bridge.openclaw.surface import target_type
 
 
 def config_place(path: str) -> Place:
@@ -36,7 +36,7 @@ def config_place(path: str) -> Place:
     ],
 )
 def test_names_are_readable_and_valid_ref_ids(place: Place, name: str) -> None:
-    assert vault_name(place) == name
+    assert name_for(place) == name
     assert id_problem(name) is None
 
 
@@ -55,9 +55,9 @@ def test_a_value_seen_twice_is_stored_once_under_its_env_name_and_clashing_names
 
 
 def test_every_openclaw_json_target_pattern_has_a_type_and_others_have_none() -> None:
-    assert target_type("models.providers.openai.apiKey".split(".")) == "models.providers.apiKey"
-    assert target_type("channels.discord.accounts.main.token".split(".")) == "channels.discord.accounts.*.token"
-    assert target_type("models.providers.openai.baseUrl".split(".")) is None
+    assert target_type(["models", "providers", "openai", "apiKey"]) == "models.providers.apiKey"
+    assert target_type(["channels", "discord", "accounts", "main", "token"]) == "channels.discord.accounts.*.token"
+    assert target_type(["models", "providers", "openai", "baseUrl"]) is None
     assert target_type(["gateway"]) is None
 
 

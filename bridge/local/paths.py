@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
+from bridge.core.credentials import ENV_HOME
+
 APP_NAME = "openclaw-supabase-bridge"
 
 
@@ -34,7 +36,7 @@ class Paths(NamedTuple):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Paths:
-        home = env.get("BRIDGE_HOME")
+        home = env.get(ENV_HOME)
         if home:
             root = Path(home).expanduser().absolute()
             return cls(config_dir=root, data_dir=root)

@@ -24,9 +24,10 @@ from typing import Any
 
 from bridge.core.errors import BridgeError
 from bridge.local.files import rewrite_in_place
-from bridge.migrate.discover import at_path, pointer_parts, read_profiles, read_text, store_table
 from bridge.migrate.places import FILE_REF, Move
 from bridge.openclaw import dotenv, json5
+from bridge.openclaw.auth_store import auth_store_files, read_profiles, store_table
+from bridge.openclaw.documents import at_path, pointer_parts, read_text
 
 SQLITE_TIMEOUT_S = 10.0
 
@@ -239,10 +240,6 @@ def file_provider_edits(moves: list[Move], values: Mapping[str, str]) -> Cleanup
                 source, f"{shown(source)}: removed {', '.join(sorted(removed))}", partial(rewrite_in_place, source.resolve(), data),
             ))
     return Cleanup(edits, embedded)
-
-
-def auth_store_files(state_dir: Path) -> list[Path]:
-    return [state_dir / "state" / "openclaw.sqlite", *sorted(state_dir.glob("agents/*/agent/openclaw-agent.sqlite"))]
 
 
 def rewrite_store(path: Path, values: Mapping[str, str]) -> None:

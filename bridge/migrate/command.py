@@ -17,6 +17,7 @@ import argparse
 import json
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,9 +25,11 @@ from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.app.verbs import Verb, add_dry_run, add_json, add_provider
 from bridge.core.errors import BridgeError, UsageError
+from bridge.core.limits import MAX_IDS
+from bridge.core.refs import SELECTOR_SEPARATOR
 from bridge.local.files import atomic_write
 from bridge.migrate import journal
-from bridge.migrate.cleanup import Cleanup, Edit, Embedded, embedded_in, plan_cleanup
+from bridge.migrate.cleanup import Cleanup, Embedded, embedded_in, plan_cleanup
 from bridge.migrate.discover import discover
 from bridge.migrate.places import ENV, FILE_REF, Found, Move
 from bridge.migrate.plan import MigrationPlan, build_plan
@@ -35,8 +38,8 @@ from bridge.openclaw.config import check_provider_name, config_path, providers, 
 from bridge.openclaw.runner import find_openclaw
 from bridge.openclaw.secrets_cli import apply_plan, audit, unresolved
 
-MAX_NAMES_PER_CALL = 512
-"""resolve_secrets' own limit per call."""
+MAX_NAMES_PER_CALL = MAX_IDS
+"""resolve_secrets takes as many names per call as a gateway may request."""
 NEXT_STEP = "next: `openclaw secrets reload` for a running gateway, or restart it"
 
 
@@ -70,59 +73,6 @@ def status_of(move: Move, existing: Mapping[str, object]) -> str:
     if move.name not in existing:
         return "new"
     return "in Vault" if existing[move.name] == move.value else "CONFLICT"
-
-
-class HomeShortened:
-    """Lines for people with the home directory as `~`: paths stay readable and copyable."""
-
-    def __init__(self, out: TextIO, home: str | None) -> None:
-        self._out = out
-        self._home = home.rstrip("/") + "/" if home else None
-
-    def line(self, text: str) -> None:
-        print(text.replace(self._home, "~/") if self._home else text, file=self._out)
-
-
-def report(
-    plan: MigrationPlan, existing: Mapping[str, object], edits: list[Edit], embedded: list[Embedded], keep: bool,
-    provider: str, out: HomeShortened,
-) -> None:
-    if plan.moves:
-        out.line(f"into Vault, as exec refs through provider {provider!r}:")
-        width = max(len(m.name) for m in plan.moves)
-        for move in plan.moves:
-            for i, place in enumerate(move.places):
-                head = f"{move.name:<{width}}  {status_of(move, existing):<8}" if i == 0 else " " * (width + 10)
-                out.line(f"  {head}  <- {place.label()}")
-    else:
-        out.line("no plaintext credential to move into Vault")
-    if embedded and not keep:
-        out.line("inside longer strings, which migrate cannot turn into refs (change these by hand):")
-        for hit in embedded:
-            out.line(f"  {hit.line()}")
-    left_alone = [*plan.skipped, *([f"{hit.line()} (--keep-embedded)" for hit in embedded] if keep else [])]
-    if left_alone:
-        out.line("left alone:")
-        for line in left_alone:
-            out.line(f"  {line}")
-    if edits:
-        out.line("plaintext copies removed after OpenClaw has applied the refs:")
-        for edit in edits:
-            out.line(f"  {edit.describe}")
-
-
-def as_json(
-    plan: MigrationPlan, existing: Mapping[str, object], edits: list[Edit], embedded: list[Embedded], changed: list[str]
-) -> dict[str, Any]:
-    return {
-        "moves": [
-            {"name": m.name, "status": status_of(m, existing), "places": [p.label() for p in m.places]} for m in plan.moves
-        ],
-        "skipped": plan.skipped,
-        "cleanup": [e.describe for e in edits],
-        "embedded": [{"file": h.file, "where": h.where, "name": h.name} for h in embedded],
-        "changed_files": changed,
-    }
 
 
 def confirm(ctx: Context, count: int) -> None:
@@ -184,9 +134,81 @@ def resumable(recorded: journal.Journal | None, config_file: Path, provider: str
     return [entry for entry in recorded.entries if entry.name in refs]
 
 
-def migrate_verb(args: argparse.Namespace, ctx: Context) -> int:
-    provider = check_provider_name(args.provider)
-    env = ctx.env
+@dataclass(frozen=True)
+class MigrateRequest:
+    """What the command line asked for, checked once."""
+
+    provider: str
+    dry_run: bool
+    yes: bool
+    keep_embedded: bool
+    as_json: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> MigrateRequest:
+        return cls(check_provider_name(args.provider), args.dry_run, args.yes, args.keep_embedded, args.json)
+
+
+@dataclass
+class Migration:
+    """Everything decided before any change: where each value is, its Vault name, what Vault holds, what the
+    clean-up will edit, and what an unfinished earlier run left to do. Values live here in memory only."""
+
+    openclaw: str
+    env: Mapping[str, str]
+    provider: str
+    config_file: Path
+    journal_file: Path
+    plan: MigrationPlan
+    existing: dict[str, object]
+    refs: set[str]
+    resumed: list[Move]
+    env_files: list[Path]
+    embedded: list[Embedded] = field(default_factory=list)
+    cleanup: Cleanup = field(default_factory=lambda: Cleanup([]))
+
+    @property
+    def cleanup_moves(self) -> list[Move]:
+        return [*self.plan.moves, *self.resumed]
+
+    @property
+    def conflicts(self) -> list[str]:
+        return [m.name for m in self.plan.moves if status_of(m, self.existing) == "CONFLICT"]
+
+    def cleanup_values(self) -> dict[str, str]:
+        """Every value now in Vault that a file may still hold: this run's, and those of refs already in place."""
+        values = {value: name for name, value in self.existing.items() if isinstance(value, str) and value and name in self.refs}
+        values.update({m.value: m.name for m in self.cleanup_moves})
+        return values
+
+    def env_moved(self) -> dict[str, str]:
+        """`.env` names whose value is in Vault now: this run's and an unfinished run's, and names the config refers
+        to; each is removed only where the file still gives it that same value."""
+        names = {name: value for name, value in self.existing.items() if isinstance(value, str) and value and name in self.refs}
+        names.update({p.path[0]: m.value for m in self.cleanup_moves for p in m.places if p.kind == ENV})
+        return names
+
+    def planned_cleanup(self) -> Cleanup:
+        """Planned from the files as they are now: after apply, that includes the backups it has just written."""
+        return plan_cleanup(
+            self.config_file, self.env_files, self.cleanup_moves, self.cleanup_values(), self.env_moved(), self.provider,
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the run ended, for the report: one of STATUSES, the files it changed, what OpenClaw's audit still says."""
+
+    status: str
+    changed: list[str] = field(default_factory=list)
+    remaining: list[dict[str, Any]] = field(default_factory=list)
+
+
+STATUSES = ("dry-run", "refused", "nothing-to-migrate", "migrated")
+
+
+def find_tools(request: MigrateRequest, env: Mapping[str, str]) -> tuple[str, Path, dict[str, Any]]:
+    """OpenClaw's CLI, its config file and the config, with the provider registered; refused before any change."""
     openclaw = find_openclaw(env)
     if openclaw is None:
         raise BridgeError(
@@ -198,13 +220,21 @@ def migrate_verb(args: argparse.Namespace, ctx: Context) -> int:
     config = read_config(config_file)
     if config is None:
         raise BridgeError(f"no OpenClaw config at {config_file}; run `openclaw setup` first, or set OPENCLAW_CONFIG_PATH")
-    entry = providers(config).get(provider)
+    entry = providers(config).get(request.provider)
     if not isinstance(entry, dict) or entry.get("source") != "exec":
-        raise BridgeError(f"provider {provider!r} is not registered in {config_file}; run ./install.sh (or `bridge register`) first")
+        raise BridgeError(
+            f"provider {request.provider!r} is not registered in {config_file}; run ./install.sh (or `bridge register`) first"
+        )
+    return openclaw, config_file, config
 
+
+def plan_migration(request: MigrateRequest, ctx: Context) -> Migration:
+    """Step 1: find every plaintext value, name it, and read what Vault holds under those names. Changes nothing."""
+    env = ctx.env
+    openclaw, config_file, config = find_tools(request, env)
     journal_file = journal.journal_path(env)
-    refs = {ref for ref in refs_to(config, provider) if "#" not in ref}
-    resumed_entries = resumable(journal.read(journal_file), config_file, provider, refs)
+    refs = {ref for ref in refs_to(config, request.provider) if SELECTOR_SEPARATOR not in ref}
+    resumed_entries = resumable(journal.read(journal_file), config_file, request.provider, refs)
     existing = fetch_values(ctx, sorted(refs))
 
     def already_moved(item: Found) -> bool:
@@ -212,109 +242,178 @@ def migrate_verb(args: argparse.Namespace, ctx: Context) -> int:
         return item.place.kind == ENV and item.place.path[0] in refs and existing.get(item.place.path[0]) == item.value
 
     discovery = discover(audit(openclaw, env, allow_exec=False), config_file, config, env)
-    plan = build_plan([f for f in discovery.found if not already_moved(f)], config, provider)
-    plan = MigrationPlan(plan.moves, plan.targets, plan.provider_deletes, [*discovery.skipped, *plan.skipped])
-    new_names = sorted({m.name for m in plan.moves} - set(existing))
-    existing = {**existing, **fetch_values(ctx, new_names)}
+    found = build_plan([f for f in discovery.found if not already_moved(f)], config, request.provider)
+    plan = MigrationPlan(found.moves, found.targets, found.provider_deletes, [*discovery.skipped, *found.skipped])
+    existing.update(fetch_values(ctx, sorted({m.name for m in plan.moves} - set(existing))))
     planned = {m.name for m in plan.moves}
     resumed = [
         Move(e.name, value, e.places) for e in resumed_entries
         if e.name not in planned and isinstance(value := existing.get(e.name), str) and value
     ]
-    cleanup_moves = [*plan.moves, *resumed]
-    env_files = sorted({config_file.parent / ".env", *(Path(p.file) for m in cleanup_moves for p in m.places if p.kind == ENV)})
+    env_files = sorted({
+        config_file.parent / ".env", *(Path(p.file) for m in [*plan.moves, *resumed] for p in m.places if p.kind == ENV),
+    })
+    migration = Migration(openclaw, env, request.provider, config_file, journal_file, plan, existing, refs, resumed, env_files)
+    migration.cleanup = migration.planned_cleanup()
+    values = {m.value: m.name for m in migration.cleanup_moves}
+    migration.embedded = [*embedded_in(str(config_file), config, values), *migration.cleanup.embedded]
+    return migration
 
-    def cleanup_values() -> dict[str, str]:
-        """Every value now in Vault that a file may still hold: this run's, and those of refs already in place."""
-        values = {value: name for name, value in existing.items() if isinstance(value, str) and value and name in refs}
-        values.update({m.value: m.name for m in cleanup_moves})
-        return values
 
-    def env_moved() -> dict[str, str]:
-        """`.env` names whose value is in Vault now: this run's and an unfinished run's, and names the config refers
-        to; each is removed only where the file still gives it that same value."""
-        names = {name: value for name, value in existing.items() if isinstance(value, str) and value and name in refs}
-        names.update({p.path[0]: m.value for m in cleanup_moves for p in m.places if p.kind == ENV})
-        return names
-
-    def planned_cleanup() -> Cleanup:
-        return plan_cleanup(config_file, env_files, cleanup_moves, cleanup_values(), env_moved(), provider)
-
-    cleanup = planned_cleanup()
-    embedded = [*embedded_in(str(config_file), config, {m.value: m.name for m in cleanup_moves}), *cleanup.embedded]
-    conflicts = [m.name for m in plan.moves if status_of(m, existing) == "CONFLICT"]
-    out = HomeShortened(ctx.out, env.get("HOME"))
-    if not args.json or args.dry_run:
-        if args.json:
-            ctx.out.write(json.dumps(as_json(plan, existing, cleanup.edits, embedded, []), indent=2) + "\n")
-        else:
-            report(plan, existing, cleanup.edits, embedded, args.keep_embedded, provider, out)
-    if conflicts:
-        raise BridgeError(
-            f"Vault already holds a different value under {', '.join(conflicts)}; nothing was changed. "
+def refusal(migration: Migration, keep_embedded: bool) -> BridgeError | None:
+    """Why nothing may change, or None: a name Vault holds with another value, or a value inside a longer string."""
+    if migration.conflicts:
+        return BridgeError(
+            f"Vault already holds a different value under {', '.join(migration.conflicts)}; nothing was changed. "
             "Remove or rename that secret (`bridge secrets rm NAME`), or store the value you want there, then run migrate again"
         )
-    if embedded and not args.keep_embedded:
-        raise BridgeError(
-            f"{len(embedded)} string(s) hold a moved value inside them (listed above); nothing was changed. Replace that "
-            "part by hand (a ref, or a setting without the value), or pass --keep-embedded to migrate the rest and leave them"
+    if migration.embedded and not keep_embedded:
+        return BridgeError(
+            f"{len(migration.embedded)} string(s) hold a moved value inside them (listed above); nothing was changed. "
+            "Replace that part by hand (a ref, or a setting without the value), or pass --keep-embedded to migrate the "
+            "rest and leave them"
         )
-    if args.dry_run:
-        if not args.json:
-            print("dry run: nothing was changed", file=ctx.out)
-        return 0
-    if not plan.moves and not cleanup.edits:
-        journal.remove(journal_file)
-        if not args.json:
-            print("nothing to migrate: every credential OpenClaw knows about is a ref already", file=ctx.out)
-        else:
-            ctx.out.write(json.dumps(as_json(plan, existing, [], embedded, []), indent=2) + "\n")
-        return 0
-    if not args.yes:
-        confirm(ctx, len(plan.moves))
+    return None
 
+
+def act(migration: Migration, ctx: Context) -> Outcome:
+    """Steps 2-5, each only after the one before succeeded: store and read back, apply through OpenClaw (rolled back
+    on any failure), then remove the plaintext apply leaves behind. The journal is written before the first change
+    and removed once nothing planned is left, so a run killed anywhere is finished by the next."""
+    journal_file, plan = migration.journal_file, migration.plan
     journal.write(journal_file, journal.Journal(
-        str(config_file), provider, tuple(journal.Entry(m.name, m.places) for m in cleanup_moves),
+        str(migration.config_file), migration.provider, tuple(journal.Entry(m.name, m.places) for m in migration.cleanup_moves),
     ))
     changed: list[str] = []
     if plan.moves:
-        store_all(ctx, plan.moves, existing)
+        store_all(ctx, plan.moves, migration.existing)
         sources = [Path(p.source_file) for m in plan.moves for p in m.places if p.kind == FILE_REF]
         try:
-            changed = apply_with_rollback(openclaw, env, plan, config_file, [*env_files, *sources])
+            changed = apply_with_rollback(migration.openclaw, migration.env, plan, migration.config_file,
+                                          [*migration.env_files, *sources])
         except BridgeError:
             # Every file is as it was; only an earlier run's unfinished clean-up is still to do.
-            unfinished = tuple(journal.Entry(m.name, m.places) for m in resumed)
+            unfinished = tuple(journal.Entry(m.name, m.places) for m in migration.resumed)
             if unfinished:
-                journal.write(journal_file, journal.Journal(str(config_file), provider, unfinished))
+                journal.write(journal_file, journal.Journal(str(migration.config_file), migration.provider, unfinished))
             else:
                 journal.remove(journal_file)
             raise
-    # Planned again: apply has just written new backups of the old config.
-    for edit in planned_cleanup().edits:
+    for edit in migration.planned_cleanup().edits:
         edit.apply()
         changed.append(str(edit.path))
-    left = planned_cleanup().edits
+    left = migration.planned_cleanup().edits
     if left:
         raise BridgeError(
             f"{left[0].path} still holds a moved value after the clean-up; run migrate again to finish it "
             f"(what is left is recorded in {journal_file})"
         )
     journal.remove(journal_file)
-    remaining = [f for f in audit(openclaw, env, allow_exec=True).get("findings") or [] if isinstance(f, dict)]
-    changed = sorted(set(changed))
-    if args.json:
-        result = {**as_json(plan, existing, cleanup.edits, embedded, changed), "remaining_findings": remaining}
-        ctx.out.write(json.dumps(result, indent=2) + "\n")
+    remaining = [f for f in audit(migration.openclaw, migration.env, allow_exec=True).get("findings") or [] if isinstance(f, dict)]
+    return Outcome("migrated", sorted(set(changed)), remaining)
+
+
+class HomeShortened:
+    """Lines for people with the home directory as `~`: paths stay readable and copyable."""
+
+    def __init__(self, out: TextIO, home: str | None) -> None:
+        self._out = out
+        self._home = home.rstrip("/") + "/" if home else None
+
+    def line(self, text: str) -> None:
+        print(text.replace(self._home, "~/") if self._home else text, file=self._out)
+
+
+def report_plan(migration: Migration, keep_embedded: bool, out: HomeShortened) -> None:
+    """The plan for people: where each value is and its Vault name, what stays, and what the clean-up edits."""
+    plan, existing = migration.plan, migration.existing
+    if plan.moves:
+        out.line(f"into Vault, as exec refs through provider {migration.provider!r}:")
+        width = max(len(m.name) for m in plan.moves)
+        for move in plan.moves:
+            for i, place in enumerate(move.places):
+                head = f"{move.name:<{width}}  {status_of(move, existing):<8}" if i == 0 else " " * (width + 10)
+                out.line(f"  {head}  <- {place.label()}")
+    else:
+        out.line("no plaintext credential to move into Vault")
+    embedded = migration.embedded
+    if embedded and not keep_embedded:
+        out.line("inside longer strings, which migrate cannot turn into refs (change these by hand):")
+        for hit in embedded:
+            out.line(f"  {hit.line()}")
+    left_alone = [*plan.skipped, *([f"{hit.line()} (--keep-embedded)" for hit in embedded] if keep_embedded else [])]
+    if left_alone:
+        out.line("left alone:")
+        for line in left_alone:
+            out.line(f"  {line}")
+    if migration.cleanup.edits:
+        out.line("plaintext copies removed after OpenClaw has applied the refs:")
+        for edit in migration.cleanup.edits:
+            out.line(f"  {edit.describe}")
+
+
+def report_outcome(outcome: Outcome, moved: int, out: HomeShortened) -> None:
+    if outcome.status == "dry-run":
+        out.line("dry run: nothing was changed")
+    elif outcome.status == "nothing-to-migrate":
+        out.line("nothing to migrate: every credential OpenClaw knows about is a ref already")
+    elif outcome.status == "migrated":
+        out.line(f"moved {moved} value(s) into Vault; changed {len(outcome.changed)} file(s):")
+        for path in outcome.changed:
+            out.line(f"  {path}")
+        if outcome.remaining:
+            out.line(f"`openclaw secrets audit` still reports {len(outcome.remaining)} finding(s):")
+            for finding in outcome.remaining[:20]:
+                out.line(f"  {finding.get('code')} {finding.get('file')}: {finding.get('jsonPath')}")
+        out.line(NEXT_STEP)
+
+
+def as_json(migration: Migration, outcome: Outcome) -> dict[str, Any]:
+    """The one JSON shape of `migrate --json`, whatever the run did: the same keys every time, never a value."""
+    plan, existing = migration.plan, migration.existing
+    cleanup = [] if outcome.status == "nothing-to-migrate" else [e.describe for e in migration.cleanup.edits]
+    return {
+        "status": outcome.status,
+        "moves": [
+            {"name": m.name, "status": status_of(m, existing), "places": [p.label() for p in m.places]} for m in plan.moves
+        ],
+        "skipped": plan.skipped,
+        "cleanup": cleanup,
+        "embedded": [{"file": h.file, "where": h.where, "name": h.name} for h in migration.embedded],
+        "changed_files": outcome.changed,
+        "remaining_findings": outcome.remaining,
+    }
+
+
+def handle_migrate(args: argparse.Namespace, ctx: Context) -> int:
+    """Plan, show, refuse or confirm, act, report: each a function of its own, so none can skip another."""
+    request = MigrateRequest.from_args(args)
+    migration = plan_migration(request, ctx)
+    out = HomeShortened(ctx.out, ctx.env.get("HOME"))
+
+    def finish(outcome: Outcome) -> None:
+        if request.as_json:
+            ctx.out.write(json.dumps(as_json(migration, outcome), indent=2) + "\n")
+        else:
+            report_outcome(outcome, len(migration.plan.moves), out)
+
+    if not request.as_json:
+        report_plan(migration, request.keep_embedded, out)
+    problem = refusal(migration, request.keep_embedded)
+    if problem is not None:
+        if request.as_json:
+            finish(Outcome("refused"))
+        raise problem
+    if request.dry_run:
+        finish(Outcome("dry-run"))
         return 0
-    out.line(f"moved {len(plan.moves)} value(s) into Vault; changed {len(changed)} file(s):")
-    for path in changed:
-        out.line(f"  {path}")
-    if remaining:
-        out.line(f"`openclaw secrets audit` still reports {len(remaining)} finding(s):")
-        for finding in remaining[:20]:
-            out.line(f"  {finding.get('code')} {finding.get('file')}: {finding.get('jsonPath')}")
-    out.line(NEXT_STEP)
+    if not migration.plan.moves and not migration.cleanup.edits:
+        journal.remove(migration.journal_file)
+        finish(Outcome("nothing-to-migrate"))
+        return 0
+    if not request.yes:
+        confirm(ctx, len(migration.plan.moves))
+    finish(act(migration, ctx))
     return 0
 
 
@@ -332,6 +431,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 VERBS = {
     "migrate": Verb(
         "migrate", "move an OpenClaw install's plaintext credentials into Vault and leave no plaintext copy",
-        "bridge migrate --dry-run && bridge migrate --yes", migrate_verb, add_arguments,
+        "bridge migrate --dry-run && bridge migrate --yes", handle_migrate, add_arguments,
     ),
 }

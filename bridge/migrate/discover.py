@@ -9,7 +9,6 @@ file is read bounded and never written here.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,81 +17,17 @@ from typing import Any
 from bridge.core.errors import BridgeError
 from bridge.migrate.places import AUTH_PROFILE, CONFIG, ENV, FILE_REF, Found, Place
 from bridge.openclaw import dotenv, json5
+from bridge.openclaw.auth_store import agent_of, read_profiles
 from bridge.openclaw.config import iter_refs, providers
+from bridge.openclaw.documents import at_path, pointer_parts, read_text
 from bridge.openclaw.surface import AUTH_PROFILE_TYPES, target_type
 
-MAX_FILE_BYTES = 16 * 1024 * 1024
-"""Largest `.env` or provider file read; OpenClaw's file provider itself stops at 1 MiB."""
 PLAINTEXT = "PLAINTEXT_FOUND"
-SHARED_STORE = ("config_machine_state", "state_key", "value_json", "authProfiles.store")
-AGENT_STORE = ("auth_profile_store", "store_key", "store_json", "primary")
-"""Where OpenClaw 2026.9 keeps auth profiles: the shared state database and each agent's own."""
-DEFAULT_AGENT = "main"
-
-
 @dataclass(frozen=True)
 class Discovery:
     found: list[Found]
     skipped: list[str]
     """Findings that are not moved, each with why: one line a person can act on."""
-
-
-def pointer_parts(pointer: str) -> list[str]:
-    """An RFC 6901 JSON pointer as keys."""
-    if not pointer.startswith("/"):
-        raise ValueError(f"not a JSON pointer: {pointer!r}")
-    return [part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/")]
-
-
-def at_path(doc: object, keys: list[str] | tuple[str, ...]) -> object:
-    for key in keys:
-        if isinstance(doc, dict) and key in doc:
-            doc = doc[key]
-        elif isinstance(doc, list) and key.isdigit() and int(key) < len(doc):
-            doc = doc[int(key)]
-        else:
-            return None
-    return doc
-
-
-def read_text(path: Path) -> str:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise BridgeError(f"cannot read {path}: {exc.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise BridgeError(f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not an OpenClaw file")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BridgeError(f"{path} is not UTF-8 text") from None
-
-
-def store_table(path: Path) -> tuple[str, str, str, str]:
-    return AGENT_STORE if path.name == "openclaw-agent.sqlite" else SHARED_STORE
-
-
-def read_profiles(path: Path) -> dict[str, Any]:
-    """The auth-profile store in one of OpenClaw's SQLite databases, opened read-only."""
-    table, key_column, value_column, key = store_table(path)
-    try:
-        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5) as conn:
-            row = conn.execute(f"SELECT {value_column} FROM {table} WHERE {key_column} = ?", (key,)).fetchone()
-    except sqlite3.Error as exc:
-        raise BridgeError(f"cannot read the auth profiles in {path}: {exc}") from None
-    try:
-        doc: object = json5.loads(row[0]) if row else {}
-    except json5.JSON5Error as exc:
-        raise BridgeError(f"the auth profiles in {path} are not JSON OpenClaw wrote ({exc}); left untouched") from None
-    profiles = doc.get("profiles") if isinstance(doc, dict) else None
-    return profiles if isinstance(profiles, dict) else {}
-
-
-def agent_of(path: Path) -> str:
-    """agents/<id>/agent/openclaw-agent.sqlite belongs to <id>; the shared store is the default agent's."""
-    parts = path.parts
-    return parts[-3] if path.name == "openclaw-agent.sqlite" and len(parts) >= 4 and parts[-4] == "agents" else DEFAULT_AGENT
 
 
 def from_finding(finding: Mapping[str, Any], config_file: Path, config: Mapping[str, object]) -> Found | str:

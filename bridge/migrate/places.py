@@ -81,7 +81,7 @@ def screaming_snake(parts: list[str]) -> str:
     return "_".join(word for word in words if word)[:MAX_NAME_CHARS]
 
 
-def vault_name(place: Place) -> str:
+def name_for(place: Place) -> str:
     """The name a value from this place gets in Vault, on every run the same."""
     if place.kind == ENV:
         return place.path[0]
@@ -112,7 +112,7 @@ def group(found: list[Found]) -> list[Move]:
     taken: set[str] = set()
     moves: list[Move] = []
     for first, value, places in candidates:
-        base = vault_name(first)
+        base = name_for(first)
         name, n = base, 1
         while name in taken:
             n += 1

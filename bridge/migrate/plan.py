@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.migrate.discover import at_path
 from bridge.migrate.places import AUTH_PROFILE, CONFIG, ENV, FILE_REF, Found, Move, Place, group
 from bridge.openclaw.config import iter_refs
+from bridge.openclaw.documents import at_path
 from bridge.openclaw.surface import AUTH_PROFILE_TYPES, provider_id, target_type
 
 ENV_FIELDS = {

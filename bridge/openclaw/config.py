@@ -17,27 +17,25 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
+from bridge.core.credentials import ENV_NAMES
 from bridge.core.errors import BridgeError
+from bridge.core.limits import GATEWAY_TIMEOUT_MS
 from bridge.local.files import atomic_write
 from bridge.openclaw import json5
+from bridge.openclaw.documents import read_text_if_exists
 from bridge.openclaw.runner import find_openclaw, run_openclaw
 
 DEFAULT_PROVIDER = "supabase"
 PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 """OpenClaw's provider alias rule."""
-TIMEOUT_MS = 5000
-MAX_CONFIG_BYTES = 16 * 1024 * 1024
-"""Far above any real openclaw.json; a larger file is refused rather than parsed."""
 KEYRING_ENV = {
     "linux": ["HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"],
     "darwin": ["HOME"],
     "win32": ["USERPROFILE", "APPDATA", "LOCALAPPDATA"],
 }
 """What the OS keyring needs from the gateway's environment; the gateway passes nothing it is not told to."""
-OVERRIDE_ENV = [
-    "BRIDGE_HOME", "SUPABASE_URL", "SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY",
-    "SUPABASE_PUBLISHABLE_KEY", "SUPABASE_ANON_KEY", "BRIDGE_GATEWAY_TOKEN",
-]
+OVERRIDE_ENV = list(ENV_NAMES)
+"""The bridge's own settings and credentials, passed through when the gateway's environment sets them."""
 
 
 def system_name(platform: str = sys.platform) -> str:
@@ -59,7 +57,7 @@ def provider_entry(launcher: Path) -> dict[str, object]:
         "args": ["resolve"],
         "trustedDirs": [str(launcher.parent)],
         "passEnv": pass_env_for(),
-        "timeoutMs": TIMEOUT_MS,
+        "timeoutMs": GATEWAY_TIMEOUT_MS,
         "jsonOnly": True,
     }
 
@@ -81,19 +79,9 @@ def read_config(path: Path) -> dict[str, object] | None:
     """The parsed config, None when there is none; a file that cannot be parsed, or is larger or deeper than
     any real config, is an error naming where. Read bounded and parsed depth-bounded, so the recursive walks
     over the result (refs, providers) never meet an unchecked document."""
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except FileNotFoundError:
+    text = read_text_if_exists(path)
+    if text is None:
         return None
-    except OSError as exc:
-        raise BridgeError(f"cannot read {path}: {exc.strerror}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise BridgeError(f"{path} is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB; not an OpenClaw config, it was left untouched")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BridgeError(f"{path} is not UTF-8 text; fix it by hand, it was left untouched") from None
     try:
         doc = json5.loads(text)
     except json5.JSON5Error as exc:
