@@ -960,6 +960,44 @@ $$;
 COMMENT ON FUNCTION vault_bridge.log_token_resolve(bigint, uuid[], text[], text[], text[]) IS
   'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many). Within token_log_rows() rows per token_log_window() per token; beyond that the call is counted on the token row and written as one summary row when the next window opens. Also records last_used_at.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.lookup(p_names text[], p_tenant text, p_allow text[])
+RETURNS TABLE (name text, vault_name text, secret_id uuid, secret text, problem text)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  -- One row per distinct requested name, found in one indexed lookup
+  -- (vault.secrets has a unique index on name). With a tenant, a name is
+  -- looked up as that tenant's (TENANT#NAME outside default), holds no
+  -- separator, and must match a glob of p_allow; in tenant default a glob of
+  -- only * and ? matches nothing, since it would reach every Vault secret.
+  WITH wanted AS (
+    SELECT DISTINCT w.name,
+           CASE WHEN p_tenant IS NULL THEN w.name ELSE vault_bridge.vault_name(p_tenant, w.name) END AS vault_name,
+           COALESCE(vault_bridge.name_problem(w.name),
+                    CASE WHEN p_tenant IS NULL THEN NULL
+                         WHEN pg_catalog.strpos(w.name, vault_bridge.tenant_separator()) > 0
+                           THEN 'a name holds no tenant separator'
+                         WHEN NOT EXISTS (SELECT FROM pg_catalog.unnest(p_allow) AS a(glob)
+                                          WHERE w.name LIKE vault_bridge.like_pattern(a.glob)
+                                            AND NOT (p_tenant = vault_bridge.default_tenant()
+                                                     AND vault_bridge.wildcard_only(a.glob)))
+                           THEN 'not allowed for this token' END) AS problem
+    FROM pg_catalog.unnest(p_names) AS w(name)
+  ),
+  found AS (
+    SELECT d.id, d.name, d.decrypted_secret
+    FROM vault.decrypted_secrets AS d
+    WHERE d.name = ANY (ARRAY(SELECT w.vault_name FROM wanted AS w WHERE w.problem IS NULL))
+  )
+  SELECT w.name, w.vault_name, f.id, f.decrypted_secret,
+         CASE WHEN w.problem IS NOT NULL THEN w.problem WHEN f.id IS NULL THEN 'not found' END
+  FROM wanted AS w LEFT JOIN found AS f ON f.name = w.vault_name AND w.problem IS NULL
+$$;
+COMMENT ON FUNCTION vault_bridge.lookup(text[], text, text[]) IS
+  'Internal. The batch lookup both resolve functions share: per distinct requested name its Vault name, id and value when found, else why not. p_tenant NULL (a project key) looks names up as they are, with no allow-list. Never raises for a single name.';
+
 -- One statement for every helper above and in section 3; it must stay after
 -- the last one (a function created after it would keep PUBLIC's EXECUTE).
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA vault_bridge FROM PUBLIC, anon, authenticated, service_role;
@@ -1109,25 +1147,11 @@ BEGIN
       '22023', 'split the request');
   END IF;
 
-  -- One indexed lookup for the whole batch (vault.secrets has a unique index
-  -- on name), one audit row per distinct requested name.
-  WITH wanted AS (
-    SELECT DISTINCT w.name, vault_bridge.name_problem(w.name) AS problem
-    FROM pg_catalog.unnest(p_names) AS w(name)
-  ),
-  found AS (
-    SELECT d.id, d.name, d.decrypted_secret
-    FROM vault.decrypted_secrets AS d
-    WHERE d.name = ANY (ARRAY(SELECT w.name FROM wanted AS w WHERE w.problem IS NULL))
-  )
-  SELECT COALESCE(pg_catalog.jsonb_object_agg(f.name, f.decrypted_secret)
-                    FILTER (WHERE f.id IS NOT NULL), '{}'::jsonb),
-         pg_catalog.array_agg(f.id),
-         pg_catalog.array_agg(w.name),
-         pg_catalog.array_agg(CASE WHEN w.problem IS NOT NULL THEN w.problem
-                                   WHEN f.id IS NULL THEN 'not found' END)
+  -- One audit row per distinct requested name.
+  SELECT COALESCE(pg_catalog.jsonb_object_agg(l.name, l.secret) FILTER (WHERE l.secret_id IS NOT NULL), '{}'::jsonb),
+         pg_catalog.array_agg(l.secret_id), pg_catalog.array_agg(l.name), pg_catalog.array_agg(l.problem)
     INTO v_values, v_ids, v_names, v_errors
-  FROM wanted AS w LEFT JOIN found AS f ON f.name = w.name;
+  FROM vault_bridge.lookup(p_names, NULL, NULL) AS l;
   PERFORM vault_bridge.log_access('resolve', v_ids, v_names, v_errors);
   RETURN v_values;
 END
@@ -1357,33 +1381,14 @@ BEGIN
   END IF;
 
   -- Only names of the token's own tenant that its allow-list matches are
-  -- looked up, in one indexed lookup by Vault name. In tenant default a glob
-  -- of only * and ? matches nothing: it would reach every Vault secret.
-  WITH wanted AS (
-    SELECT DISTINCT w.name,
-           vault_bridge.vault_name(v_token.tenant, w.name) AS vault_name,
-           COALESCE(vault_bridge.name_problem(w.name),
-                    CASE WHEN pg_catalog.strpos(w.name, vault_bridge.tenant_separator()) > 0
-                           THEN 'a name holds no tenant separator'
-                         WHEN NOT EXISTS (SELECT FROM pg_catalog.unnest(v_token.allow) AS a(glob)
-                                          WHERE w.name LIKE vault_bridge.like_pattern(a.glob)
-                                            AND NOT (v_token.tenant = vault_bridge.default_tenant()
-                                                     AND vault_bridge.wildcard_only(a.glob)))
-                           THEN 'not allowed for this token' END) AS problem
-    FROM pg_catalog.unnest(p_names) AS w(name)
-  ),
-  found AS (
-    SELECT d.id, d.name, d.decrypted_secret
-    FROM vault.decrypted_secrets AS d
-    WHERE d.name = ANY (ARRAY(SELECT w.vault_name FROM wanted AS w WHERE w.problem IS NULL))
-  )
-  SELECT COALESCE(pg_catalog.jsonb_object_agg(w.name, f.decrypted_secret) FILTER (WHERE f.id IS NOT NULL), '{}'::jsonb),
-         pg_catalog.array_agg(f.id ORDER BY w.vault_name) FILTER (WHERE f.id IS NOT NULL),
-         pg_catalog.array_agg(w.vault_name ORDER BY w.vault_name) FILTER (WHERE f.id IS NOT NULL),
-         pg_catalog.array_agg(w.vault_name ORDER BY w.vault_name) FILTER (WHERE f.id IS NULL),
-         pg_catalog.array_agg(COALESCE(w.problem, 'not found') ORDER BY w.vault_name) FILTER (WHERE f.id IS NULL)
+  -- looked up (vault_bridge.lookup).
+  SELECT COALESCE(pg_catalog.jsonb_object_agg(l.name, l.secret) FILTER (WHERE l.secret_id IS NOT NULL), '{}'::jsonb),
+         pg_catalog.array_agg(l.secret_id ORDER BY l.vault_name) FILTER (WHERE l.secret_id IS NOT NULL),
+         pg_catalog.array_agg(l.vault_name ORDER BY l.vault_name) FILTER (WHERE l.secret_id IS NOT NULL),
+         pg_catalog.array_agg(l.vault_name ORDER BY l.vault_name) FILTER (WHERE l.secret_id IS NULL),
+         pg_catalog.array_agg(l.problem ORDER BY l.vault_name) FILTER (WHERE l.secret_id IS NULL)
     INTO v_values, v_ids, v_names, v_failed, v_problems
-  FROM wanted AS w LEFT JOIN found AS f ON f.name = w.vault_name AND w.problem IS NULL;
+  FROM vault_bridge.lookup(p_names, v_token.tenant, v_token.allow) AS l;
   PERFORM vault_bridge.log_token_resolve(v_token.id, v_ids, v_names, v_failed, v_problems);
   RETURN v_values;
 END

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bridge.core.limits import MAX_ID_CHARS, MAX_IDS
-from bridge.core.names import DEFAULT_TENANT, TENANT_SEPARATOR
+from bridge.core.names import DEFAULT_TENANT, TENANT_NAME, TENANT_SEPARATOR
 from tests.support.pg import PgCluster
 
 
@@ -11,6 +11,6 @@ def test_setup_sql_states_the_same_limits_and_names(pg: PgCluster) -> None:
     with pg.connect("postgres") as conn, conn.cursor() as cur:
         cur.execute(
             "SELECT vault_bridge.max_names_per_call(), vault_bridge.max_name_chars(), "
-            "vault_bridge.tenant_separator(), vault_bridge.default_tenant()"
+            "vault_bridge.tenant_separator(), vault_bridge.default_tenant(), vault_bridge.tenant_name_pattern()"
         )
-        assert cur.fetchone() == (MAX_IDS, MAX_ID_CHARS, TENANT_SEPARATOR, DEFAULT_TENANT)
+        assert cur.fetchone() == (MAX_IDS, MAX_ID_CHARS, TENANT_SEPARATOR, DEFAULT_TENANT, f"^{TENANT_NAME.pattern}$")
