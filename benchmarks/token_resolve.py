@@ -25,9 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bridge.core.deadline import Deadline
-from bridge.core.credentials import Credentials
-from bridge.vault.client import connect
+from bridge.core.credentials import Credentials  # noqa: E402
+from bridge.core.deadline import Deadline  # noqa: E402
+from bridge.vault.client import connect  # noqa: E402
 from tests.support.api_role import become  # noqa: E402
 from tests.support.pg import PgCluster  # noqa: E402
 from tests.support.postgrest import Endpoint, ProjectKeys  # noqa: E402

@@ -14,7 +14,6 @@ from tests.support.keyring_session import keyring_session
 from tests.support.pg import PgCluster
 from tests.support.postgrest import Endpoint, ProjectKeys
 
-
 KIND_FIXTURES = {"pg": "db", "keyring_env": "keyring", "openclaw": "openclaw"}
 """A test that uses one of these fixtures (directly or through another) needs that service."""
 

@@ -8,8 +8,8 @@ import pytest
 
 from bridge import cli
 from bridge.core.durations import parse_duration
-from bridge.local.config import Config, load_config, parse_config
 from bridge.core.errors import BridgeError
+from bridge.local.config import Config, load_config, parse_config
 from tests.support.bridge_proc import run_bridge
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bridge import SCHEMA_VERSION
-
 from tests.conftest import Vault
 from tests.support.bridge_proc import run_bridge
 from tests.support.postgrest import Endpoint, ProjectKeys

@@ -189,7 +189,7 @@ def test_foreign_files_are_edited_in_place_and_env_values_are_what_dotenv_reads(
     assert {path: stat_of(path) for path in watched} == before, "same inode, mode, owner, group; directories untouched"
     audit = install.audit_check()
     assert audit.returncode == 0, audit.stdout
-    holding = files_holding(home, RAW_MARKERS + (SHARED,))
+    holding = files_holding(home, (*RAW_MARKERS, SHARED))
     assert holding == {str(dotfiles / "openclaw.env"): ["sk-EDGE", SHARED]}, holding
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Vault
-from tests.support.openclaw import OpenClaw, ensure_openclaw, write_config
 from tests.support.faults import FaultProxy
+from tests.support.openclaw import OpenClaw, ensure_openclaw, write_config
 from tests.support.postgrest import Endpoint, ProjectKeys
 
 OPENAI = "sk-proj-OPENAI-oc-e2e-7f3a9c"

@@ -35,7 +35,7 @@ LOG_COLUMNS = [
     "id", "accessed_at", "secret_name", "access_type", "success", "error_message",
     "session_user", "role", "host", "provider", "user_agent", "tenant", "token_name", "name_count",
 ]
-FUTURE = dt.datetime(2200, 1, 1, tzinfo=dt.timezone.utc)
+FUTURE = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 INSERT_LOG_ROW = (
     "INSERT INTO public.vault_access_log (secret_name, accessed_at, access_type, success, error_message, accessed_by, client) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s)"

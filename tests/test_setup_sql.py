@@ -243,7 +243,7 @@ def test_no_helper_is_executable_by_public_or_any_api_role(db: psycopg.Connectio
     grants = function_grants(db, "vault_bridge")
     some_helpers = ("name_problem(text)", "max_name_chars()", "access_types()", "delete(uuid,text)")
     assert {f"vault_bridge.{helper}" for helper in some_helpers} <= set(grants)
-    assert grants == {signature: HELPER_GRANTS for signature in grants}
+    assert grants == dict.fromkeys(grants, HELPER_GRANTS)
     for role in (*API_ROLES, "authenticator"):
         executable = call(
             db,
@@ -525,12 +525,11 @@ def test_raised_failures_reach_the_postgres_log_without_the_value(pg: PgCluster)
 
 def test_pg_dump_and_every_table_hold_no_plaintext(pg: PgCluster) -> None:
     plaintext = f"sk-live-{uuid.uuid4().hex}"
-    with pg.connect("authenticator", autocommit=True) as conn:
-        with conn.transaction():
-            become(conn, "service_role", headers={"x-bridge-host": "gw"})
-            conn.execute("SELECT public.store_secret(%s, %s)", ("DUMPED", plaintext))
-            conn.execute("SELECT public.resolve_secrets(%s)", (["DUMPED"],))
-            conn.execute("SELECT public.rotate_secret(%s, %s)", ("DUMPED", plaintext + "-rotated"))
+    with pg.connect("authenticator", autocommit=True) as conn, conn.transaction():
+        become(conn, "service_role", headers={"x-bridge-host": "gw"})
+        conn.execute("SELECT public.store_secret(%s, %s)", ("DUMPED", plaintext))
+        conn.execute("SELECT public.resolve_secrets(%s)", (["DUMPED"],))
+        conn.execute("SELECT public.rotate_secret(%s, %s)", ("DUMPED", plaintext + "-rotated"))
     try:
         dump = pg.pg_dump()
         assert "vault.secrets" in dump and "DUMPED" in dump

@@ -85,7 +85,7 @@ def test_revoked_expired_and_garbage_tokens_get_nothing(db: psycopg.Connection, 
     if case == "revoked":
         assert call(db, "SELECT public.revoke_gateway_token('acme', 'gw-1')") == [(True,)]
     elif case == "expired":
-        token = mint(db, "acme", "short", expires=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1))
+        token = mint(db, "acme", "short", expires=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
     else:
         token = {"garbage": "ocbt_" + secrets.token_urlsafe(32), "empty": "", "null": None}[case]
     become(db, "anon")

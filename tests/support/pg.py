@@ -66,7 +66,7 @@ class PgCluster:
         return self.root / "server.log"
 
     @classmethod
-    def create(cls) -> "PgCluster":
+    def create(cls) -> PgCluster:
         root = Path(tempfile.mkdtemp(prefix="bridge-pg-"))
         uid = gid = None
         if os.geteuid() == 0:
