@@ -11,7 +11,8 @@ import psycopg
 import pytest
 
 from tests.support.keyring_session import keyring_session
-from tests.support.pg import PgCluster
+from tests.support.openclaw import OpenClaw, ensure_openclaw
+from tests.support.pg import PgCluster, forget
 from tests.support.postgrest import Endpoint, ProjectKeys
 
 KIND_FIXTURES = {"pg": "db", "keyring_env": "keyring", "openclaw": "openclaw"}
@@ -46,6 +47,24 @@ def db(pg: PgCluster) -> Iterator[psycopg.Connection]:
     finally:
         conn.rollback()
         conn.close()
+
+
+@pytest.fixture
+def owner(pg: PgCluster) -> Iterator[psycopg.Connection]:
+    """A connection as `postgres` (which may create Vault secrets directly, read private tables, write audit rows
+    and ANALYZE) inside a transaction that is rolled back."""
+    conn = pg.connect("postgres")
+    try:
+        yield conn
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def openclaw() -> OpenClaw:
+    """Node and the real OpenClaw CLI, installed under .test-tools/ on first use."""
+    return ensure_openclaw()
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +102,7 @@ class Vault:
             conn.execute("DELETE FROM vault.secrets WHERE name = %s", (name,))
 
     def clear(self) -> None:
-        with self._pg.connect("postgres", autocommit=True) as conn:
-            conn.execute("DELETE FROM vault.secrets WHERE name = ANY(%s)", (self.names,))
+        forget(self._pg, *self.names)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Vault
-from tests.support.bridge_proc import GatewayRun, run_as_gateway, run_bridge
+from tests.support.bridge_proc import GatewayRun, request, run_as_gateway, run_bridge
 from tests.support.hostile import HostileServer, Seen, SilentBus, http_response
 from tests.support.postgrest import Endpoint, ProjectKeys
 from tests.support.sockets import SocketServer, loopback_listener
@@ -32,10 +32,6 @@ OPENAI = "sk-proj-HOSTILE-51ab"
 PLAIN = "plain-value-8c2e"
 MAX_RSS_KIB = 200 * 1024
 """Far below what an unbounded body would cost (the bodies below are 64 MiB or endless)."""
-
-
-def request(*ids: str) -> bytes:
-    return json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": list(ids)}).encode()
 
 
 def check(run: GatewayRun, ids: list[str], leaks: tuple[str, ...] = (), home: Path | None = None) -> dict:

@@ -17,18 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.bridge_proc import REPO, install
+
 pytestmark = pytest.mark.install
 
-REPO = Path(__file__).resolve().parents[1]
 MANIFEST = ".openclaw-supabase-bridge"
 ADVICE = "to erase them too: "
-
-
-def install(env: dict[str, str], *args: str, script: Path = REPO / "install.sh") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(script), *args], env={**env, "PYTHON": sys.executable}, capture_output=True, text=True,
-        timeout=600, check=False,
-    )
 
 
 def user_env(tmp_path: Path) -> dict[str, str]:

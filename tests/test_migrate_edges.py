@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.openclaw import QUIET_ENV, OpenClaw, ensure_openclaw, openclaw_on_path
-from tests.support.pg import PgCluster
+from tests.support.openclaw import QUIET_ENV, OpenClaw, openclaw_on_path
+from tests.support.pg import PgCluster, forget
 from tests.support.postgrest import Endpoint, ProjectKeys
-from tests.test_migrate import CONFIG, ENV_FILE, NAMES, NEWS, REPO, VALUES, files_holding, forget, private, run, vault_values
+from tests.test_migrate import CONFIG, ENV_FILE, NAMES, NEWS, REPO, VALUES, files_holding, private, run, vault_values
 
 pytestmark = pytest.mark.install
 
@@ -46,11 +46,6 @@ cleanup.rewrite_in_place = first_edit_then_killed
 from bridge.cli import main
 sys.exit(main(["migrate", "--yes"]))
 """
-
-
-@pytest.fixture(scope="module")
-def openclaw() -> OpenClaw:
-    return ensure_openclaw()
 
 
 @dataclass
@@ -98,11 +93,11 @@ def make_install(
         installed = run([str(REPO / "install.sh")], {**env, "PYTHON": sys.executable})
         assert installed.returncode == 0, installed.stdout + installed.stderr
         names.extend(names_used)
-        forget(pg, names_used)
+        forget(pg, *names_used)
         return Install(home, env)
 
     yield build
-    forget(pg, names)
+    forget(pg, *names)
 
 
 def assert_silent(result: subprocess.CompletedProcess[str], values: tuple[str, ...]) -> None:

@@ -15,18 +15,13 @@ import pytest
 
 from tests.conftest import Vault
 from tests.support.faults import FaultProxy
-from tests.support.openclaw import OpenClaw, ensure_openclaw, write_config
+from tests.support.openclaw import OpenClaw, write_config
 from tests.support.postgrest import Endpoint, ProjectKeys
 
 OPENAI = "sk-proj-OPENAI-oc-e2e-7f3a9c"
 ANTHROPIC = "sk-ant-api03-oc-e2e-c41d8e"
 REFS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 BOOTSTRAP = ["SUPABASE_URL", "SUPABASE_SECRET_KEY", "BRIDGE_HOME"]
-
-
-@pytest.fixture(scope="module")
-def openclaw() -> OpenClaw:
-    return ensure_openclaw()
 
 
 @pytest.fixture

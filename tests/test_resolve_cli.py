@@ -7,15 +7,11 @@ import json
 import pytest
 
 from tests.conftest import Vault
-from tests.support.bridge_proc import run_bridge
+from tests.support.bridge_proc import request, run_bridge
 from tests.support.postgrest import Endpoint, ProjectKeys
 
 OPENAI = "sk-proj-OPENAI-e2e-4b1d7c"
 GCP_KEY = "-----BEGIN PRIVATE KEY-----\\nMIIE-gcp-e2e-91ac\\n-----END PRIVATE KEY-----\\n"
-
-
-def request(*ids: str, provider: str = "supabase") -> bytes:
-    return json.dumps({"protocolVersion": 1, "provider": provider, "ids": list(ids)}).encode()
 
 
 def assert_no_secret(output: str, *secrets: str) -> None:

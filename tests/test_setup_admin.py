@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,10 +25,10 @@ from psycopg import errors
 from psycopg.rows import dict_row
 
 from tests.conftest import Vault
-from tests.support.api_role import become
+from tests.support.api_role import become, call
 from tests.support.pg import PgCluster
 from tests.support.postgrest import Endpoint, ProjectKeys
-from tests.test_setup_sql import PLAINTEXT, audit_rows, audit_watermark, call
+from tests.test_setup_sql import PLAINTEXT, audit_rows, audit_watermark
 
 USAGE_COLUMNS = ["name", "description", "created_at", "updated_at", "last_accessed_at", "accesses_30d", "hosts"]
 LOG_COLUMNS = [
@@ -58,17 +58,6 @@ def rows_as_dicts(conn: psycopg.Connection, query: str, params: tuple = ()) -> t
 
 def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def owner(pg: PgCluster) -> Iterator[psycopg.Connection]:
-    """A connection as `postgres` (which may write audit rows and ANALYZE) inside a transaction that is rolled back."""
-    conn = pg.connect("postgres")
-    try:
-        yield conn
-    finally:
-        conn.rollback()
-        conn.close()
 
 
 # --- set_secret -----------------------------------------------------------------

@@ -10,16 +10,10 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from tests.support.api_role import API_ROLES, become
+from tests.support.api_role import API_ROLES, become, call
 from tests.support.pg import SETUP_SQL, PgCluster
 
 PLAINTEXT = "sk-proj-PLAINTEXT-7f3a9c1e-never-logged"
-
-
-def call(conn: psycopg.Connection, query: str, params: tuple = ()) -> list[tuple]:
-    """Run one call inside a savepoint so an expected error leaves the test's transaction usable."""
-    with conn.transaction():
-        return conn.execute(query, params).fetchall()
 
 
 def audit_watermark(conn: psycopg.Connection) -> int:

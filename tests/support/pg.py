@@ -151,3 +151,11 @@ class PgCluster:
         self.apply("supabase_admin", SQL_DIR / "supabase_roles.sql")
         self.apply("supabase_admin", SQL_DIR / "vault_standin.sql")
         self.apply("postgres", SETUP_SQL)
+
+
+def forget(pg: PgCluster, *names: str, tenants: tuple[str, ...] = ()) -> None:
+    """Delete committed test data: the Vault secrets `names`, and every gateway token of `tenants`."""
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("DELETE FROM vault.secrets WHERE name = ANY(%s)", (list(names),))
+        if tenants:
+            conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE tenant = ANY(%s)", (list(tenants),))
