@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -94,7 +95,7 @@ class Vault:
             conn.execute("SELECT vault.create_secret(%s, %s)", (value, name))
         self.names.append(name)
 
-    def put_json(self, name: str, doc: dict) -> None:
+    def put_json(self, name: str, doc: dict[str, Any]) -> None:
         self.put(name, json.dumps(doc))
 
     def delete(self, name: str) -> None:

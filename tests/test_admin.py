@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.support.bridge_proc import BRIDGE, Result, request, run_bridge
 from tests.support.hostile import HostileServer, http_response
-from tests.support.pg import PgCluster, forget
+from tests.support.pg import PgCluster, forget, one
 from tests.support.terminal import on_a_terminal
 
 VALUE = "sk-proj-ADMIN-first-3f1e"
@@ -223,7 +223,7 @@ def test_audit_never_prints_a_planted_control_sequence_and_csv_cells_never_start
 def test_audit_pages_through_a_log_larger_than_one_answer_may_be(pg: PgCluster, env_bootstrap: dict[str, str]) -> None:
     name = f"BIG_LOG_{os.urandom(4).hex()}"
     with pg.connect("postgres", autocommit=True) as conn:
-        (mark,) = conn.execute("SELECT coalesce(max(id), 0) FROM public.vault_access_log").fetchone()
+        (mark,) = one(conn.execute("SELECT coalesce(max(id), 0) FROM public.vault_access_log"))
         conn.execute(
             "INSERT INTO public.vault_access_log (secret_name, accessed_at, access_type, success, error_message, client) "
             "SELECT %s, now() - i * interval '1 millisecond', 'resolve', false, repeat(md5(i::text), 32), "

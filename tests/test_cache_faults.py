@@ -9,6 +9,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,10 +49,11 @@ def warm(vault: Vault, env: dict[str, str]) -> None:
     assert stderr == ""
 
 
-def cache_status(env: dict[str, str]) -> dict:
+def cache_status(env: dict[str, str]) -> dict[str, Any]:
     result = run_bridge(["cache", "status", "--json"], env)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    status: dict[str, Any] = json.loads(result.stdout)
+    return status
 
 
 def assert_no_plaintext_on_disk(home: Path, *secrets: str) -> None:

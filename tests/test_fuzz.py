@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -43,7 +44,7 @@ def test_request_parser_on_arbitrary_bytes(raw: bytes) -> None:
 
 @FUZZ
 @given(st.dictionaries(st.sampled_from(["protocolVersion", "provider", "ids", "x"]), json_values))
-def test_request_parser_on_arbitrary_json(doc: dict) -> None:
+def test_request_parser_on_arbitrary_json(doc: dict[str, Any]) -> None:
     with contextlib.suppress(RequestError):
         parse_request(json.dumps(doc).encode())
 
@@ -81,7 +82,7 @@ def test_error_mapping_never_raises_and_never_holds_the_key(status: int, doc: ob
 
 @FUZZ
 @given(st.dictionaries(any_text, json_values, max_size=8), st.lists(any_text, max_size=8))
-def test_answers_of_any_shape_fail_only_their_own_ids(result: dict, names: list[str]) -> None:
+def test_answers_of_any_shape_fail_only_their_own_ids(result: dict[str, Any], names: list[str]) -> None:
     good, bad = split_answer(names, result)
     assert not set(good) & set(bad)
     for name in names:

@@ -16,6 +16,7 @@ import pytest
 from psycopg import errors
 
 from tests.support.api_role import become, call, mint, new_token, resolve_with_token
+from tests.support.pg import one
 from tests.test_setup_sql import PLAINTEXT, audit_rows, audit_watermark
 
 CONTROL_NAMES = ("A\x1b[2J", "B\rFORGED ok", "C\nx", "D\x07", "E\x85", "F\x7f", "G\u202etxt.exe")
@@ -30,8 +31,9 @@ def incompressible(chars: int, seed: int) -> str:
 
 
 def logged_bytes(conn: psycopg.Connection, after: int) -> int:
-    return conn.execute("SELECT coalesce(sum(pg_column_size(l.*)), 0) FROM public.vault_access_log AS l WHERE id > %s",
-                        (after,)).fetchone()[0]
+    size: int = one(conn.execute("SELECT coalesce(sum(pg_column_size(l.*)), 0) FROM public.vault_access_log AS l WHERE id > %s",
+                                 (after,)))[0]
+    return size
 
 
 # --- A2/A3: one bad name never fails a batch; a flood writes bounded rows ----------------
@@ -73,7 +75,8 @@ def test_a_3000_character_name_fails_alone_in_a_batch_on_both_resolves(db: psyco
         assert len(bad) == 1, how
         vault_name = long_name if how == "service_role" else "wide#" + long_name
         assert bad[0]["secret_name"].startswith(vault_name[:64]), how
-        assert MARKER.search(bad[0]["secret_name"]).groups() == ("truncated", str(len(vault_name))), how
+        marker = MARKER.search(bad[0]["secret_name"])
+        assert marker is not None and marker.groups() == ("truncated", str(len(vault_name))), how
         assert bad[0]["error_message"] == "secret name is longer than 256 characters", how
 
 
@@ -102,10 +105,10 @@ def test_control_character_names_are_refused_by_set_and_reported_per_name_by_res
     token = mint(db, "ctl", "gw-ctl", ["*"])
     mark = audit_watermark(db)
     assert resolve_with_token(db, token, ["CLEAN", *CONTROL_NAMES]) == {"CLEAN": PLAINTEXT}
-    (refused,) = [r for r in audit_rows(db, mark) if not r["success"]]
-    assert refused["name_count"] == len(CONTROL_NAMES) and refused["secret_name"] is None
-    assert refused["error_message"].startswith(f"{len(CONTROL_NAMES)} names refused: secret name holds control character")
-    assert not RAW_CONTROL.search(refused["error_message"])
+    (refused_row,) = [r for r in audit_rows(db, mark) if not r["success"]]
+    assert refused_row["name_count"] == len(CONTROL_NAMES) and refused_row["secret_name"] is None
+    assert refused_row["error_message"].startswith(f"{len(CONTROL_NAMES)} names refused: secret name holds control character")
+    assert not RAW_CONTROL.search(refused_row["error_message"])
 
 
 # --- A3: the per-token budget ----------------------------------------------------------------
@@ -114,7 +117,7 @@ def test_control_character_names_are_refused_by_set_and_reported_per_name_by_res
 def test_beyond_its_budget_a_token_is_answered_without_rows_and_summed_up_when_the_next_window_opens(
     owner: psycopg.Connection,
 ) -> None:
-    (budget,) = owner.execute("SELECT vault_bridge.token_log_rows()").fetchone()
+    (budget,) = one(owner.execute("SELECT vault_bridge.token_log_rows()"))
     owner.execute("SELECT vault.create_secret('v' || i, 'budget#K' || i) FROM generate_series(1, 512) AS i")
     become(owner, "service_role")
     token = mint(owner, "budget", "gw-budget", ["*"])

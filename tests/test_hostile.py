@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,13 +35,13 @@ MAX_RSS_KIB = 200 * 1024
 """Far below what an unbounded body would cost (the bodies below are 64 MiB or endless)."""
 
 
-def check(run: GatewayRun, ids: list[str], leaks: tuple[str, ...] = (), home: Path | None = None) -> dict:
+def check(run: GatewayRun, ids: list[str], leaks: tuple[str, ...] = (), home: Path | None = None) -> dict[str, Any]:
     """What every hostile run must show: answered before the kill, every id, no traceback, nothing leaked."""
     assert not run.killed, "the gateway would have killed the bridge"
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     assert all(line.startswith("bridge: ") for line in run.stderr.splitlines()), run.stderr
-    response = json.loads(run.stdout)
+    response: dict[str, Any] = json.loads(run.stdout)
     assert set(response["values"]) | set(response["errors"]) == set(ids)
     assert not set(response["values"]) & set(response["errors"])
     errors_text = json.dumps(response["errors"])

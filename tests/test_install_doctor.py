@@ -7,6 +7,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,8 +54,9 @@ def launcher_of(env: dict[str, str]) -> Path:
     return Path(env["HOME"]) / ".openclaw" / "bridge" / "bridge"
 
 
-def openclaw_config(env: dict[str, str]) -> dict:
-    return json.loads((Path(env["HOME"]) / ".openclaw" / "openclaw.json").read_text())
+def openclaw_config(env: dict[str, str]) -> dict[str, Any]:
+    config: dict[str, Any] = json.loads((Path(env["HOME"]) / ".openclaw" / "openclaw.json").read_text())
+    return config
 
 
 def test_install_layout_and_registration(installed: dict[str, str]) -> None:

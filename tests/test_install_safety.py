@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,9 +40,10 @@ def default_prefix(env: dict[str, str]) -> Path:
     return Path(env["HOME"]) / ".openclaw" / "bridge"
 
 
-def openclaw_providers(env: dict[str, str]) -> dict:
-    doc = json.loads((Path(env["HOME"]) / ".openclaw" / "openclaw.json").read_text())
-    return doc.get("secrets", {}).get("providers", {})
+def openclaw_providers(env: dict[str, str]) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((Path(env["HOME"]) / ".openclaw" / "openclaw.json").read_text())
+    providers: dict[str, Any] = doc.get("secrets", {}).get("providers", {})
+    return providers
 
 
 def put_cache(env: dict[str, str]) -> Path:

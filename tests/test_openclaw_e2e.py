@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,7 +54,7 @@ def configure(home: Path, launcher: Path) -> Path:
     return write_config(home, provider, REFS)
 
 
-def audit(openclaw: OpenClaw, home: Path, env: dict[str, str]) -> tuple[int, dict, str]:
+def audit(openclaw: OpenClaw, home: Path, env: dict[str, str]) -> tuple[int, dict[str, Any], str]:
     done = openclaw.run(["secrets", "audit", "--allow-exec", "--json"], home, extra_env=env)
     try:
         report = json.loads(done.stdout)

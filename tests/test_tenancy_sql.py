@@ -60,7 +60,7 @@ def test_the_allow_list_limits_names_and_globs_are_literal_but_for_star_and_ques
 @pytest.mark.parametrize("case", ["revoked", "expired", "garbage", "empty", "null"])
 def test_revoked_expired_and_garbage_tokens_get_nothing(db: psycopg.Connection, two_tenants: dict[str, str], case: str) -> None:
     become(db, "service_role")
-    token = two_tenants["acme"]
+    token: str | None = two_tenants["acme"]
     if case == "revoked":
         assert call(db, "SELECT public.revoke_gateway_token('acme', 'gw-1')") == [(True,)]
     elif case == "expired":

@@ -8,6 +8,7 @@ output is grepped for the token and the values.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def created_token(result: Result) -> str:
 
 
 @pytest.fixture
-def admin(env_bootstrap: dict[str, str], pg: PgCluster) -> dict[str, str]:
+def admin(env_bootstrap: dict[str, str], pg: PgCluster) -> Iterator[dict[str, str]]:
     forget(pg, *NAMES, tenants=TENANTS)
     for args, value in ((["--tenant", "acme"], ACME), (["--tenant", "globex"], GLOBEX), ([], DEFAULT)):
         assert run_bridge(["secrets", "set", "OPENAI_API_KEY", *args], env_bootstrap, value.encode()).returncode == 0

@@ -89,7 +89,7 @@ ru_maxrss (it survives exec), so the bridge is forked from this small one instea
 
 
 def run_as_gateway(
-    command: list[str], env: dict[str, str], stdin: bytes, preexec_fn: Callable[[], None] | None = None,
+    command: list[str], env: dict[str, str], stdin: bytes, preexec_fn: Callable[[], object] | None = None,
 ) -> GatewayRun:
     """Spawn as OpenClaw does and kill at its timeout, measuring the bridge's own peak memory."""
     command = [shutil.which(command[0]) or command[0], *command[1:]]

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -159,3 +160,10 @@ def forget(pg: PgCluster, *names: str, tenants: tuple[str, ...] = ()) -> None:
         conn.execute("DELETE FROM vault.secrets WHERE name = ANY(%s)", (list(names),))
         if tenants:
             conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE tenant = ANY(%s)", (list(tenants),))
+
+
+def one(cursor: psycopg.Cursor[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The row of a query that always returns exactly one (an aggregate, a function call): None would be a bug."""
+    row = cursor.fetchone()
+    assert row is not None, "the query returned no row"
+    return row

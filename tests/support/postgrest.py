@@ -177,7 +177,7 @@ class Endpoint:
                     "set_config('request.method', 'POST', true), set_config('request.path', %s, true)",
                     (json.dumps({"role": role}), json.dumps(headers), RPC_PREFIX + function),
                 )
-                (result,) = conn.execute(query, list(args.values())).fetchone()
+                [(result,)] = conn.execute(query, list(args.values())).fetchall()  # one row: an aggregate or a scalar call
                 conn.commit()
             except psycopg.Error as exc:
                 conn.rollback()
