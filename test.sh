@@ -31,9 +31,10 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
 # Lint, strict types and the layer contract first: a minute of pytest is wasted on code that does not
-# type-check or imports the wrong way (the contracts are in pyproject.toml).
-.venv/bin/ruff check bridge/
-.venv/bin/mypy --strict bridge/
+# type-check or imports the wrong way (the contracts, and mypy's files, are in pyproject.toml). The tests
+# and benchmarks are held to the same rules as the bridge.
+.venv/bin/ruff check bridge/ tests/ benchmarks/
+.venv/bin/mypy --strict
 .venv/bin/lint-imports
 
 exec .venv/bin/python -m pytest "$@"

@@ -25,11 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bridge.core.deadline import Deadline
-from bridge.core.credentials import Credentials
-from bridge.vault.client import connect
+from bridge.core.credentials import Credentials  # noqa: E402
+from bridge.core.deadline import Deadline  # noqa: E402
+from bridge.vault.client import connect  # noqa: E402
 from tests.support.api_role import become  # noqa: E402
-from tests.support.pg import PgCluster  # noqa: E402
+from tests.support.pg import PgCluster, one  # noqa: E402
 from tests.support.postgrest import Endpoint, ProjectKeys  # noqa: E402
 
 SECRETS = 10_000
@@ -73,13 +73,13 @@ def server_times(pg: PgCluster, token: str, runs: int) -> tuple[list[float], int
         for _ in range(runs):
             with conn.transaction():
                 become(conn, "anon", headers={"x-bridge-host": "bench", "x-bridge-provider": "supabase"})
-                (plan,) = conn.execute(
+                (plan,) = one(conn.execute(
                     "EXPLAIN (ANALYZE, FORMAT JSON) SELECT public.resolve_secrets_with_token(%s, %s)", (token, names)
-                ).fetchone()
+                ))
                 times.append(float(plan[0]["Execution Time"]))
         with conn.transaction():
             become(conn, "anon")
-            (values,) = conn.execute("SELECT public.resolve_secrets_with_token(%s, %s)", (token, names)).fetchone()
+            (values,) = one(conn.execute("SELECT public.resolve_secrets_with_token(%s, %s)", (token, names)))
             found = len(values)
     return times, found
 

@@ -6,14 +6,15 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from tests.support.keyring_session import keyring_session
-from tests.support.pg import PgCluster
+from tests.support.openclaw import OpenClaw, ensure_openclaw
+from tests.support.pg import PgCluster, forget
 from tests.support.postgrest import Endpoint, ProjectKeys
-
 
 KIND_FIXTURES = {"pg": "db", "keyring_env": "keyring", "openclaw": "openclaw"}
 """A test that uses one of these fixtures (directly or through another) needs that service."""
@@ -49,6 +50,24 @@ def db(pg: PgCluster) -> Iterator[psycopg.Connection]:
         conn.close()
 
 
+@pytest.fixture
+def owner(pg: PgCluster) -> Iterator[psycopg.Connection]:
+    """A connection as `postgres` (which may create Vault secrets directly, read private tables, write audit rows
+    and ANALYZE) inside a transaction that is rolled back."""
+    conn = pg.connect("postgres")
+    try:
+        yield conn
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def openclaw() -> OpenClaw:
+    """Node and the real OpenClaw CLI, installed under .test-tools/ on first use."""
+    return ensure_openclaw()
+
+
 @pytest.fixture(scope="session")
 def keys() -> ProjectKeys:
     return ProjectKeys()
@@ -76,7 +95,7 @@ class Vault:
             conn.execute("SELECT vault.create_secret(%s, %s)", (value, name))
         self.names.append(name)
 
-    def put_json(self, name: str, doc: dict) -> None:
+    def put_json(self, name: str, doc: dict[str, Any]) -> None:
         self.put(name, json.dumps(doc))
 
     def delete(self, name: str) -> None:
@@ -84,8 +103,7 @@ class Vault:
             conn.execute("DELETE FROM vault.secrets WHERE name = %s", (name,))
 
     def clear(self) -> None:
-        with self._pg.connect("postgres", autocommit=True) as conn:
-            conn.execute("DELETE FROM vault.secrets WHERE name = ANY(%s)", (self.names,))
+        forget(self._pg, *self.names)
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import os
 import socket
 from pathlib import Path
 
-from tests.support.bridge_proc import BRIDGE, Result, run_bridge
+from tests.support.bridge_proc import BRIDGE, Result, request, run_bridge
 from tests.support.hostile import HostileServer, http_response
-from tests.support.pg import PgCluster
+from tests.support.pg import PgCluster, forget, one
 from tests.support.terminal import on_a_terminal
 
 VALUE = "sk-proj-ADMIN-first-3f1e"
@@ -27,11 +27,6 @@ def vault_id(pg: PgCluster, name: str) -> str | None:
     with pg.connect("postgres", autocommit=True) as conn:
         row = conn.execute("SELECT id::text FROM vault.secrets WHERE name = %s", (name,)).fetchone()
     return row[0] if row else None
-
-
-def forget(pg: PgCluster, *names: str) -> None:
-    with pg.connect("postgres", autocommit=True) as conn:
-        conn.execute("DELETE FROM vault.secrets WHERE name = ANY(%s)", (list(names),))
 
 
 def no_value_in(result: Result, *values: str) -> None:
@@ -70,9 +65,8 @@ def test_ls_shows_use_and_hosts_and_never_a_value(pg: PgCluster, env_bootstrap: 
     try:
         for name in ("ADMIN_LS_1", "ADMIN_LS_2"):
             assert run_bridge(["secrets", "set", name], env_bootstrap, VALUE.encode()).returncode == 0
-        request = json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": ["ADMIN_LS_1"]}).encode()
         for _ in range(2):
-            assert json.loads(run_bridge(["resolve"], env_bootstrap, request).stdout)["values"] == {"ADMIN_LS_1": VALUE}
+            assert json.loads(run_bridge(["resolve"], env_bootstrap, request("ADMIN_LS_1")).stdout)["values"] == {"ADMIN_LS_1": VALUE}
         as_json = run_bridge(["secrets", "ls", "ADMIN_LS_", "--json"], env_bootstrap)
         assert as_json.returncode == 0, as_json.stderr
         rows = {row["name"]: row for row in json.loads(as_json.stdout)}
@@ -229,7 +223,7 @@ def test_audit_never_prints_a_planted_control_sequence_and_csv_cells_never_start
 def test_audit_pages_through_a_log_larger_than_one_answer_may_be(pg: PgCluster, env_bootstrap: dict[str, str]) -> None:
     name = f"BIG_LOG_{os.urandom(4).hex()}"
     with pg.connect("postgres", autocommit=True) as conn:
-        (mark,) = conn.execute("SELECT coalesce(max(id), 0) FROM public.vault_access_log").fetchone()
+        (mark,) = one(conn.execute("SELECT coalesce(max(id), 0) FROM public.vault_access_log"))
         conn.execute(
             "INSERT INTO public.vault_access_log (secret_name, accessed_at, access_type, success, error_message, client) "
             "SELECT %s, now() - i * interval '1 millisecond', 'resolve', false, repeat(md5(i::text), 32), "

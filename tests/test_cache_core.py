@@ -6,9 +6,9 @@ import json
 
 from bridge.cache.store import (
     CONFIRM_REFRESH_S,
+    FUTURE_TOLERANCE_S,
     CacheContents,
     Entry,
-    FUTURE_TOLERANCE_S,
     bounded,
     merge,
     needs_write,

@@ -9,6 +9,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from bridge.cache.store import CacheContents, CacheFile, Entry, derive_key, seal
 from bridge.core.credentials import Credentials
 from bridge.local.identity import Identity
 from tests.conftest import Vault
-from tests.support.bridge_proc import BRIDGE, run_bridge
+from tests.support.bridge_proc import BRIDGE, request, resolve, run_bridge
 from tests.support.faults import FaultProxy
 from tests.support.postgrest import Endpoint
 
@@ -40,12 +41,6 @@ def env(env_bootstrap: dict[str, str], proxy: FaultProxy, bridge_home: Path) -> 
     return {**env_bootstrap, "SUPABASE_URL": proxy.url}
 
 
-def resolve(env: dict[str, str], *ids: str) -> tuple[dict, str]:
-    result = run_bridge(["resolve"], env, json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": list(ids)}).encode())
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout), result.stderr
-
-
 def warm(vault: Vault, env: dict[str, str]) -> None:
     vault.put("A", OPENAI)
     vault.put_json("SA", SA)
@@ -54,10 +49,11 @@ def warm(vault: Vault, env: dict[str, str]) -> None:
     assert stderr == ""
 
 
-def cache_status(env: dict[str, str]) -> dict:
+def cache_status(env: dict[str, str]) -> dict[str, Any]:
     result = run_bridge(["cache", "status", "--json"], env)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    status: dict[str, Any] = json.loads(result.stdout)
+    return status
 
 
 def assert_no_plaintext_on_disk(home: Path, *secrets: str) -> None:
@@ -269,7 +265,7 @@ def test_fifty_concurrent_resolves_lose_no_update(vault: Vault, env: dict[str, s
         vault.put(name, f"value-{name}")
     procs = []
     for i in range(50):
-        stdin = json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": names[2 * i : 2 * i + 2]}).encode()
+        stdin = request(*names[2 * i : 2 * i + 2])
         proc = subprocess.Popen([str(BRIDGE), "resolve"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert proc.stdin is not None
         proc.stdin.write(stdin)
@@ -293,7 +289,7 @@ def test_kill_9_mid_write_never_corrupts_the_cache(vault: Vault, env: dict[str, 
     names = [f"BIG{i:02d}" for i in range(60)]
     for name in names:
         vault.put(name, f"{name}-{big}")
-    stdin = json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": names}).encode()
+    stdin = request(*names)
     cache = bridge_home / "cache.sealed"
     resolve(env, *names)
     old = cache.read_bytes()

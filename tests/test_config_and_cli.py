@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bridge import cli
 from bridge.core.durations import parse_duration
-from bridge.local.config import Config, load_config, parse_config
 from bridge.core.errors import BridgeError
+from bridge.local.config import Config, load_config, parse_config
 from tests.support.bridge_proc import run_bridge
 
 
@@ -45,7 +46,7 @@ def test_durations(raw: object, seconds: float) -> None:
         ({"gateway_timeout": "3s"}, "deadline = 4s is out of range; it must be above 0 and below the gateway's 3s timeout"),
     ],
 )
-def test_bad_settings_are_refused_naming_the_key(doc: dict, message: str) -> None:
+def test_bad_settings_are_refused_naming_the_key(doc: dict[str, Any], message: str) -> None:
     with pytest.raises(BridgeError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_config(doc)
 

@@ -10,45 +10,18 @@ from __future__ import annotations
 import random
 import re
 import secrets
-from collections.abc import Iterator
 
 import psycopg
 import pytest
 from psycopg import errors
 
-from tests.support.api_role import become
-from tests.support.pg import PgCluster
-from tests.test_setup_sql import PLAINTEXT, audit_rows, audit_watermark, call
-from tests.test_tenancy_sql import new_token
+from tests.support.api_role import become, call, mint, new_token, resolve_with_token
+from tests.support.pg import one
+from tests.test_setup_sql import PLAINTEXT, audit_rows, audit_watermark
 
 CONTROL_NAMES = ("A\x1b[2J", "B\rFORGED ok", "C\nx", "D\x07", "E\x85", "F\x7f", "G\u202etxt.exe")
 RAW_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MARKER = re.compile(r"…\[(truncated|escaped): (\d+) chars, sha256 [0-9a-f]{16}…\]$")
-
-
-@pytest.fixture
-def owner(pg: PgCluster) -> Iterator[psycopg.Connection]:
-    """As `postgres` (may create Vault secrets directly and read private tables), rolled back at the end."""
-    conn = pg.connect("postgres")
-    try:
-        yield conn
-    finally:
-        conn.rollback()
-        conn.close()
-
-
-def mint(conn: psycopg.Connection, tenant: str, name: str, allow: list[str]) -> str:
-    token, digest = new_token()
-    call(conn, "SELECT public.create_gateway_token(%s, %s, %s, %s)", (tenant, name, digest, allow))
-    return token
-
-
-def resolve(conn: psycopg.Connection, token: str, names: list[str]) -> dict:
-    become(conn, "anon")
-    try:
-        return call(conn, "SELECT public.resolve_secrets_with_token(%s, %s)", (token, names))[0][0]
-    finally:
-        become(conn, "service_role")
 
 
 def incompressible(chars: int, seed: int) -> str:
@@ -58,8 +31,9 @@ def incompressible(chars: int, seed: int) -> str:
 
 
 def logged_bytes(conn: psycopg.Connection, after: int) -> int:
-    return conn.execute("SELECT coalesce(sum(pg_column_size(l.*)), 0) FROM public.vault_access_log AS l WHERE id > %s",
-                        (after,)).fetchone()[0]
+    size: int = one(conn.execute("SELECT coalesce(sum(pg_column_size(l.*)), 0) FROM public.vault_access_log AS l WHERE id > %s",
+                                 (after,)))[0]
+    return size
 
 
 # --- A2/A3: one bad name never fails a batch; a flood writes bounded rows ----------------
@@ -72,7 +46,7 @@ def test_a_flood_of_512_names_of_40_kb_writes_three_rows_and_still_answers_the_v
     token = mint(db, "flood", "gw-flood", ["*"])
     names = ["OPENAI_API_KEY", "TELEGRAM_BOT_TOKEN", *(secrets.token_hex(20_000) for _ in range(510))]
     mark = audit_watermark(db)
-    assert resolve(db, token, names) == {"OPENAI_API_KEY": PLAINTEXT, "TELEGRAM_BOT_TOKEN": "tg-value"}
+    assert resolve_with_token(db, token, names) == {"OPENAI_API_KEY": PLAINTEXT, "TELEGRAM_BOT_TOKEN": "tg-value"}
     rows = audit_rows(db, mark)
     assert [(r["secret_name"], r["success"], r["name_count"]) for r in rows] == [
         ("flood#OPENAI_API_KEY", True, 1), ("flood#TELEGRAM_BOT_TOKEN", True, 1), (None, False, 510),
@@ -95,13 +69,14 @@ def test_a_3000_character_name_fails_alone_in_a_batch_on_both_resolves(db: psyco
         if how == "service_role":
             answer = call(db, "SELECT public.resolve_secrets(%s)", (batch,))[0][0]
         else:
-            answer = resolve(db, token, batch)
+            answer = resolve_with_token(db, token, batch)
         assert answer == {"OPENAI_API_KEY": PLAINTEXT}, how
         bad = [r for r in audit_rows(db, mark) if not r["success"]]
         assert len(bad) == 1, how
         vault_name = long_name if how == "service_role" else "wide#" + long_name
         assert bad[0]["secret_name"].startswith(vault_name[:64]), how
-        assert MARKER.search(bad[0]["secret_name"]).groups() == ("truncated", str(len(vault_name))), how
+        marker = MARKER.search(bad[0]["secret_name"])
+        assert marker is not None and marker.groups() == ("truncated", str(len(vault_name))), how
         assert bad[0]["error_message"] == "secret name is longer than 256 characters", how
 
 
@@ -129,11 +104,11 @@ def test_control_character_names_are_refused_by_set_and_reported_per_name_by_res
     call(db, "SELECT public.set_secret('ctl#CLEAN', %s)", (PLAINTEXT,))
     token = mint(db, "ctl", "gw-ctl", ["*"])
     mark = audit_watermark(db)
-    assert resolve(db, token, ["CLEAN", *CONTROL_NAMES]) == {"CLEAN": PLAINTEXT}
-    (refused,) = [r for r in audit_rows(db, mark) if not r["success"]]
-    assert refused["name_count"] == len(CONTROL_NAMES) and refused["secret_name"] is None
-    assert refused["error_message"].startswith(f"{len(CONTROL_NAMES)} names refused: secret name holds control character")
-    assert not RAW_CONTROL.search(refused["error_message"])
+    assert resolve_with_token(db, token, ["CLEAN", *CONTROL_NAMES]) == {"CLEAN": PLAINTEXT}
+    (refused_row,) = [r for r in audit_rows(db, mark) if not r["success"]]
+    assert refused_row["name_count"] == len(CONTROL_NAMES) and refused_row["secret_name"] is None
+    assert refused_row["error_message"].startswith(f"{len(CONTROL_NAMES)} names refused: secret name holds control character")
+    assert not RAW_CONTROL.search(refused_row["error_message"])
 
 
 # --- A3: the per-token budget ----------------------------------------------------------------
@@ -142,17 +117,17 @@ def test_control_character_names_are_refused_by_set_and_reported_per_name_by_res
 def test_beyond_its_budget_a_token_is_answered_without_rows_and_summed_up_when_the_next_window_opens(
     owner: psycopg.Connection,
 ) -> None:
-    (budget,) = owner.execute("SELECT vault_bridge.token_log_rows()").fetchone()
+    (budget,) = one(owner.execute("SELECT vault_bridge.token_log_rows()"))
     owner.execute("SELECT vault.create_secret('v' || i, 'budget#K' || i) FROM generate_series(1, 512) AS i")
     become(owner, "service_role")
     token = mint(owner, "budget", "gw-budget", ["*"])
     names = [f"K{i}" for i in range(1, 513)]
     mark = audit_watermark(owner)
     for _ in range(budget // len(names)):
-        assert len(resolve(owner, token, names)) == 512
+        assert len(resolve_with_token(owner, token, names)) == 512
     assert len(audit_rows(owner, mark)) == budget
     over = audit_watermark(owner)
-    assert len(resolve(owner, token, [*names[:511], "MISSING"])) == 511, "over the budget the call is still answered"
+    assert len(resolve_with_token(owner, token, [*names[:511], "MISSING"])) == 511, "over the budget the call is still answered"
     assert audit_rows(owner, over) == []
     owner.execute("RESET ROLE")
     assert owner.execute(
@@ -161,7 +136,7 @@ def test_beyond_its_budget_a_token_is_answered_without_rows_and_summed_up_when_t
     owner.execute("UPDATE vault_bridge.gateway_tokens SET log_window_start = now() - vault_bridge.token_log_window() "
                   "WHERE tenant = 'budget'")
     become(owner, "service_role")
-    assert resolve(owner, token, ["K1"]) == {"K1": "v1"}
+    assert resolve_with_token(owner, token, ["K1"]) == {"K1": "v1"}
     summary, item = audit_rows(owner, over)
     assert (summary["success"], summary["name_count"], summary["token_name"], summary["secret_name"]) == (
         False, 512, "gw-budget", None)
@@ -179,7 +154,7 @@ def test_revoking_a_token_writes_what_its_budget_kept_out(owner: psycopg.Connect
                   "WHERE tenant = 'revoked'")
     become(owner, "service_role")
     mark = audit_watermark(owner)
-    assert resolve(owner, token, ["K", "NOPE"]) == {"K": "v"}
+    assert resolve_with_token(owner, token, ["K", "NOPE"]) == {"K": "v"}
     assert audit_rows(owner, mark) == []
     assert call(owner, "SELECT public.revoke_gateway_token('revoked', 'gw-r')") == [(True,)]
     summary, revoked = audit_rows(owner, mark)
@@ -228,7 +203,7 @@ def test_a_default_tenant_token_never_reaches_a_secret_the_bridge_never_stored(o
         assert "must name its secrets" in str(refused.value), allow
         assert "or use a tenant of its own" in (refused.value.diag.message_hint or "")
     named = mint(owner, "default", "gw-named", ["OPENAI_*"])
-    assert resolve(owner, named, ["OPENAI_API_KEY", "service_role_key"]) == {"OPENAI_API_KEY": PLAINTEXT}
+    assert resolve_with_token(owner, named, ["OPENAI_API_KEY", "service_role_key"]) == {"OPENAI_API_KEY": PLAINTEXT}
     assert call(owner, "SELECT allow FROM public.list_gateway_tokens() WHERE tenant = 'acme-open'") == []
     mint(owner, "acme-open", "gw", ["*"])
     # Defence in depth: a `*` row that exists anyway (written before version 5, or by hand) matches nothing.
@@ -238,7 +213,7 @@ def test_a_default_tenant_token_never_reaches_a_secret_the_bridge_never_stored(o
                   "VALUES ('default', 'gw-star', decode(%s, 'hex'), ARRAY['*', '?*'])", (digest,))
     become(owner, "service_role")
     mark = audit_watermark(owner)
-    assert resolve(owner, token, ["service_role_key", "OPENAI_API_KEY"]) == {}
+    assert resolve_with_token(owner, token, ["service_role_key", "OPENAI_API_KEY"]) == {}
     (row,) = audit_rows(owner, mark)
     assert row["error_message"] == "2 names refused: not allowed for this token: OPENAI_API_KEY, service_role_key"
 

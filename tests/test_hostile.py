@@ -18,11 +18,12 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import Vault
-from tests.support.bridge_proc import GatewayRun, run_as_gateway, run_bridge
+from tests.support.bridge_proc import GatewayRun, request, run_as_gateway, run_bridge
 from tests.support.hostile import HostileServer, Seen, SilentBus, http_response
 from tests.support.postgrest import Endpoint, ProjectKeys
 from tests.support.sockets import SocketServer, loopback_listener
@@ -34,17 +35,13 @@ MAX_RSS_KIB = 200 * 1024
 """Far below what an unbounded body would cost (the bodies below are 64 MiB or endless)."""
 
 
-def request(*ids: str) -> bytes:
-    return json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": list(ids)}).encode()
-
-
-def check(run: GatewayRun, ids: list[str], leaks: tuple[str, ...] = (), home: Path | None = None) -> dict:
+def check(run: GatewayRun, ids: list[str], leaks: tuple[str, ...] = (), home: Path | None = None) -> dict[str, Any]:
     """What every hostile run must show: answered before the kill, every id, no traceback, nothing leaked."""
     assert not run.killed, "the gateway would have killed the bridge"
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     assert all(line.startswith("bridge: ") for line in run.stderr.splitlines()), run.stderr
-    response = json.loads(run.stdout)
+    response: dict[str, Any] = json.loads(run.stdout)
     assert set(response["values"]) | set(response["errors"]) == set(ids)
     assert not set(response["values"]) & set(response["errors"])
     errors_text = json.dumps(response["errors"])

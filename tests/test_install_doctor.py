@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import Vault
-from tests.support.bridge_proc import run_bridge
+from tests.support.bridge_proc import install, request, run_bridge
 from tests.support.keyring_session import keyring_session
-from tests.support.openclaw import OpenClaw, ensure_openclaw, openclaw_on_path
+from tests.support.openclaw import OpenClaw, openclaw_on_path
 from tests.support.postgrest import Endpoint, ProjectKeys
 
 pytestmark = pytest.mark.install
@@ -29,18 +29,6 @@ REFS_CONFIG = """{
 }
 """
 DOCTOR_STATUSES = {"pass", "warn", "fail", "skip"}
-
-
-@pytest.fixture(scope="module")
-def openclaw() -> OpenClaw:
-    return ensure_openclaw()
-
-
-def install(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(REPO / "install.sh"), *args], env={**env, "PYTHON": sys.executable}, capture_output=True, text=True,
-        timeout=600, check=False,
-    )
 
 
 def run(command: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -66,8 +54,9 @@ def launcher_of(env: dict[str, str]) -> Path:
     return Path(env["HOME"]) / ".openclaw" / "bridge" / "bridge"
 
 
-def openclaw_config(env: dict[str, str]) -> dict:
-    return json.loads((Path(env["HOME"]) / ".openclaw" / "openclaw.json").read_text())
+def openclaw_config(env: dict[str, str]) -> dict[str, Any]:
+    config: dict[str, Any] = json.loads((Path(env["HOME"]) / ".openclaw" / "openclaw.json").read_text())
+    return config
 
 
 def test_install_layout_and_registration(installed: dict[str, str]) -> None:
@@ -203,12 +192,8 @@ def test_unparsable_openclaw_config_is_refused_and_left_untouched(tmp_path: Path
 # --- self-checks: doctor fails with the fix, resolve refuses --------------------------
 
 
-def request() -> bytes:
-    return json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": ["A"]}).encode()
-
-
 def refused(command: Path, env: dict[str, str], fix: str) -> None:
-    result = subprocess.run([str(command), "resolve"], input=request(), env=env, capture_output=True, timeout=60, check=False)
+    result = subprocess.run([str(command), "resolve"], input=request("A"), env=env, capture_output=True, timeout=60, check=False)
     stderr = result.stderr.decode()
     assert result.returncode == 1 and result.stdout == b"", stderr
     assert "refusing to run" in stderr and fix in stderr and stderr.count("\n") == 1

@@ -14,21 +14,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.support.bridge_proc import REPO, install
+
 pytestmark = pytest.mark.install
 
-REPO = Path(__file__).resolve().parents[1]
 MANIFEST = ".openclaw-supabase-bridge"
 ADVICE = "to erase them too: "
-
-
-def install(env: dict[str, str], *args: str, script: Path = REPO / "install.sh") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(script), *args], env={**env, "PYTHON": sys.executable}, capture_output=True, text=True,
-        timeout=600, check=False,
-    )
 
 
 def user_env(tmp_path: Path) -> dict[str, str]:
@@ -45,9 +40,10 @@ def default_prefix(env: dict[str, str]) -> Path:
     return Path(env["HOME"]) / ".openclaw" / "bridge"
 
 
-def openclaw_providers(env: dict[str, str]) -> dict:
-    doc = json.loads((Path(env["HOME"]) / ".openclaw" / "openclaw.json").read_text())
-    return doc.get("secrets", {}).get("providers", {})
+def openclaw_providers(env: dict[str, str]) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((Path(env["HOME"]) / ".openclaw" / "openclaw.json").read_text())
+    providers: dict[str, Any] = doc.get("secrets", {}).get("providers", {})
+    return providers
 
 
 def put_cache(env: dict[str, str]) -> Path:

@@ -25,6 +25,7 @@ b",
     }
     """.replace("5_0", "50")
     doc = json5.loads(text)
+    assert isinstance(doc, dict)
     assert doc["secrets"]["providers"]["supabase"] == {"command": "/a/b", "args": ["resolve"], "timeoutMs": 50}
     assert doc["n"][:4] == [31, 0.5, 5.0, 3] and doc["n"][4] == -math.inf and doc["n"][5:] == [1000.0, True, False, None]
     assert doc["quoted key"] == "it's" and doc["multi"] == "ab" and doc["u"] == "éA"

@@ -8,18 +8,11 @@ from pathlib import Path
 import pytest
 
 from bridge import SCHEMA_VERSION
-
 from tests.conftest import Vault
-from tests.support.bridge_proc import run_bridge
+from tests.support.bridge_proc import resolve, run_bridge
 from tests.support.postgrest import Endpoint, ProjectKeys
 
 VALUE = "sk-proj-KEYRING-e2e-55aa"
-
-
-def resolve(env: dict[str, str], *ids: str) -> dict:
-    result = run_bridge(["resolve"], env, json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": list(ids)}).encode())
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def keyring_item(env: dict[str, str]) -> str | None:
@@ -44,14 +37,14 @@ def test_login_stores_in_the_keyring_and_resolve_reads_it_with_a_gateway_env(
     assert json.loads(keyring_item(keyring_env) or "{}")["url"] == endpoint.url
     assert not (bridge_home / "credentials.sealed").exists()
     gateway_env = {k: keyring_env[k] for k in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "BRIDGE_HOME", "PATH")}
-    assert resolve(gateway_env, "KR")["values"] == {"KR": VALUE}
+    assert resolve(gateway_env, "KR")[0]["values"] == {"KR": VALUE}
     for output in (login.all_output(),):
         assert keys.secret not in output and VALUE not in output
 
     logout = run_bridge(["logout"], keyring_env)
     assert "removed credentials from the OS keyring" in logout.stdout.decode()
     assert keyring_item(keyring_env) is None
-    assert "bridge login" in resolve(gateway_env, "KR")["errors"]["KR"]["message"]
+    assert "bridge login" in resolve(gateway_env, "KR")[0]["errors"]["KR"]["message"]
 
 
 def test_without_a_keyring_login_falls_back_to_the_sealed_file_and_says_so(
@@ -64,7 +57,7 @@ def test_without_a_keyring_login_falls_back_to_the_sealed_file_and_says_so(
     assert "no usable OS keyring" in login.stderr and "sealed file" in login.stderr
     sealed = bridge_home / "credentials.sealed"
     assert sealed.exists() and keys.secret.encode() not in sealed.read_bytes()
-    assert resolve(env, "SEALED")["values"] == {"SEALED": VALUE}
+    assert resolve(env, "SEALED")[0]["values"] == {"SEALED": VALUE}
     assert run_bridge(["logout"], env).returncode == 0
     assert not sealed.exists()
 

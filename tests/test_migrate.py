@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.openclaw import QUIET_ENV, OpenClaw, ensure_openclaw
-from tests.support.pg import PgCluster
+from tests.support.openclaw import QUIET_ENV, OpenClaw
+from tests.support.pg import PgCluster, forget
 from tests.support.postgrest import Endpoint, ProjectKeys
 
 pytestmark = pytest.mark.install
@@ -63,11 +63,6 @@ exec env {quiet} "{node}" "{entry}" "$@"
 """
 
 
-@pytest.fixture(scope="module")
-def openclaw() -> OpenClaw:
-    return ensure_openclaw()
-
-
 def run(command: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, input=stdin, capture_output=True, text=True, timeout=600, check=False)
 
@@ -75,11 +70,6 @@ def run(command: list[str], env: dict[str, str], stdin: str = "") -> subprocess.
 def private(path: Path, text: str) -> None:
     path.write_text(text)
     path.chmod(0o600)
-
-
-def forget(pg: PgCluster, names: list[str]) -> None:
-    with pg.connect("postgres", autocommit=True) as conn:
-        conn.execute("DELETE FROM vault.secrets WHERE name = ANY(%s)", (names,))
 
 
 def vault_values(pg: PgCluster, names: list[str]) -> dict[str, str]:
@@ -114,11 +104,11 @@ def plaintext_install(
     assert pasted.returncode == 0, pasted.stdout + pasted.stderr
     installed = run([str(REPO / "install.sh")], {**env, "PYTHON": sys.executable})
     assert installed.returncode == 0, installed.stdout + installed.stderr
-    forget(pg, list(NAMES))
+    forget(pg, *NAMES)
     try:
         yield env
     finally:
-        forget(pg, list(NAMES))
+        forget(pg, *NAMES)
 
 
 def bridge(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -190,7 +180,7 @@ def test_a_conflict_a_failed_apply_and_a_dry_run_each_leave_every_file_as_it_was
     conflict = bridge(env, "migrate", "--yes")
     assert conflict.returncode == 1 and "different value under OPENAI_API_KEY" in conflict.stderr
     assert every_file(home) == before and set(vault_values(pg, list(NAMES))) == {"OPENAI_API_KEY"}
-    forget(pg, ["OPENAI_API_KEY"])
+    forget(pg, "OPENAI_API_KEY")
 
     (home / "fail-exec-audit").write_text("")
     failed = bridge(env, "migrate", "--yes")
@@ -200,7 +190,7 @@ def test_a_conflict_a_failed_apply_and_a_dry_run_each_leave_every_file_as_it_was
     # OpenClaw ran the bridge in the dry run before the failure: its encrypted cache is the only new file.
     assert {k: v for k, v in every_file(home).items() if not k.startswith("bridge-home/")} == before
     assert vault_values(pg, list(NAMES)) == NAMES, "the values are in Vault before any file changes"
-    forget(pg, list(NAMES))
+    forget(pg, *NAMES)
 
     before = every_file(home)
     unasked = bridge(env, "migrate")

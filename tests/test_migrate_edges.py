@@ -11,16 +11,16 @@ import pwd
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.support.openclaw import QUIET_ENV, OpenClaw, ensure_openclaw, openclaw_on_path
-from tests.support.pg import PgCluster
+from tests.support.openclaw import QUIET_ENV, OpenClaw, openclaw_on_path
+from tests.support.pg import PgCluster, forget
 from tests.support.postgrest import Endpoint, ProjectKeys
-from tests.test_migrate import CONFIG, ENV_FILE, NAMES, NEWS, REPO, VALUES, files_holding, forget, private, run, vault_values
+from tests.test_migrate import CONFIG, ENV_FILE, NAMES, NEWS, REPO, VALUES, files_holding, private, run, vault_values
 
 pytestmark = pytest.mark.install
 
@@ -48,11 +48,6 @@ sys.exit(main(["migrate", "--yes"]))
 """
 
 
-@pytest.fixture(scope="module")
-def openclaw() -> OpenClaw:
-    return ensure_openclaw()
-
-
 @dataclass
 class Install:
     home: Path
@@ -69,10 +64,14 @@ class Install:
         return run(["openclaw", "secrets", "audit", "--check", "--allow-exec", "--json"], self.env)
 
 
+MakeInstall = Callable[[str, str | None, dict[str, str], list[str]], Install]
+"""make_install's builder: (openclaw.json, .env or None, other files by path under HOME, the Vault names it will use)."""
+
+
 @pytest.fixture
 def make_install(
     openclaw: OpenClaw, tmp_path: Path, endpoint: Endpoint, keys: ProjectKeys, pg: PgCluster
-) -> Iterator[object]:
+) -> Iterator[MakeInstall]:
     names: list[str] = []
 
     def build(config: str, env_file: str | None, files: dict[str, str], names_used: list[str]) -> Install:
@@ -98,11 +97,11 @@ def make_install(
         installed = run([str(REPO / "install.sh")], {**env, "PYTHON": sys.executable})
         assert installed.returncode == 0, installed.stdout + installed.stderr
         names.extend(names_used)
-        forget(pg, names_used)
+        forget(pg, *names_used)
         return Install(home, env)
 
     yield build
-    forget(pg, names)
+    forget(pg, *names)
 
 
 def assert_silent(result: subprocess.CompletedProcess[str], values: tuple[str, ...]) -> None:
@@ -144,7 +143,7 @@ def stat_of(path: Path) -> tuple[int, int, int, int]:
     return info.st_ino, info.st_mode, info.st_uid, info.st_gid
 
 
-def test_foreign_files_are_edited_in_place_and_env_values_are_what_dotenv_reads(make_install, pg: PgCluster) -> None:
+def test_foreign_files_are_edited_in_place_and_env_values_are_what_dotenv_reads(make_install: MakeInstall, pg: PgCluster) -> None:
     nobody = pwd.getpwnam("nobody")
     shared_gid = nobody.pw_gid
     install: Install = make_install(EDGE_CONFIG, None, {}, EDGE_NAMES)
@@ -189,7 +188,7 @@ def test_foreign_files_are_edited_in_place_and_env_values_are_what_dotenv_reads(
     assert {path: stat_of(path) for path in watched} == before, "same inode, mode, owner, group; directories untouched"
     audit = install.audit_check()
     assert audit.returncode == 0, audit.stdout
-    holding = files_holding(home, RAW_MARKERS + (SHARED,))
+    holding = files_holding(home, (*RAW_MARKERS, SHARED))
     assert holding == {str(dotfiles / "openclaw.env"): ["sk-EDGE", SHARED]}, holding
 
 
@@ -240,14 +239,14 @@ def assert_finished(install: Install, pg: PgCluster) -> None:
     assert "nothing to migrate" in install.bridge("migrate", "--yes").stdout
 
 
-def standard_install(make_install, openclaw: OpenClaw) -> Install:
+def standard_install(make_install: MakeInstall, openclaw: OpenClaw) -> Install:
     install: Install = make_install(CONFIG, ENV_FILE, {".openclaw/secrets.json": json.dumps({"skills": {"news": NEWS}, "unrelated": "stays"})}, list(NAMES))
     pasted = run(["openclaw", "models", "auth", "paste-api-key", "--provider", "anthropic"], install.env, NAMES["ANTHROPIC_API_KEY"] + "\n")
     assert pasted.returncode == 0, pasted.stdout + pasted.stderr
     return install
 
 
-def test_killed_right_after_apply_the_next_run_finishes_the_clean_up(make_install, openclaw: OpenClaw, pg: PgCluster) -> None:
+def test_killed_right_after_apply_the_next_run_finishes_the_clean_up(make_install: MakeInstall, openclaw: OpenClaw, pg: PgCluster) -> None:
     install = standard_install(make_install, openclaw)
     (install.home / "kill-after-apply").write_text("")
     killed = install.bridge("migrate", "--yes")
@@ -260,7 +259,7 @@ def test_killed_right_after_apply_the_next_run_finishes_the_clean_up(make_instal
     assert_finished(install, pg)
 
 
-def test_killed_midway_through_the_clean_up_the_next_run_finishes_it(make_install, openclaw: OpenClaw, pg: PgCluster) -> None:
+def test_killed_midway_through_the_clean_up_the_next_run_finishes_it(make_install: MakeInstall, openclaw: OpenClaw, pg: PgCluster) -> None:
     install = standard_install(make_install, openclaw)
     killed = run([sys.executable, "-c", KILL_AFTER_FIRST_EDIT], {**install.env, "PYTHONPATH": str(REPO)})
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr

@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import Vault
-from tests.support.openclaw import OpenClaw, ensure_openclaw, write_config
 from tests.support.faults import FaultProxy
+from tests.support.openclaw import OpenClaw, write_config
 from tests.support.postgrest import Endpoint, ProjectKeys
 
 OPENAI = "sk-proj-OPENAI-oc-e2e-7f3a9c"
 ANTHROPIC = "sk-ant-api03-oc-e2e-c41d8e"
 REFS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 BOOTSTRAP = ["SUPABASE_URL", "SUPABASE_SECRET_KEY", "BRIDGE_HOME"]
-
-
-@pytest.fixture(scope="module")
-def openclaw() -> OpenClaw:
-    return ensure_openclaw()
 
 
 @pytest.fixture
@@ -58,7 +54,7 @@ def configure(home: Path, launcher: Path) -> Path:
     return write_config(home, provider, REFS)
 
 
-def audit(openclaw: OpenClaw, home: Path, env: dict[str, str]) -> tuple[int, dict, str]:
+def audit(openclaw: OpenClaw, home: Path, env: dict[str, str]) -> tuple[int, dict[str, Any], str]:
     done = openclaw.run(["secrets", "audit", "--allow-exec", "--json"], home, extra_env=env)
     try:
         report = json.loads(done.stdout)

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import Vault
-from tests.support.bridge_proc import run_bridge
+from tests.support.bridge_proc import request, run_bridge
+from tests.support.pg import PgCluster, one
 from tests.support.postgrest import Endpoint, ProjectKeys
 
 OPENAI = "sk-proj-OPENAI-e2e-4b1d7c"
 GCP_KEY = "-----BEGIN PRIVATE KEY-----\\nMIIE-gcp-e2e-91ac\\n-----END PRIVATE KEY-----\\n"
-
-
-def request(*ids: str, provider: str = "supabase") -> bytes:
-    return json.dumps({"protocolVersion": 1, "provider": provider, "ids": list(ids)}).encode()
 
 
 def assert_no_secret(output: str, *secrets: str) -> None:
@@ -139,7 +137,7 @@ def test_anon_key_is_refused_before_any_call(env_bootstrap: dict[str, str], keys
     assert endpoint.calls == before
 
 
-def test_project_without_setup_sql_is_named(pg, keys: ProjectKeys, env_bootstrap: dict[str, str]) -> None:
+def test_project_without_setup_sql_is_named(pg: PgCluster, keys: ProjectKeys, env_bootstrap: dict[str, str]) -> None:
     with pg.connect("supabase_admin", autocommit=True) as admin:
         admin.execute("DROP DATABASE IF EXISTS bare")
         admin.execute("CREATE DATABASE bare OWNER postgres")
@@ -152,22 +150,21 @@ def test_project_without_setup_sql_is_named(pg, keys: ProjectKeys, env_bootstrap
     assert "setup.sql is not installed" in message and "SQL editor" in message
 
 
-def test_no_credentials_says_how_to_log_in(bridge_home) -> None:
+def test_no_credentials_says_how_to_log_in(bridge_home: Path) -> None:
     result = run_bridge(["resolve"], {"PATH": "/usr/bin:/bin", "BRIDGE_HOME": str(bridge_home)}, request("A"))
     response = json.loads(result.stdout)
     assert "bridge login --url" in response["errors"]["A"]["message"]
 
 
-def test_audit_log_records_host_and_provider(vault: Vault, env_bootstrap: dict[str, str], pg) -> None:
+def test_audit_log_records_host_and_provider(vault: Vault, env_bootstrap: dict[str, str], pg: PgCluster) -> None:
     import socket
 
     vault.put("AUDITED", OPENAI)
     run_bridge(["resolve"], env_bootstrap, request("AUDITED", provider="supabase-prod"))
     with pg.connect("supabase_admin") as conn:
-        row = conn.execute(
+        client, accessed_by, success = one(conn.execute(
             "SELECT client, accessed_by, success FROM public.vault_access_log WHERE secret_name = 'AUDITED' ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-    client, accessed_by, success = row
+        ))
     assert success is True
     assert client["host"] == socket.gethostname() and client["provider"] == "supabase-prod"
     assert client["user_agent"].startswith("openclaw-supabase-bridge/")

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from bridge.core.credentials import Credentials
-from bridge.credentials.sealed import SealedFileStore
 from bridge.core.errors import BridgeError
+from bridge.credentials.sealed import HEADER_BYTES, SealedFileStore, SealError, seal, unseal
 from bridge.local.files import atomic_write
 from bridge.local.identity import Identity
-from bridge.credentials.sealed import HEADER_BYTES, SealError, seal, unseal
 
 HERE = Identity(machine_id="0123456789abcdef0123456789abcdef", user="alice")
 KEY = "sb_secret_SEALEDKEY0123456789abcdef"
@@ -95,7 +94,7 @@ def test_identity_without_a_machine_id_is_a_clear_error(tmp_path: Path) -> None:
 
     empty = tmp_path / "machine-id"
     empty.write_text("\n")
-    with pytest.raises(IdentityUnavailable, match="no machine id in .*machine-id or .*missing; run systemd-machine-id-setup"):
+    with pytest.raises(IdentityUnavailable, match=r"no machine id in .*machine-id or .*missing; run systemd-machine-id-setup"):
         Identity.current((empty, tmp_path / "missing"))
     present = tmp_path / "other-id"
     present.write_text("abc123\n")

@@ -31,6 +31,11 @@ def lay_out(root: Path) -> tuple[Path, Paths]:
     return launcher, paths
 
 
+def replace_with_dir(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
 def symlink_dir(path: Path) -> None:
     real = path.with_name(path.name + "-real")
     path.rename(real)
@@ -47,7 +52,7 @@ def symlink_file(path: Path) -> None:
 BREAKERS: dict[str, Breaker] = {
     "group-writable config dir": lambda p: p.config_dir.chmod(0o770),
     "world-writable config": lambda p: p.config_file.chmod(0o666),
-    "config is a directory": lambda p: (p.config_file.unlink(), p.config_file.mkdir()) and None,
+    "config is a directory": lambda p: replace_with_dir(p.config_file),
     "symlinked data dir": lambda p: symlink_dir(p.data_dir),
     "symlinked sealed file": lambda p: symlink_file(p.sealed_file),
     "world-readable cache": lambda p: p.cache_file.chmod(0o644),

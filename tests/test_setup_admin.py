@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,17 +25,17 @@ from psycopg import errors
 from psycopg.rows import dict_row
 
 from tests.conftest import Vault
-from tests.support.api_role import become
-from tests.support.pg import PgCluster
+from tests.support.api_role import become, call
+from tests.support.pg import PgCluster, one
 from tests.support.postgrest import Endpoint, ProjectKeys
-from tests.test_setup_sql import PLAINTEXT, audit_rows, audit_watermark, call
+from tests.test_setup_sql import PLAINTEXT, audit_rows, audit_watermark
 
 USAGE_COLUMNS = ["name", "description", "created_at", "updated_at", "last_accessed_at", "accesses_30d", "hosts"]
 LOG_COLUMNS = [
     "id", "accessed_at", "secret_name", "access_type", "success", "error_message",
     "session_user", "role", "host", "provider", "user_agent", "tenant", "token_name", "name_count",
 ]
-FUTURE = dt.datetime(2200, 1, 1, tzinfo=dt.timezone.utc)
+FUTURE = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 INSERT_LOG_ROW = (
     "INSERT INTO public.vault_access_log (secret_name, accessed_at, access_type, success, error_message, accessed_by, client) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s)"
@@ -49,7 +49,7 @@ def headers_for(host: str | None) -> dict[str, str]:
     return headers
 
 
-def rows_as_dicts(conn: psycopg.Connection, query: str, params: tuple = ()) -> tuple[list[str], list[dict[str, Any]]]:
+def rows_as_dicts(conn: psycopg.Connection, query: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[dict[str, Any]]]:
     """Column names and rows of one call, inside a savepoint."""
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query, params).fetchall()
@@ -58,17 +58,6 @@ def rows_as_dicts(conn: psycopg.Connection, query: str, params: tuple = ()) -> t
 
 def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def owner(pg: PgCluster) -> Iterator[psycopg.Connection]:
-    """A connection as `postgres` (which may write audit rows and ANALYZE) inside a transaction that is rolled back."""
-    conn = pg.connect("postgres")
-    try:
-        yield conn
-    finally:
-        conn.rollback()
-        conn.close()
 
 
 # --- set_secret -----------------------------------------------------------------
@@ -155,7 +144,7 @@ def wait_for_lock_wait(pg: PgCluster, pid: int) -> None:
     deadline = time.monotonic() + 10
     with pg.connect("supabase_admin", autocommit=True) as admin:
         while time.monotonic() < deadline:
-            (event,) = admin.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+            (event,) = one(admin.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)))
             if event == "Lock":
                 return
             time.sleep(0.02)
@@ -167,7 +156,8 @@ def in_thread(function: Callable[[], Any]) -> Any:
 
 
 def set_secret_on(conn: psycopg.Connection, name: str, value: str) -> dict[str, Any]:
-    return conn.execute("SELECT public.set_secret(%s, %s)", (name, value)).fetchone()[0]
+    answer: dict[str, Any] = one(conn.execute("SELECT public.set_secret(%s, %s)", (name, value)))[0]
+    return answer
 
 
 def committed_audit(pg: PgCluster, name: str) -> list[tuple[str, uuid.UUID]]:
@@ -220,7 +210,7 @@ def test_set_secret_over_a_concurrent_delete_creates_the_secret_again(pg: PgClus
     name = unique("RACE_DEL")
     vault.put(name, "old")
     with pg.connect("postgres") as deleter, pg.connect("authenticator") as setter:
-        (old_id,) = deleter.execute("DELETE FROM vault.secrets WHERE name = %s RETURNING id", (name,)).fetchone()
+        (old_id,) = one(deleter.execute("DELETE FROM vault.secrets WHERE name = %s RETURNING id", (name,)))
         become(setter, "service_role")
         # The rotation finds the row, then waits for the delete; once that
         # commits the update finds nothing and set_secret creates instead.
@@ -243,7 +233,7 @@ def test_set_secret_over_a_concurrent_delete_creates_the_secret_again(pg: PgClus
 def test_list_secrets_usage_counts_successful_accesses_by_host_in_30_days(owner: psycopg.Connection) -> None:
     prefix = unique("USAGE") + "/"
     used, old, idle = prefix + "A", prefix + "B", prefix + "C"
-    (now,) = owner.execute("SELECT now()").fetchone()
+    (now,) = one(owner.execute("SELECT now()"))
     forty_days_ago = now - dt.timedelta(days=40)
     owner.execute("SELECT vault.create_secret('v-old', %s, 'old one'), vault.create_secret('v-idle', %s)", (old, idle))
     owner.execute(INSERT_LOG_ROW, (old, forty_days_ago, "resolve", True, None, None, json.dumps({"host": "gw-old"})))
@@ -340,7 +330,7 @@ def test_read_access_log_is_newest_first_with_each_filter(owner: psycopg.Connect
     become(owner, "service_role")
     first, second = names
 
-    def read(**arguments: Any) -> list[tuple]:
+    def read(**arguments: Any) -> list[tuple[Any, ...]]:
         named = ", ".join(f"{key} => %s" for key in arguments)
         _, rows = rows_as_dicts(owner, f"SELECT * FROM public.read_access_log({named})", tuple(arguments.values()))
         return [(r["secret_name"], r["access_type"]) for r in rows]
@@ -393,8 +383,10 @@ def test_read_access_log_limit_is_lowered_to_10000_and_must_be_positive(owner: p
 
     def count(limit: object = "default") -> int:
         if limit == "default":
-            return call(owner, "SELECT count(*) FROM public.read_access_log(p_since => %s)", (FUTURE,))[0][0]
-        return call(owner, "SELECT count(*) FROM public.read_access_log(p_since => %s, p_limit => %s)", (FUTURE, limit))[0][0]
+            rows: int = call(owner, "SELECT count(*) FROM public.read_access_log(p_since => %s)", (FUTURE,))[0][0]
+            return rows
+        rows = call(owner, "SELECT count(*) FROM public.read_access_log(p_since => %s, p_limit => %s)", (FUTURE, limit))[0][0]
+        return rows
 
     assert count() == 1000
     assert count(1) == 1
@@ -411,7 +403,7 @@ def test_read_access_log_limit_is_lowered_to_10000_and_must_be_positive(owner: p
 def test_read_access_log_writes_one_audit_row_which_the_next_read_returns(db: psycopg.Connection) -> None:
     become(db, "service_role", sub="svc-audit", headers=headers_for("gw-audit"))
     mark = audit_watermark(db)
-    (now,) = db.execute("SELECT now()").fetchone()
+    (now,) = one(db.execute("SELECT now()"))
     assert call(db, "SELECT id FROM public.read_access_log(p_since => %s)", (now,)) == []
     rows = audit_rows(db, mark)
     assert [(r["access_type"], r["secret_name"], r["secret_id"], r["success"], r["error_message"]) for r in rows] == [
@@ -433,9 +425,9 @@ def log_scans(conn: psycopg.Connection) -> dict[str, int]:
         "SELECT c.relname, pg_stat_get_xact_numscans(i.indexrelid) FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid "
         "WHERE i.indrelid = 'public.vault_access_log'::regclass"
     ).fetchall())
-    (scans["seq_scan"],) = conn.execute(
+    (scans["seq_scan"],) = one(conn.execute(
         "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = 'public.vault_access_log'::regclass"
-    ).fetchone()
+    ))
     return scans
 
 
@@ -451,7 +443,7 @@ def test_admin_log_lookups_use_an_index_never_a_scan(owner: psycopg.Connection) 
     owner.execute("SELECT vault.create_secret('v', %s || i) FROM generate_series(0, 2) AS i", (prefix,))
     owner.execute("ANALYZE public.vault_access_log")
 
-    def scans_of(query: str, params: tuple) -> dict[str, int]:
+    def scans_of(query: str, params: tuple[Any, ...]) -> dict[str, int]:
         before = log_scans(owner)
         become(owner, "service_role")
         call(owner, query, params)

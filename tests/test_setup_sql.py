@@ -5,29 +5,25 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg import errors
 
-from tests.support.api_role import API_ROLES, become
-from tests.support.pg import SETUP_SQL, PgCluster
+from tests.support.api_role import API_ROLES, become, call
+from tests.support.pg import SETUP_SQL, PgCluster, one
 
 PLAINTEXT = "sk-proj-PLAINTEXT-7f3a9c1e-never-logged"
 
 
-def call(conn: psycopg.Connection, query: str, params: tuple = ()) -> list[tuple]:
-    """Run one call inside a savepoint so an expected error leaves the test's transaction usable."""
-    with conn.transaction():
-        return conn.execute(query, params).fetchall()
-
-
 def audit_watermark(conn: psycopg.Connection) -> int:
     """The last audit row id so far: committed rows from other tests stay out of the assertions."""
-    return conn.execute("SELECT coalesce(max(id), 0) FROM public.vault_access_log").fetchone()[0]
+    mark: int = one(conn.execute("SELECT coalesce(max(id), 0) FROM public.vault_access_log"))[0]
+    return mark
 
 
-def audit_rows(conn: psycopg.Connection, after: int) -> list[dict]:
+def audit_rows(conn: psycopg.Connection, after: int) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
         return cur.execute("SELECT * FROM public.vault_access_log WHERE id > %s ORDER BY id", (after,)).fetchall()
 
@@ -243,7 +239,7 @@ def test_no_helper_is_executable_by_public_or_any_api_role(db: psycopg.Connectio
     grants = function_grants(db, "vault_bridge")
     some_helpers = ("name_problem(text)", "max_name_chars()", "access_types()", "delete(uuid,text)")
     assert {f"vault_bridge.{helper}" for helper in some_helpers} <= set(grants)
-    assert grants == {signature: HELPER_GRANTS for signature in grants}
+    assert grants == dict.fromkeys(grants, HELPER_GRANTS)
     for role in (*API_ROLES, "authenticator"):
         executable = call(
             db,
@@ -375,7 +371,7 @@ def test_limits_are_named_once_in_setup_sql() -> None:
 
 def test_access_type_check_allows_exactly_the_named_list(pg: PgCluster) -> None:
     with pg.connect("postgres") as conn:
-        (types,) = conn.execute("SELECT vault_bridge.access_types()").fetchone()
+        (types,) = one(conn.execute("SELECT vault_bridge.access_types()"))
         assert {"store", "retrieve", "rotate", "delete", "list", "resolve", "audit", "token", "member"} == set(types)
         insert = "INSERT INTO public.vault_access_log (access_type, success) VALUES (%s, true)"
         for access_type in types:
@@ -436,9 +432,9 @@ def test_resolve_uses_the_name_index_not_a_scan(pg: PgCluster) -> None:
         ).fetchall()
         assert values == {"BULK_1": "v1", "BULK_4999": "v4999"}
         conn.execute("RESET ROLE")
-        seq, idx = conn.execute(
+        seq, idx = one(conn.execute(
             "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relid = 'vault.secrets'::regclass"
-        ).fetchone()
+        ))
         assert seq == 0 and idx >= 1
         conn.rollback()
 
@@ -525,12 +521,11 @@ def test_raised_failures_reach_the_postgres_log_without_the_value(pg: PgCluster)
 
 def test_pg_dump_and_every_table_hold_no_plaintext(pg: PgCluster) -> None:
     plaintext = f"sk-live-{uuid.uuid4().hex}"
-    with pg.connect("authenticator", autocommit=True) as conn:
-        with conn.transaction():
-            become(conn, "service_role", headers={"x-bridge-host": "gw"})
-            conn.execute("SELECT public.store_secret(%s, %s)", ("DUMPED", plaintext))
-            conn.execute("SELECT public.resolve_secrets(%s)", (["DUMPED"],))
-            conn.execute("SELECT public.rotate_secret(%s, %s)", ("DUMPED", plaintext + "-rotated"))
+    with pg.connect("authenticator", autocommit=True) as conn, conn.transaction():
+        become(conn, "service_role", headers={"x-bridge-host": "gw"})
+        conn.execute("SELECT public.store_secret(%s, %s)", ("DUMPED", plaintext))
+        conn.execute("SELECT public.resolve_secrets(%s)", (["DUMPED"],))
+        conn.execute("SELECT public.rotate_secret(%s, %s)", ("DUMPED", plaintext + "-rotated"))
     try:
         dump = pg.pg_dump()
         assert "vault.secrets" in dump and "DUMPED" in dump
@@ -542,9 +537,9 @@ def test_pg_dump_and_every_table_hold_no_plaintext(pg: PgCluster) -> None:
             ).fetchall()
             assert ("vault.secrets",) in tables and ("public.vault_access_log",) in tables
             for (table,) in tables:
-                (content,) = admin.execute(f"SELECT coalesce(string_agg(t::text, ''), '') FROM {table} AS t").fetchone()
+                (content,) = one(admin.execute(f"SELECT coalesce(string_agg(t::text, ''), '') FROM {table} AS t"))
                 assert plaintext not in content, table
-            (value,) = admin.execute("SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'DUMPED'").fetchone()
+            (value,) = one(admin.execute("SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'DUMPED'"))
             assert value == plaintext + "-rotated"
         assert plaintext not in pg.server_log()
     finally:
@@ -586,10 +581,10 @@ SELECT json_build_object(
 
 def test_setup_sql_applied_twice_changes_nothing_and_errors_on_nothing(pg: PgCluster) -> None:
     with pg.connect("supabase_admin") as admin:
-        before = admin.execute(CATALOG_SNAPSHOT).fetchone()[0]
+        before = one(admin.execute(CATALOG_SNAPSHOT))[0]
     result = pg.psql_file("postgres", SETUP_SQL)
     assert result.returncode == 0, result.stderr
     assert "ERROR" not in result.stderr and "WARNING" not in result.stderr
     with pg.connect("supabase_admin") as admin:
-        after = admin.execute(CATALOG_SNAPSHOT).fetchone()[0]
+        after = one(admin.execute(CATALOG_SNAPSHOT))[0]
     assert after == before

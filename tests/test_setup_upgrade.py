@@ -20,6 +20,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 import pytest
@@ -27,7 +28,7 @@ from psycopg import errors, sql
 
 from bridge import SCHEMA_VERSION
 from tests.support.api_role import become
-from tests.support.pg import REPO, SETUP_SQL, SQL_DIR, PgCluster
+from tests.support.pg import REPO, SETUP_SQL, SQL_DIR, PgCluster, one
 from tests.test_setup_sql import (
     CATALOG_SNAPSHOT,
     EXPECTED_PUBLIC_FUNCTIONS,
@@ -35,7 +36,6 @@ from tests.test_setup_sql import (
     HELPER_GRANTS,
     expected_grants,
 )
-
 
 
 @dataclass(frozen=True)
@@ -138,9 +138,10 @@ class Database:
         with self.connect("postgres", autocommit=True) as conn:
             conn.execute(script)
 
-    def catalog(self) -> dict:
+    def catalog(self) -> dict[str, Any]:
         with self.connect("supabase_admin") as admin:
-            return admin.execute(CATALOG_SNAPSHOT).fetchone()[0]
+            snapshot: dict[str, Any] = one(admin.execute(CATALOG_SNAPSHOT))[0]
+            return snapshot
 
     def schema_dump(self) -> str:
         dump = subprocess.run(
@@ -182,7 +183,7 @@ class Upgrade:
     fresh: Database
     ids: dict[str, uuid.UUID] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict)
-    audit_before: list[tuple] = field(default_factory=list)
+    audit_before: list[tuple[Any, ...]] = field(default_factory=list)
     grants_before: dict[str, list[str]] = field(default_factory=dict)
     version_before: int | None = None
     audit_type_rejected_before: bool = False
@@ -194,19 +195,19 @@ def write_through_previous_api(database: Database, state: Upgrade) -> None:
     with database.connect("authenticator", autocommit=True) as conn, conn.transaction():
         become(conn, "service_role", sub="svc-upgrade", headers=HEADERS)
         for name, value in SECRETS.items():
-            (state.ids[name],) = conn.execute("SELECT public.store_secret(%s, %s, 'before upgrade')", (name, value)).fetchone()
+            (state.ids[name],) = one(conn.execute("SELECT public.store_secret(%s, %s, 'before upgrade')", (name, value)))
             state.values[name] = value
         name, first, second = ROTATED
-        (state.ids[name],) = conn.execute("SELECT public.store_secret(%s, %s)", (name, first)).fetchone()
+        (state.ids[name],) = one(conn.execute("SELECT public.store_secret(%s, %s)", (name, first)))
         conn.execute("SELECT public.rotate_secret(%s, %s)", (name, second))
         state.values[name] = second
         name, value = BY_ID
-        (state.ids[name],) = conn.execute("SELECT public.store_credential(%s, %s)", (name, value)).fetchone()
+        (state.ids[name],) = one(conn.execute("SELECT public.store_credential(%s, %s)", (name, value)))
         state.values[name] = value
-        (resolved,) = conn.execute("SELECT public.resolve_secrets(%s)", ([*state.values, "MISSING"],)).fetchone()
+        (resolved,) = one(conn.execute("SELECT public.resolve_secrets(%s)", ([*state.values, "MISSING"],)))
         assert resolved == state.values
         conn.execute("SELECT * FROM public.list_secrets()")
-        (state.version_before,) = conn.execute("SELECT public.vault_bridge_version()").fetchone()
+        (state.version_before,) = one(conn.execute("SELECT public.vault_bridge_version()"))
         if state.version_before >= 4:
             write_tokens_through_previous_api(conn, state)
 
@@ -232,15 +233,16 @@ def mint(conn: psycopg.Connection, tenant: str, name: str, allow: list[str]) -> 
     return token
 
 
-def resolve_with_token(conn: psycopg.Connection, token: str, names: list[str]) -> dict:
+def resolve_with_token(conn: psycopg.Connection, token: str, names: list[str]) -> dict[str, str]:
     become(conn, "anon", headers=HEADERS)
     try:
-        return conn.execute("SELECT public.resolve_secrets_with_token(%s, %s)", (token, names)).fetchone()[0]
+        values: dict[str, str] = one(conn.execute("SELECT public.resolve_secrets_with_token(%s, %s)", (token, names)))[0]
+        return values
     finally:
         become(conn, "service_role", sub="svc-upgrade", headers=HEADERS)
 
 
-def audit_log(database: Database) -> list[tuple]:
+def audit_log(database: Database) -> list[tuple[Any, ...]]:
     with database.connect("supabase_admin") as admin:
         # The columns of version 1: later versions add columns, which rows written before them leave NULL.
         return admin.execute(
@@ -295,9 +297,9 @@ def test_the_starting_point_is_the_release_it_names(upgrade: Upgrade) -> None:
 def test_upgrade_keeps_every_secret_with_its_vault_id_and_value(upgrade: Upgrade) -> None:
     with upgrade.upgraded.connect("authenticator") as conn:
         become(conn, "service_role", headers=HEADERS)
-        (resolved,) = conn.execute("SELECT public.resolve_secrets(%s)", (list(upgrade.values),)).fetchone()
+        (resolved,) = one(conn.execute("SELECT public.resolve_secrets(%s)", (list(upgrade.values),)))
         assert resolved == upgrade.values
-        listed = dict(conn.execute("SELECT name, id FROM public.list_secrets()").fetchall())
+        listed: dict[str, uuid.UUID] = dict(conn.execute("SELECT name, id FROM public.list_secrets()").fetchall())
         assert listed == upgrade.ids
         for name, secret_id in upgrade.ids.items():
             assert conn.execute("SELECT public.retrieve_credential(%s)", (secret_id,)).fetchone() == (upgrade.values[name],)
@@ -309,16 +311,16 @@ def test_upgrade_keeps_the_audit_log_and_appends_to_it(upgrade: Upgrade) -> None
     with upgrade.upgraded.connect("authenticator") as conn:
         become(conn, "service_role", headers=HEADERS)
         conn.execute("SELECT public.get_secret(%s)", ("OPENAI_API_KEY",))
-        (row_id, access_type, name, success) = conn.execute(
+        (row_id, access_type, name, success) = one(conn.execute(
             "SELECT id, access_type, secret_name, success FROM public.vault_access_log ORDER BY id DESC LIMIT 1"
-        ).fetchone()
+        ))
         assert (access_type, name, success) == ("retrieve", "OPENAI_API_KEY", True)
         assert row_id > upgrade.audit_before[-1][0]
         conn.rollback()
 
 
 def test_upgrade_advances_the_version_and_records_every_step(upgrade: Upgrade) -> None:
-    assert SCHEMA_VERSION > upgrade.release.version
+    assert upgrade.release.version < SCHEMA_VERSION
     with upgrade.upgraded.connect("authenticator") as conn:
         become(conn, "service_role")
         assert conn.execute("SELECT public.vault_bridge_version()").fetchone() == (SCHEMA_VERSION,)
@@ -346,7 +348,7 @@ def test_upgrade_keeps_exactly_the_grants_of_every_function(upgrade: Upgrade) ->
     assert {signature: after[signature] for signature in before} == before
     assert after == {signature: expected_grants(signature) for signature in after}
     helpers = upgrade.upgraded.function_grants("vault_bridge")
-    assert helpers == {signature: HELPER_GRANTS for signature in helpers}
+    assert helpers == dict.fromkeys(helpers, HELPER_GRANTS)
 
 
 def test_admin_functions_work_on_the_data_kept_by_the_upgrade(upgrade: Upgrade) -> None:
@@ -369,10 +371,10 @@ def test_admin_functions_work_on_the_data_kept_by_the_upgrade(upgrade: Upgrade) 
         logged = conn.execute(
             "SELECT access_type, success, host FROM public.read_access_log(p_name => %s)", (ROTATED[0],)
         ).fetchall()
-        by_token = [("resolve", True, "gw-upgrade")] if upgrade.release.version >= 4 else []
-        assert logged == [*by_token, ("resolve", True, "gw-upgrade"), ("rotate", True, "gw-upgrade"), ("store", True, "gw-upgrade")]
+        logged_by_token = [("resolve", True, "gw-upgrade")] if upgrade.release.version >= 4 else []
+        assert logged == [*logged_by_token, ("resolve", True, "gw-upgrade"), ("rotate", True, "gw-upgrade"), ("store", True, "gw-upgrade")]
         name = "OPENAI_API_KEY"
-        (result,) = conn.execute("SELECT public.set_secret(%s, %s)", (name, "UPGRADE-set")).fetchone()
+        (result,) = one(conn.execute("SELECT public.set_secret(%s, %s)", (name, "UPGRADE-set")))
         assert result == {"id": str(upgrade.ids[name]), "created": False}
         assert conn.execute("SELECT public.get_secret(%s)", (name,)).fetchone() == ("UPGRADE-set",)
         assert conn.execute(

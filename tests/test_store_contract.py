@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bridge.core.errors import BridgeError
 from bridge.core.credentials import Credentials
-from bridge.credentials.stores import CredentialStore
+from bridge.core.errors import BridgeError
 from bridge.credentials.env import EnvStore
 from bridge.credentials.os_keyring import KeyringStore
 from bridge.credentials.sealed import SealedFileStore
+from bridge.credentials.stores import CredentialStore
 
 ADMIN = Credentials(url="https://abcd.supabase.co", key="sb_secret_CONTRACT-admin-0001")
 GATEWAY = Credentials(url="https://abcd.supabase.co", key="sb_publishable_CONTRACT", token="ocbt_" + "C" * 43)

@@ -8,8 +8,8 @@ import httpx
 import pytest
 import respx
 
-from bridge.core.deadline import Deadline
 from bridge.core.credentials import Credentials
+from bridge.core.deadline import Deadline
 from bridge.vault.client import VaultClient
 from bridge.vault.errors import NotFound, SetupMissing, SupabaseError, SupabaseUnavailable
 from bridge.vault.keys import USER_AGENT
@@ -182,7 +182,7 @@ def test_timeouts_sent_are_capped_by_the_deadline() -> None:
 def test_tls_is_verified_for_https() -> None:
     rpc = make_rpc()
     try:
-        pool = rpc._transport._client._transport._pool  # type: ignore[attr-defined]  # noqa: SLF001 - where httpx keeps its TLS context
+        pool = rpc._transport._client._transport._pool  # type: ignore[attr-defined]  # where httpx keeps its TLS context
         import ssl
 
         assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED and pool._ssl_context.check_hostname

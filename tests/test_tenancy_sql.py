@@ -7,7 +7,6 @@ admin with service_role; a Supabase Auth user as authenticated with `sub`.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import uuid
 
@@ -15,33 +14,13 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from tests.support.api_role import become
+from tests.support.api_role import become, call, mint, new_token, resolve_with_token
 from tests.support.pg import PgCluster
-from tests.test_setup_sql import audit_rows, audit_watermark, call
-
-
-def new_token() -> tuple[str, str]:
-    token = "ocbt_" + secrets.token_urlsafe(32)
-    return token, hashlib.sha256(token.encode()).hexdigest()
+from tests.test_setup_sql import audit_rows, audit_watermark
 
 
 def store(conn: psycopg.Connection, vault_name: str, value: str) -> None:
     call(conn, "SELECT public.set_secret(%s, %s)", (vault_name, value))
-
-
-def mint(conn: psycopg.Connection, tenant: str, name: str, allow: list[str] | None = None,
-         expires: dt.datetime | None = None) -> str:
-    token, digest = new_token()
-    call(conn, "SELECT public.create_gateway_token(%s, %s, %s, %s, %s)", (tenant, name, digest, allow or ["*"], expires))
-    return token
-
-
-def resolve(conn: psycopg.Connection, token: str, names: list[str]) -> dict:
-    become(conn, "anon")
-    try:
-        return call(conn, "SELECT public.resolve_secrets_with_token(%s, %s)", (token, names))[0][0]
-    finally:
-        become(conn, "service_role")
 
 
 @pytest.fixture
@@ -58,9 +37,9 @@ def two_tenants(db: psycopg.Connection) -> dict[str, str]:
 
 def test_each_token_resolves_only_its_own_tenant(db: psycopg.Connection, two_tenants: dict[str, str]) -> None:
     names = ["OPENAI_API_KEY", "acme-only", "acme#OPENAI_API_KEY"]
-    assert resolve(db, two_tenants["acme"], names) == {"OPENAI_API_KEY": "sk-acme", "acme-only": "acme-secret"}
-    assert resolve(db, two_tenants["globex"], names) == {"OPENAI_API_KEY": "sk-globex"}
-    assert resolve(db, two_tenants["default"], names) == {"OPENAI_API_KEY": "sk-default"}
+    assert resolve_with_token(db, two_tenants["acme"], names) == {"OPENAI_API_KEY": "sk-acme", "acme-only": "acme-secret"}
+    assert resolve_with_token(db, two_tenants["globex"], names) == {"OPENAI_API_KEY": "sk-globex"}
+    assert resolve_with_token(db, two_tenants["default"], names) == {"OPENAI_API_KEY": "sk-default"}
 
 
 def test_the_allow_list_limits_names_and_globs_are_literal_but_for_star_and_question(db: psycopg.Connection) -> None:
@@ -68,11 +47,11 @@ def test_the_allow_list_limits_names_and_globs_are_literal_but_for_star_and_ques
     for name in ("OPENAI_API_KEY", "OPENAIXAPI_KEY", "ANTHROPIC_API_KEY", "TELEGRAM_BOT_TOKEN"):
         store(db, f"scoped#{name}", f"v-{name}")
     token = mint(db, "scoped", "narrow", allow=["OPENAI_API_KEY", "TELEGRAM_*"])
-    assert resolve(db, token, ["OPENAI_API_KEY", "OPENAIXAPI_KEY", "ANTHROPIC_API_KEY", "TELEGRAM_BOT_TOKEN"]) == {
+    assert resolve_with_token(db, token, ["OPENAI_API_KEY", "OPENAIXAPI_KEY", "ANTHROPIC_API_KEY", "TELEGRAM_BOT_TOKEN"]) == {
         "OPENAI_API_KEY": "v-OPENAI_API_KEY", "TELEGRAM_BOT_TOKEN": "v-TELEGRAM_BOT_TOKEN",
     }
     mark = audit_watermark(db)
-    resolve(db, token, ["ANTHROPIC_API_KEY"])
+    resolve_with_token(db, token, ["ANTHROPIC_API_KEY"])
     (row,) = audit_rows(db, mark)
     assert (row["tenant"], row["token_name"], row["success"], row["error_message"]) == (
         "scoped", "narrow", False, "not allowed for this token")
@@ -81,11 +60,11 @@ def test_the_allow_list_limits_names_and_globs_are_literal_but_for_star_and_ques
 @pytest.mark.parametrize("case", ["revoked", "expired", "garbage", "empty", "null"])
 def test_revoked_expired_and_garbage_tokens_get_nothing(db: psycopg.Connection, two_tenants: dict[str, str], case: str) -> None:
     become(db, "service_role")
-    token = two_tenants["acme"]
+    token: str | None = two_tenants["acme"]
     if case == "revoked":
         assert call(db, "SELECT public.revoke_gateway_token('acme', 'gw-1')") == [(True,)]
     elif case == "expired":
-        token = mint(db, "acme", "short", expires=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1))
+        token = mint(db, "acme", "short", expires=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
     else:
         token = {"garbage": "ocbt_" + secrets.token_urlsafe(32), "empty": "", "null": None}[case]
     become(db, "anon")
@@ -109,7 +88,7 @@ def test_a_token_can_do_nothing_but_resolve(db: psycopg.Connection, two_tenants:
 
 def test_tokens_ls_and_revocation_take_effect_on_the_next_resolve(db: psycopg.Connection, two_tenants: dict[str, str]) -> None:
     become(db, "service_role")
-    assert resolve(db, two_tenants["globex"], ["OPENAI_API_KEY"]) == {"OPENAI_API_KEY": "sk-globex"}
+    assert resolve_with_token(db, two_tenants["globex"], ["OPENAI_API_KEY"]) == {"OPENAI_API_KEY": "sk-globex"}
     listed = {(r[0], r[1]): r for r in call(db, "SELECT * FROM public.list_gateway_tokens()")}
     assert listed[("globex", "gw-1")][5] is not None, "last_used_at is recorded"
     assert all(two_tenants["globex"] not in str(row) for row in listed.values())
@@ -141,7 +120,7 @@ def test_a_member_sees_only_their_tenants_metadata_and_never_a_value(db: psycopg
     assert call(db, "SELECT public.add_tenant_member('acme', %s)", (alice,)) == [(True,)]
     assert call(db, "SELECT public.add_tenant_member('acme', %s)", (alice,)) == [(False,)]
     assert call(db, "SELECT public.add_tenant_member('globex', %s)", (bob,)) == [(True,)]
-    resolve(db, two_tenants["acme"], ["OPENAI_API_KEY"])
+    resolve_with_token(db, two_tenants["acme"], ["OPENAI_API_KEY"])
     become(db, "authenticated", sub=alice)
     rows = call(db, "SELECT tenant, name, description, updated_at, last_accessed_at FROM public.vault_secrets_overview ORDER BY name")
     assert [(r[0], r[1]) for r in rows] == [("acme", "OPENAI_API_KEY"), ("acme", "acme-only")]

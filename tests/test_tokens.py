@@ -8,29 +8,21 @@ output is grepped for the token and the values.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.bridge_proc import Result, run_bridge
+from tests.support.bridge_proc import Result, request, run_bridge
 from tests.support.faults import FaultProxy
-from tests.support.pg import PgCluster
+from tests.support.pg import PgCluster, forget
 from tests.support.postgrest import Endpoint, ProjectKeys
 
 ACME = "sk-acme-TOKENS-41b2"
 GLOBEX = "sk-globex-TOKENS-77c0"
 DEFAULT = "sk-default-TOKENS-09ef"
 NAMES = ("OPENAI_API_KEY", "acme#OPENAI_API_KEY", "acme#ANTHROPIC_API_KEY", "globex#OPENAI_API_KEY")
-
-
-def request(*ids: str) -> bytes:
-    return json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": list(ids)}).encode()
-
-
-def forget(pg: PgCluster) -> None:
-    with pg.connect("postgres", autocommit=True) as conn:
-        conn.execute("DELETE FROM vault.secrets WHERE name = ANY(%s)", (list(NAMES),))
-        conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE tenant IN ('acme', 'globex')")
+TENANTS = ("acme", "globex")
 
 
 def created_token(result: Result) -> str:
@@ -41,13 +33,13 @@ def created_token(result: Result) -> str:
 
 
 @pytest.fixture
-def admin(env_bootstrap: dict[str, str], pg: PgCluster) -> dict[str, str]:
-    forget(pg)
+def admin(env_bootstrap: dict[str, str], pg: PgCluster) -> Iterator[dict[str, str]]:
+    forget(pg, *NAMES, tenants=TENANTS)
     for args, value in ((["--tenant", "acme"], ACME), (["--tenant", "globex"], GLOBEX), ([], DEFAULT)):
         assert run_bridge(["secrets", "set", "OPENAI_API_KEY", *args], env_bootstrap, value.encode()).returncode == 0
     assert run_bridge(["secrets", "set", "ANTHROPIC_API_KEY", "--tenant", "acme"], env_bootstrap, b"sk-ant-acme").returncode == 0
     yield env_bootstrap
-    forget(pg)
+    forget(pg, *NAMES, tenants=TENANTS)
 
 
 def gateway(admin: dict[str, str], keys: ProjectKeys, token: str, home: Path) -> dict[str, str]:

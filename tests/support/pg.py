@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -66,7 +67,7 @@ class PgCluster:
         return self.root / "server.log"
 
     @classmethod
-    def create(cls) -> "PgCluster":
+    def create(cls) -> PgCluster:
         root = Path(tempfile.mkdtemp(prefix="bridge-pg-"))
         uid = gid = None
         if os.geteuid() == 0:
@@ -151,3 +152,18 @@ class PgCluster:
         self.apply("supabase_admin", SQL_DIR / "supabase_roles.sql")
         self.apply("supabase_admin", SQL_DIR / "vault_standin.sql")
         self.apply("postgres", SETUP_SQL)
+
+
+def forget(pg: PgCluster, *names: str, tenants: tuple[str, ...] = ()) -> None:
+    """Delete committed test data: the Vault secrets `names`, and every gateway token of `tenants`."""
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("DELETE FROM vault.secrets WHERE name = ANY(%s)", (list(names),))
+        if tenants:
+            conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE tenant = ANY(%s)", (list(tenants),))
+
+
+def one(cursor: psycopg.Cursor[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The row of a query that always returns exactly one (an aggregate, a function call): None would be a bug."""
+    row = cursor.fetchone()
+    assert row is not None, "the query returned no row"
+    return row

@@ -95,7 +95,7 @@ class Endpoint:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def start(self) -> "Endpoint":
+    def start(self) -> Endpoint:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -159,7 +159,7 @@ class Endpoint:
                     "message": f"Could not find the function public.{function}({params}) in the schema cache",
                 }
             _, returns_set, returns_void, names, types, _ = match
-            type_of = dict(zip(names, types))
+            type_of = dict(zip(names, types, strict=False))  # unnamed arguments leave names shorter than types
             call = sql.SQL("public.{}({})").format(
                 sql.Identifier(function),
                 sql.SQL(", ").join(
@@ -177,7 +177,7 @@ class Endpoint:
                     "set_config('request.method', 'POST', true), set_config('request.path', %s, true)",
                     (json.dumps({"role": role}), json.dumps(headers), RPC_PREFIX + function),
                 )
-                (result,) = conn.execute(query, list(args.values())).fetchone()
+                [(result,)] = conn.execute(query, list(args.values())).fetchall()  # one row: an aggregate or a scalar call
                 conn.commit()
             except psycopg.Error as exc:
                 conn.rollback()
@@ -197,7 +197,7 @@ class Endpoint:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: Any) -> None:  # the stdlib's signature
                 return
 
             def _send(self, status: int, body: Any) -> None:
@@ -208,7 +208,7 @@ class Endpoint:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def do_POST(self) -> None:  # noqa: N802 - stdlib name
+            def do_POST(self) -> None:  # the stdlib's name
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from dataclasses import dataclass
@@ -30,10 +31,8 @@ class SocketServer:
     def stop(self) -> None:
         """Refuse from now on: shutdown wakes the accepting thread, which a bare close would leave listening."""
         self._closed.set()
-        try:
+        with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self._listener.close()
 
     def _serve(self) -> None:
