@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from bridge.openclaw import dotenv
-from tests.support.openclaw import TOOLS, OpenClaw, ensure_openclaw
+from tests.support.openclaw import TOOLS, OpenClaw
 
 CASES: list[tuple[str, dict[str, str]]] = [
     ("OPENAI_API_KEY=sk-real-123 # personal key\n", {"OPENAI_API_KEY": "sk-real-123"}),
@@ -53,9 +53,7 @@ def test_values_are_what_dotenv_gives(text: str, expected: dict[str, str]) -> No
     assert dotenv.values(text) == expected
 
 
-@pytest.mark.skipif(not (TOOLS / "openclaw").is_dir(), reason="OpenClaw's dotenv is installed with the OpenClaw tests")
-def test_the_table_matches_the_dotenv_package_openclaw_ships() -> None:
-    openclaw: OpenClaw = ensure_openclaw()
+def test_the_table_matches_the_dotenv_package_openclaw_ships(openclaw: OpenClaw) -> None:
     package = TOOLS / "openclaw" / "node_modules" / "dotenv"
     script = (
         f"const d=require({json.dumps(str(package))});const P=/^[A-Za-z_][A-Za-z0-9_]*$/;"
