@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from tests.support.faults import FaultProxy
 from tests.support.keyring_session import keyring_session
 from tests.support.openclaw import OpenClaw, ensure_openclaw
 from tests.support.pg import PgCluster, forget
@@ -80,6 +81,16 @@ def endpoint(pg: PgCluster, keys: ProjectKeys) -> Iterator[Endpoint]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def proxy(endpoint: Endpoint) -> Iterator[FaultProxy]:
+    """A switchable front for the endpoint on 127.0.0.1 (tests.support.faults): Supabase broken on demand."""
+    front = FaultProxy(endpoint.url)
+    try:
+        yield front
+    finally:
+        front.stop()
 
 
 class Vault:

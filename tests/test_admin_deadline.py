@@ -9,31 +9,21 @@ names the deadline, not a wall-clock time.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.bridge_proc import run_bridge
 from tests.support.faults import FaultProxy
-from tests.support.postgrest import Endpoint, ProjectKeys
+from tests.support.postgrest import ProjectKeys
 
 DEADLINE_LINE = "did not answer within the deadline"
 
 
 @pytest.fixture
-def trickling(endpoint: Endpoint) -> Iterator[FaultProxy]:
-    front = FaultProxy(endpoint.url)
-    try:
-        yield front
-    finally:
-        front.stop()
-
-
-@pytest.fixture
-def env(env_bootstrap: dict[str, str], trickling: FaultProxy, bridge_home: Path) -> dict[str, str]:
+def env(env_bootstrap: dict[str, str], proxy: FaultProxy, bridge_home: Path) -> dict[str, str]:
     (bridge_home / "config.toml").write_text('admin_deadline = "2s"\n')
-    return {**env_bootstrap, "SUPABASE_URL": trickling.url}
+    return {**env_bootstrap, "SUPABASE_URL": proxy.url}
 
 
 @pytest.mark.parametrize("mode", ["drip", "trickle"])
@@ -42,9 +32,9 @@ def env(env_bootstrap: dict[str, str], trickling: FaultProxy, bridge_home: Path)
     ids=lambda a: " ".join(a),
 )
 def test_admin_verbs_end_at_their_deadline_with_one_line(
-    env: dict[str, str], trickling: FaultProxy, keys: ProjectKeys, mode: str, args: list[str]
+    env: dict[str, str], proxy: FaultProxy, keys: ProjectKeys, mode: str, args: list[str]
 ) -> None:
-    trickling.mode = mode
+    proxy.mode = mode
     result = run_bridge(args, env)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -53,10 +43,10 @@ def test_admin_verbs_end_at_their_deadline_with_one_line(
 
 
 def test_login_ends_at_its_deadline_and_stores_nothing(
-    env: dict[str, str], trickling: FaultProxy, keys: ProjectKeys, bridge_home: Path
+    env: dict[str, str], proxy: FaultProxy, keys: ProjectKeys, bridge_home: Path
 ) -> None:
-    trickling.mode = "trickle"
-    result = run_bridge(["login", "--url", trickling.url, "--store", "file"], {"PATH": env["PATH"], "BRIDGE_HOME": env["BRIDGE_HOME"]},
+    proxy.mode = "trickle"
+    result = run_bridge(["login", "--url", proxy.url, "--store", "file"], {"PATH": env["PATH"], "BRIDGE_HOME": env["BRIDGE_HOME"]},
                         (keys.secret + "\n").encode())
     assert result.returncode == 1 and DEADLINE_LINE in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -64,8 +54,8 @@ def test_login_ends_at_its_deadline_and_stores_nothing(
     assert keys.secret not in result.all_output()
 
 
-def test_doctor_reports_a_trickling_server_within_its_deadline(env: dict[str, str], trickling: FaultProxy, keys: ProjectKeys) -> None:
-    trickling.mode = "trickle"
+def test_doctor_reports_a_trickling_server_within_its_deadline(env: dict[str, str], proxy: FaultProxy, keys: ProjectKeys) -> None:
+    proxy.mode = "trickle"
     result = run_bridge(["doctor", "--json"], env)
     report = json.loads(result.stdout)
     failed = [c for c in report["checks"] if c["status"] == "fail"]

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +18,10 @@ from bridge.local.identity import Identity
 from tests.conftest import Vault
 from tests.support.bridge_proc import BRIDGE, request, resolve, run_bridge
 from tests.support.faults import FaultProxy
-from tests.support.postgrest import Endpoint
 
 OPENAI = "sk-proj-CACHE-7c1d"
 SA = {"client_email": "svc@example.iam", "private_key": "-----PK-CACHE-99-----"}
 FAST_DEADLINE = 'deadline = "2.5s"\n'
-
-
-@pytest.fixture
-def proxy(endpoint: Endpoint) -> Iterator[FaultProxy]:
-    front = FaultProxy(endpoint.url)
-    try:
-        yield front
-    finally:
-        front.stop()
 
 
 @pytest.fixture

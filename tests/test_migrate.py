@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.openclaw import QUIET_ENV, OpenClaw
+from tests.support.openclaw import OpenClaw, openclaw_on_path
 from tests.support.pg import PgCluster, forget
 from tests.support.postgrest import Endpoint, ProjectKeys
 
@@ -53,13 +53,11 @@ CONFIG = f"""{{
 """
 ENV_FILE = f"# my keys\nOPENAI_API_KEY={OPENAI}\r\nGEMINI_API_KEY=\"{GEMINI}\"\nexport UNRELATED_SETTING=hello\n"
 ENV_KEPT = "# my keys\nexport UNRELATED_SETTING=hello\n"
-WRAPPER = """#!/bin/sh
-# openclaw as a user has it on PATH; with $HOME/fail-exec-audit present, an audit that resolves exec refs fails,
-# as it would if the gateway's environment lost the bridge's credentials between apply and audit.
+FAIL_EXEC_AUDIT = """# With $HOME/fail-exec-audit present, an audit that resolves exec refs fails, as it would if the gateway's
+# environment lost the bridge's credentials between apply and audit.
 if [ -e "$HOME/fail-exec-audit" ] && [ "$1" = secrets ] && [ "$2" = audit ]; then
   case " $* " in *" --allow-exec "*) echo "simulated failure" >&2; exit 1;; esac
 fi
-exec env {quiet} "{node}" "{entry}" "$@"
 """
 
 
@@ -85,10 +83,7 @@ def plaintext_install(
     home = tmp_path_factory.mktemp("migrate-home")
     home.chmod(0o700)
     bin_dir = home / "bin"
-    bin_dir.mkdir(mode=0o700)
-    quiet = " ".join(f"{k}={v}" for k, v in QUIET_ENV.items())
-    (bin_dir / "openclaw").write_text(WRAPPER.format(quiet=quiet, node=openclaw.node, entry=openclaw.entry))
-    (bin_dir / "openclaw").chmod(0o700)
+    openclaw_on_path(openclaw, bin_dir, FAIL_EXEC_AUDIT)
     state = home / ".openclaw"
     state.mkdir(mode=0o700)
     bridge_home = home / "bridge-home"

@@ -17,23 +17,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.openclaw import QUIET_ENV, OpenClaw, openclaw_on_path
+from tests.support.openclaw import OpenClaw, openclaw_on_path
 from tests.support.pg import PgCluster, forget
 from tests.support.postgrest import Endpoint, ProjectKeys
 from tests.test_migrate import CONFIG, ENV_FILE, NAMES, NEWS, REPO, VALUES, files_holding, private, run, vault_values
 
 pytestmark = pytest.mark.install
 
-KILLING_WRAPPER = """#!/bin/sh
-# openclaw as a user has it on PATH; with $HOME/kill-after-apply present, a real (not --dry-run) `secrets apply`
-# runs to its end and then kills the migrate that started it, as a user's Ctrl-C or an OOM kill would.
+KILL_AFTER_APPLY = """# With $HOME/kill-after-apply present, a real (not --dry-run) `secrets apply` runs to its end and then kills
+# the migrate that started it, as a user's Ctrl-C or an OOM kill would.
 if [ -e "$HOME/kill-after-apply" ] && [ "$1" = secrets ] && [ "$2" = apply ]; then
   case " $* " in
     *" --dry-run "*) ;;
-    *) env {quiet} "{node}" "{entry}" "$@"; rc=$?; kill -9 "$PPID"; exit $rc;;
+    *) real_openclaw "$@"; rc=$?; kill -9 "$PPID"; exit $rc;;
   esac
 fi
-exec env {quiet} "{node}" "{entry}" "$@"
 """
 KILL_AFTER_FIRST_EDIT = """
 import os, signal, sys
@@ -78,10 +76,7 @@ def make_install(
         home = tmp_path / "home"
         home.mkdir(mode=0o700)
         bin_dir = home / "bin"
-        bin_dir.mkdir(mode=0o700)
-        quiet = " ".join(f"{k}={v}" for k, v in QUIET_ENV.items())
-        (bin_dir / "openclaw").write_text(KILLING_WRAPPER.format(quiet=quiet, node=openclaw.node, entry=openclaw.entry))
-        (bin_dir / "openclaw").chmod(0o700)
+        openclaw_on_path(openclaw, bin_dir, KILL_AFTER_APPLY)
         state = home / ".openclaw"
         state.mkdir(mode=0o700)
         (home / "bridge-home").mkdir(mode=0o700)

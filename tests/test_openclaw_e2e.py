@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import Vault
 from tests.support.faults import FaultProxy
 from tests.support.openclaw import OpenClaw, write_config
-from tests.support.postgrest import Endpoint, ProjectKeys
+from tests.support.postgrest import ProjectKeys
 
 OPENAI = "sk-proj-OPENAI-oc-e2e-7f3a9c"
 ANTHROPIC = "sk-ant-api03-oc-e2e-c41d8e"
@@ -112,18 +112,15 @@ def test_gateway_all_present_is_clean(
 
 
 def test_gateway_still_resolves_from_the_cache_with_supabase_stopped(
-    openclaw: OpenClaw, vault: Vault, launcher: Path, oc_home: Path, bootstrap_env: dict[str, str], endpoint: Endpoint
+    openclaw: OpenClaw, vault: Vault, launcher: Path, oc_home: Path, bootstrap_env: dict[str, str], proxy: FaultProxy
 ) -> None:
     """Seed 004's open threat: Supabase down must not stop the gateway. One good start warms the cache; then the port is closed."""
     vault.put("OPENAI_API_KEY", OPENAI)
     vault.put("ANTHROPIC_API_KEY", ANTHROPIC)
     configure(oc_home, launcher)
-    supabase = FaultProxy(endpoint.url)
-    env = {**bootstrap_env, "SUPABASE_URL": supabase.url}
-    try:
-        assert audit(openclaw, oc_home, env)[1]["status"] == "clean"
-    finally:
-        supabase.stop()
+    env = {**bootstrap_env, "SUPABASE_URL": proxy.url}
+    assert audit(openclaw, oc_home, env)[1]["status"] == "clean"
+    proxy.stop()
 
     returncode, report, output = audit(openclaw, oc_home, env)
 

@@ -101,32 +101,28 @@ def test_revoked_and_garbage_tokens_get_nothing_not_even_from_the_cache(
 
 
 def test_a_revoked_token_stays_dead_when_supabase_is_then_unreachable(
-    admin: dict[str, str], keys: ProjectKeys, tmp_path: Path, endpoint: Endpoint
+    admin: dict[str, str], keys: ProjectKeys, tmp_path: Path, proxy: FaultProxy
 ) -> None:
     """The attack: revoke, then block the gateway's network. The cache must not hand the revoked secrets back."""
-    front = FaultProxy(endpoint.url)
-    try:
-        token = created_token(run_bridge(["tokens", "create", "gw-offline", "--tenant", "acme"], admin))
-        env = {**gateway(admin, keys, token, tmp_path / "gw"), "SUPABASE_URL": front.url}
-        (tmp_path / "gw" / "config.toml").write_text('deadline = "2.5s"\n')
-        assert json.loads(run_bridge(["resolve"], env, request("OPENAI_API_KEY")).stdout)["values"] == {"OPENAI_API_KEY": ACME}
-        assert run_bridge(["tokens", "revoke", "gw-offline", "--tenant", "acme"], admin).returncode == 0
-        refused = json.loads(run_bridge(["resolve"], env, request("OPENAI_API_KEY")).stdout)
-        assert "refused the gateway token" in refused["errors"]["OPENAI_API_KEY"]["message"]
-        cache = tmp_path / "gw" / "cache.sealed"
-        assert ACME.encode() not in cache.read_bytes()
-        for outage in (503, "hang", "refused"):
-            if outage == "refused":
-                front.stop()
-            else:
-                front.mode = outage
-            offline = run_bridge(["resolve"], env, request("OPENAI_API_KEY"))
-            answer = json.loads(offline.stdout)
-            assert answer["values"] == {}, outage
-            assert "Supabase refused these credentials" in answer["errors"]["OPENAI_API_KEY"]["message"]
-            assert ACME not in offline.all_output() and token not in offline.all_output()
-    finally:
-        front.stop()
+    token = created_token(run_bridge(["tokens", "create", "gw-offline", "--tenant", "acme"], admin))
+    env = {**gateway(admin, keys, token, tmp_path / "gw"), "SUPABASE_URL": proxy.url}
+    (tmp_path / "gw" / "config.toml").write_text('deadline = "2.5s"\n')
+    assert json.loads(run_bridge(["resolve"], env, request("OPENAI_API_KEY")).stdout)["values"] == {"OPENAI_API_KEY": ACME}
+    assert run_bridge(["tokens", "revoke", "gw-offline", "--tenant", "acme"], admin).returncode == 0
+    refused = json.loads(run_bridge(["resolve"], env, request("OPENAI_API_KEY")).stdout)
+    assert "refused the gateway token" in refused["errors"]["OPENAI_API_KEY"]["message"]
+    cache = tmp_path / "gw" / "cache.sealed"
+    assert ACME.encode() not in cache.read_bytes()
+    for outage in (503, "hang", "refused"):
+        if outage == "refused":
+            proxy.stop()
+        else:
+            proxy.mode = outage
+        offline = run_bridge(["resolve"], env, request("OPENAI_API_KEY"))
+        answer = json.loads(offline.stdout)
+        assert answer["values"] == {}, outage
+        assert "Supabase refused these credentials" in answer["errors"]["OPENAI_API_KEY"]["message"]
+        assert ACME not in offline.all_output() and token not in offline.all_output()
 
 
 def test_gateway_login_stores_publishable_key_and_token_and_doctor_names_the_credential(

@@ -110,11 +110,16 @@ def write_config(home: Path, provider: dict[str, Any], refs: dict[str, str]) -> 
     return path
 
 
-def openclaw_on_path(openclaw: OpenClaw, bin_dir: Path) -> Path:
-    """An `openclaw` command in `bin_dir`, as a user has it on PATH, running the tested CLI with its Node."""
+def openclaw_on_path(openclaw: OpenClaw, bin_dir: Path, prelude: str = "") -> Path:
+    """An `openclaw` command in `bin_dir`, as a user has it on PATH, running the tested CLI with its Node.
+
+    `prelude` is shell run first, to make one command fail or stop the way a test needs; it can call the real
+    CLI as `real_openclaw "$@"`.
+    """
     bin_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     wrapper = bin_dir / "openclaw"
     quiet = " ".join(f"{k}={v}" for k, v in QUIET_ENV.items())
-    wrapper.write_text(f'#!/bin/sh\nexec env {quiet} "{openclaw.node}" "{openclaw.entry}" "$@"\n')
+    real = f'env {quiet} "{openclaw.node}" "{openclaw.entry}"'
+    wrapper.write_text(f'#!/bin/sh\nreal_openclaw() {{ {real} "$@"; }}\n{prelude}exec {real} "$@"\n')
     wrapper.chmod(0o700)
     return wrapper
