@@ -177,6 +177,21 @@ def test_without_openclaw_the_json5_file_is_edited_with_a_backup(openclaw: OpenC
     assert "already registered" in again.stdout and len(list(config.parent.glob("openclaw.json.bak-*"))) == 1
 
 
+def test_register_without_openclaw_leaves_the_config_directory_as_it_was(tmp_path: Path) -> None:
+    """~/.openclaw is OpenClaw's: a shared, setgid one keeps its mode when the bridge edits the config inside it."""
+    home = tmp_path / "home"
+    state = home / ".openclaw"
+    state.mkdir(parents=True)
+    state.chmod(0o2750)
+    config = state / "openclaw.json"
+    config.write_text(REFS_CONFIG)
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "BRIDGE_HOME": str(tmp_path / "bridge-home")}
+    done = run_bridge(["register", "--provider", "vault", "--command", "/opt/bridge/bridge"], env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(config.read_text())["secrets"]["providers"]["vault"]["command"] == "/opt/bridge/bridge"
+    assert state.stat().st_mode & 0o7777 == 0o2750
+
+
 def test_unparsable_openclaw_config_is_refused_and_left_untouched(tmp_path: Path) -> None:
     home = tmp_path / "home"
     (home / ".openclaw").mkdir(parents=True, mode=0o700)

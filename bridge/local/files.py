@@ -23,8 +23,14 @@ def ensure_private_dir(path: Path) -> None:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a 0600 temp file in the same directory, fsync, rename, fsync the directory."""
+    """One of the bridge's own files: its directory made private first, then replaced atomically as 0600."""
     ensure_private_dir(path.parent)
+    replace_file(path, data)
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write via a 0600 temp file in the same directory, fsync, rename, fsync the directory; the directory itself
+    is left as it is, so this also serves a file in a directory that is not the bridge's."""
     tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
     try:

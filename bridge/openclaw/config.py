@@ -20,7 +20,7 @@ from typing import TextIO
 from bridge.core.credentials import ENV_NAMES
 from bridge.core.errors import BridgeError
 from bridge.core.limits import GATEWAY_TIMEOUT_MS
-from bridge.local.files import atomic_write
+from bridge.local.files import ensure_private_dir, replace_file
 from bridge.openclaw import json5
 from bridge.openclaw.documents import read_text_if_exists
 from bridge.openclaw.runner import find_openclaw, run_openclaw
@@ -126,9 +126,12 @@ def _edit_file(path: Path, change: Callable[[dict[str, object]], object], out: T
         return False
     if original is not None:
         backup = path.with_name(f"{path.name}.bak-{time.strftime('%Y%m%d-%H%M%S')}")
-        atomic_write(backup, path.read_bytes())
+        replace_file(backup, path.read_bytes())
         print(f"backed up {path} to {backup} (comments are not kept in the rewritten file)", file=out)
-    atomic_write(path, json5.dumps(doc).encode())
+    if not path.parent.is_dir():
+        # A directory the bridge makes is made as OpenClaw makes it; an existing one is left as it is.
+        ensure_private_dir(path.parent)
+    replace_file(path, json5.dumps(doc).encode())
     return True
 
 
