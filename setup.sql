@@ -182,9 +182,9 @@ LANGUAGE sql
 IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
-AS $$ SELECT '[\x01-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]' $$;
+AS $$ SELECT '[\x01-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]' $$;
 COMMENT ON FUNCTION vault_bridge.control_characters() IS
-  'Internal. A regular expression class of the characters no name may hold and no log line shows raw: C0 and C1 controls, DEL and the Unicode bidi overrides and isolates (they forge lines and reorder text on a terminal). Read by name_problem and escaped.';
+  'Internal. A regular expression class of the characters no name may hold and no log line shows raw: C0 and C1 controls, DEL, the Unicode bidi marks, overrides and isolates and the line and paragraph separators (they forge lines and reorder text on a terminal): the same list as bridge/core/text.py. Read by name_problem and escaped.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.tenant_name_pattern()
 RETURNS text
@@ -505,6 +505,23 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.loggable_message(text) IS
   'Internal. An error message cut to max_error_chars() and escaped, with a marker when cut. Every log path and fail call it.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.as_stored(p_text text, p_max integer)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT CASE
+    WHEN p_text IS NULL OR (pg_catalog.length(p_text) <= p_max AND p_text !~ vault_bridge.control_characters())
+      THEN p_text
+    ELSE vault_bridge.escaped(pg_catalog.left(p_text, p_max))
+         || pg_catalog.format('…[cut on read: %s chars]', pg_catalog.length(p_text))
+  END
+$$;
+COMMENT ON FUNCTION vault_bridge.as_stored(text, integer) IS
+  'Internal. Audit text as read_access_log returns it: what loggable_name and loggable_message wrote (never longer than p_max, never holding a raw control character) unchanged, so its marker stays true; only rows written before version 5 are cut and escaped here. Read by read_access_log.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.wildcard_only(p_glob text)
 RETURNS boolean
@@ -1296,15 +1313,16 @@ SET search_path = ''
 AS $$
 DECLARE
   -- Rows written before version 5 may hold names and messages of any
-  -- length; they are bounded here as they would be written today, so a
-  -- page's size has a bound.
-  v_query text := 'SELECT l.id, l.accessed_at, vault_bridge.loggable_name(l.secret_name), l.access_type, l.success, '
-    'vault_bridge.loggable_message(l.error_message), vault_bridge.loggable_name(l."session_user"), '
-    'vault_bridge.loggable_name(l.accessed_by ->> ''role''), '
+  -- length; they are cut here ($5 and $6: the longest a name or message is
+  -- written today, escapes and marker included), so a page's size has a
+  -- bound, while what version 5 wrote comes back exactly as stored.
+  v_query text := 'SELECT l.id, l.accessed_at, vault_bridge.as_stored(l.secret_name, $5), l.access_type, l.success, '
+    'vault_bridge.as_stored(l.error_message, $6), vault_bridge.as_stored(l."session_user", $5), '
+    'vault_bridge.as_stored(l.accessed_by ->> ''role'', $5), '
     'vault_bridge.escaped(pg_catalog.left(l.client ->> ''host'', vault_bridge.max_header_chars())), '
     'vault_bridge.escaped(pg_catalog.left(l.client ->> ''provider'', vault_bridge.max_header_chars())), '
     'vault_bridge.escaped(pg_catalog.left(l.client ->> ''user_agent'', vault_bridge.max_header_chars())), '
-    'vault_bridge.loggable_name(l.tenant), vault_bridge.loggable_name(l.token_name), l.name_count '
+    'vault_bridge.as_stored(l.tenant, $5), vault_bridge.as_stored(l.token_name, $5), l.name_count '
     'FROM public.vault_access_log AS l WHERE true';
 BEGIN
   IF p_limit IS NULL OR p_limit < 1 THEN
@@ -1333,7 +1351,8 @@ BEGIN
   -- The rows are read before this read is recorded, so a call never returns
   -- its own audit row; the next one does. Only a first page is a new read.
   RETURN QUERY EXECUTE v_query
-    USING p_since, p_name, LEAST(p_limit, vault_bridge.max_log_rows()), p_before_id;
+    USING p_since, p_name, LEAST(p_limit, vault_bridge.max_log_rows()), p_before_id,
+          vault_bridge.max_log_name_chars() * 6 + 80, vault_bridge.max_error_chars() * 6 + 40;
   IF p_before_id IS NULL THEN
     PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[NULL::text], ARRAY[NULL::text]);
   END IF;
@@ -1369,7 +1388,9 @@ BEGIN
   FROM vault_bridge.gateway_tokens AS t
   WHERE t.token_sha256 = pg_catalog.sha256(pg_catalog.convert_to(COALESCE(p_token, ''), 'UTF8'))
     AND t.revoked_at IS NULL
-    AND (t.expires_at IS NULL OR t.expires_at > pg_catalog.now());
+    AND (t.expires_at IS NULL OR t.expires_at > pg_catalog.now())
+  -- Locked here, so a revocation committing meanwhile is seen: the row is checked again once it is free.
+  FOR UPDATE;
   IF NOT FOUND THEN
     PERFORM vault_bridge.fail('resolve', NULL, NULL, 'gateway token unknown, revoked or expired', 'PT401',
       'mint a new one with `bridge tokens create` on the admin machine');
@@ -1437,7 +1458,7 @@ BEGIN
     WHEN unique_violation THEN
       PERFORM vault_bridge.fail('token', NULL, p_name,
         pg_catalog.format('tenant %s already has a token named %s', p_tenant, p_name), '23505',
-        'revoke it first, or pick another name');
+        'pick another name: a revoked token keeps its name, for the audit trail');
     WHEN check_violation THEN
       PERFORM vault_bridge.fail('token', NULL, p_name,
         pg_catalog.format('token name %s is not usable', pg_catalog.quote_literal(p_name)), '22023',

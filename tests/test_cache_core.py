@@ -71,6 +71,7 @@ def test_the_refusal_survives_the_file_format_and_the_bound() -> None:
     refused = CacheContents(URL, {}, refused_at=NOW)
     assert CacheContents.from_json(refused.to_json()).refused_at == NOW
     assert bounded(refused).refused_at == NOW and trusted(refused, NOW).refused_at == NOW
+    assert trusted(refused, NOW - 3600).refused_at == NOW - 3600, "a refusal from a clock running ahead is clamped"
     assert CacheContents.from_json(snap(A=("a", NOW)).to_json()).refused_at is None
 
 

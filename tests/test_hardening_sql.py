@@ -57,6 +57,26 @@ def test_a_flood_of_512_names_of_40_kb_writes_three_rows_and_still_answers_the_v
     assert logged_bytes(db, mark) < 4096, "a 20 MB request costs the log three rows of a few hundred bytes"
 
 
+def test_the_audit_read_returns_what_was_written_so_its_marker_stays_true(db: psycopg.Connection) -> None:
+    become(db, "service_role")
+    name = "\u202e" * 300
+    mark = audit_watermark(db)
+    assert call(db, "SELECT public.resolve_secrets(%s)", ([name],)) == [({},)]
+    (stored,) = [r["secret_name"] for r in audit_rows(db, mark)]
+    (shown,) = [r[0] for r in call(db, "SELECT secret_name FROM public.read_access_log(p_since => now())")
+                if r[0] and r[0].startswith("\\u202e")]
+    assert shown == stored
+    marker = MARKER.search(shown)
+    assert marker is not None and marker.groups() == ("truncated", "300")
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u200e", "\u061c"])
+def test_line_separators_and_bidi_marks_are_refused_as_the_terminal_escapes_them(db: psycopg.Connection, separator: str) -> None:
+    become(db, "service_role")
+    with pytest.raises(errors.InvalidParameterValue):
+        call(db, "SELECT public.set_secret(%s, 'v')", (f"A{separator}B",))
+
+
 def test_a_3000_character_name_fails_alone_in_a_batch_on_both_resolves(db: psycopg.Connection) -> None:
     become(db, "service_role")
     call(db, "SELECT public.set_secret('OPENAI_API_KEY', %s)", (PLAINTEXT,))

@@ -11,6 +11,7 @@ from bridge.core.refs import id_problem
 from bridge.migrate.cleanup import embedded_in, env_without, plan_cleanup, profiles_without, replace_values, without_pointer
 from bridge.migrate.places import AUTH_PROFILE, CONFIG, ENV, FILE_REF, Found, Place, group, name_for
 from bridge.migrate.plan import build_plan
+from bridge.openclaw.config import env_names_used
 from bridge.openclaw.documents import pointer_parts
 from bridge.openclaw.surface import target_type
 
@@ -126,6 +127,12 @@ def test_a_value_inside_a_longer_string_is_found_with_its_path_and_never_shown()
     assert all("tok-123" not in h.line() for h in hits)
 
 
+def test_a_key_that_holds_the_value_is_never_shown_in_the_path() -> None:
+    doc = {"map": {"sk-SECRET-1234": {"note": "Bearer sk-SECRET-1234"}}}
+    hits = embedded_in("/c.json", doc, {"sk-SECRET-1234": "CUSTOM_API_KEY"})
+    assert hits and all("sk-SECRET-1234" not in h.line() and "sk-SECRET-1234" not in h.where for h in hits)
+
+
 def test_backups_get_refs_and_provider_files_lose_only_moved_entries() -> None:
     ref = {"source": "exec", "provider": "supabase", "id": "K"}
     doc, count = replace_values({"a": ["v", {"b": "v"}], "c": "other", "d": 5}, {"v": ref})
@@ -207,3 +214,13 @@ def test_a_rollback_puts_back_contents_modes_owners_and_links_in_place(tmp_path:
     assert {p: (p.stat().st_ino, p.stat().st_mode, p.stat().st_uid, p.stat().st_gid) for p in (env_target, dotfiles)} == before
     assert provider.read_text() == "secret-v\n" and provider.stat().st_mode & 0o777 == 0o604
     assert not (state / "openclaw.json.bak").exists()
+
+
+def test_variables_the_config_reads_are_known_so_their_env_lines_stay() -> None:
+    doc = {
+        "skills": {"entries": {"x": {"env": {"OPENAI_API_KEY": "${OPENAI_API_KEY}", "URL": "https://h/${REGION}/v1"}}}},
+        "channels": {"telegram": {"accounts": {"main": {"botToken": {"source": "env", "provider": "default", "id": "TELEGRAM_BOT_TOKEN"}}}}},
+        "models": {"providers": {"openai": {"apiKey": {"source": "exec", "provider": "supabase", "id": "GEMINI_API_KEY"}}}},
+        "note": "$NOT_BRACED ${} ${1BAD}",
+    }
+    assert env_names_used(doc) == {"OPENAI_API_KEY", "REGION", "TELEGRAM_BOT_TOKEN"}

@@ -192,7 +192,7 @@ def test_a_default_tenant_token_must_name_its_secrets(admin: dict[str, str], key
         with pg.connect("postgres", autocommit=True) as conn:
             conn.execute("UPDATE vault_bridge.gateway_tokens SET allow = '{}' WHERE tenant = 'default' AND name = 'gw-d'")
         listed = run_bridge(["tokens", "ls"], admin).stdout.decode()
-        assert any("default/gw-d" in line and "(none: re-create with --allow)" in line for line in listed.splitlines())
+        assert any("default/gw-d" in line and "(none: create a new token with --allow)" in line for line in listed.splitlines())
     finally:
         with pg.connect("postgres", autocommit=True) as conn:
             conn.execute("DELETE FROM vault.secrets WHERE name = 'service_role_key'")

@@ -29,7 +29,7 @@ TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 GLOB = re.compile(r"[A-Za-z0-9._:/*?-]{1,256}")
 """The characters of a ref id, plus * and ?."""
 LS_COLUMNS = ("name", "tenant", "allow", "created_at", "expires_at", "last_used_at", "revoked_at")
-NO_ALLOW = "(none: re-create with --allow)"
+NO_ALLOW = "(none: create a new token with --allow)"
 WILDCARD_ONLY = re.compile(r"[*?]+")
 """A glob of only * and ?, which in tenant default would reach every Vault secret, the bridge's or not."""
 

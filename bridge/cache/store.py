@@ -144,9 +144,12 @@ def worth_caching(value: str) -> bool:
 
 
 def trusted(snapshot: CacheContents, now: float) -> CacheContents:
-    """The entries this clock could have written: one stamped in the future would otherwise pass every age check."""
+    """The entries this clock could have written: one stamped in the future would otherwise pass every age check. A
+    refusal stamped in the future is brought back to now, so a clock corrected by NTP does not ignore every live
+    answer until it catches up."""
     limit = now + FUTURE_TOLERANCE_S
-    return CacheContents(snapshot.url, {n: e for n, e in snapshot.entries.items() if e.fetched_at <= limit}, snapshot.refused_at)
+    refused_at = None if snapshot.refused_at is None else min(snapshot.refused_at, now)
+    return CacheContents(snapshot.url, {n: e for n, e in snapshot.entries.items() if e.fetched_at <= limit}, refused_at)
 
 
 def merge(snapshot: CacheContents, requested: list[str], found: dict[str, str], now: float, max_stale: float) -> CacheContents:

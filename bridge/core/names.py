@@ -5,7 +5,7 @@ A secret's name is a ref id as it stands (the exec id rule) and never holds
 tenant's secret as `TENANT#NAME` without any name being mistaken for another:
 tenant `default` keeps plain names, so every secret stored before tenants
 existed is in it, unchanged. setup.sql states the tenant rule once too
-(vault_bridge.tenant_name_problem); the tests compare the two.
+(vault_bridge.tenant_name_pattern); the tests compare the two.
 """
 
 from __future__ import annotations

@@ -60,10 +60,20 @@ def strings(doc: object) -> Iterator[tuple[str, str]]:
             stack.extend((f"{path}.{i}" if path else str(i), value) for i, value in enumerate(node))
 
 
+REDACTED_KEY = "<a key holding a moved value>"
+
+
+def shown_path(where: str, values: Mapping[str, str]) -> str:
+    """A dotted path for people: a key may itself hold a moved value (`map.sk-....note`), and must not show it."""
+    for value in sorted(values, key=len, reverse=True):
+        where = where.replace(value, REDACTED_KEY)
+    return where
+
+
 def embedded_in(file: str, doc: object, values: Mapping[str, str]) -> list[Embedded]:
     """Every string in `doc` longer than a moved value that contains it; `values` maps value -> Vault name."""
     return [
-        Embedded(file, where, name)
+        Embedded(file, shown_path(where, values), name)
         for where, text in strings(doc)
         for value, name in values.items()
         if value in text and text != value
@@ -196,7 +206,7 @@ def env_edits(env_files: list[Path], moved: Mapping[str, str], values: Mapping[s
             raise BridgeError(f"{shown(env_file)}: {exc}; remove the moved names by hand") from None
         for assignment in dotenv.parse(kept):
             embedded.extend(
-                Embedded(str(env_file), assignment.name, name)
+                Embedded(str(env_file), shown_path(assignment.name, values), name)
                 for value, name in values.items() if value in assignment.value and assignment.value != value
             )
         if removed:

@@ -34,7 +34,7 @@ from bridge.migrate.discover import discover
 from bridge.migrate.places import ENV, FILE_REF, Found, Move
 from bridge.migrate.plan import MigrationPlan, build_plan
 from bridge.migrate.snapshot import Snapshot
-from bridge.openclaw.config import check_provider_name, config_path, providers, read_config, refs_to
+from bridge.openclaw.config import check_provider_name, config_path, env_names_used, providers, read_config, refs_to
 from bridge.openclaw.runner import find_openclaw
 from bridge.openclaw.secrets_cli import apply_plan, audit, unresolved
 
@@ -164,6 +164,8 @@ class Migration:
     refs: set[str]
     resumed: list[Move]
     env_files: list[Path]
+    env_in_use: set[str] = field(default_factory=set)
+    """Variables openclaw.json reads through `${NAME}` or an env ref: their `.env` lines stay."""
     embedded: list[Embedded] = field(default_factory=list)
     cleanup: Cleanup = field(default_factory=lambda: Cleanup([]))
 
@@ -186,7 +188,7 @@ class Migration:
         to; each is removed only where the file still gives it that same value."""
         names = {name: value for name, value in self.existing.items() if isinstance(value, str) and value and name in self.refs}
         names.update({p.path[0]: m.value for m in self.cleanup_moves for p in m.places if p.kind == ENV})
-        return names
+        return {name: value for name, value in names.items() if name not in self.env_in_use}
 
     def planned_cleanup(self) -> Cleanup:
         """Planned from the files as they are now: after apply, that includes the backups it has just written."""
@@ -253,7 +255,14 @@ def plan_migration(request: MigrateRequest, ctx: Context) -> Migration:
     env_files = sorted({
         config_file.parent / ".env", *(Path(p.file) for m in [*plan.moves, *resumed] for p in m.places if p.kind == ENV),
     })
-    migration = Migration(openclaw, env, request.provider, config_file, journal_file, plan, existing, refs, resumed, env_files)
+    in_use = env_names_used(config)
+    kept = sorted({p.path[0] for m in [*plan.moves, *resumed] for p in m.places if p.kind == ENV} & in_use)
+    plan.skipped.extend(
+        f"{config_file.parent / '.env'}: {name} stays: openclaw.json reads it through ${{{name}}} or an env ref" for name in kept
+    )
+    migration = Migration(
+        openclaw, env, request.provider, config_file, journal_file, plan, existing, refs, resumed, env_files, in_use,
+    )
     migration.cleanup = migration.planned_cleanup()
     values = {m.value: m.name for m in migration.cleanup_moves}
     migration.embedded = [*embedded_in(str(config_file), config, values), *migration.cleanup.embedded]

@@ -206,3 +206,24 @@ def unregister(name: str, env: Mapping[str, str], dry_run: bool, out: TextIO) ->
             file=out,
         )
     return 0
+
+
+ENV_SUBSTITUTION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+"""OpenClaw replaces `${NAME}` in any string of openclaw.json with the variable, and fails when it is unset."""
+
+
+def env_names_used(doc: object) -> set[str]:
+    """Every environment variable the config reads: through `${NAME}` in a string, or an env-source ref. Such a
+    variable must stay wherever the gateway gets it from (`~/.openclaw/.env`). Walked without recursion."""
+    used = {str(ref["id"]) for _, ref in iter_refs(doc) if ref["source"] == "env"}
+    stack: list[object] = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            used.update(ENV_SUBSTITUTION.findall(node))
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return used

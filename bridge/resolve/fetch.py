@@ -95,7 +95,9 @@ class VaultFetch:
         except CredentialsRefused:
             if cache is not None:
                 self._progress.stage = "forgetting the cache of refused credentials"
-                self._forget(cache, now)
+                # Stamped when the refusal arrived, not when the request left: an answer another bridge had
+                # requested meanwhile, before the token was revoked, must not count as coming after it.
+                self._forget(cache, time.time())
             raise
         except SupabaseUnavailable as exc:
             if cache is None:
