@@ -195,7 +195,7 @@ def test_the_stdlib_transport_verifies_tls_against_the_same_roots_as_httpx() -> 
 
     import certifi
 
-    from bridge.vault.transport import tls_context
+    from bridge.local.network import tls_context
 
     context = tls_context(URL)
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
+from bridge.core.credentials import LOCAL_HOSTS
 from bridge.core.durations import parse_duration
 from bridge.core.errors import ConfigError
+from bridge.core.secret_types import DEFAULT_TYPE, SECRET_TYPES
 
 MAX_GATEWAY_TIMEOUT_S = 600.0
 MAX_ADMIN_DEADLINE_S = 600.0
@@ -14,6 +19,10 @@ MAX_KEEP_S = 366 * 86400.0
 """Longest max_stale or cache_ttl: a year is already far past any sane offline window."""
 MAX_CONFIG_BYTES = 64 * 1024
 TIMING_KEYS = ("deadline", "connect_timeout", "read_timeout")
+PROVIDERS_KEY = "providers"
+PROVIDER_KEYS = ("base_url",)
+TESTABLE_TYPES = tuple(t for t in SECRET_TYPES if t != DEFAULT_TYPE)
+"""The secret types a provider can be asked about, so the types a `[providers.<type>]` table may name."""
 
 
 class Config(NamedTuple):
@@ -32,6 +41,9 @@ class Config(NamedTuple):
     admin_deadline: float = 30.0
     """Seconds within which each call to Supabase made by a person's command (the admin verbs, login, doctor,
     migrate) ends, however slowly the server answers: a person waits longer than a gateway, but not for ever."""
+    providers: Mapping[str, str] = MappingProxyType({})
+    """Secret type -> the base URL `bridge secrets test` calls instead of the provider's public endpoint
+    (`[providers.<type>] base_url`), for a proxy or a test server."""
 
 
 def parse_config(doc: dict[str, object], source: str = "config") -> Config:
@@ -39,8 +51,8 @@ def parse_config(doc: dict[str, object], source: str = "config") -> Config:
     unknown = sorted(set(doc) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
-    values = {key: parse_duration(key, raw) for key, raw in doc.items()}
-    config = Config(**values)
+    durations = {key: parse_duration(key, raw) for key, raw in doc.items() if key != PROVIDERS_KEY}
+    config = Config(**durations, providers=_parse_providers(doc.get(PROVIDERS_KEY, {}), source))
     if not 0 < config.gateway_timeout <= MAX_GATEWAY_TIMEOUT_S:
         raise ConfigError(f"{source}: gateway_timeout must be above 0 and at most {MAX_GATEWAY_TIMEOUT_S:g}s; set it to the provider's timeoutMs")
     for key in TIMING_KEYS:
@@ -61,6 +73,37 @@ def parse_config(doc: dict[str, object], source: str = "config") -> Config:
             "the cache would serve values it is meant to have dropped: lower cache_ttl"
         )
     return config
+
+
+def _parse_providers(table: object, source: str) -> Mapping[str, str]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: providers must be a table of [providers.<type>] tables; known types: {', '.join(TESTABLE_TYPES)}")
+    urls: dict[str, str] = {}
+    for secret_type, settings in table.items():
+        if secret_type not in TESTABLE_TYPES:
+            raise ConfigError(f"{source}: unknown provider type [providers.{secret_type}]; known types: {', '.join(TESTABLE_TYPES)}")
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{source}: providers.{secret_type} must be a table: [providers.{secret_type}] base_url = \"https://...\"")
+        unknown = sorted(set(settings) - set(PROVIDER_KEYS))
+        if unknown:
+            raise ConfigError(f"{source}: unknown key {unknown[0]!r} in [providers.{secret_type}]; known keys: {', '.join(PROVIDER_KEYS)}")
+        if "base_url" in settings:
+            urls[secret_type] = provider_base_url(secret_type, settings["base_url"], source)
+    return MappingProxyType(urls)
+
+
+def provider_base_url(secret_type: str, raw: object, source: str = "config") -> str:
+    """A provider's base URL without a trailing slash, held to the Supabase URL's rule: https, or plain http
+    for this machine only, and nothing but a scheme, host, port and path."""
+    where = f"{source}: [providers.{secret_type}] base_url"
+    parts = urlsplit(raw.strip()) if isinstance(raw, str) else None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(f"{where} must be a URL like \"https://proxy.example\"")
+    if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        raise ConfigError(f"{where}: refusing plain http for {parts.hostname}; use https:// (http is allowed only for localhost)")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ConfigError(f"{where} must not contain credentials, a query or a fragment")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def load_config(path: Path) -> Config:

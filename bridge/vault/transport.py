@@ -4,9 +4,10 @@
 httpx and httpcore cost ~45 ms of every cold start, more than the whole
 stdlib baseline. `HttpxTransport` serves the admin verbs and keeps respx's
 contract tests meaningful. Both verify TLS against the same roots (certifi's
-bundle, which httpx uses too), send nothing to proxies, follow no redirects,
-cap the body at MAX_ANSWER_BYTES while reading it, and turn every transport
-failure into SupabaseUnavailable with a reason a person can act on.
+bundle, which httpx uses too; bridge.local.network), send nothing to proxies,
+follow no redirects, cap the body at MAX_ANSWER_BYTES while reading it, and
+turn every transport failure into SupabaseUnavailable with a reason a person
+can act on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
+from bridge.local.network import tls_context, transport_reason
 from bridge.vault.body import MAX_ANSWER_BYTES, read_capped
 from bridge.vault.errors import SupabaseUnavailable
 
@@ -41,35 +43,9 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-def transport_reason(exc: BaseException) -> str:
-    """Why a connection failed, in words that point at the fix; never the exception's full text."""
-    text = str(exc)
-    if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text or type(exc).__name__.startswith("SSL"):
-        return "TLS verification failed (check the URL, or the system clock and CA certificates)"
-    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
-        return "the host name does not resolve (check the URL)"
-    if "Connection refused" in text or isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    return type(exc).__name__
-
-
 def _called(url: str) -> str:
     """The function or table a URL names, for messages."""
     return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
-
-
-def tls_context(url: str) -> ssl.SSLContext:
-    """A verifying context over certifi's roots; for plain-http URLs (localhost only) a CA-less one that can
-    never trust a certificate."""
-    import ssl
-
-    if not url.startswith("https://"):
-        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    try:
-        import certifi
-    except ImportError:
-        return ssl.create_default_context()
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 class StdlibTransport:

@@ -15,6 +15,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: bytes
+    method: str = "GET"
 
 
 class SocketServer:
@@ -88,7 +89,8 @@ def read_request(conn: socket.socket) -> Seen:
     length = int(headers.get("content-length", "0"))
     while len(body) < length:
         body += conn.recv(65536)
-    return Seen(lines[0].split(" ")[1], headers, body)
+    method, path = lines[0].split(" ")[:2]
+    return Seen(path, headers, body, method)
 
 
 def http_response(status: int, body: bytes, extra_headers: str = "") -> bytes:

@@ -1,0 +1,269 @@
+"""What each type of secret looks like, how often it is rotated, and how to keep every part of it out of text.
+
+`bridge secrets set --type` refuses a value whose shape does not fit before
+anything is stored, so the message names the type and the field, never the
+value. `bridge secrets test` shows what a provider answered, and providers
+echo the key they refused (OpenAI's "Incorrect API key provided: sk-ab***wxyz"):
+`one_line` redacts every part of the value, in every form a server might
+quote it, before the text is cut or shown.
+
+Redaction, in order:
+
+1. every part of four characters or more (the value, each string field of a
+   JSON value, each base64 line of a PEM key; see `secret_parts`), and its
+   URL-quoted and JSON-escaped forms, wherever it occurs;
+2. then every maximal run of key characters (A-Z a-z 0-9 _ + / = -) of four or
+   more that occurs inside a part of eight or more: what is left of a masked
+   or truncated echo (`sk-ab`, `wxyz`, a prefix). The one exception is a plain
+   lowercase word under eight letters standing alone between spaces or quotes
+   ("account" inside a service account's email): a masked echo always borders
+   a mask character (`*`, `.`, `…`), so that tail still goes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from urllib.parse import quote, quote_plus
+
+from bridge.core.errors import UsageError
+from bridge.core.text import printable
+
+API_KEY_TYPES = ("openai", "anthropic", "gemini", "openrouter")
+"""One opaque key per secret, sent as a header."""
+SERVICE_TYPES = ("gcp-service-account", "aws", "azure")
+"""A JSON object of several fields: an identity and the secret that proves it."""
+DEFAULT_TYPE = "generic"
+SECRET_TYPES = (*API_KEY_TYPES, *SERVICE_TYPES, DEFAULT_TYPE)
+
+DAY_S = 86400
+DEFAULT_ROTATE_EVERY_S: dict[str, int | None] = {
+    "openai": 90 * DAY_S,
+    "anthropic": 90 * DAY_S,
+    "gemini": 90 * DAY_S,
+    "openrouter": 90 * DAY_S,
+    "gcp-service-account": 180 * DAY_S,
+    "aws": 180 * DAY_S,
+    "azure": 180 * DAY_S,
+    "generic": None,
+}
+"""The users' schedule: API keys every 90 days, service credentials every 180, generic secrets never. setup.sql
+states the same numbers and a test compares them."""
+
+OK = "ok"
+INVALID = "invalid"
+UNREACHABLE = "unreachable"
+CHECK_STATUSES = (OK, INVALID, UNREACHABLE)
+"""What testing a secret against its provider can find: it works, the provider refused it, or no answer said."""
+
+MIN_KEY_CHARS = 20
+"""Shortest API key accepted: every provider's keys are far longer, and a shorter value is a paste cut short."""
+GEMINI_BODY_CHARS = 35
+KEY_ALPHABET = "A-Z, a-z, 0-9, _ and -"
+_KEY_BODY = re.compile(r"[A-Za-z0-9_-]+")
+_KEY_PREFIXES = {"anthropic": "sk-ant-", "openrouter": "sk-or-", "gemini": "AIza", "openai": "sk-"}
+"""Longest first where one is a prefix of another: `sk-ant-` is anthropic's before it is openai's `sk-`."""
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PEM_KEY = re.compile(r"-----BEGIN ([A-Z ]*)PRIVATE KEY-----\s*(.*?)\s*-----END \1PRIVATE KEY-----", re.DOTALL)
+_ACCESS_KEY_ID = re.compile(r"(AKIA|ASIA)[A-Z0-9]{16}")
+_AWS_SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
+_BASE64 = re.compile(r"[A-Za-z0-9/+=]+")
+"""A session token: it travels in a header, so nothing else (no CR or LF) may pass."""
+_AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_DOMAIN = re.compile(r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+
+MIN_PART_CHARS = 4
+"""Shorter parts are not redacted on their own: three characters would blank out ordinary words."""
+MIN_FRAGMENT_SOURCE_CHARS = 8
+"""A run of text is a fragment of the value only if a part at least this long holds it."""
+PLAIN_WORD_MAX_CHARS = 7
+REDACTED = "[redacted]"
+MAX_REDACT_CHARS = 4096
+"""How much of a provider's text `one_line` looks at: a message is its first sentence, and redaction stays fast."""
+ONE_LINE_CHARS = 200
+_FRAGMENT = re.compile(rf"[A-Za-z0-9_+/=-]{{{MIN_PART_CHARS},}}")
+_PLAIN_WORD = re.compile(rf"[a-z]{{{MIN_PART_CHARS},{PLAIN_WORD_MAX_CHARS}}}")
+_WORD_EDGES = frozenset(" \t\r\n'\"(),:;!?[]{}<>")
+"""What may stand either side of a plain word that is kept; `.` and `*` are not among them: they mask keys."""
+
+
+def shape_problem(secret_type: str, value: str) -> str | None:
+    """None when `value` fits `secret_type`, else one short phrase naming the type and the missing or wrong field;
+    never any part of the value."""
+    if secret_type not in SECRET_TYPES:
+        raise UsageError(f"unknown secret type {secret_type!r}; use one of: {', '.join(SECRET_TYPES)}")
+    if not value:
+        return f"{secret_type}: the value is empty"
+    if secret_type in API_KEY_TYPES:
+        return _key_problem(secret_type, value)
+    if secret_type in _FIELD_RULES:
+        return _object_problem(secret_type, value)
+    return None
+
+
+def _key_problem(secret_type: str, key: str) -> str | None:
+    prefix = _KEY_PREFIXES[secret_type]
+    if key != key.strip():
+        return f"{secret_type}: the key has surrounding whitespace; paste it alone"
+    owner = next((t for t, p in _KEY_PREFIXES.items() if key.startswith(p)), None)
+    if owner is None:
+        return f"{secret_type}: the key does not start with {prefix}"
+    if owner != secret_type:
+        article = "a" if owner == "gemini" else "an"
+        return f"{secret_type}: the key looks like {article} {owner} key ({_KEY_PREFIXES[owner]}); use --type {owner}"
+    if not _KEY_BODY.fullmatch(key[len(prefix) :]):
+        return f"{secret_type}: the key holds a character outside {KEY_ALPHABET} after {prefix}"
+    if secret_type == "gemini" and len(key) - len(prefix) != GEMINI_BODY_CHARS:
+        return f"{secret_type}: the key must be {prefix} and exactly {GEMINI_BODY_CHARS} more characters (it has {len(key) - len(prefix)})"
+    if len(key) < MIN_KEY_CHARS:
+        return f"{secret_type}: the key is too short ({len(key)} characters; at least {MIN_KEY_CHARS})"
+    return None
+
+
+FieldRule = Callable[[object], str | None]
+"""What is wrong with one field's value, as words to follow its name; None when it fits."""
+
+
+def _string(pattern: re.Pattern[str] | None = None, wanted: str = "", strip: bool = True) -> FieldRule:
+    def rule(field: object) -> str | None:
+        if not isinstance(field, str) or not field:
+            return "must be a non-empty string"
+        if strip and field != field.strip():
+            return "has surrounding whitespace"
+        if pattern is not None and not pattern.fullmatch(field):
+            return f"is not {wanted}"
+        return None
+
+    return rule
+
+
+def _pem_private_key(field: object) -> str | None:
+    if not isinstance(field, str) or _PEM_KEY.search(field) is None:
+        return "is not a PEM private key (-----BEGIN PRIVATE KEY----- ... -----END PRIVATE KEY-----)"
+    return None
+
+
+def _exactly(expected: str) -> FieldRule:
+    return lambda field: None if field == expected else f'must be "{expected}"'
+
+
+_REQUIRED, _OPTIONAL = True, False
+_FIELD_RULES: dict[str, tuple[tuple[str, bool, FieldRule], ...]] = {
+    "gcp-service-account": (
+        ("type", _REQUIRED, _exactly("service_account")),
+        ("client_email", _REQUIRED, _string(_EMAIL, "an email address")),
+        ("private_key", _REQUIRED, _pem_private_key),
+        ("private_key_id", _REQUIRED, _string()),
+        ("token_uri", _REQUIRED, _string()),
+    ),
+    "aws": (
+        ("access_key_id", _REQUIRED, _string(_ACCESS_KEY_ID, "an access key id (AKIA or ASIA and 16 capital letters or digits)")),
+        ("secret_access_key", _REQUIRED, _string(_AWS_SECRET, "40 characters of A-Z, a-z, 0-9, / and +")),
+        ("session_token", _OPTIONAL, _string(_BASE64, "base64 text")),
+        ("region", _OPTIONAL, _string(_AWS_REGION, "a region name like us-east-1")),
+    ),
+    "azure": (
+        ("client_id", _REQUIRED, _string(_GUID, "a GUID (the application (client) id)")),
+        ("client_secret", _REQUIRED, _string()),
+        ("tenant_id", _REQUIRED, _string(re.compile(f"{_GUID.pattern}|{_DOMAIN.pattern}"), "a GUID or a domain name")),
+    ),
+}
+"""Each JSON type's fields, whether each must be there, and its rule. Fields not named here are allowed."""
+
+
+def _object_problem(secret_type: str, value: str) -> str | None:
+    doc = json_object(value)
+    if doc is None:
+        return f"{secret_type}: the value is not a JSON object"
+    for field, required, rule in _FIELD_RULES[secret_type]:
+        if field not in doc:
+            if required:
+                return f"{secret_type}: {field} is missing"
+            continue
+        wrong = rule(doc[field])
+        if wrong:
+            return f"{secret_type}: {field} {wrong}"
+    if secret_type == "aws" and str(doc["access_key_id"]).startswith("ASIA") and "session_token" not in doc:
+        return "aws: an ASIA (temporary) access_key_id needs its session_token"
+    return None
+
+
+def json_object(value: str) -> dict[str, object] | None:
+    """The value as a JSON object, or None when it is not one."""
+    try:
+        doc = json.loads(value)
+    except (ValueError, RecursionError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def secret_parts(secret_type: str, value: str) -> tuple[str, ...]:
+    """Everything of the value that must never be shown: the value, each string in a JSON value, and each base64
+    line of a PEM key (a server quoting one line of it has quoted the key)."""
+    parts = [value]
+    doc = json_object(value) if secret_type in SERVICE_TYPES else None
+    if doc is not None:
+        for text in _strings(doc):
+            parts.append(text)
+            for pem in _PEM_KEY.finditer(text):
+                parts.extend(line.strip() for line in pem.group(2).splitlines())
+    return tuple(dict.fromkeys(p for p in parts if len(p) >= MIN_PART_CHARS))
+
+
+def _strings(node: object) -> Iterable[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for child in node.values():
+            yield from _strings(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _strings(child)
+
+
+def redact(text: str, parts: Iterable[str]) -> str:
+    """`text` with every part, every quoted form of one, and every fragment of one replaced (the module's rule)."""
+    parts = [p for p in parts if len(p) >= MIN_PART_CHARS]
+    if not parts:
+        return text
+    forms = {form for part in parts for form in _quoted_forms(part)}
+    exact = re.compile("|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)))
+    text = exact.sub(REDACTED, text)
+    haystack = "\n".join(p for p in parts if len(p) >= MIN_FRAGMENT_SOURCE_CHARS)
+
+    def fragment(match: re.Match[str]) -> str:
+        run = match.group()
+        return REDACTED if run in haystack and not _standalone_word(match) else run
+
+    return _FRAGMENT.sub(fragment, text) if haystack else text
+
+
+def _quoted_forms(part: str) -> set[str]:
+    escaped = json.dumps(part)[1:-1]
+    return {
+        part,
+        escaped,
+        json.dumps(part, ensure_ascii=False)[1:-1],
+        escaped.replace("/", "\\/"),
+        quote(part, safe=""),
+        quote(part),
+        quote_plus(part, safe=""),
+    }
+
+
+def _standalone_word(match: re.Match[str]) -> bool:
+    """A short lowercase word between spaces, quotes or punctuation: ordinary prose, not what a mask left over."""
+    text, (start, end) = match.string, match.span()
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return _PLAIN_WORD.fullmatch(match.group()) is not None and before in _WORD_EDGES and after in _WORD_EDGES
+
+
+def one_line(text: str, parts: Iterable[str], limit: int = ONE_LINE_CHARS) -> str:
+    """Server text as one short line a terminal can show: redacted first, so the cut can never leave a fragment of
+    the value standing, then whitespace collapsed, controls escaped, and cut to `limit` with an ellipsis."""
+    shown = printable(" ".join(redact(text[:MAX_REDACT_CHARS], parts).split()))
+    return shown if len(shown) <= limit else shown[: limit - 1].rstrip() + "…"
