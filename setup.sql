@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS vault_bridge.schema_migrations (
 -- with older ones. Raise the number when appending a step to section 4.
 DO $guard$
 DECLARE
-  v_this_file CONSTANT integer := 5;
+  v_this_file CONSTANT integer := 6;
   v_installed integer := (SELECT pg_catalog.max(m.version) FROM vault_bridge.schema_migrations AS m);
 BEGIN
   IF v_installed > v_this_file THEN
@@ -222,9 +222,122 @@ LANGUAGE sql
 IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
-AS $$ SELECT ARRAY['store', 'retrieve', 'rotate', 'delete', 'list', 'resolve', 'audit', 'token', 'member'] $$;
+AS $$ SELECT ARRAY['store', 'retrieve', 'rotate', 'delete', 'list', 'resolve', 'audit', 'token', 'member', 'test', 'policy'] $$;
 COMMENT ON FUNCTION vault_bridge.access_types() IS
   'Internal. Every vault_access_log.access_type value. The table''s CHECK is built from this list by the setup.sql version step that last changed it; a new value needs a new step.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.secret_types()
+RETURNS text[]
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT ARRAY['openai', 'anthropic', 'gemini', 'openrouter', 'gcp-service-account', 'aws', 'azure', 'generic'] $$;
+COMMENT ON FUNCTION vault_bridge.secret_types() IS
+  'Internal. Every secret_meta.type (bridge/core/secret_types.py SECRET_TYPES). The CHECK on secret_meta.type is built from this list by the step that last changed it; a new type needs a new step.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.default_rotate_every(p_type text)
+RETURNS interval
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT CASE WHEN p_type = ANY (ARRAY['openai', 'anthropic', 'gemini', 'openrouter']) THEN interval '90 days'
+              WHEN p_type = ANY (ARRAY['gcp-service-account', 'aws', 'azure']) THEN interval '180 days' END
+$$;
+COMMENT ON FUNCTION vault_bridge.default_rotate_every(text) IS
+  'Internal. The rotation interval a type gets unless one is given: API keys every 90 days, service credentials every 180 days, generic secrets never (NULL).';
+
+CREATE OR REPLACE FUNCTION vault_bridge.check_statuses()
+RETURNS text[]
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT ARRAY['ok', 'invalid', 'unreachable'] $$;
+COMMENT ON FUNCTION vault_bridge.check_statuses() IS
+  'Internal. The outcomes of `bridge secrets test`: the provider accepted the credential, refused it, or could not be asked.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.max_check_message_chars()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 240 $$;
+COMMENT ON FUNCTION vault_bridge.max_check_message_chars() IS
+  'Internal. Longest stored message of a provider test: one line a listing can show.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.max_policy_interval()
+RETURNS interval
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT interval '36600 days' $$;
+COMMENT ON FUNCTION vault_bridge.max_policy_interval() IS
+  'Internal. Longest rotation interval (a century): longer is a typo, and would overflow the dates it is added to.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.due_window()
+RETURNS interval
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT interval '7 days' $$;
+COMMENT ON FUNCTION vault_bridge.due_window() IS
+  'Internal. A secret whose rotation or expiry falls within this is due: the reminder comes a week ahead.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.usage_window()
+RETURNS interval
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT interval '30 days' $$;
+COMMENT ON FUNCTION vault_bridge.usage_window() IS
+  'Internal. The period over which list_secrets_status counts uses, failures and gateways.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.alert_failures()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 5 $$;
+COMMENT ON FUNCTION vault_bridge.alert_failures() IS
+  'Internal. More failed accesses than this to one name, or with one gateway token, within alert_failure_window() is an alert.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.alert_failure_window()
+RETURNS interval
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT interval '1 hour' $$;
+COMMENT ON FUNCTION vault_bridge.alert_failure_window() IS
+  'Internal. The sliding window within which alert_failures() failed accesses are counted.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.unused_token_after()
+RETURNS interval
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT interval '90 days' $$;
+COMMENT ON FUNCTION vault_bridge.unused_token_after() IS
+  'Internal. An active gateway token unused for this long is an alert: a forgotten token is one nobody watches.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.unlogged_marker()
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 'not itemised: ' $$;
+COMMENT ON FUNCTION vault_bridge.unlogged_marker() IS
+  'Internal. How the summary row of a token''s over-budget calls begins: it is not a failed access, and the alerts leave it out.';
 
 -- ---------------------------------------------------------------------------
 -- 4. Versioned steps (ordered; each runs once)
@@ -397,6 +510,58 @@ BEGIN
 END
 $step$;
 
+-- Version 6: the secret lifecycle. vault_bridge.secret_meta holds, per Vault
+-- secret id and never with a value, its type, rotation interval, expiry,
+-- when its value last changed and the outcome of the last provider test.
+-- Secrets that exist become generic, with rotated_at their updated_at (the
+-- best date there is). The access_type CHECK is rebuilt for 'test' and
+-- 'policy'. Audit rows gain host as a stored column, and the per-name index
+-- becomes a covering one, so status, use and alerts read the index only
+-- (one index replaces the other: a resolve's insert maintains as many as
+-- before). set_secret takes p_meta and list_secrets_usage gives way to
+-- list_secrets_status: a changed signature needs the old one dropped, or
+-- PostgREST could not choose between them.
+DO $step$
+DECLARE
+  v_version CONSTANT integer := 6;
+BEGIN
+  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
+    RETURN;
+  END IF;
+  CREATE TABLE vault_bridge.secret_meta (
+    secret_id     uuid PRIMARY KEY,
+    type          text NOT NULL DEFAULT 'generic',
+    rotate_every  interval CONSTRAINT secret_meta_rotate_every_check CHECK (rotate_every > interval '0'),
+    expires_at    timestamptz,
+    rotated_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    checked_at    timestamptz,
+    check_status  text,
+    check_message text,
+    CONSTRAINT secret_meta_checked_check CHECK ((checked_at IS NULL) = (check_status IS NULL))
+  );
+  EXECUTE pg_catalog.format(
+    'ALTER TABLE vault_bridge.secret_meta ADD CONSTRAINT secret_meta_type_check CHECK (type = ANY (%L::text[]))',
+    vault_bridge.secret_types());
+  EXECUTE pg_catalog.format(
+    'ALTER TABLE vault_bridge.secret_meta ADD CONSTRAINT secret_meta_check_status_check CHECK (check_status = ANY (%L::text[]))',
+    vault_bridge.check_statuses());
+  INSERT INTO vault_bridge.secret_meta (secret_id, type, rotated_at)
+  SELECT s.id, 'generic', s.updated_at FROM vault.secrets AS s;
+  ALTER TABLE public.vault_access_log DROP CONSTRAINT IF EXISTS vault_access_log_access_type_check;
+  EXECUTE pg_catalog.format(
+    'ALTER TABLE public.vault_access_log ADD CONSTRAINT vault_access_log_access_type_check CHECK (access_type = ANY (%L::text[]))',
+    vault_bridge.access_types());
+  ALTER TABLE public.vault_access_log ADD COLUMN host text GENERATED ALWAYS AS (client ->> 'host') STORED;
+  DROP INDEX IF EXISTS public.vault_access_log_secret_name_idx;
+  CREATE INDEX vault_access_log_secret_name_idx ON public.vault_access_log (secret_name, accessed_at)
+    INCLUDE (access_type, success, name_count, tenant, token_name, host);
+  DROP FUNCTION IF EXISTS public.set_secret(text, text, text);
+  DROP FUNCTION IF EXISTS public.list_secrets_usage(text);
+  INSERT INTO vault_bridge.schema_migrations (version, description)
+  VALUES (v_version, 'secret lifecycle: types, rotation policy, provider test results; covering audit index with host');
+END
+$step$;
+
 -- ---------------------------------------------------------------------------
 -- 5. Audit log: documentation and privileges (every run)
 -- ---------------------------------------------------------------------------
@@ -418,8 +583,12 @@ COMMENT ON COLUMN public.vault_access_log.name_count IS
   'How many requested names the row stands for: 1 for an itemised row, every failed name of one token resolve in its one failure row, or the names a token''s audit budget kept out of the log.';
 COMMENT ON COLUMN public.vault_access_log.token_name IS
   'The name of the gateway token that resolved (never the token); NULL for calls made with a project key.';
-REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens
+COMMENT ON COLUMN public.vault_access_log.host IS
+  'The X-Bridge-Host the call came from (client ->> ''host''), stored so the covering per-name index answers use and alerts alone.';
+REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens, vault_bridge.secret_meta
   FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON TABLE vault_bridge.secret_meta IS
+  'Per Vault secret id: its type, rotation interval, expiry, when its value last changed (rotated_at) and the last provider test. Never a value; a secret without a row is generic, changed at its Vault updated_at.';
 
 -- ---------------------------------------------------------------------------
 -- 6. Private helpers
@@ -740,6 +909,165 @@ $$;
 COMMENT ON FUNCTION vault_bridge.fail(text, uuid, text, text, text, text) IS
   'Internal. Records a failed access in the Postgres log and raises it, name and message through loggable_name and loggable_message. Messages name the problem, never a value.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.secret_policies(p_prefix text, p_names text[], p_within interval)
+RETURNS TABLE (
+  secret_id uuid,
+  name text,
+  description text,
+  created_at timestamptz,
+  updated_at timestamptz,
+  type text,
+  check_status text,
+  checked_at timestamptz,
+  check_message text,
+  rotated_at timestamptz,
+  rotate_every interval,
+  expires_at timestamptz,
+  due text,
+  due_at timestamptz
+)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  -- The due rule, computed in this one query for every row at once (a
+  -- helper called per row would cost a function call each, ten thousand
+  -- times for a large vault). Reads vault.secrets, never the decrypted view.
+  -- A secret stored outside the bridge has no metadata: it is generic,
+  -- changed when Vault last changed it.
+  SELECT v.id, v.name, v.description, v.created_at, v.updated_at, COALESCE(m.type, 'generic'),
+         m.check_status, m.checked_at, m.check_message, r.rotated_at, m.rotate_every, m.expires_at,
+         CASE WHEN m.expires_at <= pg_catalog.now() THEN 'expired'
+              WHEN r.rotated_at + m.rotate_every <= pg_catalog.now() THEN 'overdue'
+              WHEN LEAST(m.expires_at, r.rotated_at + m.rotate_every) <= pg_catalog.now() + p_within THEN 'due'
+              ELSE 'ok' END,
+         LEAST(m.expires_at, r.rotated_at + m.rotate_every)
+  FROM vault.secrets AS v
+  LEFT JOIN vault_bridge.secret_meta AS m ON m.secret_id = v.id
+  CROSS JOIN LATERAL (SELECT COALESCE(m.rotated_at, v.updated_at) AS rotated_at) AS r
+  WHERE v.name IS NOT NULL
+    AND (p_prefix IS NULL OR pg_catalog.starts_with(v.name, p_prefix))
+    AND (p_names IS NULL OR v.name = ANY (p_names))
+$$;
+COMMENT ON FUNCTION vault_bridge.secret_policies(text, text[], interval) IS
+  'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. The one place the due rule is written.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.check_meta(p_access_type text, p_name text, p_meta jsonb)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_key text;
+  v_every jsonb := p_meta -> 'rotate_every_s';
+  v_expires jsonb := p_meta -> 'expires_at';
+BEGIN
+  IF p_meta IS NULL THEN
+    RETURN;
+  END IF;
+  IF pg_catalog.jsonb_typeof(p_meta) <> 'object' THEN
+    PERFORM vault_bridge.fail(p_access_type, NULL, p_name, 'p_meta is not a JSON object', '22023',
+      'pass {"type": …, "rotate_every_s": …, "expires_at": …} or NULL');
+  END IF;
+  SELECT k INTO v_key FROM pg_catalog.jsonb_object_keys(p_meta) AS k
+  WHERE k <> ALL (ARRAY['type', 'rotate_every_s', 'expires_at']) LIMIT 1;
+  IF v_key IS NOT NULL THEN
+    PERFORM vault_bridge.fail(p_access_type, NULL, p_name,
+      pg_catalog.format('p_meta key %s is not known', pg_catalog.quote_literal(pg_catalog.left(v_key, 64))), '22023',
+      'the keys are type, rotate_every_s and expires_at');
+  END IF;
+  IF p_meta ? 'type' AND (pg_catalog.jsonb_typeof(p_meta -> 'type') <> 'string'
+                          OR NOT (p_meta ->> 'type') = ANY (vault_bridge.secret_types())) THEN
+    PERFORM vault_bridge.fail(p_access_type, NULL, p_name, 'p_meta type is not a secret type', '22023',
+      'one of ' || pg_catalog.array_to_string(vault_bridge.secret_types(), ', '));
+  END IF;
+  IF v_every IS NOT NULL AND pg_catalog.jsonb_typeof(v_every) <> 'null'
+     AND (pg_catalog.jsonb_typeof(v_every) <> 'number' OR (v_every #>> '{}')::numeric <= 0
+          OR (v_every #>> '{}')::numeric > EXTRACT(epoch FROM vault_bridge.max_policy_interval())) THEN
+    PERFORM vault_bridge.fail(p_access_type, NULL, p_name, 'p_meta rotate_every_s is not a positive number of seconds', '22023',
+      pg_catalog.format('pass seconds up to %s, or null for no rotation schedule', vault_bridge.max_policy_interval()));
+  END IF;
+  IF v_expires IS NOT NULL AND pg_catalog.jsonb_typeof(v_expires) <> 'null' THEN
+    BEGIN
+      IF pg_catalog.jsonb_typeof(v_expires) <> 'string' OR (v_expires #>> '{}')::timestamptz IS NULL
+         OR NOT pg_catalog.isfinite((v_expires #>> '{}')::timestamptz) THEN
+        RAISE invalid_datetime_format;
+      END IF;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_parameter_value THEN
+      PERFORM vault_bridge.fail(p_access_type, NULL, p_name, 'p_meta expires_at is not a timestamp', '22023',
+        'pass an ISO 8601 timestamp with its offset, or null for no expiry');
+    END;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.check_meta(text, text, jsonb) IS
+  'Internal. Raises (and logs) when set_secret''s p_meta is not {type?, rotate_every_s?, expires_at?} with a known type, a positive interval and a timestamp, before anything is changed.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.apply_meta(
+  p_secret_id uuid,
+  p_meta jsonb,
+  p_new_value boolean,
+  p_rotated_at timestamptz
+)
+RETURNS vault_bridge.secret_meta
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_old vault_bridge.secret_meta%ROWTYPE;
+  v_new vault_bridge.secret_meta%ROWTYPE;
+  v_known boolean;
+BEGIN
+  SELECT m.* INTO v_old FROM vault_bridge.secret_meta AS m WHERE m.secret_id = p_secret_id FOR UPDATE;
+  v_known := FOUND;
+  v_new.secret_id := p_secret_id;
+  v_new.type := COALESCE(p_meta ->> 'type', v_old.type, 'generic');
+  -- A new type brings its own schedule unless one is given; an unchanged one keeps what was set.
+  v_new.rotate_every := CASE
+    WHEN p_meta ? 'rotate_every_s' THEN pg_catalog.make_interval(secs => (p_meta ->> 'rotate_every_s')::double precision)
+    WHEN NOT v_known OR v_new.type IS DISTINCT FROM v_old.type THEN vault_bridge.default_rotate_every(v_new.type)
+    ELSE v_old.rotate_every END;
+  v_new.expires_at := CASE WHEN p_meta ? 'expires_at' THEN (p_meta ->> 'expires_at')::timestamptz ELSE v_old.expires_at END;
+  v_new.rotated_at := CASE WHEN p_new_value THEN pg_catalog.now() ELSE COALESCE(v_old.rotated_at, p_rotated_at) END;
+  -- A test result speaks of one value as one type: a new value or type voids it.
+  IF NOT p_new_value AND v_new.type = v_old.type THEN
+    v_new.checked_at := v_old.checked_at;
+    v_new.check_status := v_old.check_status;
+    v_new.check_message := v_old.check_message;
+  END IF;
+  INSERT INTO vault_bridge.secret_meta AS m
+    (secret_id, type, rotate_every, expires_at, rotated_at, checked_at, check_status, check_message)
+  VALUES (v_new.secret_id, v_new.type, v_new.rotate_every, v_new.expires_at, v_new.rotated_at,
+          v_new.checked_at, v_new.check_status, v_new.check_message)
+  ON CONFLICT (secret_id) DO UPDATE
+    SET type = EXCLUDED.type, rotate_every = EXCLUDED.rotate_every, expires_at = EXCLUDED.expires_at,
+        rotated_at = EXCLUDED.rotated_at, checked_at = EXCLUDED.checked_at, check_status = EXCLUDED.check_status,
+        check_message = EXCLUDED.check_message;
+  RETURN v_new;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.apply_meta(uuid, jsonb, boolean, timestamptz) IS
+  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at, and a new value or type clears the last test. p_rotated_at is the date a secret without a record gets when its value is kept.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.meta_answer(p_secret_id uuid, p_created boolean, p_meta vault_bridge.secret_meta)
+RETURNS jsonb
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT pg_catalog.jsonb_build_object(
+    'id', p_secret_id, 'created', p_created, 'type', p_meta.type,
+    'rotate_every', EXTRACT(epoch FROM p_meta.rotate_every)::bigint,
+    'expires_at', p_meta.expires_at, 'rotated_at', p_meta.rotated_at)
+$$;
+COMMENT ON FUNCTION vault_bridge.meta_answer(uuid, boolean, vault_bridge.secret_meta) IS
+  'Internal. What set_secret answers: the id, whether it was created, and the metadata now recorded (rotate_every in seconds).';
+
 CREATE OR REPLACE FUNCTION vault_bridge.check_store(p_name text, p_secret text)
 RETURNS void
 LANGUAGE plpgsql
@@ -783,12 +1111,13 @@ BEGIN
       pg_catalog.format('a secret named %s already exists', p_name), '23505',
       'rotate it (rotate_secret) or delete it first');
   END;
+  PERFORM vault_bridge.apply_meta(v_id, NULL, true, NULL);
   PERFORM vault_bridge.log_access('store', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
   RETURN v_id;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.store(text, text, text) IS
-  'Internal. Creates a named Vault secret and audits it; shared by store_credential and store_secret.';
+  'Internal. Creates a named Vault secret (a generic one, in secret_meta) and audits it; shared by store_credential and store_secret.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.id_by_name(p_access_type text, p_name text)
 RETURNS uuid
@@ -864,11 +1193,12 @@ BEGIN
       'store it first (store_secret)');
   END IF;
   PERFORM vault.update_secret(p_secret_id, p_new_secret);
+  PERFORM vault_bridge.apply_meta(p_secret_id, NULL, true, NULL);
   PERFORM vault_bridge.log_access(p_access_type, ARRAY[p_secret_id], ARRAY[v_name], ARRAY[NULL::text]);
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.rotate(text, uuid, text, text) IS
-  'Internal. Replaces a secret value in place (same id) and audits it; raises PT404 when it does not exist.';
+  'Internal. Replaces a secret value in place (same id), resets its rotated_at and audits it; raises PT404 when it does not exist.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.delete(p_secret_id uuid, p_name text)
 RETURNS boolean
@@ -889,12 +1219,13 @@ BEGIN
       ARRAY[pg_catalog.format('secret %s not found', COALESCE(p_name, p_secret_id::text))]);
     RETURN false;
   END IF;
+  DELETE FROM vault_bridge.secret_meta AS m WHERE m.secret_id = p_secret_id;
   PERFORM vault_bridge.log_access('delete', ARRAY[p_secret_id], ARRAY[v_name], ARRAY[NULL::text]);
   RETURN true;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.delete(uuid, text) IS
-  'Internal. Deletes a secret if it exists (a missing one is an audited no-op) and reports whether it did.';
+  'Internal. Deletes a secret and its metadata if it exists (a missing one is an audited no-op) and reports whether it did.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_unlogged(p_token_id bigint)
 RETURNS void
@@ -910,7 +1241,7 @@ BEGIN
     RETURN;
   END IF;
   PERFORM vault_bridge.log_row('resolve', NULL,
-    pg_catalog.format('not itemised: %s names in %s calls of the window from %s went over this token''s audit budget of %s rows per %s',
+    vault_bridge.unlogged_marker() || pg_catalog.format('%s names in %s calls of the window from %s went over this token''s audit budget of %s rows per %s',
                       v_token.unlogged_names, v_token.unlogged_calls, v_token.log_window_start,
                       vault_bridge.token_log_rows(), vault_bridge.token_log_window()),
     v_token.tenant, v_token.name, v_token.unlogged_names);
@@ -918,7 +1249,40 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_unlogged(bigint) IS
-  'Internal. Writes the one summary row of what a token''s audit budget kept out of the log, if anything, and clears the count. Called by log_token_resolve when a window opens and by revoke_gateway_token.';
+  'Internal. Writes the one summary row of what a token''s audit budget kept out of the log, if anything, and clears the count. Called by token_budget when a window opens and by revoke_gateway_token.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.token_budget(p_token_id bigint, p_rows integer, p_names integer, p_used boolean)
+RETURNS vault_bridge.gateway_tokens
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_token vault_bridge.gateway_tokens%ROWTYPE;
+  v_itemised boolean;
+BEGIN
+  -- The row lock orders concurrent calls of one token, so the budget holds.
+  SELECT t.* INTO v_token FROM vault_bridge.gateway_tokens AS t WHERE t.id = p_token_id FOR UPDATE;
+  IF v_token.log_window_start IS NULL OR v_token.log_window_start <= pg_catalog.now() - vault_bridge.token_log_window() THEN
+    PERFORM vault_bridge.log_unlogged(p_token_id);
+    v_token.log_window_start := pg_catalog.now();
+    v_token.log_window_rows := 0;
+  END IF;
+  v_itemised := v_token.log_window_rows + p_rows <= vault_bridge.token_log_rows();
+  UPDATE vault_bridge.gateway_tokens AS t
+  SET last_used_at = CASE WHEN p_used THEN pg_catalog.now() ELSE t.last_used_at END,
+      log_window_start = v_token.log_window_start,
+      log_window_rows = v_token.log_window_rows + CASE WHEN v_itemised THEN p_rows ELSE 0 END,
+      unlogged_names = t.unlogged_names + CASE WHEN v_itemised THEN 0 ELSE p_names END,
+      unlogged_calls = t.unlogged_calls + CASE WHEN v_itemised THEN 0 ELSE 1 END
+  WHERE t.id = p_token_id
+  RETURNING t.* INTO v_token;
+  -- What the caller may write: the token's row, or NULL when the budget is spent.
+  RETURN CASE WHEN v_itemised THEN v_token END;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.token_budget(bigint, integer, integer, boolean) IS
+  'Internal. Charges p_rows audit rows to a token''s budget of token_log_rows() per token_log_window() and returns the token row when they fit (NULL when not: the call is counted on the token row instead, p_names names, and written as one summary row when the next window opens). p_used records last_used_at.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_token_resolve(
   p_token_id bigint,
@@ -936,25 +1300,9 @@ DECLARE
   v_token vault_bridge.gateway_tokens%ROWTYPE;
   v_found integer := COALESCE(pg_catalog.cardinality(p_found_ids), 0);
   v_failed integer := COALESCE(pg_catalog.cardinality(p_failed_names), 0);
-  v_rows integer := v_found + CASE WHEN v_failed > 0 THEN 1 ELSE 0 END;
-  v_itemised boolean;
 BEGIN
-  -- The row lock orders concurrent calls of one token, so the budget holds.
-  SELECT t.* INTO v_token FROM vault_bridge.gateway_tokens AS t WHERE t.id = p_token_id FOR UPDATE;
-  IF v_token.log_window_start IS NULL OR v_token.log_window_start <= pg_catalog.now() - vault_bridge.token_log_window() THEN
-    PERFORM vault_bridge.log_unlogged(p_token_id);
-    v_token.log_window_start := pg_catalog.now();
-    v_token.log_window_rows := 0;
-  END IF;
-  v_itemised := v_token.log_window_rows + v_rows <= vault_bridge.token_log_rows();
-  UPDATE vault_bridge.gateway_tokens AS t
-  SET last_used_at = pg_catalog.now(),
-      log_window_start = v_token.log_window_start,
-      log_window_rows = v_token.log_window_rows + CASE WHEN v_itemised THEN v_rows ELSE 0 END,
-      unlogged_names = t.unlogged_names + CASE WHEN v_itemised THEN 0 ELSE v_found + v_failed END,
-      unlogged_calls = t.unlogged_calls + CASE WHEN v_itemised THEN 0 ELSE 1 END
-  WHERE t.id = p_token_id;
-  IF NOT v_itemised THEN
+  v_token := vault_bridge.token_budget(p_token_id, v_found + CASE WHEN v_failed > 0 THEN 1 ELSE 0 END, v_found + v_failed, true);
+  IF v_token.id IS NULL THEN
     RETURN;
   END IF;
   PERFORM vault_bridge.log_access('resolve', p_found_ids, p_found_names,
@@ -975,7 +1323,29 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_token_resolve(bigint, uuid[], text[], text[], text[]) IS
-  'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many). Within token_log_rows() rows per token_log_window() per token; beyond that the call is counted on the token row and written as one summary row when the next window opens. Also records last_used_at.';
+  'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many), within the token''s audit budget (token_budget). Also records last_used_at.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.log_refused_token(p_token_id bigint, p_names integer)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_token vault_bridge.gateway_tokens%ROWTYPE := vault_bridge.token_budget(p_token_id, 1, p_names, false);
+BEGIN
+  IF v_token.id IS NULL THEN
+    RETURN;
+  END IF;
+  PERFORM vault_bridge.log_row('resolve', NULL,
+    CASE WHEN v_token.revoked_at IS NOT NULL
+         THEN pg_catalog.format('gateway token revoked at %s', v_token.revoked_at)
+         ELSE pg_catalog.format('gateway token expired at %s', v_token.expires_at) END,
+    v_token.tenant, v_token.name, p_names);
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.log_refused_token(bigint, integer) IS
+  'Internal. One failure row for a call made with a known token that is revoked or expired, standing for the p_names names it asked for, within the token''s audit budget: a stolen old token that keeps trying is seen, and cannot flood the log.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.lookup(p_names text[], p_tenant text, p_allow text[])
 RETURNS TABLE (name text, vault_name text, secret_id uuid, secret text, problem text)
@@ -1182,7 +1552,12 @@ COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
 -- 10. Admin API (what `bridge secrets` and `bridge audit` call)
 -- ---------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION public.set_secret(p_name text, p_secret text, p_description text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION public.set_secret(
+  p_name text,
+  p_secret text,
+  p_description text DEFAULT NULL,
+  p_meta jsonb DEFAULT NULL
+)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1190,8 +1565,29 @@ SET search_path = ''
 AS $$
 DECLARE
   v_id uuid;
+  v_updated timestamptz;
 BEGIN
+  IF p_secret IS NULL AND p_description IS NULL AND p_meta IS NULL THEN
+    -- Nothing to store and nothing to change: refused as a store without a value.
+    PERFORM vault_bridge.check_store(p_name, p_secret);
+  END IF;
+  IF p_secret IS NULL THEN
+    -- A change of description, type or schedule: the value stays, and so does rotated_at.
+    v_id := vault_bridge.id_by_name('policy', p_name);
+    PERFORM vault_bridge.check_meta('policy', p_name, p_meta);
+    IF v_id IS NULL THEN
+      PERFORM vault_bridge.fail('policy', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
+        'store a value first: a type or a schedule belongs to a secret');
+    END IF;
+    SELECT s.updated_at INTO v_updated FROM vault.secrets AS s WHERE s.id = v_id;
+    IF p_description IS NOT NULL THEN
+      PERFORM vault.update_secret(v_id, NULL, NULL, p_description);
+    END IF;
+    PERFORM vault_bridge.log_access('policy', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
+    RETURN vault_bridge.meta_answer(v_id, false, vault_bridge.apply_meta(v_id, p_meta, false, v_updated));
+  END IF;
   PERFORM vault_bridge.check_store(p_name, p_secret);
+  PERFORM vault_bridge.check_meta('store', p_name, p_meta);
   IF pg_catalog.strpos(p_name, vault_bridge.tenant_separator()) > 0 AND vault_bridge.tenant_of(p_name) IS NOT NULL THEN
     PERFORM vault_bridge.ensure_tenant(vault_bridge.tenant_of(p_name));
   END IF;
@@ -1206,13 +1602,13 @@ BEGIN
       PERFORM vault.update_secret(v_id, p_secret, NULL, p_description);
       IF EXISTS (SELECT FROM vault.secrets AS s WHERE s.id = v_id) THEN
         PERFORM vault_bridge.log_access('rotate', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
-        RETURN pg_catalog.jsonb_build_object('id', v_id, 'created', false);
+        RETURN vault_bridge.meta_answer(v_id, false, vault_bridge.apply_meta(v_id, p_meta, true, NULL));
       END IF;
     ELSE
       BEGIN
         v_id := vault.create_secret(p_secret, p_name, COALESCE(p_description, ''));
         PERFORM vault_bridge.log_access('store', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
-        RETURN pg_catalog.jsonb_build_object('id', v_id, 'created', true);
+        RETURN vault_bridge.meta_answer(v_id, true, vault_bridge.apply_meta(v_id, p_meta, true, NULL));
       EXCEPTION WHEN unique_violation THEN
         NULL;
       END;
@@ -1225,64 +1621,223 @@ BEGIN
     'try again');
 END
 $$;
-REVOKE ALL ON FUNCTION public.set_secret(text, text, text) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.set_secret(text, text, text) TO service_role;
-COMMENT ON FUNCTION public.set_secret(text, text, text) IS
-  'service_role only. Stores the secret under this name, or replaces the value of the existing one keeping its Vault id (a rotation; the description changes only when p_description is not NULL). Returns {"id", "created"}. A name T#NAME with a tenant name T records tenant T. NULL secret or bad name raises. Audited as store or rotate.';
+REVOKE ALL ON FUNCTION public.set_secret(text, text, text, jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.set_secret(text, text, text, jsonb) TO service_role;
+COMMENT ON FUNCTION public.set_secret(text, text, text, jsonb) IS
+  'service_role only. Stores the secret under this name, or replaces the value of the existing one keeping its Vault id (a rotation, which resets rotated_at; the description changes only when p_description is not NULL). p_meta {type?, rotate_every_s?, expires_at?} sets its type (a new type brings its default schedule unless rotate_every_s is given), rotation interval in seconds and expiry; null clears one. p_secret NULL changes description and metadata only, of an existing secret (PT404 otherwise), audited as policy. Returns {"id", "created", "type", "rotate_every", "expires_at", "rotated_at"}. A name T#NAME with a tenant name T records tenant T. Bad name or p_meta raises 22023. Audited as store, rotate or policy.';
 
-CREATE OR REPLACE FUNCTION public.list_secrets_usage(p_prefix text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION public.record_secret_check(p_name text, p_status text, p_message text)
+RETURNS timestamptz
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_id uuid := vault_bridge.id_by_name('test', p_name);
+  v_updated timestamptz;
+BEGIN
+  IF p_status IS NULL OR NOT p_status = ANY (vault_bridge.check_statuses()) THEN
+    PERFORM vault_bridge.fail('test', v_id, p_name, 'p_status is not a test outcome', '22023',
+      'one of ' || pg_catalog.array_to_string(vault_bridge.check_statuses(), ', '));
+  END IF;
+  SELECT s.updated_at INTO v_updated FROM vault.secrets AS s WHERE s.id = v_id;
+  IF NOT FOUND THEN
+    PERFORM vault_bridge.fail('test', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
+      'list_secrets_status shows what exists');
+  END IF;
+  PERFORM vault_bridge.apply_meta(v_id, NULL, false, v_updated);
+  UPDATE vault_bridge.secret_meta AS m
+  SET checked_at = pg_catalog.now(), check_status = p_status,
+      check_message = vault_bridge.escaped(pg_catalog.left(COALESCE(p_message, ''), vault_bridge.max_check_message_chars()))
+  WHERE m.secret_id = v_id;
+  PERFORM vault_bridge.log_access('test', ARRAY[v_id], ARRAY[p_name],
+    ARRAY[CASE WHEN p_status = 'ok' THEN NULL ELSE 'provider test: ' || p_status END]);
+  RETURN pg_catalog.now();
+END
+$$;
+REVOKE ALL ON FUNCTION public.record_secret_check(text, text, text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.record_secret_check(text, text, text) TO service_role;
+COMMENT ON FUNCTION public.record_secret_check(text, text, text) IS
+  'service_role only. Records the outcome of `bridge secrets test` (ok, invalid or unreachable) and its one-line message, already redacted by the bridge, cut to vault_bridge.max_check_message_chars() and escaped; returns checked_at. Raises PT404 for an unknown name. Audited as test.';
+
+CREATE OR REPLACE FUNCTION public.list_secrets_status(
+  p_prefix text DEFAULT NULL,
+  p_due_within interval DEFAULT NULL,
+  p_due_only boolean DEFAULT false
+)
 RETURNS TABLE (
   name text,
   description text,
+  type text,
+  status text,
+  checked_at timestamptz,
+  check_message text,
+  last_used_at timestamptz,
+  uses bigint,
+  failures bigint,
+  gateways bigint,
+  rotated_at timestamptz,
+  rotate_every bigint,
+  expires_at timestamptz,
+  due text,
+  due_at timestamptz,
   created_at timestamptz,
-  updated_at timestamptz,
-  last_accessed_at timestamptz,
-  accesses_30d bigint,
-  hosts text[]
+  updated_at timestamptz
 )
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $$
+DECLARE
+  v_within interval := COALESCE(p_due_within, vault_bridge.due_window());
 BEGIN
   PERFORM vault_bridge.log_access('list', ARRAY[NULL::uuid], ARRAY[p_prefix], ARRAY[NULL::text]);
-  -- Reads vault.secrets, not the decrypted view: listing never decrypts.
-  -- Usage is matched by name (what the audit log records for every access)
-  -- through the (secret_name, accessed_at) index, one lookup per secret;
-  -- listing and reading the log are not uses of a secret.
+  -- Use is what the audit log holds for resolves and reads by name. The
+  -- covering (secret_name, accessed_at) index answers the window's counts
+  -- per secret without visiting the table; the last use before the window
+  -- is looked up only for a secret the window saw no use of.
   RETURN QUERY
-    SELECT s.name, s.description, s.created_at, s.updated_at,
-           latest.accessed_at, recent.n, recent.host_list
-    FROM vault.secrets AS s
-    LEFT JOIN LATERAL (
-      SELECT l.accessed_at
-      FROM public.vault_access_log AS l
-      WHERE l.secret_name = s.name
-        AND l.success
-        AND l.access_type <> ALL (ARRAY['list', 'audit'])
-      ORDER BY l.accessed_at DESC
-      LIMIT 1
-    ) AS latest ON true
+    SELECT p.name, p.description, p.type, p.check_status, p.checked_at, p.check_message,
+           COALESCE(recent.last_used_at, (
+             SELECT l.accessed_at
+             FROM public.vault_access_log AS l
+             WHERE l.secret_name = p.name AND l.success AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
+             ORDER BY l.accessed_at DESC
+             LIMIT 1)),
+           recent.uses, COALESCE(recent.failures, 0), recent.gateways,
+           p.rotated_at, EXTRACT(epoch FROM p.rotate_every)::bigint, p.expires_at, p.due, p.due_at,
+           p.created_at, p.updated_at
+    FROM vault_bridge.secret_policies(p_prefix, NULL, v_within) AS p
     CROSS JOIN LATERAL (
-      SELECT pg_catalog.count(*) AS n,
-             COALESCE(pg_catalog.array_agg(DISTINCT l.client ->> 'host' ORDER BY l.client ->> 'host')
-                        FILTER (WHERE l.client ->> 'host' IS NOT NULL),
-                      '{}'::text[]) AS host_list
+      SELECT pg_catalog.max(l.accessed_at) FILTER (WHERE l.success) AS last_used_at,
+             pg_catalog.count(*) FILTER (WHERE l.success) AS uses,
+             pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success)::bigint AS failures,
+             pg_catalog.count(DISTINCT CASE WHEN l.token_name IS NOT NULL THEN 'token ' || l.tenant || '/' || l.token_name
+                                            ELSE 'host ' || l.host END) FILTER (WHERE l.success AND l.access_type = 'resolve') AS gateways
       FROM public.vault_access_log AS l
-      WHERE l.secret_name = s.name
-        AND l.accessed_at >= pg_catalog.now() - interval '30 days'
-        AND l.success
-        AND l.access_type <> ALL (ARRAY['list', 'audit'])
+      WHERE l.secret_name = p.name
+        AND l.accessed_at >= pg_catalog.now() - vault_bridge.usage_window()
+        AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
     ) AS recent
-    WHERE s.name IS NOT NULL
-      AND (p_prefix IS NULL OR pg_catalog.starts_with(s.name, p_prefix))
-    ORDER BY s.name;
+    WHERE NOT p_due_only OR p.due <> 'ok'
+    ORDER BY p.name;
 END
 $$;
-REVOKE ALL ON FUNCTION public.list_secrets_usage(text) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.list_secrets_usage(text) TO service_role;
-COMMENT ON FUNCTION public.list_secrets_usage(text) IS
-  'service_role only. Named secrets (optionally by literal name prefix) with their last successful access, the number of successful accesses in the last 30 days and the hosts they came from (listing and audit reads excluded). Never returns or decrypts a value. Audited as list.';
+REVOKE ALL ON FUNCTION public.list_secrets_status(text, interval, boolean) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.list_secrets_status(text, interval, boolean) TO service_role;
+COMMENT ON FUNCTION public.list_secrets_status(text, interval, boolean) IS
+  'service_role only. One row per named secret (optionally by literal name prefix): type, last provider test, last use, uses, failures and gateways (distinct tokens, else hosts, that resolved it) over vault_bridge.usage_window(), rotation and expiry, and due: expired, overdue, due (within p_due_within, default vault_bridge.due_window()) or ok. p_due_only keeps those not ok. Uses are resolves and reads by name; listing, audit reads and tests are not. Never returns or decrypts a value. Audited as list.';
+
+CREATE OR REPLACE FUNCTION public.read_access_alerts(p_since timestamptz DEFAULT NULL)
+RETURNS TABLE (
+  kind text,
+  secret text,
+  token text,
+  host text,
+  count bigint,
+  first_at timestamptz,
+  last_at timestamptz,
+  message text
+)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_since timestamptz := COALESCE(p_since, pg_catalog.now() - interval '24 hours');
+BEGIN
+  PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[NULL::text], ARRAY[NULL::text]);
+  -- Failures come from the partial index on failed rows; first reads from a
+  -- host from the accessed_at index, each checked against the secret's
+  -- earlier rows through the covering per-name index. A token call that
+  -- fails several names writes one row naming none of them: it counts
+  -- toward its token's alert, and toward a name's only when itemised. The
+  -- summary row of a token's over-budget calls is no failure.
+  RETURN QUERY
+    WITH failed AS (
+      SELECT l.accessed_at, l.secret_name, l.tenant, l.token_name, l.name_count
+      FROM public.vault_access_log AS l
+      WHERE NOT l.success AND l.accessed_at >= v_since
+        AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
+        AND NOT pg_catalog.starts_with(COALESCE(l.error_message, ''), vault_bridge.unlogged_marker())
+    ),
+    per_name AS (
+      SELECT f.secret_name, f.accessed_at, f.name_count,
+             pg_catalog.sum(f.name_count) OVER (PARTITION BY f.secret_name ORDER BY f.accessed_at
+               RANGE BETWEEN vault_bridge.alert_failure_window() PRECEDING AND CURRENT ROW) AS in_window
+      FROM failed AS f WHERE f.secret_name IS NOT NULL
+    ),
+    per_token AS (
+      SELECT f.tenant || '/' || f.token_name AS token, f.accessed_at, f.name_count,
+             pg_catalog.sum(f.name_count) OVER (PARTITION BY f.tenant, f.token_name ORDER BY f.accessed_at
+               RANGE BETWEEN vault_bridge.alert_failure_window() PRECEDING AND CURRENT ROW) AS in_window
+      FROM failed AS f WHERE f.token_name IS NOT NULL
+    ),
+    first_reads AS (
+      SELECT l.secret_name, l.host, pg_catalog.min(l.accessed_at) AS first_at, pg_catalog.max(l.accessed_at) AS last_at,
+             pg_catalog.count(*) AS n
+      FROM public.vault_access_log AS l
+      WHERE l.success AND l.accessed_at >= v_since AND l.host IS NOT NULL AND l.secret_name IS NOT NULL
+        AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
+      GROUP BY l.secret_name, l.host
+    ),
+    alerts AS (
+      SELECT 'failures'::text AS kind, p.secret_name AS secret, NULL::text AS token, NULL::text AS host,
+             pg_catalog.sum(p.name_count)::bigint AS count, pg_catalog.min(p.accessed_at) AS first_at,
+             pg_catalog.max(p.accessed_at) AS last_at,
+             pg_catalog.format('%s failed accesses to %s, up to %s within %s (more than %s is an alert)',
+               pg_catalog.sum(p.name_count), p.secret_name, pg_catalog.max(p.in_window), vault_bridge.alert_failure_window(),
+               vault_bridge.alert_failures()) AS message
+      FROM per_name AS p
+      GROUP BY p.secret_name
+      HAVING pg_catalog.max(p.in_window) > vault_bridge.alert_failures()
+      UNION ALL
+      SELECT 'failures', NULL, p.token, NULL, pg_catalog.sum(p.name_count)::bigint, pg_catalog.min(p.accessed_at),
+             pg_catalog.max(p.accessed_at),
+             pg_catalog.format('%s failed accesses with gateway token %s, up to %s within %s (more than %s is an alert)',
+               pg_catalog.sum(p.name_count), p.token, pg_catalog.max(p.in_window), vault_bridge.alert_failure_window(),
+               vault_bridge.alert_failures())
+      FROM per_token AS p
+      GROUP BY p.token
+      HAVING pg_catalog.max(p.in_window) > vault_bridge.alert_failures()
+      UNION ALL
+      SELECT 'new_host', r.secret_name, NULL, r.host, r.n, r.first_at, r.last_at,
+             pg_catalog.format('%s was read from host %s for the first time; other hosts read it before', r.secret_name, r.host)
+      FROM first_reads AS r
+      -- Each probe walks the secret's rows backwards from the window and stops
+      -- at the first match: a host that read before is found within the
+      -- last few rows, so only a truly new one costs a longer walk.
+      WHERE (SELECT true FROM public.vault_access_log AS o
+             WHERE o.secret_name = r.secret_name AND o.accessed_at < v_since AND o.host = r.host AND o.success
+               AND o.access_type = ANY (ARRAY['resolve', 'retrieve'])
+             ORDER BY o.accessed_at DESC LIMIT 1) IS NULL
+        AND (SELECT true FROM public.vault_access_log AS o
+             WHERE o.secret_name = r.secret_name AND o.accessed_at < r.first_at AND o.host <> r.host AND o.success
+               AND o.access_type = ANY (ARRAY['resolve', 'retrieve'])
+             ORDER BY o.accessed_at DESC LIMIT 1) IS NOT NULL
+      UNION ALL
+      SELECT 'unused_token', NULL, t.tenant || '/' || t.name, NULL,
+             pg_catalog.floor(EXTRACT(epoch FROM pg_catalog.now() - COALESCE(t.last_used_at, t.created_at)) / 86400)::bigint,
+             t.created_at, t.last_used_at,
+             pg_catalog.format('gateway token %s/%s has not been used %s; revoke it if no gateway needs it',
+               t.tenant, t.name,
+               CASE WHEN t.last_used_at IS NULL THEN 'since it was created on ' || (t.created_at AT TIME ZONE 'UTC')::date
+                    ELSE 'since ' || (t.last_used_at AT TIME ZONE 'UTC')::date END)
+      FROM vault_bridge.gateway_tokens AS t
+      WHERE t.revoked_at IS NULL
+        AND (t.expires_at IS NULL OR t.expires_at > pg_catalog.now())
+        AND COALESCE(t.last_used_at, t.created_at) < pg_catalog.now() - vault_bridge.unused_token_after()
+    )
+    SELECT a.kind, a.secret, a.token, a.host, a.count, a.first_at, a.last_at, a.message
+    FROM alerts AS a
+    ORDER BY a.last_at DESC NULLS LAST, a.kind, a.secret, a.token
+    LIMIT vault_bridge.max_log_rows();
+END
+$$;
+REVOKE ALL ON FUNCTION public.read_access_alerts(timestamptz) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.read_access_alerts(timestamptz) TO service_role;
+COMMENT ON FUNCTION public.read_access_alerts(timestamptz) IS
+  'service_role only. Alerts since p_since (default 24 hours ago), newest first, at most vault_bridge.max_log_rows(): failures (more than vault_bridge.alert_failures() failed accesses to one name, or with one gateway token, revoked and expired ones included, within vault_bridge.alert_failure_window()), new_host (a successful read from a host that never read that secret before, when other hosts had) and unused_token (an active token unused for vault_bridge.unused_token_after(); count is its idle days). Audited as audit.';
 
 CREATE OR REPLACE FUNCTION public.read_access_log(
   p_since timestamptz DEFAULT NULL,
@@ -1384,16 +1939,26 @@ DECLARE
   v_failed text[];
   v_problems text[];
 BEGIN
+  -- Locked here, so a revocation committing meanwhile is seen: the locked row is the latest one.
   SELECT t.* INTO v_token
   FROM vault_bridge.gateway_tokens AS t
   WHERE t.token_sha256 = pg_catalog.sha256(pg_catalog.convert_to(COALESCE(p_token, ''), 'UTF8'))
-    AND t.revoked_at IS NULL
-    AND (t.expires_at IS NULL OR t.expires_at > pg_catalog.now())
-  -- Locked here, so a revocation committing meanwhile is seen: the row is checked again once it is free.
   FOR UPDATE;
   IF NOT FOUND THEN
+    -- An unknown token writes nothing: anon could otherwise fill the log.
     PERFORM vault_bridge.fail('resolve', NULL, NULL, 'gateway token unknown, revoked or expired', 'PT401',
       'mint a new one with `bridge tokens create` on the admin machine');
+  END IF;
+  IF v_token.revoked_at IS NOT NULL OR v_token.expires_at <= pg_catalog.now() THEN
+    -- A known token that was revoked or has expired is recorded, within its
+    -- audit budget, and refused without raising, which would roll the row
+    -- back: PostgREST answers with response.status and this body, as it
+    -- answers a raised PT401.
+    PERFORM vault_bridge.log_refused_token(v_token.id,
+      GREATEST(1, LEAST(COALESCE(pg_catalog.cardinality(p_names), 0), vault_bridge.max_names_per_call())));
+    PERFORM pg_catalog.set_config('response.status', '401', true);
+    RETURN pg_catalog.jsonb_build_object('code', 'PT401', 'message', 'gateway token unknown, revoked or expired',
+      'hint', 'mint a new one with `bridge tokens create` on the admin machine', 'details', NULL);
   END IF;
   IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
     PERFORM vault_bridge.fail('resolve', NULL, NULL,
@@ -1417,7 +1982,54 @@ $$;
 REVOKE ALL ON FUNCTION public.resolve_secrets_with_token(text, text[]) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.resolve_secrets_with_token(text, text[]) TO anon, service_role;
 COMMENT ON FUNCTION public.resolve_secrets_with_token(text, text[]) IS
-  'anon (a gateway with the publishable key) and service_role. With a gateway token that is neither revoked nor expired: {name: value} for the requested names of the token''s tenant that its allow-list matches (in tenant default, never through a glob of only * and ?), in one lookup; other names are absent. Audited with the token''s name and tenant: one row per found name and one for all failed names, within the token''s audit budget. A refused token raises PT401 (HTTP 401).';
+  'anon (a gateway with the publishable key) and service_role. With a gateway token that is neither revoked nor expired: {name: value} for the requested names of the token''s tenant that its allow-list matches (in tenant default, never through a glob of only * and ?), in one lookup; other names are absent. Audited with the token''s name and tenant: one row per found name and one for all failed names, within the token''s audit budget. A refused token gets HTTP 401: an unknown one raises PT401 and writes nothing; a known one that is revoked or expired is recorded as one failure row within its audit budget and answered with response.status 401 and PostgREST''s error body.';
+
+CREATE OR REPLACE FUNCTION public.secrets_due_with_token(p_token text, p_names text[])
+RETURNS TABLE (name text, due text, due_at timestamptz)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_token vault_bridge.gateway_tokens%ROWTYPE;
+BEGIN
+  SELECT t.* INTO v_token
+  FROM vault_bridge.gateway_tokens AS t
+  WHERE t.token_sha256 = pg_catalog.sha256(pg_catalog.convert_to(COALESCE(p_token, ''), 'UTF8'))
+    AND t.revoked_at IS NULL
+    AND (t.expires_at IS NULL OR t.expires_at > pg_catalog.now());
+  IF NOT FOUND THEN
+    PERFORM vault_bridge.fail('list', NULL, NULL, 'gateway token unknown, revoked or expired', 'PT401',
+      'mint a new one with `bridge tokens create` on the admin machine');
+  END IF;
+  IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
+    PERFORM vault_bridge.fail('list', NULL, NULL,
+      pg_catalog.format('p_names must be an array of at most %s names', vault_bridge.max_names_per_call()), '22023',
+      'split the request');
+  END IF;
+  IF vault_bridge.token_budget(v_token.id, 1, 1, false) IS NOT NULL THEN
+    PERFORM vault_bridge.log_row('list', NULL, NULL, v_token.tenant, v_token.name,
+      GREATEST(1, pg_catalog.cardinality(p_names)));
+  END IF;
+  -- The same names and allow-list as a resolve, through its lookup; only
+  -- dates leave, never a value.
+  RETURN QUERY
+    WITH allowed AS (
+      SELECT l.name, l.vault_name FROM vault_bridge.lookup(p_names, v_token.tenant, v_token.allow) AS l
+      WHERE l.secret_id IS NOT NULL
+    )
+    SELECT a.name, p.due, p.due_at
+    FROM allowed AS a
+    JOIN vault_bridge.secret_policies(NULL, ARRAY(SELECT a.vault_name FROM allowed AS a), vault_bridge.due_window()) AS p
+      ON p.name = a.vault_name
+    WHERE p.due <> 'ok'
+    ORDER BY a.name;
+END
+$$;
+REVOKE ALL ON FUNCTION public.secrets_due_with_token(text, text[]) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.secrets_due_with_token(text, text[]) TO anon, service_role;
+COMMENT ON FUNCTION public.secrets_due_with_token(text, text[]) IS
+  'anon (a gateway''s doctor) and service_role. With an active gateway token: which of the requested names it may resolve are expired, overdue or due within vault_bridge.due_window(), and when; never a value. A refused token raises PT401. Audited as list, within the token''s audit budget.';
 
 CREATE OR REPLACE FUNCTION public.create_gateway_token(
   p_tenant text,

@@ -1,4 +1,4 @@
-"""setup.sql's admin functions (set_secret, list_secrets_usage, read_access_log), called as PostgREST calls them.
+"""setup.sql's admin functions (set_secret, list_secrets_status, read_access_log), called as PostgREST calls them.
 
 Calls run as `service_role` with request.jwt.claims and request.headers set
 (tests/support/api_role.py), inside transactions that are rolled back. Tests
@@ -30,7 +30,10 @@ from tests.support.pg import PgCluster, one
 from tests.support.postgrest import Endpoint, ProjectKeys
 from tests.test_setup_sql import PLAINTEXT, audit_rows, audit_watermark
 
-USAGE_COLUMNS = ["name", "description", "created_at", "updated_at", "last_accessed_at", "accesses_30d", "hosts"]
+STATUS_COLUMNS = [
+    "name", "description", "type", "status", "checked_at", "check_message", "last_used_at", "uses", "failures", "gateways",
+    "rotated_at", "rotate_every", "expires_at", "due", "due_at", "created_at", "updated_at",
+]
 LOG_COLUMNS = [
     "id", "accessed_at", "secret_name", "access_type", "success", "error_message",
     "session_user", "role", "host", "provider", "user_agent", "tenant", "token_name", "name_count",
@@ -68,10 +71,10 @@ def test_set_secret_creates_then_rotates_keeping_the_id(db: psycopg.Connection) 
     name = unique("SET")
     mark = audit_watermark(db)
     ((first,),) = call(db, "SELECT public.set_secret(%s, %s, %s)", (name, PLAINTEXT, "first description"))
-    assert set(first) == {"id", "created"} and first["created"] is True
+    assert set(first) == {"id", "created", "type", "rotate_every", "expires_at", "rotated_at"} and first["created"] is True
     secret_id = uuid.UUID(first["id"])
     ((second,),) = call(db, "SELECT public.set_secret(p_name => %s, p_secret => %s)", (name, PLAINTEXT + "-2"))
-    assert second == {"id": str(secret_id), "created": False}
+    assert (second["id"], second["created"]) == (str(secret_id), False)
     rows = audit_rows(db, mark)
     assert [(r["access_type"], r["secret_name"], r["secret_id"], r["success"]) for r in rows] == [
         ("store", name, secret_id, True),
@@ -180,7 +183,8 @@ def test_concurrent_set_secret_of_one_new_name_is_one_create_and_one_rotation(pg
         pending = in_thread(lambda: set_secret_on(second, name, "from-second"))
         wait_for_lock_wait(pg, second.info.backend_pid)
         first.commit()
-        assert pending.result(timeout=10) == {"id": created["id"], "created": False}
+        answer = pending.result(timeout=10)
+        assert (answer["id"], answer["created"]) == (created["id"], False)
         second.commit()
     with pg.connect("postgres") as conn:
         assert conn.execute(
@@ -227,17 +231,17 @@ def test_set_secret_over_a_concurrent_delete_creates_the_secret_again(pg: PgClus
     assert committed_audit(pg, name) == [("store", uuid.UUID(result["id"]))]
 
 
-# --- list_secrets_usage ------------------------------------------------------------
+# --- list_secrets_status ------------------------------------------------------------
 
 
-def test_list_secrets_usage_counts_successful_accesses_by_host_in_30_days(owner: psycopg.Connection) -> None:
+def test_list_secrets_status_counts_uses_failures_and_gateways_in_30_days(owner: psycopg.Connection) -> None:
     prefix = unique("USAGE") + "/"
     used, old, idle = prefix + "A", prefix + "B", prefix + "C"
     (now,) = one(owner.execute("SELECT now()"))
     forty_days_ago = now - dt.timedelta(days=40)
     owner.execute("SELECT vault.create_secret('v-old', %s, 'old one'), vault.create_secret('v-idle', %s)", (old, idle))
     owner.execute(INSERT_LOG_ROW, (old, forty_days_ago, "resolve", True, None, None, json.dumps({"host": "gw-old"})))
-    # Not uses: a failure, and list and audit rows that name the secret.
+    # Not uses: a failure (counted as one), and list and audit rows that name the secret.
     for access_type, success in (("resolve", False), ("list", True), ("audit", True)):
         owner.execute(INSERT_LOG_ROW, (used, now, access_type, success, None, None, json.dumps({"host": "gw-not-a-use"})))
 
@@ -247,21 +251,24 @@ def test_list_secrets_usage_counts_successful_accesses_by_host_in_30_days(owner:
         become(owner, "service_role", headers=headers_for(host))
         call(owner, "SELECT public.resolve_secrets(%s)", ([used, prefix + "GONE"],))
     call(owner, "SELECT * FROM public.list_secrets(%s)", (used,))
-    columns, rows = rows_as_dicts(owner, "SELECT * FROM public.list_secrets_usage(%s)", (prefix,))
+    columns, rows = rows_as_dicts(owner, "SELECT * FROM public.list_secrets_status(%s)", (prefix,))
 
-    assert columns == USAGE_COLUMNS
+    assert columns == STATUS_COLUMNS
     assert [r["name"] for r in rows] == [used, old, idle]
     by_name = {r["name"]: r for r in rows}
     assert by_name[used]["description"] == "used one"
-    assert (by_name[used]["last_accessed_at"], by_name[used]["accesses_30d"], by_name[used]["hosts"]) == (now, 4, ["gw-b", "gw-c"])
-    assert (by_name[old]["last_accessed_at"], by_name[old]["accesses_30d"], by_name[old]["hosts"]) == (forty_days_ago, 0, [])
-    assert (by_name[idle]["last_accessed_at"], by_name[idle]["accesses_30d"], by_name[idle]["hosts"]) == (None, 0, [])
+    usage = {name: (r["last_used_at"], r["uses"], r["failures"], r["gateways"]) for name, r in by_name.items()}
+    # Three resolves, from two named hosts and one without: storing is no use, and a host-less caller no gateway.
+    assert usage == {used: (now, 3, 1, 2), old: (forty_days_ago, 0, 0, 0), idle: (None, 0, 0, 0)}
+    # Stored outside the bridge: generic, changed when Vault last changed it, never due.
+    assert {(r["type"], r["rotate_every"], r["due"]) for r in rows} == {("generic", None, "ok")}
+    assert by_name[old]["rotated_at"] == by_name[old]["updated_at"]
     assert all(r["created_at"] and r["updated_at"] for r in rows)
     for value in (PLAINTEXT, "v-old", "v-idle"):
         assert value not in json.dumps(rows, default=str)
 
 
-def test_list_secrets_usage_matches_the_prefix_literally(db: psycopg.Connection) -> None:
+def test_list_secrets_status_matches_the_prefix_literally(db: psycopg.Connection) -> None:
     become(db, "service_role")
     base = unique("LITERAL")
     names = [base + "%B", base + "XA", base + "\\C", base + "_A"]
@@ -269,7 +276,7 @@ def test_list_secrets_usage_matches_the_prefix_literally(db: psycopg.Connection)
         call(db, "SELECT public.set_secret(%s, %s)", (name, PLAINTEXT))
 
     def listed(prefix: str | None) -> list[str]:
-        return [name for (name,) in call(db, "SELECT name FROM public.list_secrets_usage(%s)", (prefix,))]
+        return [name for (name,) in call(db, "SELECT name FROM public.list_secrets_status(%s)", (prefix,))]
 
     assert listed(base) == sorted(names)
     assert listed(base + "_") == [base + "_A"]
@@ -279,17 +286,17 @@ def test_list_secrets_usage_matches_the_prefix_literally(db: psycopg.Connection)
     assert set(names) <= set(listed(None))
 
 
-def test_list_secrets_usage_is_audited_as_list(db: psycopg.Connection) -> None:
+def test_list_secrets_status_is_audited_as_list(db: psycopg.Connection) -> None:
     become(db, "service_role", headers=headers_for("gw-list"))
     mark = audit_watermark(db)
-    call(db, "SELECT * FROM public.list_secrets_usage(%s)", ("SOME_PREFIX",))
-    call(db, "SELECT * FROM public.list_secrets_usage()")
+    call(db, "SELECT * FROM public.list_secrets_status(%s)", ("SOME_PREFIX",))
+    call(db, "SELECT * FROM public.list_secrets_status()")
     assert [(r["access_type"], r["secret_name"], r["success"]) for r in audit_rows(db, mark)] == [
         ("list", "SOME_PREFIX", True), ("list", None, True),
     ]
 
 
-def test_list_secrets_usage_never_decrypts(db: psycopg.Connection) -> None:
+def test_list_secrets_status_never_decrypts(db: psycopg.Connection) -> None:
     become(db, "service_role")
     name = unique("NODECRYPT")
     call(db, "SELECT public.set_secret(%s, %s)", (name, PLAINTEXT))
@@ -297,11 +304,11 @@ def test_list_secrets_usage_never_decrypts(db: psycopg.Connection) -> None:
     db.execute("SELECT set_config('vault_standin.root_key', '', true)")
     with pytest.raises(psycopg.Error, match="root_key"):
         call(db, "SELECT public.resolve_secrets(%s)", ([name],))
-    assert call(db, "SELECT name FROM public.list_secrets_usage(%s)", (name,)) == [(name,)]
+    assert call(db, "SELECT name FROM public.list_secrets_status(%s)", (name,)) == [(name,)]
     sources = call(
         db,
         "SELECT p.prosrc FROM pg_proc AS p WHERE p.oid IN "
-        "('public.list_secrets_usage(text)'::regprocedure, 'public.read_access_log(timestamptz, text, boolean, integer, bigint)'::regprocedure)",
+        "('public.list_secrets_status(text, interval, boolean)'::regprocedure, 'public.read_access_log(timestamptz, text, boolean, integer, bigint)'::regprocedure)",
     )
     assert len(sources) == 2 and not any("decrypted_secrets" in source for (source,) in sources)
 
@@ -451,7 +458,7 @@ def test_admin_log_lookups_use_an_index_never_a_scan(owner: psycopg.Connection) 
         after = log_scans(owner)
         return {key: after[key] - before.get(key, 0) for key in after}
 
-    usage = scans_of("SELECT * FROM public.list_secrets_usage(%s)", (prefix,))
+    usage = scans_of("SELECT * FROM public.list_secrets_status(%s)", (prefix,))
     assert usage["seq_scan"] == 0 and usage["vault_access_log_secret_name_idx"] >= 3, usage
     by_name = scans_of("SELECT * FROM public.read_access_log(p_name => %s)", (prefix + "7",))
     assert by_name["seq_scan"] == 0 and by_name["vault_access_log_secret_name_idx"] >= 1, by_name
@@ -465,7 +472,7 @@ def test_admin_log_lookups_use_an_index_never_a_scan(owner: psycopg.Connection) 
 
 ADMIN_CALLS = (
     ("SELECT public.set_secret(%s, %s, %s)", ("PRIV_CHECK", PLAINTEXT, "d")),
-    ("SELECT * FROM public.list_secrets_usage(%s)", ("PRIV",)),
+    ("SELECT * FROM public.list_secrets_status(%s)", ("PRIV",)),
     ("SELECT * FROM public.read_access_log(%s, %s, %s, %s)", (None, "PRIV_CHECK", False, 10)),
 )
 
@@ -483,7 +490,7 @@ def test_service_role_executes_the_admin_functions(db: psycopg.Connection) -> No
     become(db, "service_role")
     for statement, params in ADMIN_CALLS:
         call(db, statement, params)
-    assert call(db, "SELECT name FROM public.list_secrets_usage('PRIV_CHECK')") == [("PRIV_CHECK",)]
+    assert call(db, "SELECT name FROM public.list_secrets_status('PRIV_CHECK')") == [("PRIV_CHECK",)]
 
 
 # --- through the PostgREST-compatible endpoint -----------------------------------------
@@ -502,14 +509,17 @@ def test_admin_functions_answer_through_postgrest_as_objects_and_arrays(
     created = rpc("set_secret", {"p_name": name, "p_secret": PLAINTEXT, "p_description": "over http"})
     assert created.status_code == 200 and created.json()["created"] is True
     rotated = rpc("set_secret", {"p_name": name, "p_secret": PLAINTEXT + "-2"})
-    assert rotated.status_code == 200 and rotated.json() == {"id": created.json()["id"], "created": False}
+    assert rotated.status_code == 200
+    assert {k: rotated.json()[k] for k in ("id", "created", "type", "rotate_every")} == {
+        "id": created.json()["id"], "created": False, "type": "generic", "rotate_every": None,
+    }
 
-    usage = rpc("list_secrets_usage", {"p_prefix": name})
+    usage = rpc("list_secrets_status", {"p_prefix": name})
     assert usage.status_code == 200
     (listed,) = usage.json()
-    assert list(listed) == USAGE_COLUMNS
-    assert (listed["name"], listed["description"], listed["accesses_30d"], listed["hosts"]) == (name, "over http", 2, ["gw-http"])
-    assert rpc("list_secrets_usage", {}).status_code == 200
+    assert list(listed) == STATUS_COLUMNS
+    assert (listed["name"], listed["description"], listed["uses"], listed["gateways"]) == (name, "over http", 0, 0)
+    assert rpc("list_secrets_status", {}).status_code == 200
 
     log = rpc("read_access_log", {"p_name": name, "p_limit": 5})
     assert log.status_code == 200
@@ -522,7 +532,7 @@ def test_admin_functions_answer_through_postgrest_as_objects_and_arrays(
 
     refused = rpc("read_access_log", {"p_limit": 0})
     assert refused.status_code == 400 and refused.json()["code"] == "22023"
-    for function, arguments in (("set_secret", {"p_name": name, "p_secret": "x"}), ("list_secrets_usage", {}),
+    for function, arguments in (("set_secret", {"p_name": name, "p_secret": "x"}), ("list_secrets_status", {}),
                                 ("read_access_log", {})):
         anon = rpc(function, arguments, {"apikey": keys.publishable})
         assert anon.status_code == 401 and anon.json()["code"] == "42501", function

@@ -117,8 +117,11 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "list_secrets(text)",
     "resolve_secrets(text[])",
     "vault_bridge_version()",
-    "set_secret(text,text,text)",
-    "list_secrets_usage(text)",
+    "set_secret(text,text,text,jsonb)",
+    "list_secrets_status(text,interval,boolean)",
+    "record_secret_check(text,text,text)",
+    "read_access_alerts(timestamp with time zone)",
+    "secrets_due_with_token(text,text[])",
     "read_access_log(timestamp with time zone,text,boolean,integer,bigint)",
     "resolve_secrets_with_token(text,text[])",
     "create_gateway_token(text,text,text,text[],timestamp with time zone)",
@@ -128,7 +131,7 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "remove_tenant_member(text,uuid)",
     "list_tenants()",
 }
-GATEWAY_FUNCTIONS = {"resolve_secrets_with_token(text,text[])"}
+GATEWAY_FUNCTIONS = {"resolve_secrets_with_token(text,text[])", "secrets_due_with_token(text,text[])"}
 """What a gateway holding only the publishable key (anon) and its token may call; nothing else."""
 
 
@@ -258,7 +261,7 @@ def test_private_tables_grant_nothing_to_api_roles(db: psycopg.Connection) -> No
     )
     assert sorted(rows) == [
         (f"vault_bridge.{table}", "{postgres=arwdDxt/postgres}")
-        for table in ("gateway_tokens", "schema_migrations", "tenant_members", "tenants")
+        for table in ("gateway_tokens", "schema_migrations", "secret_meta", "tenant_members", "tenants")
     ]
 
 
@@ -363,8 +366,14 @@ def test_fresh_install_records_every_version_step_in_order(pg: PgCluster) -> Non
 
 def test_limits_are_named_once_in_setup_sql() -> None:
     text = SETUP_SQL.read_text(encoding="utf-8")
-    for limit in ("256", "512", "200", "10000", "1024", "4096", "1 hour"):
+    for limit in ("256", "512", "200", "240", "10000", "1024", "4096"):
         assert len(re.findall(rf"\b{limit}\b", text)) == 1, limit
+    # Periods are named in section 3 only (two limits may share one, as the token budget and the alert window
+    # share an hour); every other section reads them from there.
+    named = text[text.index("-- 3. Limits"):text.index("-- 4. Versioned steps")]
+    elsewhere = text.replace(named, "")
+    for period in ("1 hour", "7 days", "30 days", "90 days", "180 days"):
+        assert re.search(rf"\b{period}\b", named) and not re.search(rf"\b{period}\b", elsewhere), period
     # 64 is also the length of a sha256 in hex; the limit is the one function that returns it.
     assert len(re.findall(r"SELECT 64 ", text)) == 1
 
@@ -372,7 +381,7 @@ def test_limits_are_named_once_in_setup_sql() -> None:
 def test_access_type_check_allows_exactly_the_named_list(pg: PgCluster) -> None:
     with pg.connect("postgres") as conn:
         (types,) = one(conn.execute("SELECT vault_bridge.access_types()"))
-        assert {"store", "retrieve", "rotate", "delete", "list", "resolve", "audit", "token", "member"} == set(types)
+        assert {"store", "retrieve", "rotate", "delete", "list", "resolve", "audit", "token", "member", "test", "policy"} == set(types)
         insert = "INSERT INTO public.vault_access_log (access_type, success) VALUES (%s, true)"
         for access_type in types:
             conn.execute(insert, (access_type,))

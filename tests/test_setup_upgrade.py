@@ -53,6 +53,7 @@ RELEASES = (
     Release("2305d710a9ea24b4dafb42aac7fdd6aab51b45e6", 2),
     Release("5e8679901aa7d4d92cfb224e5caac099ac8a1715", 3),
     Release("c2d4cf39f0cdc7d56a8ab8715baeb61042a5d0c0", 4),
+    Release("4a3f91adfa486c443b3e5a1ff0ef6625767ec994", 5),
 )
 
 SECRETS = {
@@ -68,8 +69,11 @@ INSERT_AUDIT_ROW = "INSERT INTO public.vault_access_log (access_type, success) V
 RENAMED = {
     "read_access_log(timestamp with time zone,text,boolean,integer)":
         "read_access_log(timestamp with time zone,text,boolean,integer,bigint)",
+    "set_secret(text,text,text)": "set_secret(text,text,text,jsonb)",
+    "list_secrets_usage(text)": "list_secrets_status(text,interval,boolean)",
 }
-"""Signatures an upgrade replaces (version 5 added p_before_id), with the function that takes each one's place."""
+"""Signatures an upgrade replaces (version 5 added p_before_id; version 6 p_meta, and the status listing), with the
+function that takes each one's place."""
 SERVICE_ROLE_KEY = "eyJ-UPGRADE-service-role-key-kept-for-pg-net"
 """A Vault secret the bridge never stored: what a default-tenant `*` token could read before version 5."""
 DEFAULT_TOKENS = {
@@ -78,6 +82,12 @@ DEFAULT_TOKENS = {
     "gw-idle": ["*"],
 }
 """Default-tenant tokens of version 4 and their allow-lists; gw-used and gw-mixed resolve before the upgrade, gw-idle never."""
+NAMED_DEFAULT_TOKENS = {
+    "gw-used": ["OPENAI_API_KEY", "gcp-sa"],
+    "gw-mixed": ["ROTATED_KEY", "TEAM_*"],
+    "gw-idle": ["IDLE_KEY"],
+}
+"""The same tokens from version 5 on, which refuses a default-tenant glob of only * and ?."""
 TOKEN_RESOLVED = {"OPENAI_API_KEY", "gcp-sa", "ROTATED_KEY"}
 
 
@@ -214,7 +224,7 @@ def write_through_previous_api(database: Database, state: Upgrade) -> None:
 
 def write_tokens_through_previous_api(conn: psycopg.Connection, state: Upgrade) -> None:
     """Version 4's tokens: default-tenant ones with `*` that resolve, one that never does, and one of tenant acme."""
-    for name, allow in DEFAULT_TOKENS.items():
+    for name, allow in (DEFAULT_TOKENS if state.version_before == 4 else NAMED_DEFAULT_TOKENS).items():
         state.tokens[("default", name)] = mint(conn, "default", name, allow)
     state.tokens[("acme", "gw-acme")] = mint(conn, "acme", "gw-acme", ["*"])
     used = state.tokens[("default", "gw-used")]
@@ -352,22 +362,24 @@ def test_upgrade_keeps_exactly_the_grants_of_every_function(upgrade: Upgrade) ->
 
 
 def test_admin_functions_work_on_the_data_kept_by_the_upgrade(upgrade: Upgrade) -> None:
-    """set_secret, list_secrets_usage and read_access_log over secrets and audit rows written before the upgrade."""
+    """set_secret, list_secrets_status and read_access_log over secrets and audit rows written before the upgrade."""
     with upgrade.upgraded.connect("authenticator") as conn:
         become(conn, "service_role", headers=HEADERS)
-        usage = {
+        status = {
             row[0]: row[1:]
             for row in conn.execute(
-                "SELECT name, last_accessed_at, accesses_30d, hosts FROM public.list_secrets_usage()"
+                "SELECT name, last_used_at, uses, gateways, type, rotate_every, due, rotated_at = updated_at "
+                "FROM public.list_secrets_status()"
             ).fetchall()
         }
-        assert set(usage) == set(upgrade.ids)
-        # Every secret was stored and resolved before the upgrade; ROTATED_KEY was rotated too.
-        for name, (last_accessed_at, accesses, hosts) in usage.items():
-            assert last_accessed_at is not None, name
+        assert set(status) == set(upgrade.ids)
+        # Every secret was resolved before the upgrade, from one host; some through a token too, which is a gateway of its own.
+        for name, (last_used_at, uses, gateways, *policy) in status.items():
+            assert last_used_at is not None, name
             by_token = upgrade.release.version >= 4 and name in TOKEN_RESOLVED
-            assert accesses == (3 if name == ROTATED[0] else 2) + by_token, name
-            assert hosts == [HEADERS["x-bridge-host"]], name
+            assert (uses, gateways) == (1 + by_token, 1 + by_token), name
+            # What existed becomes generic, with no schedule, last changed when Vault last changed it.
+            assert policy == ["generic", None, "ok", True], name
         logged = conn.execute(
             "SELECT access_type, success, host FROM public.read_access_log(p_name => %s)", (ROTATED[0],)
         ).fetchall()
@@ -375,7 +387,7 @@ def test_admin_functions_work_on_the_data_kept_by_the_upgrade(upgrade: Upgrade) 
         assert logged == [*logged_by_token, ("resolve", True, "gw-upgrade"), ("rotate", True, "gw-upgrade"), ("store", True, "gw-upgrade")]
         name = "OPENAI_API_KEY"
         (result,) = one(conn.execute("SELECT public.set_secret(%s, %s)", (name, "UPGRADE-set")))
-        assert result == {"id": str(upgrade.ids[name]), "created": False}
+        assert (result["id"], result["created"], result["type"]) == (str(upgrade.ids[name]), False, "generic")
         assert conn.execute("SELECT public.get_secret(%s)", (name,)).fetchone() == ("UPGRADE-set",)
         assert conn.execute(
             "SELECT description FROM public.list_secrets(%s)", (name,)
@@ -383,12 +395,31 @@ def test_admin_functions_work_on_the_data_kept_by_the_upgrade(upgrade: Upgrade) 
         conn.rollback()
 
 
+def test_upgrade_gives_every_secret_generic_metadata_and_every_audit_row_its_host(upgrade: Upgrade) -> None:
+    """Version 6: metadata keyed by Vault id (never a value), and host as a column of rows written long before."""
+    with upgrade.upgraded.connect("postgres") as conn:
+        meta = {row[0]: row[1:] for row in conn.execute(
+            "SELECT s.name, m.type, m.rotate_every, m.expires_at, m.rotated_at = s.updated_at, m.checked_at "
+            "FROM vault.secrets AS s JOIN vault_bridge.secret_meta AS m ON m.secret_id = s.id"
+        ).fetchall()}
+        assert set(meta) == set(upgrade.ids)
+        assert set(meta.values()) == {("generic", None, None, True, None)}
+        hosts = conn.execute(
+            "SELECT count(*) FILTER (WHERE host IS DISTINCT FROM client ->> 'host'), count(*) FILTER (WHERE host = %s) "
+            "FROM public.vault_access_log",
+            (HEADERS["x-bridge-host"],),
+        ).fetchone()
+        assert hosts is not None and hosts[0] == 0 and hosts[1] > len(upgrade.values)
+        dumped = json.dumps(conn.execute("SELECT * FROM vault_bridge.secret_meta").fetchall(), default=str)
+        assert not any(value in dumped for value in upgrade.values.values())
+
+
 @pytest.mark.parametrize(
-    "upgrade", [release for release in RELEASES if release.version >= 4], indirect=True,
+    "upgrade", [release for release in RELEASES if release.version == 4], indirect=True,
     ids=lambda release: f"from-v{release.version}",
 )
 def test_upgrade_narrows_default_tenant_wildcards_to_the_names_each_token_resolved(upgrade: Upgrade) -> None:
-    """Tokens came with version 4: only databases from then on have any to narrow."""
+    """Tokens came with version 4, and version 5 refuses the wildcards: only a version 4 database has any to narrow."""
     with upgrade.upgraded.connect("postgres") as conn:
         # Kept in Vault for pg_net, never stored by the bridge: no default-tenant token reaches it.
         conn.execute("SELECT vault.create_secret(%s, 'service_role_key')", (SERVICE_ROLE_KEY,))

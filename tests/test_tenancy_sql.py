@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from tests.support.api_role import become, call, mint, new_token, resolve_with_token
+from tests.support.api_role import become, call, mint, new_token, refused_with_token, resolve_with_token
 from tests.support.pg import PgCluster
 from tests.test_setup_sql import audit_rows, audit_watermark
 
@@ -67,17 +67,26 @@ def test_revoked_expired_and_garbage_tokens_get_nothing(db: psycopg.Connection, 
         token = mint(db, "acme", "short", expires=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
     else:
         token = {"garbage": "ocbt_" + secrets.token_urlsafe(32), "empty": "", "null": None}[case]
-    become(db, "anon")
-    with pytest.raises(psycopg.Error) as refused:
-        call(db, "SELECT public.resolve_secrets_with_token(%s, %s)", (token, ["OPENAI_API_KEY"]))
-    assert refused.value.sqlstate == "PT401" and "bridge tokens create" in (refused.value.diag.message_hint or "")
+    mark = audit_watermark(db)
+    refused = refused_with_token(db, token, ["OPENAI_API_KEY", "acme-only"])
+    assert (refused["status"], refused["code"]) == (401, "PT401") and "bridge tokens create" in (refused["hint"] or "")
+    rows = [(r["token_name"], r["success"], r["name_count"], r["error_message"]) for r in audit_rows(db, mark)]
+    if case in ("revoked", "expired"):
+        # A known token's refusal is answered, not raised, so its one row (for both names asked) is kept.
+        assert not refused["raised"]
+        ((token_name, success, count, message),) = rows
+        assert (token_name, success, count) == ("gw-1" if case == "revoked" else "short", False, 2)
+        assert message.startswith(f"gateway token {case} at ")
+    else:
+        # An unknown token writes nothing: anon cannot fill the log.
+        assert refused["raised"] and rows == []
 
 
 def test_a_token_can_do_nothing_but_resolve(db: psycopg.Connection, two_tenants: dict[str, str]) -> None:
     become(db, "anon")
     for statement in (
         "SELECT public.set_secret('acme#X', 'v')", "SELECT public.get_secret('acme#OPENAI_API_KEY')",
-        "SELECT * FROM public.list_secrets_usage()", "SELECT public.delete_secret('acme#OPENAI_API_KEY')",
+        "SELECT * FROM public.list_secrets_status()", "SELECT public.delete_secret('acme#OPENAI_API_KEY')",
         "SELECT * FROM public.read_access_log()", "SELECT * FROM public.list_gateway_tokens()",
         "SELECT public.resolve_secrets(ARRAY['OPENAI_API_KEY'])", "SELECT * FROM public.list_tenants()",
         "SELECT * FROM public.vault_access_log", "SELECT * FROM public.vault_secrets_overview",
@@ -94,9 +103,7 @@ def test_tokens_ls_and_revocation_take_effect_on_the_next_resolve(db: psycopg.Co
     assert all(two_tenants["globex"] not in str(row) for row in listed.values())
     assert call(db, "SELECT public.revoke_gateway_token('globex', 'gw-1')") == [(True,)]
     assert call(db, "SELECT public.revoke_gateway_token('globex', 'gw-1')") == [(False,)]
-    become(db, "anon")
-    with pytest.raises(psycopg.Error):
-        call(db, "SELECT public.resolve_secrets_with_token(%s, %s)", (two_tenants["globex"], ["OPENAI_API_KEY"]))
+    assert refused_with_token(db, two_tenants["globex"], ["OPENAI_API_KEY"])["status"] == 401
 
 
 def test_public_relations_hold_no_row_for_anon_or_a_non_member(db: psycopg.Connection, two_tenants: dict[str, str]) -> None:

@@ -1,8 +1,10 @@
-"""`bridge secrets set|get|ls|rm`: manage the Vault secrets the gateway's refs name, without writing SQL.
+"""`bridge secrets set|get|ls|due|rm`: manage the Vault secrets the gateway's refs name, without writing SQL.
 
 Values travel only on stdin (or a hidden prompt) and stdout of `get`; never
 argv, never stderr, never a listing. `set` on an existing name replaces its
-value and keeps its Vault id (a rotation, logged as one).
+value and keeps its Vault id (a rotation, logged as one); a typed value is
+checked for its shape before anything is stored. `test` lives in
+secret_checks.
 """
 
 from __future__ import annotations
@@ -17,12 +19,20 @@ from bridge.app.session import open_client
 from bridge.app.verbs import Verb, add_action, add_json, run_action
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.names import in_tenant, name_problem, vault_name
-from bridge.core.text import minute, printable
+from bridge.core.secret_types import DEFAULT_TYPE, SECRET_TYPES
+from bridge.core.text import minute, printable, utc_stamp
+from bridge.vault.admin_api import AdminApi, Row
 from bridge.vault.errors import NotFound
 
 MAX_VALUE_BYTES = 1024 * 1024
 """OpenClaw's output limit: a larger value could never be resolved."""
-LS_COLUMNS = ("name", "description", "created_at", "updated_at", "last_accessed_at", "accesses_30d", "hosts")
+LS_COLUMNS = (
+    "name", "tenant", "type", "status", "checked_at", "check_message", "last_used_at", "uses", "failures", "gateways",
+    "rotated_at", "rotate_every", "expires_at", "due", "due_at", "description", "created_at", "updated_at",
+)
+DEFAULT_DUE_WITHIN = "7d"
+"""What `due` calls due unless told: setup.sql's due_window(), which `ls` and doctor use."""
+STAMP_COLUMNS = ("checked_at", "last_used_at", "rotated_at", "expires_at", "due_at", "created_at", "updated_at")
 
 
 def check_name(name: str) -> str:
@@ -57,12 +67,61 @@ def read_value(ctx: Context, name: str) -> str:
 
 
 def handle_secrets_set(args: argparse.Namespace, ctx: Context) -> int:
+    import datetime as dt
+
+    from bridge.core.policy import policy_meta
+
     name = check_name(args.name)
-    value = read_value(ctx, name)
-    with open_client(ctx) as client:
-        secret_id, created = client.set_secret(vault_name(args.tenant, name), value, args.description)
-    print(f"{'stored' if created else 'rotated'} {name} (Vault id {secret_id})", file=ctx.out)
+    meta = policy_meta(args.type, args.rotate_every, args.expires, dt.datetime.now(dt.UTC))
+    target = vault_name(args.tenant, name)
+    if args.keep_value:
+        if meta is None and args.description is None:
+            raise UsageError("--keep-value changes only what is given: add --type, --rotate-every, --expires or --description")
+        with open_client(ctx) as client:
+            if args.type not in (None, DEFAULT_TYPE):
+                # The stored value must fit the new type: read it (an audited read), never shown.
+                refuse_shape(name, args.type, stored_value(client, target, name))
+            answer = client.set_secret(target, None, args.description, meta)
+    else:
+        value = read_value(ctx, name)
+        with open_client(ctx) as client:
+            refuse_shape(name, args.type or current_type(client, target), value)
+            answer = client.set_secret(target, value, args.description, meta)
+    done = "stored" if answer["created"] else "updated" if args.keep_value else "rotated"
+    print(f"{done} {name} (Vault id {answer.get('id')}): {describe_policy(answer)}", file=ctx.out)
     return 0
+
+
+def stored_value(client: AdminApi, target: str, name: str) -> str:
+    try:
+        return client.get_secret(target)
+    except NotFound:
+        raise BridgeError(f"no secret named {name} in Vault; store it first: `bridge secrets set {name} < file`") from None
+
+
+def current_type(client: AdminApi, target: str) -> str:
+    """The type recorded for an existing secret, so a new value is checked as what it is; generic when new."""
+    rows = [row for row in client.list_status(target) if row.get("name") == target]
+    return str(rows[0].get("type") or DEFAULT_TYPE) if rows else DEFAULT_TYPE
+
+
+def refuse_shape(name: str, secret_type: str, value: str) -> None:
+    from bridge.providers.shapes import check_shape
+
+    problem = check_shape(secret_type, value)
+    if problem is not None:
+        raise BridgeError(f"refusing to store {name}: {problem}; nothing was changed")
+
+
+def describe_policy(answer: Row) -> str:
+    """The type and schedule now recorded, in one line."""
+    from bridge.core.durations import format_age
+
+    every = answer.get("rotate_every")
+    parts = [f"type {answer.get('type')}", f"rotate every {format_age(every)}" if isinstance(every, int) else "no rotation schedule"]
+    if answer.get("expires_at"):
+        parts.append(f"expires {utc_stamp(answer['expires_at'])}")
+    return ", ".join(parts)
 
 
 def handle_secrets_get(args: argparse.Namespace, ctx: Context) -> int:
@@ -77,19 +136,51 @@ def handle_secrets_get(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def status_rows(rows: list[Row], tenant: str) -> list[dict[str, object]]:
+    """The tenant's rows as people read them: names without the tenant prefix, timestamps in ISO 8601 UTC."""
+    secrets = []
+    for row in rows:
+        name = in_tenant(tenant, str(row.get("name")))
+        if name is None:
+            continue
+        record: dict[str, object] = {column: row.get(column) for column in LS_COLUMNS}
+        record.update({"name": name, "tenant": tenant})
+        record.update({column: utc_stamp(row.get(column)) for column in STAMP_COLUMNS})
+        secrets.append(record)
+    return secrets
+
+
 def handle_secrets_ls(args: argparse.Namespace, ctx: Context) -> int:
-    out = ctx.out
     with open_client(ctx) as client:
-        prefix = vault_name(args.tenant, args.prefix or "")
-        rows = client.list_usage(prefix or None)
-    secrets = [
-        {**{column: row.get(column) for column in LS_COLUMNS}, "name": name}
-        for row in rows if (name := in_tenant(args.tenant, str(row.get("name")))) is not None
-    ]
+        rows = client.list_status(vault_name(args.tenant, args.prefix or "") or None)
+    secrets = status_rows(rows, args.tenant)
     if args.json:
-        out.write(json.dumps(secrets, indent=2) + "\n")
+        ctx.out.write(json.dumps(secrets, indent=2) + "\n")
         return 0
-    render_table(secrets, out)
+    render_table(secrets, ctx.out)
+    return 0
+
+
+def handle_secrets_due(args: argparse.Namespace, ctx: Context) -> int:
+    from bridge.core.policy import rotate_every_seconds
+
+    within = rotate_every_seconds(args.within)
+    if within is None:
+        raise UsageError('--within takes a duration such as "7d" or "30d"')
+    with open_client(ctx) as client:
+        rows = client.list_status(vault_name(args.tenant, "") or None, due_within_s=within, due_only=True)
+    secrets = status_rows(rows, args.tenant)
+    if args.json:
+        ctx.out.write(json.dumps(secrets, indent=2) + "\n")
+        return 0
+    if not secrets:
+        print(f"nothing due within {args.within}", file=ctx.out)
+        return 0
+    width = max(len(printable(str(s["name"]))) for s in secrets)
+    for s in secrets:
+        when = {"expired": "expired", "overdue": "overdue since", "due": "due"}[str(s["due"])]
+        print(f"{printable(str(s['name'])):<{width}}  {when} {s['due_at'] or ''}  ({s['type']})", file=ctx.out)
+    print("fix: give each a new value with `bridge secrets set NAME < file`", file=ctx.out)
     return 0
 
 
@@ -97,13 +188,13 @@ def render_table(secrets: list[dict[str, object]], out: TextIO) -> None:
     if not secrets:
         print("no secrets", file=out)
         return
-    header = ("NAME", "UPDATED", "LAST ACCESS", "30D", "HOSTS", "DESCRIPTION")
+    header = ("NAME", "TYPE", "TEST", "DUE", "LAST USE", "USES", "FAILS", "GW", "ROTATED", "DESCRIPTION")
     rows = [
         (
-            printable(str(s["name"])), minute(s["updated_at"]), minute(s["last_accessed_at"]) or "never",
-            str(s["accesses_30d"] or 0),
-            printable(",".join(str(h) for h in s["hosts"] or [])) if isinstance(s["hosts"], list) else "",
-            printable(str(s["description"] or "")),
+            printable(str(s["name"])), str(s["type"]), str(s["status"] or "-"),
+            str(s["due"]) + (f" {minute(s['due_at'])[:10]}" if s["due"] != "ok" and s["due_at"] else ""),
+            minute(s["last_used_at"]) or "never", str(s["uses"] or 0), str(s["failures"] or 0), str(s["gateways"] or 0),
+            minute(s["rotated_at"])[:10], printable(str(s["description"] or "")),
         )
         for s in secrets
     ]
@@ -130,33 +221,52 @@ def handle_secrets_rm(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", metavar="<set|get|ls|rm>", required=True)
+    actions = parser.add_subparsers(dest="action", metavar="<set|get|ls|due|test|rm>", required=True)
     set_parser = add_action(
         actions, "set", "store a secret, or rotate it keeping its Vault id (value on stdin or at a hidden prompt)",
-        "bridge secrets set OPENAI_API_KEY --description 'prod key' < key.txt", handle_secrets_set,
+        "bridge secrets set OPENAI_API_KEY --type openai --rotate-every 90d < key.txt", handle_secrets_set,
     )
     set_parser.add_argument("name", metavar="NAME")
     set_parser.add_argument("--description", help="what it is for (kept when omitted)")
+    set_parser.add_argument("--type", choices=SECRET_TYPES, help="what the value is; its shape is checked before storing "
+                            "(kept when omitted; new secrets are generic)")
+    set_parser.add_argument("--rotate-every", metavar="DURATION", help='rotation interval, e.g. "90d", or "never" '
+                            "(default by type: 90d for API keys, 180d for gcp-service-account, aws and azure)")
+    set_parser.add_argument("--expires", metavar="DATE|DURATION", help='when the value stops working: "2027-03-31", '
+                            '"30d" from now, or "never"')
+    set_parser.add_argument("--keep-value", action="store_true", help="change type, schedule or description only; "
+                            "reads no value")
     get_parser = add_action(actions, "get", "print a secret's value and one newline", "bridge secrets get OPENAI_API_KEY", handle_secrets_get)
     get_parser.add_argument("name", metavar="NAME")
     ls_parser = add_action(
-        actions, "ls", "list secrets with their use in the last 30 days (never values)", "bridge secrets ls OPENAI --json",
+        actions, "ls", "list secrets with type, last test, use in the last 30 days and rotation (never values)",
+        "bridge secrets ls OPENAI --json",
         handle_secrets_ls,
     )
     ls_parser.add_argument("prefix", nargs="?", metavar="PREFIX", help="only names starting with this")
     add_json(ls_parser)
+    due_parser = add_action(
+        actions, "due", "secrets that are expired, overdue or due for rotation soon", "bridge secrets due --within 30d",
+        handle_secrets_due,
+    )
+    due_parser.add_argument("--within", default=DEFAULT_DUE_WITHIN, metavar="DURATION",
+                            help=f"how far ahead counts as due (default {DEFAULT_DUE_WITHIN}, as in `ls` and doctor)")
+    add_json(due_parser)
+    from bridge.admin.secret_checks import add_test_action
+
+    test_parser = add_test_action(actions)
     rm_parser = add_action(
         actions, "rm", "delete a secret from Vault (asks first on a terminal)", "bridge secrets rm OLD_KEY --yes", handle_secrets_rm,
     )
     rm_parser.add_argument("name", metavar="NAME")
     rm_parser.add_argument("--yes", action="store_true", help="do not ask (required without a terminal)")
-    for action_parser in (set_parser, get_parser, ls_parser, rm_parser):
+    for action_parser in (set_parser, get_parser, ls_parser, due_parser, test_parser, rm_parser):
         add_tenant(action_parser)
 
 
 VERBS = {
     "secrets": Verb(
-        "secrets", "store, read, list and delete Vault secrets (values only via stdin and `get`)",
+        "secrets", "store, read, list, test and delete Vault secrets, with their type and rotation (values only via stdin and `get`)",
         "bridge secrets set OPENAI_API_KEY < key.txt", run_action, add_arguments,
     ),
 }

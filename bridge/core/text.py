@@ -44,3 +44,18 @@ def csv_cell(value: object) -> str:
 def minute(stamp: object) -> str:
     """A server timestamp shown to the minute, in UTC as the server gave it; empty when there is none."""
     return printable(str(stamp))[:16].replace("T", " ") if stamp else ""
+
+
+def utc_stamp(stamp: object) -> str | None:
+    """A server timestamp as ISO 8601 UTC to the second (2026-12-03T07:26:57Z), whatever zone the server used."""
+    if not isinstance(stamp, str) or not stamp:
+        return None
+    import datetime as dt
+
+    try:
+        when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return printable(stamp)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -43,12 +43,15 @@ class AdminApi:
     def resolve(self, names: list[str]) -> dict[str, object]:
         return self._client.resolve_secrets(names)
 
-    def set_secret(self, name: str, value: str, description: str | None) -> tuple[str, bool]:
-        """(Vault id, created): a new secret, or a rotation of the existing one that keeps its id."""
-        answer = self._client.call("set_secret", {"p_name": name, "p_secret": value, "p_description": description})
-        if not isinstance(answer, dict) or not isinstance(answer.get("created"), bool):
+    def set_secret(self, name: str, value: str | None, description: str | None, meta: dict[str, Any] | None = None) -> Row:
+        """{id, created, type, rotate_every, expires_at, rotated_at}: a new secret, a rotation of the existing one that
+        keeps its id, or (value None) a change of its description and metadata only."""
+        answer = self._client.call(
+            "set_secret", {"p_name": name, "p_secret": value, "p_description": description, "p_meta": meta},
+        )
+        if not isinstance(answer, dict) or not isinstance(answer.get("created"), bool) or not isinstance(answer.get("type"), str):
             raise unexpected("set_secret")
-        return str(answer.get("id")), answer["created"]
+        return answer
 
     def get_secret(self, name: str) -> str:
         answer = self._client.call("get_secret", {"p_name": name})
@@ -59,8 +62,19 @@ class AdminApi:
     def delete_secret(self, name: str) -> bool:
         return self._flag("delete_secret", {"p_name": name})
 
-    def list_usage(self, prefix: str | None) -> list[Row]:
-        return self._rows("list_secrets_usage", {"p_prefix": prefix})
+    def list_status(self, prefix: str | None, due_within_s: float | None = None, due_only: bool = False) -> list[Row]:
+        within = None if due_within_s is None else f"{due_within_s:.0f} seconds"
+        return self._rows("list_secrets_status", {"p_prefix": prefix, "p_due_within": within, "p_due_only": due_only})
+
+    def record_check(self, name: str, status: str, message: str) -> str:
+        """checked_at, as the database stamped it."""
+        answer = self._client.call("record_secret_check", {"p_name": name, "p_status": status, "p_message": message})
+        if not isinstance(answer, str):
+            raise unexpected("record_secret_check")
+        return answer
+
+    def read_alerts(self, since: str | None) -> list[Row]:
+        return self._rows("read_access_alerts", {"p_since": since})
 
     def read_log(self, since: str | None, name: str | None, failures_only: bool, limit: int) -> list[Row]:
         """Newest first, up to `limit` rows, in pages: one answer of the whole log could pass the client's size limit."""

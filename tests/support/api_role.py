@@ -61,3 +61,20 @@ def resolve_with_token(conn: psycopg.Connection, token: str, names: list[str]) -
         return values
     finally:
         become(conn, "service_role")
+
+
+def refused_with_token(conn: psycopg.Connection, token: str | None, names: list[str]) -> dict[str, Any]:
+    """How a refused token's resolve ends, as PostgREST would answer it: raised (rolled back) or returned with
+    response.status (committed, so its audit row stays). {"status", "code", "hint", "raised"}; service_role again afterwards."""
+    become(conn, "anon")
+    try:
+        with conn.transaction():
+            (answer,) = conn.execute("SELECT public.resolve_secrets_with_token(%s, %s)", (token, names)).fetchone() or (None,)
+            (status,) = conn.execute("SELECT current_setting('response.status', true)").fetchone() or ("",)
+            conn.execute("SELECT set_config('response.status', '', true)")
+        return {"status": int(status or 200), "code": answer.get("code"), "hint": answer.get("hint"), "raised": False}
+    except psycopg.Error as exc:
+        return {"status": 401 if exc.sqlstate == "PT401" else 400, "code": exc.sqlstate, "hint": exc.diag.message_hint,
+                "raised": True}
+    finally:
+        become(conn, "service_role")

@@ -27,6 +27,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 JWT_SECRET = b"test-jwt-secret-with-at-least-32-characters!"
 RPC_PREFIX = "/rest/v1/rpc/"
@@ -177,7 +178,11 @@ class Endpoint:
                     "set_config('request.method', 'POST', true), set_config('request.path', %s, true)",
                     (json.dumps({"role": role}), json.dumps(headers), RPC_PREFIX + function),
                 )
-                [(result,)] = conn.execute(query, list(args.values())).fetchall()  # one row: an aggregate or a scalar call
+                # A JSON argument arrives as the JSON it was in the body, as PostgREST passes it.
+                values = [Jsonb(v) if type_of[k] in ("json", "jsonb") and v is not None else v for k, v in args.items()]
+                [(result,)] = conn.execute(query, values).fetchall()  # one row: an aggregate or a scalar call
+                # PostgREST 8+ answers with the status a function set in response.status, and commits (PR #1541).
+                [(status,)] = conn.execute("SELECT current_setting('response.status', true)").fetchall()
                 conn.commit()
             except psycopg.Error as exc:
                 conn.rollback()
@@ -187,6 +192,8 @@ class Endpoint:
                     "code": state, "details": diag.message_detail, "hint": diag.message_hint,
                     "message": diag.message_primary or str(exc),
                 }
+        if status:
+            return int(status), result
         if returns_void:
             return 204, None
         return 200, result

@@ -1,0 +1,116 @@
+"""`bridge secrets test`: ask each secret's provider whether the stored value still works, and record the answer.
+
+The value is read from Vault (an audited read), sent only to its provider's
+endpoint (the public one, or `[providers.<type>] base_url`), and forgotten;
+what is shown and stored is the outcome and one redacted line. Several
+secrets are tested at once, a few at a time: providers rate-limit, and a
+person waits for the slowest one only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+from bridge.admin.secrets import check_name
+from bridge.app.context import Context
+from bridge.app.session import open_client
+from bridge.app.verbs import add_action, add_json
+from bridge.core.errors import BridgeError, UsageError
+from bridge.core.names import in_tenant, vault_name
+from bridge.core.secret_types import DEFAULT_TYPE, OK
+from bridge.core.text import cell, utc_stamp
+
+if TYPE_CHECKING:
+    from bridge.vault.admin_api import AdminApi, Row
+
+MAX_PARALLEL_TESTS = 8
+"""Providers tested at once by --all: enough to finish quickly, few enough not to trip a provider's rate limit."""
+
+
+@dataclass(frozen=True)
+class Tested:
+    """One secret's outcome, as shown and as --json prints it."""
+
+    name: str
+    type: str
+    status: str
+    checked_at: str | None
+    message: str
+
+
+def handle_secrets_test(args: argparse.Namespace, ctx: Context) -> int:
+    if args.all == (args.name is not None):
+        raise UsageError("name one secret to test, or pass --all for every typed secret of the tenant")
+    deadline_s = ctx.config.admin_deadline
+    providers = ctx.config.providers
+    with open_client(ctx) as client:
+        targets = typed_secrets(client, args.tenant, None if args.all else check_name(args.name))
+        lock = threading.Lock()
+        progress = ctx.err if (args.json and ctx.err.isatty()) else None
+
+        def run(name: str, secret_type: str) -> Tested:
+            from bridge.providers.check import test_secret
+
+            with lock:
+                value = client.get_secret(vault_name(args.tenant, name))
+            result = test_secret(secret_type, value, providers.get(secret_type), deadline_s)
+            del value
+            with lock:
+                checked_at = client.record_check(vault_name(args.tenant, name), result.status, result.message)
+            return Tested(name, secret_type, result.status, utc_stamp(checked_at), result.message)
+
+        results: list[Tested] = []
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_TESTS, max(1, len(targets)))) as pool:
+            futures = [pool.submit(run, name, secret_type) for name, secret_type in targets]
+            for done, future in enumerate(as_completed(futures), 1):
+                tested = future.result()
+                results.append(tested)
+                line = f"{cell(tested.name)}  {tested.type}  {tested.status}  {cell(tested.message)}"
+                if progress is not None:
+                    print(f"[{done}/{len(targets)}] {line}", file=progress, flush=True)
+                elif not args.json:
+                    print(line, file=ctx.out, flush=True)
+    results.sort(key=lambda t: t.name)
+    if args.json:
+        shown = [asdict(t) for t in results]
+        ctx.out.write(json.dumps(shown if args.all else shown[0], indent=2) + "\n")
+    elif args.all and not results:
+        print("no typed secrets to test: give one a type with `bridge secrets set NAME --type TYPE --keep-value`", file=ctx.out)
+    return 0 if all(t.status == OK for t in results) else 1
+
+
+def typed_secrets(client: AdminApi, tenant: str, name: str | None) -> list[tuple[str, str]]:
+    """(name, type) of the one secret asked for, or of every typed secret of the tenant, from one listing."""
+    target = vault_name(tenant, name or "")
+    rows: list[Row] = client.list_status(target or None)
+    found = [
+        (shown, str(row.get("type") or DEFAULT_TYPE))
+        for row in rows if (shown := in_tenant(tenant, str(row.get("name")))) is not None
+    ]
+    if name is None:
+        return [(n, t) for n, t in found if t != DEFAULT_TYPE]
+    match = [(n, t) for n, t in found if n == name]
+    if not match:
+        raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them")
+    if match[0][1] == DEFAULT_TYPE:
+        raise BridgeError(
+            f"{name} is a generic secret: there is nothing to test; give it a type with "
+            f"`bridge secrets set {name} --type TYPE --keep-value`"
+        )
+    return match
+
+
+def add_test_action(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    parser = add_action(
+        actions, "test", "make the provider's cheapest authenticated call with the stored value and record the outcome",
+        "bridge secrets test OPENAI_API_KEY --json", handle_secrets_test,
+    )
+    parser.add_argument("name", nargs="?", metavar="NAME")
+    parser.add_argument("--all", action="store_true", help="test every typed secret of the tenant")
+    add_json(parser)
+    return parser
