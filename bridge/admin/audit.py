@@ -14,7 +14,7 @@ from bridge.app.session import open_client
 from bridge.app.verbs import Verb
 from bridge.core.durations import option_stamp
 from bridge.core.errors import UsageError
-from bridge.core.text import cell, csv_cell
+from bridge.core.text import cell, csv_cell, utc_stamp
 
 COLUMNS = (
     "accessed_at", "secret_name", "access_type", "success", "error_message", "host", "provider", "role",
@@ -29,7 +29,36 @@ def since_timestamp(raw: str | None, now: float) -> str | None:
     return None if raw is None else option_stamp("--since", raw, now, -1)
 
 
+ALERT_COLUMNS = ("kind", "secret", "token", "host", "count", "first_at", "last_at", "message")
+DEFAULT_ALERT_SINCE = "24h"
+
+
+def handle_alerts(args: argparse.Namespace, ctx: Context) -> int:
+    """What the log says deserves a look, computed by the database in one call; --since bounds the events."""
+    if args.name or args.failures or args.format == "csv" or args.limit != DEFAULT_LIMIT:
+        raise UsageError("--alerts takes only --since and --json (or --format json)")
+    since = since_timestamp(args.since or DEFAULT_ALERT_SINCE, time.time())
+    with open_client(ctx) as client:
+        rows = client.read_alerts(since)
+    alerts = [
+        {**{column: row.get(column) for column in ALERT_COLUMNS},
+         "first_at": utc_stamp(row.get("first_at")), "last_at": utc_stamp(row.get("last_at"))}
+        for row in rows
+    ]
+    if args.json or args.format == "json":
+        ctx.out.write(json.dumps(alerts, indent=2) + "\n")
+        return 0
+    if not alerts:
+        print(f"no alerts since {since}", file=ctx.out)
+        return 0
+    for a in alerts:
+        print(f"{cell(a['last_at'] or a['first_at'])}  {cell(a['kind']):<12} {cell(a['message'])}", file=ctx.out)
+    return 0
+
+
 def handle_audit(args: argparse.Namespace, ctx: Context) -> int:
+    if args.alerts:
+        return handle_alerts(args, ctx)
     if not 1 <= args.limit <= MAX_LIMIT:
         raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}")
     out = ctx.out
@@ -72,11 +101,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
     parser.add_argument("--json", action="store_true", help="same as --format json")
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"at most this many rows (default {DEFAULT_LIMIT})")
+    parser.add_argument(
+        "--alerts", action="store_true",
+        help="alerts instead of rows: repeated failures per name or token, first reads from a new host, unused tokens "
+             f"(since {DEFAULT_ALERT_SINCE} unless --since)",
+    )
 
 
 VERBS = {
     "audit": Verb(
-        "audit", "the access log, newest first (never a value)", "bridge audit --since 7d --failures --format csv",
+        "audit", "the access log, newest first, or its alerts (never a value)",
+        "bridge audit --since 7d --failures --format csv\n  bridge audit --alerts --since 24h --json",
         handle_audit, add_arguments,
     ),
 }

@@ -23,11 +23,14 @@ from bridge.app.context import Context
 from bridge.app.verbs import Verb, add_json, add_provider
 from bridge.core.credentials import Credentials
 from bridge.core.errors import BridgeError
-from bridge.core.limits import GATEWAY_TIMEOUT_MS
+from bridge.core.limits import GATEWAY_TIMEOUT_MS, MAX_IDS
+from bridge.core.text import cell, utc_stamp
 from bridge.vault.client import VaultClient
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 CANARY = "bridge-doctor-canary"
+ALERT_HOURS = 24
+"""The period doctor's one alert line covers: a day, so a daily look sees each alert once."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class Doctor:
         found: list[Credentials] = []
         self.guarded("credentials", lambda: self.credentials(found))
         if not found:
-            for name in ("reachability", "setup.sql", "canary resolve", "cache"):
+            for name in ("reachability", "setup.sql", "canary resolve", "rotation", "alerts", "cache"):
                 self.add(name, SKIP, "needs credentials")
         else:
             self.guarded("reachability", lambda: self.server(found[0]))
@@ -261,6 +264,8 @@ class Doctor:
             self.add("setup.sql", FAIL, f"schema version {version} installed, this bridge needs {SCHEMA_VERSION}",
                      "paste the current setup.sql into the Supabase SQL editor and run it")
         self.guarded("canary resolve", lambda: self.canary(credentials))
+        self.guarded("rotation", lambda: self.rotation(credentials))
+        self.guarded("alerts", lambda: self.alerts(credentials))
 
     def canary(self, credentials: Credentials) -> None:
         """One resolve_secrets call, as the gateway makes it; its failure is the canary's, not reachability's."""
@@ -269,6 +274,56 @@ class Doctor:
             rpc.resolve_secrets([CANARY])
             elapsed = (time.monotonic() - started) * 1000
         self.add("canary resolve", PASS, f"one resolve round trip ({elapsed:.0f} ms)")
+
+    def referenced_names(self) -> list[str]:
+        """The Vault names this machine's OpenClaw config refers to through the provider (selectors dropped)."""
+        from bridge.core.refs import IdError, parse_ref
+        from bridge.openclaw.config import config_path, read_config, refs_to
+
+        doc = read_config(config_path(self.env))
+        names: set[str] = set()
+        for ref_id in refs_to(doc or {}, self.provider):
+            try:
+                names.add(parse_ref(ref_id).name)
+            except IdError:
+                continue
+        return sorted(names)[:MAX_IDS]
+
+    def rotation(self, credentials: Credentials) -> None:
+        """Each referenced secret that is expired, overdue or due soon, by name and date, with the one fix."""
+        names = self.referenced_names()
+        if not names:
+            self.add("rotation", SKIP, f"the OpenClaw config refers to no secret through {self.provider!r}")
+            return
+        with self.client(credentials) as rpc:
+            if credentials.token:
+                rows = rpc.call("secrets_due_with_token", {"p_token": credentials.token, "p_names": names})
+            else:
+                rows = [r for r in rpc.call("list_secrets_status", {"p_due_only": True}) if r.get("name") in names]
+        if not isinstance(rows, list):
+            raise BridgeError("unexpected answer about rotation: setup.sql is older than this bridge; re-run the current setup.sql")
+        for row in rows:
+            name, due, when = cell(row.get("name")), str(row.get("due")), utc_stamp(row.get("due_at")) or "?"
+            said = {"expired": f"expired on {when}", "overdue": f"overdue for rotation since {when}"}.get(due, f"due on {when}")
+            self.add("rotation", WARN, f"{name} is {said}", f"give it a new value: bridge secrets set {name} < file")
+        if not rows:
+            self.add("rotation", PASS, f"{len(names)} referenced secret(s), none expired, overdue or due within 7 days")
+
+    def alerts(self, credentials: Credentials) -> None:
+        if credentials.token:
+            self.add("alerts", SKIP, "alerts are readable with the admin key only: run `bridge audit --alerts` there")
+            return
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - ALERT_HOURS * 3600))
+        with self.client(credentials) as rpc:
+            rows = rpc.call("read_access_alerts", {"p_since": since})
+        if not isinstance(rows, list):
+            raise BridgeError("unexpected answer from read_access_alerts: setup.sql is older than this bridge; re-run the current setup.sql")
+        if rows:
+            kinds = sorted({str(r.get("kind")) for r in rows if isinstance(r, dict)})
+            self.add("alerts", WARN, f"{len(rows)} alert(s) in the last {ALERT_HOURS}h ({', '.join(kinds)})",
+                     f"bridge audit --alerts --since {ALERT_HOURS}h")
+        else:
+            self.add("alerts", PASS, f"none in the last {ALERT_HOURS}h")
 
     def cache(self, credentials: Credentials) -> None:
         from bridge.cache.store import CacheFile
