@@ -279,6 +279,16 @@ AS $$ SELECT interval '36600 days' $$;
 COMMENT ON FUNCTION vault_bridge.max_policy_interval() IS
   'Internal. Longest rotation interval (a century): longer is a typo, and would overflow the dates it is added to.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.timestamp_pattern()
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' $$;
+COMMENT ON FUNCTION vault_bridge.timestamp_pattern() IS
+  'Internal. An expiry as set_secret takes it: ISO 8601 date and time with its offset, nothing PostgreSQL would read in a session time zone.';
+
 CREATE OR REPLACE FUNCTION vault_bridge.due_window()
 RETURNS interval
 LANGUAGE sql
@@ -964,6 +974,7 @@ DECLARE
   v_key text;
   v_every jsonb := p_meta -> 'rotate_every_s';
   v_expires jsonb := p_meta -> 'expires_at';
+  v_when timestamptz;
 BEGIN
   IF p_meta IS NULL THEN
     RETURN;
@@ -985,21 +996,28 @@ BEGIN
       'one of ' || pg_catalog.array_to_string(vault_bridge.secret_types(), ', '));
   END IF;
   IF v_every IS NOT NULL AND pg_catalog.jsonb_typeof(v_every) <> 'null'
-     AND (pg_catalog.jsonb_typeof(v_every) <> 'number' OR (v_every #>> '{}')::numeric <= 0
+     AND (pg_catalog.jsonb_typeof(v_every) <> 'number' OR (v_every #>> '{}')::numeric < 1
+          OR (v_every #>> '{}')::numeric <> pg_catalog.trunc((v_every #>> '{}')::numeric)
           OR (v_every #>> '{}')::numeric > EXTRACT(epoch FROM vault_bridge.max_policy_interval())) THEN
-    PERFORM vault_bridge.fail(p_access_type, NULL, p_name, 'p_meta rotate_every_s is not a positive number of seconds', '22023',
-      pg_catalog.format('pass seconds up to %s, or null for no rotation schedule', vault_bridge.max_policy_interval()));
+    PERFORM vault_bridge.fail(p_access_type, NULL, p_name, 'p_meta rotate_every_s is not a whole number of seconds from 1', '22023',
+      pg_catalog.format('pass whole seconds up to %s, or null for no rotation schedule', vault_bridge.max_policy_interval()));
   END IF;
+  -- Only ISO 8601 with an offset: PostgreSQL would also take 'now',
+  -- 'epoch', a date in the session's time zone or a year 200000.
   IF v_expires IS NOT NULL AND pg_catalog.jsonb_typeof(v_expires) <> 'null' THEN
     BEGIN
-      IF pg_catalog.jsonb_typeof(v_expires) <> 'string' OR (v_expires #>> '{}')::timestamptz IS NULL
-         OR NOT pg_catalog.isfinite((v_expires #>> '{}')::timestamptz) THEN
+      IF pg_catalog.jsonb_typeof(v_expires) <> 'string' OR (v_expires #>> '{}') !~ vault_bridge.timestamp_pattern() THEN
         RAISE invalid_datetime_format;
       END IF;
-    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_parameter_value THEN
-      PERFORM vault_bridge.fail(p_access_type, NULL, p_name, 'p_meta expires_at is not a timestamp', '22023',
-        'pass an ISO 8601 timestamp with its offset, or null for no expiry');
+      v_when := (v_expires #>> '{}')::timestamptz;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+      v_when := NULL;
     END;
+    IF v_when IS NULL OR NOT v_when BETWEEN pg_catalog.now() - vault_bridge.max_policy_interval()
+                                        AND pg_catalog.now() + vault_bridge.max_policy_interval() THEN
+      PERFORM vault_bridge.fail(p_access_type, NULL, p_name, 'p_meta expires_at is not a timestamp within a century of now', '22023',
+        'pass an ISO 8601 timestamp with its offset (2027-03-31T00:00:00Z), or null for no expiry');
+    END IF;
   END IF;
 END
 $$;
@@ -1031,7 +1049,9 @@ BEGIN
     WHEN p_meta ? 'rotate_every_s' THEN pg_catalog.make_interval(secs => (p_meta ->> 'rotate_every_s')::double precision)
     WHEN NOT v_known OR v_new.type IS DISTINCT FROM v_old.type THEN vault_bridge.default_rotate_every(v_new.type)
     ELSE v_old.rotate_every END;
-  v_new.expires_at := CASE WHEN p_meta ? 'expires_at' THEN (p_meta ->> 'expires_at')::timestamptz ELSE v_old.expires_at END;
+  -- An expiry is the value's: a new one has its own, or none until told.
+  v_new.expires_at := CASE WHEN p_meta ? 'expires_at' THEN (p_meta ->> 'expires_at')::timestamptz
+                           WHEN p_new_value THEN NULL ELSE v_old.expires_at END;
   v_new.rotated_at := CASE WHEN p_new_value THEN pg_catalog.now() ELSE COALESCE(v_old.rotated_at, p_rotated_at) END;
   -- A test result speaks of one value as one type: a new value or type voids it.
   IF NOT p_new_value AND v_new.type = v_old.type THEN
@@ -1051,7 +1071,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.apply_meta(uuid, jsonb, boolean, timestamptz) IS
-  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at, and a new value or type clears the last test. p_rotated_at is the date a secret without a record gets when its value is kept.';
+  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at and clears the expiry (unless p_meta gives one), and a new value or type clears the last test. p_rotated_at is the date a secret without a record gets when its value is kept.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.meta_answer(p_secret_id uuid, p_created boolean, p_meta vault_bridge.secret_meta)
 RETURNS jsonb
@@ -1332,8 +1352,17 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
-  v_token vault_bridge.gateway_tokens%ROWTYPE := vault_bridge.token_budget(p_token_id, 1, p_names, false);
+  v_token vault_bridge.gateway_tokens%ROWTYPE;
 BEGIN
+  -- A window whose budget is spent takes nothing more, not even a count:
+  -- whoever holds a dead token cannot make each call a write.
+  IF EXISTS (SELECT FROM vault_bridge.gateway_tokens AS t
+             WHERE t.id = p_token_id
+               AND t.log_window_start > pg_catalog.now() - vault_bridge.token_log_window()
+               AND t.log_window_rows >= vault_bridge.token_log_rows()) THEN
+    RETURN;
+  END IF;
+  v_token := vault_bridge.token_budget(p_token_id, 1, p_names, false);
   IF v_token.id IS NULL THEN
     RETURN;
   END IF;
@@ -1345,7 +1374,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_refused_token(bigint, integer) IS
-  'Internal. One failure row for a call made with a known token that is revoked or expired, standing for the p_names names it asked for, within the token''s audit budget: a stolen old token that keeps trying is seen, and cannot flood the log.';
+  'Internal. One failure row for a call made with a known token that is revoked or expired, standing for the p_names names it asked for, within the token''s audit budget; once the window''s budget is spent, nothing at all (no row, no count, no lock): a stolen old token that keeps trying is seen, and cannot flood the log or the table.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.lookup(p_names text[], p_tenant text, p_allow text[])
 RETURNS TABLE (name text, vault_name text, secret_id uuid, secret text, problem text)
@@ -1692,7 +1721,9 @@ DECLARE
   v_within interval := COALESCE(p_due_within, vault_bridge.due_window());
 BEGIN
   PERFORM vault_bridge.log_access('list', ARRAY[NULL::uuid], ARRAY[p_prefix], ARRAY[NULL::text]);
-  -- Use is what the audit log holds for resolves and reads by name. The
+  -- A use is a resolve, what a gateway does; a failure is a failed resolve
+  -- or read by name (a person's own reads, `secrets get` and `secrets
+  -- test`, are no use of the secret by anyone else). The
   -- covering (secret_name, accessed_at) index answers the window's counts
   -- per secret without visiting the table; the last use before the window
   -- is looked up only for a secret the window saw no use of.
@@ -1701,7 +1732,7 @@ BEGIN
            COALESCE(recent.last_used_at, (
              SELECT l.accessed_at
              FROM public.vault_access_log AS l
-             WHERE l.secret_name = p.name AND l.success AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
+             WHERE l.secret_name = p.name AND l.success AND l.access_type = 'resolve'
              ORDER BY l.accessed_at DESC
              LIMIT 1)),
            recent.uses, COALESCE(recent.failures, 0), recent.gateways,
@@ -1709,8 +1740,8 @@ BEGIN
            p.created_at, p.updated_at
     FROM vault_bridge.secret_policies(p_prefix, NULL, v_within) AS p
     CROSS JOIN LATERAL (
-      SELECT pg_catalog.max(l.accessed_at) FILTER (WHERE l.success) AS last_used_at,
-             pg_catalog.count(*) FILTER (WHERE l.success) AS uses,
+      SELECT pg_catalog.max(l.accessed_at) FILTER (WHERE l.success AND l.access_type = 'resolve') AS last_used_at,
+             pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve') AS uses,
              pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success)::bigint AS failures,
              pg_catalog.count(DISTINCT CASE WHEN l.token_name IS NOT NULL THEN 'token ' || l.tenant || '/' || l.token_name
                                             ELSE 'host ' || l.host END) FILTER (WHERE l.success AND l.access_type = 'resolve') AS gateways
@@ -1726,7 +1757,7 @@ $$;
 REVOKE ALL ON FUNCTION public.list_secrets_status(text, interval, boolean) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.list_secrets_status(text, interval, boolean) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_status(text, interval, boolean) IS
-  'service_role only. One row per named secret (optionally by literal name prefix): type, last provider test, last use, uses, failures and gateways (distinct tokens, else hosts, that resolved it) over vault_bridge.usage_window(), rotation and expiry, and due: expired, overdue, due (within p_due_within, default vault_bridge.due_window()) or ok. p_due_only keeps those not ok. Uses are resolves and reads by name; listing, audit reads and tests are not. Never returns or decrypts a value. Audited as list.';
+  'service_role only. One row per named secret (optionally by literal name prefix): type, last provider test, last use, uses, failures and gateways (distinct tokens, else hosts, that resolved it) over vault_bridge.usage_window(), rotation and expiry, and due: expired, overdue, due (within p_due_within, default vault_bridge.due_window()) or ok. p_due_only keeps those not ok. Uses are successful resolves; failures are failed resolves and reads by name. Never returns or decrypts a value. Audited as list.';
 
 CREATE OR REPLACE FUNCTION public.read_access_alerts(p_since timestamptz DEFAULT NULL)
 RETURNS TABLE (
@@ -1778,7 +1809,7 @@ BEGIN
              pg_catalog.count(*) AS n
       FROM public.vault_access_log AS l
       WHERE l.success AND l.accessed_at >= v_since AND l.host IS NOT NULL AND l.secret_name IS NOT NULL
-        AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
+        AND l.access_type = 'resolve'
       GROUP BY l.secret_name, l.host
     ),
     alerts AS (
@@ -1802,18 +1833,18 @@ BEGIN
       HAVING pg_catalog.max(p.in_window) > vault_bridge.alert_failures()
       UNION ALL
       SELECT 'new_host', r.secret_name, NULL, r.host, r.n, r.first_at, r.last_at,
-             pg_catalog.format('%s was read from host %s for the first time; other hosts read it before', r.secret_name, r.host)
+             pg_catalog.format('%s was resolved from host %s for the first time; other hosts resolved it before', r.secret_name, r.host)
       FROM first_reads AS r
       -- Each probe walks the secret's rows backwards from the window and stops
       -- at the first match: a host that read before is found within the
       -- last few rows, so only a truly new one costs a longer walk.
       WHERE (SELECT true FROM public.vault_access_log AS o
              WHERE o.secret_name = r.secret_name AND o.accessed_at < v_since AND o.host = r.host AND o.success
-               AND o.access_type = ANY (ARRAY['resolve', 'retrieve'])
+               AND o.access_type = 'resolve'
              ORDER BY o.accessed_at DESC LIMIT 1) IS NULL
         AND (SELECT true FROM public.vault_access_log AS o
              WHERE o.secret_name = r.secret_name AND o.accessed_at < r.first_at AND o.host <> r.host AND o.success
-               AND o.access_type = ANY (ARRAY['resolve', 'retrieve'])
+               AND o.access_type = 'resolve'
              ORDER BY o.accessed_at DESC LIMIT 1) IS NOT NULL
       UNION ALL
       SELECT 'unused_token', NULL, t.tenant || '/' || t.name, NULL,
@@ -1837,7 +1868,7 @@ $$;
 REVOKE ALL ON FUNCTION public.read_access_alerts(timestamptz) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.read_access_alerts(timestamptz) TO service_role;
 COMMENT ON FUNCTION public.read_access_alerts(timestamptz) IS
-  'service_role only. Alerts since p_since (default 24 hours ago), newest first, at most vault_bridge.max_log_rows(): failures (more than vault_bridge.alert_failures() failed accesses to one name, or with one gateway token, revoked and expired ones included, within vault_bridge.alert_failure_window()), new_host (a successful read from a host that never read that secret before, when other hosts had) and unused_token (an active token unused for vault_bridge.unused_token_after(); count is its idle days). Audited as audit.';
+  'service_role only. Alerts since p_since (default 24 hours ago), newest first, at most vault_bridge.max_log_rows(): failures (more than vault_bridge.alert_failures() failed accesses to one name, or with one gateway token, revoked and expired ones included, within vault_bridge.alert_failure_window()), new_host (a successful resolve from a host that never resolved that secret before, when other hosts had) and unused_token (an active token unused for vault_bridge.unused_token_after(); count is its idle days). Audited as audit.';
 
 CREATE OR REPLACE FUNCTION public.read_access_log(
   p_since timestamptz DEFAULT NULL,
@@ -1939,12 +1970,20 @@ DECLARE
   v_failed text[];
   v_problems text[];
 BEGIN
-  -- Locked here, so a revocation committing meanwhile is seen: the locked row is the latest one.
   SELECT t.* INTO v_token
   FROM vault_bridge.gateway_tokens AS t
   WHERE t.token_sha256 = pg_catalog.sha256(pg_catalog.convert_to(COALESCE(p_token, ''), 'UTF8'))
+    AND t.revoked_at IS NULL
+    AND (t.expires_at IS NULL OR t.expires_at > pg_catalog.now())
+  -- Locked here, so a revocation committing meanwhile is seen: the row is checked again once it is free.
   FOR UPDATE;
   IF NOT FOUND THEN
+    -- The refusals, off the working path: read without a lock.
+    SELECT t.* INTO v_token
+    FROM vault_bridge.gateway_tokens AS t
+    WHERE t.token_sha256 = pg_catalog.sha256(pg_catalog.convert_to(COALESCE(p_token, ''), 'UTF8'));
+  END IF;
+  IF v_token.id IS NULL THEN
     -- An unknown token writes nothing: anon could otherwise fill the log.
     PERFORM vault_bridge.fail('resolve', NULL, NULL, 'gateway token unknown, revoked or expired', 'PT401',
       'mint a new one with `bridge tokens create` on the admin machine');

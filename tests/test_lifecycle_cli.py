@@ -20,13 +20,20 @@ import pytest
 
 from bridge.local.paths import Paths
 from tests.support.bridge_proc import Result, request, run_bridge
-from tests.support.pg import PgCluster, forget
+from tests.support.pg import PgCluster, audit_rows_dropped_after, forget
 from tests.support.postgrest import ProjectKeys
 from tests.support.provider_fakes import AnthropicFake, OpenAIFake, ProviderFake, closed_port_url, leaks
 from tests.test_tokens import created_token
 
 AWAIT_S = 15.0
 """Longest wait for a one-second schedule to fall due: the clock is awaited, never slept through blindly."""
+
+
+@pytest.fixture(autouse=True)
+def quiet_log(pg: PgCluster) -> Iterator[None]:
+    """This module provokes alerts on purpose; they leave with each test, so no later doctor sees them."""
+    with audit_rows_dropped_after(pg):
+        yield
 
 
 def openai_key() -> str:
@@ -74,11 +81,11 @@ def fakes() -> Iterator[dict[str, ProviderFake]]:
             fake.stop()
 
 
-def point_at(env: dict[str, str], urls: dict[str, str]) -> None:
-    """config.toml's [providers.<type>] base_url for each fake."""
+def point_at(env: dict[str, str], urls: dict[str, str], settings: str = "") -> None:
+    """config.toml's [providers.<type>] base_url for each fake, after any top-level `settings`."""
     config = Paths.from_env(env).config_file
     config.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    config.write_text("".join(f'[providers.{kind}]\nbase_url = "{url}"\n\n' for kind, url in urls.items()))
+    config.write_text(settings + "".join(f'[providers.{kind}]\nbase_url = "{url}"\n\n' for kind, url in urls.items()))
 
 
 def status(env: dict[str, str], name: str) -> dict[str, Any]:
@@ -171,6 +178,9 @@ def test_due_overdue_and_expired_with_short_durations(env_bootstrap: dict[str, s
     # A new value puts it back on schedule.
     assert run_bridge(["secrets", "set", overdue, "--rotate-every", "30d"], env_bootstrap, b"new").returncode == 0
     assert status(env_bootstrap, overdue)["due"] == "ok"
+    # Doctor's fix for an expired one works as said: the expiry was the old value's.
+    assert run_bridge(["secrets", "set", expired], env_bootstrap, b"renewed").returncode == 0
+    assert (status(env_bootstrap, expired)["due"], status(env_bootstrap, expired)["expires_at"]) == ("ok", None)
 
 
 # --- test ------------------------------------------------------------------------------
@@ -204,6 +214,13 @@ def test_secrets_test_records_ok_invalid_and_unreachable_and_never_shows_the_key
     point_at(env_bootstrap, {"openai": closed_port_url()})
     closed = clean(run_bridge(["secrets", "test", name, "--json"], env_bootstrap), "openai", bad)
     assert as_json(closed)["status"] == "unreachable" and "connection refused" in as_json(closed)["message"]
+
+    # A provider that never finishes answering takes its whole deadline, and the outcome is still recorded.
+    fakes["openai"].mode = "drip"
+    point_at(env_bootstrap, {"openai": fakes["openai"].url}, 'admin_deadline = "2s"\n')
+    slow = clean(run_bridge(["secrets", "test", name, "--json"], env_bootstrap), "openai", bad)
+    assert as_json(slow)["status"] == "unreachable" and "did not answer within 2s" in as_json(slow)["message"]
+    assert as_json(slow)["checked_at"] is not None and status(env_bootstrap, name)["status"] == "unreachable"
 
 
 def test_test_all_checks_every_typed_secret_a_few_at_a_time(

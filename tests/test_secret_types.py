@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import quote
 
 import pytest
@@ -130,3 +131,25 @@ def test_a_4_kib_body_is_redacted_against_every_line_of_a_service_account_key() 
     body = ("Invalid JWT Signature for account bridge@p.iam.gserviceaccount.com, key ffff****ffff. " * 60)[:4096]
     shown = one_line(body, parts)
     assert "bridge@p" not in shown and "ffff" not in shown and shown.startswith("Invalid JWT Signature for account [redacted]")
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        "key=sk-proj-Zx81KqQQQQQQ****",
+        "GET /v1/keys/sk-proj-Zx81KqQQQQQQ failed",
+        "token_sk-proj-Zx81KqQQQQQQ is not valid",
+    ],
+)
+def test_a_fragment_glued_to_other_text_goes_too(echo: str) -> None:
+    key = "sk-proj-Zx81KqQQQQQQrT5vW9yB3nD7fH1jL"
+    shown = redact(echo, [key])
+    assert "Zx81Kq" not in shown and "sk-proj" not in shown, shown
+
+
+def test_lowercase_percent_escapes_are_redacted_too() -> None:
+    secret = "Q8/stuVWX+abcDEF_ghiJKL"
+    lowered = re.sub("%[0-9A-F]{2}", lambda m: m.group().lower(), quote(secret, safe=""))
+    assert lowered != quote(secret, safe="")
+    shown = redact("client_secret=" + lowered, [secret])
+    assert "stuVWX" not in shown and "abcDEF" not in shown, shown

@@ -4,14 +4,17 @@ The value is read from Vault (an audited read), sent only to its provider's
 endpoint (the public one, or `[providers.<type>] base_url`), and forgotten;
 what is shown and stored is the outcome and one redacted line. Several
 secrets are tested at once, a few at a time: providers rate-limit, and a
-person waits for the slowest one only.
+person waits for the slowest one only. Each call to Supabase gets a whole
+admin_deadline of its own, and so does each provider: a slow provider can
+neither starve the recording of its own result nor the other secrets, and a
+secret that cannot be read or recorded is one line of the report, not the
+end of it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
@@ -24,10 +27,13 @@ from bridge.core.errors import BridgeError, UsageError
 from bridge.core.names import in_tenant, vault_name
 from bridge.core.secret_types import DEFAULT_TYPE, OK
 from bridge.core.text import cell, utc_stamp
+from bridge.vault.errors import NotFound
 
 if TYPE_CHECKING:
     from bridge.vault.admin_api import AdminApi, Row
 
+ERROR = "error"
+"""Shown, never recorded: the bridge could not read the secret to test it."""
 MAX_PARALLEL_TESTS = 8
 """Providers tested at once by --all: enough to finish quickly, few enough not to trip a provider's rate limit."""
 
@@ -46,35 +52,25 @@ class Tested:
 def handle_secrets_test(args: argparse.Namespace, ctx: Context) -> int:
     if args.all == (args.name is not None):
         raise UsageError("name one secret to test, or pass --all for every typed secret of the tenant")
-    deadline_s = ctx.config.admin_deadline
-    providers = ctx.config.providers
+    # Config and credentials are loaded here, once, before the workers share the context.
+    providers, deadline_s = ctx.config.providers, ctx.config.admin_deadline
     with open_client(ctx) as client:
         targets = typed_secrets(client, args.tenant, None if args.all else check_name(args.name))
-        lock = threading.Lock()
-        progress = ctx.err if (args.json and ctx.err.isatty()) else None
-
-        def run(name: str, secret_type: str) -> Tested:
-            from bridge.providers.check import test_secret
-
-            with lock:
-                value = client.get_secret(vault_name(args.tenant, name))
-            result = test_secret(secret_type, value, providers.get(secret_type), deadline_s)
-            del value
-            with lock:
-                checked_at = client.record_check(vault_name(args.tenant, name), result.status, result.message)
-            return Tested(name, secret_type, result.status, utc_stamp(checked_at), result.message)
-
-        results: list[Tested] = []
-        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_TESTS, max(1, len(targets)))) as pool:
-            futures = [pool.submit(run, name, secret_type) for name, secret_type in targets]
-            for done, future in enumerate(as_completed(futures), 1):
-                tested = future.result()
-                results.append(tested)
-                line = f"{cell(tested.name)}  {tested.type}  {tested.status}  {cell(tested.message)}"
-                if progress is not None:
-                    print(f"[{done}/{len(targets)}] {line}", file=progress, flush=True)
-                elif not args.json:
-                    print(line, file=ctx.out, flush=True)
+    progress = ctx.err if (args.json and ctx.err.isatty()) else None
+    results: list[Tested] = []
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_TESTS, max(1, len(targets)))) as pool:
+        futures = [
+            pool.submit(test_one, ctx, vault_name(args.tenant, name), name, secret_type, providers.get(secret_type), deadline_s)
+            for name, secret_type in targets
+        ]
+        for done, future in enumerate(as_completed(futures), 1):
+            tested = future.result()
+            results.append(tested)
+            line = f"{cell(tested.name)}  {tested.type}  {tested.status}  {cell(tested.message)}"
+            if progress is not None:
+                print(f"[{done}/{len(targets)}] {line}", file=progress, flush=True)
+            elif not args.json:
+                print(line, file=ctx.out, flush=True)
     results.sort(key=lambda t: t.name)
     if args.json:
         shown = [asdict(t) for t in results]
@@ -82,6 +78,27 @@ def handle_secrets_test(args: argparse.Namespace, ctx: Context) -> int:
     elif args.all and not results:
         print("no typed secrets to test: give one a type with `bridge secrets set NAME --type TYPE --keep-value`", file=ctx.out)
     return 0 if all(t.status == OK for t in results) else 1
+
+
+def test_one(ctx: Context, target: str, name: str, secret_type: str, base_url: str | None, deadline_s: float) -> Tested:
+    """Read, test, record: each step within its own deadline; a step that fails is reported, not raised."""
+    from bridge.providers.check import test_secret
+
+    try:
+        with open_client(ctx) as client:
+            value = client.get_secret(target)
+    except NotFound:
+        return Tested(name, secret_type, ERROR, None, f"{name} is no longer in Vault; nothing was tested")
+    except BridgeError as exc:
+        return Tested(name, secret_type, ERROR, None, f"cannot read it from Supabase: {exc}")
+    result = test_secret(secret_type, value, base_url, deadline_s)
+    del value
+    try:
+        with open_client(ctx) as client:
+            checked_at = client.record_check(target, result.status, result.message)
+    except BridgeError as exc:
+        return Tested(name, secret_type, result.status, None, f"{result.message}; not recorded: {exc}")
+    return Tested(name, secret_type, result.status, utc_stamp(checked_at), result.message)
 
 
 def typed_secrets(client: AdminApi, tenant: str, name: str | None) -> list[tuple[str, str]]:

@@ -12,12 +12,18 @@ Redaction, in order:
 1. every part of four characters or more (the value, each string field of a
    JSON value, each base64 line of a PEM key; see `secret_parts`), and its
    URL-quoted and JSON-escaped forms, wherever it occurs;
-2. then every maximal run of key characters (A-Z a-z 0-9 _ + / = -) of four or
-   more that occurs inside a part of eight or more: what is left of a masked
-   or truncated echo (`sk-ab`, `wxyz`, a prefix). The one exception is a plain
-   lowercase word under eight letters standing alone between spaces or quotes
-   ("account" inside a service account's email): a masked echo always borders
-   a mask character (`*`, `.`, `…`), so that tail still goes.
+2. then every maximal run of key characters (A-Z a-z 0-9 _ + / = ~ -) of four
+   or more that occurs inside a part of eight or more, or that holds six
+   characters in a row of one: what is left of a masked or truncated echo
+   (`sk-ab`, `wxyz`, a prefix), also glued to other text (`key=sk-proj-Zx81…`,
+   `/v1/keys/sk-…`). The one exception is a plain lowercase word under eight
+   letters standing alone between spaces or quotes ("account" inside a
+   service account's email): a masked echo always borders a mask character
+   (`*`, `.`, `…`), so that tail still goes.
+
+What can survive: a piece of three characters or fewer standing between
+non-key characters (`.`, `*`, a space), and a plain lowercase word of four to
+seven letters standing alone that happens to be in the value.
 """
 
 from __future__ import annotations
@@ -79,12 +85,15 @@ MIN_PART_CHARS = 4
 """Shorter parts are not redacted on their own: three characters would blank out ordinary words."""
 MIN_FRAGMENT_SOURCE_CHARS = 8
 """A run of text is a fragment of the value only if a part at least this long holds it."""
+MIN_GLUED_CHARS = 6
+"""A longer run is the value's when it holds this many characters of a part in a row: glued to other text."""
 PLAIN_WORD_MAX_CHARS = 7
 REDACTED = "[redacted]"
 MAX_REDACT_CHARS = 4096
 """How much of a provider's text `one_line` looks at: a message is its first sentence, and redaction stays fast."""
 ONE_LINE_CHARS = 200
-_FRAGMENT = re.compile(rf"[A-Za-z0-9_+/=-]{{{MIN_PART_CHARS},}}")
+_FRAGMENT = re.compile(rf"[A-Za-z0-9_+/=~-]{{{MIN_PART_CHARS},}}")
+_PERCENT = re.compile("%[0-9A-F]{2}")
 _PLAIN_WORD = re.compile(rf"[a-z]{{{MIN_PART_CHARS},{PLAIN_WORD_MAX_CHARS}}}")
 _WORD_EDGES = frozenset(" \t\r\n'\"(),:;!?[]{}<>")
 """What may stand either side of a plain word that is kept; `.` and `*` are not among them: they mask keys."""
@@ -236,21 +245,24 @@ def redact(text: str, parts: Iterable[str]) -> str:
 
     def fragment(match: re.Match[str]) -> str:
         run = match.group()
-        return REDACTED if run in haystack and not _standalone_word(match) else run
+        if _standalone_word(match):
+            return run
+        glued = any(run[i : i + MIN_GLUED_CHARS] in haystack for i in range(len(run) - MIN_GLUED_CHARS + 1))
+        return REDACTED if glued or run in haystack else run
 
     return _FRAGMENT.sub(fragment, text) if haystack else text
 
 
 def _quoted_forms(part: str) -> set[str]:
     escaped = json.dumps(part)[1:-1]
+    quoted = {quote(part, safe=""), quote(part), quote_plus(part, safe="")}
     return {
         part,
         escaped,
         json.dumps(part, ensure_ascii=False)[1:-1],
         escaped.replace("/", "\\/"),
-        quote(part, safe=""),
-        quote(part),
-        quote_plus(part, safe=""),
+        *quoted,
+        *(_PERCENT.sub(lambda m: m.group().lower(), q) for q in quoted),
     }
 
 

@@ -9,6 +9,7 @@ non-superuser ``postgres``, exactly as a user would paste it.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -17,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +162,19 @@ def forget(pg: PgCluster, *names: str, tenants: tuple[str, ...] = ()) -> None:
         conn.execute("DELETE FROM vault.secrets WHERE name = ANY(%s)", (list(names),))
         if tenants:
             conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE tenant = ANY(%s)", (list(tenants),))
+
+
+@contextlib.contextmanager
+def audit_rows_dropped_after(pg: PgCluster) -> Iterator[None]:
+    """The audit rows written inside the block are deleted after it: alerts a test provokes on purpose would
+    otherwise stay in the session's database for 24 hours and show in every later doctor's alert line."""
+    with pg.connect("postgres", autocommit=True) as conn:
+        (mark,) = one(conn.execute("SELECT coalesce(max(id), 0) FROM public.vault_access_log"))
+    try:
+        yield
+    finally:
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM public.vault_access_log WHERE id > %s", (mark,))
 
 
 def one(cursor: psycopg.Cursor[tuple[Any, ...]]) -> tuple[Any, ...]:
