@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS vault_bridge.schema_migrations (
 -- with older ones. Raise the number when appending a step to section 4.
 DO $guard$
 DECLARE
-  v_this_file CONSTANT integer := 6;
+  v_this_file CONSTANT integer := 7;
   v_installed integer := (SELECT pg_catalog.max(m.version) FROM vault_bridge.schema_migrations AS m);
 BEGIN
   IF v_installed > v_this_file THEN
@@ -339,6 +339,16 @@ AS $$ SELECT interval '90 days' $$;
 COMMENT ON FUNCTION vault_bridge.unused_token_after() IS
   'Internal. An active gateway token unused for this long is an alert: a forgotten token is one nobody watches.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.change_settle()
+RETURNS interval
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT interval '5 minutes' $$;
+COMMENT ON FUNCTION vault_bridge.change_settle() IS
+  'Internal. How far before its p_since the change feed looks: a rotation stamps updated_at when its transaction starts and is seen only once it commits, so one that commits late is still reported; the caller tells a change it has seen by its time.';
+
 CREATE OR REPLACE FUNCTION vault_bridge.unlogged_marker()
 RETURNS text
 LANGUAGE sql
@@ -569,6 +579,22 @@ BEGIN
   DROP FUNCTION IF EXISTS public.list_secrets_usage(text);
   INSERT INTO vault_bridge.schema_migrations (version, description)
   VALUES (v_version, 'secret lifecycle: types, rotation policy, provider test results; covering audit index with host');
+END
+$step$;
+
+-- Version 7: the change feed (changed_secrets and its token path, for
+-- `bridge watch`) and the rollout report (secret_rollout). Functions only:
+-- each name is one lookup on vault.secrets' unique name index, and the
+-- audit log's covering per-name index answers the rollout.
+DO $step$
+DECLARE
+  v_version CONSTANT integer := 7;
+BEGIN
+  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
+    RETURN;
+  END IF;
+  INSERT INTO vault_bridge.schema_migrations (version, description)
+  VALUES (v_version, 'change feed changed_secrets (and with a token) for bridge watch; rollout report secret_rollout');
 END
 $step$;
 
@@ -1376,6 +1402,36 @@ $$;
 COMMENT ON FUNCTION vault_bridge.log_refused_token(bigint, integer) IS
   'Internal. One failure row for a call made with a known token that is revoked or expired, standing for the p_names names it asked for, within the token''s audit budget; once the window''s budget is spent, nothing at all (no row, no count, no lock): a stolen old token that keeps trying is seen, and cannot flood the log or the table.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.wanted_names(p_names text[], p_tenant text, p_allow text[])
+RETURNS TABLE (name text, vault_name text, problem text)
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  -- One row per distinct requested name. With a tenant, a name is looked up
+  -- as that tenant's (TENANT#NAME outside default), holds no separator, and
+  -- must match a glob of p_allow; in tenant default a glob of only * and ?
+  -- matches nothing, since it would reach every Vault secret.
+  -- Each glob becomes a LIKE pattern once per call, not once per name.
+  WITH patterns AS MATERIALIZED (
+    SELECT vault_bridge.like_pattern(a.glob) AS pattern
+    FROM pg_catalog.unnest(p_allow) AS a(glob)
+    WHERE NOT (p_tenant = vault_bridge.default_tenant() AND vault_bridge.wildcard_only(a.glob))
+  )
+  SELECT DISTINCT w.name,
+         CASE WHEN p_tenant IS NULL THEN w.name ELSE vault_bridge.vault_name(p_tenant, w.name) END,
+         COALESCE(vault_bridge.name_problem(w.name),
+                  CASE WHEN p_tenant IS NULL THEN NULL
+                       WHEN pg_catalog.strpos(w.name, vault_bridge.tenant_separator()) > 0
+                         THEN 'a name holds no tenant separator'
+                       WHEN NOT EXISTS (SELECT FROM patterns AS p WHERE w.name LIKE p.pattern)
+                         THEN 'not allowed for this token' END)
+  FROM pg_catalog.unnest(p_names) AS w(name)
+$$;
+COMMENT ON FUNCTION vault_bridge.wanted_names(text[], text, text[]) IS
+  'Internal. The names a caller may ask for, each with its Vault name, or why not: the one home of the tenant and allow-list rule, shared by the resolves (lookup) and the change feed. p_tenant NULL (a project key) takes names as they are, with no allow-list.';
+
 CREATE OR REPLACE FUNCTION vault_bridge.lookup(p_names text[], p_tenant text, p_allow text[])
 RETURNS TABLE (name text, vault_name text, secret_id uuid, secret text, problem text)
 LANGUAGE sql
@@ -1383,24 +1439,9 @@ STABLE
 SECURITY DEFINER
 SET search_path = ''
 AS $$
-  -- One row per distinct requested name, found in one indexed lookup
-  -- (vault.secrets has a unique index on name). With a tenant, a name is
-  -- looked up as that tenant's (TENANT#NAME outside default), holds no
-  -- separator, and must match a glob of p_allow; in tenant default a glob of
-  -- only * and ? matches nothing, since it would reach every Vault secret.
+  -- The allowed names found in one indexed lookup (vault.secrets has a unique index on name).
   WITH wanted AS (
-    SELECT DISTINCT w.name,
-           CASE WHEN p_tenant IS NULL THEN w.name ELSE vault_bridge.vault_name(p_tenant, w.name) END AS vault_name,
-           COALESCE(vault_bridge.name_problem(w.name),
-                    CASE WHEN p_tenant IS NULL THEN NULL
-                         WHEN pg_catalog.strpos(w.name, vault_bridge.tenant_separator()) > 0
-                           THEN 'a name holds no tenant separator'
-                         WHEN NOT EXISTS (SELECT FROM pg_catalog.unnest(p_allow) AS a(glob)
-                                          WHERE w.name LIKE vault_bridge.like_pattern(a.glob)
-                                            AND NOT (p_tenant = vault_bridge.default_tenant()
-                                                     AND vault_bridge.wildcard_only(a.glob)))
-                           THEN 'not allowed for this token' END) AS problem
-    FROM pg_catalog.unnest(p_names) AS w(name)
+    SELECT w.name, w.vault_name, w.problem FROM vault_bridge.wanted_names(p_names, p_tenant, p_allow) AS w
   ),
   found AS (
     SELECT d.id, d.name, d.decrypted_secret
@@ -1412,7 +1453,38 @@ AS $$
   FROM wanted AS w LEFT JOIN found AS f ON f.name = w.vault_name AND w.problem IS NULL
 $$;
 COMMENT ON FUNCTION vault_bridge.lookup(text[], text, text[]) IS
-  'Internal. The batch lookup both resolve functions share: per distinct requested name its Vault name, id and value when found, else why not. p_tenant NULL (a project key) looks names up as they are, with no allow-list. Never raises for a single name.';
+  'Internal. The batch lookup both resolve functions share: per distinct requested name (wanted_names) its Vault name, id and value when found, else why not. Never raises for a single name.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.changes(p_names text[], p_tenant text, p_allow text[], p_since timestamptz)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  -- Reads vault.secrets and secret_meta only: names and times, never a
+  -- value. Written as probes (= ANY of an array, a lateral by key) so each
+  -- name is one index lookup whatever the planner guesses of the names.
+  WITH wanted AS MATERIALIZED (
+    SELECT w.name, w.vault_name, w.problem FROM vault_bridge.wanted_names(p_names, p_tenant, p_allow) AS w
+  ),
+  found AS (
+    SELECT s.name, s.updated_at, COALESCE(m.expires_at <= pg_catalog.now(), false) AS expired
+    FROM vault.secrets AS s
+    LEFT JOIN LATERAL (SELECT x.expires_at FROM vault_bridge.secret_meta AS x WHERE x.secret_id = s.id) AS m ON true
+    WHERE s.name = ANY (ARRAY(SELECT w.vault_name FROM wanted AS w WHERE w.problem IS NULL))
+  )
+  SELECT pg_catalog.jsonb_build_object(
+    'now', pg_catalog.now(),
+    'changed', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', w.name, 'changed_at', f.updated_at) ORDER BY w.name)
+                 FILTER (WHERE f.name IS NOT NULL AND NOT f.expired
+                           AND (p_since IS NULL OR f.updated_at > p_since - vault_bridge.change_settle())), '[]'::jsonb),
+    'gone', COALESCE(pg_catalog.jsonb_agg(w.name ORDER BY w.name) FILTER (WHERE f.name IS NULL OR f.expired), '[]'::jsonb))
+  FROM wanted AS w
+  LEFT JOIN found AS f ON f.name = w.vault_name AND w.problem IS NULL
+$$;
+COMMENT ON FUNCTION vault_bridge.changes(text[], text, text[], timestamptz) IS
+  'Internal. The change feed both entry points share: {"now", "changed": [{"name", "changed_at"}], "gone": [names]} for the requested names the caller may ask for. changed: value (or description) changed after p_since less change_settle(), every existing name when p_since is NULL; gone: not in Vault, expired, or not the caller''s to ask for.';
 
 -- One statement for every helper above and in section 3; it must stay after
 -- the last one (a function created after it would keep PUBLIC's EXECUTE).
@@ -1576,6 +1648,27 @@ REVOKE ALL ON FUNCTION public.resolve_secrets(text[]) FROM PUBLIC, anon, authent
 GRANT EXECUTE ON FUNCTION public.resolve_secrets(text[]) TO service_role;
 COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
   'service_role only. Returns {name: value} for every requested name that exists, in one indexed lookup. Missing or invalid names are simply absent and audited as failures; only a NULL array or more names than vault_bridge.max_names_per_call() raises.';
+
+CREATE OR REPLACE FUNCTION public.changed_secrets(p_names text[], p_since timestamptz DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
+    PERFORM vault_bridge.fail('list', NULL, NULL,
+      pg_catalog.format('p_names must be an array of at most %s names', vault_bridge.max_names_per_call()), '22023',
+      'split the request');
+  END IF;
+  RETURN vault_bridge.changes(p_names, NULL, NULL, p_since);
+END
+$$;
+REVOKE ALL ON FUNCTION public.changed_secrets(text[], timestamptz) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.changed_secrets(text[], timestamptz) TO service_role;
+COMMENT ON FUNCTION public.changed_secrets(text[], timestamptz) IS
+  'service_role only. The change feed `bridge watch` polls: {"now", "changed": [{"name", "changed_at"}], "gone": [names]} for up to vault_bridge.max_names_per_call() names, one indexed lookup each; changed since p_since (a little before it, vault_bridge.change_settle(), so a late commit is not missed), or every existing name when p_since is NULL; gone when deleted or expired. Pass "now" back as p_since. Never a value; not audited, as it reads no value and a fleet polls it every 30 s.';
 
 -- ---------------------------------------------------------------------------
 -- 10. Admin API (what `bridge secrets` and `bridge audit` call)
@@ -1870,6 +1963,52 @@ GRANT EXECUTE ON FUNCTION public.read_access_alerts(timestamptz) TO service_role
 COMMENT ON FUNCTION public.read_access_alerts(timestamptz) IS
   'service_role only. Alerts since p_since (default 24 hours ago), newest first, at most vault_bridge.max_log_rows(): failures (more than vault_bridge.alert_failures() failed accesses to one name, or with one gateway token, revoked and expired ones included, within vault_bridge.alert_failure_window()), new_host (a successful resolve from a host that never resolved that secret before, when other hosts had) and unused_token (an active token unused for vault_bridge.unused_token_after(); count is its idle days). Audited as audit.';
 
+CREATE OR REPLACE FUNCTION public.secret_rollout(p_name text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_changed timestamptz;
+  v_answer jsonb;
+BEGIN
+  SELECT s.updated_at INTO v_changed FROM vault.secrets AS s WHERE s.id = vault_bridge.id_by_name('audit', p_name);
+  IF NOT FOUND THEN
+    PERFORM vault_bridge.fail('audit', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
+      'list_secrets_status shows what exists');
+  END IF;
+  PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[p_name], ARRAY[NULL::text]);
+  -- The secret's successful resolves from usage_window() before its change
+  -- on, per gateway (a token, else the host of a project-key caller),
+  -- through the covering per-name index.
+  WITH seen AS (
+    SELECT CASE WHEN l.token_name IS NOT NULL THEN 'token' ELSE 'host' END AS via,
+           CASE WHEN l.token_name IS NOT NULL THEN l.tenant || '/' || l.token_name ELSE l.host END AS gateway,
+           pg_catalog.max(l.accessed_at) FILTER (WHERE l.accessed_at >= v_changed) AS since_change,
+           pg_catalog.max(l.accessed_at) FILTER (WHERE l.accessed_at < v_changed) AS before_change
+    FROM public.vault_access_log AS l
+    WHERE l.secret_name = p_name AND l.success AND l.access_type = 'resolve'
+      AND l.accessed_at >= v_changed - vault_bridge.usage_window()
+      AND (l.token_name IS NOT NULL OR l.host IS NOT NULL)
+    GROUP BY 1, 2
+  )
+  SELECT pg_catalog.jsonb_build_object(
+    'name', p_name, 'changed_at', v_changed,
+    'updated', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.since_change)
+                 ORDER BY g.gateway) FILTER (WHERE g.since_change IS NOT NULL), '[]'::jsonb),
+    'pending', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.before_change)
+                 ORDER BY g.gateway) FILTER (WHERE g.since_change IS NULL), '[]'::jsonb))
+  INTO v_answer
+  FROM seen AS g;
+  RETURN v_answer;
+END
+$$;
+REVOKE ALL ON FUNCTION public.secret_rollout(text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.secret_rollout(text) TO service_role;
+COMMENT ON FUNCTION public.secret_rollout(text) IS
+  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) that have resolved it since, and those seen resolving it in vault_bridge.usage_window() before that have not. Raises PT404 for an unknown name. Audited as audit.';
+
 CREATE OR REPLACE FUNCTION public.read_access_log(
   p_since timestamptz DEFAULT NULL,
   p_name text DEFAULT NULL,
@@ -2069,6 +2208,38 @@ REVOKE ALL ON FUNCTION public.secrets_due_with_token(text, text[]) FROM PUBLIC, 
 GRANT EXECUTE ON FUNCTION public.secrets_due_with_token(text, text[]) TO anon, service_role;
 COMMENT ON FUNCTION public.secrets_due_with_token(text, text[]) IS
   'anon (a gateway''s doctor) and service_role. With an active gateway token: which of the requested names it may resolve are expired, overdue or due within vault_bridge.due_window(), and when; never a value. A refused token raises PT401. Audited as list, within the token''s audit budget.';
+
+CREATE OR REPLACE FUNCTION public.changed_secrets_with_token(p_token text, p_names text[], p_since timestamptz DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_token vault_bridge.gateway_tokens%ROWTYPE;
+BEGIN
+  SELECT t.* INTO v_token
+  FROM vault_bridge.gateway_tokens AS t
+  WHERE t.token_sha256 = pg_catalog.sha256(pg_catalog.convert_to(COALESCE(p_token, ''), 'UTF8'))
+    AND t.revoked_at IS NULL
+    AND (t.expires_at IS NULL OR t.expires_at > pg_catalog.now());
+  IF NOT FOUND THEN
+    PERFORM vault_bridge.fail('list', NULL, NULL, 'gateway token unknown, revoked or expired', 'PT401',
+      'mint a new one with `bridge tokens create` on the admin machine');
+  END IF;
+  IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
+    PERFORM vault_bridge.fail('list', NULL, NULL,
+      pg_catalog.format('p_names must be an array of at most %s names', vault_bridge.max_names_per_call()), '22023',
+      'split the request');
+  END IF;
+  RETURN vault_bridge.changes(p_names, v_token.tenant, v_token.allow, p_since);
+END
+$$;
+REVOKE ALL ON FUNCTION public.changed_secrets_with_token(text, text[], timestamptz) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.changed_secrets_with_token(text, text[], timestamptz) TO anon, service_role;
+COMMENT ON FUNCTION public.changed_secrets_with_token(text, text[], timestamptz) IS
+  'anon (a gateway''s `bridge watch`) and service_role. changed_secrets for an active gateway token: the names of its tenant that its allow-list matches (others are gone). A refused token raises PT401 and writes nothing. Never a value; not audited.';
 
 CREATE OR REPLACE FUNCTION public.create_gateway_token(
   p_tenant text,

@@ -122,6 +122,9 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "record_secret_check(text,text,text)",
     "read_access_alerts(timestamp with time zone)",
     "secrets_due_with_token(text,text[])",
+    "changed_secrets(text[],timestamp with time zone)",
+    "changed_secrets_with_token(text,text[],timestamp with time zone)",
+    "secret_rollout(text)",
     "read_access_log(timestamp with time zone,text,boolean,integer,bigint)",
     "resolve_secrets_with_token(text,text[])",
     "create_gateway_token(text,text,text,text[],timestamp with time zone)",
@@ -131,7 +134,11 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "remove_tenant_member(text,uuid)",
     "list_tenants()",
 }
-GATEWAY_FUNCTIONS = {"resolve_secrets_with_token(text,text[])", "secrets_due_with_token(text,text[])"}
+GATEWAY_FUNCTIONS = {
+    "resolve_secrets_with_token(text,text[])",
+    "secrets_due_with_token(text,text[])",
+    "changed_secrets_with_token(text,text[],timestamp with time zone)",
+}
 """What a gateway holding only the publishable key (anon) and its token may call; nothing else."""
 
 

@@ -1,4 +1,4 @@
-"""`bridge secrets set|get|ls|due|rm`: manage the Vault secrets the gateway's refs name, without writing SQL.
+"""`bridge secrets set|get|ls|due|rollout|rm`: manage the Vault secrets the gateway's refs name, without writing SQL.
 
 Values travel only on stdin (or a hidden prompt) and stdout of `get`; never
 argv, never stderr, never a listing. `set` on an existing name replaces its
@@ -20,7 +20,7 @@ from bridge.app.verbs import Verb, add_action, add_json, run_action
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.names import in_tenant, name_problem, vault_name
 from bridge.core.secret_types import DEFAULT_TYPE, SECRET_TYPES
-from bridge.core.text import minute, printable, utc_stamp
+from bridge.core.text import cell, minute, printable, utc_stamp
 from bridge.vault.admin_api import AdminApi, Row
 from bridge.vault.errors import NotFound
 
@@ -184,6 +184,30 @@ def handle_secrets_due(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def handle_secrets_rollout(args: argparse.Namespace, ctx: Context) -> int:
+    name = check_name(args.name)
+    with open_client(ctx) as client:
+        try:
+            report = client.rollout(vault_name(args.tenant, name))
+        except NotFound:
+            raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them") from None
+    sides = {
+        side: [{**g, "resolved_at": utc_stamp(g.get("resolved_at"))} for g in report[side] if isinstance(g, dict)]
+        for side in ("updated", "pending")
+    }
+    changed_at = utc_stamp(report.get("changed_at"))
+    if args.json:
+        ctx.out.write(json.dumps({"name": name, "changed_at": changed_at, **sides}, indent=2) + "\n")
+        return 0
+    print(f"{printable(name)} changed at {changed_at}", file=ctx.out)
+    for side, said in (("updated", "has it since"), ("pending", "not since; last resolved")):
+        for g in sides[side]:
+            print(f"  {side:<8} {cell(g.get('via'))} {cell(g.get('gateway'))}  ({said} {g['resolved_at']})", file=ctx.out)
+    if not sides["updated"] and not sides["pending"]:
+        print("  no gateway resolved it in the 30 days before its change or since", file=ctx.out)
+    return 0
+
+
 def render_table(secrets: list[dict[str, object]], out: TextIO) -> None:
     if not secrets:
         print("no secrets", file=out)
@@ -221,7 +245,7 @@ def handle_secrets_rm(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", metavar="<set|get|ls|due|test|rm>", required=True)
+    actions = parser.add_subparsers(dest="action", metavar="<set|get|ls|due|rollout|test|rm>", required=True)
     set_parser = add_action(
         actions, "set", "store a secret, or rotate it keeping its Vault id (value on stdin or at a hidden prompt)",
         "bridge secrets set OPENAI_API_KEY --type openai --rotate-every 90d < key.txt", handle_secrets_set,
@@ -252,6 +276,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     due_parser.add_argument("--within", default=DEFAULT_DUE_WITHIN, metavar="DURATION",
                             help=f"how far ahead counts as due (default {DEFAULT_DUE_WITHIN}, as in `ls` and doctor)")
     add_json(due_parser)
+    rollout_parser = add_action(
+        actions, "rollout", "which gateways have resolved a secret since it last changed, and which not yet",
+        "bridge secrets rollout OPENAI_API_KEY --json", handle_secrets_rollout,
+    )
+    rollout_parser.add_argument("name", metavar="NAME")
+    add_json(rollout_parser)
     from bridge.admin.secret_checks import add_test_action
 
     test_parser = add_test_action(actions)
@@ -260,7 +290,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     rm_parser.add_argument("name", metavar="NAME")
     rm_parser.add_argument("--yes", action="store_true", help="do not ask (required without a terminal)")
-    for action_parser in (set_parser, get_parser, ls_parser, due_parser, test_parser, rm_parser):
+    for action_parser in (set_parser, get_parser, ls_parser, due_parser, rollout_parser, test_parser, rm_parser):
         add_tenant(action_parser)
 
 

@@ -73,6 +73,13 @@ class AdminApi:
             raise unexpected("record_secret_check")
         return answer
 
+    def rollout(self, name: str) -> Row:
+        """{name, changed_at, updated: [...], pending: [...]}: which gateways resolved the secret since it changed."""
+        answer = self._client.call("secret_rollout", {"p_name": name})
+        if not isinstance(answer, dict) or not isinstance(answer.get("updated"), list) or not isinstance(answer.get("pending"), list):
+            raise unexpected("secret_rollout")
+        return answer
+
     def read_alerts(self, since: str | None) -> list[Row]:
         return self._rows("read_access_alerts", {"p_since": since})
 

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from bridge.core.credentials import Credentials
 from bridge.core.deadline import Deadline, TimedOut, run_within
@@ -30,6 +30,20 @@ BACKOFF_BASE_S = 0.1
 RESOLVE_FUNCTION = "resolve_secrets"
 TOKEN_RESOLVE_FUNCTION = "resolve_secrets_with_token"
 VERSION_FUNCTION = "vault_bridge_version"
+CHANGES_FUNCTION = "changed_secrets"
+TOKEN_CHANGES_FUNCTION = "changed_secrets_with_token"
+
+
+class Changes(NamedTuple):
+    """What the change feed says of the names asked about since a server time."""
+
+    now: str
+    """The server's time, to pass as `since` next."""
+    changed: dict[str, str]
+    """Name -> when its value last changed, for each name changed since then (a little earlier too: see setup.sql's
+    change_settle(); the caller tells a change it has seen by its time)."""
+    gone: list[str]
+    """Names that no longer resolve: deleted, expired, or (with a token) not the token's to read."""
 
 
 class VaultClient:
@@ -75,6 +89,19 @@ class VaultClient:
         if not isinstance(answer, dict):
             raise SupabaseUnavailable(f"unexpected answer from {function}; re-run setup.sql to update it")
         return answer
+
+    def changes(self, names: list[str], since: str | None) -> Changes:
+        """One call, no value: which of `names` changed since the server time `since` (None: all that exist)."""
+        if self._token:
+            function, args = TOKEN_CHANGES_FUNCTION, {"p_token": self._token, "p_names": names, "p_since": since}
+        else:
+            function, args = CHANGES_FUNCTION, {"p_names": names, "p_since": since}
+        answer = self.call(function, args)
+        try:
+            changed = {str(c["name"]): str(c["changed_at"]) for c in answer["changed"]}
+            return Changes(now=str(answer["now"]), changed=changed, gone=[str(n) for n in answer["gone"]])
+        except (TypeError, KeyError):
+            raise SupabaseUnavailable(f"unexpected answer from {function}; re-run setup.sql to update it") from None
 
     def version(self) -> object:
         """The installed setup.sql schema version, as the server says it (the caller compares)."""
