@@ -147,6 +147,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 VERBS = {
     "tokens": Verb(
         "tokens", "scoped, revocable gateway tokens: a gateway needs no secret key",
-        "bridge tokens handle_tokens_create gw-berlin --tenant acme --allow 'OPENAI_*' --expires 90d", run_action, add_arguments,
+        "bridge tokens create gw-berlin --tenant acme --allow 'OPENAI_*' --expires 90d", run_action, add_arguments,
     ),
 }

@@ -28,6 +28,7 @@ MODULES = {
     "doctor": "bridge.checks.doctor",
     "register": "bridge.admin.register",
     "unregister": "bridge.admin.register",
+    "watch": "bridge.watch.command",
 }
 """Verb name -> the module whose VERBS holds it; the order is the order of --help."""
 

@@ -1,0 +1,158 @@
+"""`bridge watch`: the verb, its options, and the process around the loop: lock, state file, signals.
+
+The loop runs on a daemon thread while the main thread waits for the stop
+Event, which SIGTERM and SIGINT set: the watcher exits 0 within a second or so
+even mid-poll (a poll or reload still running is abandoned; the gateway
+keeps its snapshot either way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import TextIO
+
+from bridge.app.context import Context
+from bridge.app.verbs import Verb, add_provider, checked
+from bridge.core.durations import format_age, parse_duration
+from bridge.core.errors import ConfigError, UsageError
+from bridge.openclaw.config import config_path
+from bridge.watch.loop import EXIT_OK, Watcher
+from bridge.watch.reload import Reloader
+from bridge.watch.schedule import Schedule
+from bridge.watch.state import StateFile, WatchLock, WatchState, iso
+from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_url
+from bridge.watch.token import HeldToken
+from bridge.watch.vault_io import VaultIO
+
+DEFAULT_INTERVAL = "30s"
+MIN_INTERVAL_S = 1.0
+"""Shorter would poll Supabase faster than any rotation needs to arrive."""
+STOP_CHECK_S = 0.2
+"""How often the main thread looks at the stop Event, in case a signal arrived while it was not waiting."""
+STOP_GRACE_S = 1.0
+"""After a signal, how long the loop may take to finish what it is doing before the process leaves without it."""
+
+
+class Clocks:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def wall(self) -> float:
+        return time.time()
+
+
+class Journal:
+    """One line per event on stderr, for the journal; a closed stderr loses the line, never the watcher."""
+
+    def __init__(self, err: TextIO) -> None:
+        self._err = err
+
+    def __call__(self, line: str) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"bridge watch: {line}", file=self._err, flush=True)
+
+
+def interval_seconds(raw: str) -> float:
+    try:
+        seconds = parse_duration("--interval", raw)
+    except ConfigError as exc:
+        raise UsageError(str(exc).removeprefix("config: ")) from None
+    if seconds < MIN_INTERVAL_S:
+        raise UsageError(f"--interval {raw}: use at least {MIN_INTERVAL_S:g}s, e.g. 30s")
+    return seconds
+
+
+def check_interval(raw: str) -> str:
+    interval_seconds(raw)
+    return raw
+
+
+def run_until_stopped(work: Callable[[], int], stop: threading.Event) -> int:
+    """`work` on a daemon thread until it returns or a signal sets `stop`; its exception is raised here."""
+    outcome: list[int | BaseException] = []
+
+    def body() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which reports it as one line
+            outcome.append(exc)
+        finally:
+            stop.set()
+
+    worker = threading.Thread(target=body, name="bridge watch", daemon=True)
+    worker.start()
+    while not stop.wait(STOP_CHECK_S):
+        pass
+    worker.join(STOP_GRACE_S)
+    if not outcome:
+        return EXIT_OK
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
+    interval = interval_seconds(args.interval)
+    config = ctx.config
+    targets = Targets(ConfigFile(config_path(ctx.env)), args.provider, ctx.env, args.gateway_url)
+    url = targets.current.url
+    stop = threading.Event()
+    stop_on_signals(stop)
+    log = Journal(ctx.err)
+    with WatchLock(ctx.paths.data_dir, url):
+        vault = VaultIO(ctx, config, args.provider)
+        state = StateFile(ctx.paths.data_dir, WatchState(pid=os.getpid(), gateway_url=url, started_at=iso(time.time())))
+        state.record()
+
+        def make_token(source: TokenSource) -> HeldToken:
+            return HeldToken(source, vault.fetch, vault.cached)
+
+        token = make_token(targets.current.token)
+        problem = token.learn()
+        if problem is not None:
+            log(problem)
+        watcher = Watcher(
+            schedule=Schedule(interval, random.uniform, time.monotonic(), baseline=not args.once), targets=targets,
+            vault=vault, reload=Reloader(ctx.env), token=token, make_token=make_token, state=state, log=log,
+            clocks=Clocks(), stop=stop,
+        )
+        every = "once" if args.once else f"every {format_age(interval)}"
+        log(f"watching {len(targets.current.names)} secret(s) of {url} through provider {args.provider!r}, {every}")
+        return run_until_stopped(watcher.once if args.once else watcher.run, stop)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--interval", default=DEFAULT_INTERVAL, type=checked(check_interval), metavar="DURATION",
+        help=f"time between polls of Vault's change feed (default: {DEFAULT_INTERVAL})",
+    )
+    parser.add_argument(
+        "--gateway-url", type=checked(check_gateway_url), metavar="URL",
+        help="the gateway to reload (default: ws://127.0.0.1:<gateway.port from openclaw.json>); ws:// only to loopback",
+    )
+    parser.add_argument("--once", action="store_true", help="one pass (poll; refresh and reload if anything is listed), then exit")
+    add_provider(parser)
+
+
+VERBS = {
+    "watch": Verb(
+        "watch", "reload the running gateway when a secret it uses changes in Vault",
+        "bridge watch --interval 30s", handle_watch, add_arguments,
+    ),
+}

@@ -1,0 +1,220 @@
+"""`bridge watch` as a process: against the PostgREST stand-in, with a fake `openclaw` that records its argv.
+
+Readiness is awaited through the state file or the journal lines, never by
+sleeping a guessed time. Tokens and values are compared, never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Vault
+from tests.support.bridge_proc import BRIDGE, run_bridge
+from tests.support.faults import FaultProxy
+
+PORT = 19555
+URL = f"ws://127.0.0.1:{PORT}"
+OLD_TOKEN = "gw-old-token-4f9c2a7e1b"
+NEW_TOKEN = "gw-new-token-8d3e6b0c5a"
+OLD_KEY = "sk-watch-old-1c2d3e4f5a"
+NEW_KEY = "sk-watch-new-9a8b7c6d5e"
+TOKEN_NAME = "WATCH_GW_TOKEN"
+KEY_NAME = "WATCH_MODEL_KEY"
+WAIT_S = 30.0
+STOP_S = 2.0
+
+FAKE_OPENCLAW = """#!{python}
+import json, os, sys
+with open({record!r}, "a") as out:
+    out.write(json.dumps(sys.argv[1:]) + "\\n")
+if os.path.exists({refuse!r}):
+    print("gateway refused: unauthorized", file=sys.stderr)
+    sys.exit(1)
+print(json.dumps({{"ok": True, "warningCount": 0}}))
+"""
+
+
+class Rig:
+    """A HOME with openclaw.json, a fake openclaw on PATH and the bridge's environment."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
+        self.bin = tmp_path / "bin"
+        self.bin.mkdir()
+        self.record = tmp_path / "openclaw-argv.jsonl"
+        self.refuse = tmp_path / "refuse"
+        fake = self.bin / "openclaw"
+        fake.write_text(FAKE_OPENCLAW.format(python=sys.executable, record=str(self.record), refuse=str(self.refuse)))
+        fake.chmod(0o700)
+        config = tmp_path / "openclaw.json"
+        config.write_text(json.dumps({
+            "gateway": {"port": PORT, "auth": {"token": {"source": "exec", "provider": "supabase", "id": TOKEN_NAME}}},
+            "models": {"providers": {"openai": {"apiKey": {"source": "exec", "provider": "supabase", "id": KEY_NAME}}}},
+        }))
+        self.env = {**env, "PATH": f"{self.bin}:{env['PATH']}", "HOME": str(tmp_path), "OPENCLAW_CONFIG_PATH": str(config)}
+        self.state = Path(env["BRIDGE_HOME"]) / "watch-state.json"
+        self.stderr = tmp_path / "watch.stderr"
+
+    def calls(self) -> list[list[str]]:
+        if not self.record.exists():
+            return []
+        return [json.loads(line) for line in self.record.read_text().splitlines()]
+
+    def ready(self, proc: subprocess.Popen[bytes]) -> Callable[[], bool]:
+        """True once `proc` itself (not a watcher before it) has recorded a good poll."""
+
+        def polled() -> bool:
+            try:
+                state = json.loads(self.state.read_text())
+            except (OSError, ValueError):
+                return False
+            return bool(state.get("pid") == proc.pid and state.get("last_poll_ok") is True)
+
+        return polled
+
+    def journal(self) -> str:
+        return self.stderr.read_text() if self.stderr.exists() else ""
+
+    def start(self, *args: str) -> subprocess.Popen[bytes]:
+        with self.stderr.open("ab") as err:
+            return subprocess.Popen([str(BRIDGE), "watch", *args], env=self.env, stdout=subprocess.PIPE, stderr=err)
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
+    ends = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < ends, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def token_after(args: list[str]) -> str | None:
+    return args[args.index("--token") + 1] if "--token" in args else None
+
+
+def assert_clean(text: str, *secrets: str) -> None:
+    leaked = [index for index, secret in enumerate(secrets) if secret in text]
+    assert not leaked, f"secret #{leaked} appears in the output"
+
+
+@pytest.fixture
+def rig(tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault) -> Rig:
+    vault.put(TOKEN_NAME, OLD_TOKEN)
+    vault.put(KEY_NAME, OLD_KEY)
+    return Rig(tmp_path, env_bootstrap)
+
+
+@pytest.fixture
+def watcher(rig: Rig) -> Iterator[subprocess.Popen[bytes]]:
+    proc = rig.start("--interval", "1s")
+    try:
+        wait_for(rig.ready(proc), "the first poll")
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def stop(proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    code = proc.wait(timeout=10)
+    assert time.monotonic() - started < STOP_S
+    return code
+
+
+def test_a_rotation_reloads_once_with_the_url_and_the_token_the_gateway_holds(
+    rig: Rig, watcher: subprocess.Popen[bytes], env_bootstrap: dict[str, str],
+) -> None:
+    assert rig.calls() == []
+    assert run_bridge(["secrets", "set", TOKEN_NAME], env_bootstrap, NEW_TOKEN.encode()).returncode == 0
+    wait_for(lambda: len(rig.calls()) == 1, "the reload")
+    args = rig.calls()[0]
+    assert args[:4] == ["secrets", "reload", "--url", URL] and args[-1] == "--json"
+    carried_old = token_after(args) == OLD_TOKEN
+    assert carried_old, "the reload after the token's own rotation must carry the value the gateway still holds"
+    wait_for(lambda: "reload ok in" in rig.journal(), "the reload line")
+
+    # The next change is reloaded with the new token, which the gateway took on the first reload; and once only.
+    assert run_bridge(["secrets", "set", KEY_NAME], env_bootstrap, NEW_KEY.encode()).returncode == 0
+    wait_for(lambda: len(rig.calls()) == 2, "the second reload")
+    carried_new = token_after(rig.calls()[1]) == NEW_TOKEN
+    assert carried_new, "after a good reload the watcher keeps the rotated token"
+    assert rig.journal().count("change seen") == 2
+    assert stop(watcher) == 0
+    assert len(rig.calls()) == 2
+    journal = rig.journal()
+    assert f"change seen: {TOKEN_NAME}" in journal and f"change seen: {KEY_NAME}" in journal
+    assert watcher.stdout is not None
+    assert_clean(journal + watcher.stdout.read().decode() + rig.state.read_text(),
+                 OLD_TOKEN, NEW_TOKEN, OLD_KEY, NEW_KEY, env_bootstrap["SUPABASE_SECRET_KEY"])
+
+
+def test_a_second_watcher_for_the_same_gateway_refuses_in_one_line(rig: Rig, watcher: subprocess.Popen[bytes]) -> None:
+    second = run_bridge(["watch", "--interval", "1s"], rig.env, timeout=20)
+    assert second.returncode == 1
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1 and "already running" in lines[0] and URL in lines[0]
+    assert watcher.poll() is None
+    state = json.loads(rig.state.read_text())
+    assert state["pid"] == watcher.pid and state["gateway_url"] == URL
+    assert rig.state.stat().st_mode & 0o777 == 0o600
+
+
+def test_sigterm_and_sigint_exit_0_promptly(rig: Rig, watcher: subprocess.Popen[bytes]) -> None:
+    assert stop(watcher) == 0
+    again = rig.start("--interval", "30s")
+    try:
+        wait_for(rig.ready(again), "the restarted watcher's poll")
+        again.send_signal(signal.SIGINT)
+        assert again.wait(timeout=STOP_S) == 0
+    finally:
+        if again.poll() is None:
+            again.kill()
+
+
+def test_once_exit_codes(rig: Rig, env_bootstrap: dict[str, str]) -> None:
+    done = run_bridge(["watch", "--once"], rig.env)
+    assert done.returncode == 0, done.stderr
+    assert len(rig.calls()) == 1 and token_after(rig.calls()[0]) == OLD_TOKEN
+    rig.refuse.touch()
+    refused = run_bridge(["watch", "--once"], rig.env)
+    assert refused.returncode == 1 and "reload refused" in refused.stderr and "unauthorized" in refused.stderr
+    down = run_bridge(["watch", "--once"], {**rig.env, "SUPABASE_URL": "http://127.0.0.1:9"})
+    assert down.returncode == 1 and "Supabase unreachable" in down.stderr
+    assert len(rig.calls()) == 2
+    for result in (done, refused, down):
+        assert_clean(result.all_output(), OLD_TOKEN, NEW_TOKEN, OLD_KEY, env_bootstrap["SUPABASE_SECRET_KEY"])
+
+
+def test_supabase_down_keeps_the_watcher_up_and_a_later_rotation_still_arrives(
+    tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault, proxy: FaultProxy,
+) -> None:
+    vault.put(TOKEN_NAME, OLD_TOKEN)
+    vault.put(KEY_NAME, OLD_KEY)
+    rig = Rig(tmp_path, {**env_bootstrap, "SUPABASE_URL": proxy.url})
+    proc = rig.start("--interval", "1s")
+    try:
+        wait_for(rig.ready(proc), "the first poll")
+        proxy.mode = 503
+        wait_for(lambda: rig.journal().count("Supabase unreachable") >= 2, "two failed polls")
+        assert proc.poll() is None
+        proxy.mode = "pass"
+        wait_for(lambda: "Supabase reachable again" in rig.journal(), "the recovery")
+        assert run_bridge(["secrets", "set", KEY_NAME], env_bootstrap, NEW_KEY.encode()).returncode == 0
+        wait_for(lambda: len(rig.calls()) == 1, "the reload after recovery")
+        assert stop(proc) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    state = json.loads(rig.state.read_text())
+    assert state["last_reload_ok"] is True and state["last_poll_ok"] is True
+    assert_clean(rig.journal() + rig.state.read_text(), OLD_TOKEN, OLD_KEY, NEW_KEY, env_bootstrap["SUPABASE_SECRET_KEY"])

@@ -1,0 +1,450 @@
+"""bridge watch's pure core and its loop on a fake clock: backoff, debounce, dedupe, token rotation. No sleeps."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Unpack
+
+import pytest
+
+from bridge.core.backoff import Backoff
+from bridge.core.errors import UsageError
+from bridge.vault.client import Changes
+from bridge.vault.errors import SupabaseUnavailable
+from bridge.watch.loop import Watcher
+from bridge.watch.reload import Reloaded, Reloader, judge
+from bridge.watch.schedule import DEBOUNCE_S, SUPABASE_BACKOFF_CAP_S, Schedule
+from bridge.watch.state import Progress, StateFile, WatchState
+from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_url, gateway_url, target_of, token_source
+from bridge.watch.token import HeldToken
+
+INTERVAL = 30.0
+TOKEN_REF = {"source": "exec", "provider": "supabase", "id": "GW_TOKEN"}
+
+
+def top(low: float, high: float) -> float:
+    return high
+
+
+def bottom(low: float, high: float) -> float:
+    return low
+
+
+# --- Backoff --------------------------------------------------------------------------------------------------
+
+
+def test_backoff_doubles_from_the_first_delay_and_stops_at_the_cap() -> None:
+    backoff = Backoff(30.0, 300.0)
+    assert [backoff.failed() for _ in range(6)] == [30.0, 60.0, 120.0, 240.0, 300.0, 300.0]
+    assert backoff.succeeded() == 6
+    assert backoff.failed() == 30.0
+
+
+def test_full_jitter_stays_between_the_first_delay_and_the_ceiling() -> None:
+    asked: list[tuple[float, float]] = []
+
+    def draw(low: float, high: float) -> float:
+        asked.append((low, high))
+        return high / 3
+
+    backoff = Backoff(10.0, 300.0, draw)
+    delays = [backoff.failed() for _ in range(8)]
+    assert [high for _, high in asked] == [10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0, 300.0]
+    assert delays[0] == 10.0  # a third of 10 is floored at the first delay: never faster than the interval
+    assert delays[-1] == 100.0
+    assert Backoff(10.0, 300.0, bottom).failed() == 10.0
+
+
+def test_a_long_outage_never_overflows() -> None:
+    backoff = Backoff(1.0, 300.0, top)
+    for _ in range(5000):
+        assert backoff.failed() <= 300.0
+
+
+def test_an_interval_longer_than_the_cap_is_kept() -> None:
+    assert Backoff(600.0, 300.0, top).failed() == 600.0
+
+
+# --- Schedule -------------------------------------------------------------------------------------------------
+
+
+def test_first_poll_is_the_baseline_and_a_new_change_settles_then_reloads_once() -> None:
+    schedule = Schedule(INTERVAL, top, now=0.0)
+    assert schedule.poll_due(0.0)
+    seen = schedule.polled(0.0, "t0", {"A": "1", "B": "1"}, [])
+    assert seen.changed == [] and not schedule.pending and schedule.since == "t0"
+    assert schedule.wake_at() == INTERVAL
+    seen = schedule.polled(30.0, "t1", {"A": "2"}, [])
+    assert seen.changed == ["A"]
+    assert not schedule.reload_due(30.0) and schedule.wake_at() == 30.0 + DEBOUNCE_S
+    seen = schedule.polled(32.0, "t2", {"A": "2", "B": "2"}, [])  # A repeated by the feed's look-back, B new
+    assert seen.changed == ["B"]
+    assert schedule.reload_due(32.0) and schedule.pending == {"A", "B"}
+    schedule.reloaded(35.0, True, ["A", "B"])
+    assert not schedule.pending and not schedule.reload_due(35.0) and schedule.wake_at() == 62.0
+
+
+def test_a_repeated_change_is_not_seen_twice() -> None:
+    schedule = Schedule(INTERVAL, top, now=0.0)
+    schedule.polled(0.0, "t0", {"A": "1"}, [])
+    assert schedule.polled(30.0, "t1", {"A": "1"}, []).changed == []
+    assert not schedule.pending
+
+
+def test_without_baseline_the_first_poll_lists_everything() -> None:
+    schedule = Schedule(INTERVAL, top, now=0.0, baseline=False)
+    assert schedule.polled(0.0, "t0", {"B": "1", "A": "1"}, []).changed == ["A", "B"]
+
+
+def test_gone_is_told_once_and_a_recreated_secret_is_a_change() -> None:
+    schedule = Schedule(INTERVAL, top, now=0.0)
+    schedule.polled(0.0, "t0", {"A": "1"}, [])
+    assert schedule.polled(30.0, "t1", {}, ["A"]).gone == ["A"]
+    assert schedule.polled(60.0, "t2", {}, ["A"]).gone == []
+    assert schedule.polled(90.0, "t3", {"A": "1"}, []).changed == ["A"]
+
+
+def test_supabase_failures_back_off_with_jitter_up_to_five_minutes_and_recovery_is_counted() -> None:
+    schedule = Schedule(INTERVAL, top, now=0.0)
+    now, delays = 0.0, []
+    for _ in range(6):
+        delay = schedule.supabase_failed(now)
+        delays.append(delay)
+        now += delay
+        assert not schedule.poll_due(now - 0.001) and schedule.poll_due(now)
+    assert delays == [30.0, 60.0, 120.0, 240.0, SUPABASE_BACKOFF_CAP_S, SUPABASE_BACKOFF_CAP_S]
+    assert schedule.polled(now, "t", {}, []).recovered == 6
+    assert schedule.wake_at() == now + INTERVAL
+
+
+def test_a_due_reload_waits_for_supabase_when_the_refresh_fails() -> None:
+    schedule = Schedule(INTERVAL, top, now=0.0)
+    schedule.polled(0.0, "t0", {}, [])
+    schedule.polled(30.0, "t1", {"A": "1"}, [])
+    schedule.polled(32.0, "t2", {}, [])
+    assert schedule.reload_due(32.0)
+    schedule.supabase_failed(32.0)
+    assert not schedule.reload_due(32.0) and schedule.wake_at() == 62.0
+
+
+def test_refused_reloads_retry_on_the_next_tick_then_less_often() -> None:
+    schedule = Schedule(INTERVAL, top, now=0.0)
+    schedule.polled(0.0, "t0", {}, [])
+    schedule.polled(30.0, "t1", {"A": "1"}, [])
+    schedule.polled(32.0, "t2", {}, [])
+    retries = [schedule.reloaded(32.0, False, ["A"]) for _ in range(3)]
+    assert retries == [30.0, 60.0, 120.0]
+    assert schedule.pending == {"A"} and not schedule.reload_due(32.0 + 119.0) and schedule.reload_due(32.0 + 120.0)
+    # A change that arrives meanwhile settles, then still waits for the refused reload's backoff: never a storm.
+    schedule.polled(62.0, "t3", {"B": "1"}, [])
+    schedule.polled(64.0, "t4", {}, [])
+    assert not schedule.reload_due(64.0) and schedule.reload_due(152.0)
+
+
+# --- target: openclaw.json -------------------------------------------------------------------------------------
+
+
+def test_gateway_url_comes_from_the_port_or_the_default() -> None:
+    assert gateway_url({}) == "ws://127.0.0.1:18789"
+    assert gateway_url({"gateway": {"port": 19001}}) == "ws://127.0.0.1:19001"
+    assert gateway_url({"gateway": {"port": "x"}}) == "ws://127.0.0.1:18789"
+
+
+@pytest.mark.parametrize("url", ["ws://127.0.0.1:1", "ws://localhost:2", "ws://[::1]:3", "wss://gw.example.com:443"])
+def test_gateway_urls_accepted(url: str) -> None:
+    assert check_gateway_url(url) == url
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1", "ws://10.0.0.2:1", "ws://gw.example.com", "wss://", "127.0.0.1:1"])
+def test_gateway_urls_refused_in_one_line(url: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        check_gateway_url(url)
+    assert "\n" not in str(caught.value) and "--gateway-url" in str(caught.value)
+
+
+def test_token_sources() -> None:
+    env = {"GW": "from-env"}
+
+    def source(token: object) -> TokenSource:
+        return token_source({"gateway": {"auth": {"token": token}}}, "supabase", env)
+
+    assert source("plain") == TokenSource(value="plain")
+    assert source("${GW}") == TokenSource(value="from-env")
+    assert source("${MISSING}") == TokenSource()
+    assert source({"source": "env", "provider": "default", "id": "GW"}) == TokenSource(value="from-env")
+    assert source(TOKEN_REF) == TokenSource(ref_id="GW_TOKEN", name="GW_TOKEN")
+    assert source({**TOKEN_REF, "id": "gw#token"}) == TokenSource(ref_id="gw#token", name="gw")
+    assert source({**TOKEN_REF, "provider": "other"}) == TokenSource()
+    assert source({"source": "file", "provider": "f", "id": "/gw"}) == TokenSource()
+    assert token_source({}, "supabase", env) == TokenSource()
+
+
+def test_watched_names_are_our_providers_vault_names_each_once() -> None:
+    doc = {
+        "gateway": {"port": 19002, "auth": {"token": TOKEN_REF}},
+        "models": {"a": {"apiKey": {"source": "exec", "provider": "supabase", "id": "sa#key"}},
+                   "b": {"apiKey": {"source": "exec", "provider": "supabase", "id": "sa#email"}},
+                   "c": {"apiKey": {"source": "exec", "provider": "other", "id": "X"}}},
+    }
+    target = target_of(doc, "supabase", {}, None)
+    assert target.names == ("GW_TOKEN", "sa") and target.url == "ws://127.0.0.1:19002"
+    assert target_of(doc, "supabase", {}, "wss://gw:1").url == "wss://gw:1"
+
+
+def test_config_is_read_again_only_when_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "openclaw.json"
+    path.write_text('{"models": {"a": {"apiKey": {"source": "exec", "provider": "supabase", "id": "A"}}}}')
+    targets = Targets(ConfigFile(path), "supabase", {}, None)
+    assert targets.current.names == ("A",)
+    assert targets.refresh() is None and targets.current.names == ("A",)
+    path.write_text('{"models": {"b": {"apiKey": {"source": "exec", "provider": "supabase", "id": "BB"}}}}')
+    assert targets.refresh() is None and targets.current.names == ("BB",)
+    path.write_text("{not json5")
+    problem = targets.refresh()
+    assert problem is not None and "still watching" in problem and targets.current.names == ("BB",)
+
+
+# --- reload ---------------------------------------------------------------------------------------------------
+
+
+def test_judge_reads_openclaws_answer_and_never_repeats_the_token() -> None:
+    assert judge(0, '{"ok": true, "warningCount": 0}', "", "tok") == (True, "0 warning(s)")
+    ok, detail = judge(1, '{"ok": false, "error": "unauthorized: token tok-SECRET-123456789 rejected"}', "", "tok-SECRET-123456789")
+    assert not ok and "tok-SECRET" not in detail and "unauthorized" in detail
+    ok, detail = judge(1, "", "gateway closed\nconnection (1006)\n", None)
+    assert (ok, detail) == (False, "gateway closed connection (1006)")
+    assert judge(0, "not json", "", None) == (False, "not json")
+    assert judge(3, "", "", None) == (False, "exit status 3")
+
+
+def test_reloader_passes_url_token_and_json_and_times_it(tmp_path: Path) -> None:
+    fake = tmp_path / "openclaw"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o700)
+    calls: list[list[str]] = []
+    ticks = iter([10.0, 13.5])
+
+    def run(command: str, args: list[str], env: object, *, check: bool, timeout: float) -> subprocess.CompletedProcess[str]:
+        calls.append(args)
+        return subprocess.CompletedProcess(args, 0, '{"ok": true, "warningCount": 2}', "")
+
+    reloaded = Reloader({"PATH": str(tmp_path)}, run=run, clock=lambda: next(ticks))("ws://127.0.0.1:9", "T")
+    assert reloaded == Reloaded(True, 3.5, "2 warning(s)")
+    assert calls == [["secrets", "reload", "--url", "ws://127.0.0.1:9", "--token", "T", "--json"]]
+
+
+def test_reloader_without_openclaw_says_so(tmp_path: Path) -> None:
+    reloaded = Reloader({"PATH": str(tmp_path)})("ws://127.0.0.1:9", None)
+    assert not reloaded.ok and "openclaw is not on PATH" in reloaded.detail
+
+
+# --- the loop on a fake clock ---------------------------------------------------------------------------------
+
+
+class FakeClock:
+    """Time moves only when the loop waits; after `until` the stop is set, so run() returns."""
+
+    def __init__(self, until: float) -> None:
+        self.now = 0.0
+        self.until = until
+        self.waits: list[float] = []
+        self._set = False
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return 1_700_000_000.0 + self.now
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float | None = None) -> bool:
+        assert timeout is not None
+        self.waits.append(timeout)
+        self.now += timeout
+        self._set = self.now >= self.until
+        return self._set
+
+
+class FakeVault:
+    """Vault as the loop sees it: values by name with a change counter, and a switch to make it unreachable."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = dict(values)
+        self.stamps = dict.fromkeys(values, "1")
+        self.down = False
+        self.polls = 0
+        self.fetched: list[list[str]] = []
+
+    def rotate(self, name: str, value: str) -> None:
+        self.values[name] = value
+        self.stamps[name] = str(int(self.stamps.get(name, "0")) + 1)
+
+    def changes(self, names: list[str], since: str | None) -> Changes:
+        self.polls += 1
+        if self.down:
+            raise SupabaseUnavailable("Supabase is unavailable (connection refused)")
+        # Like the server, it repeats what it said before (its look-back): the loop must dedupe.
+        return Changes(now=str(self.polls), changed={n: self.stamps[n] for n in names if n in self.stamps}, gone=[])
+
+    def fetch(self, names: list[str]) -> dict[str, str]:
+        if self.down:
+            raise SupabaseUnavailable("Supabase is unavailable (connection refused)")
+        self.fetched.append(names)
+        return {n: self.values[n] for n in names if n in self.values}
+
+
+class FakeGateway:
+    """Accepts a reload only with the token it holds; a good reload makes it take the new token from Vault."""
+
+    def __init__(self, vault: FakeVault, token: str) -> None:
+        self.vault = vault
+        self.token = token
+        self.calls: list[tuple[str, str | None]] = []
+        self.up = True
+
+    def __call__(self, url: str, token: str | None) -> Reloaded:
+        self.calls.append((url, token))
+        if not self.up:
+            return Reloaded(False, 0.1, "gateway closed (1006)")
+        if token != self.token:
+            return Reloaded(False, 0.1, "unauthorized")
+        self.token = self.vault.values["GW_TOKEN"]
+        return Reloaded(True, 3.0, "0 warning(s)")
+
+
+class MemoryState:
+    def __init__(self) -> None:
+        self.records: list[Progress] = []
+
+    def record(self, **changes: Unpack[Progress]) -> None:
+        self.records.append(changes)
+
+
+def config_with_token(tmp_path: Path) -> Path:
+    path = tmp_path / "openclaw.json"
+    path.write_text(
+        '{"gateway": {"port": 19003, "auth": {"token": {"source": "exec", "provider": "supabase", "id": "GW_TOKEN"}}},'
+        ' "models": {"a": {"apiKey": {"source": "exec", "provider": "supabase", "id": "OPENAI"}}}}'
+    )
+    return path
+
+
+class Rig:
+    def __init__(self, tmp_path: Path, until: float, baseline: bool = True) -> None:
+        self.clock = FakeClock(until)
+        self.vault = FakeVault({"GW_TOKEN": "old-token", "OPENAI": "sk-1"})
+        self.gateway = FakeGateway(self.vault, "old-token")
+        self.lines: list[str] = []
+        self.state = MemoryState()
+        targets = Targets(ConfigFile(config_with_token(tmp_path)), "supabase", {}, None)
+
+        def make_token(source: TokenSource) -> HeldToken:
+            return HeldToken(source, self.vault.fetch, lambda name: None)
+
+        token = make_token(targets.current.token)
+        assert token.learn() is None
+        self.schedule = Schedule(INTERVAL, top, now=0.0, baseline=baseline)
+        self.watcher = Watcher(
+            schedule=self.schedule, targets=targets, vault=self.vault, reload=self.gateway, token=token,
+            make_token=make_token, state=self.state, log=self.lines.append, clocks=self.clock, stop=self.clock,
+        )
+
+    def run_until(self, at: float) -> None:
+        """Drive the loop's steps by hand up to `at`, waiting as run() does."""
+        while self.clock.now < at:
+            self.watcher.step()
+            self.clock.wait(max(0.0, min(self.schedule.wake_at(), at) - self.clock.now))
+
+
+def test_rotations_together_cost_one_reload_after_the_settle_poll(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=10_000)
+    rig.run_until(1.0)
+    assert rig.gateway.calls == [] and rig.vault.polls == 1
+    rig.vault.rotate("OPENAI", "sk-2")
+    rig.run_until(31.0)
+    assert rig.lines[-1] == "change seen: OPENAI" and rig.gateway.calls == []
+    rig.vault.rotate("OPENAI", "sk-3")  # within the debounce: same reload
+    rig.run_until(40.0)
+    assert rig.gateway.calls == [("ws://127.0.0.1:19003", "old-token")]
+    assert rig.vault.fetched[-1] == ["OPENAI"]
+    assert any(line.startswith("reload ok in 3.0s") for line in rig.lines)
+    rig.run_until(200.0)
+    assert len(rig.gateway.calls) == 1, "a change the feed repeats is not reloaded again"
+    assert not [line for line in rig.lines if "sk-" in line or "old-token" in line], "a value in the journal"
+
+
+def test_the_gateways_own_token_rotation_reloads_with_the_old_value_then_keeps_the_new(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=10_000)
+    rig.run_until(1.0)
+    rig.vault.rotate("GW_TOKEN", "new-token")
+    rig.run_until(40.0)
+    assert rig.gateway.calls == [("ws://127.0.0.1:19003", "old-token")]
+    assert rig.gateway.token == "new-token"
+    rig.vault.rotate("OPENAI", "sk-2")
+    rig.run_until(100.0)
+    assert rig.gateway.calls[-1] == ("ws://127.0.0.1:19003", "new-token")
+    assert not any("refused" in line for line in rig.lines)
+
+
+def test_supabase_down_backs_off_never_crashes_and_recovers(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=100_000)
+    rig.run_until(1.0)
+    rig.vault.down = True
+    rig.run_until(1000.0)
+    failed = rig.vault.polls - 1
+    assert 3 <= failed <= 6, "backing off, not polling every interval"
+    assert sum("Supabase unreachable (poll)" in line for line in rig.lines) == failed
+    rig.vault.down = False
+    rig.vault.rotate("OPENAI", "sk-2")
+    rig.run_until(2000.0)
+    assert any(line.startswith("Supabase reachable again after") for line in rig.lines)
+    assert len(rig.gateway.calls) == 1 and rig.gateway.calls[0][1] == "old-token"
+    assert any(record.get("last_poll_ok") is False for record in rig.state.records)
+
+
+def test_a_refusing_gateway_is_retried_at_growing_intervals_not_stormed(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=100_000)
+    rig.run_until(1.0)
+    rig.gateway.up = False
+    rig.vault.rotate("OPENAI", "sk-2")
+    rig.run_until(32.0 + 30 + 60 + 120 + 1)
+    assert len(rig.gateway.calls) == 4
+    assert sum(line.startswith("reload refused by ws://127.0.0.1:19003: gateway closed (1006)") for line in rig.lines) == 4
+    rig.gateway.up = True
+    rig.run_until(32.0 + 30 + 60 + 120 + 240 + 1)
+    assert len(rig.gateway.calls) == 5 and rig.lines[-1].startswith("reload ok")
+    assert rig.state.records[-1].get("last_error", "") is None
+
+
+def test_run_returns_when_the_stop_is_set(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=95.0)
+    assert rig.watcher.run() == 0
+    assert rig.vault.polls == 4 and all(wait <= INTERVAL for wait in rig.clock.waits)
+
+
+def test_once_reloads_what_it_finds_and_fails_when_anything_fails(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=1.0, baseline=False)
+    assert rig.watcher.once() == 0
+    assert rig.gateway.calls == [("ws://127.0.0.1:19003", "old-token")]
+    assert rig.clock.waits == []
+    refused = Rig(tmp_path, until=1.0, baseline=False)
+    refused.gateway.up = False
+    assert refused.watcher.once() == 1
+    down = Rig(tmp_path, until=1.0, baseline=False)
+    down.vault.down = True
+    assert down.watcher.once() == 1 and down.gateway.calls == []
+
+
+def test_state_file_is_private_and_has_exactly_the_contracts_keys(tmp_path: Path) -> None:
+    state = StateFile(tmp_path / "data", WatchState(pid=7, gateway_url="ws://127.0.0.1:1", started_at="2026-01-01T00:00:00Z"))
+    state.record(last_poll_at="2026-01-01T00:00:30Z", last_poll_ok=True)
+    doc = json.loads(state.path.read_text())
+    assert list(doc) == [
+        "pid", "gateway_url", "started_at", "last_poll_at", "last_poll_ok", "last_reload_at", "last_reload_ok", "last_error",
+    ]
+    assert doc["last_poll_ok"] is True and doc["last_reload_at"] is None
+    assert state.path.stat().st_mode & 0o777 == 0o600
