@@ -93,14 +93,19 @@ def test_login_doctor_all_pass_and_gateway_resolves_through_the_installed_launch
     doctor = run([str(launcher), "doctor", "--json"], installed)
     result = json.loads(doctor.stdout)
     # Alerts count the last day of the whole session database, which other tests share.
-    not_passing = [c for c in result["checks"] if c["status"] != "pass" and c["name"] != "alerts"]
+    not_passing = [c for c in result["checks"] if c["status"] != "pass" and c["name"] not in ("alerts", "watcher")]
+    # Installed without --with-watch: the watcher line says how to set it up.
+    assert [(c["status"], c["detail"]) for c in result["checks"] if c["name"] == "watcher"] == [
+        ("skip", "not set up (install.sh --with-watch)")
+    ]
     # A gateway holding the project's secret key: the one warning, with the fix (a scoped token).
     assert [(c["name"], c["status"]) for c in not_passing] == [("key type", "warn")]
     assert "bridge tokens create" in not_passing[0]["fix"] and "--gateway-token" in not_passing[0]["fix"]
     assert result["ok"] is True and doctor.returncode == 0
     names = {c["name"] for c in result["checks"]}
     for expected in ("openclaw registration", "openclaw passEnv", "keyring", "credentials", "key type",
-                     "reachability", "setup.sql", "canary resolve", "rotation", "alerts", "cache", "openclaw audit"):
+                     "reachability", "setup.sql", "canary resolve", "rotation", "alerts", "cache", "watcher",
+                     "openclaw audit"):
         assert expected in names
     text = run([str(launcher), "doctor"], installed)
     for output in (doctor.stdout, text.stdout, text.stderr, audit.stdout, audit.stderr):

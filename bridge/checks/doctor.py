@@ -12,11 +12,12 @@ import json
 import os
 import platform
 import socket
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeGuard
 
 from bridge import SCHEMA_VERSION, __version__
 from bridge.app.context import Context
@@ -24,13 +25,28 @@ from bridge.app.verbs import Verb, add_json, add_provider
 from bridge.core.credentials import Credentials
 from bridge.core.errors import BridgeError
 from bridge.core.limits import GATEWAY_TIMEOUT_MS, MAX_IDS
-from bridge.core.text import cell, utc_stamp
+from bridge.core.text import cell, printable, utc_stamp
 from bridge.vault.client import VaultClient
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 CANARY = "bridge-doctor-canary"
 ALERT_HOURS = 24
 """The period doctor's one alert line covers: a day, so a daily look sees each alert once."""
+WATCH_STATE_FILE = "watch-state.json"
+"""Written by `bridge watch` in the data directory: its pid, its last poll and its last reload."""
+WATCH_STATE_MAX_BYTES = 64 * 1024
+"""Far more than the watcher writes: a larger file is not its, and is not read."""
+WATCH_INTERVAL_S = 30
+"""`bridge watch`'s default --interval."""
+WATCH_STALE_S = 3 * WATCH_INTERVAL_S
+"""A watcher that polled fine has polled again within three intervals."""
+WATCH_BACKOFF_STALE_S = 10 * 60
+"""After a failed poll the watcher backs off, up to 5 minutes: it has tried again within twice that."""
+WATCH_ERROR_CHARS = 200
+"""How much of the watcher's last error the one line shows."""
+WATCH_UNIT = "openclaw-supabase-bridge-watch"
+WATCH_LABEL = "com.openclaw-supabase-bridge.watch"
+"""The names install.sh --with-watch gives the systemd user unit and the launchd agent."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,7 @@ class Doctor:
         else:
             self.guarded("reachability", lambda: self.server(found[0]))
             self.guarded("cache", lambda: self.cache(found[0]))
+        self.guarded("watcher", self.watcher)
         self.guarded("openclaw audit", self.openclaw_audit)
         return self.checks
 
@@ -351,6 +368,34 @@ class Doctor:
         status = PASS if oldest <= config.max_stale else WARN
         self.add("cache", status, f"{len(snapshot.entries)} secrets, oldest {format_age(oldest)} (max_stale {format_age(config.max_stale)})")
 
+    def watcher(self) -> None:
+        from bridge.local.files import FileTooLarge, read_private
+
+        path = self.paths.data_dir / WATCH_STATE_FILE
+        fix = watcher_fix()
+        try:
+            raw = read_private(path, WATCH_STATE_MAX_BYTES)
+        except FileTooLarge as exc:
+            self.add("watcher", WARN, f"{exc}: not the watcher's state file", f"remove it, the watcher writes it anew; {fix}")
+            return
+        except OSError as exc:
+            self.add("watcher", WARN, f"cannot read {path} ({exc.strerror or type(exc).__name__})", fix)
+            return
+        if raw is None:
+            self.add("watcher", SKIP, "not set up (install.sh --with-watch)")
+            return
+        try:
+            state = json.loads(raw)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            self.add("watcher", WARN, f"{path} is not JSON", f"remove it, the watcher writes it anew; {fix}")
+            return
+        if not isinstance(state, dict):
+            self.add("watcher", WARN, f"{path} is not the watcher's state (not a JSON object)", f"remove it, the watcher writes it anew; {fix}")
+            return
+        pid = state.get("pid")
+        status, detail, fix = judge_watcher(state, time.time(), valid_pid(pid) and pid_alive(pid))
+        self.add("watcher", status, detail, fix)
+
     def openclaw_audit(self) -> None:
         from bridge.openclaw.runner import find_openclaw
         from bridge.openclaw.secrets_cli import audit, unresolved
@@ -373,6 +418,108 @@ class Doctor:
                      "or fix the ids; the checks above name other causes")
         else:
             self.add("openclaw audit", PASS, f"{checked} ref(s) checked, none through {self.provider!r} unresolved")
+
+
+def watcher_fix(platform: str = sys.platform) -> str:
+    """Where to look at the watcher install.sh --with-watch set up: its service manager and its log."""
+    if platform == "darwin":
+        return (f"launchctl print gui/{os.getuid()}/{WATCH_LABEL}; its log: ~/Library/Logs/openclaw-supabase-bridge-watch.log")
+    return f"systemctl --user status {WATCH_UNIT}; its log: journalctl --user -u {WATCH_UNIT}"
+
+
+def valid_pid(pid: object) -> TypeGuard[int]:
+    """A pid the file may name: 0 and negative numbers would signal a process group, and 1 is init."""
+    return isinstance(pid, int) and not isinstance(pid, bool) and 1 < pid < 2**22
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def parse_stamp(value: object) -> float | None:
+    """An ISO 8601 UTC timestamp as epoch seconds; None when it is not one."""
+    import datetime as dt
+
+    if not isinstance(value, str) or not value or len(value) > 64:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def _error_line(value: object) -> str:
+    text = printable(value) if isinstance(value, str) else ""
+    return text if len(text) <= WATCH_ERROR_CHARS else text[: WATCH_ERROR_CHARS - 3] + "..."
+
+
+def judge_watcher(state: Mapping[str, object], now: float, alive: bool, platform: str = sys.platform) -> tuple[str, str, str]:
+    """Doctor's watcher line from the watcher's state file, the time and whether its pid runs: (status, detail, fix).
+
+    PASS when it runs, polled within WATCH_STALE_S and its last poll and last reload (if any) went well; WARN with
+    where to look otherwise. Nothing in the file is trusted: wrong types read as a state that is not the watcher's.
+    """
+    from bridge.core.durations import format_age
+
+    fix = watcher_fix(platform)
+    pid = state.get("pid")
+    started = parse_stamp(state.get("started_at"))
+    rewrite = f"the watcher rewrites its state file at each poll; is it running? {fix}"
+    if not valid_pid(pid) or started is None:
+        return WARN, "its state file is not the watcher's (no valid pid or started_at)", rewrite
+
+    def ago(stamp: float) -> str:
+        return f"{format_age(max(0.0, now - stamp))} ago"
+
+    def stamp_or_none(key: str) -> tuple[bool, float | None]:
+        raw = state.get(key)
+        if raw is None:
+            return True, None
+        parsed = parse_stamp(raw)
+        return parsed is not None, parsed
+
+    def flag(key: str) -> bool | None:
+        raw = state.get(key)
+        return raw if isinstance(raw, bool) else None
+
+    polled_ok, polled = stamp_or_none("last_poll_at")
+    reloaded_ok, reloaded = stamp_or_none("last_reload_at")
+    if not (polled_ok and reloaded_ok):
+        return WARN, "its state file is not the watcher's (a timestamp is not ISO 8601)", rewrite
+    poll_good, reload_good = flag("last_poll_ok"), flag("last_reload_ok")
+    error = _error_line(state.get("last_error"))
+    because = f": {error}" if error else ""
+
+    if not alive:
+        last = f"; its last poll was {ago(polled)}" if polled is not None else ""
+        return WARN, f"not running (pid {pid} has exited{last}): rotations do not reach the gateway", fix
+    if polled is None:
+        if now - started <= WATCH_STALE_S:
+            return PASS, f"running (pid {pid}), started {ago(started)}, no poll yet", ""
+        return WARN, f"running (pid {pid}) but has not polled since it started {ago(started)}{because}", fix
+    limit = WATCH_STALE_S if poll_good else WATCH_BACKOFF_STALE_S
+    if now - polled > limit:
+        return WARN, f"running (pid {pid}) but its last poll was {ago(polled)} (stale after {format_age(limit)}){because}", fix
+    if poll_good is False:
+        return WARN, f"running (pid {pid}), its last poll {ago(polled)} failed, retrying with backoff{because}", fix
+    if reloaded is None:
+        reload = "no reload yet"
+    elif reload_good is False:
+        return WARN, f"running (pid {pid}), last poll {ago(polled)}, but its last reload {ago(reloaded)} failed{because}", fix
+    else:
+        reload = f"last reload {ago(reloaded)}" + (" ok" if reload_good else "")
+    return PASS, f"running (pid {pid}), last poll {ago(polled)}, {reload}", ""
 
 
 def render(checks: list[Check], out: TextIO) -> None:

@@ -1,0 +1,352 @@
+"""install.sh --with-watch: the watcher's unit or agent, started only by a service manager that answers, and removed by
+--uninstall only when it is the one install.sh wrote; doctor's watcher line from the watcher's state file.
+
+The service managers are stand-ins on PATH (`systemctl`, `launchctl`, and `uname` saying Darwin) that log how they
+were called: install.sh itself has no switch for tests, and a CI machine has no user manager to talk to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import plistlib
+import time
+from pathlib import Path
+
+import pytest
+
+from bridge.checks.doctor import (
+    PASS,
+    SKIP,
+    WARN,
+    WATCH_BACKOFF_STALE_S,
+    WATCH_ERROR_CHARS,
+    WATCH_STALE_S,
+    judge_watcher,
+)
+from tests.support.bridge_proc import install, run_bridge
+from tests.test_install_safety import MANIFEST, default_prefix, manifest_lines, one_line_error, steps, tree, user_env
+
+UNIT = "openclaw-supabase-bridge-watch.service"
+LABEL = "com.openclaw-supabase-bridge.watch"
+START = f"systemctl --user daemon-reload && systemctl --user enable --now {UNIT}"
+NOW = 1_800_000_000.0
+
+
+def stamp(seconds_ago: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(NOW - seconds_ago))
+
+
+def unit_path(env: dict[str, str]) -> Path:
+    return Path(env["HOME"]) / ".config" / "systemd" / "user" / UNIT
+
+
+def fake_tools(env: dict[str, str], root: Path, *, manager: bool, darwin: bool = False) -> Path:
+    """systemctl and launchctl that log their arguments and answer as a running (or absent) manager; on darwin, a
+    uname that says Darwin to `uname -s` and leaves the rest to the real one. Returns the log."""
+    bin_dir = root / "fake-bin"
+    bin_dir.mkdir()
+    log = root / "manager.log"
+    log.touch()
+    answer = "exit 0" if manager else 'case "$*" in *show-environment*|"print gui/"*) exit 1 ;; esac; exit 0'
+    for tool in ("systemctl", "launchctl"):
+        (bin_dir / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> {log}\n{answer}\n')
+        (bin_dir / tool).chmod(0o755)
+    if darwin:
+        (bin_dir / "uname").write_text('#!/bin/sh\n[ "$*" = -s ] && { echo Darwin; exit 0; }\nexec /usr/bin/uname "$@"\n')
+        (bin_dir / "uname").chmod(0o755)
+    env["PATH"] = f"{bin_dir}:{env['PATH']}"
+    return log
+
+
+def user_tree(env: dict[str, str]) -> dict[str, tuple[object, ...]]:
+    """HOME and BRIDGE_HOME, not the stand-ins' log (which a dry run writes to)."""
+    return tree(Path(env["HOME"]), Path(env["BRIDGE_HOME"]))
+
+
+def calls(log: Path) -> list[str]:
+    return log.read_text().splitlines()
+
+
+# --- Linux: a systemd user unit -----------------------------------------------------------------
+
+
+@pytest.mark.install
+def test_with_watch_and_no_user_manager_writes_the_unit_prints_the_command_and_uninstall_removes_only_it(
+    tmp_path: Path,
+) -> None:
+    env = user_env(tmp_path)
+    log = fake_tools(env, tmp_path, manager=False)
+    prefix = default_prefix(env)
+    launcher = prefix / "bridge"
+    unit = unit_path(env)
+    # A unit of the user's own, in the same directory: nothing install.sh does may touch it.
+    unit.parent.mkdir(parents=True)
+    mine = unit.parent / "mine.service"
+    mine.write_text("[Service]\nExecStart=/bin/true\n")
+
+    before = user_tree(env)
+    dry = install(env, "--with-watch", "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert user_tree(env) == before, "the dry run changed something"
+
+    real = install(env, "--with-watch")
+    assert real.returncode == 0, real.stdout + real.stderr
+    assert steps(real) == steps(dry)
+    assert steps(real)[-2:] == [
+        f"==> write the systemd user unit {unit} (mode 0644): runs {launcher} watch, restarted on failure",
+        f"==> leave the watcher stopped: no systemd user manager answers here; to start it: {START}",
+    ]
+    assert f"  3. {START}    (starts the watcher)\n" in real.stdout and f"  4. {launcher} doctor\n" in real.stdout
+    assert set(calls(log)) == {"systemctl --user show-environment"}, "nothing but the question was asked"
+    assert manifest_lines(prefix) == ["created-dir", "venv", "bridge", "watch"]
+
+    text = unit.read_text()
+    lines = text.splitlines()
+    assert lines[0] == f"# made by openclaw-supabase-bridge's install.sh for {launcher}"
+    assert f"ExecStart={launcher} watch" in lines
+    for setting in ("Restart=on-failure", "RestartSec=5", "StartLimitIntervalSec=300", "StartLimitBurst=5",
+                    "WantedBy=default.target", f"Environment=BRIDGE_HOME={env['BRIDGE_HOME']}"):
+        assert setting in lines, text
+    # The start limit is a [Unit] setting: systemd ignores it in [Service].
+    assert lines.index("StartLimitBurst=5") < lines.index("[Service]")
+    assert not [line for line in lines if "KEY" in line or "TOKEN" in line or "SUPABASE_" in line], text
+    assert unit.stat().st_mode & 0o777 == 0o644
+
+    # Again, without --with-watch: the watcher is part of the install now, and stays as it was.
+    again = install(env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert unit.read_text() == text and "watch" in manifest_lines(prefix)
+    assert steps(again) == [f"==> update the install in {prefix} (mode 0700)", *steps(real)[1:2], *steps(real)[3:]]
+
+    # The link `systemctl --user enable` made, once the user ran the printed command: with no manager to disable
+    # it at uninstall, it goes by hand.
+    wants = unit.parent / "default.target.wants" / UNIT
+    wants.parent.mkdir()
+    wants.symlink_to(unit)
+    before = user_tree(env)
+    dry = install(env, "--uninstall", "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert user_tree(env) == before, "the dry run changed something"
+    gone = install(env, "--uninstall")
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert steps(gone) == steps(dry)
+    assert f"==> remove {unit}" in steps(gone) and f"==> remove {wants} (the link systemctl enable made)" in steps(gone)
+    assert not unit.exists() and not wants.is_symlink() and not prefix.exists()
+    assert sorted(p.name for p in unit.parent.iterdir()) == ["default.target.wants", "mine.service"]
+    assert mine.read_text() == "[Service]\nExecStart=/bin/true\n"
+    assert set(calls(log)) == {"systemctl --user show-environment"}
+
+
+@pytest.mark.install
+def test_with_a_user_manager_the_watcher_is_enabled_restarted_on_update_and_stopped_before_uninstall(
+    tmp_path: Path,
+) -> None:
+    env = user_env(tmp_path)
+    env["XDG_DATA_HOME"] = str(tmp_path / "data%h")
+    log = fake_tools(env, tmp_path, manager=True)
+    unit = unit_path(env)
+
+    first = install(env, "--with-watch")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert steps(first)[-1] == f"==> start the watcher now and at each login: {START}"
+    assert [c for c in calls(log) if "show-environment" not in c] == [
+        "systemctl --user daemon-reload", f"systemctl --user enable --now {UNIT}",
+    ]
+    assert f"  3. systemctl --user reset-failed {UNIT}; systemctl --user restart {UNIT}    (the watcher again" in first.stdout
+    # systemd would read %h as the home directory: a literal % is written %%.
+    assert f"Environment=XDG_DATA_HOME={tmp_path}/data%%h" in unit.read_text().splitlines()
+    text = unit.read_text()
+
+    log.write_text("")
+    again = install(env, "--with-watch")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert unit.read_text() == text
+    assert steps(again)[-1].startswith("==> restart the watcher with this install: ")
+    assert [c for c in calls(log) if "show-environment" not in c] == [
+        "systemctl --user daemon-reload", f"systemctl --user enable {UNIT}", f"systemctl --user restart {UNIT}",
+    ]
+
+    log.write_text("")
+    gone = install(env, "--uninstall")
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert steps(gone)[:2] == [
+        f"==> stop the watcher: systemctl --user disable --now {UNIT}", "==> unregister provider 'supabase' from OpenClaw",
+    ]
+    assert f"==> remove {unit}, then systemctl --user daemon-reload" in steps(gone)
+    assert [c for c in calls(log) if "show-environment" not in c] == [
+        f"systemctl --user disable --now {UNIT}", "systemctl --user daemon-reload",
+    ]
+    assert not unit.exists()
+
+
+@pytest.mark.install
+def test_a_unit_install_sh_did_not_write_is_refused_and_left_alone(tmp_path: Path) -> None:
+    env = user_env(tmp_path)
+    log = fake_tools(env, tmp_path, manager=True)
+    unit = unit_path(env)
+    unit.parent.mkdir(parents=True)
+    for theirs in ("[Service]\nExecStart=/opt/mine/watch\n",
+                   f"# made by openclaw-supabase-bridge's install.sh for {tmp_path}/other/bridge\n[Service]\n"):
+        unit.write_text(theirs)
+        before = user_tree(env)
+        for args in ([], ["--dry-run"]):
+            one_line_error(install(env, "--with-watch", *args), 1, f"{unit} is there already", "left it alone")
+        assert user_tree(env) == before
+    assert set(calls(log)) <= {"systemctl --user show-environment"}
+
+
+@pytest.mark.install
+def test_uninstall_keeps_a_listed_unit_that_is_no_longer_install_shs(tmp_path: Path) -> None:
+    """The manifest says `watch`, but the file now runs something else: not stopped, not removed."""
+    env = user_env(tmp_path)
+    log = fake_tools(env, tmp_path, manager=True)
+    prefix = tmp_path / "made"
+    prefix.mkdir()
+    (prefix / MANIFEST).write_text("venv\nbridge\nwatch\n")
+    unit = unit_path(env)
+    unit.parent.mkdir(parents=True)
+    unit.write_text("[Service]\nExecStart=/opt/mine/watch\n")
+    done = install(env, "--uninstall", "--prefix", str(prefix))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert steps(done) == [
+        "==> unregister provider 'supabase' from OpenClaw",
+        f"==> keep {unit}: install.sh did not write it for {prefix / 'bridge'}",
+        f"==> remove {prefix / MANIFEST}",
+        f"==> keep {prefix} (it existed before install.sh)",
+    ]
+    assert unit.read_text() == "[Service]\nExecStart=/opt/mine/watch\n"
+    assert set(calls(log)) <= {"systemctl --user show-environment"}
+
+
+@pytest.mark.install
+def test_with_watch_goes_with_an_install_only(tmp_path: Path) -> None:
+    one_line_error(install(user_env(tmp_path), "--uninstall", "--with-watch"), 2, "--with-watch goes with an install")
+
+
+# --- macOS: a launchd agent -----------------------------------------------------------------------
+
+
+@pytest.mark.install
+def test_on_macos_a_launchd_agent_is_written_bootstrapped_and_booted_out_on_uninstall(tmp_path: Path) -> None:
+    env = user_env(tmp_path)
+    log = fake_tools(env, tmp_path, manager=True, darwin=True)
+    prefix = tmp_path / "opt" / "b&r<idge>"
+    launcher = prefix / "bridge"
+    plist = Path(env["HOME"]) / "Library" / "LaunchAgents" / f"{LABEL}.plist"
+    uid = os.getuid()
+
+    done = install(env, "--with-watch", "--prefix", str(prefix), "--provider", "vault2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert steps(done)[-1] == f"==> start the watcher now and at each login: launchctl bootstrap gui/{uid} {plist}"
+    assert f"launchctl bootstrap gui/{uid} {plist}" in calls(log)
+    agent = plistlib.loads(plist.read_bytes())
+    assert agent["Label"] == LABEL
+    assert agent["ProgramArguments"] == [str(launcher), "watch", "--provider", "vault2"]
+    assert agent["KeepAlive"] == {"SuccessfulExit": False} and agent["RunAtLoad"] is True
+    assert agent["ThrottleInterval"] >= 5
+    assert agent["EnvironmentVariables"]["BRIDGE_HOME"] == env["BRIDGE_HOME"]
+    assert not [k for k in agent["EnvironmentVariables"] if "KEY" in k or "TOKEN" in k or k.startswith("SUPABASE_")]
+    assert plist.stat().st_mode & 0o777 == 0o644
+
+    log.write_text("")
+    gone = install(env, "--uninstall", "--prefix", str(prefix), "--provider", "vault2")
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert steps(gone)[0] == f"==> stop the watcher: launchctl bootout gui/{uid}/{LABEL}"
+    assert f"launchctl bootout gui/{uid}/{LABEL}" in calls(log)
+    assert not plist.exists() and not prefix.exists()
+
+
+# --- doctor's watcher line --------------------------------------------------------------------------
+
+
+def state(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "pid": 4242, "gateway_url": "ws://127.0.0.1:18789", "started_at": stamp(3600),
+        "last_poll_at": stamp(10), "last_poll_ok": True, "last_reload_at": stamp(600), "last_reload_ok": True,
+        "last_error": None,
+    }
+    return {**base, **changes}
+
+
+@pytest.mark.unit
+def test_a_running_watcher_that_polls_and_reloads_passes() -> None:
+    assert judge_watcher(state(), NOW, True, "linux") == (PASS, "running (pid 4242), last poll 10s ago, last reload 10m ago ok", "")
+    status, detail, _ = judge_watcher(state(last_reload_at=None, last_reload_ok=None), NOW, True, "linux")
+    assert (status, detail) == (PASS, "running (pid 4242), last poll 10s ago, no reload yet")
+    status, detail, _ = judge_watcher(state(started_at=stamp(5), last_poll_at=None, last_poll_ok=None), NOW, True, "linux")
+    assert (status, detail) == (PASS, "running (pid 4242), started 5s ago, no poll yet")
+    # A clock a little ahead of this one is no error.
+    assert judge_watcher(state(last_poll_at=stamp(-3)), NOW, True, "linux")[0] == PASS
+
+
+@pytest.mark.unit
+def test_a_stopped_stale_or_failing_watcher_warns_with_where_to_look() -> None:
+    linux_fix = f"systemctl --user status {UNIT.removesuffix('.service')}"
+    cases = {
+        "not running (pid 4242 has exited; its last poll was 10s ago)": state(),
+        f"its last poll was 2m ago (stale after {WATCH_STALE_S // 60}m{WATCH_STALE_S % 60}s)": state(last_poll_at=stamp(WATCH_STALE_S + 30)),
+        "has not polled since it started 1h ago": state(last_poll_at=None, last_poll_ok=None),
+        "its last poll 4m ago failed, retrying with backoff: Supabase unreachable": state(
+            last_poll_at=stamp(240), last_poll_ok=False, last_error="Supabase unreachable"),
+        "its last poll was 11m ago (stale after 10m): Supabase unreachable": state(
+            last_poll_at=stamp(WATCH_BACKOFF_STALE_S + 60), last_poll_ok=False, last_error="Supabase unreachable"),
+        "but its last reload 10m ago failed: gateway refused the token": state(
+            last_reload_ok=False, last_error="gateway refused the token"),
+    }
+    for needle, given in cases.items():
+        status, detail, fix = judge_watcher(given, NOW, needle.startswith("not running") is False, "linux")
+        assert status == WARN and needle in detail, (needle, detail)
+        assert linux_fix in fix and "journalctl --user -u" in fix
+    _, _, fix = judge_watcher(state(), NOW, False, "darwin")
+    assert f"launchctl print gui/{os.getuid()}/{LABEL}" in fix
+
+
+@pytest.mark.unit
+def test_a_state_file_that_is_not_the_watchers_warns_and_its_text_is_shown_one_line_and_capped() -> None:
+    for bad in (state(pid="4242"), state(pid=True), state(pid=0), state(pid=-1), state(pid=1), state(started_at="yesterday"),
+                state(last_poll_at=12), state(last_reload_at="soon"), {}):
+        status, detail, _ = judge_watcher(bad, NOW, True, "linux")
+        assert status == WARN and "not the watcher's" in detail, bad
+    hostile = "refused\n\x1b[2Jfake PASS line\u202e" + "x" * 5000
+    status, detail, _ = judge_watcher(state(last_reload_ok=False, last_error=hostile), NOW, True, "linux")
+    assert status == WARN and "\n" not in detail and "\x1b" not in detail and "\u202e" not in detail
+    assert detail.endswith("...") and len(detail) < WATCH_ERROR_CHARS + 120
+
+
+def doctor_watcher(tmp_path: Path) -> dict[str, str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BRIDGE_HOME": str(tmp_path / "bridge-home")}
+    result = run_bridge(["doctor", "--json"], env)
+    assert "Traceback" not in result.stderr, result.stderr
+    checks = json.loads(result.stdout)["checks"]
+    names = [c["name"] for c in checks]
+    assert names.index("cache") < names.index("watcher") < names.index("openclaw audit")
+    found: dict[str, str] = checks[names.index("watcher")]
+    return found
+
+
+@pytest.mark.unit
+def test_doctor_json_reports_the_watcher_from_its_state_file(tmp_path: Path) -> None:
+    home = tmp_path / "bridge-home"
+    home.mkdir(mode=0o700)
+    assert doctor_watcher(tmp_path) == {"name": "watcher", "status": SKIP, "detail": "not set up (install.sh --with-watch)", "fix": ""}
+
+    state_file = home / "watch-state.json"
+    now = time.time()
+    written = {
+        "pid": os.getpid(), "gateway_url": "ws://127.0.0.1:18789",
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 120)),
+        "last_poll_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 5)), "last_poll_ok": True,
+        "last_reload_at": None, "last_reload_ok": None, "last_error": None,
+    }
+    state_file.write_text(json.dumps(written))
+    state_file.chmod(0o600)
+    check = doctor_watcher(tmp_path)
+    assert check["status"] == PASS and check["detail"].startswith(f"running (pid {os.getpid()}), last poll "), check
+
+    state_file.write_text("{not json")
+    check = doctor_watcher(tmp_path)
+    assert check["status"] == WARN and "is not JSON" in check["detail"] and "systemctl --user status" in check["fix"]
+    state_file.write_bytes(b" " * (1024 * 1024))
+    check = doctor_watcher(tmp_path)
+    assert check["status"] == WARN and "larger than" in check["detail"]
