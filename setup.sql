@@ -1486,6 +1486,36 @@ $$;
 COMMENT ON FUNCTION vault_bridge.changes(text[], text, text[], timestamptz) IS
   'Internal. The change feed both entry points share: {"now", "changed": [{"name", "changed_at"}], "gone": [names]} for the requested names the caller may ask for. changed: value (or description) changed after p_since less change_settle(), every existing name when p_since is NULL; gone: not in Vault, expired, or not the caller''s to ask for.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.reading_token(p_token text, p_names text[])
+RETURNS vault_bridge.gateway_tokens
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_token vault_bridge.gateway_tokens%ROWTYPE;
+BEGIN
+  SELECT t.* INTO v_token
+  FROM vault_bridge.gateway_tokens AS t
+  WHERE t.token_sha256 = pg_catalog.sha256(pg_catalog.convert_to(COALESCE(p_token, ''), 'UTF8'))
+    AND t.revoked_at IS NULL
+    AND (t.expires_at IS NULL OR t.expires_at > pg_catalog.now());
+  IF NOT FOUND THEN
+    PERFORM vault_bridge.fail('list', NULL, NULL, 'gateway token unknown, revoked or expired', 'PT401',
+      'mint a new one with `bridge tokens create` on the admin machine');
+  END IF;
+  IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
+    PERFORM vault_bridge.fail('list', NULL, NULL,
+      pg_catalog.format('p_names must be an array of at most %s names', vault_bridge.max_names_per_call()), '22023',
+      'split the request');
+  END IF;
+  RETURN v_token;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.reading_token(text, text[]) IS
+  'Internal. The active gateway token behind a metadata read (due dates, the change feed) and its bounded names: raises PT401 for any refused token, writing nothing, and 22023 for a NULL or oversized list. The resolve checks its token itself, as it records a known refused one.';
+
 -- One statement for every helper above and in section 3; it must stay after
 -- the last one (a function created after it would keep PUBLIC's EXECUTE).
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA vault_bridge FROM PUBLIC, anon, authenticated, service_role;
@@ -2171,20 +2201,7 @@ AS $$
 DECLARE
   v_token vault_bridge.gateway_tokens%ROWTYPE;
 BEGIN
-  SELECT t.* INTO v_token
-  FROM vault_bridge.gateway_tokens AS t
-  WHERE t.token_sha256 = pg_catalog.sha256(pg_catalog.convert_to(COALESCE(p_token, ''), 'UTF8'))
-    AND t.revoked_at IS NULL
-    AND (t.expires_at IS NULL OR t.expires_at > pg_catalog.now());
-  IF NOT FOUND THEN
-    PERFORM vault_bridge.fail('list', NULL, NULL, 'gateway token unknown, revoked or expired', 'PT401',
-      'mint a new one with `bridge tokens create` on the admin machine');
-  END IF;
-  IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
-    PERFORM vault_bridge.fail('list', NULL, NULL,
-      pg_catalog.format('p_names must be an array of at most %s names', vault_bridge.max_names_per_call()), '22023',
-      'split the request');
-  END IF;
+  v_token := vault_bridge.reading_token(p_token, p_names);
   IF vault_bridge.token_budget(v_token.id, 1, 1, false) IS NOT NULL THEN
     PERFORM vault_bridge.log_row('list', NULL, NULL, v_token.tenant, v_token.name,
       GREATEST(1, pg_catalog.cardinality(p_names)));
@@ -2219,20 +2236,7 @@ AS $$
 DECLARE
   v_token vault_bridge.gateway_tokens%ROWTYPE;
 BEGIN
-  SELECT t.* INTO v_token
-  FROM vault_bridge.gateway_tokens AS t
-  WHERE t.token_sha256 = pg_catalog.sha256(pg_catalog.convert_to(COALESCE(p_token, ''), 'UTF8'))
-    AND t.revoked_at IS NULL
-    AND (t.expires_at IS NULL OR t.expires_at > pg_catalog.now());
-  IF NOT FOUND THEN
-    PERFORM vault_bridge.fail('list', NULL, NULL, 'gateway token unknown, revoked or expired', 'PT401',
-      'mint a new one with `bridge tokens create` on the admin machine');
-  END IF;
-  IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
-    PERFORM vault_bridge.fail('list', NULL, NULL,
-      pg_catalog.format('p_names must be an array of at most %s names', vault_bridge.max_names_per_call()), '22023',
-      'split the request');
-  END IF;
+  v_token := vault_bridge.reading_token(p_token, p_names);
   RETURN vault_bridge.changes(p_names, v_token.tenant, v_token.allow, p_since);
 END
 $$;

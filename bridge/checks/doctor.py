@@ -294,17 +294,10 @@ class Doctor:
 
     def referenced_names(self) -> list[str]:
         """The Vault names this machine's OpenClaw config refers to through the provider (selectors dropped)."""
-        from bridge.core.refs import IdError, parse_ref
-        from bridge.openclaw.config import config_path, read_config, refs_to
+        from bridge.openclaw.config import config_path, read_config, secret_names
 
         doc = read_config(config_path(self.env))
-        names: set[str] = set()
-        for ref_id in refs_to(doc or {}, self.provider):
-            try:
-                names.add(parse_ref(ref_id).name)
-            except IdError:
-                continue
-        return sorted(names)[:MAX_IDS]
+        return sorted(secret_names(doc or {}, self.provider))[:MAX_IDS]
 
     def rotation(self, credentials: Credentials) -> None:
         """Each referenced secret that is expired, overdue or due soon, by name and date, with the one fix."""

@@ -20,6 +20,7 @@ from typing import TextIO
 from bridge.core.credentials import ENV_NAMES
 from bridge.core.errors import BridgeError
 from bridge.core.limits import GATEWAY_TIMEOUT_MS
+from bridge.core.refs import IdError, parse_ref
 from bridge.local.files import ensure_private_dir, replace_file
 from bridge.openclaw import json5
 from bridge.openclaw.documents import read_text_if_exists
@@ -115,6 +116,18 @@ def refs_to(doc: object, provider: str, source: str = "exec") -> Iterator[str]:
     for _, ref in iter_refs(doc):
         if ref["source"] == source and ref["provider"] == provider:
             yield str(ref["id"])
+
+
+def secret_names(doc: object, provider: str) -> set[str]:
+    """The Vault names the refs through this provider read: each id without its `#field` selector. An id OpenClaw
+    itself would refuse reads nothing, so it names nothing."""
+    names: set[str] = set()
+    for ref_id in refs_to(doc, provider):
+        try:
+            names.add(parse_ref(ref_id).name)
+        except IdError:
+            continue
+    return names
 
 
 def _edit_file(path: Path, change: Callable[[dict[str, object]], object], out: TextIO) -> bool:

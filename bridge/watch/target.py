@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.limits import MAX_IDS
 from bridge.core.refs import IdError, parse_ref
-from bridge.openclaw.config import ENV_SUBSTITUTION, read_config, refs_to
+from bridge.openclaw.config import ENV_SUBSTITUTION, read_config, secret_names
 
 DEFAULT_PORT = 18789
 """OpenClaw's gateway port when openclaw.json sets none."""
@@ -78,12 +78,7 @@ def token_source(doc: Mapping[str, object], provider: str, env: Mapping[str, str
 
 
 def watched_names(doc: Mapping[str, object], provider: str) -> tuple[str, ...]:
-    names: set[str] = set()
-    for ref_id in refs_to(doc, provider):
-        try:
-            names.add(parse_ref(ref_id).name)
-        except IdError:
-            continue
+    names = secret_names(doc, provider)
     if len(names) > MAX_IDS:
         raise BridgeError(f"openclaw.json refers to {len(names)} Vault secrets through {provider!r}; bridge watch follows at most {MAX_IDS}")
     return tuple(sorted(names))

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.openclaw import QUIET_ENV, OpenClaw
+from tests.support.openclaw import QUIET_ENV, OpenClaw, exec_ref, write_openclaw_json
 
 TOKEN_ID = "GATEWAY_TOKEN"
 """The Vault name the gateway's own auth token is read from."""
@@ -80,10 +80,6 @@ def exec_provider(launcher: Path, pass_env: list[str], timeout_ms: int = 5000) -
     }
 
 
-def exec_ref(ref_id: str, provider: str = "supabase") -> dict[str, str]:
-    return {"source": "exec", "provider": provider, "id": ref_id}
-
-
 def write_gateway_config(
     home: Path, provider: dict[str, Any], port: int, refs: dict[str, str], token_id: str = TOKEN_ID
 ) -> Path:
@@ -106,14 +102,7 @@ def write_gateway_config(
         "discovery": {"mdns": {"mode": "off"}},
         "logging": {"file": str(state / "logs" / "gateway.log")},
     }
-    state.mkdir(mode=0o700, parents=True, exist_ok=True)
-    state.chmod(0o700)
-    path = state / "openclaw.json"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(config, out, indent=2)
-    path.chmod(0o600)
-    return path
+    return write_openclaw_json(home, config)
 
 
 def free_loopback_port() -> int:

@@ -88,17 +88,21 @@ def ensure_openclaw() -> OpenClaw:
     return OpenClaw(node=node, entry=TOOLS / "openclaw" / OPENCLAW_ENTRY)
 
 
+def exec_ref(ref_id: str, provider: str = "supabase") -> dict[str, str]:
+    return {"source": "exec", "provider": provider, "id": ref_id}
+
+
 def write_config(home: Path, provider: dict[str, Any], refs: dict[str, str]) -> Path:
     """$home/.openclaw/openclaw.json: `provider` as the exec provider `supabase`, and each built-in
     model provider id in `refs` with its apiKey as an exec ref to that id. Refs only, never a value."""
-    config = {
+    return write_openclaw_json(home, {
         "secrets": {"providers": {"supabase": provider}},
-        "models": {
-            "providers": {
-                pid: {"apiKey": {"source": "exec", "provider": "supabase", "id": ref_id}} for pid, ref_id in refs.items()
-            }
-        },
-    }
+        "models": {"providers": {pid: {"apiKey": exec_ref(ref_id)} for pid, ref_id in refs.items()}},
+    })
+
+
+def write_openclaw_json(home: Path, config: dict[str, Any]) -> Path:
+    """`config` as $home/.openclaw/openclaw.json, 0600 in a 0700 directory, as OpenClaw keeps it."""
     state = home / ".openclaw"
     state.mkdir(mode=0o700, parents=True, exist_ok=True)
     state.chmod(0o700)
