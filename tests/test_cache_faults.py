@@ -305,3 +305,23 @@ def test_kill_9_mid_write_never_corrupts_the_cache(vault: Vault, env: dict[str, 
     assert stderr == ""
     assert not list(bridge_home.glob(".cache.sealed.*.tmp"))
     assert cache_status(env)["problem"] is None
+
+
+def test_expire_dates_entries_back_and_leaves_a_cache_kept_under_other_credentials_alone(tmp_path: Path) -> None:
+    """What `bridge watch` does before a reload with cache_ttl on: the gateway's next resolve asks Supabase, the value
+    still covers an outage; and a watcher with other credentials never replaces the gateway's cache."""
+    gateway = Credentials("https://abcd.supabase.co", "sb_secret_GATEWAYKEY0000000000")
+    watcher = Credentials("https://abcd.supabase.co", "sb_publishable_WATCH00000000", token="gw-token-0000000000")
+    here = Identity("1" * 32, "alice")
+    path = tmp_path / "cache.sealed"
+    now = time.time()
+    entries = {"A": Entry(OPENAI, now), "B": Entry("sk-other-000000000000", now)}
+    path.write_bytes(seal_snapshot(CacheContents(gateway.url, entries), derive_key(gateway, here)))
+    assert CacheFile(path, gateway, here).expire(["A"], now - 600, wait_until=time.monotonic() + 5) is None
+    kept = CacheFile(path, gateway, here).load()[0].entries
+    assert kept == {"A": Entry(OPENAI, now - 600), "B": entries["B"]}
+    before = path.read_bytes()
+    problem = CacheFile(path, watcher, here).expire(["A"], now - 1200, wait_until=time.monotonic() + 5)
+    assert problem is not None and "other credentials" in problem
+    assert path.read_bytes() == before
+    assert not CacheFile(path, watcher, here).opens() and CacheFile(path, gateway, here).opens()

@@ -12,11 +12,11 @@ import pytest
 from bridge.core.backoff import Backoff
 from bridge.core.errors import UsageError
 from bridge.vault.client import Changes
-from bridge.vault.errors import SupabaseUnavailable
+from bridge.vault.errors import CredentialsRefused, SupabaseUnavailable
 from bridge.watch.loop import Watcher
 from bridge.watch.reload import Reloaded, Reloader, judge
 from bridge.watch.schedule import DEBOUNCE_S, SUPABASE_BACKOFF_CAP_S, Schedule
-from bridge.watch.state import Progress, StateFile, WatchState
+from bridge.watch.state import Progress, StateFile, WatchState, carried_since
 from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_url, gateway_url, target_of, token_source
 from bridge.watch.token import HeldToken
 
@@ -42,18 +42,17 @@ def test_backoff_doubles_from_the_first_delay_and_stops_at_the_cap() -> None:
     assert backoff.failed() == 30.0
 
 
-def test_full_jitter_stays_between_the_first_delay_and_the_ceiling() -> None:
+def test_jitter_spreads_over_the_first_delay_to_the_ceiling() -> None:
     asked: list[tuple[float, float]] = []
 
     def draw(low: float, high: float) -> float:
         asked.append((low, high))
-        return high / 3
+        return (low + high) / 2
 
     backoff = Backoff(10.0, 300.0, draw)
     delays = [backoff.failed() for _ in range(8)]
-    assert [high for _, high in asked] == [10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0, 300.0]
-    assert delays[0] == 10.0  # a third of 10 is floored at the first delay: never faster than the interval
-    assert delays[-1] == 100.0
+    assert asked == [(10.0, h) for h in (10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0, 300.0)]
+    assert delays[1] == 15.0 and delays[-1] == 155.0, "a draw anywhere in the range, not piled up on the first delay"
     assert Backoff(10.0, 300.0, bottom).failed() == 10.0
 
 
@@ -98,6 +97,12 @@ def test_without_baseline_the_first_poll_lists_everything() -> None:
     assert schedule.polled(0.0, "t0", {"B": "1", "A": "1"}, []).changed == ["A", "B"]
 
 
+def test_carrying_on_from_a_server_time_lists_what_changed_meanwhile_as_changes() -> None:
+    schedule = Schedule(INTERVAL, top, now=0.0, since="2026-12-03T10:00:00+00:00")
+    assert schedule.since == "2026-12-03T10:00:00+00:00"
+    assert schedule.polled(0.0, "t1", {"A": "5"}, []).changed == ["A"]
+
+
 def test_gone_is_told_once_and_a_recreated_secret_is_a_change() -> None:
     schedule = Schedule(INTERVAL, top, now=0.0)
     schedule.polled(0.0, "t0", {"A": "1"}, [])
@@ -119,7 +124,7 @@ def test_supabase_failures_back_off_with_jitter_up_to_five_minutes_and_recovery_
     assert schedule.wake_at() == now + INTERVAL
 
 
-def test_a_due_reload_waits_for_supabase_when_the_refresh_fails() -> None:
+def test_a_due_reload_waits_for_supabase_when_a_poll_fails() -> None:
     schedule = Schedule(INTERVAL, top, now=0.0)
     schedule.polled(0.0, "t0", {}, [])
     schedule.polled(30.0, "t1", {"A": "1"}, [])
@@ -152,12 +157,19 @@ def test_gateway_url_comes_from_the_port_or_the_default() -> None:
     assert gateway_url({"gateway": {"port": "x"}}) == "ws://127.0.0.1:18789"
 
 
-@pytest.mark.parametrize("url", ["ws://127.0.0.1:1", "ws://localhost:2", "ws://[::1]:3", "wss://gw.example.com:443"])
-def test_gateway_urls_accepted(url: str) -> None:
-    assert check_gateway_url(url) == url
+@pytest.mark.parametrize(("url", "spelled"), [
+    ("ws://127.0.0.1:1", "ws://127.0.0.1:1"), ("ws://localhost:2/", "ws://127.0.0.1:2"), ("WS://LocalHost:2", "ws://127.0.0.1:2"),
+    ("ws://[::1]:3", "ws://[::1]:3"), ("wss://GW.example.com", "wss://gw.example.com:443"),
+    ("wss://gw.example.com:443/gw/", "wss://gw.example.com:443/gw"),
+])
+def test_gateway_urls_accepted_in_one_spelling_per_gateway(url: str, spelled: str) -> None:
+    assert check_gateway_url(url) == spelled
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:1", "ws://10.0.0.2:1", "ws://gw.example.com", "wss://", "127.0.0.1:1"])
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:1", "ws://10.0.0.2:1", "ws://gw.example.com", "wss://", "127.0.0.1:1", "ws://127.0.0.1:99999",
+    "wss://u:p@gw.example.com", "ws://127.0.0.1:1/?token=x",
+])
 def test_gateway_urls_refused_in_one_line(url: str) -> None:
     with pytest.raises(UsageError) as caught:
         check_gateway_url(url)
@@ -226,7 +238,7 @@ def test_reloader_passes_url_token_and_json_and_times_it(tmp_path: Path) -> None
     calls: list[list[str]] = []
     ticks = iter([10.0, 13.5])
 
-    def run(command: str, args: list[str], env: object, *, check: bool, timeout: float) -> subprocess.CompletedProcess[str]:
+    def run(command: str, args: list[str], env: object, *, check: bool, timeout: float, started: object) -> subprocess.CompletedProcess[str]:
         calls.append(args)
         return subprocess.CompletedProcess(args, 0, '{"ok": true, "warningCount": 2}', "")
 
@@ -270,14 +282,19 @@ class FakeClock:
 
 
 class FakeVault:
-    """Vault as the loop sees it: values by name with a change counter, and a switch to make it unreachable."""
+    """Vault and the bridge's cache as the loop sees them: values by name with a change counter, a switch to make
+    Supabase unreachable or refuse the credentials, and the cache that only the gateway's resolves write."""
 
     def __init__(self, values: dict[str, str]) -> None:
         self.values = dict(values)
         self.stamps = dict.fromkeys(values, "1")
+        self.cache = dict(values)
         self.down = False
+        self.refusing = False
         self.polls = 0
-        self.fetched: list[list[str]] = []
+        self.prepared: list[list[str]] = []
+        self.live_reads: list[str] = []
+        self.refusals = 0
 
     def rotate(self, name: str, value: str) -> None:
         self.values[name] = value
@@ -285,20 +302,34 @@ class FakeVault:
 
     def changes(self, names: list[str], since: str | None) -> Changes:
         self.polls += 1
+        if self.refusing:
+            raise CredentialsRefused("Supabase refused the credentials (HTTP 401): the gateway token is revoked")
         if self.down:
             raise SupabaseUnavailable("Supabase is unavailable (connection refused)")
         # Like the server, it repeats what it said before (its look-back): the loop must dedupe.
         return Changes(now=str(self.polls), changed={n: self.stamps[n] for n in names if n in self.stamps}, gone=[])
 
-    def fetch(self, names: list[str]) -> dict[str, str]:
+    def prepare(self, names: list[str]) -> str | None:
+        self.prepared.append(names)
+        return None
+
+    def refused(self) -> None:
+        self.refusals += 1
+        self.cache.clear()
+
+    def live(self, name: str) -> str | None:
         if self.down:
             raise SupabaseUnavailable("Supabase is unavailable (connection refused)")
-        self.fetched.append(names)
-        return {n: self.values[n] for n in names if n in self.values}
+        self.live_reads.append(name)
+        return self.values.get(name)
+
+    def cached(self, name: str) -> str | None:
+        return self.cache.get(name)
 
 
 class FakeGateway:
-    """Accepts a reload only with the token it holds; a good reload makes it take the new token from Vault."""
+    """Accepts a reload only with the token it holds; a good reload resolves every ref, as the real one does: it
+    takes the values in Vault, and its resolve writes them into the cache."""
 
     def __init__(self, vault: FakeVault, token: str) -> None:
         self.vault = vault
@@ -313,6 +344,7 @@ class FakeGateway:
         if token != self.token:
             return Reloaded(False, 0.1, "unauthorized")
         self.token = self.vault.values["GW_TOKEN"]
+        self.vault.cache.update(self.vault.values)
         return Reloaded(True, 3.0, "0 warning(s)")
 
 
@@ -323,31 +355,38 @@ class MemoryState:
     def record(self, **changes: Unpack[Progress]) -> None:
         self.records.append(changes)
 
+    def last(self, key: str) -> object:
+        return next((r[key] for r in reversed(self.records) if key in r), None)  # type: ignore[literal-required]
 
-def config_with_token(tmp_path: Path) -> Path:
+
+def config_with_token(tmp_path: Path, port: int = 19003) -> Path:
     path = tmp_path / "openclaw.json"
     path.write_text(
-        '{"gateway": {"port": 19003, "auth": {"token": {"source": "exec", "provider": "supabase", "id": "GW_TOKEN"}}},'
+        f'{{"gateway": {{"port": {port}, "auth": {{"token": {{"source": "exec", "provider": "supabase", "id": "GW_TOKEN"}}}}}},'
         ' "models": {"a": {"apiKey": {"source": "exec", "provider": "supabase", "id": "OPENAI"}}}}'
     )
     return path
 
 
 class Rig:
-    def __init__(self, tmp_path: Path, until: float, baseline: bool = True) -> None:
+    def __init__(
+        self, tmp_path: Path, until: float, baseline: bool = True, vault: FakeVault | None = None,
+        gateway: FakeGateway | None = None, since: str | None = None,
+    ) -> None:
         self.clock = FakeClock(until)
-        self.vault = FakeVault({"GW_TOKEN": "old-token", "OPENAI": "sk-1"})
-        self.gateway = FakeGateway(self.vault, "old-token")
+        self.vault = vault or FakeVault({"GW_TOKEN": "old-token", "OPENAI": "sk-1"})
+        self.gateway = gateway or FakeGateway(self.vault, "old-token")
         self.lines: list[str] = []
         self.state = MemoryState()
-        targets = Targets(ConfigFile(config_with_token(tmp_path)), "supabase", {}, None)
+        self.config = config_with_token(tmp_path)
+        targets = Targets(ConfigFile(self.config), "supabase", {}, None)
 
         def make_token(source: TokenSource) -> HeldToken:
-            return HeldToken(source, self.vault.fetch, lambda name: None)
+            return HeldToken(source, self.vault.live, self.vault.cached)
 
         token = make_token(targets.current.token)
         assert token.learn() is None
-        self.schedule = Schedule(INTERVAL, top, now=0.0, baseline=baseline)
+        self.schedule = Schedule(INTERVAL, top, now=0.0, baseline=baseline, since=since)
         self.watcher = Watcher(
             schedule=self.schedule, targets=targets, vault=self.vault, reload=self.gateway, token=token,
             make_token=make_token, state=self.state, log=self.lines.append, clocks=self.clock, stop=self.clock,
@@ -356,11 +395,11 @@ class Rig:
     def run_until(self, at: float) -> None:
         """Drive the loop's steps by hand up to `at`, waiting as run() does."""
         while self.clock.now < at:
-            self.watcher.step()
+            assert self.watcher.step()
             self.clock.wait(max(0.0, min(self.schedule.wake_at(), at) - self.clock.now))
 
 
-def test_rotations_together_cost_one_reload_after_the_settle_poll(tmp_path: Path) -> None:
+def test_rotations_together_cost_one_reload_after_the_settle_poll_and_no_value_is_read_for_it(tmp_path: Path) -> None:
     rig = Rig(tmp_path, until=10_000)
     rig.run_until(1.0)
     assert rig.gateway.calls == [] and rig.vault.polls == 1
@@ -370,7 +409,8 @@ def test_rotations_together_cost_one_reload_after_the_settle_poll(tmp_path: Path
     rig.vault.rotate("OPENAI", "sk-3")  # within the debounce: same reload
     rig.run_until(40.0)
     assert rig.gateway.calls == [("ws://127.0.0.1:19003", "old-token")]
-    assert rig.vault.fetched[-1] == ["OPENAI"]
+    assert rig.vault.prepared == [["OPENAI"]]
+    assert rig.vault.live_reads == [], "only the gateway's own resolves read values: rollout counts their rows"
     assert any(line.startswith("reload ok in 3.0s") for line in rig.lines)
     rig.run_until(200.0)
     assert len(rig.gateway.calls) == 1, "a change the feed repeats is not reloaded again"
@@ -387,7 +427,39 @@ def test_the_gateways_own_token_rotation_reloads_with_the_old_value_then_keeps_t
     rig.vault.rotate("OPENAI", "sk-2")
     rig.run_until(100.0)
     assert rig.gateway.calls[-1] == ("ws://127.0.0.1:19003", "new-token")
+    assert rig.vault.live_reads == [], "the new token came from the cache the gateway's resolve wrote"
     assert not any("refused" in line for line in rig.lines)
+
+
+def test_a_watcher_restarted_between_a_token_rotation_and_its_reload_still_holds_the_old_token(tmp_path: Path) -> None:
+    first = Rig(tmp_path, until=10_000)
+    first.run_until(1.0)
+    first.gateway.up = False
+    first.vault.rotate("GW_TOKEN", "new-token")
+    first.run_until(40.0)
+    assert first.gateway.token == "old-token" and first.state.last("since") == "1", "since stops before the pending change"
+    second = Rig(tmp_path, until=10_000, vault=first.vault, gateway=first.gateway, since="1")
+    second.gateway.up = True
+    second.run_until(5.0)
+    assert second.gateway.calls[-1] == ("ws://127.0.0.1:19003", "old-token") and second.gateway.token == "new-token"
+    assert second.state.last("since") == "5", "the poll the reload followed"
+
+
+def test_a_refused_reload_tries_each_other_known_token_once(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=10_000)
+    rig.run_until(1.0)
+    # The gateway took a new token the watcher never saw change (a restart with a new config, say).
+    rig.vault.values["GW_TOKEN"] = rig.gateway.token = rig.vault.cache["GW_TOKEN"] = "other-token"
+    rig.vault.rotate("OPENAI", "sk-2")
+    rig.run_until(40.0)
+    assert rig.gateway.calls == [("ws://127.0.0.1:19003", "old-token"), ("ws://127.0.0.1:19003", "other-token")]
+    assert rig.lines[-1].endswith("with another known value of gateway.auth.token): OPENAI")
+    assert rig.vault.live_reads == ["GW_TOKEN"], "Vault read once for the candidates, and audited"
+    rig.gateway.up = False
+    rig.vault.rotate("OPENAI", "sk-3")
+    rig.run_until(100.0)
+    assert rig.gateway.calls[-1] == ("ws://127.0.0.1:19003", "other-token")
+    assert rig.vault.live_reads == ["GW_TOKEN"], "with nothing else known, a refusal costs one attempt and no read"
 
 
 def test_supabase_down_backs_off_never_crashes_and_recovers(tmp_path: Path) -> None:
@@ -397,13 +469,25 @@ def test_supabase_down_backs_off_never_crashes_and_recovers(tmp_path: Path) -> N
     rig.run_until(1000.0)
     failed = rig.vault.polls - 1
     assert 3 <= failed <= 6, "backing off, not polling every interval"
-    assert sum("Supabase unreachable (poll)" in line for line in rig.lines) == failed
+    assert sum(line.startswith("Supabase unreachable: ") for line in rig.lines) == failed
     rig.vault.down = False
     rig.vault.rotate("OPENAI", "sk-2")
     rig.run_until(2000.0)
     assert any(line.startswith("Supabase reachable again after") for line in rig.lines)
     assert len(rig.gateway.calls) == 1 and rig.gateway.calls[0][1] == "old-token"
     assert any(record.get("last_poll_ok") is False for record in rig.state.records)
+
+
+def test_refused_credentials_drop_the_cache_say_so_and_back_off(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=100_000)
+    rig.run_until(1.0)
+    rig.vault.refusing = True
+    rig.run_until(200.0)
+    refused = [line for line in rig.lines if line.startswith("Supabase refused the watcher's credentials")]
+    assert refused and len(refused) == rig.vault.refusals <= 3
+    assert "bridge login" in refused[0] and "unreachable" not in refused[0]
+    assert rig.vault.cache == {}
+    assert str(rig.state.last("last_error")).startswith("Supabase refused")
 
 
 def test_a_refusing_gateway_is_retried_at_growing_intervals_not_stormed(tmp_path: Path) -> None:
@@ -418,6 +502,14 @@ def test_a_refusing_gateway_is_retried_at_growing_intervals_not_stormed(tmp_path
     rig.run_until(32.0 + 30 + 60 + 120 + 240 + 1)
     assert len(rig.gateway.calls) == 5 and rig.lines[-1].startswith("reload ok")
     assert rig.state.records[-1].get("last_error", "") is None
+
+
+def test_a_gateway_moved_in_openclaw_json_ends_the_watcher_with_a_failure_for_its_service_to_restart(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=10_000)
+    rig.run_until(1.0)
+    config_with_token(tmp_path, port=19004)
+    assert rig.watcher.run() == 1
+    assert "now puts the gateway at ws://127.0.0.1:19004, not ws://127.0.0.1:19003" in rig.lines[-1]
 
 
 def test_run_returns_when_the_stop_is_set(tmp_path: Path) -> None:
@@ -440,11 +532,27 @@ def test_once_reloads_what_it_finds_and_fails_when_anything_fails(tmp_path: Path
 
 
 def test_state_file_is_private_and_has_exactly_the_contracts_keys(tmp_path: Path) -> None:
-    state = StateFile(tmp_path / "data", WatchState(pid=7, gateway_url="ws://127.0.0.1:1", started_at="2026-01-01T00:00:00Z"))
-    state.record(last_poll_at="2026-01-01T00:00:30Z", last_poll_ok=True)
+    state = StateFile(tmp_path / "data", WatchState(pid=7, gateway_url="ws://127.0.0.1:1", interval_s=30.0, started_at="2026-01-01T00:00:00Z"))
+    state.record(last_poll_at="2026-01-01T00:00:30Z", last_poll_ok=True, since="2026-01-01T00:00:29.5+00:00")
     doc = json.loads(state.path.read_text())
     assert list(doc) == [
-        "pid", "gateway_url", "started_at", "last_poll_at", "last_poll_ok", "last_reload_at", "last_reload_ok", "last_error",
+        "pid", "gateway_url", "interval_s", "started_at", "last_poll_at", "last_poll_ok", "last_reload_at", "last_reload_ok",
+        "last_error", "since",
     ]
-    assert doc["last_poll_ok"] is True and doc["last_reload_at"] is None
+    assert doc["last_poll_ok"] is True and doc["last_reload_at"] is None and doc["interval_s"] == 30.0
     assert state.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_next_watcher_carries_on_only_from_its_own_gateways_well_formed_since(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert carried_since(data, "ws://127.0.0.1:1") is None
+    state = StateFile(data, WatchState(pid=7, gateway_url="ws://127.0.0.1:1", interval_s=30.0, started_at="2026-01-01T00:00:00Z"))
+    state.record(since="2026-12-03T10:00:00.123456+00:00")
+    assert carried_since(data, "ws://127.0.0.1:1") == "2026-12-03T10:00:00.123456+00:00"
+    assert carried_since(data, "ws://127.0.0.1:2") is None, "another gateway's"
+    for bad in ("yesterday", "2026-12-03T10:00:00+00:00'); drop table x; --", 5):
+        doc = json.loads(state.path.read_text())
+        state.path.write_text(json.dumps({**doc, "since": bad}))
+        assert carried_since(data, "ws://127.0.0.1:1") is None, bad
+    state.path.write_text("not json")
+    assert carried_since(data, "ws://127.0.0.1:1") is None

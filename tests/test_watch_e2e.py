@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ from tests.support.bridge_proc import BRIDGE, run_bridge
 from tests.support.faults import FaultProxy
 from tests.support.gateway import TOKEN_ID, Gateway, running_gateway
 from tests.support.openclaw import OpenClaw, openclaw_on_path
-from tests.support.pg import PgCluster
+from tests.support.pg import PgCluster, audit_rows_dropped_after
 from tests.support.postgrest import ProjectKeys
 from tests.test_gateway_fixture import BOOTSTRAP, MODEL_KEY, REFS, resolves, since  # noqa: F401 - since is a fixture
 from tests.test_tokens import created_token
@@ -84,7 +85,7 @@ def await_true(condition: Callable[[], bool], what: str, timeout: float = WAIT_S
 def rig(
     openclaw: OpenClaw, launcher: Path, tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault, proxy: FaultProxy,
     keys: ProjectKeys, pg: PgCluster, since: datetime,  # noqa: F811 - the fixture imported above
-) -> Iterator[tuple[Gateway, dict[str, str], str]]:
+) -> Iterator[tuple[Gateway, dict[str, str], str, str]]:
     """A running gateway whose token is in Vault, and the environment a watcher beside it runs with (Supabase
     through the proxy, the real openclaw on PATH)."""
     old = token()
@@ -107,7 +108,7 @@ def rig(
                 "PATH": f"{wrapper.parent}:{gw.env['PATH']}",
             }
             env.pop("SUPABASE_SECRET_KEY", None)
-            yield gw, env, old
+            yield gw, env, old, name
     finally:
         with pg.connect("postgres", autocommit=True) as conn:
             conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE tenant = 'default' AND name = %s", (name,))
@@ -127,10 +128,24 @@ def start_watch(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def gateway_resolves(env_bootstrap: dict[str, str], name: str, after: datetime) -> list[dict[str, Any]]:
+    """The gateway's own resolves of `name` (it holds the secret key, so its rows carry no token): the watcher,
+    which holds a gateway token, must never add to them."""
+    return [r for r in resolves(env_bootstrap, name, after) if not r["token_name"]]
+
+
 def test_rotations_reach_the_running_gateway_without_a_restart(
-    rig: tuple[Gateway, dict[str, str], str], env_bootstrap: dict[str, str], proxy: FaultProxy, since: datetime,  # noqa: F811
+    rig: tuple[Gateway, dict[str, str], str, str], env_bootstrap: dict[str, str], proxy: FaultProxy, pg: PgCluster,
+    since: datetime,  # noqa: F811
 ) -> None:
-    gw, env, old = rig
+    with audit_rows_dropped_after(pg):
+        rotations_reach_the_gateway(rig, env_bootstrap, proxy, since)
+
+
+def rotations_reach_the_gateway(
+    rig: tuple[Gateway, dict[str, str], str, str], env_bootstrap: dict[str, str], proxy: FaultProxy, since: datetime,  # noqa: F811
+) -> None:
+    gw, env, old, watcher_token = rig
     pid = gw.pid
     watcher = start_watch(env)
     journal = Journal(watcher)
@@ -155,12 +170,13 @@ def test_rotations_reach_the_running_gateway_without_a_restart(
         # A model key: resolved again by the gateway, which rollout then lists as updated.
         key = "sk-proj-" + secrets.token_urlsafe(24)
         values.append(key)
-        before = len(resolves(env_bootstrap, MODEL_KEY, since))
+        before = len(gateway_resolves(env_bootstrap, MODEL_KEY, since))
         assert run_bridge(["secrets", "set", MODEL_KEY], env_bootstrap, key.encode()).returncode == 0
         reloaded = journal.await_line("reload ok", after=reloaded + 1)
-        await_true(lambda: len(resolves(env_bootstrap, MODEL_KEY, since)) > before, "the gateway to resolve the new key")
+        await_true(lambda: len(gateway_resolves(env_bootstrap, MODEL_KEY, since)) > before, "the gateway to resolve the new key")
         rollout = json.loads(run_bridge(["secrets", "rollout", MODEL_KEY, "--json"], env_bootstrap).stdout)
         assert socket.gethostname() in {g["gateway"] for g in rollout["updated"]}
+        assert watcher_token not in {g["gateway"] for g in rollout["updated"] + rollout["pending"]}, "the watcher read a value"
 
         # Supabase away for longer than the backoff's start: the watcher stays up; the rotation made meanwhile
         # arrives once it is back.
@@ -169,14 +185,16 @@ def test_rotations_reach_the_running_gateway_without_a_restart(
         journal.await_line("Supabase unreachable", after=down + 1)
         again = "sk-proj-" + secrets.token_urlsafe(24)
         values.append(again)
-        before = len(resolves(env_bootstrap, MODEL_KEY, since))
+        before = len(gateway_resolves(env_bootstrap, MODEL_KEY, since))
         assert run_bridge(["secrets", "set", MODEL_KEY], env_bootstrap, again.encode()).returncode == 0
         assert watcher.poll() is None
         proxy.mode = "pass"
         back = journal.await_line("reachable again", after=down + 1)
         journal.await_line("reload ok", after=back)
-        await_true(lambda: len(resolves(env_bootstrap, MODEL_KEY, since)) > before, "the key rotated while Supabase was away")
+        await_true(lambda: len(gateway_resolves(env_bootstrap, MODEL_KEY, since)) > before, "the key rotated while Supabase was away")
         assert gw.pid == pid and gw.admits(new)
+        by_watcher = [r for r in resolves(env_bootstrap, MODEL_KEY, since) if r["token_name"] == watcher_token]
+        assert by_watcher == [], "only the gateway's resolves may read its values: rollout counts their rows"
 
         watcher.send_signal(signal.SIGTERM)
         assert watcher.wait(timeout=10) == 0

@@ -172,6 +172,15 @@ def merge(snapshot: CacheContents, requested: list[str], found: dict[str, str], 
     return CacheContents(url=snapshot.url, entries=entries)
 
 
+def stamped_before(snapshot: CacheContents, names: list[str], stamp: float) -> CacheContents:
+    """The entries of `names` dated no later than `stamp`: a resolve within cache_ttl then asks Supabase for them,
+    while each value still stands in for an outage until max_stale."""
+    entries = {
+        n: Entry(e.value, min(e.fetched_at, stamp)) if n in names else e for n, e in snapshot.entries.items()
+    }
+    return CacheContents(snapshot.url, entries, snapshot.refused_at)
+
+
 def bounded(snapshot: CacheContents, limit: int = MAX_CACHE_BYTES) -> CacheContents:
     """The newest entries that fit in `limit` bytes once sealed; sizes are estimated once per entry, so this is
     linear in the entries (plus one sort)."""
@@ -282,6 +291,23 @@ class CacheFile:
                 self._remove_stale_temps()
                 atomic_write(self.path, seal_snapshot(after, self._key))
         return diagnostic
+
+    def expire(self, names: list[str], stamp: float, wait_until: float) -> str | None:
+        """Date the entries of `names` back to `stamp` (see stamped_before). A file that does not open under these
+        credentials is not this caller's to rewrite: it is left as it is, and the reason returned."""
+        with FileLock(self.lock_path, wait_until):
+            before, diagnostic = self.load()
+            if diagnostic is not None:
+                return diagnostic
+            after = stamped_before(before, names, stamp)
+            if after.entries != before.entries:
+                self._remove_stale_temps()
+                atomic_write(self.path, seal_snapshot(after, self._key))
+        return None
+
+    def opens(self) -> bool:
+        """Whether the file is absent or opens under these credentials: the test before acting on someone's behalf."""
+        return self.load()[1] is None
 
     def clear(self, names: list[str], wait_until: float) -> int:
         """Forget the named entries; returns how many went."""

@@ -37,11 +37,15 @@ WATCH_STATE_FILE = "watch-state.json"
 WATCH_STATE_MAX_BYTES = 64 * 1024
 """Far more than the watcher writes: a larger file is not its, and is not read."""
 WATCH_INTERVAL_S = 30
-"""`bridge watch`'s default --interval."""
-WATCH_STALE_S = 3 * WATCH_INTERVAL_S
-"""A watcher that polled fine has polled again within three intervals."""
+"""`bridge watch`'s default --interval, for a state file that does not say its own."""
+WATCH_STALE_INTERVALS = 3
+"""A watcher that polled fine has polled again within three of its intervals."""
+WATCH_STALE_S = WATCH_STALE_INTERVALS * WATCH_INTERVAL_S
 WATCH_BACKOFF_STALE_S = 10 * 60
-"""After a failed poll the watcher backs off, up to 5 minutes: it has tried again within twice that."""
+"""After a failed poll the watcher backs off, up to 5 minutes (or one interval, if longer): it has tried again
+within twice that."""
+WATCH_MAX_INTERVAL_S = 7 * 86400
+"""A longer interval in the state file is not the watcher's: the default is judged instead."""
 WATCH_ERROR_CHARS = 200
 """How much of the watcher's last error the one line shows."""
 WATCH_UNIT = "openclaw-supabase-bridge-watch"
@@ -460,7 +464,7 @@ def _error_line(value: object) -> str:
 def judge_watcher(state: Mapping[str, object], now: float, alive: bool, platform: str = sys.platform) -> tuple[str, str, str]:
     """Doctor's watcher line from the watcher's state file, the time and whether its pid runs: (status, detail, fix).
 
-    PASS when it runs, polled within WATCH_STALE_S and its last poll and last reload (if any) went well; WARN with
+    PASS when it runs, polled within three of its intervals and its last poll and last reload (if any) went well; WARN with
     where to look otherwise. Nothing in the file is trusted: wrong types read as a state that is not the watcher's.
     """
     from bridge.core.durations import format_age
@@ -486,6 +490,10 @@ def judge_watcher(state: Mapping[str, object], now: float, alive: bool, platform
         raw = state.get(key)
         return raw if isinstance(raw, bool) else None
 
+    interval = state.get("interval_s")
+    if not isinstance(interval, int | float) or isinstance(interval, bool) or not 0 < interval <= WATCH_MAX_INTERVAL_S:
+        interval = WATCH_INTERVAL_S
+    stale_after = WATCH_STALE_INTERVALS * interval
     polled_ok, polled = stamp_or_none("last_poll_at")
     reloaded_ok, reloaded = stamp_or_none("last_reload_at")
     if not (polled_ok and reloaded_ok):
@@ -498,10 +506,10 @@ def judge_watcher(state: Mapping[str, object], now: float, alive: bool, platform
         last = f"; its last poll was {ago(polled)}" if polled is not None else ""
         return WARN, f"not running (pid {pid} has exited{last}): rotations do not reach the gateway", fix
     if polled is None:
-        if now - started <= WATCH_STALE_S:
+        if now - started <= stale_after:
             return PASS, f"running (pid {pid}), started {ago(started)}, no poll yet", ""
         return WARN, f"running (pid {pid}) but has not polled since it started {ago(started)}{because}", fix
-    limit = WATCH_STALE_S if poll_good else WATCH_BACKOFF_STALE_S
+    limit = stale_after if poll_good else max(WATCH_BACKOFF_STALE_S, 2 * interval)
     if now - polled > limit:
         return WARN, f"running (pid {pid}) but its last poll was {ago(polled)} (stale after {format_age(limit)}){because}", fix
     if poll_good is False:

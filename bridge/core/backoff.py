@@ -27,13 +27,13 @@ class Backoff:
         self.failures = 0
 
     def failed(self) -> float:
-        """One more failure in a row: the delay before the next try. With `draw`, full jitter: a random point
-        below the ceiling, but not below `first_s`."""
+        """One more failure in a row: the delay before the next try. With `draw`, jitter over the whole range
+        from `first_s` to the ceiling, so a fleet spreads out without anyone trying sooner than usual."""
         ceiling = min(self.cap_s, self.first_s * 2.0 ** min(self.failures, MAX_DOUBLINGS))
         self.failures += 1
         if self._draw is None:
             return ceiling
-        return max(self.first_s, self._draw(0.0, ceiling))
+        return self._draw(self.first_s, ceiling)
 
     def succeeded(self) -> int:
         """Back to the first delay; returns how many failures in a row this ends (0: none), for a "recovered" line."""

@@ -2,8 +2,8 @@
 
 The loop runs on a daemon thread while the main thread waits for the stop
 Event, which SIGTERM and SIGINT set: the watcher exits 0 within a second or so
-even mid-poll (a poll or reload still running is abandoned; the gateway
-keeps its snapshot either way).
+even mid-poll (a poll still running is abandoned, a reload still running is
+terminated; the gateway keeps its snapshot either way).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from bridge.openclaw.config import config_path
 from bridge.watch.loop import EXIT_OK, Watcher
 from bridge.watch.reload import Reloader
 from bridge.watch.schedule import Schedule
-from bridge.watch.state import StateFile, WatchLock, WatchState, iso
+from bridge.watch.state import StateFile, WatchLock, WatchState, carried_since, forget, iso
 from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_url
 from bridge.watch.token import HeldToken
 from bridge.watch.vault_io import VaultIO
@@ -108,6 +108,10 @@ def stop_on_signals(stop: threading.Event) -> None:
 
 
 def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
+    if args.forget:
+        removed = forget(ctx.paths.data_dir)
+        print(f"removed {removed} file(s) of bridge watch from {ctx.paths.data_dir}", file=ctx.out)
+        return EXIT_OK
     interval = interval_seconds(args.interval)
     config = ctx.config
     targets = Targets(ConfigFile(config_path(ctx.env)), args.provider, ctx.env, args.gateway_url)
@@ -117,24 +121,32 @@ def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
     log = Journal(ctx.err)
     with WatchLock(ctx.paths.data_dir, url):
         vault = VaultIO(ctx, config, args.provider)
-        state = StateFile(ctx.paths.data_dir, WatchState(pid=os.getpid(), gateway_url=url, started_at=iso(time.time())))
+        since = carried_since(ctx.paths.data_dir, url)
+        state = StateFile(
+            ctx.paths.data_dir, WatchState(pid=os.getpid(), gateway_url=url, interval_s=interval, started_at=iso(time.time()), since=since),
+        )
         state.record()
 
         def make_token(source: TokenSource) -> HeldToken:
-            return HeldToken(source, vault.fetch, vault.cached)
+            return HeldToken(source, vault.live, vault.cached)
 
         token = make_token(targets.current.token)
         problem = token.learn()
         if problem is not None:
             log(problem)
+        reloader = Reloader(ctx.env)
         watcher = Watcher(
-            schedule=Schedule(interval, random.uniform, time.monotonic(), baseline=not args.once), targets=targets,
-            vault=vault, reload=Reloader(ctx.env), token=token, make_token=make_token, state=state, log=log,
+            schedule=Schedule(interval, random.uniform, time.monotonic(), baseline=not args.once, since=since),
+            targets=targets, vault=vault, reload=reloader, token=token, make_token=make_token, state=state, log=log,
             clocks=Clocks(), stop=stop,
         )
         every = "once" if args.once else f"every {format_age(interval)}"
-        log(f"watching {len(targets.current.names)} secret(s) of {url} through provider {args.provider!r}, {every}")
-        return run_until_stopped(watcher.once if args.once else watcher.run, stop)
+        carried = f", carrying on from {since}" if since else ""
+        log(f"watching {len(targets.current.names)} secret(s) of {url} through provider {args.provider!r}, {every}{carried}")
+        try:
+            return run_until_stopped(watcher.once if args.once else watcher.run, stop)
+        finally:
+            reloader.cancel()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,7 +158,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--gateway-url", type=checked(check_gateway_url), metavar="URL",
         help="the gateway to reload (default: ws://127.0.0.1:<gateway.port from openclaw.json>); ws:// only to loopback",
     )
-    parser.add_argument("--once", action="store_true", help="one pass (poll; refresh and reload if anything is listed), then exit")
+    parser.add_argument(
+        "--once", action="store_true", help="one pass, then exit: poll (what changed since the last watcher's poll, everything the first time) and reload if anything is listed",
+    )
+    parser.add_argument(
+        "--forget", action="store_true",
+        help="remove the watchers' state file and locks instead (install.sh --uninstall runs it once the watcher is stopped)",
+    )
     add_provider(parser)
 
 

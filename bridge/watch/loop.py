@@ -2,8 +2,9 @@
 
 Everything outside the process is injected (Vault, the reload, the clocks,
 the stop Event, the state file), so tests drive the loop on a fake clock
-with no real waiting. Each step is bounded: a poll or a refresh by the
-resolve deadline, a reload by the reload timeout.
+with no real waiting. Each step is bounded: a poll by the resolve deadline,
+a reload by the reload timeout, and a refused reload is tried again at once
+only with each other value the gateway's token might have, once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Protocol, Unpack
 from bridge.core.durations import format_age
 from bridge.core.errors import BridgeError
 from bridge.vault.client import Changes
+from bridge.vault.errors import CredentialsRefused, SupabaseUnavailable
 from bridge.watch.reload import Reloaded
 from bridge.watch.schedule import Schedule
 from bridge.watch.state import Progress, iso
@@ -27,7 +29,9 @@ EXIT_FAILED = 1
 class Vault(Protocol):
     def changes(self, names: list[str], since: str | None) -> Changes: ...
 
-    def fetch(self, names: list[str]) -> dict[str, str]: ...
+    def prepare(self, names: list[str]) -> str | None: ...
+
+    def refused(self) -> None: ...
 
 
 class Stop(Protocol):
@@ -64,11 +68,15 @@ class Watcher:
         self._log = log
         self._clocks = clocks
         self._stop = stop
+        self._url = targets.current.url
 
     def run(self) -> int:
-        """Until the stop Event is set; then at once, since every wait here is that Event's."""
+        """Until the stop Event is set (then at once, since every wait here is that Event's), or until
+        openclaw.json moves the gateway: the lock and state file are the old URL's, so the watcher exits 1 and
+        its service manager starts it again for the new one."""
         while not self._stop.is_set():
-            self.step()
+            if not self.step():
+                return EXIT_FAILED
             self._stop.wait(max(0.0, self._schedule.wake_at() - self._clocks.monotonic()))
         return EXIT_OK
 
@@ -79,77 +87,123 @@ class Watcher:
             ok = self._reload(self._clocks.monotonic())
         return EXIT_OK if ok else EXIT_FAILED
 
-    def step(self) -> None:
-        """Whatever is due now: a reload before a poll, at most one of them."""
-        self._follow_config()
+    def step(self) -> bool:
+        """Whatever is due now: a reload before a poll, at most one of them. False: the gateway moved."""
+        if not self._follow_config():
+            return False
         now = self._clocks.monotonic()
         if self._schedule.reload_due(now):
             self._reload(now)
         elif self._schedule.poll_due(now):
             self._poll(now)
+        return True
 
-    def _follow_config(self) -> None:
+    def _follow_config(self) -> bool:
         problem = self._targets.refresh()
         if problem is not None:
             self._log(problem)
+        if self._targets.current.url != self._url:
+            self._log(
+                f"openclaw.json now puts the gateway at {self._targets.current.url}, not {self._url}; "
+                "exiting so that the watcher starts again for it"
+            )
+            return False
         source = self._targets.current.token
         if source != self._token.source:
             # The gateway takes a changed openclaw.json by itself, and resolves the new token as it does.
             self._token = self._make_token(source)
             self._note(self._token.learn())
+        return True
 
     def _poll(self, now: float) -> bool:
         names = list(self._targets.current.names)
         try:
             changes = self._vault.changes(names, self._schedule.since)
         except BridgeError as exc:
-            self._unreachable(now, exc, "poll")
-            self._record(last_poll_at=iso(self._clocks.wall()), last_poll_ok=False, last_error=str(exc))
+            line = self._failed(now, exc)
+            self._record(last_poll_at=iso(self._clocks.wall()), last_poll_ok=False, last_error=line)
             return False
         seen = self._schedule.polled(now, changes.now, changes.changed, changes.gone)
-        if self._schedule.reloads.failures:
-            # The reload's error stands until a reload works.
-            self._record(last_poll_at=iso(self._clocks.wall()), last_poll_ok=True)
-        else:
-            self._record(last_poll_at=iso(self._clocks.wall()), last_poll_ok=True, last_error=None)
+        progress: Progress = {"last_poll_at": iso(self._clocks.wall()), "last_poll_ok": True}
+        if not self._schedule.pending:
+            # Only with nothing left to reload: a watcher started after this one carries on from here.
+            progress["since"] = changes.now
+        if not self._schedule.reloads.failures:
+            # A reload's error stands until a reload works.
+            progress["last_error"] = None
+        self._record(**progress)
         if seen.recovered:
             self._log(f"Supabase reachable again after {seen.recovered} failed poll(s)")
         if seen.changed:
             self._log(f"change seen: {', '.join(seen.changed)}")
+            if self._token.name in seen.changed:
+                self._token.changed()
         if seen.gone:
-            self._log(f"no longer in Vault: {', '.join(seen.gone)}; the gateway keeps the value it holds")
+            self._log(
+                f"not in Vault, or not readable with these credentials: {', '.join(seen.gone)}; "
+                "the gateway keeps the value it holds"
+            )
         return True
 
     def _reload(self, now: float) -> bool:
-        """Refresh the cache for the changed names, then the reload, authenticated with the token the running
-        gateway holds now (from before any rotation of it)."""
+        """The reload of the changed names, authenticated with the token the running gateway holds now (from
+        before any rotation of it); the gateway's own resolves fetch the values."""
         names = sorted(self._schedule.pending)
         try:
-            fresh = self._vault.fetch(names)
+            self._note(self._vault.prepare(names))
         except BridgeError as exc:
-            self._unreachable(now, exc, "refresh before the reload")
+            retry = self._schedule.reloaded(self._clocks.monotonic(), False, names)
+            self._log(f"{exc}; next try in {format_age(retry)}")
             self._record(last_error=str(exc))
             return False
-        token_rotated = self._token.name in names
-        if self._token.value is None and not token_rotated:
+        if self._token.value is None:
             self._note(self._token.learn())
-        outcome = self._reload_gateway(self._targets.current.url, self._token.value)
-        done = self._clocks.monotonic()
-        retry = self._schedule.reloaded(done, outcome.ok, names)
+        outcome = self._reload_gateway(self._url, self._token.value)
+        if not outcome.ok:
+            outcome = self._other_tokens(outcome)
+        retry = self._schedule.reloaded(self._clocks.monotonic(), outcome.ok, names)
         if outcome.ok:
             self._log(f"reload ok in {outcome.seconds:.1f}s ({outcome.detail}): {', '.join(names)}")
-            self._record(last_reload_at=iso(self._clocks.wall()), last_reload_ok=True, last_error=None)
-            if token_rotated:
-                self._note(self._token.learn(fallback=fresh.get(self._token.name or "")))
+            done: Progress = {"last_reload_at": iso(self._clocks.wall()), "last_reload_ok": True, "last_error": None}
+            if not self._schedule.pending:
+                done["since"] = self._schedule.since
+            self._record(**done)
+            if self._token.name in names:
+                # The gateway now holds what its resolve just got.
+                self._note(self._token.learn())
             return True
-        line = f"reload refused by {self._targets.current.url}: {outcome.detail}"
+        line = f"reload refused by {self._url}: {outcome.detail}"
         self._log(f"{line}; next try in {format_age(retry)}")
         self._record(last_reload_at=iso(self._clocks.wall()), last_reload_ok=False, last_error=line)
         return False
 
-    def _unreachable(self, now: float, exc: BridgeError, during: str) -> None:
-        delay = self._schedule.supabase_failed(now)
-        self._log(f"Supabase unreachable ({during}): {exc}; next poll in {format_age(delay)}")
+    def _other_tokens(self, refused: Reloaded) -> Reloaded:
+        """The refused reload again with each other value the gateway's token might have, once; the first that
+        works is the one the gateway holds."""
+        for value in self._token.alternatives():
+            outcome = self._reload_gateway(self._url, value)
+            if outcome.ok:
+                self._token.value = value
+                return outcome._replace(detail=f"{outcome.detail}, with another known value of gateway.auth.token")
+        return refused
+
+    def _failed(self, now: float, exc: BridgeError) -> str:
+        """A poll that failed: one line saying which way, and the backoff either way (never a tight loop)."""
+        delay = format_age(self._schedule.supabase_failed(now))
+        if isinstance(exc, CredentialsRefused):
+            try:
+                self._vault.refused()
+            except (BridgeError, OSError) as failure:
+                self._log(f"the cache kept under refused credentials could not be dropped ({failure}); run: bridge cache clear")
+            line = f"Supabase refused the watcher's credentials: {exc}"
+            self._log(f"{line}; what was cached under them is dropped; log in again (bridge login); next poll in {delay}")
+        elif isinstance(exc, SupabaseUnavailable):
+            line = f"Supabase unreachable: {exc}"
+            self._log(f"{line}; next poll in {delay}")
+        else:
+            line = f"Supabase answered with an error: {exc}"
+            self._log(f"{line}; next poll in {delay}")
+        return line
 
     def _note(self, problem: str | None) -> None:
         if problem is not None:

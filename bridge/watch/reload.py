@@ -10,6 +10,7 @@ taken from OpenClaw's output, or from a failure to run it, is scrubbed of it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
@@ -57,12 +58,28 @@ Run = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
 class Reloader:
-    """Runs the reload with the watcher's environment; `run` and `clock` are swapped by tests."""
+    """Runs the reload with the watcher's environment; `run` and `clock` are swapped by tests. cancel() stops a
+    reload still running when the watcher is told to stop, so no child outlives it."""
 
     def __init__(self, env: Mapping[str, str], run: Run = run_openclaw, clock: Callable[[], float] = time.monotonic) -> None:
         self._env = env
         self._run = run
         self._clock = clock
+        self._child: subprocess.Popen[str] | None = None
+        self._cancelled = False
+
+    def _started(self, child: subprocess.Popen[str]) -> None:
+        self._child = child
+        if self._cancelled:
+            child.terminate()
+
+    def cancel(self) -> None:
+        """From another thread: terminate the running reload, if any, and any that would start after this."""
+        self._cancelled = True
+        child = self._child
+        if child is not None and child.poll() is None:
+            with contextlib.suppress(OSError):
+                child.terminate()
 
     def __call__(self, url: str, token: str | None) -> Reloaded:
         command = find_openclaw(self._env)
@@ -71,7 +88,7 @@ class Reloader:
         args = ["secrets", "reload", "--url", url, *(["--token", token] if token else []), "--json"]
         started = self._clock()
         try:
-            done = self._run(command, args, self._env, check=False, timeout=RELOAD_TIMEOUT_S)
+            done = self._run(command, args, self._env, check=False, timeout=RELOAD_TIMEOUT_S, started=self._started)
         except BridgeError as exc:
             return Reloaded(False, self._clock() - started, one_line(str(exc), token))
         ok, detail = judge(done.returncode, done.stdout or "", done.stderr or "", token)

@@ -33,16 +33,18 @@ class Seen(NamedTuple):
 
 
 class Schedule:
-    """The watcher's timing and its memory of changes. `baseline`: the first poll (since nothing) lists every
-    secret that exists; in the loop that is what the gateway already holds, with --once it is what to reload."""
+    """The watcher's timing and its memory of changes. With `since` (the server time a watcher before this one
+    polled at), the first poll lists what changed while no watcher ran, to reload. Without it, the first poll
+    lists every secret that exists: with `baseline` that is what the gateway already holds, otherwise (--once)
+    it is what to reload."""
 
-    def __init__(self, interval_s: float, draw: Draw, now: float, baseline: bool = True) -> None:
+    def __init__(self, interval_s: float, draw: Draw, now: float, baseline: bool = True, since: str | None = None) -> None:
         self.interval_s = interval_s
         self.polls = Backoff(interval_s, SUPABASE_BACKOFF_CAP_S, draw)
         self.reloads = Backoff(interval_s, RELOAD_BACKOFF_CAP_S)
-        self.since: str | None = None
+        self.since = since
         self.pending: set[str] = set()
-        self._seen: dict[str, str] | None = {} if not baseline else None
+        self._seen: dict[str, str] | None = None if baseline and since is None else {}
         self._gone: set[str] = set()
         self._settling = False
         self._next_poll = now
@@ -73,8 +75,8 @@ class Schedule:
         return Seen(fresh, newly_gone, recovered)
 
     def supabase_failed(self, now: float) -> float:
-        """A poll (or the refresh before a reload) could not reach Supabase: the delay before the next poll. A
-        reload that was due waits for Supabase too, so an outage never turns into a tight loop."""
+        """A poll failed: the delay before the next poll. A reload that was due waits for it too, so an outage
+        never turns into a tight loop."""
         delay = self.polls.failed()
         self._next_poll = now + delay
         if self._next_reload < self._next_poll:

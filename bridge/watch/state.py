@@ -1,16 +1,20 @@
 """The watcher's small state file, for `bridge doctor`, and the lock that keeps one watcher per gateway.
 
 watch-state.json (0600, replaced atomically) holds exactly: pid, gateway_url,
-started_at, last_poll_at, last_poll_ok, last_reload_at, last_reload_ok,
-last_error; times ISO 8601 UTC, `last_error` one line that never holds a
-value or token. The lock is a non-blocking flock on a file named after the
-gateway URL, so two gateways on one machine can each have a watcher.
+interval_s, started_at, last_poll_at, last_poll_ok, last_reload_at,
+last_reload_ok, last_error, since; times ISO 8601 UTC, `last_error` one line
+that never holds a value or token, `since` the server time of the last good
+poll, from which the next watcher for the same gateway carries on, so that a
+rotation made while no watcher ran is still reloaded. The lock is a
+non-blocking flock on a file named after the gateway URL, so two gateways on
+one machine can each have a watcher.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -18,10 +22,14 @@ from typing import TypedDict, Unpack
 
 from bridge.cache.store import FileLock, LockTimeout
 from bridge.core.errors import BridgeError
-from bridge.local.files import atomic_write
+from bridge.local.files import FileTooLarge, atomic_write, read_private
 
 STATE_FILE = "watch-state.json"
 LOCK_PREFIX = "watch-"
+STATE_MAX_BYTES = 64 * 1024
+"""Far more than the watcher writes: a larger file is not its own, and is not read."""
+SERVER_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)")
+"""The shape of PostgREST's timestamptz: anything else in the file is not carried on (it would fail every poll)."""
 
 
 def iso(stamp: float) -> str:
@@ -32,12 +40,14 @@ def iso(stamp: float) -> str:
 class WatchState:
     pid: int
     gateway_url: str
+    interval_s: float
     started_at: str
     last_poll_at: str | None = None
     last_poll_ok: bool | None = None
     last_reload_at: str | None = None
     last_reload_ok: bool | None = None
     last_error: str | None = None
+    since: str | None = None
 
 
 class Progress(TypedDict, total=False):
@@ -48,6 +58,7 @@ class Progress(TypedDict, total=False):
     last_reload_at: str | None
     last_reload_ok: bool | None
     last_error: str | None
+    since: str | None
 
 
 class StateFile:
@@ -60,6 +71,20 @@ class StateFile:
     def record(self, **changes: Unpack[Progress]) -> None:
         self.state = replace(self.state, **changes)
         atomic_write(self.path, (json.dumps(asdict(self.state), indent=2) + "\n").encode())
+
+
+def carried_since(data_dir: Path, gateway_url: str) -> str | None:
+    """The `since` a watcher before this one left for the same gateway, or None (no file, another gateway's, or
+    not the watcher's): the first poll then takes what exists as what the gateway holds."""
+    try:
+        raw = read_private(data_dir / STATE_FILE, STATE_MAX_BYTES)
+        doc = json.loads(raw) if raw is not None else None
+    except (OSError, ValueError, FileTooLarge):
+        return None
+    if not isinstance(doc, dict) or doc.get("gateway_url") != gateway_url:
+        return None
+    since = doc.get("since")
+    return since if isinstance(since, str) and SERVER_TIME.fullmatch(since) else None
 
 
 def lock_path(data_dir: Path, gateway_url: str) -> Path:
@@ -84,3 +109,23 @@ class WatchLock:
 
     def __exit__(self, *exc: object) -> None:
         self._lock.__exit__(*exc)
+
+
+def forget(data_dir: Path) -> int:
+    """Remove the state file and every watcher lock, for an uninstall: refused while any watcher holds its lock
+    (its files are in use). Returns how many files went."""
+    locks = sorted(data_dir.glob(f"{LOCK_PREFIX}*.lock"))
+    for path in locks:
+        try:
+            with FileLock(path, wait_until=float("-inf")):
+                pass
+        except LockTimeout:
+            raise BridgeError(f"a bridge watch is still running ({path} is held); stop it first, then run this again") from None
+    removed = 0
+    for path in [*locks, data_dir / STATE_FILE]:
+        try:
+            path.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed

@@ -18,6 +18,7 @@ DEFAULT_PORT = 18789
 """OpenClaw's gateway port when openclaw.json sets none."""
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 """A plain ws:// URL goes only to these: the operator token must not cross a network unencrypted."""
+DEFAULT_WS_PORTS = {"ws": 80, "wss": 443}
 
 
 class TokenSource(NamedTuple):
@@ -37,13 +38,28 @@ class Target(NamedTuple):
 
 
 def check_gateway_url(raw: str) -> str:
-    """--gateway-url: ws:// to a loopback address, or wss:// to anywhere."""
-    parts = urlsplit(raw)
-    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+    """--gateway-url: ws:// to a loopback address, or wss:// to anywhere; returned in one spelling per gateway
+    (see normal_url), so the lock that allows one watcher per gateway sees through aliases."""
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme.lower() not in ("ws", "wss") or not parts.hostname:
         raise UsageError(f"--gateway-url {raw!r}: use ws://127.0.0.1:PORT, or wss://HOST:PORT for a remote gateway")
-    if parts.scheme == "ws" and parts.hostname not in LOOPBACK_HOSTS:
+    if parts.scheme.lower() == "ws" and parts.hostname not in LOOPBACK_HOSTS:
         raise UsageError(f"--gateway-url {raw!r}: plain ws:// only to a loopback address; use wss:// for {parts.hostname}")
-    return raw
+    if parts.username is not None or parts.query or parts.fragment:
+        raise UsageError(f"--gateway-url {raw!r}: give only scheme, host and port; the token is found by itself")
+    return normal_url(parts.scheme.lower(), parts.hostname, port, parts.path)
+
+
+def normal_url(scheme: str, host: str, port: int | None, path: str = "") -> str:
+    """One spelling per gateway: host lowercased, `localhost` as 127.0.0.1, the scheme's port written out, no
+    trailing slash."""
+    host = "127.0.0.1" if host == "localhost" else host
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}:{port or DEFAULT_WS_PORTS[scheme]}{path.rstrip('/')}"
 
 
 def gateway_url(doc: Mapping[str, object]) -> str:
@@ -99,7 +115,8 @@ class ConfigFile:
         try:
             info = os.stat(self.path)
             stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
-        except FileNotFoundError:
+        except OSError:
+            # Gone or unreadable: read() then says which, and the watcher keeps what it held.
             stamp = (0, 0, 0)
         if stamp == self._stamp:
             return False

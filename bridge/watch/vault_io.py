@@ -1,10 +1,17 @@
-"""Supabase for `bridge watch`: the change feed, and live values that refresh the bridge's cache.
+"""Supabase and the bridge's cache, for `bridge watch`: the change feed, and the few reads of the gateway's token.
+
+The watcher reads no value on the gateway's behalf. Every value read writes an
+audit row under the gateway's own credentials and host, and `bridge secrets
+rollout` counts such rows as the gateway having the new value: only the
+gateway's own resolves, during the reload, may write them. So before a reload
+the watcher only dates the changed names' cache entries back past cache_ttl
+(the gateway's resolve then asks Supabase for them); it reads a value only for
+gateway.auth.token, and only when the cache the gateway's resolves wrote cannot
+say it.
 
 A VaultClient has one deadline for its life, so every call gets a fresh one
 under the resolve settings (deadline, timeouts): a watcher's call is as
-bounded as a resolve. The cache is written only through the store's own
-update and merge, as `bridge resolve` writes it, so `bridge resolve` during
-the reload (even within cache_ttl) serves the new values.
+bounded as a resolve.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from bridge.cache.store import CacheFile, merge
+from bridge.cache.store import CacheFile
 from bridge.core.deadline import Deadline
 from bridge.core.errors import BridgeError, IdentityUnavailable
 from bridge.local.identity import Identity
@@ -46,23 +53,34 @@ class VaultIO:
         with self._client() as client:
             return client.changes(names, since)
 
-    def fetch(self, names: list[str]) -> dict[str, str]:
-        """The current values of `names` (those that exist and are text), merged into the cache when it is on."""
-        started = time.time()
+    def live(self, name: str) -> str | None:
+        """The value of `name` in Vault now (None when it is missing or not text). Audited, and never cached."""
         with self._client() as client:
-            answer = client.resolve_secrets(names)
-        values = {name: value for name in names if isinstance(value := answer.get(name), str)}
+            value = client.resolve_secrets([name]).get(name)
+        return value if isinstance(value, str) else None
+
+    def prepare(self, names: list[str]) -> str | None:
+        """Make the gateway's next resolve of `names` ask Supabase rather than answer from the cache within
+        cache_ttl. Returns a note when the cache is not this watcher's to change; raises BridgeError when it is but
+        could not be changed (the reload must wait: it would hand out the old values)."""
+        ttl = self._config.cache_ttl
         cache = self._cache()
-        if cache is not None:
-            max_stale = self._config.max_stale
-            try:
-                cache.update(
-                    lambda s: merge(s, names, values, started, max_stale),
-                    wait_until=time.monotonic() + CACHE_LOCK_WAIT_S, now=started,
-                )
-            except OSError as exc:
-                raise BridgeError(f"cache not refreshed ({exc.strerror or type(exc).__name__}); check {self._cache_path}") from None
-        return values
+        if ttl <= 0 or cache is None:
+            return None
+        try:
+            problem = cache.expire(names, time.time() - ttl, wait_until=time.monotonic() + CACHE_LOCK_WAIT_S)
+        except OSError as exc:
+            raise BridgeError(f"cache not prepared for the reload ({exc.strerror or type(exc).__name__}); check {self._cache_path}") from None
+        if problem is None:
+            return None
+        return f"{problem}; left alone, so the gateway may serve cached values for up to cache_ttl"
+
+    def refused(self) -> None:
+        """Supabase refused these credentials: what is cached under them is dropped, as `bridge resolve` does; a
+        cache kept under other credentials is not theirs, and stays."""
+        cache = self._cache()
+        if cache is not None and cache.opens():
+            cache.refuse(time.time(), wait_until=time.monotonic() + CACHE_LOCK_WAIT_S)
 
     def cached(self, name: str) -> str | None:
         """The cached value of `name`, which the gateway's last resolve wrote, or None."""
