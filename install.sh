@@ -102,6 +102,12 @@ while :; do
   esac
 done
 [ -n "$PREFIX" ] || die 2 "--prefix / is not a directory install.sh can own; choose a directory of its own such as $DEFAULT_PREFIX"
+# The rule of bridge/openclaw/config.py's PROVIDER_NAME (tests hold the two to the same answers), checked
+# before the name goes into a unit file, a plist or a printed command.
+if ! printf '%s' "$PROVIDER" | LC_ALL=C grep -Eqx '[a-z][a-z0-9_-]{0,63}' || [ "$(printf '%s\n' "$PROVIDER" | wc -l)" -ne 1 ]; then
+  shown=$(printf '%s' "$PROVIDER" | tr -c '[:print:]' '?')
+  die 2 "--provider $shown: use a lowercase letter, then up to 63 of a-z 0-9 _ -, e.g. --provider supabase"
+fi
 LAUNCHER="$PREFIX/bridge"
 MANIFEST="$PREFIX/$MARKER"
 SRC=$(CDPATH='' cd -- "$(dirname "$0")" && pwd -P)
@@ -575,6 +581,17 @@ act_remove_watch_link() {
   esac
 }
 
+# The watcher's state file and locks, in the bridge's data directory: made by the watcher this
+# install ran, so they go with it (the bridge knows where that directory is).
+act_forget_watch() {
+  case "$1" in
+    describe) echo "run $Q_LAUNCHER watch --forget (removes the watcher's state file and locks)" ;;
+    perform)
+      run_launcher watch --forget \
+        || die 1 "$Q_LAUNCHER watch --forget failed (see its message above); run it again before uninstalling" ;;
+  esac
+}
+
 act_keep_watch() {
   case "$1" in
     describe) echo "keep $WATCH_FILE: install.sh did not write it for $LAUNCHER" ;;
@@ -651,6 +668,7 @@ if [ "$UNINSTALL" -eq 1 ]; then
     plan cache_clear
     plan logout
   fi
+  if [ "$WATCH_OURS" -eq 1 ] && [ "$UNREGISTER_WITH" = run_launcher ]; then plan forget_watch; fi
   plan unregister
   REFUSAL=""
   if [ "$HAVE_MANIFEST" -eq 1 ]; then

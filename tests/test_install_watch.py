@@ -24,6 +24,8 @@ from bridge.checks.doctor import (
     WATCH_STALE_S,
     judge_watcher,
 )
+from bridge.core.errors import BridgeError
+from bridge.openclaw.config import check_provider_name
 from tests.support.bridge_proc import install, run_bridge
 from tests.test_install_safety import MANIFEST, default_prefix, manifest_lines, one_line_error, steps, tree, user_env
 
@@ -168,11 +170,20 @@ def test_with_a_user_manager_the_watcher_is_enabled_restarted_on_update_and_stop
     ]
 
     log.write_text("")
+    # What the watcher it ran left in the data directory: it goes with the watcher.
+    data = Path(env["BRIDGE_HOME"])
+    (data / "watch-state.json").write_text("{}")
+    (data / "watch-0123456789abcdef.lock").write_text("")
+    (data / "cache.sealed").write_text("not the watcher's")
     gone = install(env, "--uninstall")
     assert gone.returncode == 0, gone.stdout + gone.stderr
-    assert steps(gone)[:2] == [
-        f"==> stop the watcher: systemctl --user disable --now {UNIT}", "==> unregister provider 'supabase' from OpenClaw",
+    assert steps(gone)[:3] == [
+        f"==> stop the watcher: systemctl --user disable --now {UNIT}",
+        f"==> run {default_prefix(env) / 'bridge'} watch --forget (removes the watcher's state file and locks)",
+        "==> unregister provider 'supabase' from OpenClaw",
     ]
+    assert sorted(p.name for p in data.iterdir() if p.name.startswith("watch")) == []
+    assert (data / "cache.sealed").read_text() == "not the watcher's", "the cache stays without --purge"
     assert f"==> remove {unit}, then systemctl --user daemon-reload" in steps(gone)
     assert [c for c in calls(log) if "show-environment" not in c] == [
         f"systemctl --user disable --now {UNIT}", "systemctl --user daemon-reload",
@@ -217,6 +228,19 @@ def test_uninstall_keeps_a_listed_unit_that_is_no_longer_install_shs(tmp_path: P
     ]
     assert unit.read_text() == "[Service]\nExecStart=/opt/mine/watch\n"
     assert set(calls(log)) <= {"systemctl --user show-environment"}
+
+
+@pytest.mark.install
+@pytest.mark.parametrize("name", ["Supabase", "9lives", "a b", "a;rm -rf ~", "a\nb", "x" * 65, ""])
+def test_a_provider_name_openclaw_would_refuse_is_refused_before_anything(tmp_path: Path, name: str) -> None:
+    env = user_env(tmp_path)
+    before = user_tree(env)
+    done = install(env, "--with-watch", "--provider", name)
+    one_line_error(done, 2, "--provider")
+    assert user_tree(env) == before
+    with pytest.raises(BridgeError):
+        check_provider_name(name)
+    assert check_provider_name("x" * 64) and check_provider_name("vault_2-b")
 
 
 @pytest.mark.install
@@ -300,6 +324,18 @@ def test_a_stopped_stale_or_failing_watcher_warns_with_where_to_look() -> None:
         assert linux_fix in fix and "journalctl --user -u" in fix
     _, _, fix = judge_watcher(state(), NOW, False, "darwin")
     assert f"launchctl print gui/{os.getuid()}/{LABEL}" in fix
+
+
+@pytest.mark.unit
+def test_staleness_follows_the_interval_the_watcher_says_it_polls_at() -> None:
+    hourly = state(interval_s=3600, last_poll_at=stamp(2 * 3600))
+    assert judge_watcher(hourly, NOW, True, "linux")[0] == PASS, "two hours is within three hourly polls"
+    status, detail, _ = judge_watcher(state(interval_s=3600, last_poll_at=stamp(4 * 3600)), NOW, True, "linux")
+    assert status == WARN and "(stale after 3h)" in detail
+    status, detail, _ = judge_watcher(state(interval_s=2, last_poll_at=stamp(30)), NOW, True, "linux")
+    assert status == WARN and "(stale after 6s)" in detail
+    for nonsense in ("30", True, -5, 0, 10**9):
+        assert judge_watcher(state(interval_s=nonsense), NOW, True, "linux")[0] == PASS, nonsense
 
 
 @pytest.mark.unit
