@@ -16,15 +16,8 @@ from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.app.verbs import Verb, add_action, add_json, checked, run_action
 from bridge.core.errors import BridgeError, UsageError
-from bridge.core.names import DEFAULT_TENANT, tenant_problem
+from bridge.core.names import DEFAULT_TENANT, check_tenant
 from bridge.core.text import cell, printable
-
-
-def check_tenant(tenant: str) -> str:
-    problem = tenant_problem(tenant)
-    if problem is not None:
-        raise UsageError(f"tenant {tenant!r}: {problem}")
-    return tenant
 
 
 def add_tenant(parser: argparse.ArgumentParser) -> None:

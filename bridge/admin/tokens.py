@@ -13,14 +13,13 @@ import re
 import secrets
 import time
 
-from bridge.admin.tenants import check_tenant
 from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.app.verbs import Verb, add_action, add_json, checked, run_action
 from bridge.core.durations import option_stamp
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.keys import TOKEN_PREFIX
-from bridge.core.names import DEFAULT_TENANT
+from bridge.core.names import DEFAULT_TENANT, check_tenant
 from bridge.core.text import minute, printable
 
 TOKEN_BYTES = 32

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 MODULES = {
     "resolve": "bridge.resolve.command",
+    "run": "bridge.resolve.run",
     "login": "bridge.admin.login",
     "logout": "bridge.admin.login",
     "secrets": "bridge.admin.secrets",

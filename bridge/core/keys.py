@@ -22,6 +22,8 @@ KEY_SHAPES = re.compile(
     rf"{SECRET_KEY_PREFIX}[A-Za-z0-9_-]+|{TOKEN_PREFIX}[A-Za-z0-9_-]+|{JWT_PREFIX}[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
 )
 """Anything shaped like a secret key, a gateway token or a JWT, wherever it came from."""
+PROVIDER_KEY_SHAPES = re.compile(r"(sk-ant-|sk-|ghp_|gho_|ghs_|github_pat_|xox[abpr]-|AKIA|ASIA|AIza|sb_secret_)[A-Za-z0-9_-]{8,}")
+"""Well-known API key prefixes of other services (OpenAI, Anthropic, GitHub, Slack, AWS, Google, Supabase)."""
 REDACTED = "[REDACTED]"
 LEAK_WINDOW = 16
 """A text holding any run of this many characters of the key is withheld whole."""
@@ -32,6 +34,12 @@ GATEWAY_TOKEN = "gateway token (with the publishable key)"
 GATEWAY_TOKEN_LEGACY = "gateway token (with the legacy anon JWT)"
 ADMIN_KINDS = (SECRET_KEY, LEGACY_JWT)
 """Keys that open every secret and table of the project: for the admin's machine, not for gateways."""
+
+
+def looks_like_key(text: str) -> bool:
+    """Whether `text` as a whole has the shape of a credential: a Supabase key, a gateway token, a JWT, or a
+    well-known provider's key."""
+    return bool(KEY_SHAPES.fullmatch(text) or PROVIDER_KEY_SHAPES.fullmatch(text))
 
 
 def redact_key(key: str) -> str:

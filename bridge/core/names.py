@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from bridge.core.errors import UsageError
 from bridge.core.refs import SELECTOR_SEPARATOR, id_problem
 
 DEFAULT_TENANT = "default"
@@ -31,6 +32,14 @@ def name_problem(name: str) -> str | None:
 
 def tenant_problem(tenant: str) -> str | None:
     return None if TENANT_NAME.fullmatch(tenant) else f"use {TENANT_RULE}"
+
+
+def check_tenant(tenant: str) -> str:
+    """--tenant as given, or a UsageError saying the rule."""
+    problem = tenant_problem(tenant)
+    if problem is not None:
+        raise UsageError(f"tenant {tenant!r}: {problem}")
+    return tenant
 
 
 def vault_name(tenant: str, name: str) -> str:

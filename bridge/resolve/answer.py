@@ -55,8 +55,9 @@ def split_answer(names: list[str], result: Mapping[str, object]) -> tuple[dict[s
     return good, bad
 
 
-def answer(request: Request, fetch: Fetch) -> tuple[Response, list[str]]:
-    """The response for every requested id, and the one-line notes for stderr."""
+def answer(request: Request, fetch: Fetch, vault_name: Callable[[str], str] = str) -> tuple[Response, list[str]]:
+    """The response for every requested id, and the one-line notes for stderr. `vault_name`: the name in Vault
+    of a ref's name (a tenant's, for `bridge run --tenant`); the gateway's names are Vault's as they stand."""
     response = Response()
     refs: list[Ref] = []
     for ref_id in request.ids:
@@ -67,13 +68,13 @@ def answer(request: Request, fetch: Fetch) -> tuple[Response, list[str]]:
     if not refs:
         return response, []
     try:
-        fetched = fetch(list(dict.fromkeys(ref.name for ref in refs)))
+        fetched = fetch(list(dict.fromkeys(vault_name(ref.name) for ref in refs)))
     except BridgeError as exc:
         for ref in refs:
             response.errors[ref.id] = IdError(str(exc))
         return response, [str(exc)]
     for ref in refs:
-        outcome = fetched.outcomes.get(ref.name)
+        outcome = fetched.outcomes.get(vault_name(ref.name))
         if outcome is None:
             response.errors[ref.id] = IdError(
                 f"no secret named {ref.name} in Vault; add it: bridge secrets set {ref.name}",
@@ -88,9 +89,9 @@ def answer(request: Request, fetch: Fetch) -> tuple[Response, list[str]]:
                 response.errors[ref.id] = exc
     notes = list(fetched.diagnostics)
     if fetched.reason is not None:
-        served = [ref for ref in refs if ref.name in fetched.cached_ages and ref.id in response.values]
+        served = [ref for ref in refs if vault_name(ref.name) in fetched.cached_ages and ref.id in response.values]
         if served:
-            oldest = max(fetched.cached_ages[ref.name] for ref in served)
+            oldest = max(fetched.cached_ages[vault_name(ref.name)] for ref in served)
             notes.append(f"{fetched.reason}; served {len(served)} of {len(refs)} ids from the cache, oldest {format_age(oldest)} old")
         else:
             notes.append(f"{fetched.reason}; no usable cached values")

@@ -21,6 +21,8 @@ from bridge.resolve.answer import answer
 from bridge.resolve.fetch import Progress, VaultFetch
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bridge.app.context import Context
     from bridge.local.paths import Paths
 
@@ -76,13 +78,15 @@ def read_stdin_capped(stdin: BinaryIO) -> bytes:
     return b"".join(chunks)
 
 
-def answer_in_time(request: Request, fetch: VaultFetch, progress: Progress, answer_by: float) -> tuple[Response, list[str]]:
+def answer_in_time(
+    request: Request, fetch: VaultFetch, progress: Progress, answer_by: float, vault_name: Callable[[str], str] = str,
+) -> tuple[Response, list[str]]:
     """`answer`, or, if anything at all is still running at the deadline, an error for every id: the gateway
     gets a well-formed answer before it kills the bridge, whatever a store, the server or the disk does."""
     from bridge.core.deadline import TimedOut, run_within
 
     try:
-        return run_within(answer_by - WRITE_MARGIN_S - time.monotonic(), lambda: answer(request, fetch), "resolve")
+        return run_within(answer_by - WRITE_MARGIN_S - time.monotonic(), lambda: answer(request, fetch, vault_name), "resolve")
     except TimedOut:
         reason = f"no answer within the bridge's deadline while {progress.stage}; run `bridge doctor` to see why"
         return Response(errors={ref_id: IdError(reason) for ref_id in request.ids}), [reason]

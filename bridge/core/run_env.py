@@ -1,0 +1,104 @@
+"""The rules of `bridge run`: which variable gets which id, which variables a child may not be given, and the
+environment the child starts with. Pure: no files, no process; the verb reads and execs.
+
+A mapping is `VAR=ID`: VAR a POSIX variable name, ID an exec id (`name#field` selects one field of a JSON
+secret). An env file holds such lines and `#` comments, references only: an ID shaped like a key is refused,
+since it can only be a value written where a name belongs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+from bridge.core.credentials import ENV_KEYS, ENV_PUBLIC_KEYS, ENV_TOKEN, ENV_URL
+from bridge.core.errors import UsageError
+from bridge.core.keys import looks_like_key
+from bridge.core.limits import MAX_IDS
+from bridge.core.refs import IdError, parse_ref
+
+VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+TAKEOVER_NAMES = frozenset({"PATH", "HOME", "NODE_OPTIONS", "BASH_ENV", "ENV", "PERL5OPT", "RUBYOPT"})
+TAKEOVER_PREFIXES = ("LD_", "DYLD_", "PYTHON", "GIT_")
+"""Variables that change what the child runs or loads, not what it is told: given only with --allow-var."""
+CLEAN_BASE = ("PATH", "HOME", "USER", "LANG", "TERM")
+"""What --clean-env keeps of the parent's environment."""
+BRIDGE_CREDENTIALS = (ENV_URL, *ENV_KEYS, *ENV_PUBLIC_KEYS, ENV_TOKEN)
+"""The bridge's own credentials: a child is never given them, whatever else it inherits."""
+MAX_MAPPINGS = MAX_IDS
+"""All ids go in one resolve call, which takes at most this many."""
+MAX_ENV_FILE_BYTES = 64 * 1024
+
+
+class EnvMapping(NamedTuple):
+    var: str
+    ref_id: str
+    origin: str
+    """Where it was given (`--env` or FILE:LINE), for the one-line error about it."""
+
+
+def parse_mapping(raw: str, origin: str) -> EnvMapping:
+    var, sep, ref_id = raw.partition("=")
+    var, ref_id = var.strip(), ref_id.strip()
+    if not sep or not var or not ref_id:
+        raise UsageError(f"{origin} {raw!r}: write VAR=ID, e.g. GITHUB_TOKEN=GITHUB_PERSONAL_ACCESS_TOKEN")
+    if not VAR_NAME.fullmatch(var):
+        raise UsageError(f"{origin}: {var!r} is not a variable name: use letters, digits and _, not starting with a digit")
+    if looks_like_key(ref_id):
+        raise UsageError(
+            f"{origin}: {var}= holds what looks like a key, not a Vault name; store it with "
+            f"`bridge secrets set {var}` and write {var}={var}"
+        )
+    try:
+        parse_ref(ref_id)
+    except IdError as exc:
+        raise UsageError(f"{origin}: {var}: {exc}") from None
+    return EnvMapping(var, ref_id, origin)
+
+
+def parse_env_file(text: str, name: str) -> list[EnvMapping]:
+    """The mappings of an env file: `VAR=ID` lines, blank lines and `#` comments; anything else is an error
+    naming its line."""
+    mappings: list[EnvMapping] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        mappings.append(parse_mapping(stripped, f"{name}:{number}"))
+    return mappings
+
+
+def takes_over(var: str) -> bool:
+    return var in TAKEOVER_NAMES or var.startswith(TAKEOVER_PREFIXES)
+
+
+def check_mappings(mappings: list[EnvMapping], allowed: Iterable[str]) -> None:
+    """Refuse a variable given twice, one that would take over the child unless allowed, and too many."""
+    if not mappings:
+        raise UsageError("nothing to resolve: give --env VAR=ID or --env-file FILE")
+    if len(mappings) > MAX_MAPPINGS:
+        raise UsageError(f"{len(mappings)} variables: bridge run resolves at most {MAX_MAPPINGS} in its one call")
+    allow = set(allowed)
+    seen: dict[str, str] = {}
+    for mapping in mappings:
+        if mapping.var in seen:
+            raise UsageError(f"{mapping.origin}: {mapping.var} is already given at {seen[mapping.var]}; give each variable once")
+        seen[mapping.var] = mapping.origin
+        if mapping.var in BRIDGE_CREDENTIALS:
+            raise UsageError(f"{mapping.origin}: {mapping.var} is one of the bridge's own credentials; name the variable otherwise")
+        if takes_over(mapping.var) and mapping.var not in allow:
+            raise UsageError(
+                f"{mapping.origin}: {mapping.var} would change what the child runs or loads; "
+                f"if that is meant, add --allow-var {mapping.var}"
+            )
+
+
+def child_environment(parent: Mapping[str, str], resolved: Mapping[str, str], clean: bool) -> dict[str, str]:
+    """The parent's environment (or with `clean` only CLEAN_BASE of it) without the bridge's credentials, and the
+    resolved variables on top."""
+    if clean:
+        base = {name: parent[name] for name in CLEAN_BASE if name in parent}
+    else:
+        base = {name: value for name, value in parent.items() if name not in BRIDGE_CREDENTIALS}
+    return {**base, **resolved}
