@@ -144,7 +144,7 @@ def test_none_of_the_bridges_credentials_reach_the_child_with_or_without_clean_e
     _, inherited = run(env, "--env", "T=GITHUB_PERSONAL_ACCESS_TOKEN", child=child, report="T")
     assert inherited is not None
     assert not set(BRIDGE_CREDENTIALS) & set(inherited["names"]), inherited["names"]
-    assert {"MY_SETTING", "PATH", "BRIDGE_HOME", "T"} <= set(inherited["names"])
+    assert {"MY_SETTING", "PATH", "BRIDGE_HOME", "SUPABASE_URL", "T"} <= set(inherited["names"])
     _, clean = run(env, "--clean-env", "--env", "T=GITHUB_PERSONAL_ACCESS_TOKEN", child=child, report="T")
     assert clean is not None
     assert set(clean["names"]) - {"T"} <= set(CLEAN_BASE) | {"LC_CTYPE", "PWD", "PYTHONHASHSEED"} - set(BRIDGE_CREDENTIALS)
@@ -160,6 +160,13 @@ def test_variables_that_would_take_over_the_child_are_refused_unless_allowed(
     done = run_bridge(["run", "--env", f"{var}=GITHUB_PERSONAL_ACCESS_TOKEN", "--", "touch", str(marker)], env_bootstrap)
     assert done.returncode == 2 and f"--allow-var {var}" in done.stderr and done.stderr.count("\n") == 1
     assert not marker.exists()
+
+
+@pytest.mark.usefixtures("secrets_in_vault")
+def test_a_child_that_needs_a_supabase_key_gets_vaults_never_the_bridges(env_bootstrap: dict[str, str], child: Path) -> None:
+    done, report = run(env_bootstrap, "--env", "SUPABASE_SECRET_KEY=SUPABASE_SERVICE_ROLE", child=child, report="SUPABASE_SECRET_KEY")
+    assert done.returncode == 0, done.stderr
+    assert report is not None and report["digests"] == {"SUPABASE_SECRET_KEY": digest(SERVICE_ROLE)}
 
 
 @pytest.mark.usefixtures("secrets_in_vault")
@@ -250,7 +257,6 @@ def test_usage_errors_are_one_line_each(env_bootstrap: dict[str, str]) -> None:
         ("run", "--env", "X", "--", "true"): "write VAR=ID",
         ("run", "--env", "X=../etc", "--", "true"): "invalid id",
         ("run", "--env", "X=A", "--env", "X=B", "--", "true"): "X is already given",
-        ("run", "--env", "SUPABASE_SECRET_KEY=A", "--", "true"): "the bridge's own credentials",
         ("run", "--env-file", "/nonexistent/refs.env", "--", "true"): "cannot read it",
         ("run", "--tenant", "Bad Tenant", "--env", "X=A", "--", "true"): "tenant 'Bad Tenant'",
     }
@@ -268,5 +274,6 @@ def test_mapping_rules_are_pure() -> None:
         check_mappings([EnvMapping("PYTHONSTARTUP", "X", "--env")], [])
     check_mappings([EnvMapping("PYTHONSTARTUP", "X", "--env")], ["PYTHONSTARTUP"])
     parent = {"PATH": "/bin", "SUPABASE_SECRET_KEY": "k", "SUPABASE_URL": "u", "OTHER": "o", "TERM": "xterm"}
-    assert child_environment(parent, {"A": "1"}, clean=False) == {"PATH": "/bin", "OTHER": "o", "TERM": "xterm", "A": "1"}
+    assert child_environment(parent, {"A": "1"}, clean=False) == {"PATH": "/bin", "SUPABASE_URL": "u", "OTHER": "o", "TERM": "xterm", "A": "1"}
     assert child_environment(parent, {"A": "1"}, clean=True) == {"PATH": "/bin", "TERM": "xterm", "A": "1"}
+    assert child_environment(parent, {"SUPABASE_SECRET_KEY": "from-vault"}, clean=False)["SUPABASE_SECRET_KEY"] == "from-vault"

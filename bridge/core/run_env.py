@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from bridge.core.credentials import ENV_KEYS, ENV_PUBLIC_KEYS, ENV_TOKEN, ENV_URL
+from bridge.core.credentials import ENV_KEYS, ENV_PUBLIC_KEYS, ENV_TOKEN
 from bridge.core.errors import UsageError
 from bridge.core.keys import looks_like_key
 from bridge.core.limits import MAX_IDS
@@ -24,8 +24,9 @@ TAKEOVER_PREFIXES = ("LD_", "DYLD_", "PYTHON", "GIT_")
 """Variables that change what the child runs or loads, not what it is told: given only with --allow-var."""
 CLEAN_BASE = ("PATH", "HOME", "USER", "LANG", "TERM")
 """What --clean-env keeps of the parent's environment."""
-BRIDGE_CREDENTIALS = (ENV_URL, *ENV_KEYS, *ENV_PUBLIC_KEYS, ENV_TOKEN)
-"""The bridge's own credentials: a child is never given them, whatever else it inherits."""
+BRIDGE_CREDENTIALS = (*ENV_KEYS, *ENV_PUBLIC_KEYS, ENV_TOKEN)
+"""The bridge's own credentials: a child never inherits them. SUPABASE_URL is no credential, and a child such as
+Supabase's MCP server needs it; a child that needs a key of its own gets it with --env, from Vault."""
 MAX_MAPPINGS = MAX_IDS
 """All ids go in one resolve call, which takes at most this many."""
 MAX_ENV_FILE_BYTES = 64 * 1024
@@ -85,8 +86,6 @@ def check_mappings(mappings: list[EnvMapping], allowed: Iterable[str]) -> None:
         if mapping.var in seen:
             raise UsageError(f"{mapping.origin}: {mapping.var} is already given at {seen[mapping.var]}; give each variable once")
         seen[mapping.var] = mapping.origin
-        if mapping.var in BRIDGE_CREDENTIALS:
-            raise UsageError(f"{mapping.origin}: {mapping.var} is one of the bridge's own credentials; name the variable otherwise")
         if takes_over(mapping.var) and mapping.var not in allow:
             raise UsageError(
                 f"{mapping.origin}: {mapping.var} would change what the child runs or loads; "
@@ -96,7 +95,8 @@ def check_mappings(mappings: list[EnvMapping], allowed: Iterable[str]) -> None:
 
 def child_environment(parent: Mapping[str, str], resolved: Mapping[str, str], clean: bool) -> dict[str, str]:
     """The parent's environment (or with `clean` only CLEAN_BASE of it) without the bridge's credentials, and the
-    resolved variables on top."""
+    resolved variables on top: a child given SUPABASE_SERVICE_ROLE_KEY with --env gets Vault's, never the
+    bridge's own."""
     if clean:
         base = {name: parent[name] for name in CLEAN_BASE if name in parent}
     else:

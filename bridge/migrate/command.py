@@ -23,14 +23,16 @@ from typing import Any, TextIO
 
 from bridge.app.context import Context
 from bridge.app.session import open_client
-from bridge.app.verbs import Verb, add_dry_run, add_json, add_provider
+from bridge.app.verbs import Verb, add_dry_run, add_json, add_provider, checked
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.limits import MAX_IDS
 from bridge.core.refs import SELECTOR_SEPARATOR
+from bridge.core.run_env import VAR_NAME
 from bridge.local.files import atomic_write
 from bridge.migrate import journal
 from bridge.migrate.cleanup import Cleanup, Embedded, embedded_in, plan_cleanup
-from bridge.migrate.discover import discover
+from bridge.migrate.discover import discover, expand
+from bridge.migrate.mcp import McpRequest, migrate_mcp
 from bridge.migrate.places import ENV, FILE_REF, Found, Move
 from bridge.migrate.plan import MigrationPlan, build_plan
 from bridge.migrate.snapshot import Snapshot
@@ -396,6 +398,12 @@ def as_json(migration: Migration, outcome: Outcome) -> dict[str, Any]:
 
 def handle_migrate(args: argparse.Namespace, ctx: Context) -> int:
     """Plan, show, refuse or confirm, act, report: each a function of its own, so none can skip another."""
+    if args.mcp is not None:
+        return migrate_mcp(McpRequest(
+            [expand(args.mcp, ctx.env)] if args.mcp else [], args.include, args.exclude, args.dry_run, args.yes, args.json,
+        ), ctx, confirm)
+    if args.include or args.exclude:
+        raise UsageError("--include and --exclude go with --mcp: bridge migrate --mcp --include VAR")
     request = MigrateRequest.from_args(args)
     migration = plan_migration(request, ctx)
     out = HomeShortened(ctx.out, ctx.env.get("HOME"))
@@ -433,13 +441,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--keep-embedded", action="store_true",
         help="go ahead when a moved value also sits inside a longer string, and list those strings under 'left alone'",
     )
+    parser.add_argument(
+        "--mcp", nargs="?", const="", metavar="PATH",
+        help="move the keys in MCP client configs instead (Claude Desktop's and Cursor's, or PATH); servers then start through bridge run",
+    )
+    for flag, what in (("--include", "a credential"), ("--exclude", "not a credential")):
+        parser.add_argument(flag, action="append", default=[], type=checked(check_var), metavar="VAR",
+                            help=f"with --mcp: treat env variable VAR as {what}, whatever its name or value")
     add_provider(parser)
     add_json(parser)
+
+
+def check_var(raw: str) -> str:
+    if not VAR_NAME.fullmatch(raw):
+        raise UsageError(f"{raw!r} is not an environment variable name")
+    return raw
 
 
 VERBS = {
     "migrate": Verb(
         "migrate", "move an OpenClaw install's plaintext credentials into Vault and leave no plaintext copy",
-        "bridge migrate --dry-run && bridge migrate --yes", handle_migrate, add_arguments,
+        "bridge migrate --dry-run && bridge migrate --yes; bridge migrate --mcp --dry-run", handle_migrate, add_arguments,
     ),
 }
