@@ -33,18 +33,22 @@ ALERT_COLUMNS = ("kind", "secret", "token", "host", "count", "first_at", "last_a
 DEFAULT_ALERT_SINCE = "24h"
 
 
+def alert_records(ctx: Context, since: str | None) -> list[dict[str, object]]:
+    with open_client(ctx) as client:
+        rows = client.read_alerts(since)
+    return [
+        {**{column: row.get(column) for column in ALERT_COLUMNS},
+         "first_at": utc_stamp(row.get("first_at")), "last_at": utc_stamp(row.get("last_at"))}
+        for row in rows
+    ]
+
+
 def handle_alerts(args: argparse.Namespace, ctx: Context) -> int:
     """What the log says deserves a look, computed by the database in one call; --since bounds the events."""
     if args.name or args.failures or args.format == "csv" or args.limit != DEFAULT_LIMIT:
         raise UsageError("--alerts takes only --since and --json (or --format json)")
     since = since_timestamp(args.since or DEFAULT_ALERT_SINCE, time.time())
-    with open_client(ctx) as client:
-        rows = client.read_alerts(since)
-    alerts = [
-        {**{column: row.get(column) for column in ALERT_COLUMNS},
-         "first_at": utc_stamp(row.get("first_at")), "last_at": utc_stamp(row.get("last_at"))}
-        for row in rows
-    ]
+    alerts = alert_records(ctx, since)
     if args.json or args.format == "json":
         ctx.out.write(json.dumps(alerts, indent=2) + "\n")
         return 0
@@ -62,19 +66,29 @@ def handle_audit(args: argparse.Namespace, ctx: Context) -> int:
     if not 1 <= args.limit <= MAX_LIMIT:
         raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}")
     out = ctx.out
-    with open_client(ctx) as client:
-        rows = client.read_log(since_timestamp(args.since, time.time()), args.name, args.failures, args.limit)
-    records = [{column: row.get(column) for column in COLUMNS} for row in rows]
+    records = audit_records(ctx, since_timestamp(args.since, time.time()), args.name, args.failures, args.limit)
     fmt = "json" if args.json else args.format
     if fmt == "json":
         out.write(json.dumps(records, indent=2) + "\n")
     elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({column: csv_cell(value) for column, value in record.items()} for record in records)
+        write_csv(records, out)
     else:
         render_table(records, out)
     return 0
+
+
+def audit_records(ctx: Context, since: str | None, name: str | None, failures_only: bool, limit: int) -> list[dict[str, object]]:
+    """The log rows people see, newest first: the one reading both `bridge audit` and `bridge ui` use."""
+    with open_client(ctx) as client:
+        rows = client.read_log(since, name, failures_only, limit)
+    return [{column: row.get(column) for column in COLUMNS} for row in rows]
+
+
+def write_csv(records: list[dict[str, object]], out: TextIO) -> None:
+    """CSV that is safe to open in a spreadsheet: every cell printable, a leading formula character neutralised."""
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({column: csv_cell(value) for column, value in record.items()} for record in records)
 
 
 def render_table(records: list[dict[str, object]], out: TextIO) -> None:

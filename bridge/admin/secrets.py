@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TextIO
+from typing import Any, TextIO
 
 from bridge.admin.tenants import add_tenant
 from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.app.verbs import Verb, add_action, add_json, run_action
 from bridge.core.errors import BridgeError, UsageError
-from bridge.core.names import in_tenant, name_problem, vault_name
+from bridge.core.names import name_problem, split_vault_name, vault_name
 from bridge.core.secret_types import DEFAULT_TYPE, SECRET_TYPES
 from bridge.core.text import cell, minute, printable, utc_stamp
 from bridge.vault.admin_api import AdminApi, Row
@@ -67,29 +67,37 @@ def read_value(ctx: Context, name: str) -> str:
 
 
 def handle_secrets_set(args: argparse.Namespace, ctx: Context) -> int:
+    name = check_name(args.name)
+    if args.keep_value and args.type is None and args.rotate_every is None and args.expires is None and args.description is None:
+        raise UsageError("--keep-value changes only what is given: add --type, --rotate-every, --expires or --description")
+    value = None if args.keep_value else read_value(ctx, name)
+    done, answer = store_secret(ctx, args.tenant, name, value, args.description, args.type, args.rotate_every, args.expires)
+    print(f"{done} {name} (Vault id {answer.get('id')}): {describe_policy(answer)}", file=ctx.out)
+    return 0
+
+
+def store_secret(
+    ctx: Context, tenant: str, name: str, value: str | None, description: str | None, secret_type: str | None,
+    rotate_every: str | None, expires: str | None,
+) -> tuple[str, Row]:
+    """Store or rotate `name` (value None: change only its description and policy), its value checked against its
+    type first; what was done ("stored", "rotated", "updated") and the policy now recorded. The one way both the
+    CLI and `bridge ui` change a secret."""
     import datetime as dt
 
     from bridge.core.policy import policy_meta
 
-    name = check_name(args.name)
-    meta = policy_meta(args.type, args.rotate_every, args.expires, dt.datetime.now(dt.UTC))
-    target = vault_name(args.tenant, name)
-    if args.keep_value:
-        if meta is None and args.description is None:
-            raise UsageError("--keep-value changes only what is given: add --type, --rotate-every, --expires or --description")
-        with open_client(ctx) as client:
-            if args.type not in (None, DEFAULT_TYPE):
+    meta = policy_meta(secret_type, rotate_every, expires, dt.datetime.now(dt.UTC))
+    target = vault_name(tenant, name)
+    with open_client(ctx) as client:
+        if value is None:
+            if secret_type not in (None, DEFAULT_TYPE):
                 # The stored value must fit the new type: read it (an audited read), never shown.
-                refuse_shape(name, args.type, stored_value(client, target, name))
-            answer = client.set_secret(target, None, args.description, meta)
-    else:
-        value = read_value(ctx, name)
-        with open_client(ctx) as client:
-            refuse_shape(name, args.type or current_type(client, target), value)
-            answer = client.set_secret(target, value, args.description, meta)
-    done = "stored" if answer["created"] else "updated" if args.keep_value else "rotated"
-    print(f"{done} {name} (Vault id {answer.get('id')}): {describe_policy(answer)}", file=ctx.out)
-    return 0
+                refuse_shape(name, secret_type, stored_value(client, target, name))
+        else:
+            refuse_shape(name, secret_type or current_type(client, target), value)
+        answer = client.set_secret(target, value, description, meta)
+    return ("stored" if answer["created"] else "updated" if value is None else "rotated"), answer
 
 
 def stored_value(client: AdminApi, target: str, name: str) -> str:
@@ -136,18 +144,41 @@ def handle_secrets_get(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def status_rows(rows: list[Row], tenant: str) -> list[dict[str, object]]:
-    """The tenant's rows as people read them: names without the tenant prefix, timestamps in ISO 8601 UTC."""
+def status_rows(rows: list[Row], tenant: str | None) -> list[dict[str, object]]:
+    """The tenant's rows (every tenant's, with None) as people read them: names without the tenant prefix,
+    timestamps in ISO 8601 UTC."""
     secrets = []
     for row in rows:
-        name = in_tenant(tenant, str(row.get("name")))
-        if name is None:
+        owner, name = split_vault_name(str(row.get("name")))
+        if tenant is not None and owner != tenant:
             continue
         record: dict[str, object] = {column: row.get(column) for column in LS_COLUMNS}
-        record.update({"name": name, "tenant": tenant})
+        record.update({"name": name, "tenant": owner})
         record.update({column: utc_stamp(row.get(column)) for column in STAMP_COLUMNS})
         secrets.append(record)
     return secrets
+
+
+def rollout_report(ctx: Context, tenant: str, name: str) -> dict[str, Any]:
+    """{name, changed_at, updated, pending}: which gateways resolved `name` since its last change, and which of
+    those seen before it have not. The one reading both `secrets rollout` and `bridge ui` use."""
+    with open_client(ctx) as client:
+        try:
+            report = client.rollout(vault_name(tenant, name))
+        except NotFound:
+            raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them") from None
+    sides = {
+        side: [{**g, "resolved_at": utc_stamp(g.get("resolved_at"))} for g in report[side] if isinstance(g, dict)]
+        for side in ("updated", "pending")
+    }
+    return {"name": name, "changed_at": utc_stamp(report.get("changed_at")), **sides}
+
+
+def delete_secret(ctx: Context, tenant: str, name: str) -> None:
+    with open_client(ctx) as client:
+        deleted = client.delete_secret(vault_name(tenant, name))
+    if not deleted:
+        raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them")
 
 
 def handle_secrets_ls(args: argparse.Namespace, ctx: Context) -> int:
@@ -186,18 +217,11 @@ def handle_secrets_due(args: argparse.Namespace, ctx: Context) -> int:
 
 def handle_secrets_rollout(args: argparse.Namespace, ctx: Context) -> int:
     name = check_name(args.name)
-    with open_client(ctx) as client:
-        try:
-            report = client.rollout(vault_name(args.tenant, name))
-        except NotFound:
-            raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them") from None
-    sides = {
-        side: [{**g, "resolved_at": utc_stamp(g.get("resolved_at"))} for g in report[side] if isinstance(g, dict)]
-        for side in ("updated", "pending")
-    }
-    changed_at = utc_stamp(report.get("changed_at"))
+    report = rollout_report(ctx, args.tenant, name)
+    changed_at = report["changed_at"]
+    sides: dict[str, list[dict[str, object]]] = {side: report[side] for side in ("updated", "pending")}
     if args.json:
-        ctx.out.write(json.dumps({"name": name, "changed_at": changed_at, **sides}, indent=2) + "\n")
+        ctx.out.write(json.dumps(report, indent=2) + "\n")
         return 0
     print(f"{printable(name)} changed at {changed_at}", file=ctx.out)
     for side, said in (("updated", "has it since"), ("pending", "not since; last resolved")):
@@ -236,10 +260,7 @@ def handle_secrets_rm(args: argparse.Namespace, ctx: Context) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing deleted", file=ctx.out)
             return 1
-    with open_client(ctx) as client:
-        deleted = client.delete_secret(vault_name(args.tenant, name))
-    if not deleted:
-        raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them")
+    delete_secret(ctx, args.tenant, name)
     print(f"deleted {name}", file=ctx.out)
     return 0
 

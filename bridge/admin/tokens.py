@@ -72,12 +72,32 @@ def allow_list(tenant: str, allow: list[str] | None) -> list[str]:
     return allow
 
 
-def handle_tokens_create(args: argparse.Namespace, ctx: Context) -> int:
-    allow = allow_list(args.tenant, args.allow)
+def mint_token(ctx: Context, tenant: str, name: str, allow: list[str] | None, expires: str | None) -> tuple[str, list[str], str | None]:
+    """A new gateway token (only its hash reaches the database), its allow-list and expiry: the one way both
+    `tokens create` and `bridge ui` make one. The token is the caller's to show, once."""
+    globs = allow_list(tenant, allow)
     token, digest = new_token()
-    until_stamp = expires_at(args.expires, time.time())
+    until_stamp = expires_at(expires, time.time())
     with open_client(ctx) as client:
-        client.create_token(args.tenant, args.name, digest, allow, until_stamp)
+        client.create_token(tenant, name, digest, globs, until_stamp)
+    return token, globs, until_stamp
+
+
+def token_records(ctx: Context) -> list[dict[str, object]]:
+    with open_client(ctx) as client:
+        rows = client.list_tokens()
+    return [{column: row.get(column) for column in LS_COLUMNS} for row in rows]
+
+
+def revoke_token(ctx: Context, tenant: str, name: str) -> None:
+    with open_client(ctx) as client:
+        revoked = client.revoke_token(tenant, name)
+    if not revoked:
+        raise BridgeError(f"tenant {tenant} has no active token named {name}; `bridge tokens ls` lists them")
+
+
+def handle_tokens_create(args: argparse.Namespace, ctx: Context) -> int:
+    token, allow, until_stamp = mint_token(ctx, args.tenant, args.name, args.allow, args.expires)
     until = f", expires {until_stamp}" if until_stamp else ""
     print(f"created token {args.name} for tenant {args.tenant} (allow {', '.join(allow)}{until}); it is shown once, here:", file=ctx.out)
     print("on the gateway: bridge login --url URL --publishable-key sb_publishable_... --gateway-token  (paste it there)", file=ctx.out)
@@ -86,9 +106,7 @@ def handle_tokens_create(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def handle_tokens_ls(args: argparse.Namespace, ctx: Context) -> int:
-    with open_client(ctx) as client:
-        rows = client.list_tokens()
-    tokens = [{column: row.get(column) for column in LS_COLUMNS} for row in rows]
+    tokens = token_records(ctx)
     if args.json:
         ctx.out.write(json.dumps(tokens, indent=2) + "\n")
         return 0
@@ -114,10 +132,7 @@ def allow_shown(allow: object) -> str:
 
 
 def handle_tokens_revoke(args: argparse.Namespace, ctx: Context) -> int:
-    with open_client(ctx) as client:
-        revoked = client.revoke_token(args.tenant, args.name)
-    if not revoked:
-        raise BridgeError(f"tenant {args.tenant} has no active token named {args.name}; `bridge tokens ls` lists them")
+    revoke_token(ctx, args.tenant, args.name)
     print(f"revoked token {args.name} of tenant {args.tenant}: its next resolve is refused", file=ctx.out)
     return 0
 

@@ -53,3 +53,9 @@ def in_tenant(tenant: str, vault: str) -> str | None:
         return None if TENANT_SEPARATOR in vault else vault
     prefix = tenant + TENANT_SEPARATOR
     return vault[len(prefix):] if vault.startswith(prefix) else None
+
+
+def split_vault_name(vault: str) -> tuple[str, str]:
+    """(tenant, name) of any Vault name: `T#NAME` is tenant T's, a plain name tenant default's."""
+    tenant, sep, name = vault.partition(TENANT_SEPARATOR)
+    return (tenant, name) if sep else (DEFAULT_TENANT, vault)
