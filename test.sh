@@ -7,8 +7,9 @@ cd "$(dirname "$0")"
 
 # PostgreSQL for the database tests, GNOME Keyring in a D-Bus session for the
 # keyring tests, npm to fetch Node 24 and the real OpenClaw gateway (the
-# OpenClaw tests install those into .test-tools/ on first use).
-APT_PACKAGES="postgresql postgresql-contrib gnome-keyring dbus libsecret-tools"
+# OpenClaw tests install those into .test-tools/ on first use), and Chromium with
+# its driver for the dashboard's tests in a real browser.
+APT_PACKAGES="postgresql postgresql-contrib gnome-keyring dbus libsecret-tools chromium chromium-driver"
 
 missing=""
 for pkg in $APT_PACKAGES; do
@@ -28,7 +29,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,ui]'
 
 # Lint, strict types and the layer contract first: a minute of pytest is wasted on code that does not
 # type-check or imports the wrong way (the contracts, and mypy's files, are in pyproject.toml). The tests

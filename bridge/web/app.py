@@ -1,0 +1,317 @@
+"""The pages of `bridge ui`, server-rendered with autoescaping Jinja2 templates, behind the rules of
+bridge.web.security.
+
+Every change is a POST of a plain form (fields `name`, `value`, `type`, `description`, `tenant`,
+`rotate_every`, `expires`), answered by a redirect to a page that shows what happened: a value posted is
+stored and forgotten, never echoed, never put in a page, an attribute or a redirect. A failed action is
+one line on the next page, in the CLI's words.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bridge.admin.audit import write_csv
+from bridge.admin.secrets import check_name
+from bridge.admin.tokens import check_glob, check_token_name
+from bridge.core.errors import BridgeError
+from bridge.core.secret_types import SECRET_TYPES
+from bridge.web.backend import AdminBackend
+from bridge.web.listing import BADGES, DUE_STATES, Filters, badge, due_state, page_of
+from bridge.web.security import COOKIE, HEADERS, LOGIN_PATH, SAFE_METHODS, Session, refusal
+
+HERE = Path(__file__).parent
+MAX_FORM_BYTES = 64 * 1024
+"""A form holds at most a secret of OpenClaw's output limit and a few short fields."""
+AUDIT_LIMIT = 200
+AUDIT_SINCE_CHOICES = {"1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
+
+
+class Guard:
+    """ASGI middleware: the security headers on every answer, and the refusal (403, no data) of every request
+    that fails bridge.web.security's rules; a form is read once here, bounded, for its CSRF field."""
+
+    def __init__(self, app: ASGIApp, session: Session) -> None:
+        self._app = app
+        self._session = session
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.decode().lower() not in HEADERS]
+                headers += [(k.encode(), v.encode()) for k, v in HEADERS.items()]
+                headers.append((b"server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}".encode()))
+                message["headers"] = headers
+            await send(message)
+
+        headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        method = scope["method"]
+        body = b""
+        form_csrf = None
+        if method not in SAFE_METHODS:
+            read = await read_body(receive)
+            if read is None:
+                await PlainTextResponse("413: the form is larger than any this page sends", 413)(scope, receive, send_with_headers)
+                return
+            body = read
+            form_csrf = csrf_field(body, headers.get("content-type", ""))
+        problem = refusal(self._session, method, scope["path"], headers, form_csrf)
+        if problem is not None:
+            await PlainTextResponse(f"403 forbidden: {problem}", 403)(scope, receive, send_with_headers)
+            return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if method in SAFE_METHODS or replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self._app(scope, replay, send_with_headers)
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def csrf_field(body: bytes, content_type: str) -> str | None:
+    """The `csrf` field of a urlencoded form; forms here are never multipart."""
+    from urllib.parse import parse_qs
+
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        return None
+    values = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).get("csrf")
+    return values[0] if values else None
+
+
+def field(form: FormData, key: str) -> str | None:
+    raw = form.get(key)
+    text = raw.strip() if isinstance(raw, str) else ""
+    return text or None
+
+
+def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
+    templates = Jinja2Templates(env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True, undefined=jinja2.StrictUndefined,
+    ))
+    flashes: list[tuple[str, str]] = []
+
+    def render(request: Request, template: str, **context: Any) -> Response:
+        shown = list(flashes)
+        flashes.clear()
+        return templates.TemplateResponse(request, template, {
+            "csrf": session.csrf, "flashes": shown, "badge": badge, "due_state": due_state, **context,
+        })
+
+    def back(url: str, kind: str, message: str) -> Response:
+        flashes.append((kind, message))
+        return RedirectResponse(url, 303)
+
+    def secret_url(tenant: str, name: str) -> str:
+        return f"/secrets/{quote(tenant)}/{quote(name)}"
+
+    def login(request: Request) -> Response:
+        if not session.redeem(request.query_params.get("token", "")):
+            return PlainTextResponse("403 forbidden: this login link was used already or is wrong; run bridge ui again", 403)
+        response = RedirectResponse("/secrets", 303)
+        response.set_cookie(COOKIE, session.cookie, httponly=True, samesite="strict", path="/")
+        return response
+
+    def home(request: Request) -> Response:
+        return RedirectResponse("/secrets", 303)
+
+    def secrets_page(request: Request) -> Response:
+        filters = Filters.from_query(request.query_params)
+        try:
+            rows = backend.secrets()
+        except BridgeError as exc:
+            flashes.append(("error", str(exc)))
+            rows = []
+        page = page_of(rows, filters)
+        query = {k: v for k, v in request.query_params.items() if k != "page"}
+        return render(
+            request, "secrets.html", page=page, filters=filters, tenants=sorted({str(r["tenant"]) for r in rows}),
+            types=list(SECRET_TYPES), badges=BADGES, due_states=DUE_STATES, query=urlencode(query),
+        )
+
+    async def add_secret(request: Request) -> Response:
+        form = await request.form()
+        tenant = field(form, "tenant") or "default"
+        try:
+            name = check_name(field(form, "name") or "")
+            value = form.get("value")
+            if not isinstance(value, str) or not value:
+                raise BridgeError("give the secret's value in the value field")
+            done = await run_in_threadpool(
+                backend.store, tenant, name, value, field(form, "description"), field(form, "type"),
+                field(form, "rotate_every"), field(form, "expires"),
+            )
+        except BridgeError as exc:
+            return back("/secrets", "error", str(exc))
+        return back(secret_url(tenant, name), "ok", f"{done} {name}")
+
+    def secret_page(request: Request) -> Response:
+        tenant, name = request.path_params["tenant"], request.path_params["name"]
+        try:
+            row = backend.secret(tenant, name)
+            if row is None:
+                return back("/secrets", "error", f"no secret named {name} in tenant {tenant}")
+            audit = backend.recent_audit(tenant, name)
+            try:
+                rollout: dict[str, Any] | None = backend.rollout(tenant, name)
+            except BridgeError:
+                rollout = None
+        except BridgeError as exc:
+            return back("/secrets", "error", str(exc))
+        return render(request, "secret.html", row=row, audit=audit, rollout=rollout, types=list(SECRET_TYPES))
+
+    def secret_action(action: Callable[[str, str, FormData], str]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            tenant, name = request.path_params["tenant"], request.path_params["name"]
+            form = await request.form()
+            try:
+                message = await run_in_threadpool(action, tenant, name, form)
+            except BridgeError as exc:
+                return back(secret_url(tenant, name), "error", str(exc))
+            target = "/secrets" if action is delete else secret_url(tenant, name)
+            return back(target, "ok", message)
+
+        return endpoint
+
+    def test(tenant: str, name: str, form: FormData) -> str:
+        tested = backend.test(tenant, name)
+        return f"test of {name}: {tested.status}: {tested.message}"
+
+    def rotate(tenant: str, name: str, form: FormData) -> str:
+        value = form.get("value")
+        if not isinstance(value, str) or not value:
+            raise BridgeError("give the new value in the value field")
+        return f"{backend.store(tenant, name, value, None, None, None, None)} {name}"
+
+    def policy(tenant: str, name: str, form: FormData) -> str:
+        done = backend.store(tenant, name, None, field(form, "description"), field(form, "type"),
+                             field(form, "rotate_every"), field(form, "expires"))
+        return f"{done} {name}"
+
+    def delete(tenant: str, name: str, form: FormData) -> str:
+        if field(form, "confirm") != name:
+            raise BridgeError(f"type the secret's name ({name}) to delete it; nothing was deleted")
+        backend.delete(tenant, name)
+        return f"deleted {name}"
+
+    def tokens_page(request: Request) -> Response:
+        try:
+            tokens = backend.tokens()
+        except BridgeError as exc:
+            flashes.append(("error", str(exc)))
+            tokens = []
+        return render(request, "tokens.html", tokens=tokens)
+
+    async def create_token(request: Request) -> Response:
+        form = await request.form()
+        tenant = field(form, "tenant") or "default"
+        try:
+            name = check_token_name(field(form, "name") or "")
+            allow = [check_glob(g) for g in (field(form, "allow") or "").replace(",", " ").split()]
+            token, globs, until = await run_in_threadpool(backend.mint, tenant, name, allow, field(form, "expires"))
+        except BridgeError as exc:
+            return back("/tokens", "error", str(exc))
+        # The one answer that carries a secret: the token, once; never stored, and not cached (no-store).
+        return render(request, "token_created.html", token=token, tenant=tenant, name=name, allow=globs, until=until)
+
+    async def revoke(request: Request) -> Response:
+        tenant, name = request.path_params["tenant"], request.path_params["name"]
+        try:
+            await run_in_threadpool(backend.revoke, tenant, name)
+        except BridgeError as exc:
+            return back("/tokens", "error", str(exc))
+        return back("/tokens", "ok", f"revoked token {name} of tenant {tenant}: its next resolve is refused")
+
+    def audit_query(request: Request) -> tuple[str, str | None, str | None, bool]:
+        params = request.query_params
+        since_key = params.get("since", "24h") if params.get("since", "24h") in AUDIT_SINCE_CHOICES else "24h"
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - AUDIT_SINCE_CHOICES[since_key]))
+        return since_key, since, params.get("name") or None, params.get("failures") == "1"
+
+    def audit_page(request: Request) -> Response:
+        since_key, since, name, failures = audit_query(request)
+        try:
+            records = backend.audit(since, name, failures, AUDIT_LIMIT)
+        except BridgeError as exc:
+            flashes.append(("error", str(exc)))
+            records = []
+        return render(request, "audit.html", records=records, since=since_key, name=name or "", failures=failures,
+                      choices=list(AUDIT_SINCE_CHOICES), query=request.url.query)
+
+    def audit_csv(request: Request) -> Response:
+        import io
+
+        _, since, name, failures = audit_query(request)
+        out = io.StringIO()
+        write_csv(backend.audit(since, name, failures, AUDIT_LIMIT), out)
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": 'attachment; filename="bridge-audit.csv"'})
+
+    def alerts_page(request: Request) -> Response:
+        try:
+            alerts = backend.alerts(None)
+        except BridgeError as exc:
+            flashes.append(("error", str(exc)))
+            alerts = []
+        return render(request, "alerts.html", alerts=alerts)
+
+    def doctor_page(request: Request) -> Response:
+        return render(request, "doctor.html", checks=backend.doctor())
+
+    app = Starlette(routes=[
+        Route(LOGIN_PATH, login),
+        Route("/", home),
+        Route("/secrets", secrets_page),
+        Route("/secrets", add_secret, methods=["POST"]),
+        Route("/secrets/{tenant}/{name:path}/test", secret_action(test), methods=["POST"]),
+        Route("/secrets/{tenant}/{name:path}/rotate", secret_action(rotate), methods=["POST"]),
+        Route("/secrets/{tenant}/{name:path}/policy", secret_action(policy), methods=["POST"]),
+        Route("/secrets/{tenant}/{name:path}/delete", secret_action(delete), methods=["POST"]),
+        Route("/secrets/{tenant}/{name:path}", secret_page),
+        Route("/tokens", tokens_page),
+        Route("/tokens", create_token, methods=["POST"]),
+        Route("/tokens/{tenant}/{name}/revoke", revoke, methods=["POST"]),
+        Route("/audit", audit_page),
+        Route("/audit.csv", audit_csv),
+        Route("/alerts", alerts_page),
+        Route("/doctor", doctor_page),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ])
+    return Guard(app, session)

@@ -1,0 +1,81 @@
+"""What `bridge ui` can do, each through the same admin function its CLI verb uses: no second path to the
+database. The one class the pages talk to, so a test can put a stand-in in its place.
+
+No method returns a value of a secret: reads are of names, metadata, outcomes and the audit log. The one
+secret a page shows is a gateway token, once, in the answer to the form that made it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.admin.audit import alert_records, audit_records
+from bridge.admin.secret_checks import Tested, test_one
+from bridge.admin.secrets import delete_secret, rollout_report, status_rows, store_secret
+from bridge.admin.tokens import mint_token, revoke_token, token_records
+from bridge.app.context import Context
+from bridge.app.session import open_client
+from bridge.checks.doctor import Check, Doctor
+from bridge.core.names import check_tenant, vault_name
+from bridge.core.secret_types import DEFAULT_TYPE
+
+RECENT_AUDIT_ROWS = 20
+
+
+class AdminBackend:
+    def __init__(self, ctx: Context, provider: str) -> None:
+        self._ctx = ctx
+        self._provider = provider
+
+    def secrets(self) -> list[dict[str, object]]:
+        """Every tenant's secrets with their status, in one listing call."""
+        with open_client(self._ctx) as client:
+            rows = client.list_status(None)
+        return status_rows(rows, None)
+
+    def secret(self, tenant: str, name: str) -> dict[str, object] | None:
+        target = vault_name(check_tenant(tenant), name)
+        with open_client(self._ctx) as client:
+            rows = client.list_status(target)
+        found = [row for row in status_rows(rows, tenant) if row["name"] == name]
+        return found[0] if found else None
+
+    def store(self, tenant: str, name: str, value: str | None, description: str | None, secret_type: str | None,
+              rotate_every: str | None, expires: str | None) -> str:
+        done, _ = store_secret(self._ctx, check_tenant(tenant), name, value, description, secret_type, rotate_every, expires)
+        return done
+
+    def test(self, tenant: str, name: str) -> Tested:
+        row = self.secret(tenant, name)
+        secret_type = str(row.get("type") or DEFAULT_TYPE) if row else DEFAULT_TYPE
+        config = self._ctx.config
+        return test_one(
+            self._ctx, vault_name(tenant, name), name, secret_type, config.providers.get(secret_type), config.admin_deadline,
+        )
+
+    def delete(self, tenant: str, name: str) -> None:
+        delete_secret(self._ctx, check_tenant(tenant), name)
+
+    def recent_audit(self, tenant: str, name: str) -> list[dict[str, object]]:
+        return audit_records(self._ctx, None, vault_name(tenant, name), False, RECENT_AUDIT_ROWS)
+
+    def rollout(self, tenant: str, name: str) -> dict[str, Any]:
+        return rollout_report(self._ctx, check_tenant(tenant), name)
+
+    def audit(self, since: str | None, name: str | None, failures_only: bool, limit: int) -> list[dict[str, object]]:
+        return audit_records(self._ctx, since, name, failures_only, limit)
+
+    def alerts(self, since: str | None) -> list[dict[str, object]]:
+        return alert_records(self._ctx, since)
+
+    def tokens(self) -> list[dict[str, object]]:
+        return token_records(self._ctx)
+
+    def mint(self, tenant: str, name: str, allow: list[str], expires: str | None) -> tuple[str, list[str], str | None]:
+        return mint_token(self._ctx, check_tenant(tenant), name, allow or None, expires)
+
+    def revoke(self, tenant: str, name: str) -> None:
+        revoke_token(self._ctx, check_tenant(tenant), name)
+
+    def doctor(self) -> list[Check]:
+        return Doctor(self._ctx, self._provider).run()

@@ -1,0 +1,281 @@
+"""`bridge ui` in a real browser (Debian's headless Chromium through Selenium), against the real stack.
+
+The dashboard runs as a user runs it (`bridge ui --no-browser --port 0`), the test reads the one line it
+prints and logs in through that URL. Every page the browser is shown is kept and searched for the values
+stored through it. The refusals (no cookie, a foreign Host, a POST without the CSRF token) are sent with
+httpx, since a browser will not forge them; that is the point of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from bridge.local.paths import Paths
+from tests.conftest import Vault
+from tests.support.bridge_proc import BRIDGE
+from tests.support.pg import PgCluster, audit_rows_dropped_after
+from tests.support.provider_fakes import OpenAIFake
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WAIT_S = 30.0
+SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "ui-secrets.png"
+"""Rewritten when UPDATE_SCREENSHOT=1, for the README."""
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),
+    reason="needs Debian's chromium and chromium-driver, which test.sh installs",
+)
+
+
+def openai_key() -> str:
+    return ("sk-proj-" + secrets.token_urlsafe(48))[:56]
+
+
+class Dashboard:
+    """`bridge ui` as a process: its URL from the one line it prints, stopped with Ctrl-C (SIGINT)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen([str(BRIDGE), "ui", "--no-browser", "--port", "0"], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.line = self.proc.stdout.readline()
+        assert self.line.startswith("bridge ui: open http://127.0.0.1:"), self.line + (self.proc.stderr.read() if self.proc.stderr else "")
+        self.login_url = self.line.split()[3]
+        self.origin = self.login_url.split("/login")[0]
+        self.port = int(self.origin.rsplit(":", 1)[1])
+
+    def stop(self) -> tuple[int, str]:
+        self.proc.send_signal(signal.SIGINT)
+        code = self.proc.wait(timeout=WAIT_S)
+        rest = (self.proc.stdout.read() if self.proc.stdout else "") + (self.proc.stderr.read() if self.proc.stderr else "")
+        return code, self.line + rest
+
+
+@pytest.fixture
+def provider(env_bootstrap: dict[str, str]) -> Iterator[OpenAIFake]:
+    fake = OpenAIFake(openai_key())
+    config = Paths.from_env(env_bootstrap).config_file
+    config.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    config.write_text(f'[providers.openai]\nbase_url = "{fake.url}"\n')
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def dashboard(env_bootstrap: dict[str, str], provider: OpenAIFake) -> Iterator[Dashboard]:
+    ui = Dashboard(env_bootstrap)
+    try:
+        yield ui
+    finally:
+        if ui.proc.poll() is None:
+            ui.proc.kill()
+            ui.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1000", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+class Pages:
+    """The browser, keeping every page source it was shown."""
+
+    def __init__(self, driver: WebDriver, origin: str) -> None:
+        self.driver = driver
+        self.origin = origin
+        self.sources: list[str] = []
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.origin + path)
+        self.keep()
+
+    def keep(self) -> None:
+        self.sources.append(self.driver.page_source)
+
+    def fill(self, form: Any, **fields: str) -> None:
+        for name, value in fields.items():
+            element = form.find_element(By.NAME, name)
+            if element.tag_name == "select":
+                element.find_element(By.CSS_SELECTOR, f"option[value='{value}']").click()
+            else:
+                element.clear()
+                element.send_keys(value)
+
+    def submit(self, form: Any) -> None:
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(self.driver, WAIT_S).until(expected_conditions.staleness_of(form))
+        self.keep()
+
+    def form(self, action_suffix: str) -> Any:
+        return self.driver.find_element(By.CSS_SELECTOR, f"form[method=post][action$='{action_suffix}']")
+
+    def flash(self) -> str:
+        return " ".join(e.text for e in self.driver.find_elements(By.CSS_SELECTOR, ".flash"))
+
+
+def test_the_dashboard_in_a_real_browser(
+    dashboard: Dashboard, browser: WebDriver, provider: OpenAIFake, vault: Vault, pg: PgCluster, env_bootstrap: dict[str, str],
+) -> None:
+    name = "UI_OPENAI_" + secrets.token_hex(3).upper()
+    vault.names.append(name)
+    key, rotated = provider.key, openai_key()
+    hostile = "<script>window.__pwned = 1</script> team key"
+    pages = Pages(browser, dashboard.origin)
+    with audit_rows_dropped_after(pg):
+        # Log in through the token URL: the cookie is set and the token is spent.
+        browser.get(dashboard.login_url)
+        pages.keep()
+        assert browser.current_url == dashboard.origin + "/secrets"
+        cookie = browser.get_cookie("bridge_session")
+        assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+        # Add a typed secret; the description holding a script tag renders as text and runs nothing.
+        add = pages.form("/secrets")
+        pages.fill(add, name=name, value=key, type="openai", description=hostile, rotate_every="90d")
+        pages.submit(add)
+        assert f"stored {name}" in pages.flash(), browser.current_url + browser.page_source[:800]
+        pages.open(f"/secrets?q={name}")
+        row = browser.find_element(By.CSS_SELECTOR, f"tr[data-name='{name}']")
+        assert "openai" in row.text and row.find_element(By.CSS_SELECTOR, ".badge").text == "untested"
+        assert row.find_element(By.CSS_SELECTOR, ".description").text == hostile
+        assert browser.execute_script("return window.__pwned === undefined")
+
+        # Test it against the loopback stand-in of OpenAI: the badge turns to connected.
+        row.find_element(By.TAG_NAME, "a").click()
+        pages.keep()
+        pages.submit(pages.form("/test"))
+        assert f"test of {name}: ok" in pages.flash()
+        assert browser.find_element(By.CSS_SELECTOR, "h1 .badge").text == "connected"
+
+        # Rotate it, and see the audit rows of the store, the test and the rotation.
+        provider.key = rotated
+        rotate = pages.form("/rotate")
+        pages.fill(rotate, value=rotated)
+        pages.submit(rotate)
+        assert f"rotated {name}" in pages.flash()
+        kinds = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "table.audit tbody td:nth-child(2)")]
+        assert {"store", "test", "rotate"} <= set(kinds), kinds
+        if os.environ.get("UPDATE_SCREENSHOT") == "1":
+            for example in ("GITHUB_PERSONAL_ACCESS_TOKEN", "TELEGRAM_BOT_TOKEN", "SUPABASE_SERVICE_ROLE_KEY"):
+                vault.put(example, secrets.token_urlsafe(32))
+            pages.open("/secrets")
+            browser.save_screenshot(str(SCREENSHOT))
+
+        # Create a token (shown once, with a copy button) and revoke it.
+        token_name = "ui-" + secrets.token_hex(3)
+        pages.open("/tokens")
+        create = pages.form("/tokens")
+        pages.fill(create, name=token_name, tenant="default", allow=name)
+        pages.submit(create)
+        token = browser.find_element(By.ID, "new-token").text
+        assert token.startswith("ocbt_") and browser.find_element(By.CSS_SELECTOR, "button.copy").is_displayed()
+        pages.open("/tokens")
+        assert token not in browser.page_source, "the token is shown once"
+        listed = browser.find_element(By.CSS_SELECTOR, f"tr[data-token='default/{token_name}']")
+        assert "active" in listed.text
+        pages.submit(listed.find_element(By.TAG_NAME, "form"))
+        assert "revoked token" in pages.flash()
+        assert "revoked" in browser.find_element(By.CSS_SELECTOR, f"tr[data-token='default/{token_name}']").text
+
+        # The CSV export, with a formula planted in the log, opens as text in a spreadsheet.
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, client) "
+                         "VALUES (%s, 'resolve', true, jsonb_build_object('host', '=HYPERLINK(\"http://evil\")'))", (name,))
+        pages.open(f"/audit?name={name}&since=1h")
+        href = browser.find_element(By.ID, "export-csv").get_attribute("href")
+        assert href is not None
+        csv_text = httpx.get(href, cookies={"bridge_session": cookie["value"]}, headers={"host": f"127.0.0.1:{dashboard.port}"}).text
+        assert "'=HYPERLINK" in csv_text and ",=HYPERLINK" not in csv_text and name in csv_text
+
+        for path in ("/alerts", "/doctor", f"/secrets/default/{name}"):
+            pages.open(path)
+        assert "Doctor" in pages.sources[-2] and "rollout" in pages.sources[-1].lower()
+
+        # Delete it with a typed confirmation.
+        delete = pages.form("/delete")
+        pages.fill(delete, confirm="not-the-name")
+        pages.submit(delete)
+        assert "type the secret's name" in pages.flash()
+        delete = pages.form("/delete")
+        pages.fill(delete, confirm=name)
+        pages.submit(delete)
+        assert f"deleted {name}" in pages.flash()
+
+    leaked = [i for i, source in enumerate(pages.sources) if key in source or rotated in source]
+    assert not leaked, f"a value appears in page source #{leaked}"
+    code, output = dashboard.stop()
+    assert code == 0, output
+    assert key not in output and rotated not in output and token not in output
+
+
+def test_requests_without_the_session_from_another_host_or_without_csrf_are_refused(
+    dashboard: Dashboard, vault: Vault,
+) -> None:
+    host = {"host": f"127.0.0.1:{dashboard.port}"}
+    with httpx.Client(base_url=dashboard.origin, follow_redirects=False) as client:
+        assert client.get("/secrets", headers=host).status_code == 403, "no cookie"
+        rebinding = client.get(dashboard.login_url.replace(dashboard.origin, ""), headers={"host": f"evil.example:{dashboard.port}"})
+        assert rebinding.status_code == 403 and "wrong Host" in rebinding.text
+        login = client.get(dashboard.login_url.replace(dashboard.origin, ""), headers=host)
+        assert login.status_code == 303
+        cookie = login.cookies["bridge_session"]
+        assert "HttpOnly" in login.headers["set-cookie"] and "SameSite=strict" in login.headers["set-cookie"]
+        again = client.get(dashboard.login_url.replace(dashboard.origin, ""), headers=host)
+        assert again.status_code == 403, "the login token works once"
+        client.cookies.set("bridge_session", cookie)
+
+        page = client.get("/secrets", headers=host)
+        assert page.status_code == 200
+        assert page.headers["content-security-policy"].startswith("default-src 'self'")
+        assert "'unsafe-inline'" not in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
+        assert "<script>" not in page.text.replace('<script src="/static/app.js" defer></script>', "")
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+
+        name = "UI_REFUSED_" + secrets.token_hex(3).upper()
+        vault.names.append(name)
+        form = {"name": name, "value": "sk-refused-" + secrets.token_hex(16), "type": "generic", "tenant": "default"}
+        same_origin = {**host, "origin": dashboard.origin}
+        assert client.post("/secrets", data=form, headers=same_origin).status_code == 403, "no CSRF token"
+        assert client.post("/secrets", data={**form, "csrf": "0" * 64}, headers=same_origin).status_code == 403
+        foreign = client.post("/secrets", data={**form, "csrf": csrf}, headers={**host, "origin": "http://evil.example"})
+        assert foreign.status_code == 403 and "cross-origin" in foreign.text
+        assert client.post("/secrets", data={**form, "csrf": csrf}, headers=host).status_code == 403, "no Origin"
+        listed = client.get(f"/secrets?q={name}", headers=host).text
+        assert f"data-name=\"{name}\"" not in listed, "nothing refused was stored"
+        stored = client.post("/secrets", data={**form, "csrf": csrf}, headers=same_origin)
+        assert stored.status_code == 303 and form["value"] not in stored.text + json.dumps(dict(stored.headers))
+        for refused in (client.get("/static/app.js", headers={"host": "evil.example"}),
+                        httpx.get(dashboard.origin + "/doctor", headers=host)):
+            assert refused.status_code == 403 and "<table" not in refused.text
