@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the bridge and registers it with OpenClaw as an exec secret provider.
 #
-#   ./install.sh [--prefix DIR] [--provider NAME] [--with-watch] [--dry-run]
+#   ./install.sh [--prefix DIR] [--provider NAME] [--with-watch] [--with-ui] [--dry-run]
 #   ./install.sh --uninstall [--purge] [--prefix DIR] [--provider NAME] [--dry-run]
 #
 # Installs into a private, trusted directory (default ~/.openclaw/bridge, mode
@@ -32,12 +32,14 @@ UNINSTALL=0
 PURGE=0
 WITH_WATCH=0
 WATCH=0
+WITH_UI=0
+UI=0
 MARKER=".openclaw-supabase-bridge"
 MAX_SHEBANG=120
 
 usage() {
   cat <<'USAGE'
-usage: ./install.sh [--prefix DIR] [--provider NAME] [--with-watch] [--dry-run]
+usage: ./install.sh [--prefix DIR] [--provider NAME] [--with-watch] [--with-ui] [--dry-run]
        ./install.sh --uninstall [--purge] [--prefix DIR] [--provider NAME] [--dry-run]
   --prefix DIR     install here (default ~/.openclaw/bridge): an absolute path with no
                    whitespace, quotes, backslash, $, ` or control characters, that does
@@ -47,6 +49,8 @@ usage: ./install.sh [--prefix DIR] [--provider NAME] [--with-watch] [--dry-run]
                    systemd user unit (Linux) or launchd agent (macOS), started now when
                    the service manager runs, else the command to start it is printed;
                    later runs keep it, and --uninstall stops and removes it
+  --with-ui        also install the local dashboard, `bridge ui` (Starlette, uvicorn and
+                   Jinja2 in the venv; the resolve path never imports them); later runs keep it
   --dry-run        print the steps a real run takes and change nothing (with --uninstall too)
   --uninstall      unregister the provider, then remove only what install.sh created
                    (listed in DIR/.openclaw-supabase-bridge); your other files stay
@@ -55,6 +59,7 @@ usage: ./install.sh [--prefix DIR] [--provider NAME] [--with-watch] [--dry-run]
 examples:
   ./install.sh --provider supabase --dry-run
   ./install.sh --with-watch --dry-run
+  ./install.sh --with-ui && ~/.openclaw/bridge/bridge ui
   ./install.sh --uninstall --purge --dry-run
 USAGE
 }
@@ -74,6 +79,7 @@ while [ $# -gt 0 ]; do
     --uninstall) UNINSTALL=1; shift ;;
     --purge) PURGE=1; shift ;;
     --with-watch) WITH_WATCH=1; shift ;;
+    --with-ui) WITH_UI=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die 2 "unknown option $1; see ./install.sh --help" ;;
   esac
@@ -82,6 +88,8 @@ done
 [ "$PURGE" -eq 0 ] || [ "$UNINSTALL" -eq 1 ] || die 2 "--purge only goes with --uninstall: ./install.sh --uninstall --purge"
 [ "$WITH_WATCH" -eq 0 ] || [ "$UNINSTALL" -eq 0 ] \
   || die 2 "--with-watch goes with an install; --uninstall removes the watcher it set up by itself"
+[ "$WITH_UI" -eq 0 ] || [ "$UNINSTALL" -eq 0 ] \
+  || die 2 "--with-ui goes with an install; --uninstall removes the dashboard with the venv"
 
 # Whitespace ends the interpreter path on a #! line, and quotes, backslash, $
 # and ` would make every command we print for copy-and-paste wrong. The value
@@ -138,7 +146,7 @@ checkout_bridge() {
 # directory, so reading that as created-dir cannot cost the user a file.
 # Unknown lines are skipped: what a newer release lists, this one leaves.
 read_manifest() {
-  HAVE_MANIFEST=0 CREATED_DIR=0 HAS_VENV=0 HAS_BRIDGE=0 HAS_WATCH=0
+  HAVE_MANIFEST=0 CREATED_DIR=0 HAS_VENV=0 HAS_BRIDGE=0 HAS_WATCH=0 HAS_UI=0
   if [ ! -f "$MANIFEST" ] || [ -L "$MANIFEST" ]; then
     return 0
   fi
@@ -153,6 +161,7 @@ read_manifest() {
       venv) HAS_VENV=1 ;;
       bridge) HAS_BRIDGE=1 ;;
       watch) HAS_WATCH=1 ;;
+      ui) HAS_UI=1 ;;
     esac
   done < "$MANIFEST"
 }
@@ -417,6 +426,7 @@ act_manifest() {
         echo venv
         echo bridge
         if [ "$WATCH" -eq 1 ]; then echo watch; fi
+        if [ "$UI" -eq 1 ]; then echo ui; fi
       } > "$MANIFEST.tmp.$$"
       mv -f "$MANIFEST.tmp.$$" "$MANIFEST" ;;
   esac
@@ -435,9 +445,16 @@ act_venv() {
 
 act_pip() {
   case "$1" in
-    describe) echo "install openclaw-supabase-bridge from $SRC into $PREFIX/venv" ;;
+    describe)
+      if [ "$UI" -eq 1 ]; then
+        echo "install openclaw-supabase-bridge with its dashboard (bridge ui) from $SRC into $PREFIX/venv"
+      else
+        echo "install openclaw-supabase-bridge from $SRC into $PREFIX/venv"
+      fi ;;
     perform)
-      "$PREFIX/venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$SRC" \
+      target="$SRC"
+      if [ "$UI" -eq 1 ]; then target="$SRC[ui]"; fi
+      "$PREFIX/venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$target" \
         || die 1 "pip could not install the bridge into $PREFIX/venv (see pip's message above); nothing was registered" ;;
   esac
 }
@@ -758,6 +775,9 @@ if [ "$WITH_WATCH" -eq 1 ] || { [ "$HAVE_MANIFEST" -eq 1 ] && [ "$HAS_WATCH" -eq
     WATCH=1
   fi
 fi
+# The dashboard (bridge ui): its libraries go into the venv with --with-ui, and stay there on
+# every later run while the manifest lists it.
+if [ "$WITH_UI" -eq 1 ] || { [ "$HAVE_MANIFEST" -eq 1 ] && [ "$HAS_UI" -eq 1 ]; }; then UI=1; fi
 WATCH_MANAGER=0
 if [ "$WATCH" -eq 1 ]; then
   watch_path
@@ -800,6 +820,7 @@ ${WATCH_STEP:+$WATCH_STEP
 then use refs like {"source":"exec","provider":"$PROVIDER","id":"OPENAI_API_KEY"} in openclaw.json
 to uninstall: $Q_SELF --uninstall$OPTS
 NEXT
+if [ "$UI" -eq 1 ]; then echo "the dashboard: $Q_LAUNCHER ui    (prints a one-time URL on 127.0.0.1)"; fi
 if [ "$WATCH" -eq 1 ]; then
   echo "the watcher: $WATCH_STATUS"
   [ -n "$WATCH_OPENCLAW" ] \

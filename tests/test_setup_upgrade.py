@@ -55,6 +55,7 @@ RELEASES = (
     Release("c2d4cf39f0cdc7d56a8ab8715baeb61042a5d0c0", 4),
     Release("4a3f91adfa486c443b3e5a1ff0ef6625767ec994", 5),
     Release("37cdc4a2c026b24cfe4d716bfdf79071ce34282a", 6),
+    Release("e41d3e4757d39a001998635e41f7b8a8b48bd5ce", 7),
 )
 
 SECRETS = {

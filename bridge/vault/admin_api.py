@@ -12,6 +12,7 @@ from typing import Any
 
 from bridge.core.errors import BridgeError
 from bridge.vault.client import VaultClient
+from bridge.vault.errors import SupabaseUnavailable
 
 Row = dict[str, Any]
 LOG_PAGE_ROWS = 250
@@ -65,6 +66,17 @@ class AdminApi:
     def list_status(self, prefix: str | None, due_within_s: float | None = None, due_only: bool = False) -> list[Row]:
         within = None if due_within_s is None else f"{due_within_s:.0f} seconds"
         return self._rows("list_secrets_status", {"p_prefix": prefix, "p_due_within": within, "p_due_only": due_only})
+
+    def list_page(self, filters: dict[str, str | None], limit: int, offset: int) -> tuple[int, list[str], list[Row]]:
+        """How many rows match in all, every tenant with a secret, and one page of the secrets table; `filters` are
+        list_secrets_page's p_search, p_tenant, p_type, p_status and p_due, without the prefix."""
+        answer = self._client.call(
+            "list_secrets_page", {**{f"p_{k}": v for k, v in filters.items()}, "p_limit": limit, "p_offset": offset},
+        )
+        if not isinstance(answer, dict) or not isinstance(answer.get("rows"), list):
+            raise SupabaseUnavailable("unexpected answer from list_secrets_page; re-run setup.sql")
+        tenants = [str(t) for t in answer.get("tenants") or [] if isinstance(t, str)]
+        return int(answer.get("total") or 0), tenants, [row for row in answer["rows"] if isinstance(row, dict)]
 
     def record_check(self, name: str, status: str, message: str) -> str:
         """checked_at, as the database stamped it."""

@@ -155,14 +155,13 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
     def secrets_page(request: Request) -> Response:
         filters = Filters.from_query(request.query_params)
         try:
-            rows = backend.secrets()
+            total, rows, tenants = backend.secrets_page(filters)
         except BridgeError as exc:
             flashes.append(("error", str(exc)))
-            rows = []
-        page = page_of(rows, filters)
+            total, rows, tenants = 0, [], []
         query = {k: v for k, v in request.query_params.items() if k != "page"}
         return render(
-            request, "secrets.html", page=page, filters=filters, tenants=sorted({str(r["tenant"]) for r in rows}),
+            request, "secrets.html", page=page_of(total, rows, filters), filters=filters, tenants=tenants,
             types=list(SECRET_TYPES), badges=BADGES, due_states=DUE_STATES, query=urlencode(query),
         )
 

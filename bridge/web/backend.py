@@ -16,8 +16,9 @@ from bridge.admin.tokens import mint_token, revoke_token, token_records
 from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.checks.doctor import Check, Doctor
-from bridge.core.names import check_tenant, vault_name
+from bridge.core.names import DEFAULT_TENANT, check_tenant, vault_name
 from bridge.core.secret_types import DEFAULT_TYPE
+from bridge.web.listing import PAGE_SIZE, Filters, query_filters
 
 RECENT_AUDIT_ROWS = 20
 
@@ -27,11 +28,12 @@ class AdminBackend:
         self._ctx = ctx
         self._provider = provider
 
-    def secrets(self) -> list[dict[str, object]]:
-        """Every tenant's secrets with their status, in one listing call."""
+    def secrets_page(self, filters: Filters) -> tuple[int, list[dict[str, object]], list[str]]:
+        """How many secrets match, the page of them (every tenant's, with their status), and the tenants for the
+        filter: one call, whatever the number of secrets."""
         with open_client(self._ctx) as client:
-            rows = client.list_status(None)
-        return status_rows(rows, None)
+            total, tenants, rows = client.list_page(query_filters(filters), PAGE_SIZE, (filters.page - 1) * PAGE_SIZE)
+        return total, status_rows(rows, None), sorted({DEFAULT_TENANT, *tenants})
 
     def secret(self, tenant: str, name: str) -> dict[str, object] | None:
         target = vault_name(check_tenant(tenant), name)

@@ -1,13 +1,13 @@
-"""The secrets table of `bridge ui`: search, filters and pages over the rows `secrets ls` shows. Pure.
+"""The secrets table of `bridge ui`: its filters, badges and pages. Pure.
 
-One `list_secrets_status` call gives every row (it is one query however many secrets there are, see
-benchmarks/ui_secrets_page.py); what a page shows is cut from it here.
+The database filters, counts and cuts the page (list_secrets_page), reading the audit log for the page's
+rows only, so a page costs the same at ten or ten thousand secrets (benchmarks/ui_secrets_page.py).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bridge.core.secret_types import DEFAULT_TYPE, INVALID, OK, UNREACHABLE
@@ -54,30 +54,27 @@ def due_state(row: Mapping[str, object]) -> str:
     return str(due) if isinstance(due, str) and due in DUE_STATES else ""
 
 
-def matches(row: Mapping[str, object], filters: Filters) -> bool:
-    if filters.search and filters.search.lower() not in (str(row.get("name", "")) + " " + str(row.get("description") or "")).lower():
-        return False
-    if filters.tenant and row.get("tenant") != filters.tenant:
-        return False
-    if filters.type and str(row.get("type") or DEFAULT_TYPE) != filters.type:
-        return False
-    if filters.status and badge(row) != filters.status:
-        return False
-    if filters.due == "any":
-        return bool(due_state(row))
-    return not filters.due or due_state(row) == filters.due
+def query_filters(filters: Filters) -> dict[str, str | None]:
+    """The filters as list_secrets_page takes them: a badge is a test outcome, `disabled` the generic type."""
+    status = {badge_name: outcome for outcome, badge_name in STATUS_BADGES.items()}.get(filters.status)
+    if filters.status == "untested":
+        status = "untested"
+    secret_type = DEFAULT_TYPE if filters.status == "disabled" else filters.type or None
+    if filters.status == "disabled" and filters.type and filters.type != DEFAULT_TYPE:
+        secret_type = "-"  # no secret is both: an empty page, as the two filters say
+    return {
+        "search": filters.search or None, "tenant": filters.tenant or None, "type": secret_type, "status": status,
+        "due": filters.due or None,
+    }
 
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[Mapping[str, object]]
+    rows: Sequence[Mapping[str, object]]
     number: int
     pages: int
     total: int
 
 
-def page_of(rows: Iterable[Mapping[str, object]], filters: Filters, size: int = PAGE_SIZE) -> Page:
-    kept = [row for row in rows if matches(row, filters)]
-    pages = max(1, math.ceil(len(kept) / size))
-    number = min(filters.page, pages)
-    return Page(kept[(number - 1) * size : number * size], number, pages, len(kept))
+def page_of(total: int, rows: Sequence[Mapping[str, object]], filters: Filters, size: int = PAGE_SIZE) -> Page:
+    return Page(rows, filters.page, max(1, math.ceil(total / size)), total)

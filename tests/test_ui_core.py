@@ -1,0 +1,71 @@
+"""`bridge ui`'s pure rules: who is admitted, the badges and the filters as the database takes them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.web.listing import Filters, badge, page_of, query_filters
+from bridge.web.security import CSP, HEADERS, Session, cookie_of, refusal
+
+pytestmark = pytest.mark.unit
+
+
+def headers(session: Session, **extra: str) -> dict[str, str]:
+    return {"host": f"127.0.0.1:{session.port}", "cookie": f"bridge_session={session.cookie}", **extra}
+
+
+def test_the_login_token_works_once_and_only_it() -> None:
+    session = Session(port=8765)
+    assert not session.redeem("wrong") and not session.used
+    assert session.redeem(session.login_token) and not session.redeem(session.login_token)
+    assert session.login_url == f"http://127.0.0.1:8765/login?token={session.login_token}"
+    assert Session(port=1).login_token != session.login_token and session.cookie != session.login_token
+
+
+def test_every_request_needs_the_loopback_host_and_the_session_and_every_change_the_origin_and_csrf() -> None:
+    s = Session(port=8765)
+    good = headers(s)
+    post = headers(s, origin=s.origin)
+    assert refusal(s, "GET", "/secrets", good, None) is None
+    assert refusal(s, "GET", "/login", {"host": "127.0.0.1:8765"}, None) is None
+    assert refusal(s, "GET", "/secrets", {**good, "host": "localhost:8765"}, None) is None
+    assert refusal(s, "POST", "/secrets", post, s.csrf) is None
+    refused: dict[str, list[tuple[str, str, dict[str, str], str | None]]] = {
+        "wrong Host": [("GET", "/login", {"host": "evil.example:8765"}, None), ("GET", "/secrets", {**good, "host": "127.0.0.1:9"}, None),
+                       ("GET", "/secrets", {**good, "host": "attacker.test"}, None)],
+        "no session": [("GET", "/secrets", {"host": "127.0.0.1:8765"}, None),
+                       ("GET", "/secrets", {**good, "cookie": "bridge_session=forged"}, None),
+                       ("POST", "/login", {"host": "127.0.0.1:8765", "origin": s.origin}, s.csrf)],
+        "cross-origin": [("POST", "/secrets", good, s.csrf), ("POST", "/secrets", {**post, "origin": "null"}, s.csrf),
+                         ("POST", "/secrets", {**post, "origin": "http://evil.example"}, s.csrf)],
+        "cross-site": [("POST", "/secrets", {**post, "sec-fetch-site": "cross-site"}, s.csrf)],
+        "CSRF": [("POST", "/secrets", post, None), ("POST", "/secrets", post, "0" * 64),
+                 ("POST", "/secrets", post, Session(port=8765).csrf)],
+    }
+    for needle, cases in refused.items():
+        for method, path, given, csrf in cases:
+            problem = refusal(s, method, path, given, csrf)
+            assert problem is not None and needle in problem, (needle, given, problem)
+
+
+def test_the_headers_forbid_inline_script_framing_and_caching() -> None:
+    assert "script-src 'self'" in CSP and "unsafe-inline" not in CSP and "frame-ancestors 'none'" in CSP
+    assert HEADERS["x-frame-options"] == "DENY" and HEADERS["cache-control"] == "no-store"
+    assert cookie_of("a=1; bridge_session=xyz; b=2") == "xyz" and cookie_of(None) is None
+
+
+def test_badges_and_filters_as_the_database_takes_them() -> None:
+    assert badge({"type": "generic", "status": "ok"}) == "disabled"
+    assert [badge({"type": "openai", "status": s}) for s in ("ok", "invalid", "unreachable", None)] == [
+        "connected", "error", "checking", "untested",
+    ]
+    assert query_filters(Filters(status="connected", type="openai")) == {
+        "search": None, "tenant": None, "type": "openai", "status": "ok", "due": None,
+    }
+    assert query_filters(Filters(status="disabled"))["type"] == "generic"
+    assert query_filters(Filters(status="disabled", type="openai"))["type"] == "-", "no secret is both"
+    assert query_filters(Filters(status="untested", search="gh"))["status"] == "untested"
+    assert Filters.from_query({"page": "x", "q": "  a  "}) == Filters(search="a", page=1)
+    assert Filters.from_query({"page": "-3"}).page == 1
+    page = page_of(101, [], Filters(page=3))
+    assert (page.number, page.pages, page.total) == (3, 3, 101)
