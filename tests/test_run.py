@@ -277,3 +277,14 @@ def test_mapping_rules_are_pure() -> None:
     assert child_environment(parent, {"A": "1"}, clean=False) == {"PATH": "/bin", "SUPABASE_URL": "u", "OTHER": "o", "TERM": "xterm", "A": "1"}
     assert child_environment(parent, {"A": "1"}, clean=True) == {"PATH": "/bin", "TERM": "xterm", "A": "1"}
     assert child_environment(parent, {"SUPABASE_SECRET_KEY": "from-vault"}, clean=False)["SUPABASE_SECRET_KEY"] == "from-vault"
+
+
+def test_bridge_run_imports_no_other_verb_on_its_way_to_the_program() -> None:
+    """An MCP client spawns `bridge run` at every start: its parser is built from its own verb alone."""
+    probe = (
+        "import sys; from bridge.cli.registry import MODULES, build_parser; "
+        "build_parser('x', ['run', '--', 'true']); "
+        "print(sorted({m for m in MODULES.values() if m in sys.modules}))"
+    )
+    done = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['bridge.resolve.command', 'bridge.resolve.run']"

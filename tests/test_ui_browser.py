@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -36,15 +35,10 @@ from tests.support.provider_fakes import OpenAIFake
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+"""Debian's chromium and chromium-driver, which test.sh installs."""
 WAIT_S = 30.0
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "ui-secrets.png"
 """Rewritten when UPDATE_SCREENSHOT=1, for the README."""
-
-pytestmark = pytest.mark.skipif(
-    not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),
-    reason="needs Debian's chromium and chromium-driver, which test.sh installs",
-)
-
 
 def openai_key() -> str:
     return ("sk-proj-" + secrets.token_urlsafe(48))[:56]
@@ -276,6 +270,9 @@ def test_requests_without_the_session_from_another_host_or_without_csrf_are_refu
         assert f"data-name=\"{name}\"" not in listed, "nothing refused was stored"
         stored = client.post("/secrets", data={**form, "csrf": csrf}, headers=same_origin)
         assert stored.status_code == 303 and form["value"] not in stored.text + json.dumps(dict(stored.headers))
+        tested = client.post(f"/secrets/default/{name}/test", data={"csrf": csrf}, headers=same_origin)
+        assert tested.status_code == 303
+        assert "a generic secret: there is nothing to test" in client.get(tested.headers["location"], headers=host).text
         for refused in (client.get("/static/app.js", headers={"host": "evil.example"}),
                         httpx.get(dashboard.origin + "/doctor", headers=host)):
             assert refused.status_code == 403 and "<table" not in refused.text

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from bridge.cli.registry import build_parser
 
-        parser = build_parser(__version__)
+        parser = build_parser(__version__, argv)
         args = parser.parse_args(argv)
         if args.verb is None:
             parser.print_help(sys.stderr)

@@ -45,7 +45,10 @@ def load(name: str) -> Verb:
     return verbs[name]
 
 
-def build_parser(version: str) -> argparse.ArgumentParser:
+def build_parser(version: str, argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for every verb, or, when `argv` starts with a verb, for that verb alone: each verb's module is
+    imported to declare it, and a verb such as `bridge run`, which an MCP client spawns at every start, must
+    not pay for importing all the others."""
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -54,7 +57,8 @@ def build_parser(version: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"bridge {version}")
     subparsers = parser.add_subparsers(dest="verb", metavar="<verb>")
-    for name in MODULES:
+    chosen = argv[0] if argv and argv[0] in MODULES else None
+    for name in [chosen] if chosen else MODULES:
         verb = load(name)
         sub = subparsers.add_parser(
             name, help=verb.help, description=verb.help, epilog=f"example:\n  {verb.example}",

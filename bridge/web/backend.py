@@ -16,6 +16,7 @@ from bridge.admin.tokens import mint_token, revoke_token, token_records
 from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.checks.doctor import Check, Doctor
+from bridge.core.errors import BridgeError
 from bridge.core.names import DEFAULT_TENANT, check_tenant, vault_name
 from bridge.core.secret_types import DEFAULT_TYPE
 from bridge.web.listing import PAGE_SIZE, Filters, query_filters
@@ -49,7 +50,11 @@ class AdminBackend:
 
     def test(self, tenant: str, name: str) -> Tested:
         row = self.secret(tenant, name)
-        secret_type = str(row.get("type") or DEFAULT_TYPE) if row else DEFAULT_TYPE
+        if row is None:
+            raise BridgeError(f"no secret named {name} in tenant {tenant}")
+        secret_type = str(row.get("type") or DEFAULT_TYPE)
+        if secret_type == DEFAULT_TYPE:
+            raise BridgeError(f"{name} is a generic secret: there is nothing to test; give it a type in the policy form")
         config = self._ctx.config
         return test_one(
             self._ctx, vault_name(tenant, name), name, secret_type, config.providers.get(secret_type), config.admin_deadline,
