@@ -21,7 +21,8 @@ from bridge.checks.doctor import (
     WARN,
     WATCH_BACKOFF_STALE_S,
     WATCH_ERROR_CHARS,
-    WATCH_STALE_S,
+    WATCH_INTERVAL_S,
+    WATCH_STALE_INTERVALS,
     judge_watcher,
 )
 from bridge.core.errors import BridgeError
@@ -33,6 +34,8 @@ UNIT = "openclaw-supabase-bridge-watch.service"
 LABEL = "com.openclaw-supabase-bridge.watch"
 START = f"systemctl --user daemon-reload && systemctl --user enable --now {UNIT}"
 NOW = 1_800_000_000.0
+STALE = WATCH_STALE_INTERVALS * WATCH_INTERVAL_S
+"""When doctor calls a watcher that states no interval of its own stale."""
 
 
 def stamp(seconds_ago: float) -> str:
@@ -309,7 +312,7 @@ def test_a_stopped_stale_or_failing_watcher_warns_with_where_to_look() -> None:
     linux_fix = f"systemctl --user status {UNIT.removesuffix('.service')}"
     cases = {
         "not running (pid 4242 has exited; its last poll was 10s ago)": state(),
-        f"its last poll was 2m ago (stale after {WATCH_STALE_S // 60}m{WATCH_STALE_S % 60}s)": state(last_poll_at=stamp(WATCH_STALE_S + 30)),
+        f"its last poll was 2m ago (stale after {STALE // 60}m{STALE % 60}s)": state(last_poll_at=stamp(STALE + 30)),
         "has not polled since it started 1h ago": state(last_poll_at=None, last_poll_ok=None),
         "its last poll 4m ago failed, retrying with backoff: Supabase unreachable": state(
             last_poll_at=stamp(240), last_poll_ok=False, last_error="Supabase unreachable"),

@@ -40,7 +40,6 @@ WATCH_INTERVAL_S = 30
 """`bridge watch`'s default --interval, for a state file that does not say its own."""
 WATCH_STALE_INTERVALS = 3
 """A watcher that polled fine has polled again within three of its intervals."""
-WATCH_STALE_S = WATCH_STALE_INTERVALS * WATCH_INTERVAL_S
 WATCH_BACKOFF_STALE_S = 10 * 60
 """After a failed poll the watcher backs off, up to 5 minutes (or one interval, if longer): it has tried again
 within twice that."""
