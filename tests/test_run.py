@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -288,3 +289,11 @@ def test_bridge_run_imports_no_other_verb_on_its_way_to_the_program() -> None:
     )
     done = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['bridge.resolve.command', 'bridge.resolve.run']"
+
+
+def test_an_env_file_that_is_a_fifo_with_no_writer_never_blocks(env_bootstrap: dict[str, str], tmp_path: Path) -> None:
+    """An attacker's (or a mistaken) FIFO in place of the env file: read as empty at once, one line, exit 2."""
+    fifo = tmp_path / "refs.env"
+    os.mkfifo(fifo)
+    done = run_bridge(["run", "--env-file", str(fifo), "--", "true"], env_bootstrap, timeout=30)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "nothing to resolve" in done.stderr

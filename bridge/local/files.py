@@ -100,8 +100,18 @@ class FileTooLarge(Exception):
 def read_private(path: Path, max_bytes: int) -> bytes | None:
     """Contents of a private file, or None when it does not exist. Symlinks are refused; more than `max_bytes` is
     never read, so a huge or endless file (a FIFO, /dev/zero behind a rename) costs nothing."""
+    return _read_capped(path, max_bytes, getattr(os, "O_NOFOLLOW", 0))
+
+
+def read_capped(path: Path, max_bytes: int) -> bytes | None:
+    """Contents of a user's file (a symlink is followed), or None when it does not exist; as bounded as
+    read_private, and a FIFO with no writer reads as empty instead of blocking."""
+    return _read_capped(path, max_bytes, 0)
+
+
+def _read_capped(path: Path, max_bytes: int, extra_flags: int) -> bytes | None:
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, os.O_RDONLY | extra_flags | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         return None
     with os.fdopen(fd, "rb") as handle:

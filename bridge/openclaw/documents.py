@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bridge.core.errors import BridgeError
+from bridge.local.files import FileTooLarge, read_capped
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 """Largest `.env` or provider file read; OpenClaw's file provider itself stops at 1 MiB."""
@@ -36,14 +37,13 @@ def read_text_if_exists(path: Path) -> str | None:
     """The file as text, None when there is none; larger than any OpenClaw file, or not UTF-8, is an error naming
     it, so nothing is ever parsed (or rewritten) from a file read only in part."""
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        return None
+        raw = read_capped(path, MAX_FILE_BYTES)
+    except FileTooLarge:
+        raise BridgeError(f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not an OpenClaw file, it was left untouched") from None
     except OSError as exc:
         raise BridgeError(f"cannot read {path}: {exc.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise BridgeError(f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not an OpenClaw file, it was left untouched")
+    if raw is None:
+        return None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

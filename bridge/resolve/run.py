@@ -39,13 +39,18 @@ AUDIT_PROVIDER = "run"
 
 
 def read_env_file(path: str) -> list[EnvMapping]:
+    from pathlib import Path
+
+    from bridge.local.files import FileTooLarge, read_capped
+
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_ENV_FILE_BYTES + 1)
+        raw = read_capped(Path(path), MAX_ENV_FILE_BYTES)
+    except FileTooLarge:
+        raise UsageError(f"--env-file {path}: larger than {MAX_ENV_FILE_BYTES // 1024} KiB; it should hold VAR=ID lines only") from None
     except OSError as exc:
         raise UsageError(f"--env-file {path}: cannot read it ({exc.strerror or type(exc).__name__})") from None
-    if len(raw) > MAX_ENV_FILE_BYTES:
-        raise UsageError(f"--env-file {path}: larger than {MAX_ENV_FILE_BYTES // 1024} KiB; it should hold VAR=ID lines only")
+    if raw is None:
+        raise UsageError(f"--env-file {path}: cannot read it (No such file or directory)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
