@@ -27,6 +27,7 @@ from bridge.core.errors import BridgeError
 from bridge.core.limits import GATEWAY_TIMEOUT_MS, MAX_IDS
 from bridge.core.text import cell, printable, utc_stamp
 from bridge.vault.client import VaultClient
+from bridge.vault.errors import SETUP_FIX
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 CANARY = "bridge-doctor-canary"
@@ -260,7 +261,7 @@ class Doctor:
             elapsed = (time.monotonic() - started) * 1000
         except SetupMissing as exc:
             self.add("reachability", PASS, f"{credentials.url} answered, {transport}")
-            self.add("setup.sql", FAIL, str(exc), "paste setup.sql into the Supabase SQL editor and run it")
+            self.add("setup.sql", FAIL, str(exc), SETUP_FIX)
             self.add("canary resolve", SKIP, "needs setup.sql")
             return
         except SupabaseUnavailable as exc:
@@ -282,7 +283,7 @@ class Doctor:
             self.add("setup.sql", PASS, f"schema version {version} installed")
         else:
             self.add("setup.sql", FAIL, f"schema version {version} installed, this bridge needs {SCHEMA_VERSION}",
-                     "paste the current setup.sql into the Supabase SQL editor and run it")
+                     SETUP_FIX)
         self.guarded("canary resolve", lambda: self.canary(credentials))
         self.guarded("rotation", lambda: self.rotation(credentials))
         self.guarded("alerts", lambda: self.alerts(credentials))

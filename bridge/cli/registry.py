@@ -19,6 +19,7 @@ MODULES = {
     "resolve": "bridge.resolve.command",
     "run": "bridge.resolve.run",
     "login": "bridge.admin.login",
+    "setup": "bridge.admin.setup",
     "logout": "bridge.admin.login",
     "secrets": "bridge.admin.secrets",
     "audit": "bridge.admin.audit",

@@ -28,6 +28,11 @@ class CredentialsRefused(SupabaseError):
     be served any more, whatever happens to the network later."""
 
 
+SETUP_FIX = ("run `bridge setup` (with SUPABASE_DB_URL), or `supabase db push` from the bridge's repo, "
+             "or paste the current setup.sql into the Supabase SQL editor and run it")
+"""The three ways to install or upgrade the database side, named wherever setup.sql is missing or old."""
+
+
 class SetupMissing(SupabaseError):
     """PostgREST has no such function (PGRST202): setup.sql is not installed in this project."""
 
@@ -80,8 +85,7 @@ def error_for(status: int, body: bytes, function: str, secret: str = "") -> Brid
         )
     if status == 404 and code.startswith("PGRST"):
         return SetupMissing(
-            f"setup.sql is not installed, or older than this bridge: Supabase has no function public.{function}; "
-            "paste the current setup.sql into the Supabase SQL editor and run it"
+            f"setup.sql is not installed, or older than this bridge: Supabase has no function public.{function}; {SETUP_FIX}"
         )
     if status == 404:
         return NotFound(message or "not found")
