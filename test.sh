@@ -34,8 +34,11 @@ fi
 # Lint, strict types and the layer contract first: a minute of pytest is wasted on code that does not
 # type-check or imports the wrong way (the contracts, and mypy's files, are in pyproject.toml). The tests
 # and benchmarks are held to the same rules as the bridge.
-.venv/bin/ruff check bridge/ tests/ benchmarks/
+.venv/bin/ruff check bridge/ tests/ benchmarks/ sql/
 .venv/bin/mypy --strict
 .venv/bin/lint-imports
+# setup.sql and the newest migration are built from sql/: a hand edit to either, or a change under sql/ that was
+# not built, fails here rather than reaching a user.
+.venv/bin/python sql/build.py --check
 
 exec .venv/bin/python -m pytest "$@"

@@ -376,9 +376,9 @@ def test_limits_are_named_once_in_setup_sql() -> None:
     text = SETUP_SQL.read_text(encoding="utf-8")
     for limit in ("256", "512", "200", "240", "10000", "1024", "4096"):
         assert len(re.findall(rf"\b{limit}\b", text)) == 1, limit
-    # Periods are named in section 3 only (two limits may share one, as the token budget and the alert window
+    # Periods are named in section 2 only (sql/limits.toml) (two limits may share one, as the token budget and the alert window
     # share an hour); every other section reads them from there.
-    named = text[text.index("-- 3. Limits"):text.index("-- 4. Versioned steps")]
+    named = text[text.index("-- 2. Limits"):text.index("-- 3. Versioned steps")]
     elsewhere = text.replace(named, "")
     for period in ("1 hour", "7 days", "30 days", "90 days", "180 days"):
         assert re.search(rf"\b{period}\b", named) and not re.search(rf"\b{period}\b", elsewhere), period

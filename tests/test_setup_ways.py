@@ -17,8 +17,10 @@ import pytest
 from bridge import SCHEMA_VERSION
 from bridge.admin.setup import connection_args, setup_sql, steps_of
 from bridge.core.errors import UsageError
+from tests.support.api_role import become
 from tests.support.bridge_proc import BRIDGE
-from tests.support.pg import SETUP_SQL, PgCluster
+from tests.support.pg import REPO, SETUP_SQL, PgCluster
+from tests.support.supabase_cli import SupabaseCli, ensure_supabase_cli
 from tests.test_setup_upgrade import RELEASES, Database, Release, create_database, drop_database, release_setup_sql
 
 DEFINITIONS = """
@@ -98,7 +100,7 @@ def test_bridge_setup_installs_a_fresh_database_then_says_it_is_up_to_date(datab
     assert bridge_setup(database).stdout == f"schema version {SCHEMA_VERSION}: up to date\n"
 
 
-@pytest.mark.parametrize("release", RELEASES[-2:], ids=lambda release: f"from-v{release.version}")
+@pytest.mark.parametrize("release", RELEASES, ids=lambda release: f"from-v{release.version}")
 def test_bridge_setup_upgrades_a_database_an_earlier_release_installed(
     database: Database, pasted: dict[str, Any], release: Release,
 ) -> None:
@@ -106,6 +108,7 @@ def test_bridge_setup_upgrades_a_database_an_earlier_release_installed(
     done = bridge_setup(database)
     assert (done.returncode, done.stdout) == (0, f"schema version {release.version} -> {SCHEMA_VERSION}\n"), done.stderr
     assert definitions(database) == pasted
+    assert resolves(database)
 
 
 def test_bridge_setup_refuses_a_connection_string_in_argv_or_without_verified_tls() -> None:
@@ -134,3 +137,69 @@ def test_bridge_setup_with_tls_the_server_cannot_give_says_what_to_do(database: 
     failed = subprocess.run([str(BRIDGE), "setup"], env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert failed.returncode == 1 and failed.stderr.count("\n") == 1, failed.stderr
     assert "cannot connect to the database at 127.0.0.1" in failed.stderr and "hunter2" not in failed.stdout + failed.stderr
+
+
+@pytest.fixture(scope="module")
+def supabase() -> SupabaseCli:
+    return ensure_supabase_cli()
+
+
+def db_push(supabase: SupabaseCli, database: Database, home: Any) -> subprocess.CompletedProcess[str]:
+    """`supabase db push` from the repository, as a user runs it against their project."""
+    return supabase.run(["db", "push", "--db-url", db_url(database) + "?sslmode=disable", "--yes"], cwd=REPO, home=home)
+
+
+def resolves(database: Database) -> bool:
+    """A secret stored through the installed API resolves through it: the bridge works on this database."""
+    name, value = f"WAY_{uuid.uuid4().hex[:6].upper()}", f"value-{uuid.uuid4().hex}"
+    with database.connect("authenticator") as conn:
+        become(conn, "service_role")
+        conn.execute("SELECT public.store_secret(%s, %s)", (name, value))
+        row = conn.execute("SELECT public.resolve_secrets(%s)", ([name],)).fetchone()
+        conn.rollback()
+    return row is not None and row[0] == {name: value}
+
+
+def test_supabase_db_push_installs_a_fresh_database_then_says_it_is_up_to_date(
+    supabase: SupabaseCli, database: Database, pasted: dict[str, Any], tmp_path: Any,
+) -> None:
+    pushed = db_push(supabase, database, tmp_path)
+    assert pushed.returncode == 0, pushed.stderr + pushed.stdout
+    assert f"_bridge_schema_v{SCHEMA_VERSION}.sql" in pushed.stdout + pushed.stderr
+    assert definitions(database) == pasted and resolves(database)
+    again = db_push(supabase, database, tmp_path)
+    assert again.returncode == 0 and "Remote database is up to date" in again.stdout + again.stderr, again.stderr
+
+
+@pytest.mark.parametrize("release", RELEASES, ids=lambda release: f"from-v{release.version}")
+def test_supabase_db_push_upgrades_a_database_an_earlier_release_installed(
+    supabase: SupabaseCli, database: Database, pasted: dict[str, Any], release: Release, tmp_path: Any,
+) -> None:
+    database.apply("postgres", release_setup_sql(release))
+    pushed = db_push(supabase, database, tmp_path)
+    assert pushed.returncode == 0, pushed.stderr + pushed.stdout
+    assert definitions(database) == pasted and resolves(database)
+
+
+def test_supabase_db_push_after_a_paste_of_the_current_setup_sql_changes_nothing(
+    supabase: SupabaseCli, database: Database, pasted: dict[str, Any], tmp_path: Any,
+) -> None:
+    database.paste(SETUP_SQL.read_text(encoding="utf-8"))
+    pushed = db_push(supabase, database, tmp_path)
+    assert pushed.returncode == 0, pushed.stderr + pushed.stdout
+    assert definitions(database) == pasted
+
+
+def test_every_schema_version_is_one_migration_and_the_earlier_ones_run_that_release_s_setup_sql() -> None:
+    import re
+
+    migrations = sorted((REPO / "supabase" / "migrations").glob("*.sql"))
+    versions = [int(re.fullmatch(r"\d{14}_bridge_schema_v(\d+)\.sql", path.name).group(1))  # type: ignore[union-attr]
+                for path in migrations]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    for release in RELEASES:
+        text = migrations[release.version - 1].read_text(encoding="utf-8")
+        quote = f"$setup_v{release.version}$"
+        assert text.split(quote)[1].removeprefix("\n") == release_setup_sql(release).rstrip("\n") + "\n", release
+    newest = migrations[-1].read_text(encoding="utf-8")
+    assert newest.split(f"$setup_v{SCHEMA_VERSION}$")[1].removeprefix("\n") == SETUP_SQL.read_text(encoding="utf-8")

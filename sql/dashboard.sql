@@ -1,0 +1,77 @@
+CREATE OR REPLACE FUNCTION public.list_secrets_page(
+  p_search text DEFAULT NULL,
+  p_tenant text DEFAULT NULL,
+  p_type text DEFAULT NULL,
+  p_status text DEFAULT NULL,
+  p_due text DEFAULT NULL,
+  p_limit integer DEFAULT 50,
+  p_offset integer DEFAULT 0
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_limit integer := LEAST(GREATEST(COALESCE(p_limit, 50), 1), vault_bridge.max_log_rows());
+  v_search text := pg_catalog.lower(NULLIF(p_search, ''));
+  v_answer jsonb;
+BEGIN
+  PERFORM vault_bridge.log_access('list', ARRAY[NULL::uuid], ARRAY[p_search], ARRAY[NULL::text]);
+  -- Filters and the count read the metadata only (secret_policies); the
+  -- audit log is read, as list_secrets_status reads it, for the rows of the
+  -- page alone, so a page costs the same at ten or ten thousand secrets.
+  WITH every AS (
+    SELECT p.* FROM vault_bridge.secret_policies(NULL, NULL, vault_bridge.due_window()) AS p
+  ),
+  kept AS (
+    SELECT p.* FROM every AS p
+    WHERE (v_search IS NULL OR pg_catalog.strpos(pg_catalog.lower(p.name || ' ' || COALESCE(p.description, '')), v_search) > 0)
+      AND (p_tenant IS NULL OR CASE WHEN p_tenant = 'default' THEN pg_catalog.strpos(p.name, '#') = 0
+                                    ELSE pg_catalog.starts_with(p.name, p_tenant || '#') END)
+      AND (p_type IS NULL OR p.type = p_type)
+      AND (p_status IS NULL OR p.type <> 'generic' AND CASE WHEN p_status = 'untested' THEN p.check_status IS NULL
+                                                            ELSE p.check_status = p_status END)
+      AND (p_due IS NULL OR CASE WHEN p_due = 'any' THEN p.due <> 'ok' ELSE p.due = p_due END)
+  ),
+  page AS (
+    SELECT k.* FROM kept AS k ORDER BY k.name LIMIT v_limit OFFSET GREATEST(COALESCE(p_offset, 0), 0)
+  )
+  SELECT pg_catalog.jsonb_build_object(
+    'total', (SELECT pg_catalog.count(*) FROM kept),
+    'tenants', (SELECT pg_catalog.jsonb_agg(DISTINCT CASE WHEN pg_catalog.strpos(e.name, '#') = 0 THEN 'default'
+                                                          ELSE pg_catalog.split_part(e.name, '#', 1) END)
+                FROM every AS e),
+    'rows', COALESCE((
+      SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+        'name', g.name, 'description', g.description, 'type', g.type, 'status', g.check_status,
+        'checked_at', g.checked_at, 'check_message', g.check_message,
+        'last_used_at', COALESCE(recent.last_used_at, (
+          SELECT l.accessed_at FROM public.vault_access_log AS l
+          WHERE l.secret_name = g.name AND l.success AND l.access_type = 'resolve'
+          ORDER BY l.accessed_at DESC LIMIT 1)),
+        'uses', recent.uses, 'failures', COALESCE(recent.failures, 0), 'gateways', recent.gateways,
+        'rotated_at', g.rotated_at, 'rotate_every', EXTRACT(epoch FROM g.rotate_every)::bigint,
+        'expires_at', g.expires_at, 'due', g.due, 'due_at', g.due_at, 'created_at', g.created_at,
+        'updated_at', g.updated_at) ORDER BY g.name)
+      FROM page AS g
+      CROSS JOIN LATERAL (
+        SELECT pg_catalog.max(l.accessed_at) FILTER (WHERE l.success AND l.access_type = 'resolve') AS last_used_at,
+               pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve') AS uses,
+               pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success)::bigint AS failures,
+               pg_catalog.count(DISTINCT CASE WHEN l.token_name IS NOT NULL THEN 'token ' || l.tenant || '/' || l.token_name
+                                              ELSE 'host ' || l.host END) FILTER (WHERE l.success AND l.access_type = 'resolve') AS gateways
+        FROM public.vault_access_log AS l
+        WHERE l.secret_name = g.name
+          AND l.accessed_at >= pg_catalog.now() - vault_bridge.usage_window()
+          AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
+      ) AS recent
+    ), '[]'::jsonb))
+  INTO v_answer;
+  RETURN v_answer;
+END
+$$;
+REVOKE ALL ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) TO service_role;
+COMMENT ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) IS
+  'service_role only. One page of the secrets table `bridge ui` shows: {"total", "tenants", "rows"}: how many match, every tenant that has a secret (for the filter), and the rows as list_secrets_status gives them (Vault names, tenant prefix included), ordered by name, at most p_limit (capped at vault_bridge.max_log_rows()) from p_offset. Filters, each NULL for any: p_search (case-insensitive, in name or description), p_tenant (''default'' for plain names), p_type, p_status (a test outcome, or ''untested''; generic secrets, which have nothing to test, never match), p_due (expired, overdue, due, or ''any'' of them). Usage is read for the page''s rows only. Never returns or decrypts a value. Audited as list.';
