@@ -45,17 +45,30 @@ def openai_key() -> str:
 
 
 class Dashboard:
-    """`bridge ui` as a process: its URL from the one line it prints, stopped with Ctrl-C (SIGINT)."""
+    """`bridge ui` as a process: the private login file named by the one line it prints, and the URL in that file;
+    stopped with Ctrl-C (SIGINT)."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen([str(BRIDGE), "ui", "--no-browser", "--port", "0"], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         self.line = self.proc.stdout.readline()
-        assert self.line.startswith("bridge ui: open http://127.0.0.1:"), self.line + (self.proc.stderr.read() if self.proc.stderr else "")
-        self.login_url = self.line.split()[3]
+        assert self.line.startswith("bridge ui: open file:///"), self.line + (self.proc.stderr.read() if self.proc.stderr else "")
+        self.login_file_uri = self.line.split()[3]
+        self.login_file = Path(self.login_file_uri.removeprefix("file://"))
+        self.login_url = self.login_file.read_text().split('content="0;url=')[1].split('"')[0].replace("&amp;", "&")
         self.origin = self.login_url.split("/login")[0]
         self.port = int(self.origin.rsplit(":", 1)[1])
+        self.root = ""
+        """The session's path, learnt from the login's redirect."""
+
+    def logged_in_at(self, url: str) -> None:
+        assert url.startswith(self.origin + "/") and url.endswith("/secrets"), url
+        self.root = url.removeprefix(self.origin).removesuffix("/secrets")
+
+    @property
+    def base(self) -> str:
+        return self.origin + self.root
 
     def stop(self) -> tuple[int, str]:
         self.proc.send_signal(signal.SIGINT)
@@ -145,14 +158,19 @@ def test_the_dashboard_in_a_real_browser(
     vault.names.append(name)
     key, rotated = provider.key, openai_key()
     hostile = "<script>window.__pwned = 1</script> team key"
-    pages = Pages(browser, dashboard.origin)
     with audit_rows_dropped_after(pg):
-        # Log in through the token URL: the cookie is set and the token is spent.
-        browser.get(dashboard.login_url)
+        # Log in as a user does: the browser opens the private file bridge ui wrote, which sends it on to the token
+        # URL; the cookie is set, scoped to the session's path, and the token is spent.
+        assert dashboard.login_file.stat().st_mode & 0o777 == 0o600
+        assert dashboard.login_file.parent.stat().st_mode & 0o777 == 0o700
+        browser.get(dashboard.login_file_uri)
+        WebDriverWait(browser, WAIT_S).until(lambda driver: driver.current_url.endswith("/secrets"))
+        dashboard.logged_in_at(browser.current_url)
+        pages = Pages(browser, dashboard.base)
         pages.keep()
-        assert browser.current_url == dashboard.origin + "/secrets"
         cookie = browser.get_cookie("bridge_session")
         assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        assert cookie["path"] == dashboard.root and len(dashboard.root) > 40
 
         # Add a typed secret; the description holding a script tag renders as text and runs nothing.
         add = pages.form("/secrets")
@@ -242,37 +260,43 @@ def test_requests_without_the_session_from_another_host_or_without_csrf_are_refu
         rebinding = client.get(dashboard.login_url.replace(dashboard.origin, ""), headers={"host": f"evil.example:{dashboard.port}"})
         assert rebinding.status_code == 403 and "wrong Host" in rebinding.text
         login = client.get(dashboard.login_url.replace(dashboard.origin, ""), headers=host)
-        assert login.status_code == 303
+        assert login.status_code == 200 and 'http-equiv="refresh"' in login.text
         cookie = login.cookies["bridge_session"]
         assert "HttpOnly" in login.headers["set-cookie"] and "SameSite=strict" in login.headers["set-cookie"]
+        root = login.text.split('content="0;url=')[1].split('"')[0].removesuffix("/secrets")
+        assert f"Path={root};" in login.headers["set-cookie"] + ";"
         again = client.get(dashboard.login_url.replace(dashboard.origin, ""), headers=host)
         assert again.status_code == 403, "the login token works once"
+        assert httpx.get(f"{dashboard.origin}{root}/secrets", headers=host).status_code == 403, "the session's path, no cookie"
         client.cookies.set("bridge_session", cookie)
+        for elsewhere in ("/secrets", "/", f"{root[:-1]}/secrets", f"{root}x/secrets"):
+            refused = client.get(elsewhere, headers=host)
+            assert refused.status_code == 403 and root not in refused.text + json.dumps(dict(refused.headers)), elsewhere
 
-        page = client.get("/secrets", headers=host)
+        page = client.get(f"{root}/secrets", headers=host)
         assert page.status_code == 200
         assert page.headers["content-security-policy"].startswith("default-src 'self'")
         assert "'unsafe-inline'" not in page.headers["content-security-policy"]
         assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
-        assert "<script>" not in page.text.replace('<script src="/static/app.js" defer></script>', "")
+        assert "<script>" not in page.text.replace(f'<script src="{root}/static/app.js" defer></script>', "")
         csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
 
         name = "UI_REFUSED_" + secrets.token_hex(3).upper()
         vault.names.append(name)
         form = {"name": name, "value": "sk-refused-" + secrets.token_hex(16), "type": "generic", "tenant": "default"}
         same_origin = {**host, "origin": dashboard.origin}
-        assert client.post("/secrets", data=form, headers=same_origin).status_code == 403, "no CSRF token"
-        assert client.post("/secrets", data={**form, "csrf": "0" * 64}, headers=same_origin).status_code == 403
-        foreign = client.post("/secrets", data={**form, "csrf": csrf}, headers={**host, "origin": "http://evil.example"})
+        assert client.post(f"{root}/secrets", data=form, headers=same_origin).status_code == 403, "no CSRF token"
+        assert client.post(f"{root}/secrets", data={**form, "csrf": "0" * 64}, headers=same_origin).status_code == 403
+        foreign = client.post(f"{root}/secrets", data={**form, "csrf": csrf}, headers={**host, "origin": "http://evil.example"})
         assert foreign.status_code == 403 and "cross-origin" in foreign.text
-        assert client.post("/secrets", data={**form, "csrf": csrf}, headers=host).status_code == 403, "no Origin"
-        listed = client.get(f"/secrets?q={name}", headers=host).text
+        assert client.post(f"{root}/secrets", data={**form, "csrf": csrf}, headers=host).status_code == 403, "no Origin"
+        listed = client.get(f"{root}/secrets?q={name}", headers=host).text
         assert f"data-name=\"{name}\"" not in listed, "nothing refused was stored"
-        stored = client.post("/secrets", data={**form, "csrf": csrf}, headers=same_origin)
+        stored = client.post(f"{root}/secrets", data={**form, "csrf": csrf}, headers=same_origin)
         assert stored.status_code == 303 and form["value"] not in stored.text + json.dumps(dict(stored.headers))
-        tested = client.post(f"/secrets/default/{name}/test", data={"csrf": csrf}, headers=same_origin)
+        tested = client.post(f"{root}/secrets/default/{name}/test", data={"csrf": csrf}, headers=same_origin)
         assert tested.status_code == 303
         assert "a generic secret: there is nothing to test" in client.get(tested.headers["location"], headers=host).text
-        for refused in (client.get("/static/app.js", headers={"host": "evil.example"}),
-                        httpx.get(dashboard.origin + "/doctor", headers=host)):
+        for refused in (client.get(f"{root}/static/app.js", headers={"host": "evil.example"}),
+                        httpx.get(f"{dashboard.origin}{root}/doctor", headers=host)):
             assert refused.status_code == 403 and "<table" not in refused.text

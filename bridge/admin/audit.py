@@ -7,7 +7,8 @@ import argparse
 import csv
 import json
 import time
-from typing import TextIO
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 from bridge.app.context import Context
 from bridge.app.session import open_client
@@ -63,39 +64,61 @@ def handle_alerts(args: argparse.Namespace, ctx: Context) -> int:
 def handle_audit(args: argparse.Namespace, ctx: Context) -> int:
     if args.alerts:
         return handle_alerts(args, ctx)
+    if args.all and args.limit != DEFAULT_LIMIT:
+        raise UsageError("give --all or --limit, not both")
     if not 1 <= args.limit <= MAX_LIMIT:
-        raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}")
+        raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}, or --all for every row")
     out = ctx.out
-    records = audit_records(ctx, since_timestamp(args.since, time.time()), args.name, args.failures, args.limit)
+    since = since_timestamp(args.since, time.time())
     fmt = "json" if args.json else args.format
-    if fmt == "json":
-        out.write(json.dumps(records, indent=2) + "\n")
-    elif fmt == "csv":
-        write_csv(records, out)
-    else:
-        render_table(records, out)
+    with open_client(ctx) as client:
+        pages = (records_of(page) for page in client.log_pages(since, args.name, args.failures, None if args.all else args.limit))
+        if fmt == "json":
+            write_json(pages, out)
+        elif fmt == "csv":
+            write_csv(pages, out)
+        elif not render_table(pages, out):
+            print("no access recorded", file=out)
     return 0
+
+
+def records_of(rows: list[dict[str, Any]]) -> list[dict[str, object]]:
+    return [{column: row.get(column) for column in COLUMNS} for row in rows]
 
 
 def audit_records(ctx: Context, since: str | None, name: str | None, failures_only: bool, limit: int) -> list[dict[str, object]]:
     """The log rows people see, newest first: the one reading both `bridge audit` and `bridge ui` use."""
     with open_client(ctx) as client:
-        rows = client.read_log(since, name, failures_only, limit)
-    return [{column: row.get(column) for column in COLUMNS} for row in rows]
+        return records_of(client.read_log(since, name, failures_only, limit))
 
 
-def write_csv(records: list[dict[str, object]], out: TextIO) -> None:
-    """CSV that is safe to open in a spreadsheet: every cell printable, a leading formula character neutralised."""
+def write_json(pages: Iterable[list[dict[str, object]]], out: TextIO) -> None:
+    """One JSON array, written a page at a time, so `--all` holds one page in memory whatever the period."""
+    out.write("[")
+    first = True
+    for page in pages:
+        for record in page:
+            out.write(("\n  " if first else ",\n  ") + json.dumps(record))
+            first = False
+    out.write("\n]\n" if not first else "]\n")
+
+
+def write_csv(pages: Iterable[list[dict[str, object]]], out: TextIO, note: str | None = None) -> None:
+    """CSV that is safe to open in a spreadsheet in any locale (bridge.core.text.csv_cell). A cut export says so
+    in its first line, a single cell, before the header."""
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    if note:
+        csv.writer(out, lineterminator="\n").writerow([csv_cell(note)])
     writer.writeheader()
-    writer.writerows({column: csv_cell(value) for column, value in record.items()} for record in records)
+    for page in pages:
+        writer.writerows({column: csv_cell(value) for column, value in record.items()} for record in page)
 
 
-def render_table(records: list[dict[str, object]], out: TextIO) -> None:
-    if not records:
-        print("no access recorded", file=out)
-        return
-    for r in records:
+def render_table(pages: Iterable[list[dict[str, object]]], out: TextIO) -> bool:
+    """The rows as lines; false when there was none."""
+    shown = False
+    for r in (record for page in pages for record in page):
+        shown = True
         outcome = "ok" if r["success"] else f"FAILED: {cell(r['error_message'])}"
         if isinstance(r["name_count"], int) and r["name_count"] > 1:
             outcome += f"  ({r['name_count']} names)"
@@ -106,6 +129,7 @@ def render_table(records: list[dict[str, object]], out: TextIO) -> None:
             f"{cell(r['host']):<20} {cell(r['provider']):<10} {outcome}",
             file=out,
         )
+    return shown
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -115,6 +139,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
     parser.add_argument("--json", action="store_true", help="same as --format json")
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"at most this many rows (default {DEFAULT_LIMIT})")
+    parser.add_argument("--all", action="store_true", help="every row of the period, read and written a page at a time")
     parser.add_argument(
         "--alerts", action="store_true",
         help="alerts instead of rows: repeated failures per name or token, first reads from a new host, unused tokens "
@@ -125,7 +150,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 VERBS = {
     "audit": Verb(
         "audit", "the access log, newest first, or its alerts (never a value)",
-        "bridge audit --since 7d --failures --format csv\n  bridge audit --alerts --since 24h --json",
+        "bridge audit --since 7d --failures --format csv\n  bridge audit --since 30d --all --format csv\n  bridge audit --alerts --since 24h --json",
         handle_audit, add_arguments,
     ),
 }

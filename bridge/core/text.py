@@ -15,6 +15,10 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u
 """C0 and C1 controls, DEL, bidi marks, overrides and isolates, line and paragraph separators, lone surrogates."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """What a spreadsheet reads as the start of a formula (OWASP's CSV injection list)."""
+_CELL_STARTS = re.compile(r"""(^|[,;\t])([ "]*+)(?=[=+\-@])""")
+"""Where a spreadsheet may start a cell: the start, and after each separator a locale splits on (`,`; `;` in
+German, French or Dutch Excel; tab), past spaces and an opening quote; then a formula character. Possessive,
+so a long run of spaces costs one pass."""
 
 
 def printable(text: str) -> str:
@@ -33,12 +37,15 @@ def cell(value: object) -> str:
 
 
 def csv_cell(value: object) -> str:
-    """One CSV cell: printable, and a leading formula character neutralised with a single quote."""
+    """One CSV cell: printable, and a single quote before every formula character a spreadsheet could read as
+    the start of a cell, whichever separator its locale splits on: `x;=2+5;y` becomes `x;'=2+5;y`."""
     if value is None:
         return ""
     raw = str(value)
     shown = printable(raw)
-    return "'" + shown if raw.startswith(FORMULA_STARTS) or shown.startswith(FORMULA_STARTS) else shown
+    if raw.startswith(FORMULA_STARTS) and not shown.startswith(FORMULA_STARTS):
+        shown = "'" + shown  # a leading tab or CR, escaped by printable(), still marks the cell as suspect
+    return _CELL_STARTS.sub(r"\1\2'", shown)
 
 
 def minute(stamp: object) -> str:

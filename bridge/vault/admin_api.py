@@ -7,6 +7,7 @@ verb checks an answer's shape itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
@@ -96,22 +97,28 @@ class AdminApi:
         return self._rows("read_access_alerts", {"p_since": since})
 
     def read_log(self, since: str | None, name: str | None, failures_only: bool, limit: int) -> list[Row]:
-        """Newest first, up to `limit` rows, in pages: one answer of the whole log could pass the client's size limit."""
-        rows: list[Row] = []
+        """Newest first, up to `limit` rows."""
+        return [row for page in self.log_pages(since, name, failures_only, limit) for row in page]
+
+    def log_pages(self, since: str | None, name: str | None, failures_only: bool, limit: int | None) -> Iterator[list[Row]]:
+        """Newest first, page by page, up to `limit` rows or (None) every row: one answer of the whole log could
+        pass the client's size limit, and a caller that streams holds one page at a time."""
+        taken = 0
         before: int | None = None
-        while len(rows) < limit:
-            wanted = min(LOG_PAGE_ROWS, limit - len(rows))
+        while limit is None or taken < limit:
+            wanted = LOG_PAGE_ROWS if limit is None else min(LOG_PAGE_ROWS, limit - taken)
             page = self._rows("read_access_log", {
                 "p_since": since, "p_name": name, "p_failures_only": failures_only, "p_limit": wanted, "p_before_id": before,
             })
-            rows.extend(page)
+            if page:
+                yield page
+            taken += len(page)
             if len(page) < wanted:
-                break
+                return
             last = page[-1].get("id")
             if not isinstance(last, int):
                 raise unexpected("read_access_log")
             before = last
-        return rows
 
     def create_token(self, tenant: str, name: str, sha256_hex: str, allow: list[str], expires_at: str | None) -> None:
         self._client.call("create_gateway_token", {

@@ -9,24 +9,30 @@ one line on the next page, in the CLI's words.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import html
+import io
+import shlex
+import sys
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlencode
+from typing import Any, NamedTuple, TypeVar
+from urllib.parse import parse_qs, quote, urlencode
 
 import jinja2
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bridge.admin.audit import write_csv
+from bridge.admin.audit import MAX_LIMIT, write_csv
 from bridge.admin.secrets import check_name
 from bridge.admin.tokens import check_glob, check_token_name
 from bridge.core.errors import BridgeError
@@ -38,8 +44,68 @@ from bridge.web.security import COOKIE, HEADERS, LOGIN_PATH, SAFE_METHODS, Sessi
 HERE = Path(__file__).parent
 MAX_FORM_BYTES = 64 * 1024
 """A form holds at most a secret of OpenClaw's output limit and a few short fields."""
-AUDIT_LIMIT = 200
+AUDIT_PAGE_ROWS = 1000
+"""The audit page shows at most this many rows of its period, and says so when the period holds more."""
+AUDIT_CSV_ROWS = MAX_LIMIT
+"""The export holds at most what `bridge audit --limit` can give, and its first line says so when cut."""
 AUDIT_SINCE_CHOICES = {"1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
+MAX_BLOCKING_CALLS = 8
+"""Database calls in flight at once; one person's dashboard never needs more."""
+T = TypeVar("T")
+
+
+class AuditQuery(NamedTuple):
+    """The audit page's filters, from its query string; an unknown period is the default one."""
+
+    period: str
+    since: str
+    name: str | None
+    failures: bool
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str], now: float) -> AuditQuery:
+        period = params.get("since", "24h")
+        period = period if period in AUDIT_SINCE_CHOICES else "24h"
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - AUDIT_SINCE_CHOICES[period]))
+        return cls(period, since, params.get("name") or None, params.get("failures") == "1")
+
+    def cut_note(self, found: int, cap: int) -> str | None:
+        """What a page or file cut at `cap` rows says, with the command that gives every row; None when uncut."""
+        if found <= cap:
+            return None
+        command = ["bridge", "audit", "--since", self.period, *(["--name", self.name] if self.name else []),
+                   *(["--failures"] if self.failures else []), "--all", "--format", "csv"]
+        return (f"only the newest {cap} rows of the last {self.period} are shown, and there are more; "
+                f"every row: {shlex.join(command)}")
+
+
+async def off_loop(limit: asyncio.Semaphore, fn: Callable[..., T], *args: object) -> T:
+    """`fn(*args)` in a daemon thread, awaited cancellably: a call stuck on a hanging Supabase (bounded by
+    admin_deadline anyway) never holds up the server's shutdown, which a worker pool's thread would."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def work() -> None:
+        result: T | None = None
+        error: BaseException | None = None
+        try:
+            result = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting request, which reports it
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the server stopped meanwhile: nobody is waiting
+            loop.call_soon_threadsafe(settle, result, error)
+
+    async with limit:
+        threading.Thread(target=work, name="bridge-ui-call", daemon=True).start()
+        return await future
 
 
 class Guard:
@@ -89,7 +155,27 @@ class Guard:
             replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        await self._app(scope, replay, send_with_headers)
+        started_response = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started_response
+            started_response = started_response or message["type"] == "http.response.start"
+            await send_with_headers(message)
+
+        try:
+            await self._app(scope, replay, tracked)
+        except Exception as exc:  # noqa: BLE001 - one line for the person, never a traceback on the terminal
+            print(f"bridge ui: {scope['method']} failed: {type(exc).__name__}", file=sys.stderr, flush=True)
+            if not started_response:
+                await PlainTextResponse(f"500: {one_line_error(exc)}", 500)(scope, receive, send_with_headers)
+
+
+def one_line_error(exc: Exception) -> str:
+    """What a page says of a failure: a BridgeError's own line (written for people, never holding a value), and
+    for anything else only its kind."""
+    if isinstance(exc, BridgeError):
+        return str(exc)
+    return f"internal error ({type(exc).__name__}); bridge doctor may say more"
 
 
 async def read_body(receive: Receive) -> bytes | None:
@@ -108,12 +194,17 @@ async def read_body(receive: Receive) -> bytes | None:
 
 def csrf_field(body: bytes, content_type: str) -> str | None:
     """The `csrf` field of a urlencoded form; forms here are never multipart."""
-    from urllib.parse import parse_qs
-
     if not content_type.startswith("application/x-www-form-urlencoded"):
         return None
     values = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).get("csrf")
     return values[0] if values else None
+
+
+def redirect_page(path: str) -> str:
+    """A page that goes on to `path` at once (a meta refresh: the CSP allows no script), with a link as well."""
+    link = html.escape(path, quote=True)
+    return (f'<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={link}">'
+            f'<title>bridge ui</title></head><body><p><a href="{link}">Open the dashboard</a></p></body></html>')
 
 
 def field(form: FormData, key: str) -> str | None:
@@ -127,17 +218,22 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
         loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True, undefined=jinja2.StrictUndefined,
     ))
     flashes: list[tuple[str, str]] = []
+    root = session.root
+    calls = asyncio.Semaphore(MAX_BLOCKING_CALLS)
+
+    async def call(fn: Callable[..., T], *args: object) -> T:
+        return await off_loop(calls, fn, *args)
 
     def render(request: Request, template: str, **context: Any) -> Response:
         shown = list(flashes)
         flashes.clear()
         return templates.TemplateResponse(request, template, {
-            "csrf": session.csrf, "flashes": shown, "badge": badge, "due_state": due_state, **context,
+            "csrf": session.csrf, "flashes": shown, "badge": badge, "due_state": due_state, "root": root, **context,
         })
 
     def back(url: str, kind: str, message: str) -> Response:
         flashes.append((kind, message))
-        return RedirectResponse(url, 303)
+        return RedirectResponse(root + url, 303)
 
     def secret_url(tenant: str, name: str) -> str:
         return f"/secrets/{quote(tenant)}/{quote(name)}"
@@ -145,17 +241,20 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
     def login(request: Request) -> Response:
         if not session.redeem(request.query_params.get("token", "")):
             return PlainTextResponse("403 forbidden: this login link was used already or is wrong; run bridge ui again", 403)
-        response = RedirectResponse("/secrets", 303)
-        response.set_cookie(COOKIE, session.cookie, httponly=True, samesite="strict", path="/")
+        # A page that moves on by itself, not a redirect: when the login was opened from the file bridge ui wrote,
+        # the navigation began at file://, a cross-site start after which the browser withholds a SameSite=Strict
+        # cookie for the whole redirect chain; a navigation this page starts is same-origin.
+        response = HTMLResponse(redirect_page(root + "/secrets"))
+        response.set_cookie(COOKIE, session.cookie, httponly=True, samesite="strict", path=root)
         return response
 
-    def home(request: Request) -> Response:
-        return RedirectResponse("/secrets", 303)
+    async def home(request: Request) -> Response:
+        return RedirectResponse(root + "/secrets", 303)
 
-    def secrets_page(request: Request) -> Response:
+    async def secrets_page(request: Request) -> Response:
         filters = Filters.from_query(request.query_params)
         try:
-            total, rows, tenants = backend.secrets_page(filters)
+            total, rows, tenants = await call(backend.secrets_page, filters)
         except BridgeError as exc:
             flashes.append(("error", str(exc)))
             total, rows, tenants = 0, [], []
@@ -173,7 +272,7 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
             value = form.get("value")
             if not isinstance(value, str) or not value:
                 raise BridgeError("give the secret's value in the value field")
-            done = await run_in_threadpool(
+            done = await call(
                 backend.store, tenant, name, value, field(form, "description"), field(form, "type"),
                 field(form, "rotate_every"), field(form, "expires"),
             )
@@ -181,19 +280,26 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
             return back("/secrets", "error", str(exc))
         return back(secret_url(tenant, name), "ok", f"{done} {name}")
 
-    def secret_page(request: Request) -> Response:
+    def secret_view(tenant: str, name: str) -> tuple[dict[str, object], list[dict[str, object]], dict[str, Any] | None] | None:
+        row = backend.secret(tenant, name)
+        if row is None:
+            return None
+        audit = backend.recent_audit(tenant, name)
+        try:
+            rollout: dict[str, Any] | None = backend.rollout(tenant, name)
+        except BridgeError:
+            rollout = None
+        return row, audit, rollout
+
+    async def secret_page(request: Request) -> Response:
         tenant, name = request.path_params["tenant"], request.path_params["name"]
         try:
-            row = backend.secret(tenant, name)
-            if row is None:
-                return back("/secrets", "error", f"no secret named {name} in tenant {tenant}")
-            audit = backend.recent_audit(tenant, name)
-            try:
-                rollout: dict[str, Any] | None = backend.rollout(tenant, name)
-            except BridgeError:
-                rollout = None
+            view = await call(secret_view, tenant, name)
         except BridgeError as exc:
             return back("/secrets", "error", str(exc))
+        if view is None:
+            return back("/secrets", "error", f"no secret named {name} in tenant {tenant}")
+        row, audit, rollout = view
         return render(request, "secret.html", row=row, audit=audit, rollout=rollout, types=list(SECRET_TYPES))
 
     def secret_action(action: Callable[[str, str, FormData], str]) -> Callable[[Request], Awaitable[Response]]:
@@ -201,7 +307,7 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
             tenant, name = request.path_params["tenant"], request.path_params["name"]
             form = await request.form()
             try:
-                message = await run_in_threadpool(action, tenant, name, form)
+                message = await call(action, tenant, name, form)
             except BridgeError as exc:
                 return back(secret_url(tenant, name), "error", str(exc))
             target = "/secrets" if action is delete else secret_url(tenant, name)
@@ -230,9 +336,9 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
         backend.delete(tenant, name)
         return f"deleted {name}"
 
-    def tokens_page(request: Request) -> Response:
+    async def tokens_page(request: Request) -> Response:
         try:
-            tokens = backend.tokens()
+            tokens = await call(backend.tokens)
         except BridgeError as exc:
             flashes.append(("error", str(exc)))
             tokens = []
@@ -244,7 +350,7 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
         try:
             name = check_token_name(field(form, "name") or "")
             allow = [check_glob(g) for g in (field(form, "allow") or "").replace(",", " ").split()]
-            token, globs, until = await run_in_threadpool(backend.mint, tenant, name, allow, field(form, "expires"))
+            token, globs, until = await call(backend.mint, tenant, name, allow, field(form, "expires"))
         except BridgeError as exc:
             return back("/tokens", "error", str(exc))
         # The one answer that carries a secret: the token, once; never stored, and not cached (no-store).
@@ -253,64 +359,65 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
     async def revoke(request: Request) -> Response:
         tenant, name = request.path_params["tenant"], request.path_params["name"]
         try:
-            await run_in_threadpool(backend.revoke, tenant, name)
+            await call(backend.revoke, tenant, name)
         except BridgeError as exc:
             return back("/tokens", "error", str(exc))
         return back("/tokens", "ok", f"revoked token {name} of tenant {tenant}: its next resolve is refused")
 
-    def audit_query(request: Request) -> tuple[str, str | None, str | None, bool]:
-        params = request.query_params
-        since_key = params.get("since", "24h") if params.get("since", "24h") in AUDIT_SINCE_CHOICES else "24h"
-        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - AUDIT_SINCE_CHOICES[since_key]))
-        return since_key, since, params.get("name") or None, params.get("failures") == "1"
-
-    def audit_page(request: Request) -> Response:
-        since_key, since, name, failures = audit_query(request)
+    async def audit_page(request: Request) -> Response:
+        query = AuditQuery.from_params(request.query_params, time.time())
         try:
-            records = backend.audit(since, name, failures, AUDIT_LIMIT)
+            records = await call(backend.audit, query.since, query.name, query.failures, AUDIT_PAGE_ROWS + 1)
         except BridgeError as exc:
             flashes.append(("error", str(exc)))
             records = []
-        return render(request, "audit.html", records=records, since=since_key, name=name or "", failures=failures,
-                      choices=list(AUDIT_SINCE_CHOICES), query=request.url.query)
+        cut = query.cut_note(len(records), AUDIT_PAGE_ROWS)
+        return render(request, "audit.html", records=records[:AUDIT_PAGE_ROWS], cut=cut, since=query.period,
+                      name=query.name or "", failures=query.failures, choices=list(AUDIT_SINCE_CHOICES),
+                      query=request.url.query)
 
-    def audit_csv(request: Request) -> Response:
-        import io
-
-        _, since, name, failures = audit_query(request)
+    async def audit_csv(request: Request) -> Response:
+        query = AuditQuery.from_params(request.query_params, time.time())
+        try:
+            records = await call(backend.audit, query.since, query.name, query.failures, AUDIT_CSV_ROWS + 1)
+        except BridgeError as exc:
+            return PlainTextResponse(f"503: {exc}", 503)
         out = io.StringIO()
-        write_csv(backend.audit(since, name, failures, AUDIT_LIMIT), out)
+        cut = query.cut_note(len(records), AUDIT_CSV_ROWS)
+        write_csv([records[:AUDIT_CSV_ROWS]], out, note=cut)
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": 'attachment; filename="bridge-audit.csv"'})
 
-    def alerts_page(request: Request) -> Response:
+    async def alerts_page(request: Request) -> Response:
         try:
-            alerts = backend.alerts(None)
+            alerts = await call(backend.alerts, None)
         except BridgeError as exc:
             flashes.append(("error", str(exc)))
             alerts = []
         return render(request, "alerts.html", alerts=alerts)
 
-    def doctor_page(request: Request) -> Response:
-        return render(request, "doctor.html", checks=backend.doctor())
+    async def doctor_page(request: Request) -> Response:
+        return render(request, "doctor.html", checks=await call(backend.doctor))
 
     app = Starlette(routes=[
-        Route(LOGIN_PATH, login),
-        Route("/", home),
-        Route("/secrets", secrets_page),
-        Route("/secrets", add_secret, methods=["POST"]),
-        Route("/secrets/{tenant}/{name:path}/test", secret_action(test), methods=["POST"]),
-        Route("/secrets/{tenant}/{name:path}/rotate", secret_action(rotate), methods=["POST"]),
-        Route("/secrets/{tenant}/{name:path}/policy", secret_action(policy), methods=["POST"]),
-        Route("/secrets/{tenant}/{name:path}/delete", secret_action(delete), methods=["POST"]),
-        Route("/secrets/{tenant}/{name:path}", secret_page),
-        Route("/tokens", tokens_page),
-        Route("/tokens", create_token, methods=["POST"]),
-        Route("/tokens/{tenant}/{name}/revoke", revoke, methods=["POST"]),
-        Route("/audit", audit_page),
-        Route("/audit.csv", audit_csv),
-        Route("/alerts", alerts_page),
-        Route("/doctor", doctor_page),
-        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Route(LOGIN_PATH, login, methods=["GET"]),
+        Mount(root, routes=[
+            Route("/", home),
+            Route("/secrets", secrets_page),
+            Route("/secrets", add_secret, methods=["POST"]),
+            Route("/secrets/{tenant}/{name:path}/test", secret_action(test), methods=["POST"]),
+            Route("/secrets/{tenant}/{name:path}/rotate", secret_action(rotate), methods=["POST"]),
+            Route("/secrets/{tenant}/{name:path}/policy", secret_action(policy), methods=["POST"]),
+            Route("/secrets/{tenant}/{name:path}/delete", secret_action(delete), methods=["POST"]),
+            Route("/secrets/{tenant}/{name:path}", secret_page),
+            Route("/tokens", tokens_page),
+            Route("/tokens", create_token, methods=["POST"]),
+            Route("/tokens/{tenant}/{name}/revoke", revoke, methods=["POST"]),
+            Route("/audit", audit_page),
+            Route("/audit.csv", audit_csv),
+            Route("/alerts", alerts_page),
+            Route("/doctor", doctor_page),
+            Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        ]),
     ])
     return Guard(app, session)

@@ -1,25 +1,40 @@
 """`bridge ui [--port N] [--no-browser]`: the local dashboard, on 127.0.0.1 only, for the one person who ran it.
 
-It prints one line, the URL with a one-time token (as Jupyter does), and opens the browser unless told not
-to; the first request with that token gets the session cookie, and nothing without it gets any data. Ctrl-C
-stops it. The web stack is an optional extra (`pip install '.[ui]'`, `install.sh --with-ui`), imported
-here only, so nothing else in the bridge pays for it.
+The login URL carries a one-time token, so it must never sit where another user can read it: not in a
+process's argv (/proc/<pid>/cmdline is world-readable), its environment or a log. As Jupyter does, it goes
+into a private file (0600, in the bridge's 0700 data directory) that redirects to it; the browser is opened on
+that file, and the one line printed names the file. Only a terminal is also shown the URL itself, for a
+browser elsewhere (an SSH tunnel). The first GET with the token gets the session (bridge.web.security), and
+nothing without it gets any data. Ctrl-C, SIGTERM and SIGHUP stop it with exit 0 within a few seconds,
+whatever requests are in flight. The web stack is an optional extra (`pip install '.[ui]'`, `install.sh
+--with-ui`), imported here only, so nothing else in the bridge pays for it.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import html
+import os
+import signal
 import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.app.verbs import Verb, add_provider
 from bridge.core.errors import BridgeError, UsageError
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from bridge.app.context import Context
 
 LOOPBACK = "127.0.0.1"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+GRACE_S = 3
+"""How long a stop waits for requests in flight; a call still waiting on Supabase then is abandoned."""
 
 
 def port_number(raw: str) -> int:
@@ -44,6 +59,29 @@ def listen(port: int) -> socket.socket:
     return sock
 
 
+def login_page(url: str) -> bytes:
+    """A page that sends the browser on to the login URL, as Jupyter's redirect file does."""
+    link = html.escape(url, quote=True)
+    return (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="0;url={link}"><title>bridge ui</title></head>'
+        f'<body><p>Opening the dashboard: <a href="{link}">continue</a>.</p></body></html>\n'
+    ).encode()
+
+
+def write_login_file(directory: Path, port: int, url: str) -> Path:
+    """The login URL in a file only this user can read, in a directory only this user owns."""
+    from bridge.local.files import atomic_write
+
+    path = directory / f"login-{port}.html"
+    atomic_write(path, login_page(url))
+    info = directory.lstat()
+    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        path.unlink(missing_ok=True)
+        raise BridgeError(f"{directory} is not a private directory of this user; remove it and run bridge ui again")
+    return path
+
+
 def handle_ui(args: argparse.Namespace, ctx: Context) -> int:
     try:
         import uvicorn
@@ -60,17 +98,43 @@ def handle_ui(args: argparse.Namespace, ctx: Context) -> int:
     sock = listen(args.port)
     session = Session(port=sock.getsockname()[1])
     app = create_app(AdminBackend(ctx, provider), session)
-    print(f"bridge ui: open {session.login_url}  (once; Ctrl-C stops it)", file=ctx.out, flush=True)
-    if not args.no_browser:
-        import webbrowser
+    login_file = write_login_file(ctx.paths.data_dir / "ui", session.port, session.login_url)
+    try:
+        print(f"bridge ui: open {login_file.as_uri()}  (once; Ctrl-C stops it)", file=ctx.out, flush=True)
+        if ctx.out.isatty():
+            print(f"bridge ui: or, in a browser elsewhere, {session.login_url}", file=ctx.out, flush=True)
+        if not args.no_browser:
+            import webbrowser
 
-        webbrowser.open(session.login_url)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-    # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again for its caller: the stop asked for.
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run(sockets=[sock])
+            webbrowser.open(login_file.as_uri())
+        config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off",
+                                timeout_graceful_shutdown=GRACE_S)
+        dashboard_server(config).run(sockets=[sock])
+    finally:
+        login_file.unlink(missing_ok=True)
     print("bridge ui: stopped", file=ctx.out, flush=True)
     return 0
+
+
+def dashboard_server(config: uvicorn.Config) -> uvicorn.Server:
+    """uvicorn's server, stopped by SIGINT, SIGTERM or SIGHUP alike and then returning: uvicorn's own re-raises
+    the signal after its shutdown, which would end the process by it (exit -15) instead of with a word and 0."""
+    import uvicorn
+
+    class Dashboard(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Dashboard(config)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
