@@ -14,8 +14,10 @@ page), or from the line itself when it prints the URL.
 from __future__ import annotations
 
 import html
+import os
 import re
 import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -298,3 +300,128 @@ def test_the_session_cookie_never_reaches_another_local_port(
     assert attacker.heard, "the browser never reached the attacker"
     leaked = [c for c in attacker.cookies() | third.cookies() if COOKIE in c]
     assert not leaked, f"another port received the dashboard's cookie: {leaked}"
+
+
+@dataclass
+class Client:
+    """A logged-in session as httpx holds it: the cookie, the session's path (`root`) and a CSRF token."""
+
+    http: httpx.Client
+    root: str
+    cookie: str
+
+    def page(self, path: str) -> httpx.Response:
+        return self.http.get(self.root + path)
+
+    def csrf(self) -> str:
+        text = self.page("/secrets").text
+        return text.split('name="csrf" value="')[1].split('"')[0]
+
+    def post(self, path: str, data: dict[str, str]) -> httpx.Response:
+        origin = {"origin": f"http://127.0.0.1:{self.http.base_url.port}"}
+        return self.http.post(self.root + path, data={"csrf": self.csrf(), **data}, headers=origin)
+
+
+def landing_of(answer: httpx.Response) -> str:
+    """Where a login answer sends the browser: a redirect's Location, or a meta refresh's URL."""
+    if answer.is_redirect:
+        return urlsplit(answer.headers["location"]).path
+    return urlsplit(html.unescape(answer.text.split("url=", 1)[1].split('"')[0])).path
+
+
+def http_login(dashboard: Ui) -> Client:
+    http = httpx.Client(base_url=f"http://127.0.0.1:{dashboard.port}", follow_redirects=False, timeout=WAIT_S,
+                        headers={"host": f"127.0.0.1:{dashboard.port}"})
+    answer = http.get(dashboard.login_path)
+    assert answer.status_code in (200, 303) and COOKIE in answer.cookies, (answer.status_code, answer.text)
+    landing = landing_of(answer)
+    assert landing.endswith("/secrets"), landing
+    return Client(http, landing.removesuffix("/secrets"), answer.cookies[COOKIE])
+
+
+@pytest.fixture
+def session(ui: Ui) -> Iterator[Client]:
+    client = http_login(ui)
+    try:
+        yield client
+    finally:
+        client.http.close()
+
+
+def test_head_options_post_and_prefetches_never_spend_the_login_token(ui: Ui) -> None:
+    host = {"host": f"127.0.0.1:{ui.port}"}
+    tries = [
+        httpx.head(ui.login_url, headers=host, timeout=WAIT_S),
+        httpx.options(ui.login_url, headers=host, timeout=WAIT_S),
+        httpx.post(ui.login_url, headers=host, timeout=WAIT_S),
+        *(httpx.get(ui.login_url, headers={**host, name: value}, timeout=WAIT_S) for name, value in (
+            ("sec-purpose", "prefetch"), ("sec-purpose", "prefetch;prerender"), ("purpose", "prefetch"),
+            ("x-moz", "prefetch"), ("sec-purpose", "Prefetch;anonymous-client-ip"))),
+    ]
+    got_cookie = [f"{r.request.method} {dict(r.request.headers)}" for r in tries if COOKIE in r.cookies]
+    assert not got_cookie, f"these spent the login token: {got_cookie}"
+    answer = httpx.get(ui.login_url, headers=host, timeout=WAIT_S)
+    assert COOKIE in answer.cookies, "the user's own GET after them was refused"
+
+
+def test_a_safari_top_sites_preview_never_spends_the_login_token(ui: Ui) -> None:
+    """Safari loads pages for its Top Sites previews in the background with `X-Purpose: preview`."""
+    preview = httpx.get(ui.login_url, headers={"host": f"127.0.0.1:{ui.port}", "x-purpose": "preview"}, timeout=WAIT_S)
+    assert COOKIE not in preview.cookies, "a background preview spent the login token"
+    assert COOKIE in httpx.get(ui.login_url, headers={"host": f"127.0.0.1:{ui.port}"}, timeout=WAIT_S).cookies
+
+
+def test_exactly_one_of_many_concurrent_logins_wins(ui: Ui) -> None:
+    racers = 24
+    barrier = threading.Barrier(racers)
+    won: list[bool] = []
+
+    def race() -> None:
+        with httpx.Client(timeout=WAIT_S) as client:
+            barrier.wait()
+            won.append(COOKIE in client.get(ui.login_url, headers={"host": f"127.0.0.1:{ui.port}"}).cookies)
+
+    threads = [threading.Thread(target=race) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == racers and won.count(True) == 1, f"{won.count(True)} of {racers} concurrent logins got a session"
+
+
+def login_token(dashboard: Ui) -> str:
+    return dashboard.login_url.split("token=", 1)[1]
+
+
+def test_the_login_token_is_in_no_argv_environment_or_piped_output(
+    env_bootstrap: dict[str, str], provider: object, tmp_path: Path,
+) -> None:
+    """Without --no-browser: the browser it starts (a stand-in that records its argv and environment, as
+    /proc/<pid>/cmdline and environ show them), bridge's own /proc entries, and its stdout to a pipe."""
+    seen = tmp_path / "browser-saw"
+    os.mkfifo(seen)
+    fake = tmp_path / "fake-browser"
+    fake.write_text(f'#!/bin/sh\n{{ printf "%s\\n" "$@"; env; cat /proc/$$/cmdline; }} > {seen}\n')
+    fake.chmod(0o700)
+    proc = subprocess.Popen([str(BRIDGE), "ui", "--port", "0"], env={**env_bootstrap, "BROWSER": str(fake)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("bridge ui: open "), line
+        _, url, _ = login_url_of(line)
+        token = url.split("token=", 1)[1]
+        fd = os.open(seen, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as pipe:
+            ready, _, _ = select.select([pipe], [], [], WAIT_S)
+            assert ready, "bridge ui never started the browser"
+            os.set_blocking(fd, True)
+            browser_saw = pipe.read().decode()
+        own = Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode() + Path(f"/proc/{proc.pid}/environ").read_bytes().decode()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=WAIT_S)
+    places = {"the browser's argv or environment": browser_saw, "bridge's own argv or environment": own,
+              "stdout to a pipe": line + out, "stderr": err}
+    assert not [where for where, text in places.items() if token in text], \
+        f"the login token is in {[where for where, text in places.items() if token in text]}"
