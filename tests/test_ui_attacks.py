@@ -148,6 +148,7 @@ class Listener(HttpServer):
         self.navigated = threading.Event()
         self.target = 0
         self.set_cookie = ""
+        self.set_cookies: list[str] = []
         super().__init__()
 
     def answer(self, conn: socket.socket, seen: Seen) -> None:
@@ -159,7 +160,7 @@ class Listener(HttpServer):
             body, kind = GIF, "image/gif"
         else:
             body, kind = b"<!doctype html><p>ok</p>", "text/html"
-        cookie = f"Set-Cookie: {self.set_cookie}\r\n" if self.set_cookie else ""
+        cookie = "".join(f"Set-Cookie: {c}\r\n" for c in [self.set_cookie, *self.set_cookies] if c)
         head = (f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {len(body)}\r\n{cookie}"
                 "Cache-Control: no-store\r\nConnection: close\r\n\r\n")
         conn.sendall(head.encode() + body)
@@ -425,3 +426,174 @@ def test_the_login_token_is_in_no_argv_environment_or_piped_output(
               "stdout to a pipe": line + out, "stderr": err}
     assert not [where for where, text in places.items() if token in text], \
         f"the login token is in {[where for where, text in places.items() if token in text]}"
+
+
+def everything_in(answer: httpx.Response) -> str:
+    return f"{answer.status_code} {answer.headers!r} {answer.text}"
+
+
+def test_no_answer_to_a_request_without_the_session_holds_the_session_path(ui: Ui) -> None:
+    """What anyone on the machine can ask without the cookie or the path: every status, header and body they get
+    back (redirects, 403 and 404 pages, static files, the login page with a wrong or spent token)."""
+    host = {"host": f"127.0.0.1:{ui.port}"}
+    asked = ["/", "/secrets", "/tokens", "/audit.csv", "/static/app.js", "/static/", "/nope", "/login", "/login?token=x",
+             "/login/", "//", "/..", "/%2e%2e/secrets"]
+    with httpx.Client(base_url=f"http://127.0.0.1:{ui.port}", follow_redirects=False, timeout=WAIT_S) as client:
+        before = [everything_in(client.request(method, path, headers=host)) for path in asked for method in ("GET", "HEAD", "POST")]
+        before += [everything_in(client.head(ui.login_path, headers=host)),
+                   everything_in(client.get(ui.login_path, headers={**host, "sec-purpose": "prefetch"}))]
+        session = http_login(ui)
+        after = [everything_in(client.request(method, path, headers=host)) for path in [*asked, ui.login_path]
+                 for method in ("GET", "HEAD", "POST")]
+    key = session.root.strip("/")
+    assert key, "this design has no session path"
+    leaked = [text[:120] for text in before + after if key in text]
+    assert not leaked, f"the session path leaks to requests without it: {leaked}"
+
+
+def test_the_cookie_alone_on_any_other_path_gets_nothing(session: Client) -> None:
+    """The attacker has the cookie (say it leaked) but not the path: every path it can think of, with it."""
+    root, key = session.root, session.root.strip("/")
+    tries = ["/secrets", "/tokens", "/audit.csv", "/", "//secrets", "/./secrets", "/%2e/secrets", "/static/../secrets",
+             "/login/../secrets", "/login%2F..%2Fsecrets", f"/{key.upper()}/secrets", f"/{key.lower()}/secrets",
+             f"/{key[:-1]}/secrets", f"/{key}x/secrets", f"/{key[1:]}/secrets", f"/{key}%2Fsecrets",
+             f"//{key}/secrets"]
+    tries = [t for t in tries if not t.startswith(root + "/") or t == f"/{key}%2Fsecrets"]
+    got = {path: session.http.get(path) for path in tries}
+    answered = {p: a.status_code for p, a in got.items() if a.status_code < 300 or 'name="csrf"' in a.text}
+    assert not answered, f"the cookie without the exact path got pages: {answered}"
+    assert session.page("/secrets").status_code == 200
+
+
+def raw_request(port: int, head: str) -> str:
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT_S) as conn:
+        conn.sendall(head.encode())
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode("latin-1")
+
+
+def test_a_foreign_host_gets_nothing_even_with_the_cookie_and_the_path(session: Client) -> None:
+    """DNS rebinding, and every Host trick: with the cookie and the path (the strongest attacker), only the
+    loopback names of this port may get a page. Duplicate Host headers and absolute-form targets included."""
+    port = session.http.base_url.port
+    assert port is not None
+    cookie = f"{COOKIE}={session.cookie}"
+    path = session.root + "/secrets"
+    foreign = [f"evil.example:{port}", "evil.example", f"127.0.0.1:{port}.evil.example", f"127.0.0.1.evil.example:{port}",
+               f"evil.example:{port}@127.0.0.1:{port}", f"127.0.0.1:{port}, evil.example", f"127.0.0.1:{port} evil.example",
+               f"localhost.evil.example:{port}", ""]
+    got = {}
+    for host in foreign:
+        got[repr(host)] = raw_request(port, f"GET {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n")
+    for first, second in ((f"evil.example:{port}", f"127.0.0.1:{port}"), (f"127.0.0.1:{port}", f"evil.example:{port}")):
+        got[f"Host: {first} + Host: {second}"] = raw_request(
+            port, f"GET {path} HTTP/1.1\r\nHost: {first}\r\nHost: {second}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n")
+    got["absolute-form to evil.example"] = raw_request(
+        port, f"GET http://evil.example:{port}{path} HTTP/1.1\r\nHost: evil.example:{port}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n")
+    got["absolute-form, Host loopback, target evil.example"] = raw_request(
+        port, f"GET http://evil.example:{port}{path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n")
+    answered = {k: v.split("\r\n", 1)[0] for k, v in got.items() if 'name="csrf"' in v}
+    # The last one names loopback in Host; serving it is harmless (the browser never sends it), so it is not held against it.
+    answered.pop("absolute-form, Host loopback, target evil.example", None)
+    assert not answered, f"a foreign Host got a page: {answered}"
+
+
+@pytest.fixture
+def second_ui(env_bootstrap: dict[str, str], provider: object, tmp_path: Path) -> Iterator[Ui]:
+    """A second `bridge ui` of the same user at the same time (its own port)."""
+    dashboard = Ui(env_bootstrap)
+    try:
+        yield dashboard
+    finally:
+        dashboard.kill()
+
+
+def shows_the_dashboard(driver: WebDriver, url: str) -> bool:
+    driver.get(url)
+    return 'name="csrf"' in driver.page_source and "403" not in driver.find_element("tag name", "body").text
+
+
+def test_two_dashboards_in_one_browser_each_keep_working(ui: Ui, second_ui: Ui, browser: WebDriver) -> None:
+    driver = fresh(browser)
+    first = log_in(driver, ui)
+    second = log_in(driver, second_ui)
+    assert shows_the_dashboard(driver, first), "logging into a second dashboard logged the first one out"
+    assert shows_the_dashboard(driver, second), "the second dashboard lost its session"
+
+
+@pytest.mark.parametrize("tossed", ["Path=/", "Path=/secrets", "Path=/login"])
+def test_a_cookie_another_port_sets_never_logs_the_user_out(
+    ui: Ui, browser: WebDriver, attacker: Listener, tossed: str,
+) -> None:
+    """Cookie tossing: a server on another port of the same host sets its own `bridge_session` for the host, which
+    the browser then sends the dashboard next to (or before) the real one."""
+    driver = fresh(browser)
+    landing = log_in(driver, ui)
+    attacker.set_cookie = f"{COOKIE}=tossed-by-another-port; {tossed}"
+    driver.get(f"{attacker.url}/img")
+    stored = driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]
+    assert any(c["value"] == "tossed-by-another-port" for c in stored), "the browser did not keep the tossed cookie"
+    assert shows_the_dashboard(driver, landing), f"a cookie set by another port ({tossed}) locked the user out"
+
+
+def test_another_port_flooding_the_cookie_jar_never_logs_the_user_out(
+    ui: Ui, browser: WebDriver, attacker: Listener,
+) -> None:
+    """Chromium keeps at most 180 cookies per host and evicts the least recently used: another port of 127.0.0.1
+    sets 200, and the dashboard's session (its login token spent) would be gone."""
+    driver = fresh(browser)
+    landing = log_in(driver, ui)
+    attacker.set_cookies = [f"filler{n}=x; Path=/; Max-Age=600" for n in range(200)]
+    driver.get(f"{attacker.url}/img")
+    assert shows_the_dashboard(driver, landing), "another port evicted the session cookie by flooding the host's cookie jar"
+
+
+def test_leaving_the_dashboard_sends_no_referer_holding_the_session_path(
+    ui: Ui, browser: WebDriver, attacker: Listener,
+) -> None:
+    """The user follows a link (or anything navigates) from a dashboard page to another local server."""
+    driver = fresh(browser)
+    landing = log_in(driver, ui)
+    root = urlsplit(landing).path.removesuffix("/secrets")
+    for page in (landing, f"{ui.origin}{root}/audit", f"{ui.origin}{root}/static/app.js", f"{ui.origin}{root}/nope"):
+        driver.get(page)
+        attacker.navigated.clear()
+        driver.execute_script("location.href = arguments[0]", f"{attacker.url}/navigated")
+        assert attacker.navigated.wait(WAIT_S)
+    leaked = [h.headers.get("referer") for h in attacker.heard if root and root in h.headers.get("referer", "") + h.path]
+    assert not leaked, f"a Referer carried the session path to another server: {leaked}"
+
+
+@pytest.fixture(scope="module")
+def rebinding_browser() -> Iterator[WebDriver]:
+    """A Chromium whose DNS answers rebind.test with 127.0.0.1, as a rebinding attacker's DNS server would."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = test_ui_browser.CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+                 "--host-resolver-rules=MAP rebind.test 127.0.0.1"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(test_ui_browser.CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_dns_rebinding_reads_nothing(ui: Ui, rebinding_browser: WebDriver) -> None:
+    """The attacker's name resolves to 127.0.0.1: a page of its origin, on the dashboard's port, can read what the
+    dashboard answers it. It must answer nothing, login included."""
+    driver = rebinding_browser
+    driver.get(ui.login_url.replace("127.0.0.1", "rebind.test"))
+    body = driver.find_element("tag name", "body").text
+    assert "403" in body and not driver.get_cookies(), body
+    driver.get(ui.opened)
+    WebDriverWait(driver, WAIT_S).until(lambda d: d.current_url.endswith("/secrets"))
+    landing = driver.current_url
+    driver.get(landing.replace("127.0.0.1", "rebind.test"))
+    assert 'name="csrf"' not in driver.page_source
