@@ -13,6 +13,7 @@ page), or from the line itself when it prints the URL.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import re
@@ -22,6 +23,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +37,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests import test_ui_browser
 from tests.conftest import Vault
 from tests.support.bridge_proc import BRIDGE
+from tests.support.faults import FaultProxy
 from tests.support.pg import PgCluster
+from tests.support.postgrest import Endpoint
 from tests.support.sockets import HttpServer, Seen
 
 browser = test_ui_browser.browser
@@ -597,3 +601,121 @@ def test_dns_rebinding_reads_nothing(ui: Ui, rebinding_browser: WebDriver) -> No
     landing = driver.current_url
     driver.get(landing.replace("127.0.0.1", "rebind.test"))
     assert 'name="csrf"' not in driver.page_source
+
+
+class SpyProxy(FaultProxy):
+    """The fault proxy, telling the test when a call has reached it (so a test awaits it, not a sleep)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.reached = threading.Event()
+        super().__init__(upstream)
+
+    def answer(self, conn: socket.socket, seen: Seen) -> None:
+        self.reached.set()
+        super().answer(conn, seen)
+
+
+@pytest.fixture
+def spy(endpoint: Endpoint) -> Iterator[SpyProxy]:
+    front = SpyProxy(endpoint.url)
+    try:
+        yield front
+    finally:
+        front.stop()
+
+
+def through(spy: SpyProxy, env: dict[str, str], deadline: str) -> Iterator[Ui]:
+    (Path(env["BRIDGE_HOME"]) / "config.toml").write_text(f'admin_deadline = "{deadline}"\n')
+    dashboard = Ui({**env, "SUPABASE_URL": spy.url})
+    try:
+        yield dashboard
+    finally:
+        dashboard.kill()
+
+
+@pytest.fixture
+def ui_via_spy(env_bootstrap: dict[str, str], spy: SpyProxy) -> Iterator[Ui]:
+    yield from through(spy, env_bootstrap, "2s")
+
+
+@pytest.fixture
+def ui_patient(env_bootstrap: dict[str, str], spy: SpyProxy) -> Iterator[Ui]:
+    """A dashboard that would wait 120 s for Supabase: a stop must not wait for it."""
+    yield from through(spy, env_bootstrap, "120s")
+
+
+ROUTES = [("GET", "/"), ("GET", "/secrets"), ("GET", "/secrets/default/SOME_KEY"), ("GET", "/tokens"), ("GET", "/audit"),
+          ("GET", "/audit.csv"), ("GET", "/audit.csv?since=7d&name=SOME_KEY&failures=1"), ("GET", "/alerts"),
+          ("GET", "/doctor"), ("POST", "/secrets"), ("POST", "/secrets/default/SOME_KEY/test"),
+          ("POST", "/secrets/default/SOME_KEY/rotate"), ("POST", "/secrets/default/SOME_KEY/policy"),
+          ("POST", "/secrets/default/SOME_KEY/delete"), ("POST", "/tokens"), ("POST", "/tokens/default/some-token/revoke")]
+FORM = {"name": "SOME_KEY", "value": "v-" + "0" * 20, "type": "generic", "tenant": "default", "confirm": "SOME_KEY",
+        "allow": "SOME_KEY", "description": "d"}
+
+
+def every_route(client: Client, csrf: str) -> dict[str, httpx.Response]:
+    origin = {"origin": f"http://127.0.0.1:{client.http.base_url.port}"}
+    return {f"{method} {path}": client.http.request(method, client.root + path, headers=origin,
+                                                    data={**FORM, "csrf": csrf} if method == "POST" else None)
+            for method, path in ROUTES}
+
+
+def one_line_answers(answers: dict[str, httpx.Response]) -> dict[str, str]:
+    """The answers that are neither a page, a redirect, the CSV nor one line saying what failed (a bare
+    "Internal Server Error" is not one)."""
+    bad = {}
+    for route, answer in answers.items():
+        kind = answer.headers.get("content-type", "")
+        page = answer.status_code in (200, 303) and ("html" in kind or answer.status_code == 303 or "csv" in kind)
+        line = answer.text.strip()
+        said = answer.status_code >= 400 and len(line.splitlines()) == 1 and line != "Internal Server Error"
+        if not (page or said):
+            bad[route] = f"{answer.status_code} {answer.text[:200]!r}"
+    return bad
+
+
+@pytest.mark.parametrize("fault", ["down", "hang", 503, "garbage"])
+def test_every_route_answers_one_line_when_supabase_is_down_or_slow(ui_via_spy: Ui, spy: SpyProxy, fault: str | int) -> None:
+    client = http_login(ui_via_spy)
+    csrf = client.csrf()
+    if fault == "down":
+        spy.stop()
+    else:
+        spy.mode = fault
+    answers = every_route(client, csrf)
+    alive = ui_via_spy.proc.poll() is None
+    code, out, err = ui_via_spy.stop()
+    assert alive and code == 0, (code, err)
+    assert not one_line_answers(answers), one_line_answers(answers)
+    assert "Traceback" not in err and "Traceback" not in out, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_exits_0_and_says_stopped(ui: Ui, sig: int) -> None:
+    http_login(ui).http.close()
+    code, out, err = ui.stop(sig)
+    assert code == 0 and "stopped" in out, (code, out, err)
+    assert ui.login_file is None or not ui.login_file.exists(), "the login file outlived the dashboard"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_never_waits_for_a_request_stuck_on_a_hanging_supabase(ui_patient: Ui, spy: SpyProxy, sig: int) -> None:
+    client = http_login(ui_patient)
+    spy.mode = "hang"
+    def ask() -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            client.page("/secrets")
+
+    stuck = threading.Thread(target=ask, daemon=True)
+    spy.reached.clear()
+    stuck.start()
+    assert spy.reached.wait(WAIT_S), "the request never reached Supabase"
+    began = time.monotonic()
+    ui_patient.proc.send_signal(sig)
+    try:
+        code = ui_patient.proc.wait(timeout=WAIT_S)
+    except subprocess.TimeoutExpired:
+        code = None
+    waited = time.monotonic() - began
+    assert code == 0, f"after {signal.Signals(sig).name} with a call stuck: exit {code} after {waited:.1f} s"
+    assert waited < WAIT_S, f"it waited {waited:.1f} s"
