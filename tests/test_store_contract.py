@@ -15,10 +15,10 @@ import pytest
 
 from bridge.core.credentials import Credentials
 from bridge.core.errors import BridgeError
+from bridge.credentials.base import CredentialStore
 from bridge.credentials.env import EnvStore
 from bridge.credentials.os_keyring import KeyringStore
 from bridge.credentials.sealed import SealedFileStore
-from bridge.credentials.stores import CredentialStore
 
 ADMIN = Credentials(url="https://abcd.supabase.co", key="sb_secret_CONTRACT-admin-0001")
 GATEWAY = Credentials(url="https://abcd.supabase.co", key="sb_publishable_CONTRACT", token="ocbt_" + "C" * 43)

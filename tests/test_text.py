@@ -24,3 +24,39 @@ def test_csv_cells_never_start_a_formula_and_hold_no_control_character() -> None
 def test_json_output_needs_no_help() -> None:
     text = json.dumps({"name": "a\x1b\r\n\x07\x85\x7f\u202e"})
     assert text.isascii() and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+
+
+HOSTILE_CELLS = (
+    "x;=2+5;y", "gw;@SUM(1+1);z", "a,=1+1", "a\t=1", 'a;"=1+1";b', "a;  =1", "a; \" -2", "=x;+y,-z\t@w",
+    "x;" + " " * 5_000 + "=1", "plain; text, here", "-", ";", "=",
+)
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cells(text: str, separator: str) -> list[str]:
+    """The cells a spreadsheet makes of a CSV file opened in a locale that splits on `separator`: quoted fields
+    as csv readers take them, and each line also split naively, as a program ignoring quotes would."""
+    import csv
+    import io
+
+    quoted = [cell for row in csv.reader(io.StringIO(text), delimiter=separator) for cell in row]
+    naive = [cell for line in text.splitlines() for cell in line.split(separator)]
+    return quoted + naive
+
+
+def test_csv_cells_start_no_formula_whichever_separator_the_locale_splits_on() -> None:
+    import csv
+    import io
+
+    from bridge.admin.audit import COLUMNS, write_csv
+
+    records: list[dict[str, object]] = [dict.fromkeys(COLUMNS, value) for value in HOSTILE_CELLS]
+    out = io.StringIO()
+    write_csv([records], out)
+    text = out.getvalue()
+    for separator in (",", ";", "\t"):
+        for found in spreadsheet_cells(text, separator):
+            assert not found.lstrip(' "').startswith(FORMULA), (separator, found[:40])
+    read = list(csv.DictReader(io.StringIO(text)))
+    assert [row["secret_name"] for row in read] == [csv_cell(value) for value in HOSTILE_CELLS]
+    assert read[0]["secret_name"] == "x;'=2+5;y" and read[1]["host"] == "gw;'@SUM(1+1);z"

@@ -72,6 +72,10 @@ class Dashboard:
 
     def stop(self) -> tuple[int, str]:
         self.proc.send_signal(signal.SIGINT)
+        return self.stop_after_signal()
+
+    def stop_after_signal(self) -> tuple[int, str]:
+        """Its exit status and everything it printed, once a stop signal was sent."""
         code = self.proc.wait(timeout=WAIT_S)
         rest = (self.proc.stdout.read() if self.proc.stdout else "") + (self.proc.stderr.read() if self.proc.stderr else "")
         return code, self.line + rest

@@ -13,9 +13,9 @@ from bridge.core.credentials import ENV_KEYS, ENV_URL, Credentials, normalize_ur
 from bridge.core.deadline import Deadline
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.keys import LEGACY_JWT, classify_key
+from bridge.credentials.base import CredentialStore, StoreUnavailable
 from bridge.credentials.os_keyring import KeyringStore
 from bridge.credentials.sealed import SealedFileStore
-from bridge.credentials.stores import CredentialStore, StoreUnavailable
 from bridge.vault.client import connect
 from bridge.vault.errors import SetupMissing
 

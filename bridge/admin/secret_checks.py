@@ -19,12 +19,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from bridge.admin.secrets import check_name
 from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.app.verbs import add_action, add_json
 from bridge.core.errors import BridgeError, UsageError
-from bridge.core.names import in_tenant, vault_name
+from bridge.core.names import check_name, in_tenant, vault_name
 from bridge.core.secret_types import DEFAULT_TYPE, OK
 from bridge.core.text import cell, utc_stamp
 from bridge.vault.errors import NotFound

@@ -18,7 +18,7 @@ from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.app.verbs import Verb, add_action, add_json, run_action
 from bridge.core.errors import BridgeError, UsageError
-from bridge.core.names import name_problem, split_vault_name, vault_name
+from bridge.core.names import check_name, split_vault_name, vault_name
 from bridge.core.secret_types import DEFAULT_TYPE, SECRET_TYPES
 from bridge.core.text import cell, minute, printable, utc_stamp
 from bridge.vault.admin_api import AdminApi, Row
@@ -33,14 +33,6 @@ LS_COLUMNS = (
 DEFAULT_DUE_WITHIN = "7d"
 """What `due` calls due unless told: setup.sql's due_window(), which `ls` and doctor use."""
 STAMP_COLUMNS = ("checked_at", "last_used_at", "rotated_at", "expires_at", "due_at", "created_at", "updated_at")
-
-
-def check_name(name: str) -> str:
-    """A name a ref can use as its id as it stands (core.names)."""
-    problem = name_problem(name)
-    if problem is not None:
-        raise UsageError(f"secret name {name!r}: {problem}")
-    return name
 
 
 def read_value(ctx: Context, name: str) -> str:

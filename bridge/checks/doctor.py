@@ -171,8 +171,8 @@ class Doctor:
 
     def keyring(self) -> None:
         from bridge.core.deadline import TimedOut, run_within
+        from bridge.credentials.base import STORE_BUDGET_S, StoreUnavailable
         from bridge.credentials.os_keyring import KeyringStore
-        from bridge.credentials.stores import STORE_BUDGET_S, StoreUnavailable
 
         def probe() -> str:
             backend = KeyringStore(self.env).backend()

@@ -30,6 +30,14 @@ def name_problem(name: str) -> str | None:
     return problem
 
 
+def check_name(name: str) -> str:
+    """--name or a form's name as given, or a UsageError saying why a ref could not use it."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise UsageError(f"secret name {name!r}: {problem}")
+    return name
+
+
 def tenant_problem(tenant: str) -> str | None:
     return None if TENANT_NAME.fullmatch(tenant) else f"use {TENANT_RULE}"
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bridge.core.credentials import Credentials
-from bridge.credentials.stores import StoreAbsent, StoreUnavailable
+from bridge.credentials.base import StoreAbsent, StoreUnavailable
 
 KEYRING_SERVICE = "openclaw-supabase-bridge"
 KEYRING_ACCOUNT = "default"

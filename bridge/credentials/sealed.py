@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bridge.core.credentials import Credentials
 from bridge.core.errors import BridgeError
-from bridge.credentials.stores import StoreUnavailable
+from bridge.credentials.base import StoreUnavailable
 from bridge.local.envelope import Envelope, EnvelopeError, Malformed, OtherVersion, pbkdf2_sha512
 from bridge.local.files import FileTooLarge, atomic_write, read_private
 from bridge.local.identity import Identity

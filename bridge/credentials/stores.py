@@ -11,35 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple
 
 from bridge.core.credentials import ENV_KEYS, ENV_PUBLIC_KEYS, ENV_TOKEN, ENV_URL, Credentials
 from bridge.core.errors import BridgeError
+from bridge.credentials.base import STORE_BUDGET_S, CredentialStore, StoreAbsent, StoreUnavailable
 
 if TYPE_CHECKING:
     from bridge.core.deadline import Deadline
-
-STORE_BUDGET_S = 1.5
-"""Longest wait for one store: a session bus that accepts and never answers must not eat the gateway's 5 s."""
-
-
-class StoreUnavailable(Exception):
-    """This store failed here (keyring refused, locked or broken); the lookup notes it in one line and moves on."""
-
-
-class StoreAbsent(StoreUnavailable):
-    """This store does not exist here at all (no D-Bus session): the lookup moves on without a note."""
-
-
-class CredentialStore(Protocol):
-    name: str
-
-    def get(self) -> Credentials | None: ...
-
-    def store(self, credentials: Credentials) -> None: ...
-
-    def erase(self) -> bool: ...
-
 
 def lookup_order(env: Mapping[str, str], sealed_path: Path) -> list[CredentialStore]:
     from bridge.credentials.env import EnvStore

@@ -33,9 +33,9 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge.admin.audit import MAX_LIMIT, write_csv
-from bridge.admin.secrets import check_name
 from bridge.admin.tokens import check_glob, check_token_name
 from bridge.core.errors import BridgeError
+from bridge.core.names import check_name
 from bridge.core.secret_types import SECRET_TYPES
 from bridge.web.backend import AdminBackend
 from bridge.web.listing import BADGES, DUE_STATES, Filters, badge, due_state, page_of

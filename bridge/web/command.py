@@ -18,7 +18,6 @@ import html
 import os
 import signal
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,6 +97,10 @@ def handle_ui(args: argparse.Namespace, ctx: Context) -> int:
     sock = listen(args.port)
     session = Session(port=sock.getsockname()[1])
     app = create_app(AdminBackend(ctx, provider), session)
+    config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off", timeout_graceful_shutdown=GRACE_S)
+    server = dashboard_server(config)
+    # A stop signal from here on stops the server, even one that comes before it runs (it then exits at once).
+    previous = {sig: signal.signal(sig, server.handle_exit) for sig in STOP_SIGNALS}
     login_file = write_login_file(ctx.paths.data_dir / "ui", session.port, session.login_url)
     try:
         print(f"bridge ui: open {login_file.as_uri()}  (once; Ctrl-C stops it)", file=ctx.out, flush=True)
@@ -107,32 +110,25 @@ def handle_ui(args: argparse.Namespace, ctx: Context) -> int:
             import webbrowser
 
             webbrowser.open(login_file.as_uri())
-        config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=GRACE_S)
-        dashboard_server(config).run(sockets=[sock])
+        server.run(sockets=[sock])
     finally:
         login_file.unlink(missing_ok=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print("bridge ui: stopped", file=ctx.out, flush=True)
     return 0
 
 
 def dashboard_server(config: uvicorn.Config) -> uvicorn.Server:
-    """uvicorn's server, stopped by SIGINT, SIGTERM or SIGHUP alike and then returning: uvicorn's own re-raises
-    the signal after its shutdown, which would end the process by it (exit -15) instead of with a word and 0."""
+    """uvicorn's server, leaving the stop signals to handle_ui: uvicorn's own handling re-raises the signal after
+    its shutdown, which would end the process by it (exit -15) instead of with a word and 0, and it starts only
+    once the server runs, so a signal just before would kill the process mid-start."""
     import uvicorn
 
     class Dashboard(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
-            if threading.current_thread() is not threading.main_thread():
-                yield
-                return
-            previous = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
-            try:
-                yield
-            finally:
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
+            yield
 
     return Dashboard(config)
 
