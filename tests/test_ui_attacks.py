@@ -14,7 +14,9 @@ page), or from the line itself when it prints the URL.
 from __future__ import annotations
 
 import contextlib
+import csv
 import html
+import io
 import os
 import re
 import secrets
@@ -38,7 +40,7 @@ from tests import test_ui_browser
 from tests.conftest import Vault
 from tests.support.bridge_proc import BRIDGE
 from tests.support.faults import FaultProxy
-from tests.support.pg import PgCluster
+from tests.support.pg import PgCluster, audit_rows_dropped_after
 from tests.support.postgrest import Endpoint
 from tests.support.sockets import HttpServer, Seen
 
@@ -719,3 +721,131 @@ def test_a_stop_never_waits_for_a_request_stuck_on_a_hanging_supabase(ui_patient
     waited = time.monotonic() - began
     assert code == 0, f"after {signal.Signals(sig).name} with a call stuck: exit {code} after {waited:.1f} s"
     assert waited < WAIT_S, f"it waited {waited:.1f} s"
+
+
+def plant_audit(pg: PgCluster, rows: list[tuple[str, str, str | None, str]], tag: str = "") -> None:
+    """Audit rows as a gateway-token holder's requests leave them: (secret name, host, error, age); `tag` in
+    the provider column."""
+    with pg.connect("postgres", autocommit=True) as conn:
+        for name, host, error, age in rows:
+            conn.execute(
+                "INSERT INTO public.vault_access_log (secret_name, access_type, success, error_message, client, accessed_at) "
+                "VALUES (%s, 'resolve', %s, %s, jsonb_build_object('host', %s::text, 'user_agent', %s::text, "
+                "'provider', %s::text), now() - %s::interval)",
+                (name, error is None, error, host, host, tag, age))
+
+
+def flood_audit(pg: PgCluster, name: str, count: int) -> None:
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO public.vault_access_log (secret_name, access_type, success, client, accessed_at) "
+            "SELECT %s, 'resolve', false, jsonb_build_object('host', 'junk-' || n), now() - (n || ' ms')::interval "
+            "FROM generate_series(1, %s) AS n", (name, count))
+
+
+@pytest.mark.parametrize("junk", [250, 1200, 10_050])
+def test_a_token_holder_flooding_the_log_hides_no_read_without_a_word(session: Client, pg: PgCluster, junk: int) -> None:
+    """One real read an hour ago, then `junk` requests of the same name: the page and the CSV of the period
+    show the real read, or say (in the page, and in the file's first line) that they stop short, and how to get
+    everything."""
+    name = "FLOODED_" + secrets.token_hex(3).upper()
+    real = "the-real-read-" + secrets.token_hex(3)
+    with audit_rows_dropped_after(pg):
+        plant_audit(pg, [(name, real, None, "1 hour")])
+        flood_audit(pg, name, junk)
+        missing = {}
+        for query in (f"since=24h&name={name}", "since=24h", f"since=7d&name={name}"):
+            page = session.page(f"/audit?{query}").text
+            sheet = session.page(f"/audit.csv?{query}").text
+            if real not in page and "bridge audit" not in page:
+                missing[f"/audit?{query}"] = "no real read, no word"
+            if real not in sheet and "bridge audit" not in sheet.split("\n", 1)[0]:
+                missing[f"/audit.csv?{query}"] = "no real read, no word in the first line"
+            if junk <= 1000 and f"name={name}" in query and (real not in page or real not in sheet):
+                missing[f"?{query}"] = f"the real read is cut from {junk + 1} rows"
+    assert not missing, missing
+
+
+HOSTILE_CELLS = ["x;=2+5;y", "gw;@SUM(1+1);z", "a\t=1+1", "a,=1+1", '"=1+1"', '"x";=1+1', ' =1+1', "  @SUM(1)",
+                 "x\r=1+1", "x\n=1+1", "x\r\n+1+1", "-2+3", "+cmd|' /C calc'!A0", "x;-2+3", 'x";=1+1;"y', "x\t@A1",
+                 "x; =1+1", "x;\t=1+1", "x,\"=1+1\"", "=HYPERLINK(\"http://evil\")", "x|=1+1", "x;'=1+1",
+                 'x;"=1+1"', 'x;" =1+1"', 'x;""=1+1', 'x; "=1+1"', 'x;"', ';"=1+1', 'x\t"=1+1"', "x;\u00a0=1+1",
+                 "x;\u3000=1+1", "x;\uff1d1+1", "x;\u200b=1+1"]
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+CSV_TAG = "csvtag" + secrets.token_hex(3)
+
+
+def spreadsheet_cells(text: str, separator: str) -> list[list[str]]:
+    """The cells Excel or LibreOffice makes of the file when the locale's list separator is `separator`: quotes
+    honoured, as both do."""
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
+
+
+@pytest.fixture
+def hostile_csv(session: Client, pg: PgCluster) -> Iterator[str]:
+    with audit_rows_dropped_after(pg):
+        plant_audit(pg, [(cell, cell, cell, "1 minute") for cell in HOSTILE_CELLS], tag=CSV_TAG)
+        answer = session.page("/audit.csv?since=1h")
+        assert answer.status_code == 200, answer.text
+        yield answer.text
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_no_csv_cell_starts_a_formula_in_any_locale(hostile_csv: str, separator: str) -> None:
+    formulas = [cell for row in spreadsheet_cells(hostile_csv, separator) for cell in row if cell.startswith(FORMULA)]
+    assert not formulas, f"split at {separator!r}, these cells start a formula: {formulas}"
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_no_csv_cell_starts_a_formula_after_leading_spaces(hostile_csv: str, separator: str) -> None:
+    """Some importers trim the spaces before a cell's text (LibreOffice's "Trim spaces", Excel's Text import)."""
+    formulas = [cell for row in spreadsheet_cells(hostile_csv, separator) for cell in row
+                if cell.lstrip(" ").startswith(FORMULA)]
+    assert not formulas, f"split at {separator!r} and trimmed, these cells start a formula: {formulas}"
+
+
+def test_the_hostile_csv_still_reads_as_csv(hostile_csv: str) -> None:
+    rows = spreadsheet_cells(hostile_csv, ",")
+    header = next(r for r in rows if "secret_name" in r)
+    body = rows[rows.index(header) + 1:]
+    planted = [r for r in body if r[header.index("provider")] == CSV_TAG]
+    assert len(planted) == len(HOSTILE_CELLS), f"{len(planted)} of the {len(HOSTILE_CELLS)} planted rows read back"
+    assert {len(r) for r in body} == {len(header)}, "rows of another width than the header"
+
+
+def test_a_form_over_64_kib_is_refused_and_nothing_is_stored(session: Client, vault: Vault) -> None:
+    name = "HUGE_" + secrets.token_hex(3).upper()
+    vault.names.append(name)
+    csrf = session.csrf()
+    origin = {"origin": f"http://127.0.0.1:{session.http.base_url.port}"}
+    form = {"csrf": csrf, "name": name, "tenant": "default", "type": "generic", "value": "v" * (70 * 1024)}
+    whole = session.http.post(session.root + "/secrets", data=form, headers=origin)
+    body = "&".join(f"{k}={v}" for k, v in form.items()).encode()
+    chunked = session.http.post(session.root + "/secrets", content=iter([body[i:i + 4096] for i in range(0, len(body), 4096)]),
+                                headers={**origin, "content-type": "application/x-www-form-urlencoded"})
+    multipart = session.http.post(session.root + "/secrets", data={k: v for k, v in form.items() if k != "value"},
+                                  files={"value": ("v", b"v" * (70 * 1024))}, headers=origin)
+    assert [whole.status_code, chunked.status_code, multipart.status_code] == [413, 413, 413]
+    assert f'data-name="{name}"' not in session.page(f"/secrets?q={name}").text
+
+
+def test_many_idle_connections_do_not_lock_the_user_out(session: Client) -> None:
+    """Slowloris: another user holds hundreds of connections open, each with half a request, or a form body
+    that never ends."""
+    port = session.http.base_url.port
+    assert port is not None
+    held = []
+    try:
+        for n in range(400):
+            conn = socket.create_connection(("127.0.0.1", port), timeout=WAIT_S)
+            if n % 2:
+                conn.sendall(f"GET {session.root}/secrets HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-a: ".encode())
+            else:
+                conn.sendall(f"POST {session.root}/secrets HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                             f"Cookie: {COOKIE}={session.cookie}\r\nContent-Length: 60000\r\n\r\nname=".encode())
+            held.append(conn)
+        answer = session.page("/secrets")
+    finally:
+        for conn in held:
+            conn.close()
+    assert answer.status_code == 200
