@@ -21,9 +21,11 @@ import os
 import re
 import secrets
 import select
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -849,3 +851,94 @@ def test_many_idle_connections_do_not_lock_the_user_out(session: Client) -> None
         for conn in held:
             conn.close()
     assert answer.status_code == 200
+
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+"""Another user of the machine."""
+
+
+def as_nobody(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*NOBODY, *argv], capture_output=True, text=True, timeout=WAIT_S, check=False)
+
+
+@pytest.fixture
+def shared_home(env_bootstrap: dict[str, str]) -> Iterator[tuple[dict[str, str], Path]]:
+    """A data directory other users can traverse (0755, as ~/.local/share is under umask 022), on a path they can
+    reach; or, made 1777 by a test, one they can write in."""
+    top = Path(tempfile.mkdtemp(prefix="bridge-ui-shared-"))
+    top.chmod(0o755)
+    home = top / "home"
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    try:
+        yield {**env_bootstrap, "BRIDGE_HOME": str(home)}, home
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])
+
+
+def start_ui(env: dict[str, str], *extra: str, umask: int = 0o022) -> subprocess.Popen[str]:
+    return subprocess.Popen([str(BRIDGE), "ui", "--no-browser", *extra], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.umask(umask))
+
+
+def test_another_user_cannot_read_the_login_file_whatever_the_umask(shared_home: tuple[dict[str, str], Path]) -> None:
+    env, _ = shared_home
+    proc = start_ui(env, "--port", "0", umask=0)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        _, url, path = login_url_of(line)
+        assert path is not None
+        token = url.split("token=", 1)[1]
+        modes = (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777)
+        read = as_nobody("cat", str(path))
+        listed = as_nobody("ls", "-la", str(path.parent))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=WAIT_S)
+    assert modes == (0o600, 0o700), f"login file and directory modes {modes[0]:o} {modes[1]:o}"
+    assert token not in read.stdout + listed.stdout and read.returncode != 0
+
+
+@pytest.mark.parametrize("planted", ["directory", "symlink to a directory", "symlinked login file"])
+def test_a_login_path_another_user_planted_never_gets_them_the_token(
+    shared_home: tuple[dict[str, str], Path], tmp_path: Path, planted: str,
+) -> None:
+    """The data directory is writable by others (1777): another user plants `ui` (a directory of theirs, or a
+    symlink to one) or `ui/login-PORT.html` (a symlink to a file of theirs) before `bridge ui --port PORT`, and
+    watches it. They must get no token; bridge either refuses with one line or writes where they cannot read."""
+    env, home = shared_home
+    home.chmod(0o1777)
+    theirs = Path(tempfile.mkdtemp(prefix="bridge-ui-theirs-"))
+    port = free_port()
+    try:
+        os.chown(theirs, 65534, 65534)
+        theirs.chmod(0o777)
+        if planted == "directory":
+            assert as_nobody("mkdir", "-m", "777", str(home / "ui")).returncode == 0
+        elif planted == "symlink to a directory":
+            assert as_nobody("ln", "-s", str(theirs), str(home / "ui")).returncode == 0
+        else:
+            assert as_nobody("mkdir", "-m", "777", str(home / "ui")).returncode == 0
+            assert as_nobody("touch", str(theirs / "catch")).returncode == 0
+            assert as_nobody("chmod", "666", str(theirs / "catch")).returncode == 0
+            assert as_nobody("ln", "-s", str(theirs / "catch"), str(home / "ui" / f"login-{port}.html")).returncode == 0
+        proc = start_ui(env, "--port", str(port))
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline()
+        token = ""
+        if line.startswith("bridge ui: open "):
+            token = login_url_of(line)[1].split("token=", 1)[1]
+        seen = as_nobody("sh", "-c", f"cat {home}/ui/* {home}/ui/.* {theirs}/* {theirs}/.* 2>/dev/null; ls -la {home}/ui {theirs}")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=WAIT_S)
+    finally:
+        shutil.rmtree(theirs, ignore_errors=True)
+    if not token:
+        assert proc.returncode == 1 and len(err.strip().splitlines()) == 1, (line, out, err)
+    assert not token or token not in seen.stdout, f"another user read the token through a planted {planted}"
