@@ -266,7 +266,7 @@ def test_requests_without_the_session_from_another_host_or_without_csrf_are_refu
         login = client.get(dashboard.login_url.replace(dashboard.origin, ""), headers=host)
         assert login.status_code == 200 and 'http-equiv="refresh"' in login.text
         cookie = login.cookies["bridge_session"]
-        assert "HttpOnly" in login.headers["set-cookie"] and "SameSite=strict" in login.headers["set-cookie"]
+        assert "HttpOnly" in login.headers["set-cookie"] and "samesite=strict" in login.headers["set-cookie"].lower()
         root = login.text.split('content="0;url=')[1].split('"')[0].removesuffix("/secrets")
         assert f"Path={root};" in login.headers["set-cookie"] + ";"
         again = client.get(dashboard.login_url.replace(dashboard.origin, ""), headers=host)

@@ -39,7 +39,7 @@ from bridge.core.names import check_name
 from bridge.core.secret_types import SECRET_TYPES
 from bridge.web.backend import AdminBackend
 from bridge.web.listing import BADGES, DUE_STATES, Filters, badge, due_state, page_of
-from bridge.web.security import COOKIE, HEADERS, LOGIN_PATH, SAFE_METHODS, Session, refusal
+from bridge.web.security import HEADERS, LOGIN_PATH, SAFE_METHODS, Session, refusal, session_cookie
 
 HERE = Path(__file__).parent
 MAX_FORM_BYTES = 64 * 1024
@@ -245,7 +245,7 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
         # the navigation began at file://, a cross-site start after which the browser withholds a SameSite=Strict
         # cookie for the whole redirect chain; a navigation this page starts is same-origin.
         response = HTMLResponse(redirect_page(root + "/secrets"))
-        response.set_cookie(COOKIE, session.cookie, httponly=True, samesite="strict", path=root)
+        response.headers.append("set-cookie", session_cookie(session))
         return response
 
     async def home(request: Request) -> Response:

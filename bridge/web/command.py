@@ -18,6 +18,7 @@ import html
 import os
 import signal
 import socket
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,14 +71,14 @@ def login_page(url: str) -> bytes:
 
 def write_login_file(directory: Path, port: int, url: str) -> Path:
     """The login URL in a file only this user can read, in a directory only this user owns."""
-    from bridge.local.files import atomic_write
+    from bridge.local.files import ensure_private_dir, replace_file
 
-    path = directory / f"login-{port}.html"
-    atomic_write(path, login_page(url))
+    ensure_private_dir(directory)
     info = directory.lstat()
-    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
-        path.unlink(missing_ok=True)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
         raise BridgeError(f"{directory} is not a private directory of this user; remove it and run bridge ui again")
+    path = directory / f"login-{port}.html"
+    replace_file(path, login_page(url))
     return path
 
 

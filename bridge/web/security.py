@@ -41,7 +41,9 @@ HEADERS = {
 """Sent with every answer, refusals included. A Referer goes to the dashboard's own origin only: elsewhere it would
 carry the session's path. (Not `no-referrer`: under it a browser sends `Origin: null` with a form's POST.)"""
 PREFETCH_HEADERS = ("sec-purpose", "purpose", "x-purpose", "x-moz")
-"""Set by a browser's prefetch or prerender: such a request must never spend the one-time login token."""
+PREFETCH_WORDS = ("prefetch", "prerender", "preview")
+"""Set by a browser's prefetch, prerender or page preview (Safari's Top Sites sends `X-Purpose: preview`): such a
+request must never spend the one-time login token."""
 
 
 def _token() -> str:
@@ -101,8 +103,14 @@ def cookie_of(header: str | None) -> str | None:
 
 
 def prefetch(headers: Mapping[str, str]) -> bool:
-    return any("prefetch" in headers.get(name, "").lower() or "prerender" in headers.get(name, "").lower()
-               for name in PREFETCH_HEADERS)
+    return any(word in headers.get(name, "").lower() for name in PREFETCH_HEADERS for word in PREFETCH_WORDS)
+
+
+def session_cookie(session: Session) -> str:
+    """The Set-Cookie value: host-only (no Domain), scoped to the session's path, HttpOnly, SameSite=Strict, and
+    Priority=High, so another port of the host that floods the browser's per-host cookie jar (Chromium keeps 180)
+    evicts its own cookies before this one."""
+    return f"{COOKIE}={session.cookie}; Path={session.root}; HttpOnly; SameSite=Strict; Priority=High"
 
 
 def in_session_path(session: Session, path: str) -> bool:
