@@ -107,26 +107,99 @@ def setup_sql(version: int) -> str:
     return text.replace(VERSION_MARK, str(version)).rstrip("\n") + "\n"
 
 
+CHUNK_CHARS = 6000
+"""The most setup.sql text one DO block of a migration carries: the Supabase CLI splits a migration into
+statements with a scanner that slows down steeply on a long statement (the whole file as one DO block took
+15 s to push where the same file unwrapped took 1.5 s), so the file goes a few statements per block."""
+
+
+def statements(script: str) -> list[str]:
+    """The script cut after each top-level `;` (outside quotes, dollar quotes and comments); the pieces joined
+    give the script back exactly."""
+    pieces: list[str] = []
+    start = index = 0
+    dollar: str | None = None
+    while index < len(script):
+        char = script[index]
+        if dollar is not None:
+            if script.startswith(dollar, index):
+                index += len(dollar)
+                dollar = None
+                continue
+        elif char == "'" or char == '"':
+            end = script.find(char, index + 1)
+            while end != -1 and script.startswith(char, end + 1):
+                end = script.find(char, end + 2)
+            index = len(script) if end == -1 else end + 1
+            continue
+        elif script.startswith("--", index):
+            end = script.find("\n", index)
+            index = len(script) if end == -1 else end + 1
+            continue
+        elif script.startswith("/*", index):
+            end = script.find("*/", index + 2)
+            index = len(script) if end == -1 else end + 2
+            continue
+        elif char == "$":
+            tag = re.match(r"\$[A-Za-z_][A-Za-z0-9_]*\$|\$\$", script[index:])
+            if tag is not None:
+                dollar = tag.group()
+                index += len(dollar)
+                continue
+        elif char == ";":
+            end = script.find("\n", index)
+            index = len(script) if end == -1 else end + 1
+            pieces.append(script[start:index])
+            start = index
+            continue
+        index += 1
+    if start < len(script):
+        pieces.append(script[start:])
+    return pieces
+
+
+def chunks(script: str) -> list[str]:
+    """Whole statements, grouped into pieces of about CHUNK_CHARS (a longer statement is a piece of its own)."""
+    grouped: list[str] = []
+    for statement in statements(script):
+        if grouped and len(grouped[-1]) + len(statement) <= CHUNK_CHARS:
+            grouped[-1] += statement
+        else:
+            grouped.append(statement)
+    return grouped
+
+
 def migration(version: int, setup: str) -> str:
-    """A version's migration: its setup.sql, unless the database is already past that version."""
-    quote = f"$setup_v{version}$"
-    if quote in setup:
-        raise SystemExit(f"sql/build.py: setup.sql holds {quote}, which this migration quotes it with")
+    """A version's migration: its setup.sql, a few statements per DO block, each run unless the database is
+    already past that version (no piece of it can raise the version past it, so every piece decides alike)."""
+    parts = chunks(setup)
+    quotes = [f"$setup_v{version}_{number}$" for number in range(1, len(parts) + 1)]
+    clash = [quote for quote in quotes if quote in setup]
+    if clash:
+        raise SystemExit(f"sql/build.py: setup.sql holds {clash[0]}, which this migration quotes it with")
+    guard = (
+        "DECLARE\n  v_installed integer := 0;\nBEGIN\n"
+        "  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN\n"
+        "    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;\n"
+        "  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN\n"
+        "    v_installed := 1;  -- the first release kept no version record\n"
+        "  END IF;\n"
+        f"  IF v_installed > {version} THEN\n    RETURN;\n  END IF;\n"
+    )
+    blocks = "".join(f"DO $migration$\n{guard}  EXECUTE {quote}\n{part}{quote};\nEND\n$migration$;\n\n"
+                     for quote, part in zip(quotes, parts, strict=True))
     return (
         f"-- openclaw-supabase-bridge schema version {version}, for `supabase db push` (written by sql/build.py).\n"
-        f"-- It runs that version's setup.sql, unless the database already has a newer schema version: a project\n"
-        f"-- set up by pasting a newer setup.sql keeps its newer functions.\n"
-        f"DO $migration$\nDECLARE\n  v_installed integer := 0;\nBEGIN\n"
-        f"  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN\n"
-        f"    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;\n"
-        f"  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN\n"
-        f"    v_installed := 1;  -- the first release kept no version record\n"
-        f"  END IF;\n"
-        f"  IF v_installed > {version} THEN\n"
-        f"    RAISE NOTICE 'openclaw-supabase-bridge: the database has schema version %, past {version}; nothing to do', v_installed;\n"
-        f"    RETURN;\n  END IF;\n"
-        f"  EXECUTE {quote}\n{setup}{quote};\nEND\n$migration$;\n"
+        f"-- It runs that version's setup.sql, a few statements per block, unless the database already has a\n"
+        f"-- newer schema version: a project set up by pasting a newer setup.sql keeps its newer functions.\n\n"
+        f"{blocks}".rstrip("\n") + "\n"
     )
+
+
+def setup_of(migration_text: str, version: int) -> str:
+    """The setup.sql a migration runs: its pieces joined (what the tests compare with each release's file)."""
+    pattern = re.compile(rf"\$setup_v{version}_(\d+)\$\n(.*?)\$setup_v{version}_\1\$;", re.S)
+    return "".join(match.group(2) for match in pattern.finditer(migration_text))
 
 
 def migration_files() -> dict[int, Path]:

@@ -20,6 +20,7 @@ from bridge.core.errors import UsageError
 from tests.support.api_role import become
 from tests.support.bridge_proc import BRIDGE
 from tests.support.pg import REPO, SETUP_SQL, PgCluster
+from tests.support.sql_build import build
 from tests.support.supabase_cli import SupabaseCli, ensure_supabase_cli
 from tests.test_setup_upgrade import RELEASES, Database, Release, create_database, drop_database, release_setup_sql
 
@@ -199,7 +200,6 @@ def test_every_schema_version_is_one_migration_and_the_earlier_ones_run_that_rel
     assert versions == list(range(1, SCHEMA_VERSION + 1))
     for release in RELEASES:
         text = migrations[release.version - 1].read_text(encoding="utf-8")
-        quote = f"$setup_v{release.version}$"
-        assert text.split(quote)[1].removeprefix("\n") == release_setup_sql(release).rstrip("\n") + "\n", release
+        assert build.setup_of(text, release.version) == release_setup_sql(release).rstrip("\n") + "\n", release
     newest = migrations[-1].read_text(encoding="utf-8")
-    assert newest.split(f"$setup_v{SCHEMA_VERSION}$")[1].removeprefix("\n") == SETUP_SQL.read_text(encoding="utf-8")
+    assert build.setup_of(newest, SCHEMA_VERSION) == SETUP_SQL.read_text(encoding="utf-8")

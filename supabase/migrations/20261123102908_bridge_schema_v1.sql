@@ -1,6 +1,7 @@
 -- openclaw-supabase-bridge schema version 1, for `supabase db push` (written by sql/build.py).
--- It runs that version's setup.sql, unless the database already has a newer schema version: a project
--- set up by pasting a newer setup.sql keeps its newer functions.
+-- It runs that version's setup.sql, a few statements per block, unless the database already has a
+-- newer schema version: a project set up by pasting a newer setup.sql keeps its newer functions.
+
 DO $migration$
 DECLARE
   v_installed integer := 0;
@@ -11,10 +12,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 1 THEN
-    RAISE NOTICE 'openclaw-supabase-bridge: the database has schema version %, past 1; nothing to do', v_installed;
     RETURN;
   END IF;
-  EXECUTE $setup_v1$
+  EXECUTE $setup_v1_1$
 -- openclaw-supabase-bridge: database side.
 --
 -- Paste this whole file into the Supabase SQL editor (it runs as role
@@ -138,6 +138,23 @@ $$;
 REVOKE ALL ON FUNCTION vault_bridge.request_caller() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.request_caller() IS
   'Internal. Role and sub of the API caller from request.jwt.claims, NULL outside PostgREST.';
+$setup_v1_1$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 1 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v1_2$
 
 CREATE OR REPLACE FUNCTION vault_bridge.request_client()
 RETURNS jsonb
@@ -280,6 +297,23 @@ $$;
 REVOKE ALL ON FUNCTION vault_bridge.id_by_name(text, text) FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.id_by_name(text, text) IS
   'Internal. Validates a name and returns its Vault id, or NULL when no secret has that name.';
+$setup_v1_2$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 1 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v1_3$
 
 CREATE OR REPLACE FUNCTION vault_bridge.retrieve(p_access_type text, p_secret_id uuid, p_name text)
 RETURNS text
@@ -413,6 +447,23 @@ SET search_path = ''
 AS $$ SELECT vault_bridge.delete(p_secret_id, NULL) $$;
 REVOKE ALL ON FUNCTION public.delete_credential(uuid) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.delete_credential(uuid) TO service_role;
+$setup_v1_3$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 1 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v1_4$
 COMMENT ON FUNCTION public.delete_credential(uuid) IS
   'service_role only. Deletes a Vault secret by id; a missing id returns cleanly. Audited.';
 
@@ -537,6 +588,23 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.resolve_secrets(text[]) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.resolve_secrets(text[]) TO service_role;
+$setup_v1_4$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 1 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v1_5$
 COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
   'service_role only. Returns {name: value} for every requested name that exists (at most 512 names, one indexed lookup). Missing or invalid names are simply absent and audited as failures; only a NULL array or more than 512 names raises.';
 
@@ -555,6 +623,6 @@ REVOKE ALL ON FUNCTION public.vault_bridge_version() FROM PUBLIC, anon, authenti
 GRANT EXECUTE ON FUNCTION public.vault_bridge_version() TO service_role;
 COMMENT ON FUNCTION public.vault_bridge_version() IS
   'service_role only. The setup.sql schema version installed, so the bridge and its doctor can tell whether this file needs re-running.';
-$setup_v1$;
+$setup_v1_5$;
 END
 $migration$;

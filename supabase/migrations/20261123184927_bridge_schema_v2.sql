@@ -1,6 +1,7 @@
 -- openclaw-supabase-bridge schema version 2, for `supabase db push` (written by sql/build.py).
--- It runs that version's setup.sql, unless the database already has a newer schema version: a project
--- set up by pasting a newer setup.sql keeps its newer functions.
+-- It runs that version's setup.sql, a few statements per block, unless the database already has a
+-- newer schema version: a project set up by pasting a newer setup.sql keeps its newer functions.
+
 DO $migration$
 DECLARE
   v_installed integer := 0;
@@ -11,10 +12,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 2 THEN
-    RAISE NOTICE 'openclaw-supabase-bridge: the database has schema version %, past 2; nothing to do', v_installed;
     RETURN;
   END IF;
-  EXECUTE $setup_v2$
+  EXECUTE $setup_v2_1$
 -- openclaw-supabase-bridge: database side.
 --
 -- Paste this whole file into the Supabase SQL editor (it runs as role
@@ -139,6 +139,23 @@ IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
 AS $$ SELECT 200 $$;
+$setup_v2_1$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 2 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v2_2$
 COMMENT ON FUNCTION vault_bridge.max_header_chars() IS
   'Internal. Characters kept of each request header copied into the audit log. Read by request_client.';
 
@@ -269,6 +286,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.request_caller() IS
   'Internal. Role and sub of the API caller from request.jwt.claims, NULL outside PostgREST.';
+$setup_v2_2$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 2 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v2_3$
 
 CREATE OR REPLACE FUNCTION vault_bridge.request_client()
 RETURNS jsonb
@@ -435,6 +469,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.retrieve(text, uuid, text) IS
   'Internal. Decrypts one secret by id and audits it; raises PT404 (HTTP 404) when it does not exist.';
+$setup_v2_3$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 2 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v2_4$
 
 CREATE OR REPLACE FUNCTION vault_bridge.rotate(p_access_type text, p_secret_id uuid, p_name text, p_new_secret text)
 RETURNS void
@@ -558,6 +609,23 @@ REVOKE ALL ON FUNCTION public.store_secret(text, text, text) FROM PUBLIC, anon, 
 GRANT EXECUTE ON FUNCTION public.store_secret(text, text, text) TO service_role;
 COMMENT ON FUNCTION public.store_secret(text, text, text) IS
   'service_role only. Stores a new secret under a name (the id OpenClaw refs use) and returns its Vault id. An existing name raises 23505 (HTTP 409). Audited.';
+$setup_v2_4$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 2 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v2_5$
 
 CREATE OR REPLACE FUNCTION public.get_secret(p_name text)
 RETURNS text
@@ -684,6 +752,6 @@ REVOKE ALL ON FUNCTION public.vault_bridge_version() FROM PUBLIC, anon, authenti
 GRANT EXECUTE ON FUNCTION public.vault_bridge_version() TO service_role;
 COMMENT ON FUNCTION public.vault_bridge_version() IS
   'service_role only. The highest setup.sql schema version applied (vault_bridge.schema_migrations), so the bridge and its doctor can tell whether this file needs re-running.';
-$setup_v2$;
+$setup_v2_5$;
 END
 $migration$;

@@ -1,6 +1,7 @@
 -- openclaw-supabase-bridge schema version 3, for `supabase db push` (written by sql/build.py).
--- It runs that version's setup.sql, unless the database already has a newer schema version: a project
--- set up by pasting a newer setup.sql keeps its newer functions.
+-- It runs that version's setup.sql, a few statements per block, unless the database already has a
+-- newer schema version: a project set up by pasting a newer setup.sql keeps its newer functions.
+
 DO $migration$
 DECLARE
   v_installed integer := 0;
@@ -11,10 +12,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 3 THEN
-    RAISE NOTICE 'openclaw-supabase-bridge: the database has schema version %, past 3; nothing to do', v_installed;
     RETURN;
   END IF;
-  EXECUTE $setup_v3$
+  EXECUTE $setup_v3_1$
 -- openclaw-supabase-bridge: database side.
 --
 -- Paste this whole file into the Supabase SQL editor (it runs as role
@@ -140,6 +140,23 @@ IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
 AS $$ SELECT 200 $$;
+$setup_v3_1$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 3 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v3_2$
 COMMENT ON FUNCTION vault_bridge.max_header_chars() IS
   'Internal. Characters kept of each request header copied into the audit log. Read by request_client.';
 
@@ -273,6 +290,23 @@ AS $$
       THEN 'secret name is longer than ' || vault_bridge.max_name_chars()::text || ' characters'
   END
 $$;
+$setup_v3_2$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 3 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v3_3$
 COMMENT ON FUNCTION vault_bridge.name_problem(text) IS
   'Internal. Why a secret name is unusable, or NULL when it is fine. Called only by the public entry points.';
 
@@ -437,6 +471,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.id_by_name(text, text) IS
   'Internal. Validates a name and returns its Vault id, or NULL when no secret has that name.';
+$setup_v3_3$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 3 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v3_4$
 
 CREATE OR REPLACE FUNCTION vault_bridge.retrieve(p_access_type text, p_secret_id uuid, p_name text)
 RETURNS text
@@ -571,6 +622,23 @@ SET search_path = ''
 AS $$ SELECT vault_bridge.delete(p_secret_id, NULL) $$;
 REVOKE ALL ON FUNCTION public.delete_credential(uuid) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.delete_credential(uuid) TO service_role;
+$setup_v3_4$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 3 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v3_5$
 COMMENT ON FUNCTION public.delete_credential(uuid) IS
   'service_role only. Deletes a Vault secret by id; a missing id returns cleanly. Audited.';
 
@@ -696,6 +764,23 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.resolve_secrets(text[]) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.resolve_secrets(text[]) TO service_role;
+$setup_v3_5$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 3 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v3_6$
 COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
   'service_role only. Returns {name: value} for every requested name that exists, in one indexed lookup. Missing or invalid names are simply absent and audited as failures; only a NULL array or more names than vault_bridge.max_names_per_call() raises.';
 
@@ -809,6 +894,23 @@ REVOKE ALL ON FUNCTION public.list_secrets_usage(text) FROM PUBLIC, anon, authen
 GRANT EXECUTE ON FUNCTION public.list_secrets_usage(text) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_usage(text) IS
   'service_role only. Named secrets (optionally by literal name prefix) with their last successful access, the number of successful accesses in the last 30 days and the hosts they came from (listing and audit reads excluded). Never returns or decrypts a value. Audited as list.';
+$setup_v3_6$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 3 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v3_7$
 
 CREATE OR REPLACE FUNCTION public.read_access_log(
   p_since timestamptz DEFAULT NULL,
@@ -882,6 +984,6 @@ REVOKE ALL ON FUNCTION public.vault_bridge_version() FROM PUBLIC, anon, authenti
 GRANT EXECUTE ON FUNCTION public.vault_bridge_version() TO service_role;
 COMMENT ON FUNCTION public.vault_bridge_version() IS
   'service_role only. The highest setup.sql schema version applied (vault_bridge.schema_migrations), so the bridge and its doctor can tell whether this file needs re-running.';
-$setup_v3$;
+$setup_v3_7$;
 END
 $migration$;

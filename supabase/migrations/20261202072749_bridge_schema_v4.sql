@@ -1,6 +1,7 @@
 -- openclaw-supabase-bridge schema version 4, for `supabase db push` (written by sql/build.py).
--- It runs that version's setup.sql, unless the database already has a newer schema version: a project
--- set up by pasting a newer setup.sql keeps its newer functions.
+-- It runs that version's setup.sql, a few statements per block, unless the database already has a
+-- newer schema version: a project set up by pasting a newer setup.sql keeps its newer functions.
+
 DO $migration$
 DECLARE
   v_installed integer := 0;
@@ -11,10 +12,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 4 THEN
-    RAISE NOTICE 'openclaw-supabase-bridge: the database has schema version %, past 4; nothing to do', v_installed;
     RETURN;
   END IF;
-  EXECUTE $setup_v4$
+  EXECUTE $setup_v4_1$
 -- openclaw-supabase-bridge: database side.
 --
 -- Paste this whole file into the Supabase SQL editor (it runs as role
@@ -140,6 +140,23 @@ IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
 AS $$ SELECT 200 $$;
+$setup_v4_1$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 4 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v4_2$
 COMMENT ON FUNCTION vault_bridge.max_header_chars() IS
   'Internal. Characters kept of each request header copied into the audit log. Read by request_client.';
 
@@ -258,6 +275,23 @@ BEGIN
   VALUES (v_version, 'admin functions set_secret, list_secrets_usage, read_access_log; index on failed accesses');
 END
 $step$;
+$setup_v4_2$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 4 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v4_3$
 
 -- Version 4: tenants, gateway tokens and tenant members. Secrets keep living
 -- in Vault only: a secret of tenant T other than default is named
@@ -373,6 +407,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.request_caller() IS
   'Internal. Role and sub of the API caller from request.jwt.claims, NULL outside PostgREST.';
+$setup_v4_3$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 4 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v4_4$
 
 CREATE OR REPLACE FUNCTION vault_bridge.request_client()
 RETURNS jsonb
@@ -534,6 +585,23 @@ BEGIN
   END IF;
 END
 $$;
+$setup_v4_4$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 4 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v4_5$
 COMMENT ON FUNCTION vault_bridge.check_store(text, text) IS
   'Internal. Raises (and logs) when a name or value cannot be stored. Called by store and set_secret.';
 
@@ -687,6 +755,23 @@ SET search_path = ''
 AS $$ SELECT vault_bridge.store(p_name, p_secret, p_description) $$;
 REVOKE ALL ON FUNCTION public.store_credential(text, text, text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.store_credential(text, text, text) TO service_role;
+$setup_v4_5$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 4 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v4_6$
 COMMENT ON FUNCTION public.store_credential(text, text, text) IS
   'service_role only. Stores a new named secret in Vault and returns its opaque id. NULL secret or bad name raises; an existing name raises 23505. Audited.';
 
@@ -792,6 +877,23 @@ REVOKE ALL ON FUNCTION public.list_secrets(text) FROM PUBLIC, anon, authenticate
 GRANT EXECUTE ON FUNCTION public.list_secrets(text) TO service_role;
 COMMENT ON FUNCTION public.list_secrets(text) IS
   'service_role only. Lists named secrets (id, name, description, timestamps), optionally by name prefix. Never returns or decrypts a value. Audited.';
+$setup_v4_6$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 4 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v4_7$
 
 -- ---------------------------------------------------------------------------
 -- 9. Batch resolve (the bridge's hot path)
@@ -896,6 +998,23 @@ REVOKE ALL ON FUNCTION public.set_secret(text, text, text) FROM PUBLIC, anon, au
 GRANT EXECUTE ON FUNCTION public.set_secret(text, text, text) TO service_role;
 COMMENT ON FUNCTION public.set_secret(text, text, text) IS
   'service_role only. Stores the secret under this name, or replaces the value of the existing one keeping its Vault id (a rotation; the description changes only when p_description is not NULL). Returns {"id", "created"}. NULL secret or bad name raises. Audited as store or rotate.';
+$setup_v4_7$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 4 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v4_8$
 
 CREATE OR REPLACE FUNCTION public.list_secrets_usage(p_prefix text DEFAULT NULL)
 RETURNS TABLE (
@@ -1009,6 +1128,23 @@ REVOKE ALL ON FUNCTION public.read_access_log(timestamptz, text, boolean, intege
 GRANT EXECUTE ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer) TO service_role;
 COMMENT ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer) IS
   'service_role only. The audit log newest first, optionally since a time, for one exact name and failures only, at most p_limit rows (1 or more, lowered to vault_bridge.max_log_rows()). The log never holds a value. Audited as audit.';
+$setup_v4_8$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 4 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v4_9$
 
 -- ---------------------------------------------------------------------------
 -- 11. Gateway tokens (least privilege for gateways)
@@ -1124,6 +1260,23 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) TO service_role;
+$setup_v4_9$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 4 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v4_10$
 COMMENT ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) IS
   'service_role only. Records a gateway token for a tenant by its sha256 (the token itself never reaches the database), with an allow-list of name globs and an optional expiry. Audited as token.';
 
@@ -1243,6 +1396,23 @@ REVOKE ALL ON FUNCTION public.list_tenants() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.list_tenants() TO service_role;
 COMMENT ON FUNCTION public.list_tenants() IS
   'service_role only. Every tenant with its members, its number of secrets and of active tokens.';
+$setup_v4_10$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 4 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v4_11$
 
 -- A view owned by postgres reads Vault's metadata (never a value) and keeps
 -- only the rows of the caller's own tenants: an authenticated user sees the
@@ -1284,6 +1454,6 @@ REVOKE ALL ON FUNCTION public.vault_bridge_version() FROM PUBLIC, anon, authenti
 GRANT EXECUTE ON FUNCTION public.vault_bridge_version() TO service_role;
 COMMENT ON FUNCTION public.vault_bridge_version() IS
   'service_role only. The highest setup.sql schema version applied (vault_bridge.schema_migrations), so the bridge and its doctor can tell whether this file needs re-running.';
-$setup_v4$;
+$setup_v4_11$;
 END
 $migration$;

@@ -1,6 +1,7 @@
 -- openclaw-supabase-bridge schema version 5, for `supabase db push` (written by sql/build.py).
--- It runs that version's setup.sql, unless the database already has a newer schema version: a project
--- set up by pasting a newer setup.sql keeps its newer functions.
+-- It runs that version's setup.sql, a few statements per block, unless the database already has a
+-- newer schema version: a project set up by pasting a newer setup.sql keeps its newer functions.
+
 DO $migration$
 DECLARE
   v_installed integer := 0;
@@ -11,10 +12,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 5 THEN
-    RAISE NOTICE 'openclaw-supabase-bridge: the database has schema version %, past 5; nothing to do', v_installed;
     RETURN;
   END IF;
-  EXECUTE $setup_v5$
+  EXECUTE $setup_v5_1$
 -- openclaw-supabase-bridge: database side.
 --
 -- Paste this whole file into the Supabase SQL editor (it runs as role
@@ -140,6 +140,23 @@ IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
 AS $$ SELECT 200 $$;
+$setup_v5_1$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_2$
 COMMENT ON FUNCTION vault_bridge.max_header_chars() IS
   'Internal. Characters kept of each request header copied into the audit log. Read by request_client and read_access_log.';
 
@@ -280,6 +297,23 @@ BEGIN
   VALUES (v_version, 'audit log public.vault_access_log');
 END
 $step$;
+$setup_v5_2$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_3$
 
 -- Version 2: the access_type CHECK is rebuilt in place from
 -- vault_bridge.access_types(), which adds 'audit'. Existing rows are
@@ -366,6 +400,23 @@ BEGIN
   VALUES (v_version, 'tenants, gateway tokens, tenant members; audit rows name tenant and token');
 END
 $step$;
+$setup_v5_3$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_4$
 
 -- Version 5: the audit log is bounded. Rows gain name_count (a token
 -- resolve writes all its failed names as one row); tokens carry the window
@@ -462,6 +513,23 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.escaped(text) IS
   'Internal. The text with each control_characters() character written as \xNN or \uNNNN, so a log line never carries a terminal sequence or a forged line break. Callers cut the text first: it goes character by character.';
+$setup_v5_4$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_5$
 
 CREATE OR REPLACE FUNCTION vault_bridge.name_problem(p_name text)
 RETURNS text
@@ -590,6 +658,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.request_caller() IS
   'Internal. Role and sub of the API caller from request.jwt.claims, NULL outside PostgREST.';
+$setup_v5_5$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_6$
 
 CREATE OR REPLACE FUNCTION vault_bridge.request_client()
 RETURNS jsonb
@@ -729,6 +814,23 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.like_pattern(text) IS
   'Internal. A token allow-list glob (* any run, ? one character, everything else literal, _ and % included) as a LIKE pattern.';
+$setup_v5_6$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_7$
 
 CREATE OR REPLACE FUNCTION vault_bridge.fail(
   p_access_type text,
@@ -886,6 +988,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.rotate(text, uuid, text, text) IS
   'Internal. Replaces a secret value in place (same id) and audits it; raises PT404 when it does not exist.';
+$setup_v5_7$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_8$
 
 CREATE OR REPLACE FUNCTION vault_bridge.delete(p_secret_id uuid, p_name text)
 RETURNS boolean
@@ -993,6 +1112,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_token_resolve(bigint, uuid[], text[], text[], text[]) IS
   'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many). Within token_log_rows() rows per token_log_window() per token; beyond that the call is counted on the token row and written as one summary row when the next window opens. Also records last_used_at.';
+$setup_v5_8$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_9$
 
 CREATE OR REPLACE FUNCTION vault_bridge.lookup(p_names text[], p_tenant text, p_allow text[])
 RETURNS TABLE (name text, vault_name text, secret_id uuid, secret text, problem text)
@@ -1098,6 +1234,23 @@ REVOKE ALL ON FUNCTION public.store_secret(text, text, text) FROM PUBLIC, anon, 
 GRANT EXECUTE ON FUNCTION public.store_secret(text, text, text) TO service_role;
 COMMENT ON FUNCTION public.store_secret(text, text, text) IS
   'service_role only. Stores a new secret under a name (the id OpenClaw refs use) and returns its Vault id. An existing name raises 23505 (HTTP 409). Audited.';
+$setup_v5_9$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_10$
 
 CREATE OR REPLACE FUNCTION public.get_secret(p_name text)
 RETURNS text
@@ -1194,6 +1347,23 @@ REVOKE ALL ON FUNCTION public.resolve_secrets(text[]) FROM PUBLIC, anon, authent
 GRANT EXECUTE ON FUNCTION public.resolve_secrets(text[]) TO service_role;
 COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
   'service_role only. Returns {name: value} for every requested name that exists, in one indexed lookup. Missing or invalid names are simply absent and audited as failures; only a NULL array or more names than vault_bridge.max_names_per_call() raises.';
+$setup_v5_10$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_11$
 
 -- ---------------------------------------------------------------------------
 -- 10. Admin API (what `bridge secrets` and `bridge audit` call)
@@ -1300,6 +1470,23 @@ REVOKE ALL ON FUNCTION public.list_secrets_usage(text) FROM PUBLIC, anon, authen
 GRANT EXECUTE ON FUNCTION public.list_secrets_usage(text) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_usage(text) IS
   'service_role only. Named secrets (optionally by literal name prefix) with their last successful access, the number of successful accesses in the last 30 days and the hosts they came from (listing and audit reads excluded). Never returns or decrypts a value. Audited as list.';
+$setup_v5_11$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_12$
 
 CREATE OR REPLACE FUNCTION public.read_access_log(
   p_since timestamptz DEFAULT NULL,
@@ -1379,6 +1566,23 @@ REVOKE ALL ON FUNCTION public.read_access_log(timestamptz, text, boolean, intege
 GRANT EXECUTE ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) TO service_role;
 COMMENT ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) IS
   'service_role only. The audit log newest first, optionally since a time, for one exact name and failures only, at most p_limit rows (1 or more, lowered to vault_bridge.max_log_rows()); with p_before_id, the page after that row. Names and messages come bounded and escaped as loggable_name and loggable_message write them. The log never holds a value. A first page (no p_before_id) is audited as audit.';
+$setup_v5_12$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_13$
 
 -- ---------------------------------------------------------------------------
 -- 11. Gateway tokens (least privilege for gateways)
@@ -1487,6 +1691,23 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) FROM PUBLIC, anon, authenticated;
+$setup_v5_13$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_14$
 GRANT EXECUTE ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) TO service_role;
 COMMENT ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) IS
   'service_role only. Records a gateway token for a tenant by its sha256 (the token itself never reaches the database), with an allow-list of name globs and an optional expiry. In tenant default the allow-list must name its secrets: a glob of only * and ? raises 22023 there. Audited as token.';
@@ -1590,6 +1811,23 @@ REVOKE ALL ON FUNCTION public.remove_tenant_member(text, uuid) FROM PUBLIC, anon
 GRANT EXECUTE ON FUNCTION public.remove_tenant_member(text, uuid) TO service_role;
 COMMENT ON FUNCTION public.remove_tenant_member(text, uuid) IS
   'service_role only. Removes a member from a tenant; false when not a member. Audited as member.';
+$setup_v5_14$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 5 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v5_15$
 
 CREATE OR REPLACE FUNCTION public.list_tenants()
 RETURNS TABLE (tenant text, members uuid[], secrets bigint, tokens bigint, created_at timestamptz)
@@ -1664,6 +1902,6 @@ REVOKE ALL ON FUNCTION public.vault_bridge_version() FROM PUBLIC, anon, authenti
 GRANT EXECUTE ON FUNCTION public.vault_bridge_version() TO service_role;
 COMMENT ON FUNCTION public.vault_bridge_version() IS
   'service_role only. The highest setup.sql schema version applied (vault_bridge.schema_migrations), so the bridge and its doctor can tell whether this file needs re-running.';
-$setup_v5$;
+$setup_v5_15$;
 END
 $migration$;

@@ -1,6 +1,7 @@
 -- openclaw-supabase-bridge schema version 7, for `supabase db push` (written by sql/build.py).
--- It runs that version's setup.sql, unless the database already has a newer schema version: a project
--- set up by pasting a newer setup.sql keeps its newer functions.
+-- It runs that version's setup.sql, a few statements per block, unless the database already has a
+-- newer schema version: a project set up by pasting a newer setup.sql keeps its newer functions.
+
 DO $migration$
 DECLARE
   v_installed integer := 0;
@@ -11,10 +12,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
-    RAISE NOTICE 'openclaw-supabase-bridge: the database has schema version %, past 7; nothing to do', v_installed;
     RETURN;
   END IF;
-  EXECUTE $setup_v7$
+  EXECUTE $setup_v7_1$
 -- openclaw-supabase-bridge: database side.
 --
 -- Paste this whole file into the Supabase SQL editor (it runs as role
@@ -140,6 +140,23 @@ IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
 AS $$ SELECT 200 $$;
+$setup_v7_1$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_2$
 COMMENT ON FUNCTION vault_bridge.max_header_chars() IS
   'Internal. Characters kept of each request header copied into the audit log. Read by request_client and read_access_log.';
 
@@ -283,6 +300,23 @@ IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
 AS $$ SELECT 240 $$;
+$setup_v7_2$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_3$
 COMMENT ON FUNCTION vault_bridge.max_check_message_chars() IS
   'Internal. Longest stored message of a provider test: one line a listing can show.';
 
@@ -432,6 +466,23 @@ BEGIN
   VALUES (v_version, 'access_type CHECK built from vault_bridge.access_types(), adding audit');
 END
 $step$;
+$setup_v7_3$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_4$
 
 -- Version 3: the admin functions (set_secret, list_secrets_usage,
 -- read_access_log, defined in section 10). Their per-name lookups use the
@@ -546,6 +597,23 @@ BEGIN
   VALUES (v_version, 'bounded audit log (name_count, per-token budget, keyset pages); default-tenant tokens name their secrets');
 END
 $step$;
+$setup_v7_4$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_5$
 
 -- Version 6: the secret lifecycle. vault_bridge.secret_meta holds, per Vault
 -- secret id and never with a value, its type, rotation interval, expiry,
@@ -642,6 +710,23 @@ REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bri
   FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON TABLE vault_bridge.secret_meta IS
   'Per Vault secret id: its type, rotation interval, expiry, when its value last changed (rotated_at) and the last provider test. Never a value; a secret without a row is generic, changed at its Vault updated_at.';
+$setup_v7_5$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_6$
 
 -- ---------------------------------------------------------------------------
 -- 6. Private helpers
@@ -769,6 +854,23 @@ AS $$
       THEN pg_catalog.split_part(p_vault_name, vault_bridge.tenant_separator(), 1)
   END
 $$;
+$setup_v7_6$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_7$
 COMMENT ON FUNCTION vault_bridge.tenant_of(text) IS
   'Internal. The tenant a Vault name belongs to: default without a separator, T for T#NAME when T is a tenant name, NULL otherwise. Read by set_secret and list_tenants.';
 
@@ -918,6 +1020,23 @@ BEGIN
   INSERT INTO vault_bridge.tenants (tenant) VALUES (p_tenant) ON CONFLICT (tenant) DO NOTHING;
 END
 $$;
+$setup_v7_7$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_8$
 COMMENT ON FUNCTION vault_bridge.ensure_tenant(text) IS
   'Internal. Checks a tenant name and records the tenant on first use. Called by the token and member entry points and by set_secret.';
 
@@ -1005,6 +1124,23 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.secret_policies(text, text[], interval) IS
   'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. The one place the due rule is written.';
+$setup_v7_8$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_9$
 
 CREATE OR REPLACE FUNCTION vault_bridge.check_meta(p_access_type text, p_name text, p_meta jsonb)
 RETURNS void
@@ -1115,6 +1251,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.apply_meta(uuid, jsonb, boolean, timestamptz) IS
   'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at and clears the expiry (unless p_meta gives one), and a new value or type clears the last test. p_rotated_at is the date a secret without a record gets when its value is kept.';
+$setup_v7_9$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_10$
 
 CREATE OR REPLACE FUNCTION vault_bridge.meta_answer(p_secret_id uuid, p_created boolean, p_meta vault_bridge.secret_meta)
 RETURNS jsonb
@@ -1262,6 +1415,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.rotate(text, uuid, text, text) IS
   'Internal. Replaces a secret value in place (same id), resets its rotated_at and audits it; raises PT404 when it does not exist.';
+$setup_v7_10$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_11$
 
 CREATE OR REPLACE FUNCTION vault_bridge.delete(p_secret_id uuid, p_name text)
 RETURNS boolean
@@ -1385,6 +1555,23 @@ BEGIN
   END IF;
 END
 $$;
+$setup_v7_11$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_12$
 COMMENT ON FUNCTION vault_bridge.log_token_resolve(bigint, uuid[], text[], text[], text[]) IS
   'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many), within the token''s audit budget (token_budget). Also records last_used_at.';
 
@@ -1471,6 +1658,23 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.lookup(text[], text, text[]) IS
   'Internal. The batch lookup both resolve functions share: per distinct requested name (wanted_names) its Vault name, id and value when found, else why not. Never raises for a single name.';
+$setup_v7_12$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_13$
 
 CREATE OR REPLACE FUNCTION vault_bridge.changes(p_names text[], p_tenant text, p_allow text[], p_since timestamptz)
 RETURNS jsonb
@@ -1582,6 +1786,23 @@ SET search_path = ''
 AS $$ SELECT vault_bridge.delete(p_secret_id, NULL) $$;
 REVOKE ALL ON FUNCTION public.delete_credential(uuid) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.delete_credential(uuid) TO service_role;
+$setup_v7_13$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_14$
 COMMENT ON FUNCTION public.delete_credential(uuid) IS
   'service_role only. Deletes a Vault secret by id; a missing id returns cleanly. Audited.';
 
@@ -1695,6 +1916,23 @@ REVOKE ALL ON FUNCTION public.resolve_secrets(text[]) FROM PUBLIC, anon, authent
 GRANT EXECUTE ON FUNCTION public.resolve_secrets(text[]) TO service_role;
 COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
   'service_role only. Returns {name: value} for every requested name that exists, in one indexed lookup. Missing or invalid names are simply absent and audited as failures; only a NULL array or more names than vault_bridge.max_names_per_call() raises.';
+$setup_v7_14$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_15$
 
 CREATE OR REPLACE FUNCTION public.changed_secrets(p_names text[], p_since timestamptz DEFAULT NULL)
 RETURNS jsonb
@@ -1794,6 +2032,23 @@ REVOKE ALL ON FUNCTION public.set_secret(text, text, text, jsonb) FROM PUBLIC, a
 GRANT EXECUTE ON FUNCTION public.set_secret(text, text, text, jsonb) TO service_role;
 COMMENT ON FUNCTION public.set_secret(text, text, text, jsonb) IS
   'service_role only. Stores the secret under this name, or replaces the value of the existing one keeping its Vault id (a rotation, which resets rotated_at; the description changes only when p_description is not NULL). p_meta {type?, rotate_every_s?, expires_at?} sets its type (a new type brings its default schedule unless rotate_every_s is given), rotation interval in seconds and expiry; null clears one. p_secret NULL changes description and metadata only, of an existing secret (PT404 otherwise), audited as policy. Returns {"id", "created", "type", "rotate_every", "expires_at", "rotated_at"}. A name T#NAME with a tenant name T records tenant T. Bad name or p_meta raises 22023. Audited as store, rotate or policy.';
+$setup_v7_15$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_16$
 
 CREATE OR REPLACE FUNCTION public.record_secret_check(p_name text, p_status text, p_message text)
 RETURNS timestamptz
@@ -1898,6 +2153,23 @@ REVOKE ALL ON FUNCTION public.list_secrets_status(text, interval, boolean) FROM 
 GRANT EXECUTE ON FUNCTION public.list_secrets_status(text, interval, boolean) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_status(text, interval, boolean) IS
   'service_role only. One row per named secret (optionally by literal name prefix): type, last provider test, last use, uses, failures and gateways (distinct tokens, else hosts, that resolved it) over vault_bridge.usage_window(), rotation and expiry, and due: expired, overdue, due (within p_due_within, default vault_bridge.due_window()) or ok. p_due_only keeps those not ok. Uses are successful resolves; failures are failed resolves and reads by name. Never returns or decrypts a value. Audited as list.';
+$setup_v7_16$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_17$
 
 CREATE OR REPLACE FUNCTION public.read_access_alerts(p_since timestamptz DEFAULT NULL)
 RETURNS TABLE (
@@ -2006,6 +2278,23 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION public.read_access_alerts(timestamptz) FROM PUBLIC, anon, authenticated;
+$setup_v7_17$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_18$
 GRANT EXECUTE ON FUNCTION public.read_access_alerts(timestamptz) TO service_role;
 COMMENT ON FUNCTION public.read_access_alerts(timestamptz) IS
   'service_role only. Alerts since p_since (default 24 hours ago), newest first, at most vault_bridge.max_log_rows(): failures (more than vault_bridge.alert_failures() failed accesses to one name, or with one gateway token, revoked and expired ones included, within vault_bridge.alert_failure_window()), new_host (a successful resolve from a host that never resolved that secret before, when other hosts had) and unused_token (an active token unused for vault_bridge.unused_token_after(); count is its idle days). Audited as audit.';
@@ -2055,6 +2344,23 @@ REVOKE ALL ON FUNCTION public.secret_rollout(text) FROM PUBLIC, anon, authentica
 GRANT EXECUTE ON FUNCTION public.secret_rollout(text) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout(text) IS
   'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) that have resolved it since, and those seen resolving it in vault_bridge.usage_window() before that have not. Raises PT404 for an unknown name. Audited as audit.';
+$setup_v7_18$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_19$
 
 CREATE OR REPLACE FUNCTION public.read_access_log(
   p_since timestamptz DEFAULT NULL,
@@ -2134,6 +2440,23 @@ REVOKE ALL ON FUNCTION public.read_access_log(timestamptz, text, boolean, intege
 GRANT EXECUTE ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) TO service_role;
 COMMENT ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) IS
   'service_role only. The audit log newest first, optionally since a time, for one exact name and failures only, at most p_limit rows (1 or more, lowered to vault_bridge.max_log_rows()); with p_before_id, the page after that row. Names and messages come bounded and escaped as loggable_name and loggable_message write them. The log never holds a value. A first page (no p_before_id) is audited as audit.';
+$setup_v7_19$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_20$
 
 -- ---------------------------------------------------------------------------
 -- 11. Gateway tokens (least privilege for gateways)
@@ -2240,6 +2563,23 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.secrets_due_with_token(text, text[]) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secrets_due_with_token(text, text[]) TO anon, service_role;
+$setup_v7_20$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_21$
 COMMENT ON FUNCTION public.secrets_due_with_token(text, text[]) IS
   'anon (a gateway''s doctor) and service_role. With an active gateway token: which of the requested names it may resolve are expired, overdue or due within vault_bridge.due_window(), and when; never a value. A refused token raises PT401. Audited as list, within the token''s audit budget.';
 
@@ -2363,6 +2703,23 @@ BEGIN
   RETURN v_found;
 END
 $$;
+$setup_v7_21$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_22$
 REVOKE ALL ON FUNCTION public.revoke_gateway_token(text, text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.revoke_gateway_token(text, text) TO service_role;
 COMMENT ON FUNCTION public.revoke_gateway_token(text, text) IS
@@ -2472,6 +2829,23 @@ CREATE OR REPLACE VIEW public.vault_secrets_overview WITH (security_barrier = tr
         AND m.user_id::text = NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub');
 REVOKE ALL ON TABLE public.vault_secrets_overview FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.vault_secrets_overview TO authenticated;
+$setup_v7_22$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 7 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v7_23$
 COMMENT ON VIEW public.vault_secrets_overview IS
   'authenticated only. Tenant, name, description, updated_at and last resolve of the secrets of the tenants the caller (Supabase Auth sub) is a member of; never a value. Everyone else reads no rows. The tenant separator ''#'' is vault_bridge.tenant_separator().';
 
@@ -2490,6 +2864,6 @@ REVOKE ALL ON FUNCTION public.vault_bridge_version() FROM PUBLIC, anon, authenti
 GRANT EXECUTE ON FUNCTION public.vault_bridge_version() TO service_role;
 COMMENT ON FUNCTION public.vault_bridge_version() IS
   'service_role only. The highest setup.sql schema version applied (vault_bridge.schema_migrations), so the bridge and its doctor can tell whether this file needs re-running.';
-$setup_v7$;
+$setup_v7_23$;
 END
 $migration$;

@@ -1,6 +1,7 @@
 -- openclaw-supabase-bridge schema version 8, for `supabase db push` (written by sql/build.py).
--- It runs that version's setup.sql, unless the database already has a newer schema version: a project
--- set up by pasting a newer setup.sql keeps its newer functions.
+-- It runs that version's setup.sql, a few statements per block, unless the database already has a
+-- newer schema version: a project set up by pasting a newer setup.sql keeps its newer functions.
+
 DO $migration$
 DECLARE
   v_installed integer := 0;
@@ -11,10 +12,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 8 THEN
-    RAISE NOTICE 'openclaw-supabase-bridge: the database has schema version %, past 8; nothing to do', v_installed;
     RETURN;
   END IF;
-  EXECUTE $setup_v8$
+  EXECUTE $setup_v8_1$
 -- openclaw-supabase-bridge: database side.
 --
 -- Paste this whole file into the Supabase SQL editor (it runs as role
@@ -133,6 +133,23 @@ IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
 AS $$ SELECT 512 $$;
+$setup_v8_1$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_2$
 COMMENT ON FUNCTION vault_bridge.max_names_per_call() IS
   'Internal. Most names one resolve_secrets call takes (OpenClaw''s maxRefsPerProvider). Read by resolve_secrets.';
 
@@ -275,6 +292,23 @@ SET search_path = ''
 AS $$ SELECT 240 $$;
 COMMENT ON FUNCTION vault_bridge.max_check_message_chars() IS
   'Internal. Longest stored message of a provider test: one line a listing can show.';
+$setup_v8_2$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_3$
 
 CREATE OR REPLACE FUNCTION vault_bridge.max_policy_interval()
 RETURNS interval
@@ -417,6 +451,23 @@ BEGIN
   VALUES (v_version, 'audit log public.vault_access_log');
 END
 $step$;
+$setup_v8_3$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_4$
 
 -- Version 2: the access_type CHECK is rebuilt in place from
 -- vault_bridge.access_types(), which adds 'audit'. Existing rows are
@@ -503,6 +554,23 @@ BEGIN
   VALUES (v_version, 'tenants, gateway tokens, tenant members; audit rows name tenant and token');
 END
 $step$;
+$setup_v8_4$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_5$
 
 -- Version 5: the audit log is bounded. Rows gain name_count (a token
 -- resolve writes all its failed names as one row); tokens carry the window
@@ -618,6 +686,23 @@ BEGIN
   VALUES (v_version, 'change feed changed_secrets (and with a token) for bridge watch; rollout report secret_rollout');
 END
 $step$;
+$setup_v8_5$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_6$
 
 -- Version 8: one page of the secrets table for `bridge ui`
 -- (list_secrets_page): filtered and counted over the metadata alone, the
@@ -727,6 +812,23 @@ AS $$
               pg_catalog.left(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(p_name, 'UTF8')), 'hex'), 16))
   END
 $$;
+$setup_v8_6$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_7$
 COMMENT ON FUNCTION vault_bridge.loggable_name(text) IS
   'Internal. A name as the audit log and the Postgres log hold it: itself when it is a usable name, else its first max_log_name_chars() characters escaped and a marker with its length and sha256 prefix, so one bad name can neither fail a batch (an index row too large) nor fill the log. Every log path calls it.';
 
@@ -845,6 +947,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.request_client() IS
   'Internal. Non-credential request headers (user agent, bridge host and provider), each cut and escaped; NULL outside PostgREST.';
+$setup_v8_7$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_8$
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_access(
   p_access_type text,
@@ -982,6 +1101,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.fail(text, uuid, text, text, text, text) IS
   'Internal. Records a failed access in the Postgres log and raises it, name and message through loggable_name and loggable_message. Messages name the problem, never a value.';
+$setup_v8_8$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_9$
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_unlogged(p_token_id bigint)
 RETURNS void
@@ -1114,6 +1250,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.id_by_name(text, text) IS
   'Internal. Validates a name and returns its Vault id, or NULL when no secret has that name.';
+$setup_v8_9$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_10$
 
 CREATE OR REPLACE FUNCTION vault_bridge.retrieve(p_access_type text, p_secret_id uuid, p_name text)
 RETURNS text
@@ -1244,6 +1397,23 @@ REVOKE ALL ON FUNCTION public.delete_credential(uuid) FROM PUBLIC, anon, authent
 GRANT EXECUTE ON FUNCTION public.delete_credential(uuid) TO service_role;
 COMMENT ON FUNCTION public.delete_credential(uuid) IS
   'service_role only. Deletes a Vault secret by id; a missing id returns cleanly. Audited.';
+$setup_v8_10$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_11$
 
 CREATE OR REPLACE FUNCTION public.store_secret(p_name text, p_secret text, p_description text DEFAULT '')
 RETURNS uuid
@@ -1372,6 +1542,23 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION public.resolve_secrets(text[]) FROM PUBLIC, anon, authenticated;
+$setup_v8_11$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_12$
 GRANT EXECUTE ON FUNCTION public.resolve_secrets(text[]) TO service_role;
 COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
   'service_role only. Returns {name: value} for every requested name that exists, in one indexed lookup. Missing or invalid names are simply absent and audited as failures; only a NULL array or more names than vault_bridge.max_names_per_call() raises.';
@@ -1483,6 +1670,23 @@ BEGIN
   END IF;
 END
 $$;
+$setup_v8_12$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_13$
 COMMENT ON FUNCTION vault_bridge.check_meta(text, text, jsonb) IS
   'Internal. Raises (and logs) when set_secret''s p_meta is not {type?, rotate_every_s?, expires_at?} with a known type, a positive interval and a timestamp, before anything is changed.';
 
@@ -1549,6 +1753,23 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.meta_answer(uuid, boolean, vault_bridge.secret_meta) IS
   'Internal. What set_secret answers: the id, whether it was created, and the metadata now recorded (rotate_every in seconds).';
+$setup_v8_13$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_14$
 
 CREATE OR REPLACE FUNCTION public.set_secret(
   p_name text,
@@ -1655,6 +1876,23 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.record_secret_check(text, text, text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.record_secret_check(text, text, text) TO service_role;
+$setup_v8_14$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_15$
 COMMENT ON FUNCTION public.record_secret_check(text, text, text) IS
   'service_role only. Records the outcome of `bridge secrets test` (ok, invalid or unreachable) and its one-line message, already redacted by the bridge, cut to vault_bridge.max_check_message_chars() and escaped; returns checked_at. Raises PT404 for an unknown name. Audited as test.';
 
@@ -1727,6 +1965,23 @@ REVOKE ALL ON FUNCTION public.list_secrets_status(text, interval, boolean) FROM 
 GRANT EXECUTE ON FUNCTION public.list_secrets_status(text, interval, boolean) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_status(text, interval, boolean) IS
   'service_role only. One row per named secret (optionally by literal name prefix): type, last provider test, last use, uses, failures and gateways (distinct tokens, else hosts, that resolved it) over vault_bridge.usage_window(), rotation and expiry, and due: expired, overdue, due (within p_due_within, default vault_bridge.due_window()) or ok. p_due_only keeps those not ok. Uses are successful resolves; failures are failed resolves and reads by name. Never returns or decrypts a value. Audited as list.';
+$setup_v8_15$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_16$
 
 -- ---------------------------------------------------------------------------
 -- 9. Audit log reads and alerts
@@ -1839,6 +2094,23 @@ BEGIN
     LIMIT vault_bridge.max_log_rows();
 END
 $$;
+$setup_v8_16$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_17$
 REVOKE ALL ON FUNCTION public.read_access_alerts(timestamptz) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.read_access_alerts(timestamptz) TO service_role;
 COMMENT ON FUNCTION public.read_access_alerts(timestamptz) IS
@@ -1922,6 +2194,23 @@ REVOKE ALL ON FUNCTION public.read_access_log(timestamptz, text, boolean, intege
 GRANT EXECUTE ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) TO service_role;
 COMMENT ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) IS
   'service_role only. The audit log newest first, optionally since a time, for one exact name and failures only, at most p_limit rows (1 or more, lowered to vault_bridge.max_log_rows()); with p_before_id, the page after that row. Names and messages come bounded and escaped as loggable_name and loggable_message write them. The log never holds a value. A first page (no p_before_id) is audited as audit.';
+$setup_v8_17$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_18$
 
 -- ---------------------------------------------------------------------------
 -- 10. Change feed and rollout (bridge watch, secrets rollout)
@@ -2023,6 +2312,23 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.secret_rollout(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_rollout(text) TO service_role;
+$setup_v8_18$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_19$
 COMMENT ON FUNCTION public.secret_rollout(text) IS
   'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) that have resolved it since, and those seen resolving it in vault_bridge.usage_window() before that have not. Raises PT404 for an unknown name. Audited as audit.';
 
@@ -2108,6 +2414,23 @@ REVOKE ALL ON FUNCTION public.list_secrets_page(text, text, text, text, text, in
 GRANT EXECUTE ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) IS
   'service_role only. One page of the secrets table `bridge ui` shows: {"total", "tenants", "rows"}: how many match, every tenant that has a secret (for the filter), and the rows as list_secrets_status gives them (Vault names, tenant prefix included), ordered by name, at most p_limit (capped at vault_bridge.max_log_rows()) from p_offset. Filters, each NULL for any: p_search (case-insensitive, in name or description), p_tenant (''default'' for plain names), p_type, p_status (a test outcome, or ''untested''; generic secrets, which have nothing to test, never match), p_due (expired, overdue, due, or ''any'' of them). Usage is read for the page''s rows only. Never returns or decrypts a value. Audited as list.';
+$setup_v8_19$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_20$
 
 -- ---------------------------------------------------------------------------
 -- 12. Gateway tokens (least privilege for gateways)
@@ -2218,6 +2541,23 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_refused_token(bigint, integer) IS
   'Internal. One failure row for a call made with a known token that is revoked or expired, standing for the p_names names it asked for, within the token''s audit budget; once the window''s budget is spent, nothing at all (no row, no count, no lock): a stolen old token that keeps trying is seen, and cannot flood the log or the table.';
+$setup_v8_20$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_21$
 
 CREATE OR REPLACE FUNCTION vault_bridge.reading_token(p_token text, p_names text[])
 RETURNS vault_bridge.gateway_tokens
@@ -2319,6 +2659,23 @@ REVOKE ALL ON FUNCTION public.resolve_secrets_with_token(text, text[]) FROM PUBL
 GRANT EXECUTE ON FUNCTION public.resolve_secrets_with_token(text, text[]) TO anon, service_role;
 COMMENT ON FUNCTION public.resolve_secrets_with_token(text, text[]) IS
   'anon (a gateway with the publishable key) and service_role. With a gateway token that is neither revoked nor expired: {name: value} for the requested names of the token''s tenant that its allow-list matches (in tenant default, never through a glob of only * and ?), in one lookup; other names are absent. Audited with the token''s name and tenant: one row per found name and one for all failed names, within the token''s audit budget. A refused token gets HTTP 401: an unknown one raises PT401 and writes nothing; a known one that is revoked or expired is recorded as one failure row within its audit budget and answered with response.status 401 and PostgREST''s error body.';
+$setup_v8_21$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_22$
 
 CREATE OR REPLACE FUNCTION public.secrets_due_with_token(p_token text, p_names text[])
 RETURNS TABLE (name text, due text, due_at timestamptz)
@@ -2427,6 +2784,23 @@ REVOKE ALL ON FUNCTION public.create_gateway_token(text, text, text, text[], tim
 GRANT EXECUTE ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) TO service_role;
 COMMENT ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) IS
   'service_role only. Records a gateway token for a tenant by its sha256 (the token itself never reaches the database), with an allow-list of name globs and an optional expiry. In tenant default the allow-list must name its secrets: a glob of only * and ? raises 22023 there. Audited as token.';
+$setup_v8_22$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_23$
 
 CREATE OR REPLACE FUNCTION public.list_gateway_tokens()
 RETURNS TABLE (
@@ -2561,6 +2935,23 @@ REVOKE ALL ON FUNCTION public.list_tenants() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.list_tenants() TO service_role;
 COMMENT ON FUNCTION public.list_tenants() IS
   'service_role only. Every tenant that is recorded, holds a token or holds a Vault secret named T#NAME, with its members, its number of secrets and of active tokens (created_at NULL when it exists only as Vault names).';
+$setup_v8_23$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 8 THEN
+    RETURN;
+  END IF;
+  EXECUTE $setup_v8_24$
 
 -- A view owned by postgres reads Vault's metadata (never a value) and keeps
 -- only the rows of the caller's own tenants: an authenticated user sees the
@@ -2607,6 +2998,6 @@ COMMENT ON FUNCTION public.vault_bridge_version() IS
 -- One statement for every vault_bridge function of every section above; it must stay after
 -- the last one (a function created after it would keep PUBLIC's EXECUTE).
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA vault_bridge FROM PUBLIC, anon, authenticated, service_role;
-$setup_v8$;
+$setup_v8_24$;
 END
 $migration$;
