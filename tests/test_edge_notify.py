@@ -327,14 +327,7 @@ def test_each_alert_kind_and_due_state_arrives_once_across_restarts_and_nothing_
         ("failures", noisy), ("failures", f"default/{token_name}"), ("new_host", hosted), ("unused_token", f"default/{idle}"),
     ])
 
-    first = notify(env, receiver)
-    assert first.returncode == 0, first.stderr
-    assert ours(receiver, names) == expected
-    (message,) = receiver.messages
-    assert isinstance(message["text"], str) and due in message["text"]
-
-    # Again, from cron; then the watcher, started twice: nothing new, so nothing arrives.
-    assert "nothing new" in notify(env, receiver).stdout.decode()
+    # The watcher posts them; started again, and then from cron, nothing new, so nothing arrives.
     vault.put(TOKEN_NAME, OLD_TOKEN)
     vault.put(KEY_NAME, OLD_KEY)
     rig = Rig(tmp_path, env)
@@ -342,6 +335,10 @@ def test_each_alert_kind_and_due_state_arrives_once_across_restarts_and_nothing_
         watched = run_bridge(["watch", "--once"], rig.env)
         assert watched.returncode == 0, watched.stderr
         clean(watched, receiver.hook_url, receiver.path)
+    assert ours(receiver, names) == expected
+    (message,) = receiver.messages
+    assert isinstance(message["text"], str) and due in message["text"]
+    assert "nothing new" in notify(env, receiver).stdout.decode()
     assert len(receiver.messages) == 1
 
     # A failed delivery is one clean line, shown by doctor, and retried: the event then arrives once.
@@ -353,7 +350,7 @@ def test_each_alert_kind_and_due_state_arrives_once_across_restarts_and_nothing_
     backing_off = notify(env, receiver)
     assert backing_off.returncode == 0 and "backing off" in backing_off.stdout.decode()
     doctor = clean(run_bridge(["doctor", "--json"], env), receiver.hook_url, receiver.path)
-    (line,) = [c for c in json.loads(doctor.stdout) if c["name"] == "notifications"]
+    (line,) = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "notifications"]
     assert line["status"] == "warn" and "HTTP 500" in line["detail"]
     receiver.status = 200
     state_file = Path(env["BRIDGE_HOME"]) / "notify-state.json"
@@ -365,7 +362,7 @@ def test_each_alert_kind_and_due_state_arrives_once_across_restarts_and_nothing_
     assert ours(receiver, {later}) == [("due", "expired")]
     assert notify(env, receiver).returncode == 0 and len(receiver.messages) == 2
     doctor = clean(run_bridge(["doctor", "--json"], env), receiver.hook_url, receiver.path)
-    (line,) = [c for c in json.loads(doctor.stdout) if c["name"] == "notifications"]
+    (line,) = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "notifications"]
     assert line["status"] == "pass"
     # Only the webhook's host was ever asked.
     assert all(r.path == receiver.path for r in receiver.requests)
