@@ -391,3 +391,40 @@ def test_a_plain_http_webhook_off_this_machine_is_refused_without_quoting_it(
     refused = run_bridge(["notify", "test"], env_bootstrap)
     assert refused.returncode == 1 and "https://" in refused.stderr
     clean(refused, url, "secret-part-xyz", "hooks.example.com")
+
+
+# --- the dashboard --------------------------------------------------------------------
+
+
+def test_the_dashboard_shows_edge_status_and_notification_settings_read_only(
+    edge_env: dict[str, str], api: ManagementStandIn, receiver: WebhookReceiver, vault: Vault,
+) -> None:
+    from tests.test_ui_browser import Dashboard
+    from tests.test_ui_session import LoggedIn
+
+    name, theirs = unique("EDGE_PANEL"), unique("EDGE_PANEL_THEIRS")
+    text, hook = value(), unique("NOTIFY_HOOK")
+    vault.put(name, text)
+    vault.put(theirs, value())
+    vault.put(hook, receiver.hook_url)
+    home = Path(edge_env["BRIDGE_HOME"])
+    write_config(home, f'[edge]\napi_url = "{api.url}"\nproject_ref = "{REF}"\nnames = ["{name}", "THEIRS={theirs}"]\n'
+                       f'[notify]\nwebhook = "{hook}"\n')
+    assert sync(edge_env) == {name: CREATED, "THEIRS": NOT_MANAGED}
+    assert run_bridge(["notify", "test"], edge_env).returncode == 0
+    posts = len(api.posts())
+    ui = Dashboard(edge_env)
+    try:
+        session = LoggedIn(ui)
+        page = session.get("/integrations")
+        assert page.status_code == 200, page.text
+        body = page.text
+        assert f"<td>{name}</td><td>{name}</td><td><span class=\"edge-status\">in step</span>" in body
+        assert "not managed" in body and REF in body
+        assert f"<code>{hook}</code>" in body and "ok" in body.split("Last delivery")[1]
+        assert "/integrations" in session.get("/tokens").text, "one nav link"
+    finally:
+        ui.stop()
+    for secret_text in (text, api.token, receiver.hook_url, receiver.path):
+        assert secret_text not in body
+    assert len(api.posts()) == posts, "the panel never syncs"

@@ -24,7 +24,8 @@ class EdgeRequest(NamedTuple):
     json: bool
 
 
-def run_edge(request: EdgeRequest, ctx: Context, check_only: bool) -> int:
+def outcomes_for(request: EdgeRequest, ctx: Context, check_only: bool) -> tuple[str, list[Outcome]]:
+    """The project and one outcome per chosen name: what the CLI prints and the dashboard's panel shows."""
     found = ctx.credentials()
     ref = choose_ref(request.project_ref, ctx.config.edge.project_ref, found.credentials)
     chosen_entries = entries(ctx, request.names)
@@ -39,10 +40,12 @@ def run_edge(request: EdgeRequest, ctx: Context, check_only: bool) -> int:
     api = ManagementApi(ctx.config.edge.api_url, token.token, deadline)
     managed = Managed(ctx.paths.data_dir)
     if check_only:
-        outcomes = edge_status(api, ref, chosen, values, managed)
-    else:
-        outcomes = sync(api, ref, chosen, values, managed, request.dry_run)
-    del values
+        return ref, edge_status(api, ref, chosen, values, managed)
+    return ref, sync(api, ref, chosen, values, managed, request.dry_run)
+
+
+def run_edge(request: EdgeRequest, ctx: Context, check_only: bool) -> int:
+    ref, outcomes = outcomes_for(request, ctx, check_only)
     report(outcomes, ref, request, ctx, check_only)
     return 0
 
