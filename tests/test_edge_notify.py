@@ -212,6 +212,34 @@ def test_the_access_token_comes_from_login_never_argv_and_a_refused_one_is_one_c
     assert run_bridge(["logout"], env).returncode == 0 and not sealed.exists()
 
 
+def test_a_write_the_api_refuses_takes_back_the_names_it_would_have_created(
+    edge_env: dict[str, str], api: ManagementStandIn, vault: Vault,
+) -> None:
+    name = unique("EDGE_REFUSED")
+    vault.put(name, value())
+    api.post_status = 500
+    failed = run_bridge(["edge", "sync", "--name", name], edge_env)
+    assert failed.returncode == 1 and "HTTP 500" in failed.stderr and name not in api.secrets
+    managed = Path(edge_env["BRIDGE_HOME"]) / "edge-managed.json"
+    assert name not in json.loads(managed.read_text())["projects"].get(REF, [])
+    # Someone else creates it meanwhile: it is theirs, and stays so.
+    api.post_status = None
+    api.secrets[name] = "made-by-hand"
+    assert sync(edge_env, "--name", name) == {name: NOT_MANAGED} and api.secrets[name] == "made-by-hand"
+
+
+def test_retry_after_in_seconds_or_as_a_date_else_the_reset_header() -> None:
+    from email.utils import formatdate
+
+    from bridge.remote.management import retry_after
+
+    now = 1_800_000_000.0
+    assert retry_after({"Retry-After": "7"}, now, 1.0) == 7.0
+    assert retry_after({"retry-after": formatdate(now + 30, usegmt=True)}, now, 1.0) == 30.0
+    assert retry_after({"X-RateLimit-Reset": "12"}, now, 1.0) == 12.0
+    assert retry_after({}, now, 2.0) == 2.0
+
+
 # --- the watcher ----------------------------------------------------------------------
 
 
@@ -379,6 +407,18 @@ def test_notify_test_posts_one_message_and_never_shows_the_url(
     refused = run_bridge(["notify", "test"], notify_env)
     assert refused.returncode == 1 and "HTTP 404" in refused.stderr
     clean(refused, receiver.hook_url, receiver.path)
+
+
+def test_a_redirect_from_the_webhook_is_not_followed(notify_env: dict[str, str], receiver: WebhookReceiver) -> None:
+    elsewhere = WebhookReceiver()
+    try:
+        receiver.redirect_to = elsewhere.hook_url
+        refused = run_bridge(["notify", "test"], notify_env)
+        assert refused.returncode == 1 and "HTTP 307" in refused.stderr
+        clean(refused, receiver.hook_url, receiver.path, elsewhere.hook_url)
+        assert elsewhere.requests == []
+    finally:
+        elsewhere.stop()
 
 
 def test_a_plain_http_webhook_off_this_machine_is_refused_without_quoting_it(

@@ -39,6 +39,8 @@ class ManagementStandIn(HttpServer):
         self.calls: list[Call] = []
         self.retry_after = retry_after
         self._limited = 0
+        self.post_status: int | None = None
+        """When set, every POST fails with this status and changes nothing (a refused or failed write)."""
         self._lock = threading.Lock()
         self.posted = threading.Condition(self._lock)
         super().__init__()
@@ -83,6 +85,8 @@ class ManagementStandIn(HttpServer):
             rows = [{"name": n, "value": hashlib.sha256(v.encode()).hexdigest()} for n, v in sorted(self.secrets.items())]
             return 200, json.dumps(rows).encode(), ""
         if seen.method == "POST":
+            if self.post_status is not None:
+                return self.post_status, b'{"message":"Failed to create secrets"}', ""
             items = json.loads(seen.body)
             if not isinstance(items, list) or not all(isinstance(i, dict) and {"name", "value"} <= set(i) for i in items):
                 return 400, b'{"message":"body must be [{name, value}]"}', ""

@@ -16,6 +16,8 @@ class WebhookReceiver(HttpServer):
         self.messages: list[dict[str, Any]] = []
         self.requests: list[Seen] = []
         self.status = 200
+        self.redirect_to: str | None = None
+        """When set, every request is answered 307 to this URL, which the bridge must not follow."""
         self._cond = threading.Condition()
         super().__init__()
 
@@ -38,4 +40,7 @@ class WebhookReceiver(HttpServer):
             if status == 200:
                 self.messages.append(json.loads(seen.body))
             self._cond.notify_all()
+        if self.redirect_to is not None:
+            conn.sendall(http_response(307, b"", f"Location: {self.redirect_to}\r\n"))
+            return
         conn.sendall(http_response(status, b"ok" if status == 200 else b"no_service"))
