@@ -364,6 +364,7 @@ def test_each_alert_kind_and_due_state_arrives_once_across_restarts_and_nothing_
         assert watched.returncode == 0, watched.stderr
         clean(watched, receiver.hook_url, receiver.path)
     assert ours(receiver, names) == expected
+    assert len(receiver.events()) == len(expected), "nothing else arrives"
     (message,) = receiver.messages
     assert isinstance(message["text"], str) and due in message["text"]
     assert "nothing new" in notify(env, receiver).stdout.decode()
@@ -468,3 +469,19 @@ def test_the_dashboard_shows_edge_status_and_notification_settings_read_only(
     for secret_text in (text, api.token, receiver.hook_url, receiver.path):
         assert secret_text not in body
     assert len(api.posts()) == posts, "the panel never syncs"
+
+
+def test_the_access_token_goes_to_the_os_keyring_apart_from_the_project_key(
+    edge_env: dict[str, str], keyring_env: dict[str, str], api: ManagementStandIn, vault: Vault,
+) -> None:
+    name = unique("EDGE_KEYRING")
+    vault.put(name, value())
+    env = {**{k: v for k, v in edge_env.items() if k != "SUPABASE_ACCESS_TOKEN"}, **keyring_env}
+    stored = run_bridge(["login", "--access-token"], env, api.token.encode() + b"\n")
+    assert stored.returncode == 0 and "stored in the OS keyring" in stored.stdout.decode(), stored.stderr
+    clean(stored, api.token)
+    assert not (Path(env["BRIDGE_HOME"]) / "access-token.sealed").exists()
+    assert sync(env, "--name", name) == {name: CREATED}
+    out = run_bridge(["logout"], env)
+    assert "access token from the OS keyring" in out.stdout.decode()
+    assert "bridge login --access-token" in run_bridge(["edge", "status", "--name", name], env).stderr

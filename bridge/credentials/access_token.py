@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from bridge.core.credentials import ENV_ACCESS_TOKEN
+from bridge.core.deadline import TimedOut, run_within
 from bridge.core.errors import BridgeError
 from bridge.core.keys import ACCESS_TOKEN_PREFIX
 from bridge.credentials.os_keyring import KEYRING_SERVICE, KeyringStore
 from bridge.credentials.sealed import MAX_SEALED_BYTES, SealError, seal, unseal
-from bridge.credentials.stores import StoreUnavailable
+from bridge.credentials.stores import STORE_BUDGET_S, StoreAbsent, StoreUnavailable
 from bridge.local.files import FileTooLarge, atomic_write, read_private
 from bridge.local.identity import Identity
 
@@ -52,11 +53,17 @@ def find_access_token(env: Mapping[str, str], data_dir: Path) -> FoundToken:
         return FoundToken(check_access_token(from_env), "env")
     notes: list[str] = []
     try:
-        stored = KeyringStore(env).backend().get(KEYRING_SERVICE, ACCESS_TOKEN_ACCOUNT)
+        # Bounded as every store read is: a session bus that never answers must not hold `bridge watch`.
+        stored = run_within(STORE_BUDGET_S, lambda: KeyringStore(env).backend().get(KEYRING_SERVICE, ACCESS_TOKEN_ACCOUNT),
+                            "the keyring store")
         if stored:
             return FoundToken(check_access_token(stored), "keyring")
+    except StoreAbsent:
+        pass
     except StoreUnavailable as exc:
         notes.append(f"keyring: {exc}")
+    except TimedOut:
+        notes.append(f"keyring: did not answer within {STORE_BUDGET_S:g}s")
     path = sealed_path(data_dir)
     try:
         blob = read_private(path, MAX_SEALED_BYTES)
