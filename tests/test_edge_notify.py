@@ -485,3 +485,23 @@ def test_the_access_token_goes_to_the_os_keyring_apart_from_the_project_key(
     out = run_bridge(["logout"], env)
     assert "access token from the OS keyring" in out.stdout.decode()
     assert "bridge login --access-token" in run_bridge(["edge", "status", "--name", name], env).stderr
+
+
+def test_a_second_sync_or_notification_pass_at_the_same_time_skips_instead_of_doubling(
+    edge_env: dict[str, str], api: ManagementStandIn, receiver: WebhookReceiver, vault: Vault,
+) -> None:
+    from bridge.local.locks import held
+
+    home = Path(edge_env["BRIDGE_HOME"])
+    name, hook = unique("EDGE_LOCKED"), unique("NOTIFY_HOOK")
+    vault.put(name, value())
+    vault.put(hook, receiver.hook_url)
+    write_config(home, f'[edge]\napi_url = "{api.url}"\nproject_ref = "{REF}"\n[notify]\nwebhook = "{hook}"\n')
+    with held(home / "edge-sync.lock") as mine, held(home / "notify.lock") as also_mine:
+        assert mine and also_mine
+        busy = run_bridge(["edge", "sync", "--name", name], edge_env)
+        assert busy.returncode == 1 and "another edge sync is running" in busy.stderr and api.posts() == []
+        skipped = run_bridge(["audit", "--alerts", "--notify"], edge_env)
+        assert skipped.returncode == 0 and "another notification pass is running" in skipped.stdout.decode()
+        assert receiver.requests == []
+    assert sync(edge_env, "--name", name) == {name: CREATED}

@@ -37,6 +37,7 @@ from bridge.core.edge_names import (
 )
 from bridge.core.errors import BridgeError, UsageError
 from bridge.local.files import FileTooLarge, atomic_write, read_private
+from bridge.local.locks import held
 from bridge.remote.management import ManagementApi
 from bridge.vault.admin_api import AdminApi
 from bridge.vault.client import connect
@@ -46,6 +47,7 @@ EDGE_PROVIDER = "edge-sync"
 """client.provider of every Vault read a sync makes: the audit log's trace of each sync until setup.sql has an
 `edge_sync` access type (docs/edge.md)."""
 MANAGED_FILE = "edge-managed.json"
+LOCK_FILE = "edge-sync.lock"
 MAX_MANAGED_BYTES = 256 * 1024
 NOT_IN_VAULT = "skipped (not in Vault)"
 READ_WORKERS = 8
@@ -151,27 +153,38 @@ def read_values(vault: AdminApi, names: Iterable[str], token: bool) -> dict[str,
         return {name: text for name, text in pool.map(read, wanted) if text is not None}
 
 
+def _planned(
+    api: ManagementApi, ref: str, chosen: Mapping[str, str], values: Mapping[str, str], managed: Managed,
+) -> tuple[list[Step], list[Outcome]]:
+    present = {edge: vault for edge, vault in chosen.items() if vault in values}
+    wanted = {edge: digest(values[vault]) for edge, vault in present.items()}
+    steps = plan(wanted, api.list_secrets(ref), managed.names(ref))
+    outcomes = [Outcome(s.edge, chosen[s.edge], s.outcome) for s in steps]
+    outcomes += [Outcome(edge, vault, NOT_IN_VAULT) for edge, vault in sorted(chosen.items()) if edge not in present]
+    return steps, sorted(outcomes)
+
+
 def sync(
     api: ManagementApi, ref: str, chosen: Mapping[str, str], values: Mapping[str, str], managed: Managed, dry_run: bool,
 ) -> list[Outcome]:
-    """Send what differs; one Outcome per Edge name in `chosen` (edge -> Vault name)."""
-    present = {edge: vault for edge, vault in chosen.items() if vault in values}
-    wanted = {edge: digest(values[vault]) for edge, vault in present.items()}
-    steps: list[Step] = plan(wanted, api.list_secrets(ref), managed.names(ref))
-    outcomes = [Outcome(s.edge, chosen[s.edge], s.outcome) for s in steps]
-    outcomes += [Outcome(edge, vault, NOT_IN_VAULT) for edge, vault in sorted(chosen.items()) if edge not in present]
+    """Send what differs; one Outcome per Edge name in `chosen` (edge -> Vault name). The list, the decision and
+    the write happen under one lock, so two syncs (the watcher and a command) never both create a name."""
     if dry_run:
-        return sorted(outcomes)
-    send = {s.edge: values[chosen[s.edge]] for s in steps if s.outcome in (CREATED, UPDATED)}
-    created = [s.edge for s in steps if s.outcome == CREATED]
-    managed.update(ref, add=[s.edge for s in steps if s.outcome in (CREATED, UPDATED, UNCHANGED)])
-    if send:
-        try:
-            api.set_secrets(ref, send)
-        except BridgeError:
-            managed.update(ref, remove=created)
-            raise
-    return sorted(outcomes)
+        return _planned(api, ref, chosen, values, managed)[1]
+    with held(managed.path.with_name(LOCK_FILE)) as mine:
+        if not mine:
+            raise BridgeError("another edge sync is running (bridge watch or a second command); try again when it ends")
+        steps, outcomes = _planned(api, ref, chosen, values, managed)
+        send = {s.edge: values[chosen[s.edge]] for s in steps if s.outcome in (CREATED, UPDATED)}
+        created = [s.edge for s in steps if s.outcome == CREATED]
+        managed.update(ref, add=[s.edge for s in steps if s.outcome in (CREATED, UPDATED, UNCHANGED)])
+        if send:
+            try:
+                api.set_secrets(ref, send)
+            except BridgeError:
+                managed.update(ref, remove=created)
+                raise
+        return outcomes
 
 
 def edge_status(api: ManagementApi, ref: str, chosen: Mapping[str, str], values: Mapping[str, str], managed: Managed) -> list[Outcome]:

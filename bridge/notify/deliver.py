@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from bridge.core.errors import BridgeError
+from bridge.local.locks import held
 from bridge.notify.events import Event, alert_events, is_new, status_events
 from bridge.notify.state import load_state, save_state
 from bridge.remote.webhook import post
@@ -27,6 +28,7 @@ MAX_EVENTS_PER_MESSAGE = 50
 """A storm of events becomes several messages, a pass apart, not one message no one reads."""
 FIRST_BACKOFF_S = 60.0
 MAX_BACKOFF_S = 3600.0
+LOCK_FILE = "notify.lock"
 POST_SECONDS = 10.0
 """Longest a webhook POST may take, within what is left of the caller's deadline."""
 
@@ -78,7 +80,18 @@ def run_pass(
     vault: AdminApi, webhook: str, token: bool, data_dir: Path, seconds: float,
     now: Callable[[], float] = time.time, force: bool = False,
 ) -> Delivery:
-    """One pass; raises only for what stops it before a delivery is tried (Vault unreadable, a broken URL)."""
+    """One pass, unless another process is running one (cron beside the watcher): that one posts, this one
+    skips, so no event goes out twice."""
+    with held(data_dir / LOCK_FILE) as mine:
+        if not mine:
+            return Delivery(0, 0, "another notification pass is running; skipped")
+        return _locked_pass(vault, webhook, token, data_dir, seconds, now, force)
+
+
+def _locked_pass(
+    vault: AdminApi, webhook: str, token: bool, data_dir: Path, seconds: float, now: Callable[[], float], force: bool,
+) -> Delivery:
+    """Raises only for what stops a pass before a delivery is tried (Vault unreadable, a broken URL)."""
     state, _ = load_state(data_dir)
     started = now()
     next_try = state.get("next_try_at")
