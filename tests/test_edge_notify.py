@@ -209,7 +209,14 @@ def test_the_access_token_comes_from_login_never_argv_and_a_refused_one_is_one_c
     refused = run_bridge(["edge", "sync", "--name", name], {**env, "SUPABASE_ACCESS_TOKEN": wrong})
     assert refused.returncode == 1 and "refused the access token (HTTP 401)" in refused.stderr
     clean(refused, wrong, api.token)
+    write_config(Path(env["BRIDGE_HOME"]), f'[edge]\napi_url = "{api.url}"\nproject_ref = "{REF}"\nnames = ["{name}"]\n')
+    doctor = clean(run_bridge(["doctor", "--json"], env), api.token)
+    (line,) = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "edge secrets"]
+    assert line["status"] == "pass" and "access token from file" in line["detail"]
     assert run_bridge(["logout"], env).returncode == 0 and not sealed.exists()
+    doctor = run_bridge(["doctor", "--json"], env)
+    (line,) = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "edge secrets"]
+    assert line["status"] == "warn" and line["fix"] == "bridge login --access-token"
 
 
 def test_a_write_the_api_refuses_takes_back_the_names_it_would_have_created(
