@@ -98,7 +98,9 @@ def test_bad_edge_and_notify_settings_are_one_line_naming_the_fix(doc: dict[str,
 def test_good_edge_and_notify_settings() -> None:
     config = parse_config({"edge": {"names": ["A", "B=b"], "api_url": "http://127.0.0.1:9/", "project_ref": REF},
                            "notify": {"webhook": "SLACK_HOOK"}})
-    assert (config.edge.names, config.edge.api_url, config.edge.project_ref) == (("A", "B=b"), "http://127.0.0.1:9", REF)
+    assert (config.edge.names, config.edge.api_url, config.edge.project_ref) == (
+        (Entry("A", "A"), Entry("B", "b")), "http://127.0.0.1:9", REF,
+    )
     assert config.notify.webhook == "SLACK_HOOK"
     assert parse_config({}).edge.api_url == "https://api.supabase.com"
 

@@ -105,12 +105,13 @@ def choose_ref(given: str | None, configured: str | None, credentials: Credentia
 
 
 def entries(ctx: Context, names: list[str] | None) -> list[Entry]:
-    raw = names if names else list(ctx.config.edge.names)
-    if not raw:
-        raise UsageError('no names to sync: give --name NAME, or set [edge] names = ["NAME", "EDGE_NAME=VAULT_NAME"] in config.toml')
-    where = "--name" if names else f"{ctx.paths.config_file}: [edge] names"
+    """`--name` as given (checked here, as argv is), else `[edge] names` as the config already checked them."""
+    if not names:
+        if not ctx.config.edge.names:
+            raise UsageError('no names to sync: give --name NAME, or set [edge] names = ["NAME", "EDGE_NAME=VAULT_NAME"] in config.toml')
+        return list(ctx.config.edge.names)
     try:
-        return [parse_entry(entry, where) for entry in raw]
+        return [parse_entry(entry, "--name") for entry in names]
     except BridgeError as exc:
         raise UsageError(str(exc)) from None
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from bridge.core.credentials import LOCAL_HOSTS
 from bridge.core.durations import parse_duration
 from bridge.core.errors import ConfigError
 from bridge.core.secret_types import DEFAULT_TYPE, SECRET_TYPES
+
+if TYPE_CHECKING:
+    from bridge.core.edge_names import Entry
 
 MAX_GATEWAY_TIMEOUT_S = 600.0
 MAX_ADMIN_DEADLINE_S = 600.0
@@ -37,8 +40,8 @@ TESTABLE_TYPES = tuple(t for t in SECRET_TYPES if t != DEFAULT_TYPE)
 class EdgeSettings(NamedTuple):
     """`[edge]`: which Vault secrets `bridge edge sync` copies to the project's Edge Function secrets."""
 
-    names: tuple[str, ...] = ()
-    """`EDGE_NAME`, `EDGE_NAME=VAULT_NAME` or a glob over Vault names, as written; bridge.edge.plan reads them."""
+    names: tuple[Entry, ...] = ()
+    """`EDGE_NAME`, `EDGE_NAME=VAULT_NAME` or a glob over Vault names, parsed and checked once, here."""
     api_url: str = DEFAULT_MANAGEMENT_API
     project_ref: str | None = None
     """The project whose Edge secrets these are, when SUPABASE_URL is not https://<ref>.supabase.co."""
@@ -82,7 +85,7 @@ def parse_config(doc: dict[str, object], source: str = "config") -> Config:
     durations = {key: parse_duration(key, raw) for key, raw in doc.items() if key not in TABLE_KEYS}
     config = Config(
         **durations, providers=_parse_providers(doc.get(PROVIDERS_KEY, {}), source),
-        edge=_parse_edge(doc.get(EDGE_KEY, {}), source), notify=_parse_notify(doc.get(NOTIFY_KEY, {}), source),
+        edge=_parse_edge(doc[EDGE_KEY], source) if EDGE_KEY in doc else EdgeSettings(), notify=_parse_notify(doc.get(NOTIFY_KEY, {}), source),
     )
     if not 0 < config.gateway_timeout <= MAX_GATEWAY_TIMEOUT_S:
         raise ConfigError(f"{source}: gateway_timeout must be above 0 and at most {MAX_GATEWAY_TIMEOUT_S:g}s; set it to the provider's timeoutMs")
@@ -133,25 +136,23 @@ def _table(table: object, key: str, known: tuple[str, ...], source: str) -> dict
 
 
 def _parse_edge(table: object, source: str) -> EdgeSettings:
+    # Imported here: every `bridge resolve` reads this file, and only a config with [edge] needs the Edge rules.
+    from bridge.core.edge_names import check_project_ref, parse_entry
+
     settings = _table(table, EDGE_KEY, EDGE_KEYS, source)
     names = settings.get("names", [])
     if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
         raise ConfigError(f'{source}: [edge] names must be a list of names, e.g. names = ["OPENAI_API_KEY", "STRIPE_KEY=stripe_live"]')
     if len(names) > MAX_EDGE_NAMES:
         raise ConfigError(f"{source}: [edge] names lists more than {MAX_EDGE_NAMES} entries; use a glob such as \"edge_*\"")
-    from bridge.core.edge_names import parse_entry
-
-    for entry in names:
-        parse_entry(entry, f"{source}: [edge] names")
+    entries = tuple(parse_entry(entry, f"{source}: [edge] names") for entry in names)
     api_url = DEFAULT_MANAGEMENT_API
     if "api_url" in settings:
         api_url = outbound_url(settings["api_url"], f"{source}: [edge] api_url", "https://api.supabase.com")
     ref = settings.get("project_ref")
     if ref is not None:
-        from bridge.core.edge_names import check_project_ref
-
         ref = check_project_ref(ref, f"{source}: [edge] project_ref")
-    return EdgeSettings(names=tuple(n.strip() for n in names), api_url=api_url, project_ref=ref)
+    return EdgeSettings(names=entries, api_url=api_url, project_ref=ref)
 
 
 def _parse_notify(table: object, source: str) -> NotifySettings:
