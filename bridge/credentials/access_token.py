@@ -85,7 +85,7 @@ def store_access_token(token: str, env: Mapping[str, str], data_dir: Path, store
     """Into the keyring (or the sealed file with `store="file"`, or when no keyring works); where it went."""
     if store != "file":
         try:
-            KeyringStore._within("write", lambda: KeyringStore(env).backend().set(KEYRING_SERVICE, ACCESS_TOKEN_ACCOUNT, token))
+            KeyringStore.within("write", lambda: KeyringStore(env).backend().set(KEYRING_SERVICE, ACCESS_TOKEN_ACCOUNT, token))
         except StoreUnavailable as exc:
             if store == "keyring":
                 raise BridgeError(f"cannot use the OS keyring: {exc}; use `--store file` on headless hosts") from None
@@ -99,7 +99,7 @@ def store_access_token(token: str, env: Mapping[str, str], data_dir: Path, store
 def erase_access_token(env: Mapping[str, str], data_dir: Path) -> list[str]:
     removed: list[str] = []
     try:
-        if KeyringStore._within("delete", lambda: KeyringStore(env).backend().delete(KEYRING_SERVICE, ACCESS_TOKEN_ACCOUNT)):
+        if KeyringStore.within("delete", lambda: KeyringStore(env).backend().delete(KEYRING_SERVICE, ACCESS_TOKEN_ACCOUNT)):
             removed.append("OS keyring")
     except StoreUnavailable:
         pass
