@@ -105,6 +105,29 @@ def test_good_edge_and_notify_settings() -> None:
     assert parse_config({}).edge.api_url == "https://api.supabase.com"
 
 
+def test_an_alert_is_new_again_only_when_its_activity_starts_after_what_was_posted() -> None:
+    from bridge.notify.events import alert_events, is_new, status_events
+
+    burst = {"kind": "failures", "secret": "K", "first_at": "2026-12-07T10:00:00+00:00", "last_at": "2026-12-07T10:05:00+00:00",
+             "message": "6 failed accesses to K"}
+    (event,) = alert_events([burst])
+    sent = {event.key: {"mark": event.mark}}
+    grown = {**burst, "last_at": "2026-12-07T10:20:00+00:00"}
+    slid = {**burst, "first_at": "2026-12-07T10:03:00+00:00"}
+    again = {**burst, "first_at": "2026-12-07T12:00:00+00:00", "last_at": "2026-12-07T12:01:00+00:00"}
+    assert [is_new(e, sent) for e in alert_events([grown, slid, again])] == [False, False, True]
+    assert is_new(event, {}) and "K" in event.text
+    # A due state is about one due date: the next state of the same secret, or a new date, is new.
+    rows = [{"name": "S", "due": "due", "due_at": "2026-12-09T00:00:00+00:00", "status": "ok"}]
+    (due,) = status_events(rows)
+    sent = {due.key: {}}
+    assert not is_new(status_events(rows)[0], sent)
+    assert is_new(status_events([{**rows[0], "due": "overdue"}])[0], sent)
+    assert status_events([{"name": "S", "due": "ok", "status": "ok"}]) == []
+    (invalid,) = status_events([{"name": "T", "due": "ok", "status": "invalid", "updated_at": "v1", "check_message": "401"}])
+    assert invalid.data == {"kind": "test", "secret": "T", "state": "invalid", "checked_at": None}
+
+
 # --- bridge edge sync / status --------------------------------------------------------
 
 
