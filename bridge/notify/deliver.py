@@ -57,9 +57,14 @@ def collect(vault: AdminApi, now: float) -> list[Event]:
     return alert_events(vault.read_alerts(iso(now - ALERT_WINDOW_S))) + status_events(vault.list_status(None))
 
 
+def slack_text(text: str) -> str:
+    """Text as Slack reads it literally: &, < and > are its markup and are escaped (its formatting reference)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def message(events: list[Event], host: str) -> dict[str, object]:
     """Slack's incoming-webhook JSON, with the same events for machines beside it."""
-    lines = [f"openclaw-supabase-bridge on {host}:"] + [f"• {e.text}" for e in events]
+    lines = [f"openclaw-supabase-bridge on {slack_text(host)}:"] + [f"• {slack_text(e.text)}" for e in events]
     return {"text": "\n".join(lines), "bridge": {"host": host, "events": [e.data for e in events]}}
 
 
@@ -78,24 +83,24 @@ def delivered(state: dict[str, Any], now: float, status: int, count: int) -> Non
 
 def run_pass(
     vault: AdminApi, webhook: str, token: bool, data_dir: Path, seconds: float,
-    now: Callable[[], float] = time.time, force: bool = False,
+    now: Callable[[], float] = time.time,
 ) -> Delivery:
     """One pass, unless another process is running one (cron beside the watcher): that one posts, this one
     skips, so no event goes out twice."""
     with held(data_dir / LOCK_FILE) as mine:
         if not mine:
             return Delivery(0, 0, "another notification pass is running; skipped")
-        return _locked_pass(vault, webhook, token, data_dir, seconds, now, force)
+        return _locked_pass(vault, webhook, token, data_dir, seconds, now)
 
 
 def _locked_pass(
-    vault: AdminApi, webhook: str, token: bool, data_dir: Path, seconds: float, now: Callable[[], float], force: bool,
+    vault: AdminApi, webhook: str, token: bool, data_dir: Path, seconds: float, now: Callable[[], float],
 ) -> Delivery:
     """Raises only for what stops a pass before a delivery is tried (Vault unreadable, a broken URL)."""
     state, _ = load_state(data_dir)
     started = now()
     next_try = state.get("next_try_at")
-    if not force and isinstance(next_try, (int, float)) and started < next_try:
+    if isinstance(next_try, (int, float)) and started < next_try:
         return Delivery(0, 0, f"backing off after {state.get('failures')} failed deliveries; next try at {iso(next_try)}")
     events = collect(vault, started)
     sent: dict[str, dict[str, object]] = state.setdefault("sent", {})
