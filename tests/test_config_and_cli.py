@@ -24,7 +24,7 @@ def test_durations(raw: object, seconds: float) -> None:
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        ({"max_stal": "7d"}, "unknown key 'max_stal'; known keys: admin_deadline, cache_ttl, connect_timeout, deadline, gateway_timeout, max_stale, providers, read_timeout"),
+        ({"max_stal": "7d"}, "unknown key 'max_stal'; known keys: admin_deadline, cache_ttl, connect_timeout, deadline, edge, gateway_timeout, max_stale, notify, providers, read_timeout"),
         ({"admin_deadline": 0}, "admin_deadline must be above 0 and at most 600s"),
         ({"admin_deadline": "11m"}, "admin_deadline must be above 0 and at most 600s"),
         ({"deadline": True}, "deadline must be a duration"),

@@ -20,27 +20,34 @@ def test_the_login_token_works_once_and_only_it() -> None:
     assert session.redeem(session.login_token) and not session.redeem(session.login_token)
     assert session.login_url == f"http://127.0.0.1:8765/login?token={session.login_token}"
     assert Session(port=1).login_token != session.login_token and session.cookie != session.login_token
+    assert session.key not in (session.cookie, session.login_token) and session.root == f"/{session.key}"
 
 
 def test_every_request_needs_the_loopback_host_and_the_session_and_every_change_the_origin_and_csrf() -> None:
     s = Session(port=8765)
     good = headers(s)
     post = headers(s, origin=s.origin)
-    assert refusal(s, "GET", "/secrets", good, None) is None
+    secrets, r = f"{s.root}/secrets", s.root
+    assert refusal(s, "GET", secrets, good, None) is None
     assert refusal(s, "GET", "/login", {"host": "127.0.0.1:8765"}, None) is None
-    assert refusal(s, "GET", "/secrets", {**good, "host": "localhost:8765"}, None) is None
-    assert refusal(s, "POST", "/secrets", post, s.csrf) is None
+    assert refusal(s, "GET", secrets, {**good, "host": "localhost:8765"}, None) is None
+    assert refusal(s, "POST", secrets, post, s.csrf) is None
     refused: dict[str, list[tuple[str, str, dict[str, str], str | None]]] = {
-        "wrong Host": [("GET", "/login", {"host": "evil.example:8765"}, None), ("GET", "/secrets", {**good, "host": "127.0.0.1:9"}, None),
-                       ("GET", "/secrets", {**good, "host": "attacker.test"}, None)],
-        "no session": [("GET", "/secrets", {"host": "127.0.0.1:8765"}, None),
-                       ("GET", "/secrets", {**good, "cookie": "bridge_session=forged"}, None),
-                       ("POST", "/login", {"host": "127.0.0.1:8765", "origin": s.origin}, s.csrf)],
-        "cross-origin": [("POST", "/secrets", good, s.csrf), ("POST", "/secrets", {**post, "origin": "null"}, s.csrf),
-                         ("POST", "/secrets", {**post, "origin": "http://evil.example"}, s.csrf)],
-        "cross-site": [("POST", "/secrets", {**post, "sec-fetch-site": "cross-site"}, s.csrf)],
-        "CSRF": [("POST", "/secrets", post, None), ("POST", "/secrets", post, "0" * 64),
-                 ("POST", "/secrets", post, Session(port=8765).csrf)],
+        "wrong Host": [("GET", "/login", {"host": "evil.example:8765"}, None), ("GET", secrets, {**good, "host": "127.0.0.1:9"}, None),
+                       ("GET", secrets, {**good, "host": "attacker.test"}, None)],
+        "no session": [("GET", secrets, {"host": "127.0.0.1:8765"}, None),
+                       ("GET", secrets, {**good, "cookie": "bridge_session=forged"}, None),
+                       ("GET", "/secrets", good, None), ("GET", f"{r}x/secrets", good, None), ("GET", f"{r[:-1]}/secrets", good, None),
+                       ("GET", f"/{s.cookie}/secrets", good, None)],
+        "GET only": [("POST", "/login", {"host": "127.0.0.1:8765", "origin": s.origin}, s.csrf),
+                     ("HEAD", "/login", {"host": "127.0.0.1:8765"}, None)],
+        "prefetch": [("GET", "/login", {"host": "127.0.0.1:8765", "sec-purpose": "prefetch"}, None),
+                     ("GET", "/login", {"host": "127.0.0.1:8765", "x-purpose": "preview"}, None)],
+        "cross-origin": [("POST", secrets, good, s.csrf), ("POST", secrets, {**post, "origin": "null"}, s.csrf),
+                         ("POST", secrets, {**post, "origin": "http://evil.example"}, s.csrf)],
+        "cross-site": [("POST", secrets, {**post, "sec-fetch-site": "cross-site"}, s.csrf)],
+        "CSRF": [("POST", secrets, post, None), ("POST", secrets, post, "0" * 64),
+                 ("POST", secrets, post, Session(port=8765).csrf)],
     }
     for needle, cases in refused.items():
         for method, path, given, csrf in cases:

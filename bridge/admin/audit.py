@@ -47,7 +47,9 @@ def alert_records(ctx: Context, since: str | None) -> list[dict[str, object]]:
 def handle_alerts(args: argparse.Namespace, ctx: Context) -> int:
     """What the log says deserves a look, computed by the database in one call; --since bounds the events."""
     if args.name or args.failures or args.format == "csv" or args.limit != DEFAULT_LIMIT:
-        raise UsageError("--alerts takes only --since and --json (or --format json)")
+        raise UsageError("--alerts takes only --since, --json (or --format json) and --notify")
+    if args.notify:
+        return handle_notify(args, ctx)
     since = since_timestamp(args.since or DEFAULT_ALERT_SINCE, time.time())
     alerts = alert_records(ctx, since)
     if args.json or args.format == "json":
@@ -61,7 +63,23 @@ def handle_alerts(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def handle_notify(args: argparse.Namespace, ctx: Context) -> int:
+    """One notification pass, for cron: what is new is posted once, and the line says what happened."""
+    from bridge.notify.command import notify_once
+
+    if args.since:
+        raise UsageError("--notify looks at the last 24h itself; drop --since")
+    delivery = notify_once(ctx)
+    if args.json or args.format == "json":
+        ctx.out.write(json.dumps({"posted": delivery.posted, "waiting": delivery.waiting, "note": delivery.note}) + "\n")
+    else:
+        print(delivery.note + (f"; {delivery.waiting} more next pass" if delivery.waiting else ""), file=ctx.out)
+    return 0
+
+
 def handle_audit(args: argparse.Namespace, ctx: Context) -> int:
+    if args.notify and not args.alerts:
+        raise UsageError("--notify goes with --alerts: bridge audit --alerts --notify")
     if args.alerts:
         return handle_alerts(args, ctx)
     if args.all and args.limit != DEFAULT_LIMIT:
@@ -145,12 +163,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="alerts instead of rows: repeated failures per name or token, first reads from a new host, unused tokens "
              f"(since {DEFAULT_ALERT_SINCE} unless --since)",
     )
+    parser.add_argument(
+        "--notify", action="store_true",
+        help="with --alerts: post what is new (alerts, due rotations, invalid provider tests) to the [notify] webhook, once each; for cron",
+    )
 
 
 VERBS = {
     "audit": Verb(
         "audit", "the access log, newest first, or its alerts (never a value)",
-        "bridge audit --since 7d --failures --format csv\n  bridge audit --since 30d --all --format csv\n  bridge audit --alerts --since 24h --json",
+        "bridge audit --since 7d --failures --format csv\n  bridge audit --since 30d --all --format csv\n  bridge audit --alerts --since 24h --json\n"
+        "  bridge audit --alerts --notify",
         handle_audit, add_arguments,
     ),
 }

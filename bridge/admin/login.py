@@ -12,7 +12,7 @@ from bridge.app.verbs import Verb
 from bridge.core.credentials import ENV_KEYS, ENV_URL, Credentials, normalize_url
 from bridge.core.deadline import Deadline
 from bridge.core.errors import BridgeError, UsageError
-from bridge.core.keys import LEGACY_JWT, classify_key
+from bridge.core.keys import LEGACY_JWT, classify_key, redact_key
 from bridge.credentials.base import CredentialStore, StoreUnavailable
 from bridge.credentials.os_keyring import KeyringStore
 from bridge.credentials.sealed import SealedFileStore
@@ -103,12 +103,28 @@ def login(url: str, store: str | None, stdin: TextIO, ctx: Context, publishable_
     return 0
 
 
+def login_access_token(store: str | None, stdin: TextIO, ctx: Context) -> int:
+    """The Management API's personal access token, for `bridge edge`: checked for its shape and stored apart from
+    the project's key; the first `bridge edge status` proves it works."""
+    from bridge.credentials.access_token import check_access_token, store_access_token
+
+    token = check_access_token(read_key(stdin, "Supabase personal access token (sbp_...)"))
+    where = store_access_token(token, ctx.env, ctx.paths.data_dir, store)
+    print(f"access token {redact_key(token)} stored in the {where}; `bridge edge status` checks it", file=ctx.out)
+    return 0
+
+
 def logout(ctx: Context) -> int:
+    from bridge.credentials.access_token import erase_access_token
+
     out, env, paths = ctx.out, ctx.env, ctx.paths
     removed = [
         where for where, store in (("OS keyring", KeyringStore(env)), (f"sealed file {paths.sealed_file}", SealedFileStore(paths.sealed_file)))
         if store.erase()
     ]
+    tokens = erase_access_token(env, paths.data_dir)
+    if tokens:
+        removed.append(f"access token from the {' and the '.join(tokens)}")
     print(f"removed credentials from the {' and the '.join(removed)}" if removed else "no stored credentials to remove", file=out)
     if env.get(ENV_URL) and any(env.get(k) for k in ENV_KEYS):
         print(f"note: {ENV_URL} and {ENV_KEYS[0]}/{ENV_KEYS[1]} are still set in the environment and still apply", file=out)
@@ -116,17 +132,25 @@ def logout(ctx: Context) -> int:
 
 
 def add_login_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", required=True, help="project URL, https://<project-ref>.supabase.co")
+    parser.add_argument("--url", help="project URL, https://<project-ref>.supabase.co (not with --access-token)")
     parser.add_argument("--store", choices=("keyring", "file"), help="force where the credentials go")
     parser.add_argument("--publishable-key", metavar="KEY",
                         help="a gateway: the project's publishable key (public by design); needs --gateway-token")
     parser.add_argument("--gateway-token", action="store_true",
                         help="read a gateway token (from `bridge tokens create`) on stdin or at a hidden prompt")
+    parser.add_argument("--access-token", action="store_true",
+                        help="store a Supabase personal access token (sbp_...) for `bridge edge`, read on stdin or at a hidden prompt")
 
 
 def handle_login(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.stdin is None:
         raise BridgeError("stdin is closed: pipe the key on stdin or run `bridge login` in a terminal")
+    if args.access_token:
+        if args.url or args.publishable_key or args.gateway_token:
+            raise UsageError("--access-token stands alone: `bridge login --access-token < token.txt` (the project comes from the login or --project-ref)")
+        return login_access_token(args.store, ctx.stdin, ctx)
+    if not args.url:
+        raise UsageError("give --url https://<project-ref>.supabase.co (or --access-token for the Management API token)")
     if bool(args.publishable_key) != args.gateway_token:
         raise UsageError("--publishable-key and --gateway-token go together: a gateway logs in with both")
     return login(args.url, args.store, ctx.stdin, ctx, args.publishable_key)
@@ -140,7 +164,8 @@ VERBS = {
     "login": Verb(
         "login", "check a Supabase URL and key and store them (keyring, else sealed file)",
         "bridge login --url https://abcd.supabase.co   # then paste the key at the hidden prompt\n"
-        "  bridge login --url https://abcd.supabase.co --publishable-key sb_publishable_... --gateway-token < token.txt",
+        "  bridge login --url https://abcd.supabase.co --publishable-key sb_publishable_... --gateway-token < token.txt\n"
+        "  bridge login --access-token < sbp_token.txt   # for bridge edge",
         handle_login, add_login_arguments,
     ),
     "logout": Verb(

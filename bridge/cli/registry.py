@@ -31,6 +31,8 @@ MODULES = {
     "register": "bridge.admin.register",
     "unregister": "bridge.admin.register",
     "watch": "bridge.watch.command",
+    "edge": "bridge.edge.command",
+    "notify": "bridge.notify.command",
     "ui": "bridge.web.command",
 }
 """Verb name -> the module whose VERBS holds it; the order is the order of --help."""

@@ -21,7 +21,10 @@ ENV_KEYS = ("SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY")
 ENV_PUBLIC_KEYS = ("SUPABASE_PUBLISHABLE_KEY", "SUPABASE_ANON_KEY")
 ENV_TOKEN = "BRIDGE_GATEWAY_TOKEN"
 ENV_HOME = "BRIDGE_HOME"
-ENV_SECRET_VALUES = (*ENV_KEYS, ENV_TOKEN)
+ENV_ACCESS_TOKEN = "SUPABASE_ACCESS_TOKEN"
+"""A personal access token (sbp_...) for the Management API, read as the Supabase CLI reads it; never passed to a
+gateway (it is not in ENV_NAMES)."""
+ENV_SECRET_VALUES = (*ENV_KEYS, ENV_TOKEN, ENV_ACCESS_TOKEN)
 """The variables whose values are secrets: replaced wherever a traceback could show them."""
 ENV_NAMES = (ENV_HOME, ENV_URL, *ENV_KEYS, *ENV_PUBLIC_KEYS, ENV_TOKEN)
 """Every variable the bridge reads its own settings and credentials from."""

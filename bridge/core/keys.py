@@ -17,11 +17,13 @@ SECRET_KEY_PREFIX = "sb_secret_"
 PUBLISHABLE_KEY_PREFIX = "sb_publishable_"
 TOKEN_PREFIX = "ocbt_"
 """A gateway token: `ocbt_` and 43 base64url characters (256 random bits)."""
+ACCESS_TOKEN_PREFIX = "sbp_"
+"""A Supabase personal access token, for the Management API (Edge Function secrets)."""
 JWT_PREFIX = "eyJ"
 KEY_SHAPES = re.compile(
-    rf"{SECRET_KEY_PREFIX}[A-Za-z0-9_-]+|{TOKEN_PREFIX}[A-Za-z0-9_-]+|{JWT_PREFIX}[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
+    rf"{SECRET_KEY_PREFIX}[A-Za-z0-9_-]+|{TOKEN_PREFIX}[A-Za-z0-9_-]+|{ACCESS_TOKEN_PREFIX}[A-Za-z0-9_-]+|{JWT_PREFIX}[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
 )
-"""Anything shaped like a secret key, a gateway token or a JWT, wherever it came from."""
+"""Anything shaped like a secret key, a gateway token, an access token or a JWT, wherever it came from."""
 PROVIDER_KEY_SHAPES = re.compile(r"(sk-ant-|sk-|ghp_|gho_|ghs_|github_pat_|xox[abpr]-|AKIA|ASIA|AIza|sb_secret_)[A-Za-z0-9_-]{8,}")
 """Well-known API key prefixes of other services (OpenAI, Anthropic, GitHub, Slack, AWS, Google, Supabase)."""
 REDACTED = "[REDACTED]"
@@ -44,7 +46,7 @@ def looks_like_key(text: str) -> bool:
 
 def redact_key(key: str) -> str:
     """Enough of a key to recognise it (its prefix and last 4 characters), never enough to use it."""
-    prefix = next((p for p in (SECRET_KEY_PREFIX, PUBLISHABLE_KEY_PREFIX, TOKEN_PREFIX) if key.startswith(p)), key[:3])
+    prefix = next((p for p in (SECRET_KEY_PREFIX, PUBLISHABLE_KEY_PREFIX, TOKEN_PREFIX, ACCESS_TOKEN_PREFIX) if key.startswith(p)), key[:3])
     return f"{prefix}...{key[-4:]}" if len(key) > 12 else "***"
 
 

@@ -121,16 +121,16 @@ class KeyringStore:
         return None if raw is None else Credentials.from_json(raw, "the OS keyring")
 
     def store(self, credentials: Credentials) -> None:
-        self._within("write", lambda: self.backend().set(KEYRING_SERVICE, KEYRING_ACCOUNT, credentials.to_json().decode()))
+        self.within("write", lambda: self.backend().set(KEYRING_SERVICE, KEYRING_ACCOUNT, credentials.to_json().decode()))
 
     def erase(self) -> bool:
         try:
-            return bool(self._within("delete", lambda: self.backend().delete(KEYRING_SERVICE, KEYRING_ACCOUNT)))
+            return bool(self.within("delete", lambda: self.backend().delete(KEYRING_SERVICE, KEYRING_ACCOUNT)))
         except StoreUnavailable:
             return False
 
     @staticmethod
-    def _within(what: str, operation: Callable[[], object]) -> object:
+    def within(what: str, operation: Callable[[], object]) -> object:
         """Writes may wait on an unlock prompt, so they get longer than a resolve's read, but never forever."""
         from bridge.core.deadline import TimedOut, run_within
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from bridge.core.credentials import LOCAL_HOSTS
 from bridge.core.durations import parse_duration
 from bridge.core.errors import ConfigError
 from bridge.core.secret_types import DEFAULT_TYPE, SECRET_TYPES
+
+if TYPE_CHECKING:
+    from bridge.core.edge_names import Entry
 
 MAX_GATEWAY_TIMEOUT_S = 600.0
 MAX_ADMIN_DEADLINE_S = 600.0
@@ -21,8 +24,34 @@ MAX_CONFIG_BYTES = 64 * 1024
 TIMING_KEYS = ("deadline", "connect_timeout", "read_timeout")
 PROVIDERS_KEY = "providers"
 PROVIDER_KEYS = ("base_url",)
+EDGE_KEY = "edge"
+EDGE_KEYS = ("names", "api_url", "project_ref")
+NOTIFY_KEY = "notify"
+NOTIFY_KEYS = ("webhook",)
+TABLE_KEYS = (PROVIDERS_KEY, EDGE_KEY, NOTIFY_KEY)
+DEFAULT_MANAGEMENT_API = "https://api.supabase.com"
+"""Supabase's Management API, where Edge Function secrets live (`[edge] api_url` replaces it, for tests)."""
+MAX_EDGE_NAMES = 100
+"""More than any project's Edge secrets; each costs a Vault read per sync."""
 TESTABLE_TYPES = tuple(t for t in SECRET_TYPES if t != DEFAULT_TYPE)
 """The secret types a provider can be asked about, so the types a `[providers.<type>]` table may name."""
+
+
+class EdgeSettings(NamedTuple):
+    """`[edge]`: which Vault secrets `bridge edge sync` copies to the project's Edge Function secrets."""
+
+    names: tuple[Entry, ...] = ()
+    """`EDGE_NAME`, `EDGE_NAME=VAULT_NAME` or a glob over Vault names, parsed and checked once, here."""
+    api_url: str = DEFAULT_MANAGEMENT_API
+    project_ref: str | None = None
+    """The project whose Edge secrets these are, when SUPABASE_URL is not https://<ref>.supabase.co."""
+
+
+class NotifySettings(NamedTuple):
+    """`[notify]`: where alerts and due rotations are posted."""
+
+    webhook: str | None = None
+    """The name of the Vault secret that holds the webhook URL; the URL itself is never in a file."""
 
 
 class Config(NamedTuple):
@@ -44,6 +73,8 @@ class Config(NamedTuple):
     providers: Mapping[str, str] = MappingProxyType({})
     """Secret type -> the base URL `bridge secrets test` calls instead of the provider's public endpoint
     (`[providers.<type>] base_url`), for a proxy or a test server."""
+    edge: EdgeSettings = EdgeSettings()
+    notify: NotifySettings = NotifySettings()
 
 
 def parse_config(doc: dict[str, object], source: str = "config") -> Config:
@@ -51,8 +82,11 @@ def parse_config(doc: dict[str, object], source: str = "config") -> Config:
     unknown = sorted(set(doc) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
-    durations = {key: parse_duration(key, raw) for key, raw in doc.items() if key != PROVIDERS_KEY}
-    config = Config(**durations, providers=_parse_providers(doc.get(PROVIDERS_KEY, {}), source))
+    durations = {key: parse_duration(key, raw) for key, raw in doc.items() if key not in TABLE_KEYS}
+    config = Config(
+        **durations, providers=_parse_providers(doc.get(PROVIDERS_KEY, {}), source),
+        edge=_parse_edge(doc[EDGE_KEY], source) if EDGE_KEY in doc else EdgeSettings(), notify=_parse_notify(doc.get(NOTIFY_KEY, {}), source),
+    )
     if not 0 < config.gateway_timeout <= MAX_GATEWAY_TIMEOUT_S:
         raise ConfigError(f"{source}: gateway_timeout must be above 0 and at most {MAX_GATEWAY_TIMEOUT_S:g}s; set it to the provider's timeoutMs")
     for key in TIMING_KEYS:
@@ -92,18 +126,70 @@ def _parse_providers(table: object, source: str) -> Mapping[str, str]:
     return MappingProxyType(urls)
 
 
-def provider_base_url(secret_type: str, raw: object, source: str = "config") -> str:
-    """A provider's base URL without a trailing slash, held to the Supabase URL's rule: https, or plain http
-    for this machine only, and nothing but a scheme, host, port and path."""
-    where = f"{source}: [providers.{secret_type}] base_url"
+def _table(table: object, key: str, known: tuple[str, ...], source: str) -> dict[str, object]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: {key} must be a table: [{key}] then {known[0]} = ...")
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ConfigError(f"{source}: unknown key {unknown[0]!r} in [{key}]; known keys: {', '.join(known)}")
+    return table
+
+
+def _parse_edge(table: object, source: str) -> EdgeSettings:
+    # Imported here: every `bridge resolve` reads this file, and only a config with [edge] needs the Edge rules.
+    from bridge.core.edge_names import check_project_ref, parse_entry
+
+    settings = _table(table, EDGE_KEY, EDGE_KEYS, source)
+    names = settings.get("names", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ConfigError(f'{source}: [edge] names must be a list of names, e.g. names = ["OPENAI_API_KEY", "STRIPE_KEY=stripe_live"]')
+    if len(names) > MAX_EDGE_NAMES:
+        raise ConfigError(f"{source}: [edge] names lists more than {MAX_EDGE_NAMES} entries; use a glob such as \"edge_*\"")
+    entries = tuple(parse_entry(entry, f"{source}: [edge] names") for entry in names)
+    api_url = DEFAULT_MANAGEMENT_API
+    if "api_url" in settings:
+        api_url = outbound_url(settings["api_url"], f"{source}: [edge] api_url", "https://api.supabase.com")
+    ref = settings.get("project_ref")
+    if ref is not None:
+        ref = check_project_ref(ref, f"{source}: [edge] project_ref")
+    return EdgeSettings(names=entries, api_url=api_url, project_ref=ref)
+
+
+def _parse_notify(table: object, source: str) -> NotifySettings:
+    settings = _table(table, NOTIFY_KEY, NOTIFY_KEYS, source)
+    webhook = settings.get("webhook")
+    if webhook is None:
+        return NotifySettings()
+    from bridge.core.names import name_problem
+
+    problem = name_problem(webhook) if isinstance(webhook, str) else "it must be a string"
+    if problem is not None or not isinstance(webhook, str):
+        raise ConfigError(
+            f"{source}: [notify] webhook names the Vault secret that holds the webhook URL ({problem}); "
+            'e.g. webhook = "SLACK_WEBHOOK_URL", then `bridge secrets set SLACK_WEBHOOK_URL`'
+        )
+    if "://" in webhook:
+        raise ConfigError(f"{source}: [notify] webhook must name a Vault secret, never hold the URL: store it with `bridge secrets set`")
+    return NotifySettings(webhook=webhook)
+
+
+def outbound_url(raw: object, where: str, example: str) -> str:
+    """A base URL the bridge sends a credential to, without a trailing slash: https, or plain http for this
+    machine only, and nothing but a scheme, host, port and path."""
     parts = urlsplit(raw.strip()) if isinstance(raw, str) else None
     if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"{where} must be a URL like \"https://proxy.example\"")
+        raise ConfigError(f"{where} must be a URL like \"{example}\"")
     if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
         raise ConfigError(f"{where}: refusing plain http for {parts.hostname}; use https:// (http is allowed only for localhost)")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigError(f"{where} must not contain credentials, a query or a fragment")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def provider_base_url(secret_type: str, raw: object, source: str = "config") -> str:
+    """A provider's base URL without a trailing slash, held to the Supabase URL's rule: https, or plain http
+    for this machine only, and nothing but a scheme, host, port and path."""
+    return outbound_url(raw, f"{source}: [providers.{secret_type}] base_url", "https://proxy.example")
 
 
 def load_config(path: Path) -> Config:

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from bridge.core.errors import BridgeError
-from bridge.vault.client import VaultClient
+from bridge.vault.client import Changes, VaultClient
 from bridge.vault.errors import SupabaseUnavailable
 
 Row = dict[str, Any]
@@ -41,6 +41,10 @@ class AdminApi:
         if not isinstance(answer, bool):
             raise unexpected(function)
         return answer
+
+    def changes(self, names: list[str], since: str | None) -> Changes:
+        """Which of `names` changed since the server time `since` (None: all that exist); no value."""
+        return self._client.changes(names, since)
 
     def resolve(self, names: list[str]) -> dict[str, object]:
         return self._client.resolve_secrets(names)

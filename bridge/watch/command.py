@@ -24,6 +24,7 @@ from bridge.app.verbs import Verb, add_provider, checked
 from bridge.core.durations import format_age, parse_duration
 from bridge.core.errors import ConfigError, UsageError
 from bridge.openclaw.config import config_path
+from bridge.watch.followers import after_poll
 from bridge.watch.loop import EXIT_OK, Watcher
 from bridge.watch.reload import Reloader
 from bridge.watch.schedule import Schedule
@@ -138,7 +139,7 @@ def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
         watcher = Watcher(
             schedule=Schedule(interval, random.uniform, time.monotonic(), baseline=not args.once, since=since),
             targets=targets, vault=vault, reload=reloader, token=token, make_token=make_token, state=state, log=log,
-            clocks=Clocks(), stop=stop,
+            clocks=Clocks(), stop=stop, after_poll=after_poll(ctx, log),
         )
         every = "once" if args.once else f"every {format_age(interval)}"
         carried = f", carrying on from {since}" if since else ""

@@ -56,7 +56,7 @@ class Watcher:
     def __init__(
         self, *, schedule: Schedule, targets: Targets, vault: Vault, reload: Callable[[str, str | None], Reloaded],
         token: HeldToken, make_token: Callable[[TokenSource], HeldToken], state: Recorder, log: Callable[[str], None],
-        clocks: Clocks, stop: Stop,
+        clocks: Clocks, stop: Stop, after_poll: Callable[[], None] = lambda: None,
     ) -> None:
         self._schedule = schedule
         self._targets = targets
@@ -68,6 +68,8 @@ class Watcher:
         self._log = log
         self._clocks = clocks
         self._stop = stop
+        self._after_poll = after_poll
+        """Edge sync and notifications (bridge.watch.followers); each catches its own failures."""
         self._url = targets.current.url
 
     def run(self) -> int:
@@ -143,6 +145,7 @@ class Watcher:
                 f"not in Vault, or not readable with these credentials: {', '.join(seen.gone)}; "
                 "the gateway keeps the value it holds"
             )
+        self._after_poll()
         return True
 
     def _reload(self, now: float) -> bool:

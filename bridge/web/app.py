@@ -396,6 +396,9 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
             alerts = []
         return render(request, "alerts.html", alerts=alerts)
 
+    async def integrations_page(request: Request) -> Response:
+        return render(request, "integrations.html", edge=await call(backend.edge_panel), notify=await call(backend.notify_panel))
+
     async def doctor_page(request: Request) -> Response:
         return render(request, "doctor.html", checks=await call(backend.doctor))
 
@@ -417,6 +420,7 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
             Route("/audit.csv", audit_csv),
             Route("/alerts", alerts_page),
             Route("/doctor", doctor_page),
+            Route("/integrations", integrations_page),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ]),
     ])

@@ -7,6 +7,7 @@ secret a page shows is a gateway token, once, in the answer to the form that mad
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from bridge.admin.audit import alert_records, audit_records
@@ -86,3 +87,33 @@ class AdminBackend:
 
     def doctor(self) -> list[Check]:
         return Doctor(self._ctx, self._provider).run()
+
+    def edge_panel(self) -> dict[str, object]:
+        """`bridge edge status` for the [edge] names, read-only: the page never syncs."""
+        from bridge.edge.command import EdgeRequest, outcomes_for
+
+        edge = self._ctx.config.edge
+        panel: dict[str, object] = {"configured": bool(edge.names), "api_url": edge.api_url, "rows": [], "error": None,
+                                    "project_ref": edge.project_ref}
+        if not edge.names:
+            return panel
+        try:
+            ref, outcomes = outcomes_for(EdgeRequest(None, None, False, False), self._ctx, check_only=True)
+        except BridgeError as exc:
+            panel["error"] = str(exc)
+            return panel
+        panel["project_ref"] = ref
+        panel["rows"] = [{"name": o.edge, "vault_name": o.vault, "status": o.outcome} for o in outcomes]
+        return panel
+
+    def notify_panel(self) -> dict[str, object]:
+        """What [notify] names (the Vault secret, never the URL) and the last delivery, from the notifier's state."""
+        from bridge.notify.state import load_state
+
+        state, problem = load_state(self._ctx.paths.data_dir)
+        retry = state.get("next_try_at")
+        return {
+            "webhook_secret": self._ctx.config.notify.webhook, "last_delivery": state.get("last_delivery"),
+            "failures": int(state.get("failures") or 0), "problem": problem, "posted": len(state.get("sent") or {}),
+            "next_try_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(retry)) if isinstance(retry, (int, float)) else None,
+        }

@@ -1,0 +1,197 @@
+"""One sync of chosen Vault secrets to a project's Edge Function secrets, shared by `bridge edge sync`, `bridge edge
+status` and the watcher.
+
+Values are read from Vault (each read audited, under client provider
+`edge-sync`), compared with the project's list by digest, and only the names
+whose value differs are sent, in one request. The names the bridge manages
+per project are recorded in a 0600 file in the data directory before the
+request goes out, so a crash after sending never leaves a name the bridge
+wrote looking like someone else's; a request the API refuses takes back the
+names it would have created. Values exist in memory only.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from bridge.app.context import Context
+from bridge.core.credentials import Credentials
+from bridge.core.deadline import Deadline
+from bridge.core.edge_names import (
+    CREATED,
+    UNCHANGED,
+    UPDATED,
+    Entry,
+    Step,
+    check_project_ref,
+    digest,
+    expand,
+    parse_entry,
+    plan,
+    project_ref,
+    status,
+)
+from bridge.core.errors import BridgeError, UsageError
+from bridge.local.files import FileTooLarge, atomic_write, read_private
+from bridge.local.locks import held
+from bridge.remote.management import ManagementApi
+from bridge.vault.admin_api import AdminApi
+from bridge.vault.client import connect
+from bridge.vault.errors import NotFound
+
+EDGE_PROVIDER = "edge-sync"
+"""client.provider of every Vault read a sync makes: the audit log's trace of each sync until setup.sql has an
+`edge_sync` access type (docs/edge.md)."""
+MANAGED_FILE = "edge-managed.json"
+LOCK_FILE = "edge-sync.lock"
+MAX_MANAGED_BYTES = 256 * 1024
+NOT_IN_VAULT = "skipped (not in Vault)"
+READ_WORKERS = 8
+"""Vault reads in flight at once during a sync: PostgREST serves them side by side."""
+
+
+class Managed:
+    """Which Edge names the bridge manages, per project: names only, never a value or a digest (a digest of a
+    short value can be guessed)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / MANAGED_FILE
+
+    def _load(self) -> dict[str, list[str]]:
+        try:
+            raw = read_private(self.path, MAX_MANAGED_BYTES)
+        except FileTooLarge as exc:
+            raise BridgeError(f"{exc}: not the bridge's record of managed Edge secrets; move it away") from None
+        if raw is None:
+            return {}
+        try:
+            doc = json.loads(raw)
+            projects = doc["projects"]
+            return {str(ref): [str(n) for n in names] for ref, names in projects.items()}
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise BridgeError(f"{self.path} is not the bridge's record of managed Edge secrets; move it away") from None
+
+    def names(self, ref: str) -> frozenset[str]:
+        return frozenset(self._load().get(ref, []))
+
+    def update(self, ref: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        projects = self._load()
+        names = (set(projects.get(ref, [])) | set(add)) - set(remove)
+        projects[ref] = sorted(names)
+        atomic_write(self.path, json.dumps({"version": 1, "projects": projects}, indent=2).encode() + b"\n")
+
+
+class Outcome(NamedTuple):
+    edge: str
+    vault: str
+    outcome: str
+
+
+def choose_ref(given: str | None, configured: str | None, credentials: Credentials | None) -> str:
+    """--project-ref, else [edge] project_ref, else the ref in the project URL the bridge is logged in to."""
+    if given:
+        try:
+            return check_project_ref(given, "--project-ref")
+        except BridgeError as exc:
+            raise UsageError(str(exc)) from None
+    ref = configured or (project_ref(credentials.url) if credentials is not None else None)
+    if ref is None:
+        raise UsageError("no project ref: give --project-ref REF or [edge] project_ref (the logged-in URL is not https://<ref>.supabase.co)")
+    return ref
+
+
+def entries(ctx: Context, names: list[str] | None) -> list[Entry]:
+    """`--name` as given (checked here, as argv is), else `[edge] names` as the config already checked them."""
+    if not names:
+        if not ctx.config.edge.names:
+            raise UsageError('no names to sync: give --name NAME, or set [edge] names = ["NAME", "EDGE_NAME=VAULT_NAME"] in config.toml')
+        return list(ctx.config.edge.names)
+    try:
+        return [parse_entry(entry, "--name") for entry in names]
+    except BridgeError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_vault(credentials: Credentials, deadline: Deadline) -> AdminApi:
+    return AdminApi(connect(
+        credentials, provider=EDGE_PROVIDER, host=socket.gethostname(), connect_timeout=5.0, read_timeout=20.0,
+        deadline=deadline,
+    ))
+
+
+def mapping(vault: AdminApi, chosen: list[Entry], token: bool) -> dict[str, str]:
+    """Edge name -> Vault name, globs expanded against the names Vault holds (admin key only)."""
+    if any(e.glob for e in chosen):
+        if token:
+            raise BridgeError("a glob in [edge] names needs the admin key to list Vault's names; list the names instead")
+        return expand(chosen, (str(row.get("name")) for row in vault.list_status(None)))
+    return expand(chosen, ())
+
+
+def read_values(vault: AdminApi, names: Iterable[str], token: bool) -> dict[str, str]:
+    """Vault name -> value for those that exist and hold text; with a gateway token, one resolve of its names.
+
+    With the admin key each is a `get_secret`, audited as a person's read (`retrieve`): a `resolve` would count
+    as a gateway's use of the secret and, from the admin's host, raise a new-host alert. READ_WORKERS run at
+    once over the client's pooled connections, so a hundred names cost seconds, not a minute."""
+    wanted = sorted(set(names))
+    if token:
+        return {k: v for k, v in vault.resolve(wanted).items() if isinstance(v, str)}
+
+    def read(name: str) -> tuple[str, str | None]:
+        try:
+            return name, vault.get_secret(name)
+        except NotFound:
+            return name, None
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="edge-read") as pool:
+        return {name: text for name, text in pool.map(read, wanted) if text is not None}
+
+
+def _planned(
+    api: ManagementApi, ref: str, chosen: Mapping[str, str], values: Mapping[str, str], managed: Managed,
+) -> tuple[list[Step], list[Outcome]]:
+    present = {edge: vault for edge, vault in chosen.items() if vault in values}
+    wanted = {edge: digest(values[vault]) for edge, vault in present.items()}
+    steps = plan(wanted, api.list_secrets(ref), managed.names(ref))
+    outcomes = [Outcome(s.edge, chosen[s.edge], s.outcome) for s in steps]
+    outcomes += [Outcome(edge, vault, NOT_IN_VAULT) for edge, vault in sorted(chosen.items()) if edge not in present]
+    return steps, sorted(outcomes)
+
+
+def sync(
+    api: ManagementApi, ref: str, chosen: Mapping[str, str], values: Mapping[str, str], managed: Managed, dry_run: bool,
+) -> list[Outcome]:
+    """Send what differs; one Outcome per Edge name in `chosen` (edge -> Vault name). The list, the decision and
+    the write happen under one lock, so two syncs (the watcher and a command) never both create a name."""
+    if dry_run:
+        return _planned(api, ref, chosen, values, managed)[1]
+    with held(managed.path.with_name(LOCK_FILE)) as mine:
+        if not mine:
+            raise BridgeError("another edge sync is running (bridge watch or a second command); try again when it ends")
+        steps, outcomes = _planned(api, ref, chosen, values, managed)
+        send = {s.edge: values[chosen[s.edge]] for s in steps if s.outcome in (CREATED, UPDATED)}
+        created = [s.edge for s in steps if s.outcome == CREATED]
+        managed.update(ref, add=[s.edge for s in steps if s.outcome in (CREATED, UPDATED, UNCHANGED)])
+        if send:
+            try:
+                api.set_secrets(ref, send)
+            except BridgeError:
+                managed.update(ref, remove=created)
+                raise
+        return outcomes
+
+
+def edge_status(api: ManagementApi, ref: str, chosen: Mapping[str, str], values: Mapping[str, str], managed: Managed) -> list[Outcome]:
+    present = {edge: vault for edge, vault in chosen.items() if vault in values}
+    wanted = {edge: digest(values[vault]) for edge, vault in present.items()}
+    judged = status(wanted, api.list_secrets(ref), managed.names(ref))
+    outcomes = [Outcome(edge, chosen[edge], word) for edge, word in judged.items()]
+    outcomes += [Outcome(edge, vault, "not in Vault") for edge, vault in chosen.items() if edge not in present]
+    return sorted(outcomes)

@@ -1,0 +1,147 @@
+"""One notification pass: read what deserves a message, post what is new in one message, remember it.
+
+Shared by `bridge audit --alerts --notify` (one pass, for cron), `bridge
+watch` (a pass at most once a minute) and `bridge notify test`. The webhook
+URL is read from Vault for each delivery and kept in memory only. A failed
+delivery posts nothing as sent: the same events go out with the next pass
+after a backoff (1 min doubling to 1 h), which doctor shows.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from bridge.core.errors import BridgeError
+from bridge.local.locks import held
+from bridge.notify.events import Event, alert_events, is_new, status_events
+from bridge.notify.state import load_state, save_state
+from bridge.remote.webhook import post
+from bridge.vault.admin_api import AdminApi
+
+ALERT_WINDOW_S = 24 * 3600.0
+"""How far back each pass asks read_access_alerts to look: what doctor and `bridge audit --alerts` show."""
+MAX_EVENTS_PER_MESSAGE = 50
+"""A storm of events becomes several messages, a pass apart, not one message no one reads."""
+FIRST_BACKOFF_S = 60.0
+MAX_BACKOFF_S = 3600.0
+LOCK_FILE = "notify.lock"
+POST_SECONDS = 10.0
+"""Longest a webhook POST may take, within what is left of the caller's deadline."""
+
+
+class Delivery(NamedTuple):
+    posted: int
+    """Events posted by this pass (0: nothing new, or backing off)."""
+    waiting: int
+    """New events not posted yet (a failure, a backoff, or more than one message holds)."""
+    note: str
+
+
+def iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def webhook_url(vault: AdminApi, name: str, token: bool) -> str:
+    """The webhook URL from Vault, never from a file; with a gateway token, only if the token may read it."""
+    value = vault.resolve([name]).get(name) if token else vault.get_secret(name)
+    if not isinstance(value, str) or not value.strip():
+        raise BridgeError(f"the Vault secret {name} ([notify] webhook) holds no URL; store it with `bridge secrets set {name}`")
+    return value.strip()
+
+
+def collect(vault: AdminApi, now: float) -> list[Event]:
+    return alert_events(vault.read_alerts(iso(now - ALERT_WINDOW_S))) + status_events(vault.list_status(None))
+
+
+def slack_text(text: str) -> str:
+    """Text as Slack reads it literally: &, < and > are its markup and are escaped (its formatting reference)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def message(events: list[Event], host: str) -> dict[str, object]:
+    """Slack's incoming-webhook JSON, with the same events for machines beside it."""
+    lines = [f"openclaw-supabase-bridge on {slack_text(host)}:"] + [f"• {slack_text(e.text)}" for e in events]
+    return {"text": "\n".join(lines), "bridge": {"host": host, "events": [e.data for e in events]}}
+
+
+def failed(state: dict[str, Any], now: float, error: str) -> None:
+    failures = int(state.get("failures") or 0) + 1
+    state["failures"] = failures
+    state["next_try_at"] = now + min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** (failures - 1))
+    state["last_delivery"] = {"at": iso(now), "ok": False, "error": error}
+
+
+def delivered(state: dict[str, Any], now: float, status: int, count: int) -> None:
+    state["failures"] = 0
+    state["next_try_at"] = None
+    state["last_delivery"] = {"at": iso(now), "ok": True, "status": status, "events": count}
+
+
+def run_pass(
+    vault: AdminApi, webhook: str, token: bool, data_dir: Path, seconds: float,
+    now: Callable[[], float] = time.time,
+) -> Delivery:
+    """One pass, unless another process is running one (cron beside the watcher): that one posts, this one
+    skips, so no event goes out twice."""
+    with held(data_dir / LOCK_FILE) as mine:
+        if not mine:
+            return Delivery(0, 0, "another notification pass is running; skipped")
+        return _locked_pass(vault, webhook, token, data_dir, seconds, now)
+
+
+def _locked_pass(
+    vault: AdminApi, webhook: str, token: bool, data_dir: Path, seconds: float, now: Callable[[], float],
+) -> Delivery:
+    """Raises only for what stops a pass before a delivery is tried (Vault unreadable, a broken URL)."""
+    state, _ = load_state(data_dir)
+    started = now()
+    next_try = state.get("next_try_at")
+    if isinstance(next_try, (int, float)) and started < next_try:
+        return Delivery(0, 0, f"backing off after {state.get('failures')} failed deliveries; next try at {iso(next_try)}")
+    events = collect(vault, started)
+    sent: dict[str, dict[str, object]] = state.setdefault("sent", {})
+    new = [e for e in events if is_new(e, sent)]
+    for event in events:
+        if event.key in sent and event not in new:
+            # Still active, already posted: remembered for as long as it lasts, and its mark moves with it.
+            sent[event.key]["seen"] = started
+            if event.mark:
+                sent[event.key]["mark"] = event.mark
+    batch = new[:MAX_EVENTS_PER_MESSAGE]
+    if not batch:
+        save_state(data_dir, state, started)
+        return Delivery(0, 0, "nothing new to post")
+    try:
+        url = webhook_url(vault, webhook, token)
+        status = post(url, message(batch, socket.gethostname()), min(POST_SECONDS, seconds))
+    except BridgeError as exc:
+        failed(state, started, str(exc))
+        save_state(data_dir, state, started)
+        raise
+    for event in batch:
+        sent[event.key] = {"seen": started, "mark": event.mark, "posted_at": iso(started)}
+    delivered(state, started, status, len(batch))
+    save_state(data_dir, state, started)
+    return Delivery(len(batch), len(new) - len(batch), f"posted {len(batch)} event(s) (HTTP {status})")
+
+
+def send_test(vault: AdminApi, webhook: str, token: bool, data_dir: Path, seconds: float, now: float) -> int:
+    """`bridge notify test`: one message saying only that it is a test; recorded as the last delivery."""
+    state, _ = load_state(data_dir)
+    host = socket.gethostname()
+    try:
+        url = webhook_url(vault, webhook, token)
+        status = post(url, {"text": f"openclaw-supabase-bridge on {host}: test message", "bridge": {"host": host, "events": [{"kind": "test_message"}]}},
+                      min(POST_SECONDS, seconds))
+    except BridgeError as exc:
+        # Shown as the last delivery, without delaying the next real pass.
+        state["last_delivery"] = {"at": iso(now), "ok": False, "error": str(exc)}
+        save_state(data_dir, state, now)
+        raise
+    delivered(state, now, status, 0)
+    save_state(data_dir, state, now)
+    return status
