@@ -13,6 +13,7 @@ import json
 import secrets
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +222,31 @@ def test_secrets_test_records_ok_invalid_and_unreachable_and_never_shows_the_key
     slow = clean(run_bridge(["secrets", "test", name, "--json"], env_bootstrap), "openai", bad)
     assert as_json(slow)["status"] == "unreachable" and "did not answer within 2s" in as_json(slow)["message"]
     assert as_json(slow)["checked_at"] is not None and status(env_bootstrap, name)["status"] == "unreachable"
+
+
+def test_a_rotation_while_the_provider_answers_leaves_the_new_value_untested(
+    env_bootstrap: dict[str, str], names: list[str], fakes: dict[str, ProviderFake]
+) -> None:
+    name, old, new = unique(names, "RACED"), openai_key(), openai_key()
+    fakes["openai"] = OpenAIFake(old)
+    point_at(env_bootstrap, {"openai": fakes["openai"].url})
+    assert run_bridge(["secrets", "set", name, "--type", "openai"], env_bootstrap, old.encode()).returncode == 0
+    fakes["openai"].mode = "hold"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        testing = pool.submit(run_bridge, ["secrets", "test", name, "--json"], env_bootstrap)
+        assert fakes["openai"].arrived.wait(AWAIT_S), "the provider was never asked"
+        # The old value is with the provider, which will accept it; meanwhile a new one (which it would refuse) is stored.
+        assert run_bridge(["secrets", "set", name], env_bootstrap, new.encode()).returncode == 0
+        fakes["openai"].released.set()
+        raced = clean(testing.result(), "openai", old, new)
+    shown = as_json(raced)
+    assert raced.returncode == 1 and (shown["status"], shown["checked_at"]) == ("changed", None), shown
+    assert "discarded" in shown["message"] and "untested" in shown["message"]
+    row = status(env_bootstrap, name)
+    assert (row["status"], row["checked_at"]) == (None, None), "the old value's ok is not the new value's"
+    fakes["openai"].mode = "answer"
+    retested = as_json(clean(run_bridge(["secrets", "test", name, "--json"], env_bootstrap), "openai", old, new))
+    assert retested["status"] == "invalid" and status(env_bootstrap, name)["status"] == "invalid"
 
 
 def test_test_all_checks_every_typed_secret_a_few_at_a_time(
