@@ -963,12 +963,14 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
-  -- In name order, so two resolves adding the same pairs cannot deadlock.
-  -- A pair already known costs one probe of the primary key and no write.
+  -- A pair already known costs one probe of the primary key (the anti
+  -- join) and no write; new pairs go in name order, so two resolves adding
+  -- the same pairs cannot deadlock, and ON CONFLICT settles a race.
   INSERT INTO vault_bridge.secret_hosts (secret_name, host, first_at)
   SELECT n.secret_name, n.host, pg_catalog.min(n.accessed_at)
   FROM new_rows AS n
   WHERE n.success AND n.access_type = 'resolve' AND n.host IS NOT NULL AND n.secret_name IS NOT NULL
+    AND NOT EXISTS (SELECT FROM vault_bridge.secret_hosts AS h WHERE h.secret_name = n.secret_name AND h.host = n.host)
   GROUP BY n.secret_name, n.host
   ORDER BY n.secret_name, n.host
   ON CONFLICT (secret_name, host) DO NOTHING;
@@ -2213,13 +2215,19 @@ BEGIN
         AND EXISTS (SELECT FROM vault_bridge.secret_hosts AS o
                     WHERE o.secret_name = h.secret_name AND o.first_at < h.first_at)
     ),
+    -- Each new host's reads in the period, counted per secret that has a
+    -- new host through the covering per-name index (an index-only scan of
+    -- that secret's period, once, however many new hosts it has).
     first_reads AS (
-      SELECT l.secret_name, l.host, pg_catalog.min(l.accessed_at) AS first_at, pg_catalog.max(l.accessed_at) AS last_at,
+      SELECT s.secret_name, l.host, pg_catalog.min(l.accessed_at) AS first_at, pg_catalog.max(l.accessed_at) AS last_at,
              pg_catalog.count(*) AS n
-      FROM public.vault_access_log AS l
-      WHERE l.success AND l.accessed_at >= v_since AND l.host IS NOT NULL AND l.secret_name IS NOT NULL
-        AND l.access_type = 'resolve'
-      GROUP BY l.secret_name, l.host
+      FROM (SELECT DISTINCT n.secret_name FROM new_hosts AS n) AS s
+      CROSS JOIN LATERAL (
+        SELECT l.host, l.accessed_at FROM public.vault_access_log AS l
+        WHERE l.secret_name = s.secret_name AND l.accessed_at >= v_since AND l.success AND l.host IS NOT NULL
+          AND l.access_type = 'resolve'
+      ) AS l
+      GROUP BY s.secret_name, l.host
     ),
     alerts AS (
       SELECT 'failures'::text AS kind, p.secret_name AS secret, NULL::text AS token, NULL::text AS host,
