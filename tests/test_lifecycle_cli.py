@@ -184,6 +184,24 @@ def test_due_overdue_and_expired_with_short_durations(env_bootstrap: dict[str, s
     assert (status(env_bootstrap, expired)["due"], status(env_bootstrap, expired)["expires_at"]) == ("ok", None)
 
 
+def test_a_value_changed_in_vault_directly_is_seen_by_ls_and_due(
+    env_bootstrap: dict[str, str], names: list[str], pg: PgCluster
+) -> None:
+    name = unique(names, "EDITED")
+    assert run_bridge(["secrets", "set", name, "--rotate-every", "30d", "--expires", "2020-01-01"],
+                      env_bootstrap, b"old value").returncode == 0
+    before = status(env_bootstrap, name)
+    assert before["due"] == "expired" and name in {row["name"] for row in as_json(run_bridge(["secrets", "due", "--json"], env_bootstrap))}
+    # What Studio's Vault page does: Vault's own API as postgres, without the bridge.
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("SELECT vault.update_secret(id, 'new value') FROM vault.secrets WHERE name = %s", (name,))
+    after = status(env_bootstrap, name)
+    # Times show whole seconds, so the edit may share the second of the store: the expiry is what must go.
+    assert after["rotated_at"] == after["updated_at"] >= before["updated_at"]
+    assert (after["expires_at"], after["due"], after["rotate_every"]) == (None, "ok", 30 * 86400)
+    assert name not in {row["name"] for row in as_json(run_bridge(["secrets", "due", "--json"], env_bootstrap))}
+
+
 # --- test ------------------------------------------------------------------------------
 
 
