@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS vault_bridge.schema_migrations (
 -- with older ones. The number is SCHEMA_VERSION, written in by sql/build.py.
 DO $guard$
 DECLARE
-  v_this_file CONSTANT integer := 8;
+  v_this_file CONSTANT integer := 9;
   v_installed integer := (SELECT pg_catalog.max(m.version) FROM vault_bridge.schema_migrations AS m);
 BEGIN
   IF v_installed > v_this_file THEN
@@ -168,6 +168,16 @@ SET search_path = ''
 AS $$ SELECT 4096 $$;
 COMMENT ON FUNCTION vault_bridge.token_log_rows() IS
   'Internal. Itemised audit rows one gateway token may write per token_log_window(); calls beyond it are answered but counted on the token row instead, and summed up in one row when the next window opens. Read by log_token_resolve.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.token_failure_rows()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 128 $$;
+COMMENT ON FUNCTION vault_bridge.token_failure_rows() IS
+  'Internal. The part of token_log_rows() that only failure rows may use: successful resolves stop being itemised that many rows short of the budget, so a token cannot spend its window on successes and then fail unseen (more than alert_failures() failure rows always fit). Read by token_budget.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.token_log_window()
 RETURNS interval
@@ -617,6 +627,59 @@ BEGIN
 END
 $step$;
 
+-- Version 9: status that cannot be made to lie or stall.
+--   * vault_bridge.secret_hosts keeps, per secret name and X-Bridge-Host,
+--     when that host first resolved it (filled from the audit log here, then
+--     kept by a trigger on each insert), so read_access_alerts' new_host
+--     check is two index probes per host instead of a walk over the
+--     secret's whole history.
+--   * secret_meta.vault_updated_at is Vault's updated_at as the bridge last
+--     left it: a later one is a change made outside the bridge (Studio,
+--     vault.update_secret), seen as a rotation then. A secret whose last
+--     recorded change was a bridge policy change (which also moves
+--     updated_at, when it sets the description) starts from Vault's value;
+--     every other from rotated_at, so a change made outside before this
+--     step is seen too.
+--   * record_secret_check takes the version (Vault's updated_at) of the
+--     value tested, and token_budget keeps part of each token's budget for
+--     failures: their old signatures are dropped.
+DO $step$
+DECLARE
+  v_version CONSTANT integer := 9;
+BEGIN
+  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
+    RETURN;
+  END IF;
+  CREATE TABLE vault_bridge.secret_hosts (
+    secret_name text NOT NULL,
+    host        text NOT NULL,
+    first_at    timestamptz NOT NULL,
+    PRIMARY KEY (secret_name, host)
+  );
+  CREATE INDEX secret_hosts_first_at_idx ON vault_bridge.secret_hosts (first_at);
+  CREATE INDEX secret_hosts_secret_first_idx ON vault_bridge.secret_hosts (secret_name, first_at);
+  INSERT INTO vault_bridge.secret_hosts (secret_name, host, first_at)
+  SELECT l.secret_name, l.host, pg_catalog.min(l.accessed_at)
+  FROM public.vault_access_log AS l
+  WHERE l.success AND l.access_type = 'resolve' AND l.host IS NOT NULL AND l.secret_name IS NOT NULL
+  GROUP BY l.secret_name, l.host;
+  ALTER TABLE vault_bridge.secret_meta ADD COLUMN vault_updated_at timestamptz;
+  UPDATE vault_bridge.secret_meta AS m
+  SET vault_updated_at = CASE WHEN p.secret_id IS NOT NULL THEN s.updated_at ELSE m.rotated_at END
+  FROM vault.secrets AS s
+  LEFT JOIN (SELECT DISTINCT l.secret_id, l.accessed_at FROM public.vault_access_log AS l
+             WHERE l.access_type = 'policy' AND l.success) AS p
+    ON p.secret_id = s.id AND p.accessed_at = s.updated_at
+  WHERE s.id = m.secret_id;
+  UPDATE vault_bridge.secret_meta AS m SET vault_updated_at = m.rotated_at WHERE m.vault_updated_at IS NULL;
+  ALTER TABLE vault_bridge.secret_meta ALTER COLUMN vault_updated_at SET NOT NULL;
+  DROP FUNCTION IF EXISTS public.record_secret_check(text, text, text);
+  DROP FUNCTION IF EXISTS vault_bridge.token_budget(bigint, integer, integer, boolean);
+  INSERT INTO vault_bridge.schema_migrations (version, description)
+  VALUES (v_version, 'first-seen hosts per secret for new_host alerts; changes made outside the bridge seen; test verdicts tied to the value''s version; failures keep a share of each token''s audit budget');
+END
+$step$;
+
 -- ---------------------------------------------------------------------------
 -- 4. Audit log: documentation and privileges (every run)
 --    (sql/audit_log.sql)
@@ -641,8 +704,13 @@ COMMENT ON COLUMN public.vault_access_log.token_name IS
   'The name of the gateway token that resolved (never the token); NULL for calls made with a project key.';
 COMMENT ON COLUMN public.vault_access_log.host IS
   'The X-Bridge-Host the call came from (client ->> ''host''), stored so the covering per-name index answers use and alerts alone.';
-REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens, vault_bridge.secret_meta
+REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens, vault_bridge.secret_meta,
+  vault_bridge.secret_hosts
   FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON TABLE vault_bridge.secret_hosts IS
+  'Per secret name and X-Bridge-Host: when that host first resolved it successfully. Kept by the trigger vault_access_log_hosts on each audit insert (never updated, so a resolve adds at most an index probe per name); read by read_access_alerts for new_host. Holds no value.';
+COMMENT ON COLUMN vault_bridge.secret_meta.vault_updated_at IS
+  'Vault''s updated_at as the bridge last left it. A later updated_at is a change made outside the bridge: the secret counts as rotated then (secret_policies, changes, apply_meta).';
 COMMENT ON TABLE vault_bridge.secret_meta IS
   'Per Vault secret id: its type, rotation interval, expiry, when its value last changed (rotated_at) and the last provider test. Never a value; a secret without a row is generic, changed at its Vault updated_at.';
 
@@ -894,6 +962,34 @@ AS $$ SELECT vault_bridge.log_access(p_access_type, p_secret_ids, p_names, p_err
 COMMENT ON FUNCTION vault_bridge.log_access(text, uuid[], text[], text[]) IS
   'Internal. log_access for calls made with a project key (no tenant, no token).';
 
+CREATE OR REPLACE FUNCTION vault_bridge.note_hosts()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  -- A pair already known costs one probe of the primary key (the anti
+  -- join) and no write; new pairs go in name order, so two resolves adding
+  -- the same pairs cannot deadlock, and ON CONFLICT settles a race.
+  INSERT INTO vault_bridge.secret_hosts (secret_name, host, first_at)
+  SELECT n.secret_name, n.host, pg_catalog.min(n.accessed_at)
+  FROM new_rows AS n
+  WHERE n.success AND n.access_type = 'resolve' AND n.host IS NOT NULL AND n.secret_name IS NOT NULL
+    AND NOT EXISTS (SELECT FROM vault_bridge.secret_hosts AS h WHERE h.secret_name = n.secret_name AND h.host = n.host)
+  GROUP BY n.secret_name, n.host
+  ORDER BY n.secret_name, n.host
+  ON CONFLICT (secret_name, host) DO NOTHING;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.note_hosts() IS
+  'Internal. Statement trigger on public.vault_access_log: records in secret_hosts the first successful resolve of each (secret, host) pair the statement wrote, once.';
+CREATE OR REPLACE TRIGGER vault_access_log_hosts
+  AFTER INSERT ON public.vault_access_log
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION vault_bridge.note_hosts();
+
 CREATE OR REPLACE FUNCTION vault_bridge.vault_name(p_tenant text, p_name text)
 RETURNS text
 LANGUAGE sql
@@ -965,6 +1061,38 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.fail(text, uuid, text, text, text, text) IS
   'Internal. Records a failed access in the Postgres log and raises it, name and message through loggable_name and loggable_message. Messages name the problem, never a value.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.retrieve_version(
+  p_access_type text,
+  p_secret_id uuid,
+  p_name text,
+  OUT value text,
+  OUT updated_at timestamptz
+)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_name text;
+BEGIN
+  IF p_secret_id IS NULL AND p_name IS NULL THEN
+    PERFORM vault_bridge.fail(p_access_type, NULL, NULL, 'secret id is NULL', '22004',
+      'pass the id returned by store_credential');
+  END IF;
+  -- The value and its version in one statement, so they are of one row version.
+  SELECT d.name, d.decrypted_secret, d.updated_at INTO v_name, value, updated_at
+  FROM vault.decrypted_secrets AS d WHERE d.id = p_secret_id;
+  IF NOT FOUND THEN
+    PERFORM vault_bridge.fail(p_access_type, p_secret_id, p_name,
+      pg_catalog.format('secret %s not found', COALESCE(p_name, p_secret_id::text)), 'PT404',
+      'list_secrets shows what exists');
+  END IF;
+  PERFORM vault_bridge.log_access(p_access_type, ARRAY[p_secret_id], ARRAY[v_name], ARRAY[NULL::text]);
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.retrieve_version(text, uuid, text) IS
+  'Internal. Decrypts one secret by id with its version (Vault''s updated_at, read in the same statement) and audits it; raises PT404 (HTTP 404) when it does not exist.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_unlogged(p_token_id bigint)
 RETURNS void
@@ -1100,31 +1228,12 @@ COMMENT ON FUNCTION vault_bridge.id_by_name(text, text) IS
 
 CREATE OR REPLACE FUNCTION vault_bridge.retrieve(p_access_type text, p_secret_id uuid, p_name text)
 RETURNS text
-LANGUAGE plpgsql
+LANGUAGE sql
 SECURITY DEFINER
 SET search_path = ''
-AS $$
-DECLARE
-  v_name text;
-  v_value text;
-BEGIN
-  IF p_secret_id IS NULL AND p_name IS NULL THEN
-    PERFORM vault_bridge.fail(p_access_type, NULL, NULL, 'secret id is NULL', '22004',
-      'pass the id returned by store_credential');
-  END IF;
-  SELECT d.name, d.decrypted_secret INTO v_name, v_value
-  FROM vault.decrypted_secrets AS d WHERE d.id = p_secret_id;
-  IF NOT FOUND THEN
-    PERFORM vault_bridge.fail(p_access_type, p_secret_id, p_name,
-      pg_catalog.format('secret %s not found', COALESCE(p_name, p_secret_id::text)), 'PT404',
-      'list_secrets shows what exists');
-  END IF;
-  PERFORM vault_bridge.log_access(p_access_type, ARRAY[p_secret_id], ARRAY[v_name], ARRAY[NULL::text]);
-  RETURN v_value;
-END
-$$;
+AS $$ SELECT r.value FROM vault_bridge.retrieve_version(p_access_type, p_secret_id, p_name) AS r $$;
 COMMENT ON FUNCTION vault_bridge.retrieve(text, uuid, text) IS
-  'Internal. Decrypts one secret by id and audits it; raises PT404 (HTTP 404) when it does not exist.';
+  'Internal. Decrypts one secret by id and audits it (retrieve_version without the version); raises PT404 (HTTP 404) when it does not exist.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.rotate(p_access_type text, p_secret_id uuid, p_name text, p_new_secret text)
 RETURNS void
@@ -1249,6 +1358,20 @@ REVOKE ALL ON FUNCTION public.get_secret(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.get_secret(text) TO service_role;
 COMMENT ON FUNCTION public.get_secret(text) IS
   'service_role only. Returns the decrypted secret with this name; raises PT404 (HTTP 404) when none exists. Audited.';
+
+CREATE OR REPLACE FUNCTION public.get_secret_version(p_name text)
+RETURNS jsonb
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT pg_catalog.jsonb_build_object('secret', r.value, 'version', r.updated_at)
+  FROM vault_bridge.retrieve_version('retrieve', vault_bridge.id_by_name('retrieve', p_name), p_name) AS r
+$$;
+REVOKE ALL ON FUNCTION public.get_secret_version(text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.get_secret_version(text) TO service_role;
+COMMENT ON FUNCTION public.get_secret_version(text) IS
+  'service_role only. {"secret", "version"}: the decrypted secret with this name and its version (Vault''s updated_at, of the same row version), which `bridge secrets test` hands back to record_secret_check. Raises PT404 (HTTP 404) when none exists. Audited as retrieve, like get_secret.';
 
 CREATE OR REPLACE FUNCTION public.rotate_secret(p_name text, p_new_secret text)
 RETURNS void
@@ -1390,23 +1513,30 @@ AS $$
   -- helper called per row would cost a function call each, ten thousand
   -- times for a large vault). Reads vault.secrets, never the decrypted view.
   -- A secret stored outside the bridge has no metadata: it is generic,
-  -- changed when Vault last changed it.
+  -- changed when Vault last changed it. One changed outside the bridge
+  -- since the bridge last left it (Vault's updated_at past
+  -- vault_updated_at) was rotated then: the old value's test and expiry are
+  -- not this value's. apply_meta records the same on the next write.
   SELECT v.id, v.name, v.description, v.created_at, v.updated_at, COALESCE(m.type, 'generic'),
-         m.check_status, m.checked_at, m.check_message, r.rotated_at, m.rotate_every, m.expires_at,
-         CASE WHEN m.expires_at <= pg_catalog.now() THEN 'expired'
+         CASE WHEN NOT r.outside THEN m.check_status END, CASE WHEN NOT r.outside THEN m.checked_at END,
+         CASE WHEN NOT r.outside THEN m.check_message END, r.rotated_at, m.rotate_every, r.expires_at,
+         CASE WHEN r.expires_at <= pg_catalog.now() THEN 'expired'
               WHEN r.rotated_at + m.rotate_every <= pg_catalog.now() THEN 'overdue'
-              WHEN LEAST(m.expires_at, r.rotated_at + m.rotate_every) <= pg_catalog.now() + p_within THEN 'due'
+              WHEN LEAST(r.expires_at, r.rotated_at + m.rotate_every) <= pg_catalog.now() + p_within THEN 'due'
               ELSE 'ok' END,
-         LEAST(m.expires_at, r.rotated_at + m.rotate_every)
+         LEAST(r.expires_at, r.rotated_at + m.rotate_every)
   FROM vault.secrets AS v
   LEFT JOIN vault_bridge.secret_meta AS m ON m.secret_id = v.id
-  CROSS JOIN LATERAL (SELECT COALESCE(m.rotated_at, v.updated_at) AS rotated_at) AS r
+  CROSS JOIN LATERAL (SELECT COALESCE(v.updated_at > m.vault_updated_at, false) AS outside) AS o
+  CROSS JOIN LATERAL (SELECT o.outside,
+                             CASE WHEN o.outside THEN v.updated_at ELSE COALESCE(m.rotated_at, v.updated_at) END AS rotated_at,
+                             CASE WHEN NOT o.outside THEN m.expires_at END AS expires_at) AS r
   WHERE v.name IS NOT NULL
     AND (p_prefix IS NULL OR pg_catalog.starts_with(v.name, p_prefix))
     AND (p_names IS NULL OR v.name = ANY (p_names))
 $$;
 COMMENT ON FUNCTION vault_bridge.secret_policies(text, text[], interval) IS
-  'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. The one place the due rule is written.';
+  'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. A value changed outside the bridge counts as rotated at Vault''s updated_at, untested and without expiry. The one place the due rule is written.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.check_meta(p_access_type text, p_name text, p_meta jsonb)
 RETURNS void
@@ -1487,6 +1617,16 @@ DECLARE
 BEGIN
   SELECT m.* INTO v_old FROM vault_bridge.secret_meta AS m WHERE m.secret_id = p_secret_id FOR UPDATE;
   v_known := FOUND;
+  -- A value changed outside the bridge (Vault's updated_at, before this
+  -- call's own change, past what the bridge last left) was rotated then:
+  -- the old value's test and expiry go, as secret_policies already shows.
+  IF v_known AND NOT p_new_value AND p_rotated_at > v_old.vault_updated_at THEN
+    v_old.rotated_at := p_rotated_at;
+    v_old.expires_at := NULL;
+    v_old.checked_at := NULL;
+    v_old.check_status := NULL;
+    v_old.check_message := NULL;
+  END IF;
   v_new.secret_id := p_secret_id;
   v_new.type := COALESCE(p_meta ->> 'type', v_old.type, 'generic');
   -- A new type brings its own schedule unless one is given; an unchanged one keeps what was set.
@@ -1504,19 +1644,22 @@ BEGIN
     v_new.check_status := v_old.check_status;
     v_new.check_message := v_old.check_message;
   END IF;
+  -- Vault's updated_at after this call's own change (a new value, or a
+  -- description set with a policy change): what the bridge leaves.
+  v_new.vault_updated_at := COALESCE((SELECT s.updated_at FROM vault.secrets AS s WHERE s.id = p_secret_id), pg_catalog.now());
   INSERT INTO vault_bridge.secret_meta AS m
-    (secret_id, type, rotate_every, expires_at, rotated_at, checked_at, check_status, check_message)
+    (secret_id, type, rotate_every, expires_at, rotated_at, checked_at, check_status, check_message, vault_updated_at)
   VALUES (v_new.secret_id, v_new.type, v_new.rotate_every, v_new.expires_at, v_new.rotated_at,
-          v_new.checked_at, v_new.check_status, v_new.check_message)
+          v_new.checked_at, v_new.check_status, v_new.check_message, v_new.vault_updated_at)
   ON CONFLICT (secret_id) DO UPDATE
     SET type = EXCLUDED.type, rotate_every = EXCLUDED.rotate_every, expires_at = EXCLUDED.expires_at,
         rotated_at = EXCLUDED.rotated_at, checked_at = EXCLUDED.checked_at, check_status = EXCLUDED.check_status,
-        check_message = EXCLUDED.check_message;
+        check_message = EXCLUDED.check_message, vault_updated_at = EXCLUDED.vault_updated_at;
   RETURN v_new;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.apply_meta(uuid, jsonb, boolean, timestamptz) IS
-  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at and clears the expiry (unless p_meta gives one), and a new value or type clears the last test. p_rotated_at is the date a secret without a record gets when its value is kept.';
+  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at and clears the expiry (unless p_meta gives one), and a new value or type clears the last test. p_rotated_at is Vault''s updated_at before this call changed anything (NULL with a new value): the date a secret without a record gets when its value is kept, and, when past what the bridge last left (vault_updated_at), a change made outside the bridge, recorded as a rotation then (test and expiry dropped). Records Vault''s updated_at after the call as vault_updated_at.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.meta_answer(p_secret_id uuid, p_created boolean, p_meta vault_bridge.secret_meta)
 RETURNS jsonb
@@ -1607,7 +1750,7 @@ GRANT EXECUTE ON FUNCTION public.set_secret(text, text, text, jsonb) TO service_
 COMMENT ON FUNCTION public.set_secret(text, text, text, jsonb) IS
   'service_role only. Stores the secret under this name, or replaces the value of the existing one keeping its Vault id (a rotation, which resets rotated_at; the description changes only when p_description is not NULL). p_meta {type?, rotate_every_s?, expires_at?} sets its type (a new type brings its default schedule unless rotate_every_s is given), rotation interval in seconds and expiry; null clears one. p_secret NULL changes description and metadata only, of an existing secret (PT404 otherwise), audited as policy. Returns {"id", "created", "type", "rotate_every", "expires_at", "rotated_at"}. A name T#NAME with a tenant name T records tenant T. Bad name or p_meta raises 22023. Audited as store, rotate or policy.';
 
-CREATE OR REPLACE FUNCTION public.record_secret_check(p_name text, p_status text, p_message text)
+CREATE OR REPLACE FUNCTION public.record_secret_check(p_name text, p_status text, p_message text, p_version timestamptz)
 RETURNS timestamptz
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1621,12 +1764,25 @@ BEGIN
     PERFORM vault_bridge.fail('test', v_id, p_name, 'p_status is not a test outcome', '22023',
       'one of ' || pg_catalog.array_to_string(vault_bridge.check_statuses(), ', '));
   END IF;
+  IF p_version IS NULL THEN
+    PERFORM vault_bridge.fail('test', v_id, p_name, 'p_version is NULL', '22004',
+      'pass the version get_secret_version gave with the value tested');
+  END IF;
+  -- The row lock orders this against a concurrent rotation's apply_meta.
+  PERFORM FROM vault_bridge.secret_meta AS m WHERE m.secret_id = v_id FOR UPDATE;
   SELECT s.updated_at INTO v_updated FROM vault.secrets AS s WHERE s.id = v_id;
   IF NOT FOUND THEN
     PERFORM vault_bridge.fail('test', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
       'list_secrets_status shows what exists');
   END IF;
   PERFORM vault_bridge.apply_meta(v_id, NULL, false, v_updated);
+  -- A verdict speaks of the value tested: if the value changed since it was
+  -- read (another version), the verdict is not this value's and is dropped.
+  IF v_updated IS DISTINCT FROM p_version THEN
+    PERFORM vault_bridge.log_access('test', ARRAY[v_id], ARRAY[p_name],
+      ARRAY['provider test discarded: the value changed while it was tested']);
+    RETURN NULL;
+  END IF;
   UPDATE vault_bridge.secret_meta AS m
   SET checked_at = pg_catalog.now(), check_status = p_status,
       check_message = vault_bridge.escaped(pg_catalog.left(COALESCE(p_message, ''), vault_bridge.max_check_message_chars()))
@@ -1636,10 +1792,10 @@ BEGIN
   RETURN pg_catalog.now();
 END
 $$;
-REVOKE ALL ON FUNCTION public.record_secret_check(text, text, text) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.record_secret_check(text, text, text) TO service_role;
-COMMENT ON FUNCTION public.record_secret_check(text, text, text) IS
-  'service_role only. Records the outcome of `bridge secrets test` (ok, invalid or unreachable) and its one-line message, already redacted by the bridge, cut to vault_bridge.max_check_message_chars() and escaped; returns checked_at. Raises PT404 for an unknown name. Audited as test.';
+REVOKE ALL ON FUNCTION public.record_secret_check(text, text, text, timestamptz) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.record_secret_check(text, text, text, timestamptz) TO service_role;
+COMMENT ON FUNCTION public.record_secret_check(text, text, text, timestamptz) IS
+  'service_role only. Records the outcome of `bridge secrets test` (ok, invalid or unreachable) and its one-line message, already redacted by the bridge, cut to vault_bridge.max_check_message_chars() and escaped, against p_version, the version of the value tested (get_secret_version); returns checked_at. When the value has changed since (another version), nothing is recorded and it returns NULL: the verdict is not the current value''s. Raises PT404 for an unknown name. Audited as test.';
 
 CREATE OR REPLACE FUNCTION public.list_secrets_status(
   p_prefix text DEFAULT NULL,
@@ -1735,12 +1891,15 @@ DECLARE
   v_since timestamptz := COALESCE(p_since, pg_catalog.now() - interval '24 hours');
 BEGIN
   PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[NULL::text], ARRAY[NULL::text]);
-  -- Failures come from the partial index on failed rows; first reads from a
-  -- host from the accessed_at index, each checked against the secret's
-  -- earlier rows through the covering per-name index. A token call that
+  -- Failures come from the partial index on failed rows. A token call that
   -- fails several names writes one row naming none of them: it counts
   -- toward its token's alert, and toward a name's only when itemised. The
-  -- summary row of a token's over-budget calls is no failure.
+  -- summary row of a token's over-budget calls is no failure; token_budget
+  -- keeps token_failure_rows() of every window for failure rows, so a
+  -- token's failures cannot be pushed out of the log by its own successes.
+  -- A new host is one whose first resolve of the secret (secret_hosts) is
+  -- in the period, when another host's first one came earlier: two probes
+  -- of secret_hosts, whatever the secret's history holds.
   RETURN QUERY
     WITH failed AS (
       SELECT l.accessed_at, l.secret_name, l.tenant, l.token_name, l.name_count
@@ -1761,13 +1920,26 @@ BEGIN
                RANGE BETWEEN vault_bridge.alert_failure_window() PRECEDING AND CURRENT ROW) AS in_window
       FROM failed AS f WHERE f.token_name IS NOT NULL
     ),
+    new_hosts AS MATERIALIZED (
+      SELECT h.secret_name, h.host, h.first_at
+      FROM vault_bridge.secret_hosts AS h
+      WHERE h.first_at >= v_since
+        AND EXISTS (SELECT FROM vault_bridge.secret_hosts AS o
+                    WHERE o.secret_name = h.secret_name AND o.first_at < h.first_at)
+    ),
+    -- Each new host's reads in the period, counted per secret that has a
+    -- new host through the covering per-name index (an index-only scan of
+    -- that secret's period, once, however many new hosts it has).
     first_reads AS (
-      SELECT l.secret_name, l.host, pg_catalog.min(l.accessed_at) AS first_at, pg_catalog.max(l.accessed_at) AS last_at,
+      SELECT s.secret_name, l.host, pg_catalog.min(l.accessed_at) AS first_at, pg_catalog.max(l.accessed_at) AS last_at,
              pg_catalog.count(*) AS n
-      FROM public.vault_access_log AS l
-      WHERE l.success AND l.accessed_at >= v_since AND l.host IS NOT NULL AND l.secret_name IS NOT NULL
-        AND l.access_type = 'resolve'
-      GROUP BY l.secret_name, l.host
+      FROM (SELECT DISTINCT n.secret_name FROM new_hosts AS n) AS s
+      CROSS JOIN LATERAL (
+        SELECT l.host, l.accessed_at FROM public.vault_access_log AS l
+        WHERE l.secret_name = s.secret_name AND l.accessed_at >= v_since AND l.success AND l.host IS NOT NULL
+          AND l.access_type = 'resolve'
+      ) AS l
+      GROUP BY s.secret_name, l.host
     ),
     alerts AS (
       SELECT 'failures'::text AS kind, p.secret_name AS secret, NULL::text AS token, NULL::text AS host,
@@ -1792,17 +1964,7 @@ BEGIN
       SELECT 'new_host', r.secret_name, NULL, r.host, r.n, r.first_at, r.last_at,
              pg_catalog.format('%s was resolved from host %s for the first time; other hosts resolved it before', r.secret_name, r.host)
       FROM first_reads AS r
-      -- Each probe walks the secret's rows backwards from the window and stops
-      -- at the first match: a host that read before is found within the
-      -- last few rows, so only a truly new one costs a longer walk.
-      WHERE (SELECT true FROM public.vault_access_log AS o
-             WHERE o.secret_name = r.secret_name AND o.accessed_at < v_since AND o.host = r.host AND o.success
-               AND o.access_type = 'resolve'
-             ORDER BY o.accessed_at DESC LIMIT 1) IS NULL
-        AND (SELECT true FROM public.vault_access_log AS o
-             WHERE o.secret_name = r.secret_name AND o.accessed_at < r.first_at AND o.host <> r.host AND o.success
-               AND o.access_type = 'resolve'
-             ORDER BY o.accessed_at DESC LIMIT 1) IS NOT NULL
+      JOIN new_hosts AS h ON h.secret_name = r.secret_name AND h.host = r.host
       UNION ALL
       SELECT 'unused_token', NULL, t.tenant || '/' || t.name, NULL,
              pg_catalog.floor(EXTRACT(epoch FROM pg_catalog.now() - COALESCE(t.last_used_at, t.created_at)) / 86400)::bigint,
@@ -1925,9 +2087,12 @@ AS $$
     SELECT w.name, w.vault_name, w.problem FROM vault_bridge.wanted_names(p_names, p_tenant, p_allow) AS w
   ),
   found AS (
-    SELECT s.name, s.updated_at, COALESCE(m.expires_at <= pg_catalog.now(), false) AS expired
+    -- An expiry belongs to the value the bridge last left (secret_policies'
+    -- rule): a value changed outside the bridge since is not expired.
+    SELECT s.name, s.updated_at,
+           COALESCE(m.expires_at <= pg_catalog.now() AND s.updated_at <= m.vault_updated_at, false) AS expired
     FROM vault.secrets AS s
-    LEFT JOIN LATERAL (SELECT x.expires_at FROM vault_bridge.secret_meta AS x WHERE x.secret_id = s.id) AS m ON true
+    LEFT JOIN LATERAL (SELECT x.expires_at, x.vault_updated_at FROM vault_bridge.secret_meta AS x WHERE x.secret_id = s.id) AS m ON true
     WHERE s.name = ANY (ARRAY(SELECT w.vault_name FROM wanted AS w WHERE w.problem IS NULL))
   )
   SELECT pg_catalog.jsonb_build_object(
@@ -2097,15 +2262,25 @@ COMMENT ON FUNCTION public.list_secrets_page(text, text, text, text, text, integ
 --    (sql/tokens.sql)
 -- ---------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION vault_bridge.token_budget(p_token_id bigint, p_rows integer, p_names integer, p_used boolean)
-RETURNS vault_bridge.gateway_tokens
+CREATE OR REPLACE FUNCTION vault_bridge.token_budget(
+  p_token_id bigint,
+  p_rows integer,
+  p_failure_rows integer,
+  p_names integer,
+  p_failed_names integer,
+  p_used boolean,
+  OUT tenant text,
+  OUT token_name text,
+  OUT found_rows boolean,
+  OUT failure_rows boolean
+)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
   v_token vault_bridge.gateway_tokens%ROWTYPE;
-  v_itemised boolean;
+  v_rows integer;
 BEGIN
   -- The row lock orders concurrent calls of one token, so the budget holds.
   SELECT t.* INTO v_token FROM vault_bridge.gateway_tokens AS t WHERE t.id = p_token_id FOR UPDATE;
@@ -2114,21 +2289,32 @@ BEGIN
     v_token.log_window_start := pg_catalog.now();
     v_token.log_window_rows := 0;
   END IF;
-  v_itemised := v_token.log_window_rows + p_rows <= vault_bridge.token_log_rows();
+  v_rows := v_token.log_window_rows;
+  -- Successes stop token_failure_rows() short of the budget; failures may
+  -- use all of it. So when a failure row is refused, at least that many
+  -- failure rows of this window are itemised already.
+  found_rows := p_rows = 0 OR v_rows + p_rows <= vault_bridge.token_log_rows() - vault_bridge.token_failure_rows();
+  IF found_rows THEN
+    v_rows := v_rows + p_rows;
+  END IF;
+  failure_rows := p_failure_rows = 0 OR v_rows + p_failure_rows <= vault_bridge.token_log_rows();
+  IF failure_rows THEN
+    v_rows := v_rows + p_failure_rows;
+  END IF;
   UPDATE vault_bridge.gateway_tokens AS t
   SET last_used_at = CASE WHEN p_used THEN pg_catalog.now() ELSE t.last_used_at END,
       log_window_start = v_token.log_window_start,
-      log_window_rows = v_token.log_window_rows + CASE WHEN v_itemised THEN p_rows ELSE 0 END,
-      unlogged_names = t.unlogged_names + CASE WHEN v_itemised THEN 0 ELSE p_names END,
-      unlogged_calls = t.unlogged_calls + CASE WHEN v_itemised THEN 0 ELSE 1 END
-  WHERE t.id = p_token_id
-  RETURNING t.* INTO v_token;
-  -- What the caller may write: the token's row, or NULL when the budget is spent.
-  RETURN CASE WHEN v_itemised THEN v_token END;
+      log_window_rows = v_rows,
+      unlogged_names = t.unlogged_names + CASE WHEN found_rows THEN 0 ELSE p_names END
+                                        + CASE WHEN failure_rows THEN 0 ELSE p_failed_names END,
+      unlogged_calls = t.unlogged_calls + CASE WHEN found_rows AND failure_rows THEN 0 ELSE 1 END
+  WHERE t.id = p_token_id;
+  tenant := v_token.tenant;
+  token_name := v_token.name;
 END
 $$;
-COMMENT ON FUNCTION vault_bridge.token_budget(bigint, integer, integer, boolean) IS
-  'Internal. Charges p_rows audit rows to a token''s budget of token_log_rows() per token_log_window() and returns the token row when they fit (NULL when not: the call is counted on the token row instead, p_names names, and written as one summary row when the next window opens). p_used records last_used_at.';
+COMMENT ON FUNCTION vault_bridge.token_budget(bigint, integer, integer, integer, integer, boolean) IS
+  'Internal. Charges one call''s audit rows to a token''s budget of token_log_rows() per token_log_window(): p_rows rows for p_names found names (itemised while they leave token_failure_rows() free) and p_failure_rows rows for p_failed_names failed ones (itemised while the whole budget lasts). Says which of the two the caller may write, with the token''s tenant and name; what may not be written is counted on the token row instead and written as one summary row when the next window opens. p_used records last_used_at.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_token_resolve(
   p_token_id bigint,
@@ -2143,19 +2329,22 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
-  v_token vault_bridge.gateway_tokens%ROWTYPE;
+  v_budget record;
   v_found integer := COALESCE(pg_catalog.cardinality(p_found_ids), 0);
   v_failed integer := COALESCE(pg_catalog.cardinality(p_failed_names), 0);
 BEGIN
-  v_token := vault_bridge.token_budget(p_token_id, v_found + CASE WHEN v_failed > 0 THEN 1 ELSE 0 END, v_found + v_failed, true);
-  IF v_token.id IS NULL THEN
+  SELECT b.* INTO v_budget
+  FROM vault_bridge.token_budget(p_token_id, v_found, CASE WHEN v_failed > 0 THEN 1 ELSE 0 END, v_found, v_failed, true) AS b;
+  IF v_found > 0 AND v_budget.found_rows THEN
+    PERFORM vault_bridge.log_access('resolve', p_found_ids, p_found_names,
+      ARRAY(SELECT NULL::text FROM pg_catalog.generate_series(1, v_found)), v_budget.tenant, v_budget.token_name);
+  END IF;
+  IF v_failed = 0 OR NOT v_budget.failure_rows THEN
     RETURN;
   END IF;
-  PERFORM vault_bridge.log_access('resolve', p_found_ids, p_found_names,
-    ARRAY(SELECT NULL::text FROM pg_catalog.generate_series(1, v_found)), v_token.tenant, v_token.name);
   IF v_failed = 1 THEN
-    PERFORM vault_bridge.log_row('resolve', p_failed_names[1], p_problems[1], v_token.tenant, v_token.name, 1);
-  ELSIF v_failed > 1 THEN
+    PERFORM vault_bridge.log_row('resolve', p_failed_names[1], p_problems[1], v_budget.tenant, v_budget.token_name, 1);
+  ELSE
     -- Names cut before they are joined: a flood of long names costs this
     -- one row of at most max_error_chars() characters.
     PERFORM vault_bridge.log_row('resolve', NULL,
@@ -2164,12 +2353,12 @@ BEGIN
          FROM (SELECT f.problem, pg_catalog.string_agg(vault_bridge.loggable_name(f.name), ', ' ORDER BY f.n) AS names
                FROM ROWS FROM (pg_catalog.unnest(p_failed_names), pg_catalog.unnest(p_problems)) WITH ORDINALITY AS f(name, problem, n)
                GROUP BY f.problem) AS g)),
-      v_token.tenant, v_token.name, v_failed);
+      v_budget.tenant, v_budget.token_name, v_failed);
   END IF;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_token_resolve(bigint, uuid[], text[], text[], text[]) IS
-  'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many), within the token''s audit budget (token_budget). Also records last_used_at.';
+  'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many), within the token''s audit budget (token_budget, which keeps a share for failures). Also records last_used_at.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_refused_token(p_token_id bigint, p_names integer)
 RETURNS void
@@ -2179,6 +2368,7 @@ SET search_path = ''
 AS $$
 DECLARE
   v_token vault_bridge.gateway_tokens%ROWTYPE;
+  v_budget record;
 BEGIN
   -- A window whose budget is spent takes nothing more, not even a count:
   -- whoever holds a dead token cannot make each call a write.
@@ -2188,10 +2378,11 @@ BEGIN
                AND t.log_window_rows >= vault_bridge.token_log_rows()) THEN
     RETURN;
   END IF;
-  v_token := vault_bridge.token_budget(p_token_id, 1, p_names, false);
-  IF v_token.id IS NULL THEN
+  SELECT b.* INTO v_budget FROM vault_bridge.token_budget(p_token_id, 0, 1, 0, p_names, false) AS b;
+  IF NOT v_budget.failure_rows THEN
     RETURN;
   END IF;
+  SELECT t.* INTO v_token FROM vault_bridge.gateway_tokens AS t WHERE t.id = p_token_id;
   PERFORM vault_bridge.log_row('resolve', NULL,
     CASE WHEN v_token.revoked_at IS NOT NULL
          THEN pg_catalog.format('gateway token revoked at %s', v_token.revoked_at)
@@ -2313,7 +2504,7 @@ DECLARE
   v_token vault_bridge.gateway_tokens%ROWTYPE;
 BEGIN
   v_token := vault_bridge.reading_token(p_token, p_names);
-  IF vault_bridge.token_budget(v_token.id, 1, 1, false) IS NOT NULL THEN
+  IF (SELECT b.found_rows FROM vault_bridge.token_budget(v_token.id, 1, 0, 1, 0, false) AS b) THEN
     PERFORM vault_bridge.log_row('list', NULL, NULL, v_token.tenant, v_token.name,
       GREATEST(1, pg_catalog.cardinality(p_names)));
   END IF;

@@ -17,12 +17,15 @@ DECLARE
   v_since timestamptz := COALESCE(p_since, pg_catalog.now() - interval '24 hours');
 BEGIN
   PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[NULL::text], ARRAY[NULL::text]);
-  -- Failures come from the partial index on failed rows; first reads from a
-  -- host from the accessed_at index, each checked against the secret's
-  -- earlier rows through the covering per-name index. A token call that
+  -- Failures come from the partial index on failed rows. A token call that
   -- fails several names writes one row naming none of them: it counts
   -- toward its token's alert, and toward a name's only when itemised. The
-  -- summary row of a token's over-budget calls is no failure.
+  -- summary row of a token's over-budget calls is no failure; token_budget
+  -- keeps token_failure_rows() of every window for failure rows, so a
+  -- token's failures cannot be pushed out of the log by its own successes.
+  -- A new host is one whose first resolve of the secret (secret_hosts) is
+  -- in the period, when another host's first one came earlier: two probes
+  -- of secret_hosts, whatever the secret's history holds.
   RETURN QUERY
     WITH failed AS (
       SELECT l.accessed_at, l.secret_name, l.tenant, l.token_name, l.name_count
@@ -43,13 +46,26 @@ BEGIN
                RANGE BETWEEN vault_bridge.alert_failure_window() PRECEDING AND CURRENT ROW) AS in_window
       FROM failed AS f WHERE f.token_name IS NOT NULL
     ),
+    new_hosts AS MATERIALIZED (
+      SELECT h.secret_name, h.host, h.first_at
+      FROM vault_bridge.secret_hosts AS h
+      WHERE h.first_at >= v_since
+        AND EXISTS (SELECT FROM vault_bridge.secret_hosts AS o
+                    WHERE o.secret_name = h.secret_name AND o.first_at < h.first_at)
+    ),
+    -- Each new host's reads in the period, counted per secret that has a
+    -- new host through the covering per-name index (an index-only scan of
+    -- that secret's period, once, however many new hosts it has).
     first_reads AS (
-      SELECT l.secret_name, l.host, pg_catalog.min(l.accessed_at) AS first_at, pg_catalog.max(l.accessed_at) AS last_at,
+      SELECT s.secret_name, l.host, pg_catalog.min(l.accessed_at) AS first_at, pg_catalog.max(l.accessed_at) AS last_at,
              pg_catalog.count(*) AS n
-      FROM public.vault_access_log AS l
-      WHERE l.success AND l.accessed_at >= v_since AND l.host IS NOT NULL AND l.secret_name IS NOT NULL
-        AND l.access_type = 'resolve'
-      GROUP BY l.secret_name, l.host
+      FROM (SELECT DISTINCT n.secret_name FROM new_hosts AS n) AS s
+      CROSS JOIN LATERAL (
+        SELECT l.host, l.accessed_at FROM public.vault_access_log AS l
+        WHERE l.secret_name = s.secret_name AND l.accessed_at >= v_since AND l.success AND l.host IS NOT NULL
+          AND l.access_type = 'resolve'
+      ) AS l
+      GROUP BY s.secret_name, l.host
     ),
     alerts AS (
       SELECT 'failures'::text AS kind, p.secret_name AS secret, NULL::text AS token, NULL::text AS host,
@@ -74,17 +90,7 @@ BEGIN
       SELECT 'new_host', r.secret_name, NULL, r.host, r.n, r.first_at, r.last_at,
              pg_catalog.format('%s was resolved from host %s for the first time; other hosts resolved it before', r.secret_name, r.host)
       FROM first_reads AS r
-      -- Each probe walks the secret's rows backwards from the window and stops
-      -- at the first match: a host that read before is found within the
-      -- last few rows, so only a truly new one costs a longer walk.
-      WHERE (SELECT true FROM public.vault_access_log AS o
-             WHERE o.secret_name = r.secret_name AND o.accessed_at < v_since AND o.host = r.host AND o.success
-               AND o.access_type = 'resolve'
-             ORDER BY o.accessed_at DESC LIMIT 1) IS NULL
-        AND (SELECT true FROM public.vault_access_log AS o
-             WHERE o.secret_name = r.secret_name AND o.accessed_at < r.first_at AND o.host <> r.host AND o.success
-               AND o.access_type = 'resolve'
-             ORDER BY o.accessed_at DESC LIMIT 1) IS NOT NULL
+      JOIN new_hosts AS h ON h.secret_name = r.secret_name AND h.host = r.host
       UNION ALL
       SELECT 'unused_token', NULL, t.tenant || '/' || t.name, NULL,
              pg_catalog.floor(EXTRACT(epoch FROM pg_catalog.now() - COALESCE(t.last_used_at, t.created_at)) / 86400)::bigint,

@@ -17,7 +17,12 @@ COMMENT ON COLUMN public.vault_access_log.token_name IS
   'The name of the gateway token that resolved (never the token); NULL for calls made with a project key.';
 COMMENT ON COLUMN public.vault_access_log.host IS
   'The X-Bridge-Host the call came from (client ->> ''host''), stored so the covering per-name index answers use and alerts alone.';
-REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens, vault_bridge.secret_meta
+REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens, vault_bridge.secret_meta,
+  vault_bridge.secret_hosts
   FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON TABLE vault_bridge.secret_hosts IS
+  'Per secret name and X-Bridge-Host: when that host first resolved it successfully. Kept by the trigger vault_access_log_hosts on each audit insert (never updated, so a resolve adds at most an index probe per name); read by read_access_alerts for new_host. Holds no value.';
+COMMENT ON COLUMN vault_bridge.secret_meta.vault_updated_at IS
+  'Vault''s updated_at as the bridge last left it. A later updated_at is a change made outside the bridge: the secret counts as rotated then (secret_policies, changes, apply_meta).';
 COMMENT ON TABLE vault_bridge.secret_meta IS
   'Per Vault secret id: its type, rotation interval, expiry, when its value last changed (rotated_at) and the last provider test. Never a value; a secret without a row is generic, changed at its Vault updated_at.';

@@ -241,6 +241,34 @@ AS $$ SELECT vault_bridge.log_access(p_access_type, p_secret_ids, p_names, p_err
 COMMENT ON FUNCTION vault_bridge.log_access(text, uuid[], text[], text[]) IS
   'Internal. log_access for calls made with a project key (no tenant, no token).';
 
+CREATE OR REPLACE FUNCTION vault_bridge.note_hosts()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  -- A pair already known costs one probe of the primary key (the anti
+  -- join) and no write; new pairs go in name order, so two resolves adding
+  -- the same pairs cannot deadlock, and ON CONFLICT settles a race.
+  INSERT INTO vault_bridge.secret_hosts (secret_name, host, first_at)
+  SELECT n.secret_name, n.host, pg_catalog.min(n.accessed_at)
+  FROM new_rows AS n
+  WHERE n.success AND n.access_type = 'resolve' AND n.host IS NOT NULL AND n.secret_name IS NOT NULL
+    AND NOT EXISTS (SELECT FROM vault_bridge.secret_hosts AS h WHERE h.secret_name = n.secret_name AND h.host = n.host)
+  GROUP BY n.secret_name, n.host
+  ORDER BY n.secret_name, n.host
+  ON CONFLICT (secret_name, host) DO NOTHING;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.note_hosts() IS
+  'Internal. Statement trigger on public.vault_access_log: records in secret_hosts the first successful resolve of each (secret, host) pair the statement wrote, once.';
+CREATE OR REPLACE TRIGGER vault_access_log_hosts
+  AFTER INSERT ON public.vault_access_log
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION vault_bridge.note_hosts();
+
 CREATE OR REPLACE FUNCTION vault_bridge.vault_name(p_tenant text, p_name text)
 RETURNS text
 LANGUAGE sql
@@ -312,6 +340,38 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.fail(text, uuid, text, text, text, text) IS
   'Internal. Records a failed access in the Postgres log and raises it, name and message through loggable_name and loggable_message. Messages name the problem, never a value.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.retrieve_version(
+  p_access_type text,
+  p_secret_id uuid,
+  p_name text,
+  OUT value text,
+  OUT updated_at timestamptz
+)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_name text;
+BEGIN
+  IF p_secret_id IS NULL AND p_name IS NULL THEN
+    PERFORM vault_bridge.fail(p_access_type, NULL, NULL, 'secret id is NULL', '22004',
+      'pass the id returned by store_credential');
+  END IF;
+  -- The value and its version in one statement, so they are of one row version.
+  SELECT d.name, d.decrypted_secret, d.updated_at INTO v_name, value, updated_at
+  FROM vault.decrypted_secrets AS d WHERE d.id = p_secret_id;
+  IF NOT FOUND THEN
+    PERFORM vault_bridge.fail(p_access_type, p_secret_id, p_name,
+      pg_catalog.format('secret %s not found', COALESCE(p_name, p_secret_id::text)), 'PT404',
+      'list_secrets shows what exists');
+  END IF;
+  PERFORM vault_bridge.log_access(p_access_type, ARRAY[p_secret_id], ARRAY[v_name], ARRAY[NULL::text]);
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.retrieve_version(text, uuid, text) IS
+  'Internal. Decrypts one secret by id with its version (Vault''s updated_at, read in the same statement) and audits it; raises PT404 (HTTP 404) when it does not exist.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_unlogged(p_token_id bigint)
 RETURNS void

@@ -24,23 +24,30 @@ AS $$
   -- helper called per row would cost a function call each, ten thousand
   -- times for a large vault). Reads vault.secrets, never the decrypted view.
   -- A secret stored outside the bridge has no metadata: it is generic,
-  -- changed when Vault last changed it.
+  -- changed when Vault last changed it. One changed outside the bridge
+  -- since the bridge last left it (Vault's updated_at past
+  -- vault_updated_at) was rotated then: the old value's test and expiry are
+  -- not this value's. apply_meta records the same on the next write.
   SELECT v.id, v.name, v.description, v.created_at, v.updated_at, COALESCE(m.type, 'generic'),
-         m.check_status, m.checked_at, m.check_message, r.rotated_at, m.rotate_every, m.expires_at,
-         CASE WHEN m.expires_at <= pg_catalog.now() THEN 'expired'
+         CASE WHEN NOT r.outside THEN m.check_status END, CASE WHEN NOT r.outside THEN m.checked_at END,
+         CASE WHEN NOT r.outside THEN m.check_message END, r.rotated_at, m.rotate_every, r.expires_at,
+         CASE WHEN r.expires_at <= pg_catalog.now() THEN 'expired'
               WHEN r.rotated_at + m.rotate_every <= pg_catalog.now() THEN 'overdue'
-              WHEN LEAST(m.expires_at, r.rotated_at + m.rotate_every) <= pg_catalog.now() + p_within THEN 'due'
+              WHEN LEAST(r.expires_at, r.rotated_at + m.rotate_every) <= pg_catalog.now() + p_within THEN 'due'
               ELSE 'ok' END,
-         LEAST(m.expires_at, r.rotated_at + m.rotate_every)
+         LEAST(r.expires_at, r.rotated_at + m.rotate_every)
   FROM vault.secrets AS v
   LEFT JOIN vault_bridge.secret_meta AS m ON m.secret_id = v.id
-  CROSS JOIN LATERAL (SELECT COALESCE(m.rotated_at, v.updated_at) AS rotated_at) AS r
+  CROSS JOIN LATERAL (SELECT COALESCE(v.updated_at > m.vault_updated_at, false) AS outside) AS o
+  CROSS JOIN LATERAL (SELECT o.outside,
+                             CASE WHEN o.outside THEN v.updated_at ELSE COALESCE(m.rotated_at, v.updated_at) END AS rotated_at,
+                             CASE WHEN NOT o.outside THEN m.expires_at END AS expires_at) AS r
   WHERE v.name IS NOT NULL
     AND (p_prefix IS NULL OR pg_catalog.starts_with(v.name, p_prefix))
     AND (p_names IS NULL OR v.name = ANY (p_names))
 $$;
 COMMENT ON FUNCTION vault_bridge.secret_policies(text, text[], interval) IS
-  'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. The one place the due rule is written.';
+  'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. A value changed outside the bridge counts as rotated at Vault''s updated_at, untested and without expiry. The one place the due rule is written.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.check_meta(p_access_type text, p_name text, p_meta jsonb)
 RETURNS void
@@ -121,6 +128,16 @@ DECLARE
 BEGIN
   SELECT m.* INTO v_old FROM vault_bridge.secret_meta AS m WHERE m.secret_id = p_secret_id FOR UPDATE;
   v_known := FOUND;
+  -- A value changed outside the bridge (Vault's updated_at, before this
+  -- call's own change, past what the bridge last left) was rotated then:
+  -- the old value's test and expiry go, as secret_policies already shows.
+  IF v_known AND NOT p_new_value AND p_rotated_at > v_old.vault_updated_at THEN
+    v_old.rotated_at := p_rotated_at;
+    v_old.expires_at := NULL;
+    v_old.checked_at := NULL;
+    v_old.check_status := NULL;
+    v_old.check_message := NULL;
+  END IF;
   v_new.secret_id := p_secret_id;
   v_new.type := COALESCE(p_meta ->> 'type', v_old.type, 'generic');
   -- A new type brings its own schedule unless one is given; an unchanged one keeps what was set.
@@ -138,19 +155,22 @@ BEGIN
     v_new.check_status := v_old.check_status;
     v_new.check_message := v_old.check_message;
   END IF;
+  -- Vault's updated_at after this call's own change (a new value, or a
+  -- description set with a policy change): what the bridge leaves.
+  v_new.vault_updated_at := COALESCE((SELECT s.updated_at FROM vault.secrets AS s WHERE s.id = p_secret_id), pg_catalog.now());
   INSERT INTO vault_bridge.secret_meta AS m
-    (secret_id, type, rotate_every, expires_at, rotated_at, checked_at, check_status, check_message)
+    (secret_id, type, rotate_every, expires_at, rotated_at, checked_at, check_status, check_message, vault_updated_at)
   VALUES (v_new.secret_id, v_new.type, v_new.rotate_every, v_new.expires_at, v_new.rotated_at,
-          v_new.checked_at, v_new.check_status, v_new.check_message)
+          v_new.checked_at, v_new.check_status, v_new.check_message, v_new.vault_updated_at)
   ON CONFLICT (secret_id) DO UPDATE
     SET type = EXCLUDED.type, rotate_every = EXCLUDED.rotate_every, expires_at = EXCLUDED.expires_at,
         rotated_at = EXCLUDED.rotated_at, checked_at = EXCLUDED.checked_at, check_status = EXCLUDED.check_status,
-        check_message = EXCLUDED.check_message;
+        check_message = EXCLUDED.check_message, vault_updated_at = EXCLUDED.vault_updated_at;
   RETURN v_new;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.apply_meta(uuid, jsonb, boolean, timestamptz) IS
-  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at and clears the expiry (unless p_meta gives one), and a new value or type clears the last test. p_rotated_at is the date a secret without a record gets when its value is kept.';
+  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at and clears the expiry (unless p_meta gives one), and a new value or type clears the last test. p_rotated_at is Vault''s updated_at before this call changed anything (NULL with a new value): the date a secret without a record gets when its value is kept, and, when past what the bridge last left (vault_updated_at), a change made outside the bridge, recorded as a rotation then (test and expiry dropped). Records Vault''s updated_at after the call as vault_updated_at.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.meta_answer(p_secret_id uuid, p_created boolean, p_meta vault_bridge.secret_meta)
 RETURNS jsonb
@@ -241,7 +261,7 @@ GRANT EXECUTE ON FUNCTION public.set_secret(text, text, text, jsonb) TO service_
 COMMENT ON FUNCTION public.set_secret(text, text, text, jsonb) IS
   'service_role only. Stores the secret under this name, or replaces the value of the existing one keeping its Vault id (a rotation, which resets rotated_at; the description changes only when p_description is not NULL). p_meta {type?, rotate_every_s?, expires_at?} sets its type (a new type brings its default schedule unless rotate_every_s is given), rotation interval in seconds and expiry; null clears one. p_secret NULL changes description and metadata only, of an existing secret (PT404 otherwise), audited as policy. Returns {"id", "created", "type", "rotate_every", "expires_at", "rotated_at"}. A name T#NAME with a tenant name T records tenant T. Bad name or p_meta raises 22023. Audited as store, rotate or policy.';
 
-CREATE OR REPLACE FUNCTION public.record_secret_check(p_name text, p_status text, p_message text)
+CREATE OR REPLACE FUNCTION public.record_secret_check(p_name text, p_status text, p_message text, p_version timestamptz)
 RETURNS timestamptz
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -255,12 +275,25 @@ BEGIN
     PERFORM vault_bridge.fail('test', v_id, p_name, 'p_status is not a test outcome', '22023',
       'one of ' || pg_catalog.array_to_string(vault_bridge.check_statuses(), ', '));
   END IF;
+  IF p_version IS NULL THEN
+    PERFORM vault_bridge.fail('test', v_id, p_name, 'p_version is NULL', '22004',
+      'pass the version get_secret_version gave with the value tested');
+  END IF;
+  -- The row lock orders this against a concurrent rotation's apply_meta.
+  PERFORM FROM vault_bridge.secret_meta AS m WHERE m.secret_id = v_id FOR UPDATE;
   SELECT s.updated_at INTO v_updated FROM vault.secrets AS s WHERE s.id = v_id;
   IF NOT FOUND THEN
     PERFORM vault_bridge.fail('test', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
       'list_secrets_status shows what exists');
   END IF;
   PERFORM vault_bridge.apply_meta(v_id, NULL, false, v_updated);
+  -- A verdict speaks of the value tested: if the value changed since it was
+  -- read (another version), the verdict is not this value's and is dropped.
+  IF v_updated IS DISTINCT FROM p_version THEN
+    PERFORM vault_bridge.log_access('test', ARRAY[v_id], ARRAY[p_name],
+      ARRAY['provider test discarded: the value changed while it was tested']);
+    RETURN NULL;
+  END IF;
   UPDATE vault_bridge.secret_meta AS m
   SET checked_at = pg_catalog.now(), check_status = p_status,
       check_message = vault_bridge.escaped(pg_catalog.left(COALESCE(p_message, ''), vault_bridge.max_check_message_chars()))
@@ -270,10 +303,10 @@ BEGIN
   RETURN pg_catalog.now();
 END
 $$;
-REVOKE ALL ON FUNCTION public.record_secret_check(text, text, text) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.record_secret_check(text, text, text) TO service_role;
-COMMENT ON FUNCTION public.record_secret_check(text, text, text) IS
-  'service_role only. Records the outcome of `bridge secrets test` (ok, invalid or unreachable) and its one-line message, already redacted by the bridge, cut to vault_bridge.max_check_message_chars() and escaped; returns checked_at. Raises PT404 for an unknown name. Audited as test.';
+REVOKE ALL ON FUNCTION public.record_secret_check(text, text, text, timestamptz) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.record_secret_check(text, text, text, timestamptz) TO service_role;
+COMMENT ON FUNCTION public.record_secret_check(text, text, text, timestamptz) IS
+  'service_role only. Records the outcome of `bridge secrets test` (ok, invalid or unreachable) and its one-line message, already redacted by the bridge, cut to vault_bridge.max_check_message_chars() and escaped, against p_version, the version of the value tested (get_secret_version); returns checked_at. When the value has changed since (another version), nothing is recorded and it returns NULL: the verdict is not the current value''s. Raises PT404 for an unknown name. Audited as test.';
 
 CREATE OR REPLACE FUNCTION public.list_secrets_status(
   p_prefix text DEFAULT NULL,

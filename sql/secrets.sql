@@ -73,31 +73,12 @@ COMMENT ON FUNCTION vault_bridge.id_by_name(text, text) IS
 
 CREATE OR REPLACE FUNCTION vault_bridge.retrieve(p_access_type text, p_secret_id uuid, p_name text)
 RETURNS text
-LANGUAGE plpgsql
+LANGUAGE sql
 SECURITY DEFINER
 SET search_path = ''
-AS $$
-DECLARE
-  v_name text;
-  v_value text;
-BEGIN
-  IF p_secret_id IS NULL AND p_name IS NULL THEN
-    PERFORM vault_bridge.fail(p_access_type, NULL, NULL, 'secret id is NULL', '22004',
-      'pass the id returned by store_credential');
-  END IF;
-  SELECT d.name, d.decrypted_secret INTO v_name, v_value
-  FROM vault.decrypted_secrets AS d WHERE d.id = p_secret_id;
-  IF NOT FOUND THEN
-    PERFORM vault_bridge.fail(p_access_type, p_secret_id, p_name,
-      pg_catalog.format('secret %s not found', COALESCE(p_name, p_secret_id::text)), 'PT404',
-      'list_secrets shows what exists');
-  END IF;
-  PERFORM vault_bridge.log_access(p_access_type, ARRAY[p_secret_id], ARRAY[v_name], ARRAY[NULL::text]);
-  RETURN v_value;
-END
-$$;
+AS $$ SELECT r.value FROM vault_bridge.retrieve_version(p_access_type, p_secret_id, p_name) AS r $$;
 COMMENT ON FUNCTION vault_bridge.retrieve(text, uuid, text) IS
-  'Internal. Decrypts one secret by id and audits it; raises PT404 (HTTP 404) when it does not exist.';
+  'Internal. Decrypts one secret by id and audits it (retrieve_version without the version); raises PT404 (HTTP 404) when it does not exist.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.rotate(p_access_type text, p_secret_id uuid, p_name text, p_new_secret text)
 RETURNS void
@@ -222,6 +203,20 @@ REVOKE ALL ON FUNCTION public.get_secret(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.get_secret(text) TO service_role;
 COMMENT ON FUNCTION public.get_secret(text) IS
   'service_role only. Returns the decrypted secret with this name; raises PT404 (HTTP 404) when none exists. Audited.';
+
+CREATE OR REPLACE FUNCTION public.get_secret_version(p_name text)
+RETURNS jsonb
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT pg_catalog.jsonb_build_object('secret', r.value, 'version', r.updated_at)
+  FROM vault_bridge.retrieve_version('retrieve', vault_bridge.id_by_name('retrieve', p_name), p_name) AS r
+$$;
+REVOKE ALL ON FUNCTION public.get_secret_version(text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.get_secret_version(text) TO service_role;
+COMMENT ON FUNCTION public.get_secret_version(text) IS
+  'service_role only. {"secret", "version"}: the decrypted secret with this name and its version (Vault''s updated_at, of the same row version), which `bridge secrets test` hands back to record_secret_check. Raises PT404 (HTTP 404) when none exists. Audited as retrieve, like get_secret.';
 
 CREATE OR REPLACE FUNCTION public.rotate_secret(p_name text, p_new_secret text)
 RETURNS void

@@ -1,12 +1,22 @@
-CREATE OR REPLACE FUNCTION vault_bridge.token_budget(p_token_id bigint, p_rows integer, p_names integer, p_used boolean)
-RETURNS vault_bridge.gateway_tokens
+CREATE OR REPLACE FUNCTION vault_bridge.token_budget(
+  p_token_id bigint,
+  p_rows integer,
+  p_failure_rows integer,
+  p_names integer,
+  p_failed_names integer,
+  p_used boolean,
+  OUT tenant text,
+  OUT token_name text,
+  OUT found_rows boolean,
+  OUT failure_rows boolean
+)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
   v_token vault_bridge.gateway_tokens%ROWTYPE;
-  v_itemised boolean;
+  v_rows integer;
 BEGIN
   -- The row lock orders concurrent calls of one token, so the budget holds.
   SELECT t.* INTO v_token FROM vault_bridge.gateway_tokens AS t WHERE t.id = p_token_id FOR UPDATE;
@@ -15,21 +25,32 @@ BEGIN
     v_token.log_window_start := pg_catalog.now();
     v_token.log_window_rows := 0;
   END IF;
-  v_itemised := v_token.log_window_rows + p_rows <= vault_bridge.token_log_rows();
+  v_rows := v_token.log_window_rows;
+  -- Successes stop token_failure_rows() short of the budget; failures may
+  -- use all of it. So when a failure row is refused, at least that many
+  -- failure rows of this window are itemised already.
+  found_rows := p_rows = 0 OR v_rows + p_rows <= vault_bridge.token_log_rows() - vault_bridge.token_failure_rows();
+  IF found_rows THEN
+    v_rows := v_rows + p_rows;
+  END IF;
+  failure_rows := p_failure_rows = 0 OR v_rows + p_failure_rows <= vault_bridge.token_log_rows();
+  IF failure_rows THEN
+    v_rows := v_rows + p_failure_rows;
+  END IF;
   UPDATE vault_bridge.gateway_tokens AS t
   SET last_used_at = CASE WHEN p_used THEN pg_catalog.now() ELSE t.last_used_at END,
       log_window_start = v_token.log_window_start,
-      log_window_rows = v_token.log_window_rows + CASE WHEN v_itemised THEN p_rows ELSE 0 END,
-      unlogged_names = t.unlogged_names + CASE WHEN v_itemised THEN 0 ELSE p_names END,
-      unlogged_calls = t.unlogged_calls + CASE WHEN v_itemised THEN 0 ELSE 1 END
-  WHERE t.id = p_token_id
-  RETURNING t.* INTO v_token;
-  -- What the caller may write: the token's row, or NULL when the budget is spent.
-  RETURN CASE WHEN v_itemised THEN v_token END;
+      log_window_rows = v_rows,
+      unlogged_names = t.unlogged_names + CASE WHEN found_rows THEN 0 ELSE p_names END
+                                        + CASE WHEN failure_rows THEN 0 ELSE p_failed_names END,
+      unlogged_calls = t.unlogged_calls + CASE WHEN found_rows AND failure_rows THEN 0 ELSE 1 END
+  WHERE t.id = p_token_id;
+  tenant := v_token.tenant;
+  token_name := v_token.name;
 END
 $$;
-COMMENT ON FUNCTION vault_bridge.token_budget(bigint, integer, integer, boolean) IS
-  'Internal. Charges p_rows audit rows to a token''s budget of token_log_rows() per token_log_window() and returns the token row when they fit (NULL when not: the call is counted on the token row instead, p_names names, and written as one summary row when the next window opens). p_used records last_used_at.';
+COMMENT ON FUNCTION vault_bridge.token_budget(bigint, integer, integer, integer, integer, boolean) IS
+  'Internal. Charges one call''s audit rows to a token''s budget of token_log_rows() per token_log_window(): p_rows rows for p_names found names (itemised while they leave token_failure_rows() free) and p_failure_rows rows for p_failed_names failed ones (itemised while the whole budget lasts). Says which of the two the caller may write, with the token''s tenant and name; what may not be written is counted on the token row instead and written as one summary row when the next window opens. p_used records last_used_at.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_token_resolve(
   p_token_id bigint,
@@ -44,19 +65,22 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
-  v_token vault_bridge.gateway_tokens%ROWTYPE;
+  v_budget record;
   v_found integer := COALESCE(pg_catalog.cardinality(p_found_ids), 0);
   v_failed integer := COALESCE(pg_catalog.cardinality(p_failed_names), 0);
 BEGIN
-  v_token := vault_bridge.token_budget(p_token_id, v_found + CASE WHEN v_failed > 0 THEN 1 ELSE 0 END, v_found + v_failed, true);
-  IF v_token.id IS NULL THEN
+  SELECT b.* INTO v_budget
+  FROM vault_bridge.token_budget(p_token_id, v_found, CASE WHEN v_failed > 0 THEN 1 ELSE 0 END, v_found, v_failed, true) AS b;
+  IF v_found > 0 AND v_budget.found_rows THEN
+    PERFORM vault_bridge.log_access('resolve', p_found_ids, p_found_names,
+      ARRAY(SELECT NULL::text FROM pg_catalog.generate_series(1, v_found)), v_budget.tenant, v_budget.token_name);
+  END IF;
+  IF v_failed = 0 OR NOT v_budget.failure_rows THEN
     RETURN;
   END IF;
-  PERFORM vault_bridge.log_access('resolve', p_found_ids, p_found_names,
-    ARRAY(SELECT NULL::text FROM pg_catalog.generate_series(1, v_found)), v_token.tenant, v_token.name);
   IF v_failed = 1 THEN
-    PERFORM vault_bridge.log_row('resolve', p_failed_names[1], p_problems[1], v_token.tenant, v_token.name, 1);
-  ELSIF v_failed > 1 THEN
+    PERFORM vault_bridge.log_row('resolve', p_failed_names[1], p_problems[1], v_budget.tenant, v_budget.token_name, 1);
+  ELSE
     -- Names cut before they are joined: a flood of long names costs this
     -- one row of at most max_error_chars() characters.
     PERFORM vault_bridge.log_row('resolve', NULL,
@@ -65,12 +89,12 @@ BEGIN
          FROM (SELECT f.problem, pg_catalog.string_agg(vault_bridge.loggable_name(f.name), ', ' ORDER BY f.n) AS names
                FROM ROWS FROM (pg_catalog.unnest(p_failed_names), pg_catalog.unnest(p_problems)) WITH ORDINALITY AS f(name, problem, n)
                GROUP BY f.problem) AS g)),
-      v_token.tenant, v_token.name, v_failed);
+      v_budget.tenant, v_budget.token_name, v_failed);
   END IF;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_token_resolve(bigint, uuid[], text[], text[], text[]) IS
-  'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many), within the token''s audit budget (token_budget). Also records last_used_at.';
+  'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many), within the token''s audit budget (token_budget, which keeps a share for failures). Also records last_used_at.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_refused_token(p_token_id bigint, p_names integer)
 RETURNS void
@@ -80,6 +104,7 @@ SET search_path = ''
 AS $$
 DECLARE
   v_token vault_bridge.gateway_tokens%ROWTYPE;
+  v_budget record;
 BEGIN
   -- A window whose budget is spent takes nothing more, not even a count:
   -- whoever holds a dead token cannot make each call a write.
@@ -89,10 +114,11 @@ BEGIN
                AND t.log_window_rows >= vault_bridge.token_log_rows()) THEN
     RETURN;
   END IF;
-  v_token := vault_bridge.token_budget(p_token_id, 1, p_names, false);
-  IF v_token.id IS NULL THEN
+  SELECT b.* INTO v_budget FROM vault_bridge.token_budget(p_token_id, 0, 1, 0, p_names, false) AS b;
+  IF NOT v_budget.failure_rows THEN
     RETURN;
   END IF;
+  SELECT t.* INTO v_token FROM vault_bridge.gateway_tokens AS t WHERE t.id = p_token_id;
   PERFORM vault_bridge.log_row('resolve', NULL,
     CASE WHEN v_token.revoked_at IS NOT NULL
          THEN pg_catalog.format('gateway token revoked at %s', v_token.revoked_at)
@@ -214,7 +240,7 @@ DECLARE
   v_token vault_bridge.gateway_tokens%ROWTYPE;
 BEGIN
   v_token := vault_bridge.reading_token(p_token, p_names);
-  IF vault_bridge.token_budget(v_token.id, 1, 1, false) IS NOT NULL THEN
+  IF (SELECT b.found_rows FROM vault_bridge.token_budget(v_token.id, 1, 0, 1, 0, false) AS b) THEN
     PERFORM vault_bridge.log_row('list', NULL, NULL, v_token.tenant, v_token.name,
       GREATEST(1, pg_catalog.cardinality(p_names)));
   END IF;

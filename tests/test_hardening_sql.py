@@ -137,7 +137,7 @@ def test_control_character_names_are_refused_by_set_and_reported_per_name_by_res
 def test_beyond_its_budget_a_token_is_answered_without_rows_and_summed_up_when_the_next_window_opens(
     owner: psycopg.Connection,
 ) -> None:
-    (budget,) = one(owner.execute("SELECT vault_bridge.token_log_rows()"))
+    (budget, kept) = one(owner.execute("SELECT vault_bridge.token_log_rows(), vault_bridge.token_failure_rows()"))
     owner.execute("SELECT vault.create_secret('v' || i, 'budget#K' || i) FROM generate_series(1, 512) AS i")
     become(owner, "service_role")
     token = mint(owner, "budget", "gw-budget", ["*"])
@@ -145,24 +145,46 @@ def test_beyond_its_budget_a_token_is_answered_without_rows_and_summed_up_when_t
     mark = audit_watermark(owner)
     for _ in range(budget // len(names)):
         assert len(resolve_with_token(owner, token, names)) == 512
-    assert len(audit_rows(owner, mark)) == budget
+    # Successes are itemised while they leave the failures' share of the budget free: the last call of 512 is not.
+    itemised = (budget - kept) // len(names) * len(names)
+    assert len(audit_rows(owner, mark)) == itemised
     over = audit_watermark(owner)
     assert len(resolve_with_token(owner, token, [*names[:511], "MISSING"])) == 511, "over the budget the call is still answered"
-    assert audit_rows(owner, over) == []
+    (failure,) = audit_rows(owner, over)
+    assert (failure["secret_name"], failure["success"]) == ("budget#MISSING", False), "a failure still has its share"
     owner.execute("RESET ROLE")
     assert owner.execute(
-        "SELECT unlogged_names, unlogged_calls FROM vault_bridge.gateway_tokens WHERE tenant = 'budget'"
-    ).fetchone() == (512, 1)
+        "SELECT unlogged_names, unlogged_calls, log_window_rows FROM vault_bridge.gateway_tokens WHERE tenant = 'budget'"
+    ).fetchone() == (512 + 511, 2, itemised + 1)
     owner.execute("UPDATE vault_bridge.gateway_tokens SET log_window_start = now() - vault_bridge.token_log_window() "
                   "WHERE tenant = 'budget'")
     become(owner, "service_role")
     assert resolve_with_token(owner, token, ["K1"]) == {"K1": "v1"}
-    summary, item = audit_rows(owner, over)
+    _, summary, item = audit_rows(owner, over)
     assert (summary["success"], summary["name_count"], summary["token_name"], summary["secret_name"]) == (
-        False, 512, "gw-budget", None)
-    assert summary["error_message"].startswith("not itemised: 512 names in 1 calls of the window from ")
+        False, 1023, "gw-budget", None)
+    assert summary["error_message"].startswith("not itemised: 1023 names in 2 calls of the window from ")
     assert f"audit budget of {budget} rows per 01:00:00" in summary["error_message"]
     assert (item["secret_name"], item["success"]) == ("budget#K1", True)
+
+
+def test_a_token_s_failures_beyond_its_whole_budget_are_counted_not_written(owner: psycopg.Connection) -> None:
+    (budget,) = one(owner.execute("SELECT vault_bridge.token_log_rows()"))
+    become(owner, "service_role")
+    token = mint(owner, "spent", "gw-spent", ["*"])
+    owner.execute("RESET ROLE")
+    owner.execute("UPDATE vault_bridge.gateway_tokens SET log_window_start = now(), log_window_rows = %s - 1 "
+                  "WHERE tenant = 'spent'", (budget,))
+    become(owner, "service_role")
+    mark = audit_watermark(owner)
+    for missing in ("A", "B"):
+        assert resolve_with_token(owner, token, [missing]) == {}
+    # The last row of the budget takes the first failure; the second is counted on the token row.
+    assert [(r["secret_name"], r["success"]) for r in audit_rows(owner, mark)] == [("spent#A", False)]
+    owner.execute("RESET ROLE")
+    assert owner.execute(
+        "SELECT unlogged_names, unlogged_calls FROM vault_bridge.gateway_tokens WHERE tenant = 'spent'"
+    ).fetchone() == (1, 1)
 
 
 def test_revoking_a_token_writes_what_its_budget_kept_out(owner: psycopg.Connection) -> None:

@@ -13,6 +13,7 @@ import json
 import secrets
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,24 @@ def test_due_overdue_and_expired_with_short_durations(env_bootstrap: dict[str, s
     assert (status(env_bootstrap, expired)["due"], status(env_bootstrap, expired)["expires_at"]) == ("ok", None)
 
 
+def test_a_value_changed_in_vault_directly_is_seen_by_ls_and_due(
+    env_bootstrap: dict[str, str], names: list[str], pg: PgCluster
+) -> None:
+    name = unique(names, "EDITED")
+    assert run_bridge(["secrets", "set", name, "--rotate-every", "30d", "--expires", "2020-01-01"],
+                      env_bootstrap, b"old value").returncode == 0
+    before = status(env_bootstrap, name)
+    assert before["due"] == "expired" and name in {row["name"] for row in as_json(run_bridge(["secrets", "due", "--json"], env_bootstrap))}
+    # What Studio's Vault page does: Vault's own API as postgres, without the bridge.
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("SELECT vault.update_secret(id, 'new value') FROM vault.secrets WHERE name = %s", (name,))
+    after = status(env_bootstrap, name)
+    # Times show whole seconds, so the edit may share the second of the store: the expiry is what must go.
+    assert after["rotated_at"] == after["updated_at"] >= before["updated_at"]
+    assert (after["expires_at"], after["due"], after["rotate_every"]) == (None, "ok", 30 * 86400)
+    assert name not in {row["name"] for row in as_json(run_bridge(["secrets", "due", "--json"], env_bootstrap))}
+
+
 # --- test ------------------------------------------------------------------------------
 
 
@@ -221,6 +240,31 @@ def test_secrets_test_records_ok_invalid_and_unreachable_and_never_shows_the_key
     slow = clean(run_bridge(["secrets", "test", name, "--json"], env_bootstrap), "openai", bad)
     assert as_json(slow)["status"] == "unreachable" and "did not answer within 2s" in as_json(slow)["message"]
     assert as_json(slow)["checked_at"] is not None and status(env_bootstrap, name)["status"] == "unreachable"
+
+
+def test_a_rotation_while_the_provider_answers_leaves_the_new_value_untested(
+    env_bootstrap: dict[str, str], names: list[str], fakes: dict[str, ProviderFake]
+) -> None:
+    name, old, new = unique(names, "RACED"), openai_key(), openai_key()
+    fakes["openai"] = OpenAIFake(old)
+    point_at(env_bootstrap, {"openai": fakes["openai"].url})
+    assert run_bridge(["secrets", "set", name, "--type", "openai"], env_bootstrap, old.encode()).returncode == 0
+    fakes["openai"].mode = "hold"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        testing = pool.submit(run_bridge, ["secrets", "test", name, "--json"], env_bootstrap)
+        assert fakes["openai"].arrived.wait(AWAIT_S), "the provider was never asked"
+        # The old value is with the provider, which will accept it; meanwhile a new one (which it would refuse) is stored.
+        assert run_bridge(["secrets", "set", name], env_bootstrap, new.encode()).returncode == 0
+        fakes["openai"].released.set()
+        raced = clean(testing.result(), "openai", old, new)
+    shown = as_json(raced)
+    assert raced.returncode == 1 and (shown["status"], shown["checked_at"]) == ("changed", None), shown
+    assert "discarded" in shown["message"] and "untested" in shown["message"]
+    row = status(env_bootstrap, name)
+    assert (row["status"], row["checked_at"]) == (None, None), "the old value's ok is not the new value's"
+    fakes["openai"].mode = "answer"
+    retested = as_json(clean(run_bridge(["secrets", "test", name, "--json"], env_bootstrap), "openai", old, new))
+    assert retested["status"] == "invalid" and status(env_bootstrap, name)["status"] == "invalid"
 
 
 def test_test_all_checks_every_typed_secret_a_few_at_a_time(

@@ -39,6 +39,10 @@ def status_of(conn: psycopg.Connection, name: str, within: str | None = None) ->
     return row
 
 
+# Calls made inside one test's transaction see one now(): the version (Vault's updated_at) of a value stored in it, which
+# record_secret_check is given as the version tested.
+
+
 def set_secret(conn: psycopg.Connection, name: str, value: str | None, meta: dict[str, Any] | None = None,
                description: str | None = None) -> dict[str, Any]:
     ((answer,),) = call(conn, "SELECT public.set_secret(%s, %s, %s, %s)",
@@ -80,7 +84,7 @@ def test_policy_changes_keep_the_value_and_rotated_at_and_a_new_type_clears_the_
     become(owner, "service_role")
     name = unique("POLICY")
     first = set_secret(owner, name, PLAINTEXT, {"type": "openai"}, "prod key")
-    call(owner, "SELECT public.record_secret_check(%s, 'ok', 'openai accepted the key (HTTP 200)')", (name,))
+    call(owner, "SELECT public.record_secret_check(%s, 'ok', 'openai accepted the key (HTTP 200)', now())", (name,))
     # Only the schedule: value, type, rotated_at and the test result stay.
     kept = set_secret(owner, name, None, {"rotate_every_s": 3600, "expires_at": "2030-01-01T00:00:00Z"})
     assert (kept["created"], kept["type"], kept["rotate_every"], kept["rotated_at"]) == (False, "openai", 3600, first["rotated_at"])
@@ -181,13 +185,13 @@ def test_each_change_is_audited_as_store_rotate_policy_test_and_delete_removes_t
     secret_id = set_secret(owner, name, PLAINTEXT, {"type": "anthropic"})["id"]
     set_secret(owner, name, PLAINTEXT + "-2")
     set_secret(owner, name, None, {"rotate_every_s": DAY})
-    call(owner, "SELECT public.record_secret_check(%s, 'invalid', %s)", (name, "anthropic refused the key\x1b[2J (HTTP 401)"))
+    call(owner, "SELECT public.record_secret_check(%s, 'invalid', %s, now())", (name, "anthropic refused the key\x1b[2J (HTTP 401)"))
     row = status_of(owner, name)
     assert (row["status"], row["check_message"]) == ("invalid", "anthropic refused the key\\x1b[2J (HTTP 401)")
     with pytest.raises(errors.InvalidParameterValue):
-        call(owner, "SELECT public.record_secret_check(%s, 'great', '')", (name,))
+        call(owner, "SELECT public.record_secret_check(%s, 'great', '', now())", (name,))
     with pytest.raises(psycopg.Error) as missing:
-        call(owner, "SELECT public.record_secret_check(%s, 'ok', '')", (unique("GONE"),))
+        call(owner, "SELECT public.record_secret_check(%s, 'ok', '', now())", (unique("GONE"),))
     assert missing.value.sqlstate == "PT404"
     assert call(owner, "SELECT public.delete_secret(%s)", (name,)) == [(True,)]
     owner.execute("RESET ROLE")
@@ -204,8 +208,65 @@ def test_a_long_check_message_is_cut_to_one_line(owner: psycopg.Connection) -> N
     become(owner, "service_role")
     name = unique("LONGMSG")
     set_secret(owner, name, PLAINTEXT, {"type": "openai"})
-    call(owner, "SELECT public.record_secret_check(%s, 'unreachable', %s)", (name, "x" * 5000))
+    call(owner, "SELECT public.record_secret_check(%s, 'unreachable', %s, now())", (name, "x" * 5000))
     assert len(status_of(owner, name)["check_message"]) == limit
+
+
+def test_a_verdict_on_a_value_that_changed_while_it_was_tested_is_discarded(owner: psycopg.Connection) -> None:
+    become(owner, "service_role", headers=headers_for("gw-race"))
+    name = unique("RACE")
+    set_secret(owner, name, PLAINTEXT, {"type": "openai"})
+    ((read,),) = call(owner, "SELECT public.get_secret_version(%s)", (name,))
+    assert read["secret"] == PLAINTEXT and status_of(owner, name)["updated_at"] == dt.datetime.fromisoformat(read["version"])
+    assert call(owner, "SELECT public.record_secret_check(%s, 'invalid', 'refused', %s)", (name, read["version"])) != [(None,)]
+    assert status_of(owner, name)["status"] == "invalid"
+    # A verdict on a value read at another version (one transaction has one now(), so the earlier version is made up
+    # here; test_lifecycle_cli has the rotation itself, while the provider answers).
+    mark = audit_watermark(owner)
+    older = dt.datetime.fromisoformat(read["version"]) - dt.timedelta(seconds=1)
+    assert call(owner, "SELECT public.record_secret_check(%s, 'ok', 'accepted', %s)", (name, older)) == [(None,)]
+    assert status_of(owner, name)["status"] == "invalid", "the discarded verdict changed nothing"
+    logged = [(r["access_type"], r["success"], r["error_message"]) for r in audit_rows(owner, mark) if r["secret_name"] == name]
+    assert logged[:1] == [("test", False, "provider test discarded: the value changed while it was tested")]
+    with pytest.raises(errors.NullValueNotAllowed):
+        call(owner, "SELECT public.record_secret_check(%s, 'ok', '', NULL)", (name,))
+
+
+def test_a_value_changed_outside_the_bridge_counts_as_rotated_then(pg: PgCluster, http: Rpc) -> None:
+    name = unique("STUDIO")
+    http.store(name, meta={"type": "openai", "rotate_every_s": 30 * DAY, "expires_at": "2000-01-01T00:00:00Z"})
+    version = http.admin("get_secret_version", {"p_name": name})["version"]
+    http.admin("record_secret_check", {"p_name": name, "p_status": "ok", "p_message": "accepted", "p_version": version})
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("UPDATE vault_bridge.secret_meta SET rotated_at = rotated_at - interval '3 days' "
+                     "WHERE secret_id = (SELECT id FROM vault.secrets WHERE name = %s)", (name,))
+    before = http.status(name)[name]
+    assert (before["status"], before["due"]) == ("ok", "expired")
+    since = before["updated_at"]
+    # Studio's Vault page, or the SQL editor: Vault's own API, as postgres, never through the bridge.
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("SELECT vault.update_secret(id, 'changed in studio') FROM vault.secrets WHERE name = %s", (name,))
+    after = http.status(name)[name]
+    assert after["updated_at"] > since and after["rotated_at"] == after["updated_at"]
+    assert (after["status"], after["checked_at"], after["check_message"], after["expires_at"]) == (None, None, None, None)
+    assert (after["type"], after["rotate_every"], after["due"]) == ("openai", 30 * DAY, "ok")
+    # secrets due, the dashboard's page and the change feed say the same.
+    assert http.admin("list_secrets_status", {"p_prefix": name, "p_due_only": True}) == []
+    (shown,) = http.admin("list_secrets_page", {"p_search": name})["rows"]
+    assert {key: shown[key] for key in ("status", "rotated_at", "expires_at", "due")} == {
+        key: after[key] for key in ("status", "rotated_at", "expires_at", "due")}
+    feed = http.admin("changed_secrets", {"p_names": [name], "p_since": since})
+    assert [c["name"] for c in feed["changed"]] == [name] and feed["gone"] == []
+    # The next write through the bridge records what was seen: a policy change keeps the new rotated_at, no expiry.
+    kept = http.admin("set_secret", {"p_name": name, "p_secret": None, "p_meta": {"rotate_every_s": 60 * DAY}})
+    assert (kept["rotated_at"], kept["expires_at"]) == (after["rotated_at"], None)
+    assert http.status(name)[name]["rotated_at"] == after["rotated_at"]
+    # A description set through the bridge moves updated_at too; that is no change of the value.
+    version = http.admin("get_secret_version", {"p_name": name})["version"]
+    http.admin("record_secret_check", {"p_name": name, "p_status": "invalid", "p_message": "refused", "p_version": version})
+    http.admin("set_secret", {"p_name": name, "p_secret": None, "p_description": "from the bridge"})
+    described = http.status(name)[name]
+    assert (described["status"], described["rotated_at"]) == ("invalid", after["rotated_at"])
 
 
 # --- status and use ------------------------------------------------------------------
@@ -355,6 +416,72 @@ def test_a_refused_known_token_is_bounded_by_its_audit_budget(pg: PgCluster, htt
                             (token_name,)).fetchone() == (version, 0)
 
 
+def test_a_token_that_spends_its_budget_on_successes_still_alerts_on_its_failures(pg: PgCluster, http: Rpc) -> None:
+    prefix = unique("SPENT")
+    mine = [f"{prefix}_{i:03d}" for i in range(512)]
+    http.names.extend(mine)
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("SELECT public.set_secret(n, 'v-' || n) FROM unnest(%s::text[]) AS n", (mine,))
+    ((budget,),) = pg.connect("postgres").execute("SELECT vault_bridge.token_log_rows()").fetchall()
+    hider, control = unique("gw-hider"), unique("gw-control")
+    hiding, honest = (http.token("default", who, [f"{prefix}_*"]) for who in (hider, control))
+    # Its whole hourly budget of itemised rows on successful resolves of its own names: 8 calls of 512.
+    for _ in range(budget // len(mine)):
+        assert len(http.gateway(hiding, mine, "gw-hider").json()) == len(mine)
+    for _ in range(10):
+        for token in (hiding, honest):
+            assert http.gateway(token, [f"{prefix}_NOPE"], "gw-probe").json() == {}
+    (hidden,) = http.alerts(kind="failures", token=f"default/{hider}")
+    (seen,) = http.alerts(kind="failures", token=f"default/{control}")
+    assert hidden["count"] == seen["count"] == 10
+    # The successes over the budget are still counted, for the summary row.
+    with pg.connect("postgres") as conn:
+        assert one(conn.execute("SELECT unlogged_names FROM vault_bridge.gateway_tokens WHERE name = %s", (hider,)))[0] > 0
+
+
+def test_new_host_alerts_cost_the_same_whatever_the_secret_s_history_holds(owner: psycopg.Connection) -> None:
+    name, hosts, history = unique("BUSY"), 50, 5000
+    since = "now() - interval '1 day'"
+
+    def alerts_reading() -> tuple[int, int, list[tuple[Any, ...]]]:
+        """The scans of the audit log and its indexes that reading every alert made, the rows and index entries they
+        read, and the new_host alerts of `name`."""
+        owner.execute("RESET ROLE")
+        scans, reads = one(owner.execute(LOG_READS))
+        become(owner, "service_role")
+        found = [r for r in call(owner, f"SELECT kind, secret, host FROM public.read_access_alerts({since})") if r[1] == name]
+        owner.execute("RESET ROLE")
+        scans_after, reads_after = one(owner.execute(LOG_READS))
+        return scans_after - scans, reads_after - reads, found
+
+    scans_empty, _, _ = alerts_reading()
+    # A busy secret: thousands of earlier resolves from its usual host, then first reads from made-up hosts.
+    owner.execute(
+        "INSERT INTO public.vault_access_log (secret_name, client, access_type, success, accessed_at) "
+        "SELECT %s, '{\"host\": \"gw-home\"}', 'resolve', true, now() - interval '2 days' + g * interval '1 ms' "
+        "FROM generate_series(1, %s) AS g", (name, history))
+    owner.execute(
+        "INSERT INTO public.vault_access_log (secret_name, client, access_type, success, accessed_at) "
+        "SELECT %s, jsonb_build_object('host', 'gw-made-up-' || g), 'resolve', true, now() - interval '1 hour' "
+        "FROM generate_series(1, %s) AS g", (name, hosts))
+    owner.execute("ANALYZE public.vault_access_log")
+    scans_busy, reads_busy, found = alerts_reading()
+    assert sorted(found) == sorted(("new_host", name, f"gw-made-up-{g}") for g in range(1, hosts + 1))
+    # No probe of the log per new host, and at most a pass or two over it: never its history once per new host (which
+    # was hosts x history entries, 250,000 here).
+    (rows,) = one(owner.execute("SELECT count(*) FROM public.vault_access_log"))
+    assert scans_busy - scans_empty < hosts // 5, (scans_empty, scans_busy)
+    assert reads_busy <= 2 * rows < hosts * history, (reads_busy, rows)
+
+
+LOG_READS = (
+    "SELECT sum(pg_stat_get_xact_numscans(r.oid)), sum(pg_stat_get_xact_tuples_returned(r.oid)) FROM pg_class AS r "
+    "WHERE r.oid = 'public.vault_access_log'::regclass "
+    "   OR r.oid IN (SELECT i.indexrelid FROM pg_index AS i WHERE i.indrelid = 'public.vault_access_log'::regclass)"
+)
+"""Scans of the audit log and of its indexes so far in this transaction, and the rows and index entries they read."""
+
+
 def test_a_first_read_from_a_new_host_alerts_when_others_read_before(http: Rpc) -> None:
     prefix = unique("HOST")
     name = f"{prefix}_KEY"
@@ -391,7 +518,7 @@ def test_reading_alerts_is_audited_and_service_role_only(db: psycopg.Connection)
     assert [r["access_type"] for r in audit_rows(db, mark)] == ["audit"]
     for role in ("anon", "authenticated"):
         become(db, role)
-        for statement in ("SELECT * FROM public.read_access_alerts()", "SELECT public.record_secret_check('X', 'ok', '')",
+        for statement in ("SELECT * FROM public.read_access_alerts()", "SELECT public.record_secret_check('X', 'ok', '', now())",
                           "SELECT * FROM public.list_secrets_status()"):
             with pytest.raises(errors.InsufficientPrivilege):
                 call(db, statement)
@@ -420,7 +547,9 @@ def test_no_value_or_part_of_one_reaches_the_metadata_or_a_dump(pg: PgCluster, h
     value = json.dumps({"access_key_id": "AKIA" + uuid.uuid4().hex[:16].upper(),
                         "secret_access_key": hashlib.sha1(uuid.uuid4().bytes).hexdigest()[:40]})
     http.store(name, value, {"type": "aws"})
-    http.admin("record_secret_check", {"p_name": name, "p_status": "invalid", "p_message": "AWS STS refused [redacted]"})
+    version = http.admin("get_secret_version", {"p_name": name})["version"]
+    http.admin("record_secret_check", {"p_name": name, "p_status": "invalid", "p_message": "AWS STS refused [redacted]",
+                                       "p_version": version})
     http.admin("set_secret", {"p_name": name, "p_secret": None, "p_meta": {"rotate_every_s": DAY}})
     parts = [value, *json.loads(value).values()]
     dump = subprocess.run(

@@ -120,7 +120,8 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "set_secret(text,text,text,jsonb)",
     "list_secrets_status(text,interval,boolean)",
     "list_secrets_page(text,text,text,text,text,integer,integer)",
-    "record_secret_check(text,text,text)",
+    "record_secret_check(text,text,text,timestamp with time zone)",
+    "get_secret_version(text)",
     "read_access_alerts(timestamp with time zone)",
     "secrets_due_with_token(text,text[])",
     "changed_secrets(text[],timestamp with time zone)",
@@ -269,7 +270,7 @@ def test_private_tables_grant_nothing_to_api_roles(db: psycopg.Connection) -> No
     )
     assert sorted(rows) == [
         (f"vault_bridge.{table}", "{postgres=arwdDxt/postgres}")
-        for table in ("gateway_tokens", "schema_migrations", "secret_meta", "tenant_members", "tenants")
+        for table in ("gateway_tokens", "schema_migrations", "secret_hosts", "secret_meta", "tenant_members", "tenants")
     ]
 
 
@@ -374,7 +375,7 @@ def test_fresh_install_records_every_version_step_in_order(pg: PgCluster) -> Non
 
 def test_limits_are_named_once_in_setup_sql() -> None:
     text = SETUP_SQL.read_text(encoding="utf-8")
-    for limit in ("256", "512", "200", "240", "10000", "1024", "4096"):
+    for limit in ("256", "512", "200", "240", "10000", "1024", "4096", "128"):
         assert len(re.findall(rf"\b{limit}\b", text)) == 1, limit
     # Periods are named in section 2 only (sql/limits.toml) (two limits may share one, as the token budget and the alert window
     # share an hour); every other section reads them from there.

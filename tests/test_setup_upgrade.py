@@ -56,6 +56,7 @@ RELEASES = (
     Release("4a3f91adfa486c443b3e5a1ff0ef6625767ec994", 5),
     Release("37cdc4a2c026b24cfe4d716bfdf79071ce34282a", 6),
     Release("e41d3e4757d39a001998635e41f7b8a8b48bd5ce", 7),
+    Release("8bde6e2bdf10b79ed780519d087ba27b141956a0", 8),
 )
 
 SECRETS = {
@@ -73,9 +74,10 @@ RENAMED = {
         "read_access_log(timestamp with time zone,text,boolean,integer,bigint)",
     "set_secret(text,text,text)": "set_secret(text,text,text,jsonb)",
     "list_secrets_usage(text)": "list_secrets_status(text,interval,boolean)",
+    "record_secret_check(text,text,text)": "record_secret_check(text,text,text,timestamp with time zone)",
 }
-"""Signatures an upgrade replaces (version 5 added p_before_id; version 6 p_meta, and the status listing), with the
-function that takes each one's place."""
+"""Signatures an upgrade replaces (version 5 added p_before_id; version 6 p_meta, and the status listing; version 9
+the version of the value a test verdict belongs to), with the function that takes each one's place."""
 SERVICE_ROLE_KEY = "eyJ-UPGRADE-service-role-key-kept-for-pg-net"
 """A Vault secret the bridge never stored: what a default-tenant `*` token could read before version 5."""
 DEFAULT_TOKENS = {
@@ -414,6 +416,17 @@ def test_upgrade_gives_every_secret_generic_metadata_and_every_audit_row_its_hos
         assert hosts is not None and hosts[0] == 0 and hosts[1] > len(upgrade.values)
         dumped = json.dumps(conn.execute("SELECT * FROM vault_bridge.secret_meta").fetchall(), default=str)
         assert not any(value in dumped for value in upgrade.values.values())
+
+
+def test_upgrade_records_the_first_host_of_every_secret_and_sees_no_change_made_outside(upgrade: Upgrade) -> None:
+    """Version 9: secret_hosts from the audit log kept, and what the bridge last left of each value."""
+    with upgrade.upgraded.connect("postgres") as conn:
+        hosts = conn.execute("SELECT secret_name, host FROM vault_bridge.secret_hosts").fetchall()
+        assert {name for name, _ in hosts} == set(upgrade.values) and {host for _, host in hosts} == {HEADERS["x-bridge-host"]}
+        assert conn.execute(
+            "SELECT count(*) FROM vault.secrets AS s JOIN vault_bridge.secret_meta AS m ON m.secret_id = s.id "
+            "WHERE s.updated_at <> m.vault_updated_at"
+        ).fetchone() == (0,)
 
 
 @pytest.mark.parametrize(

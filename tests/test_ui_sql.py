@@ -33,8 +33,8 @@ def test_filters_count_and_pages_over_the_metadata(db: psycopg.Connection) -> No
     made = [f"{tag}_{i:02d}".upper() for i in range(7)]
     for i, name in enumerate(made):
         set_secret(db, name, PLAINTEXT, {"type": "openai" if i % 2 else "generic"}, description="team key" if i == 3 else None)
-    call(db, "SELECT public.record_secret_check(%s, 'ok', 'fine')", (made[1],))
-    call(db, "SELECT public.record_secret_check(%s, 'invalid', 'refused')", (made[3],))
+    call(db, "SELECT public.record_secret_check(%s, 'ok', 'fine', now())", (made[1],))
+    call(db, "SELECT public.record_secret_check(%s, 'invalid', 'refused', now())", (made[3],))
     call(db, "SELECT public.set_secret(%s, NULL, NULL, %s)", (made[5], json.dumps({"expires_at": "2000-01-01T00:00:00Z"})))
 
     everything = page(db, search=tag)

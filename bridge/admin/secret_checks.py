@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 ERROR = "error"
 """Shown, never recorded: the bridge could not read the secret to test it."""
+CHANGED = "changed"
+"""Shown, never recorded: the value changed while its provider was answering, so the verdict was of the old one."""
 MAX_PARALLEL_TESTS = 8
 """Providers tested at once by --all: enough to finish quickly, few enough not to trip a provider's rate limit."""
 
@@ -80,12 +82,16 @@ def handle_secrets_test(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def test_one(ctx: Context, target: str, name: str, secret_type: str, base_url: str | None, deadline_s: float) -> Tested:
-    """Read, test, record: each step within its own deadline; a step that fails is reported, not raised."""
+    """Read, test, record: each step within its own deadline; a step that fails is reported, not raised.
+
+    The value is read with its version, and the verdict recorded against that version: a value changed while its
+    provider was answering (a rotation meanwhile) gets no verdict of the old one, and the caller is told so.
+    """
     from bridge.providers.check import test_secret
 
     try:
         with open_client(ctx) as client:
-            value = client.get_secret(target)
+            value, version = client.get_secret_version(target)
     except NotFound:
         return Tested(name, secret_type, ERROR, None, f"{name} is no longer in Vault; nothing was tested")
     except BridgeError as exc:
@@ -94,9 +100,15 @@ def test_one(ctx: Context, target: str, name: str, secret_type: str, base_url: s
     del value
     try:
         with open_client(ctx) as client:
-            checked_at = client.record_check(target, result.status, result.message)
+            checked_at = client.record_check(target, result.status, result.message, version)
     except BridgeError as exc:
         return Tested(name, secret_type, result.status, None, f"{result.message}; not recorded: {exc}")
+    if checked_at is None:
+        return Tested(
+            name, secret_type, CHANGED, None,
+            f"the value changed while it was being tested, so this {result.status} verdict was of the old value and "
+            f"was discarded; the new value is untested: run `bridge secrets test {name}` again",
+        )
     return Tested(name, secret_type, result.status, utc_stamp(checked_at), result.message)
 
 

@@ -16,9 +16,9 @@ from bridge.core.credentials import ENV_ACCESS_TOKEN
 from bridge.core.deadline import TimedOut, run_within
 from bridge.core.errors import BridgeError
 from bridge.core.keys import ACCESS_TOKEN_PREFIX
+from bridge.credentials.base import STORE_BUDGET_S, StoreAbsent, StoreUnavailable
 from bridge.credentials.os_keyring import KEYRING_SERVICE, KeyringStore
 from bridge.credentials.sealed import MAX_SEALED_BYTES, SealError, seal, unseal
-from bridge.credentials.base import STORE_BUDGET_S, StoreAbsent, StoreUnavailable
 from bridge.local.files import FileTooLarge, atomic_write, read_private
 from bridge.local.identity import Identity
 

@@ -65,6 +65,13 @@ class AdminApi:
             raise unexpected("get_secret")
         return answer
 
+    def get_secret_version(self, name: str) -> tuple[str, str]:
+        """(value, version): the value and Vault's updated_at of that same value, the version record_check is given."""
+        answer = self._client.call("get_secret_version", {"p_name": name})
+        if not isinstance(answer, dict) or not isinstance(answer.get("secret"), str) or not isinstance(answer.get("version"), str):
+            raise unexpected("get_secret_version")
+        return answer["secret"], answer["version"]
+
     def delete_secret(self, name: str) -> bool:
         return self._flag("delete_secret", {"p_name": name})
 
@@ -83,10 +90,12 @@ class AdminApi:
         tenants = [str(t) for t in answer.get("tenants") or [] if isinstance(t, str)]
         return int(answer.get("total") or 0), tenants, [row for row in answer["rows"] if isinstance(row, dict)]
 
-    def record_check(self, name: str, status: str, message: str) -> str:
-        """checked_at, as the database stamped it."""
-        answer = self._client.call("record_secret_check", {"p_name": name, "p_status": status, "p_message": message})
-        if not isinstance(answer, str):
+    def record_check(self, name: str, status: str, message: str, version: str) -> str | None:
+        """checked_at, as the database stamped it; None when the value is no longer the `version` tested (discarded)."""
+        answer = self._client.call(
+            "record_secret_check", {"p_name": name, "p_status": status, "p_message": message, "p_version": version},
+        )
+        if answer is not None and not isinstance(answer, str):
             raise unexpected("record_secret_check")
         return answer
 

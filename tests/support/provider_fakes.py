@@ -27,6 +27,7 @@ import json
 import re
 import socket
 import ssl
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,14 @@ class ProviderFake(HttpServer):
     def __init__(self) -> None:
         self.mode: str | int = "answer"
         self.requests: list[Seen] = []
+        # Mode "hold": a request sets `arrived` and is answered only once the test sets `released` (or stops the fake).
+        self.arrived = threading.Event()
+        self.released = threading.Event()
         super().__init__()
+
+    def stop(self) -> None:
+        self.released.set()
+        super().stop()
 
     def respond(self, seen: Seen) -> Reply:
         raise NotImplementedError
@@ -80,6 +88,10 @@ class ProviderFake(HttpServer):
     def answer(self, conn: socket.socket, seen: Seen) -> None:
         self.requests.append(seen)
         mode = self.mode
+        if mode == "hold":
+            self.arrived.set()
+            self.released.wait()
+            mode = "answer"
         if mode == "drip":
             self._drip(conn)
         elif mode == "redirect":
