@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS vault_bridge.schema_migrations (
 -- with older ones. Raise the number when appending a step to section 4.
 DO $guard$
 DECLARE
-  v_this_file CONSTANT integer := 8;
+  v_this_file CONSTANT integer := 10;  -- 10: section 14 (usage by day); 9 is reserved for a parallel change
   v_installed integer := (SELECT pg_catalog.max(m.version) FROM vault_bridge.schema_migrations AS m);
 BEGIN
   IF v_installed > v_this_file THEN
@@ -2566,3 +2566,80 @@ REVOKE ALL ON FUNCTION public.vault_bridge_version() FROM PUBLIC, anon, authenti
 GRANT EXECUTE ON FUNCTION public.vault_bridge_version() TO service_role;
 COMMENT ON FUNCTION public.vault_bridge_version() IS
   'service_role only. The highest setup.sql schema version applied (vault_bridge.schema_migrations), so the bridge and its doctor can tell whether this file needs re-running.';
+
+-- ---------------------------------------------------------------------------
+-- 14. Usage by day, for the dashboard's charts (schema version 10)
+-- ---------------------------------------------------------------------------
+-- Self-contained: the version step and the one function it brings. Nothing
+-- above changes but the guard's number in section 2. A function only: the
+-- audit log's covering (secret_name, accessed_at) index of version 6 answers
+-- it from the index alone, one range per name.
+
+DO $step$
+DECLARE
+  v_version CONSTANT integer := 10;
+BEGIN
+  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
+    RETURN;
+  END IF;
+  INSERT INTO vault_bridge.schema_migrations (version, description)
+  VALUES (v_version, 'usage by day for the dashboard''s charts: secret_usage_days');
+END
+$step$;
+
+CREATE OR REPLACE FUNCTION public.secret_usage_days(p_names text[], p_days integer DEFAULT 30)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_days integer := LEAST(GREATEST(COALESCE(p_days, 30), 1), 90);
+  v_first date := (pg_catalog.now() AT TIME ZONE 'UTC')::date - (v_days - 1);
+  v_since timestamptz := v_first::timestamp AT TIME ZONE 'UTC';
+  v_answer jsonb;
+BEGIN
+  IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
+    PERFORM vault_bridge.fail('audit', NULL, NULL,
+      pg_catalog.format('give between 0 and %s names', vault_bridge.max_names_per_call()), '22023',
+      'ask for one page of names at a time');
+  END IF;
+  PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid],
+    ARRAY[CASE WHEN pg_catalog.cardinality(p_names) = 1 THEN p_names[1] END], ARRAY[NULL::text]);
+  -- Counted as list_secrets_status counts: a resolve is a successful
+  -- resolve; a failure is a failed resolve or read by name, weighed by
+  -- name_count. A rotation is a successful rotate. Days are UTC days.
+  WITH names AS (
+    SELECT DISTINCT n.name FROM pg_catalog.unnest(p_names) AS n(name) WHERE n.name IS NOT NULL
+  ),
+  counted AS (
+    SELECT n.name, (l.accessed_at AT TIME ZONE 'UTC')::date - v_first AS day,
+           pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve') AS resolves,
+           COALESCE(pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success AND l.access_type <> 'rotate'), 0) AS failures,
+           pg_catalog.jsonb_agg(l.accessed_at ORDER BY l.accessed_at) FILTER (WHERE l.success AND l.access_type = 'rotate') AS rotations
+    FROM names AS n
+    JOIN public.vault_access_log AS l ON l.secret_name = n.name AND l.accessed_at >= v_since
+    WHERE l.access_type = ANY (ARRAY['resolve', 'retrieve', 'rotate'])
+    GROUP BY n.name, day
+  )
+  SELECT pg_catalog.jsonb_build_object(
+    'first_day', v_first, 'days', v_days,
+    'secrets', COALESCE(pg_catalog.jsonb_object_agg(n.name, pg_catalog.jsonb_build_object(
+      'resolves', (SELECT pg_catalog.jsonb_agg(COALESCE(c.resolves, 0) ORDER BY d.day)
+                   FROM pg_catalog.generate_series(0, v_days - 1) AS d(day)
+                   LEFT JOIN counted AS c ON c.name = n.name AND c.day = d.day),
+      'failures', (SELECT pg_catalog.jsonb_agg(COALESCE(c.failures, 0) ORDER BY d.day)
+                   FROM pg_catalog.generate_series(0, v_days - 1) AS d(day)
+                   LEFT JOIN counted AS c ON c.name = n.name AND c.day = d.day),
+      'rotations', COALESCE((SELECT pg_catalog.jsonb_agg(r.at ORDER BY r.at)
+                             FROM counted AS c CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(c.rotations) AS r(at)
+                             WHERE c.name = n.name AND c.rotations IS NOT NULL), '[]'::jsonb))), '{}'::jsonb))
+  FROM names AS n
+  INTO v_answer;
+  RETURN v_answer;
+END
+$$;
+REVOKE ALL ON FUNCTION public.secret_usage_days(text[], integer) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.secret_usage_days(text[], integer) TO service_role;
+COMMENT ON FUNCTION public.secret_usage_days(text[], integer) IS
+  'service_role only (bridge ui''s charts). For each Vault name given (at most vault_bridge.max_names_per_call()), over the last p_days UTC days (1 to 90, default 30) ending today: {"first_day", "days", "secrets": {name: {"resolves": [per day], "failures": [per day], "rotations": [timestamps]}}}. Resolves are successful resolves; failures are failed resolves and reads by name (weighed by name_count); rotations are successful rotates. Read from the covering (secret_name, accessed_at) index, one range per name. Never returns or decrypts a value. Audited as audit (naming the secret when one is asked for).';

@@ -274,10 +274,10 @@ def test_failed_resolves_become_an_alert_and_doctor_sums_them_up_with_the_due_se
     doctor = run_bridge(["doctor", "--json"], {**env_bootstrap, "OPENCLAW_CONFIG_PATH": str(config), "HOME": str(tmp_path)})
     checks = json.loads(doctor.stdout)["checks"]
     (rotation,) = [c for c in checks if c["name"] == "rotation"]
-    assert rotation["status"] == "warn" and f"{old} is expired on 2020-06-30T00:00:00Z" in rotation["detail"]
+    assert rotation["status"] == "warn" and f"{old} is expired on 2020-06-30 00:00 UTC" in rotation["detail"]
     assert rotation["fix"] == f"give it a new value: bridge secrets set {old} < file"
     (summary,) = [c for c in checks if c["name"] == "alerts"]
-    assert summary["status"] == "warn" and "alert(s) in the last 24h" in summary["detail"]
+    assert summary["status"] == "warn" and "alert(s) in the last 24 h" in summary["detail"]
     assert summary["fix"] == "bridge audit --alerts --since 24h"
     assert "old value" not in doctor.stdout.decode() + doctor.stderr
 

@@ -55,15 +55,17 @@ def test_the_headers_forbid_inline_script_framing_and_caching() -> None:
 
 
 def test_badges_and_filters_as_the_database_takes_them() -> None:
-    assert badge({"type": "generic", "status": "ok"}) == "disabled"
+    assert badge({"type": "generic", "status": "ok"}) == badge({"type": None, "status": None}) == "not testable"
     assert [badge({"type": "openai", "status": s}) for s in ("ok", "invalid", "unreachable", None)] == [
-        "connected", "error", "checking", "untested",
+        "connected", "refused", "unreachable", "untested",
     ]
     assert query_filters(Filters(status="connected", type="openai")) == {
         "search": None, "tenant": None, "type": "openai", "status": "ok", "due": None,
     }
-    assert query_filters(Filters(status="disabled"))["type"] == "generic"
-    assert query_filters(Filters(status="disabled", type="openai"))["type"] == "-", "no secret is both"
+    assert query_filters(Filters(status="refused"))["status"] == "invalid"
+    assert query_filters(Filters(status="unreachable"))["status"] == "unreachable"
+    assert query_filters(Filters(status="not testable"))["type"] == "generic"
+    assert query_filters(Filters(status="not testable", type="openai"))["type"] == "-", "no secret is both"
     assert query_filters(Filters(status="untested", search="gh"))["status"] == "untested"
     assert Filters.from_query({"page": "x", "q": "  a  "}) == Filters(search="a", page=1)
     assert Filters.from_query({"page": "-3"}).page == 1
