@@ -79,6 +79,11 @@ class AdminApi:
         tenants = [str(t) for t in answer.get("tenants") or [] if isinstance(t, str)]
         return int(answer.get("total") or 0), tenants, [row for row in answer["rows"] if isinstance(row, dict)]
 
+    def usage_days(self, names: list[str], days: int) -> object:
+        """secret_usage_days for these Vault names: resolves and failures per day and rotations (bridge.web.chart
+        reads the answer)."""
+        return self._client.call("secret_usage_days", {"p_names": names, "p_days": days})
+
     def record_check(self, name: str, status: str, message: str) -> str:
         """checked_at, as the database stamped it."""
         answer = self._client.call("record_secret_check", {"p_name": name, "p_status": status, "p_message": message})

@@ -10,8 +10,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
+from bridge.core.durations import format_age
 from bridge.core.secret_types import DEFAULT_TYPE
 from bridge.core.status import DUE_WORDS, NOT_TESTABLE, STATES, TEST_OUTCOME_OF, UNTESTED, due_word, row_state
+from bridge.core.text import ago, minute, utc_stamp
 
 PAGE_SIZE = 50
 MAX_SEARCH_CHARS = 200
@@ -55,6 +59,21 @@ def due_state(row: Mapping[str, object]) -> str:
     """`overdue`/`due`/`expired` as `secrets ls` reports it, else empty (the page shows nothing then)."""
     word = due_word(row.get("due"))
     return word if word in DUE_WORDS else ""
+
+
+def when(stamp: object, now: float, empty: str = "never") -> Markup:
+    """A time on a page: the short form to the minute in UTC and how long ago, the exact ISO 8601 time in `title`
+    (a tooltip without script); `empty` when there is none."""
+    iso = utc_stamp(stamp)
+    if not iso:
+        return Markup.escape(empty)
+    return Markup('<time datetime="{0}" title="{0}">{1}</time> <span class="ago">{2}</span>').format(
+        iso, minute(stamp), ago(stamp, now))
+
+
+def duration(seconds: object, empty: str) -> str:
+    """A number of seconds as people read it (`90 days`); `empty` when there is none."""
+    return format_age(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else empty
 
 
 def query_filters(filters: Filters) -> dict[str, str | None]:
