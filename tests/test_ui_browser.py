@@ -401,6 +401,16 @@ def test_every_page_speaks_human_with_realistic_data(
             assert f"  {word}  " in line, line
         assert "90 days" in table and "overdue" in table and "expired" in table
         assert not page_problems(table, table), page_problems(table, table)
+        # The CLI's other text outputs say the same: durations in days or minutes, times to the minute, no None.
+        for args in (["secrets", "due", "--tenant", DEMO], ["audit", "--since", "30d", "--limit", "200"], ["doctor"],
+                     ["tokens", "ls"], ["secrets", "rollout", "OPENAI_API_KEY", "--tenant", DEMO]):
+            text = run_bridge(args, env_bootstrap).stdout.decode()
+            assert text and not page_problems(text, text), (args, page_problems(text, text))
+            assert not any(value in text for value in values.values())
+        due = run_bridge(["secrets", "due", "--tenant", DEMO], env_bootstrap).stdout.decode()
+        assert "OPENROUTER_API_KEY   expired" in due and "days ago" in due and "(gcp-service-account, untested)" in due
+        assert "(all secrets of tenant demo)" in run_bridge(["audit", "--since", "1h"], env_bootstrap).stdout.decode()
+        assert "max_stale 7 days" in run_bridge(["doctor"], env_bootstrap).stdout.decode()
 
         browser.get(dashboard.login_file_uri)
         WebDriverWait(browser, WAIT_S).until(lambda driver: driver.current_url.endswith("/secrets"))
@@ -413,9 +423,12 @@ def test_every_page_speaks_human_with_realistic_data(
         rows = browser.find_elements(By.CSS_SELECTOR, "table.secrets tbody tr[data-name]")
         shown = {row.get_attribute("data-name"): row.find_element(By.CSS_SELECTOR, ".badge").text for row in rows}
         assert shown == states
-        assert all(row.find_elements(By.CSS_SELECTOR, "svg.sparkline g.day") for row in rows)
-        spark = bars(browser, "tr[data-name='OPENAI_API_KEY'] svg.sparkline")
-        assert [r for _, r, _ in spark] == DAILY_RESOLVES[::-1]
+        assert all(row.find_elements(By.CSS_SELECTOR, "svg.sparkline path.bar-resolves") for row in rows)
+        spark = browser.find_element(By.CSS_SELECTOR, "tr[data-name='OPENAI_API_KEY'] svg.sparkline")
+        assert (spark.get_attribute("data-resolves") or "").split(",") == [str(n) for n in DAILY_RESOLVES[::-1]]
+        assert (spark.get_attribute("data-failures") or "").split(",") == [str(DAILY_FAILURES.get(29 - i, 0)) for i in range(30)]
+        drawn = (spark.find_element(By.CSS_SELECTOR, "path.bar-resolves").get_attribute("d") or "").count("M")
+        assert drawn == sum(1 for n in DAILY_RESOLVES if n), "one bar a day with resolves"
         for word in ("refused", "not testable"):
             pages.open(f"/secrets?tenant={DEMO}&status={word.replace(' ', '+')}")
             assert [r.get_attribute("data-name") for r in browser.find_elements(By.CSS_SELECTOR, "tr[data-name]")] == [

@@ -15,6 +15,7 @@ from bridge.app.session import open_client
 from bridge.app.verbs import Verb
 from bridge.core.durations import option_stamp
 from bridge.core.errors import UsageError
+from bridge.core.names import TENANT_SEPARATOR
 from bridge.core.text import cell, csv_cell, minute, printable, utc_stamp
 
 COLUMNS = (
@@ -89,8 +90,14 @@ SUBJECT_OF_KIND = {"list": "(all secrets)", "audit": "(the audit log)", "member"
 def subject(record: dict[str, object]) -> str:
     """What an audit row concerns, for a table or page: its secret, else the token it is about, else what its kind
     says (`(all secrets)` for a listing); never an empty cell or `None`. JSON and CSV keep the raw column."""
-    if record.get("secret_name"):
-        return printable(str(record["secret_name"]))
+    name = str(record.get("secret_name") or "")
+    if record.get("access_type") == "list" and name:
+        # A listing logs the prefix or search it was given, never a secret of that name.
+        tenant = name.removesuffix(TENANT_SEPARATOR)
+        whole_tenant = name.endswith(TENANT_SEPARATOR) and TENANT_SEPARATOR not in tenant
+        return printable(f"(all secrets of tenant {tenant})" if whole_tenant else f"(secrets matching {name!r})")
+    if name:
+        return printable(name)
     if record.get("token_name") and record.get("access_type") == "token":
         return printable(f"token {record.get('tenant') or 'default'}/{record['token_name']}")
     kind = str(record.get("access_type") or "")

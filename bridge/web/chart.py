@@ -128,10 +128,30 @@ def usage_chart(usage: Usage) -> Markup:
     return Markup("".join(parts))
 
 
+def _column_path(counts: Sequence[int], below: Sequence[int], scale: float, slot: float, gap: float, floor: float) -> str:
+    """One path of a bar per non-zero day, standing on `below` (the stack under it): a sparkline is two paths,
+    not 90 elements, so a page of 50 rows stays small."""
+    steps = []
+    for index, (count, under) in enumerate(zip(counts, below, strict=True)):
+        if count:
+            height = count * scale
+            steps.append(f"M{index * slot + gap / 2:.1f} {floor - under * scale - height:.1f}h{slot - gap:.1f}v{height:.1f}"
+                         f"h{gap - slot:.1f}z")
+    return "".join(steps)
+
+
 def sparkline(usage: Usage) -> Markup:
-    """A row's 30 days in 120 by 24 pixels: the same bars, no labels; its tooltip says the totals."""
+    """A row's 30 days in 120 by 24 pixels: resolves with failures stacked in red, no labels; its tooltip says
+    the totals and its data attributes the counts per day, oldest first."""
     text = escape(summary(usage))
-    parts: Sequence[str] = [f'<svg class="sparkline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 24" width="120" '
-                            f'height="24" role="img" aria-label="{text}"><title>{text}</title>',
-                            *_bars(usage, 0.0, 1.0, 120.0, 22.0, 1.0), "</svg>"]
-    return Markup("".join(parts))
+    slot = 120.0 / max(1, len(usage.resolves))
+    scale = 22.0 / usage.peak if usage.peak else 0.0
+    resolves = _column_path(usage.resolves, [0] * len(usage.resolves), scale, slot, 1.0, 23.0)
+    failures = _column_path(usage.failures, usage.resolves, scale, slot, 1.0, 23.0)
+    return Markup(
+        f'<svg class="sparkline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 24" width="120" height="24" role="img" '
+        f'aria-label="{text}" data-first-day="{usage.first_day.isoformat()}" data-resolves="{",".join(map(str, usage.resolves))}" '
+        f'data-failures="{",".join(map(str, usage.failures))}"><title>{text}</title>'
+        f'<line class="axis" x1="0" y1="23.5" x2="120" y2="23.5"/>'
+        f'<path class="bar-resolves" d="{resolves}"/><path class="bar-failures" d="{failures}"/></svg>'
+    )
