@@ -2583,7 +2583,7 @@ BEGIN
     RETURN;
   END IF;
   INSERT INTO vault_bridge.schema_migrations (version, description)
-  VALUES (v_version, 'usage by day for the dashboard''s charts: secret_usage_days');
+  VALUES (v_version, 'usage by day for the dashboard''s charts: secret_usage_days, list_secrets_page_usage');
 END
 $step$;
 
@@ -2642,4 +2642,34 @@ $$;
 REVOKE ALL ON FUNCTION public.secret_usage_days(text[], integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_usage_days(text[], integer) TO service_role;
 COMMENT ON FUNCTION public.secret_usage_days(text[], integer) IS
-  'service_role only (bridge ui''s charts). For each Vault name given (at most vault_bridge.max_names_per_call()), over the last p_days UTC days (1 to 90, default 30) ending today: {"first_day", "days", "secrets": {name: {"resolves": [per day], "failures": [per day], "rotations": [timestamps]}}}. Resolves are successful resolves; failures are failed resolves and reads by name (weighed by name_count); rotations are successful rotates. Read from the covering (secret_name, accessed_at) index, one range per name. Never returns or decrypts a value. Audited as audit (naming the secret when one is asked for).';
+  'service_role only. For bridge ui''s charts: for each Vault name given (at most vault_bridge.max_names_per_call()), over the last p_days UTC days (1 to 90, default 30) ending today: {"first_day", "days", "secrets": {name: {"resolves": [per day], "failures": [per day], "rotations": [timestamps]}}}. Resolves are successful resolves; failures are failed resolves and reads by name (weighed by name_count); rotations are successful rotates. Read from the covering (secret_name, accessed_at) index, one range per name. Never returns or decrypts a value. Audited as audit (naming the secret when one is asked for).';
+
+CREATE OR REPLACE FUNCTION public.list_secrets_page_usage(
+  p_search text DEFAULT NULL,
+  p_tenant text DEFAULT NULL,
+  p_type text DEFAULT NULL,
+  p_status text DEFAULT NULL,
+  p_due text DEFAULT NULL,
+  p_limit integer DEFAULT 50,
+  p_offset integer DEFAULT 0,
+  p_days integer DEFAULT 30
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_page jsonb := public.list_secrets_page(p_search, p_tenant, p_type, p_status, p_due, p_limit, p_offset);
+BEGIN
+  -- The list page in one round trip: list_secrets_page's answer and the
+  -- usage by day of its rows, each function as it stands (and audited as
+  -- it is), nothing computed twice.
+  RETURN v_page || pg_catalog.jsonb_build_object('usage', public.secret_usage_days(
+    ARRAY(SELECT r.row ->> 'name' FROM pg_catalog.jsonb_array_elements(v_page -> 'rows') AS r(row)), p_days));
+END
+$$;
+REVOKE ALL ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) TO service_role;
+COMMENT ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) IS
+  'service_role only. For bridge ui''s secrets list: list_secrets_page''s answer with "usage": secret_usage_days of its rows over p_days: one round trip for a page and its sparklines. Audited as those two are (list, then audit).';

@@ -121,6 +121,7 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "list_secrets_status(text,interval,boolean)",
     "list_secrets_page(text,text,text,text,text,integer,integer)",
     "secret_usage_days(text[],integer)",
+    "list_secrets_page_usage(text,text,text,text,text,integer,integer,integer)",
     "record_secret_check(text,text,text)",
     "read_access_alerts(timestamp with time zone)",
     "secrets_due_with_token(text,text[])",

@@ -192,7 +192,7 @@ def test_the_dashboard_in_a_real_browser(
         row.find_element(By.TAG_NAME, "a").click()
         pages.keep()
         pages.submit(pages.form("/test"))
-        assert f"test of {name}: ok" in pages.flash()
+        assert f"test of {name}: connected" in pages.flash()
         assert browser.find_element(By.CSS_SELECTOR, "h1 .badge").text == "connected"
 
         # Rotate it, and see the audit rows of the store, the test and the rotation.

@@ -110,3 +110,17 @@ def test_only_service_role_may_read_usage(db: psycopg.Connection, role: str) -> 
     become(db, role)
     with pytest.raises(errors.InsufficientPrivilege):
         usage(db, ["X"])
+
+
+def test_the_list_page_and_its_sparklines_are_one_call(db: psycopg.Connection) -> None:
+    become(db, "service_role")
+    tag = unique("SPARK").upper()
+    for i in range(3):
+        set_secret(db, f"{tag}_{i}", PLAINTEXT)
+    args = (tag, None, None, None, None, 2, 0, 30)
+    ((answer,),) = call(db, "SELECT public.list_secrets_page_usage(%s, %s, %s, %s, %s, %s, %s, %s)", args)
+    assert answer["total"] == 3 and names(answer) == [f"{tag}_0", f"{tag}_1"]
+    assert set(answer["usage"]["secrets"]) == {f"{tag}_0", f"{tag}_1"}, "usage of the page's rows, no others"
+    assert answer["usage"]["days"] == 30 and answer["usage"]["secrets"][f"{tag}_0"]["resolves"] == [0] * 30
+    ((empty,),) = call(db, "SELECT public.list_secrets_page_usage(%s)", ("no-such-secret-anywhere",))
+    assert empty["rows"] == [] and empty["usage"]["secrets"] == {}

@@ -55,7 +55,7 @@ def handle_alerts(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out.write(json.dumps(alerts, indent=2) + "\n")
         return 0
     if not alerts:
-        print(f"no alerts since {since}", file=ctx.out)
+        print(f"no alerts since {minute(since)}", file=ctx.out)
         return 0
     for a in alerts:
         print(f"{minute(a['last_at'] or a['first_at'])}  {cell(a['kind']):<12} {cell(a['message'])}", file=ctx.out)

@@ -37,6 +37,7 @@ from bridge.admin.secrets import check_name
 from bridge.admin.tokens import allow_shown, check_glob, check_token_name
 from bridge.core.errors import BridgeError
 from bridge.core.secret_types import SECRET_TYPES
+from bridge.core.status import state
 from bridge.web.backend import AdminBackend
 from bridge.web.chart import sparkline, usage_chart
 from bridge.web.listing import BADGES, DUE_STATES, Filters, badge, badge_class, due_state, duration, page_of, when
@@ -322,7 +323,7 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
 
     def test(tenant: str, name: str, form: FormData) -> str:
         tested = backend.test(tenant, name)
-        return f"test of {name}: {tested.status}: {tested.message}"
+        return f"test of {name}: {state(tested.type, tested.status)}: {tested.message}"
 
     def rotate(tenant: str, name: str, form: FormData) -> str:
         value = form.get("value")

@@ -35,9 +35,9 @@ class AdminBackend:
         """How many secrets match, the page of them (every tenant's, with their status), and the tenants for the
         filter: one call, whatever the number of secrets."""
         with open_client(self._ctx) as client:
-            total, tenants, rows = client.list_page(query_filters(filters), PAGE_SIZE, (filters.page - 1) * PAGE_SIZE)
-            names = [str(row.get("name")) for row in rows]
-            usage = usage_of(client.usage_days(names, DAYS)) if names else {}
+            total, tenants, rows, answer = client.list_page(query_filters(filters), PAGE_SIZE, (filters.page - 1) * PAGE_SIZE, DAYS)
+        names = [str(row.get("name")) for row in rows]
+        usage = usage_of(answer)
         shown = status_rows(rows, None)
         for vault, row in zip(names, shown, strict=True):
             row["usage"] = usage.get(vault) or empty_usage(dt.datetime.now(dt.UTC).date())
