@@ -14,7 +14,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from bridge.core.text import minute
+from bridge.core.text import minute, parse_stamp
 
 DAYS = 30
 """The window of every chart: the usage window of `secrets ls` (vault_bridge.usage_window())."""
@@ -50,13 +50,13 @@ def usage_of(answer: object) -> dict[str, Usage]:
         first = dt.date.fromisoformat(str(answer.get("first_day")))
     except ValueError:
         return {}
-    days = answer.get("days") if isinstance(answer.get("days"), int) else DAYS
-    assert isinstance(days, int)
+    given = answer.get("days")
+    days = given if isinstance(given, int) and 0 < given <= 366 else DAYS
     found = {}
     for name, one in answer["secrets"].items():
         if not isinstance(one, Mapping):
             continue
-        rotations = tuple(str(r) for r in one.get("rotations") or [] if isinstance(r, str))
+        rotations = tuple(r for r in one.get("rotations") or [] if parse_stamp(r) is not None)
         found[str(name)] = Usage(first, _counts(one.get("resolves"), days), _counts(one.get("failures"), days), rotations)
     return found
 
