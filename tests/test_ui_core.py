@@ -24,23 +24,26 @@ def test_the_login_token_works_once_and_only_it() -> None:
 
 def test_every_request_needs_the_loopback_host_and_the_session_and_every_change_the_origin_and_csrf() -> None:
     s = Session(port=8765)
+    page = s.root + "/secrets"
     good = headers(s)
     post = headers(s, origin=s.origin)
-    assert refusal(s, "GET", "/secrets", good, None) is None
+    assert refusal(s, "GET", page, good, None) is None
     assert refusal(s, "GET", "/login", {"host": "127.0.0.1:8765"}, None) is None
-    assert refusal(s, "GET", "/secrets", {**good, "host": "localhost:8765"}, None) is None
-    assert refusal(s, "POST", "/secrets", post, s.csrf) is None
+    assert refusal(s, "GET", page, {**good, "host": "localhost:8765"}, None) is None
+    assert refusal(s, "POST", page, post, s.csrf) is None
     refused: dict[str, list[tuple[str, str, dict[str, str], str | None]]] = {
-        "wrong Host": [("GET", "/login", {"host": "evil.example:8765"}, None), ("GET", "/secrets", {**good, "host": "127.0.0.1:9"}, None),
-                       ("GET", "/secrets", {**good, "host": "attacker.test"}, None)],
-        "no session": [("GET", "/secrets", {"host": "127.0.0.1:8765"}, None),
-                       ("GET", "/secrets", {**good, "cookie": "bridge_session=forged"}, None),
-                       ("POST", "/login", {"host": "127.0.0.1:8765", "origin": s.origin}, s.csrf)],
-        "cross-origin": [("POST", "/secrets", good, s.csrf), ("POST", "/secrets", {**post, "origin": "null"}, s.csrf),
-                         ("POST", "/secrets", {**post, "origin": "http://evil.example"}, s.csrf)],
-        "cross-site": [("POST", "/secrets", {**post, "sec-fetch-site": "cross-site"}, s.csrf)],
-        "CSRF": [("POST", "/secrets", post, None), ("POST", "/secrets", post, "0" * 64),
-                 ("POST", "/secrets", post, Session(port=8765).csrf)],
+        "wrong Host": [("GET", "/login", {"host": "evil.example:8765"}, None), ("GET", page, {**good, "host": "127.0.0.1:9"}, None),
+                       ("GET", page, {**good, "host": "attacker.test"}, None)],
+        "no session": [("GET", page, {"host": "127.0.0.1:8765"}, None), ("GET", "/secrets", good, None),
+                       ("GET", s.root + "x/secrets", good, None),
+                       ("GET", page, {**good, "cookie": "bridge_session=forged"}, None),
+                       ("POST", page, {"host": "127.0.0.1:8765", "origin": s.origin}, s.csrf)],
+        "GET only": [("POST", "/login", {"host": "127.0.0.1:8765", "origin": s.origin}, s.csrf)],
+        "cross-origin": [("POST", page, good, s.csrf), ("POST", page, {**post, "origin": "null"}, s.csrf),
+                         ("POST", page, {**post, "origin": "http://evil.example"}, s.csrf)],
+        "cross-site": [("POST", page, {**post, "sec-fetch-site": "cross-site"}, s.csrf)],
+        "CSRF": [("POST", page, post, None), ("POST", page, post, "0" * 64),
+                 ("POST", page, post, Session(port=8765).csrf)],
     }
     for needle, cases in refused.items():
         for method, path, given, csrf in cases:
