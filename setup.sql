@@ -2621,20 +2621,27 @@ BEGIN
     JOIN public.vault_access_log AS l ON l.secret_name = n.name AND l.accessed_at >= v_since
     WHERE l.access_type = ANY (ARRAY['resolve', 'retrieve', 'rotate'])
     GROUP BY n.name, day
+  ),
+  grid AS (
+    SELECT n.name, d.day FROM names AS n CROSS JOIN pg_catalog.generate_series(0, v_days - 1) AS d(day)
+  ),
+  series AS (
+    SELECT g.name,
+           pg_catalog.jsonb_agg(COALESCE(c.resolves, 0) ORDER BY g.day) AS resolves,
+           pg_catalog.jsonb_agg(COALESCE(c.failures, 0) ORDER BY g.day) AS failures,
+           COALESCE(pg_catalog.jsonb_agg(c.rotations ORDER BY g.day) FILTER (WHERE c.rotations IS NOT NULL), '[]'::jsonb) AS rotations
+    FROM grid AS g
+    LEFT JOIN counted AS c ON c.name = g.name AND c.day = g.day
+    GROUP BY g.name
   )
   SELECT pg_catalog.jsonb_build_object(
     'first_day', v_first, 'days', v_days,
-    'secrets', COALESCE(pg_catalog.jsonb_object_agg(n.name, pg_catalog.jsonb_build_object(
-      'resolves', (SELECT pg_catalog.jsonb_agg(COALESCE(c.resolves, 0) ORDER BY d.day)
-                   FROM pg_catalog.generate_series(0, v_days - 1) AS d(day)
-                   LEFT JOIN counted AS c ON c.name = n.name AND c.day = d.day),
-      'failures', (SELECT pg_catalog.jsonb_agg(COALESCE(c.failures, 0) ORDER BY d.day)
-                   FROM pg_catalog.generate_series(0, v_days - 1) AS d(day)
-                   LEFT JOIN counted AS c ON c.name = n.name AND c.day = d.day),
-      'rotations', COALESCE((SELECT pg_catalog.jsonb_agg(r.at ORDER BY r.at)
-                             FROM counted AS c CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(c.rotations) AS r(at)
-                             WHERE c.name = n.name AND c.rotations IS NOT NULL), '[]'::jsonb))), '{}'::jsonb))
-  FROM names AS n
+    'secrets', COALESCE(pg_catalog.jsonb_object_agg(s.name, pg_catalog.jsonb_build_object(
+      'resolves', s.resolves, 'failures', s.failures,
+      'rotations', (SELECT COALESCE(pg_catalog.jsonb_agg(r.at ORDER BY r.at), '[]'::jsonb)
+                    FROM pg_catalog.jsonb_array_elements(s.rotations) AS day_list(list)
+                    CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(day_list.list) AS r(at)))), '{}'::jsonb))
+  FROM series AS s
   INTO v_answer;
   RETURN v_answer;
 END
