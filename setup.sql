@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS vault_bridge.schema_migrations (
 -- with older ones. The number is SCHEMA_VERSION, written in by sql/build.py.
 DO $guard$
 DECLARE
-  v_this_file CONSTANT integer := 9;
+  v_this_file CONSTANT integer := 10;
   v_installed integer := (SELECT pg_catalog.max(m.version) FROM vault_bridge.schema_migrations AS m);
 BEGIN
   IF v_installed > v_this_file THEN
@@ -677,6 +677,23 @@ BEGIN
   DROP FUNCTION IF EXISTS vault_bridge.token_budget(bigint, integer, integer, boolean);
   INSERT INTO vault_bridge.schema_migrations (version, description)
   VALUES (v_version, 'first-seen hosts per secret for new_host alerts; changes made outside the bridge seen; test verdicts tied to the value''s version; failures keep a share of each token''s audit budget');
+END
+$step$;
+
+-- Version 10: usage by day for the dashboard's charts (secret_usage_days,
+-- list_secrets_page_usage in sql/dashboard.sql). Functions only: the audit
+-- log's covering (secret_name, accessed_at) index of version 6 answers them
+-- from the index alone, one range per name.
+
+DO $step$
+DECLARE
+  v_version CONSTANT integer := 10;
+BEGIN
+  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
+    RETURN;
+  END IF;
+  INSERT INTO vault_bridge.schema_migrations (version, description)
+  VALUES (v_version, 'usage by day for the dashboard''s charts: secret_usage_days, list_secrets_page_usage');
 END
 $step$;
 
@@ -2256,6 +2273,100 @@ REVOKE ALL ON FUNCTION public.list_secrets_page(text, text, text, text, text, in
 GRANT EXECUTE ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) IS
   'service_role only. One page of the secrets table `bridge ui` shows: {"total", "tenants", "rows"}: how many match, every tenant that has a secret (for the filter), and the rows as list_secrets_status gives them (Vault names, tenant prefix included), ordered by name, at most p_limit (capped at vault_bridge.max_log_rows()) from p_offset. Filters, each NULL for any: p_search (case-insensitive, in name or description), p_tenant (''default'' for plain names), p_type, p_status (a test outcome, or ''untested''; generic secrets, which have nothing to test, never match), p_due (expired, overdue, due, or ''any'' of them). Usage is read for the page''s rows only. Never returns or decrypts a value. Audited as list.';
+
+CREATE OR REPLACE FUNCTION public.secret_usage_days(p_names text[], p_days integer DEFAULT 30)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_days integer := LEAST(GREATEST(COALESCE(p_days, 30), 1), 90);
+  v_first date := (pg_catalog.now() AT TIME ZONE 'UTC')::date - (v_days - 1);
+  v_since timestamptz := v_first::timestamp AT TIME ZONE 'UTC';
+  v_answer jsonb;
+BEGIN
+  IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
+    PERFORM vault_bridge.fail('audit', NULL, NULL,
+      pg_catalog.format('give between 0 and %s names', vault_bridge.max_names_per_call()), '22023',
+      'ask for one page of names at a time');
+  END IF;
+  PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid],
+    ARRAY[CASE WHEN pg_catalog.cardinality(p_names) = 1 THEN p_names[1] END], ARRAY[NULL::text]);
+  -- Counted as list_secrets_status counts: a resolve is a successful
+  -- resolve; a failure is a failed resolve or read by name, weighed by
+  -- name_count. A rotation is a successful rotate. Days are UTC days.
+  WITH names AS (
+    SELECT DISTINCT n.name FROM pg_catalog.unnest(p_names) AS n(name) WHERE n.name IS NOT NULL
+  ),
+  counted AS (
+    SELECT n.name, (l.accessed_at AT TIME ZONE 'UTC')::date - v_first AS day,
+           pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve') AS resolves,
+           COALESCE(pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success AND l.access_type <> 'rotate'), 0) AS failures,
+           pg_catalog.jsonb_agg(l.accessed_at ORDER BY l.accessed_at) FILTER (WHERE l.success AND l.access_type = 'rotate') AS rotations
+    FROM names AS n
+    JOIN public.vault_access_log AS l ON l.secret_name = n.name AND l.accessed_at >= v_since
+    WHERE l.access_type = ANY (ARRAY['resolve', 'retrieve', 'rotate'])
+    GROUP BY n.name, day
+  ),
+  grid AS (
+    SELECT n.name, d.day FROM names AS n CROSS JOIN pg_catalog.generate_series(0, v_days - 1) AS d(day)
+  ),
+  series AS (
+    SELECT g.name,
+           pg_catalog.jsonb_agg(COALESCE(c.resolves, 0) ORDER BY g.day) AS resolves,
+           pg_catalog.jsonb_agg(COALESCE(c.failures, 0) ORDER BY g.day) AS failures,
+           COALESCE(pg_catalog.jsonb_agg(c.rotations ORDER BY g.day) FILTER (WHERE c.rotations IS NOT NULL), '[]'::jsonb) AS rotations
+    FROM grid AS g
+    LEFT JOIN counted AS c ON c.name = g.name AND c.day = g.day
+    GROUP BY g.name
+  )
+  SELECT pg_catalog.jsonb_build_object(
+    'first_day', v_first, 'days', v_days,
+    'secrets', COALESCE(pg_catalog.jsonb_object_agg(s.name, pg_catalog.jsonb_build_object(
+      'resolves', s.resolves, 'failures', s.failures,
+      'rotations', (SELECT COALESCE(pg_catalog.jsonb_agg(r.at ORDER BY r.at), '[]'::jsonb)
+                    FROM pg_catalog.jsonb_array_elements(s.rotations) AS day_list(list)
+                    CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(day_list.list) AS r(at)))), '{}'::jsonb))
+  FROM series AS s
+  INTO v_answer;
+  RETURN v_answer;
+END
+$$;
+REVOKE ALL ON FUNCTION public.secret_usage_days(text[], integer) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.secret_usage_days(text[], integer) TO service_role;
+COMMENT ON FUNCTION public.secret_usage_days(text[], integer) IS
+  'service_role only. For bridge ui''s charts: for each Vault name given (at most vault_bridge.max_names_per_call()), over the last p_days UTC days (1 to 90, default 30) ending today: {"first_day", "days", "secrets": {name: {"resolves": [per day], "failures": [per day], "rotations": [timestamps]}}}. Resolves are successful resolves; failures are failed resolves and reads by name (weighed by name_count); rotations are successful rotates. Read from the covering (secret_name, accessed_at) index, one range per name. Never returns or decrypts a value. Audited as audit (naming the secret when one is asked for).';
+
+CREATE OR REPLACE FUNCTION public.list_secrets_page_usage(
+  p_search text DEFAULT NULL,
+  p_tenant text DEFAULT NULL,
+  p_type text DEFAULT NULL,
+  p_status text DEFAULT NULL,
+  p_due text DEFAULT NULL,
+  p_limit integer DEFAULT 50,
+  p_offset integer DEFAULT 0,
+  p_days integer DEFAULT 30
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_page jsonb := public.list_secrets_page(p_search, p_tenant, p_type, p_status, p_due, p_limit, p_offset);
+BEGIN
+  -- The list page in one round trip: list_secrets_page's answer and the
+  -- usage by day of its rows, each function as it stands (and audited as
+  -- it is), nothing computed twice.
+  RETURN v_page || pg_catalog.jsonb_build_object('usage', public.secret_usage_days(
+    ARRAY(SELECT r.row ->> 'name' FROM pg_catalog.jsonb_array_elements(v_page -> 'rows') AS r(row)), p_days));
+END
+$$;
+REVOKE ALL ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) TO service_role;
+COMMENT ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) IS
+  'service_role only. For bridge ui''s secrets list: list_secrets_page''s answer with "usage": secret_usage_days of its rows over p_days: one round trip for a page and its sparklines. Audited as those two are (list, then audit).';
 
 -- ---------------------------------------------------------------------------
 -- 12. Gateway tokens (least privilege for gateways)

@@ -72,12 +72,13 @@ def test_ls_shows_use_and_hosts_and_never_a_value(pg: PgCluster, env_bootstrap: 
         assert as_json.returncode == 0, as_json.stderr
         rows = {row["name"]: row for row in json.loads(as_json.stdout)}
         assert set(rows) == {"ADMIN_LS_1", "ADMIN_LS_2"}
-        assert set(rows["ADMIN_LS_1"]) == set(LS_COLUMNS)
+        assert set(rows["ADMIN_LS_1"]) == {*LS_COLUMNS, "state"}, "every key it had, and the state word (docs/lifecycle.md)"
         used, idle = rows["ADMIN_LS_1"], rows["ADMIN_LS_2"]
         # Two resolves from this one host (the bridge's X-Bridge-Host): two uses, one gateway.
         assert (used["uses"], used["failures"], used["gateways"], used["tenant"]) == (2, 0, 1, "default")
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", used["last_used_at"])
         assert (idle["uses"], idle["last_used_at"], idle["type"], idle["due"], idle["status"]) == (0, None, "generic", "ok", None)
+        assert idle["state"] == "not testable"
         table = run_bridge(["secrets", "ls"], env_bootstrap)
         assert "ADMIN_LS_1" in table.stdout.decode() and "NAME" in table.stdout.decode()
         no_value_in(as_json, VALUE)

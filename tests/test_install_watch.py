@@ -25,6 +25,7 @@ from bridge.checks.doctor import (
     WATCH_STALE_INTERVALS,
     judge_watcher,
 )
+from bridge.core.durations import format_age
 from bridge.core.errors import BridgeError
 from bridge.openclaw.config import check_provider_name
 from tests.support.bridge_proc import install, run_bridge
@@ -298,11 +299,11 @@ def state(**changes: object) -> dict[str, object]:
 
 @pytest.mark.unit
 def test_a_running_watcher_that_polls_and_reloads_passes() -> None:
-    assert judge_watcher(state(), NOW, True, "linux") == (PASS, "running (pid 4242), last poll 10s ago, last reload 10m ago ok", "")
+    assert judge_watcher(state(), NOW, True, "linux") == (PASS, "running (pid 4242), last poll 10 s ago, last reload 10 min ago ok", "")
     status, detail, _ = judge_watcher(state(last_reload_at=None, last_reload_ok=None), NOW, True, "linux")
-    assert (status, detail) == (PASS, "running (pid 4242), last poll 10s ago, no reload yet")
+    assert (status, detail) == (PASS, "running (pid 4242), last poll 10 s ago, no reload yet")
     status, detail, _ = judge_watcher(state(started_at=stamp(5), last_poll_at=None, last_poll_ok=None), NOW, True, "linux")
-    assert (status, detail) == (PASS, "running (pid 4242), started 5s ago, no poll yet")
+    assert (status, detail) == (PASS, "running (pid 4242), started 5 s ago, no poll yet")
     # A clock a little ahead of this one is no error.
     assert judge_watcher(state(last_poll_at=stamp(-3)), NOW, True, "linux")[0] == PASS
 
@@ -311,14 +312,14 @@ def test_a_running_watcher_that_polls_and_reloads_passes() -> None:
 def test_a_stopped_stale_or_failing_watcher_warns_with_where_to_look() -> None:
     linux_fix = f"systemctl --user status {UNIT.removesuffix('.service')}"
     cases = {
-        "not running (pid 4242 has exited; its last poll was 10s ago)": state(),
-        f"its last poll was 2m ago (stale after {STALE // 60}m{STALE % 60}s)": state(last_poll_at=stamp(STALE + 30)),
-        "has not polled since it started 1h ago": state(last_poll_at=None, last_poll_ok=None),
-        "its last poll 4m ago failed, retrying with backoff: Supabase unreachable": state(
+        "not running (pid 4242 has exited; its last poll was 10 s ago)": state(),
+        f"its last poll was 2 min ago (stale after {format_age(STALE)})": state(last_poll_at=stamp(STALE + 30)),
+        "has not polled since it started 60 min ago": state(last_poll_at=None, last_poll_ok=None),
+        "its last poll 4 min ago failed, retrying with backoff: Supabase unreachable": state(
             last_poll_at=stamp(240), last_poll_ok=False, last_error="Supabase unreachable"),
-        "its last poll was 11m ago (stale after 10m): Supabase unreachable": state(
+        "its last poll was 11 min ago (stale after 10 min): Supabase unreachable": state(
             last_poll_at=stamp(WATCH_BACKOFF_STALE_S + 60), last_poll_ok=False, last_error="Supabase unreachable"),
-        "but its last reload 10m ago failed: gateway refused the token": state(
+        "but its last reload 10 min ago failed: gateway refused the token": state(
             last_reload_ok=False, last_error="gateway refused the token"),
     }
     for needle, given in cases.items():
@@ -334,9 +335,9 @@ def test_staleness_follows_the_interval_the_watcher_says_it_polls_at() -> None:
     hourly = state(interval_s=3600, last_poll_at=stamp(2 * 3600))
     assert judge_watcher(hourly, NOW, True, "linux")[0] == PASS, "two hours is within three hourly polls"
     status, detail, _ = judge_watcher(state(interval_s=3600, last_poll_at=stamp(4 * 3600)), NOW, True, "linux")
-    assert status == WARN and "(stale after 3h)" in detail
+    assert status == WARN and "(stale after 3 h)" in detail
     status, detail, _ = judge_watcher(state(interval_s=2, last_poll_at=stamp(30)), NOW, True, "linux")
-    assert status == WARN and "(stale after 6s)" in detail
+    assert status == WARN and "(stale after 6 s)" in detail
     for nonsense in ("30", True, -5, 0, 10**9):
         assert judge_watcher(state(interval_s=nonsense), NOW, True, "linux")[0] == PASS, nonsense
 

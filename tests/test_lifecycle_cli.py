@@ -121,13 +121,13 @@ def test_a_value_of_the_wrong_shape_is_refused_before_anything_is_stored(
 def test_a_type_brings_its_schedule_and_policy_changes_need_no_value(env_bootstrap: dict[str, str], names: list[str]) -> None:
     name, key = unique(names, "POLICY"), openai_key()
     stored = clean(run_bridge(["secrets", "set", name, "--type", "openai"], env_bootstrap, key.encode()), "openai", key)
-    assert stored.returncode == 0 and "type openai, rotate every 90d" in stored.stdout.decode()
+    assert stored.returncode == 0 and "type openai, rotate every 90 days" in stored.stdout.decode()
     first = status(env_bootstrap, name)
     assert (first["type"], first["rotate_every"], first["due"], first["tenant"]) == ("openai", 90 * 86400, "ok", "default")
 
     # No stdin at all: --keep-value reads no value.
     kept = run_bridge(["secrets", "set", name, "--rotate-every", "30d", "--expires", "2099-01-31", "--keep-value"], env_bootstrap)
-    assert kept.returncode == 0 and "updated" in kept.stdout.decode() and "expires 2099-01-31T00:00:00Z" in kept.stdout.decode()
+    assert kept.returncode == 0 and "updated" in kept.stdout.decode() and "expires 2099-01-31 00:00 UTC" in kept.stdout.decode()
     after = status(env_bootstrap, name)
     assert (after["rotate_every"], after["expires_at"], after["rotated_at"]) == (30 * 86400, "2099-01-31T00:00:00Z", first["rotated_at"])
     assert run_bridge(["secrets", "get", name], env_bootstrap).stdout == (key + "\n").encode()
@@ -222,7 +222,7 @@ def test_secrets_test_records_ok_invalid_and_unreachable_and_never_shows_the_key
     assert run_bridge(["secrets", "set", name], env_bootstrap, bad.encode()).returncode == 0
     assert status(env_bootstrap, name)["status"] is None, "a new value voids the last test"
     refused = clean(run_bridge(["secrets", "test", name], env_bootstrap), "openai", good, bad)
-    assert refused.returncode == 1 and "invalid" in refused.stdout.decode() and "[redacted]" in refused.stdout.decode()
+    assert refused.returncode == 1 and "  refused  " in refused.stdout.decode() and "[redacted]" in refused.stdout.decode()
     listed = clean(run_bridge(["secrets", "ls", name, "--json"], env_bootstrap), "openai", bad)
     (row,) = json.loads(listed.stdout)
     assert row["status"] == "invalid" and "refused" in row["check_message"] and row["checked_at"].endswith("Z")
@@ -283,7 +283,7 @@ def test_test_all_checks_every_typed_secret_a_few_at_a_time(
     assert every.returncode == 1
     assert {(r["name"], r["status"]) for r in json.loads(every.stdout)} == {("ANTHROPIC_API_KEY", "invalid"), ("OPENAI_API_KEY", "ok")}
     shown = run_bridge(["secrets", "test", "--all", "--tenant", tenant], env_bootstrap).stdout.decode().splitlines()
-    assert len(shown) == 2 and all(" ok " in line or " invalid " in line for line in shown)
+    assert len(shown) == 2 and all(" connected " in line or " refused " in line for line in shown), shown
     generic = run_bridge(["secrets", "test", "PLAIN", "--tenant", tenant], env_bootstrap)
     assert generic.returncode == 1 and "nothing to test" in generic.stderr and generic.stderr.count("\n") == 1
     missing = run_bridge(["secrets", "test", "NOT_THERE", "--tenant", tenant], env_bootstrap)
@@ -318,10 +318,10 @@ def test_failed_resolves_become_an_alert_and_doctor_sums_them_up_with_the_due_se
     doctor = run_bridge(["doctor", "--json"], {**env_bootstrap, "OPENCLAW_CONFIG_PATH": str(config), "HOME": str(tmp_path)})
     checks = json.loads(doctor.stdout)["checks"]
     (rotation,) = [c for c in checks if c["name"] == "rotation"]
-    assert rotation["status"] == "warn" and f"{old} is expired on 2020-06-30T00:00:00Z" in rotation["detail"]
+    assert rotation["status"] == "warn" and f"{old} is expired on 2020-06-30 00:00 UTC" in rotation["detail"]
     assert rotation["fix"] == f"give it a new value: bridge secrets set {old} < file"
     (summary,) = [c for c in checks if c["name"] == "alerts"]
-    assert summary["status"] == "warn" and "alert(s) in the last 24h" in summary["detail"]
+    assert summary["status"] == "warn" and "alert(s) in the last 24 h" in summary["detail"]
     assert summary["fix"] == "bridge audit --alerts --since 24h"
     assert "old value" not in doctor.stdout.decode() + doctor.stderr
 

@@ -109,4 +109,4 @@ def test_cache_fallback_note_counts_ids_and_names_the_oldest_age() -> None:
 
     response, notes = answer(parse_request(req(["A", "J#x", "OLD"])), fetch)
     assert response.values == {"A": "a", "J#x": "jx"}
-    assert notes == ["Supabase is unavailable (HTTP 503); served 2 of 3 ids from the cache, oldest 2h1m old"]
+    assert notes == ["Supabase is unavailable (HTTP 503); served 2 of 3 ids from the cache, oldest 2 h 1 min old"]

@@ -122,6 +122,8 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "list_secrets_page(text,text,text,text,text,integer,integer)",
     "record_secret_check(text,text,text,timestamp with time zone)",
     "get_secret_version(text)",
+    "secret_usage_days(text[],integer)",
+    "list_secrets_page_usage(text,text,text,text,text,integer,integer,integer)",
     "read_access_alerts(timestamp with time zone)",
     "secrets_due_with_token(text,text[])",
     "changed_secrets(text[],timestamp with time zone)",

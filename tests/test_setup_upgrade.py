@@ -57,6 +57,7 @@ RELEASES = (
     Release("37cdc4a2c026b24cfe4d716bfdf79071ce34282a", 6),
     Release("e41d3e4757d39a001998635e41f7b8a8b48bd5ce", 7),
     Release("8bde6e2bdf10b79ed780519d087ba27b141956a0", 8),
+    Release("a9813ee9272964249aaa2a717c87466442d03e85", 9),
 )
 
 SECRETS = {

@@ -60,3 +60,38 @@ def test_csv_cells_start_no_formula_whichever_separator_the_locale_splits_on() -
     read = list(csv.DictReader(io.StringIO(text)))
     assert [row["secret_name"] for row in read] == [csv_cell(value) for value in HOSTILE_CELLS]
     assert read[0]["secret_name"] == "x;'=2+5;y" and read[1]["host"] == "gw;'@SUM(1+1);z"
+
+
+def test_durations_read_as_people_say_them_never_past_120_of_a_unit() -> None:
+    from bridge.core.durations import format_age, format_ago
+
+    said = {0: "0 s", 0.25: "250 ms", 1.5: "1.5 s", 4: "4 s", 119: "119 s", 120: "2 min", 150: "2 min 30 s",
+            7199: "119 min 59 s", 7200: "2 h", 86400: "24 h", 172800: "2 days", 604800: "7 days", 7776000: "90 days",
+            7776000 + 3600: "90 days 1 h"}
+    assert {seconds: format_age(seconds) for seconds in said} == said
+    for seconds in range(0, 200 * 86400, 7919):
+        number = int(format_age(seconds).split()[0])
+        assert number < 120 or format_age(seconds).split()[1] == "days", seconds
+    assert [format_ago(s) for s in (5, 180, 7300, 200000, -200000)] == [
+        "just now", "3 min ago", "2 h ago", "2 days ago", "in 2 days"]
+
+
+def test_times_in_one_short_form_to_the_minute_in_utc_whatever_the_server_sent() -> None:
+    from bridge.core.text import ago, minute, minute_ago, utc_stamp
+
+    for stamp in ("2026-12-07T12:17:14.515962+00:00", "2026-12-07T12:17:03Z", "2026-12-07T13:17:03+01:00"):
+        assert minute(stamp).startswith("2026-12-07 12:17 UTC")
+    assert utc_stamp("2026-12-07T12:17:14.515962+00:00") == "2026-12-07T12:17:14Z", "JSON keeps ISO 8601"
+    now = 1796646003.0  # 2026-12-07T12:17:03Z + 180 s
+    assert ago("2026-12-07T12:17:03Z", now) == "3 min ago"
+    assert minute_ago("2026-12-07T12:17:03Z", now) == "2026-12-07 12:17 UTC (3 min ago)"
+    assert minute(None) == ago(None, now) == minute_ago("", now) == ""
+
+
+def test_every_state_has_one_word_and_generic_is_not_testable() -> None:
+    from bridge.core.status import STATES, due_word, state
+
+    assert STATES == ("connected", "refused", "unreachable", "untested", "not testable")
+    assert [state("openai", s) for s in ("ok", "invalid", "unreachable", None)] == list(STATES[:4])
+    assert state("generic", "ok") == state(None, None) == "not testable"
+    assert [due_word(d) for d in ("expired", "overdue", "due", "ok", None)] == ["expired", "overdue", "due", "not due", "not due"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -29,16 +30,16 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bridge.local.paths import Paths
 from tests.conftest import Vault
-from tests.support.bridge_proc import BRIDGE
-from tests.support.pg import PgCluster, audit_rows_dropped_after
+from tests.support.bridge_proc import BRIDGE, run_bridge
+from tests.support.pg import PgCluster, audit_rows_dropped_after, forget
 from tests.support.provider_fakes import OpenAIFake
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 """Debian's chromium and chromium-driver, which test.sh installs."""
 WAIT_S = 30.0
-SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "ui-secrets.png"
-"""Rewritten when UPDATE_SCREENSHOT=1, for the README."""
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+"""Where the screenshots of every page go (docs/ui-*.png), rewritten when UPDATE_SCREENSHOT=1 by the walk below."""
 
 def openai_key() -> str:
     return ("sk-proj-" + secrets.token_urlsafe(48))[:56]
@@ -191,7 +192,7 @@ def test_the_dashboard_in_a_real_browser(
         row.find_element(By.TAG_NAME, "a").click()
         pages.keep()
         pages.submit(pages.form("/test"))
-        assert f"test of {name}: ok" in pages.flash()
+        assert f"test of {name}: connected" in pages.flash()
         assert browser.find_element(By.CSS_SELECTOR, "h1 .badge").text == "connected"
 
         # Rotate it, and see the audit rows of the store, the test and the rotation.
@@ -202,11 +203,6 @@ def test_the_dashboard_in_a_real_browser(
         assert f"rotated {name}" in pages.flash()
         kinds = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "table.audit tbody td:nth-child(2)")]
         assert {"store", "test", "rotate"} <= set(kinds), kinds
-        if os.environ.get("UPDATE_SCREENSHOT") == "1":
-            for example in ("GITHUB_PERSONAL_ACCESS_TOKEN", "TELEGRAM_BOT_TOKEN", "SUPABASE_SERVICE_ROLE_KEY"):
-                vault.put(example, secrets.token_urlsafe(32))
-            pages.open("/secrets")
-            browser.save_screenshot(str(SCREENSHOT))
 
         # Create a token (shown once, with a copy button) and revoke it.
         token_name = "ui-" + secrets.token_hex(3)
@@ -304,3 +300,175 @@ def test_requests_without_the_session_from_another_host_or_without_csrf_are_refu
         for refused in (client.get(f"{root}/static/app.js", headers={"host": "evil.example"}),
                         httpx.get(f"{dashboard.origin}{root}/doctor", headers=host)):
             assert refused.status_code == 403 and "<table" not in refused.text
+
+
+DEMO = "demo"
+"""The walk's tenant: its secrets are the only ones its list page shows, whatever other tests stored."""
+DEMO_SECRETS = {
+    # name: (type, description, recorded test (status, message) or None, policy change in SQL or None)
+    "OPENAI_API_KEY": ("openai", "production key for the gateway", ("ok", "200 from GET /v1/models"), None),
+    "ANTHROPIC_API_KEY": ("anthropic", "Claude for the support bot", ("invalid", "401 authentication_error"), None),
+    "GEMINI_API_KEY": ("gemini", "", ("unreachable", "no answer within 4 s"), None),
+    "OPENROUTER_API_KEY": ("openrouter", "fallback models", None, "expires_at = now() - interval '3 days'"),
+    "GCP_SERVICE_ACCOUNT": ("gcp-service-account", "Vertex AI", None, "rotated_at = now() - interval '200 days'"),
+    "TELEGRAM_BOT_TOKEN": ("generic", "the gateway's Telegram channel", None, None),
+}
+DAILY_RESOLVES = [(d * 7) % 13 + 2 for d in range(30)]
+"""OPENAI_API_KEY's successful resolves, by days ago (0 is today): a pattern whose bars differ day by day."""
+DAILY_FAILURES = {3: 2, 4: 5, 11: 1}
+ROTATED_DAYS_AGO = 12
+SECONDS_OVER_120 = re.compile(r"\b(\d+(?:\.\d+)?) ?(?:s|sec|seconds)\b")
+MICROSECONDS = re.compile(r"\d{2}:\d{2}:\d{2}\.\d")
+NONE_SHOWN = re.compile(r"\b(None|null|undefined|nan)\b")
+
+
+def seed_demo(pg: PgCluster) -> dict[str, str]:
+    """The demo tenant's secrets with their types, test outcomes and policy, 30 days of gateway use of
+    OPENAI_API_KEY (and a little of the others) with failures and a rotation, as committed rows; their values."""
+    values = {}
+    with pg.connect("postgres", autocommit=True) as conn:
+        for name, (kind, description, tested, policy) in DEMO_SECRETS.items():
+            full = f"{DEMO}#{name}"
+            values[name] = "demo-" + secrets.token_urlsafe(24)
+            conn.execute("DELETE FROM vault.secrets WHERE name = %s", (full,))
+            conn.execute("SELECT public.set_secret(%s, %s, %s, %s)", (full, values[name], description or None, json.dumps({"type": kind})))
+            if tested is not None:
+                conn.execute("SELECT public.record_secret_check(%s, %s, %s)", (full, *tested))
+            if policy is not None:
+                conn.execute(f"UPDATE vault_bridge.secret_meta SET {policy} WHERE secret_id = "
+                             "(SELECT id FROM vault.secrets WHERE name = %s)", (full,))
+        openai = f"{DEMO}#OPENAI_API_KEY"
+        for days_ago, count in enumerate(DAILY_RESOLVES):
+            conn.execute(
+                "INSERT INTO public.vault_access_log (secret_name, access_type, success, tenant, token_name, client, accessed_at) "
+                "SELECT %s, 'resolve', true, %s, CASE WHEN i %% 2 = 0 THEN 'gw-laptop' END, "
+                "jsonb_build_object('host', CASE WHEN i %% 2 = 0 THEN 'laptop' ELSE 'mac-mini' END), "
+                "least(now() - interval '1 minute', date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' "
+                "- %s * interval '1 day' + i * interval '37 minutes') FROM generate_series(1, %s) AS i",
+                (openai, DEMO, days_ago, count))
+        for days_ago, count in DAILY_FAILURES.items():
+            conn.execute(
+                "INSERT INTO public.vault_access_log (secret_name, access_type, success, error_message, name_count, client, accessed_at) "
+                "VALUES (%s, 'resolve', false, 'secret not found', %s, '{\"host\": \"mac-mini\"}', "
+                "date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - %s * interval '1 day' + interval '5 hours')",
+                (openai, count, days_ago))
+        conn.execute(
+            "INSERT INTO public.vault_access_log (secret_name, access_type, success, accessed_at) VALUES (%s, 'rotate', true, "
+            "date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - %s * interval '1 day' + interval '9 hours')",
+            (openai, ROTATED_DAYS_AGO))
+        for name, every in (("ANTHROPIC_API_KEY", 3), ("TELEGRAM_BOT_TOKEN", 1), ("GCP_SERVICE_ACCOUNT", 5)):
+            conn.execute(
+                "INSERT INTO public.vault_access_log (secret_name, access_type, success, client, accessed_at) "
+                "SELECT %s, 'resolve', %s, '{\"host\": \"mac-mini\"}', now() - d * interval '1 day' - interval '2 hours' "
+                "FROM generate_series(0, 29, %s) AS d", (f"{DEMO}#{name}", name != "ANTHROPIC_API_KEY", every))
+    return values
+
+
+def page_problems(text: str, source: str) -> list[str]:
+    """What a page must never show: None or null, a duration of more than 120 seconds, a time to the microsecond."""
+    problems = [f"shows {m.group()!r}" for m in NONE_SHOWN.finditer(text)]
+    problems += [f"duration {m.group()!r}" for m in SECONDS_OVER_120.finditer(text) if float(m.group(1)) > 120]
+    problems += [f"microsecond time {m.group()!r}" for m in MICROSECONDS.finditer(source)]
+    return problems
+
+
+def bars(browser: WebDriver, css: str) -> list[tuple[str, int, int]]:
+    return [(g.get_attribute("data-day") or "", int(g.get_attribute("data-resolves") or -1), int(g.get_attribute("data-failures") or -1))
+            for g in browser.find_elements(By.CSS_SELECTOR, f"{css} g.day")]
+
+
+def test_every_page_speaks_human_with_realistic_data(
+    dashboard: Dashboard, browser: WebDriver, vault: Vault, pg: PgCluster, env_bootstrap: dict[str, str],
+) -> None:
+    """Every page, with a tenant of realistic secrets and 30 days of use: no None, no duration in raw seconds, no
+    microseconds, the badges `secrets ls` says, and a chart whose bars are the audit rows. Its screenshots are
+    docs/ui-*.png (UPDATE_SCREENSHOT=1)."""
+    vault.names.extend(f"{DEMO}#{name}" for name in DEMO_SECRETS)
+    with audit_rows_dropped_after(pg):
+        values = seed_demo(pg)
+        created = run_bridge(["tokens", "create", "gw-laptop", "--tenant", DEMO, "--allow", "OPENAI_API_KEY", "--expires", "90d"],
+                             env_bootstrap)
+        assert created.returncode == 0, created.stderr
+        listed = run_bridge(["secrets", "ls", "--tenant", DEMO, "--json"], env_bootstrap)
+        assert listed.returncode == 0, listed.stderr
+        states = {row["name"]: row["state"] for row in json.loads(listed.stdout)}
+        assert states == {"OPENAI_API_KEY": "connected", "ANTHROPIC_API_KEY": "refused", "GEMINI_API_KEY": "unreachable",
+                          "OPENROUTER_API_KEY": "untested", "GCP_SERVICE_ACCOUNT": "untested", "TELEGRAM_BOT_TOKEN": "not testable"}
+        assert {row["status"] for row in json.loads(listed.stdout)} == {"ok", "invalid", "unreachable", None}, "--json keeps its values"
+        table = run_bridge(["secrets", "ls", "--tenant", DEMO], env_bootstrap).stdout.decode()
+        for name, word in states.items():
+            line = next(line for line in table.splitlines() if line.startswith(name + " "))
+            assert f"  {word}  " in line, line
+        assert "90 days" in table and "overdue" in table and "expired" in table
+        assert not page_problems(table, table), page_problems(table, table)
+        # The CLI's other text outputs say the same: durations in days or minutes, times to the minute, no None.
+        for args in (["secrets", "due", "--tenant", DEMO], ["audit", "--since", "30d", "--limit", "200"], ["doctor"],
+                     ["tokens", "ls"], ["secrets", "rollout", "OPENAI_API_KEY", "--tenant", DEMO]):
+            text = run_bridge(args, env_bootstrap).stdout.decode()
+            assert text and not page_problems(text, text), (args, page_problems(text, text))
+            assert not any(value in text for value in values.values())
+        due = run_bridge(["secrets", "due", "--tenant", DEMO], env_bootstrap).stdout.decode()
+        assert "OPENROUTER_API_KEY   expired" in due and "days ago" in due and "(gcp-service-account, untested)" in due
+        assert "(all secrets of tenant demo)" in run_bridge(["audit", "--since", "1h"], env_bootstrap).stdout.decode()
+        assert "max_stale 7 days" in run_bridge(["doctor"], env_bootstrap).stdout.decode()
+
+        browser.get(dashboard.login_file_uri)
+        WebDriverWait(browser, WAIT_S).until(lambda driver: driver.current_url.endswith("/secrets"))
+        dashboard.logged_in_at(browser.current_url)
+        pages = Pages(browser, dashboard.base)
+        shots = os.environ.get("UPDATE_SCREENSHOT") == "1"
+
+        # The list: the badge of every row is the word `secrets ls` printed, and every row has its sparkline.
+        pages.open(f"/secrets?tenant={DEMO}")
+        rows = browser.find_elements(By.CSS_SELECTOR, "table.secrets tbody tr[data-name]")
+        shown = {row.get_attribute("data-name"): row.find_element(By.CSS_SELECTOR, ".badge").text for row in rows}
+        assert shown == states
+        assert all(row.find_elements(By.CSS_SELECTOR, "svg.sparkline path.bar-resolves") for row in rows)
+        spark = browser.find_element(By.CSS_SELECTOR, "tr[data-name='OPENAI_API_KEY'] svg.sparkline")
+        assert (spark.get_attribute("data-resolves") or "").split(",") == [str(n) for n in DAILY_RESOLVES[::-1]]
+        assert (spark.get_attribute("data-failures") or "").split(",") == [str(DAILY_FAILURES.get(29 - i, 0)) for i in range(30)]
+        drawn = (spark.find_element(By.CSS_SELECTOR, "path.bar-resolves").get_attribute("d") or "").count("M")
+        assert drawn == sum(1 for n in DAILY_RESOLVES if n), "one bar a day with resolves"
+        for word in ("refused", "not testable"):
+            pages.open(f"/secrets?tenant={DEMO}&status={word.replace(' ', '+')}")
+            assert [r.get_attribute("data-name") for r in browser.find_elements(By.CSS_SELECTOR, "tr[data-name]")] == [
+                name for name, state in states.items() if state == word]
+        pages.open(f"/secrets?tenant={DEMO}")
+        if shots:
+            browser.save_screenshot(str(DOCS / "ui-secrets.png"))
+
+        # Each secret's page: its chart. OPENAI_API_KEY's bars are the rows seeded: resolves and failures per day,
+        # heights in proportion, and the rotation marked on its day.
+        for name in DEMO_SECRETS:
+            pages.open(f"/secrets/{DEMO}/{name}")
+            assert browser.find_element(By.CSS_SELECTOR, "h1 .badge").text == states[name]
+            assert len(bars(browser, "svg.usage-chart")) == 30
+        pages.open(f"/secrets/{DEMO}/OPENAI_API_KEY")
+        chart = bars(browser, "svg.usage-chart")
+        assert [r for _, r, _ in chart] == DAILY_RESOLVES[::-1], chart
+        assert [f for _, _, f in chart] == [DAILY_FAILURES.get(29 - i, 0) for i in range(30)]
+        peak = max(r + f for _, r, f in chart)
+        for g in browser.find_elements(By.CSS_SELECTOR, "svg.usage-chart g.day"):
+            height = float(g.find_element(By.CSS_SELECTOR, "rect.bar-resolves").get_attribute("height") or 0)
+            assert abs(height - 140 * int(g.get_attribute("data-resolves") or 0) / peak) < 0.11
+        marks = browser.find_elements(By.CSS_SELECTOR, "svg.usage-chart g.rotation")
+        assert len(marks) == 1 and "rotated" in marks[0].text
+        assert browser.find_element(By.ID, "rotate-every").text == "90 days"
+        assert (browser.find_element(By.CSS_SELECTOR, "dd time").get_attribute("title") or "").endswith("Z")
+        if shots:
+            browser.save_screenshot(str(DOCS / "ui-secret.png"))
+
+        pages.open("/audit?since=30d")
+        assert "(all secrets)" in pages.sources[-1] and "token demo/gw-laptop" in pages.sources[-1]
+        for path, shot in (("/tokens", "ui-tokens.png"), ("/audit?since=30d&failures=1", "ui-audit.png"),
+                           ("/alerts", "ui-alerts.png"), ("/doctor", "ui-doctor.png")):
+            pages.open(path)
+            if shots:
+                browser.save_screenshot(str(DOCS / shot))
+
+        for index, source in enumerate(pages.sources):
+            browser.execute_script("document.open(); document.write(arguments[0]); document.close();", source)
+            problems = page_problems(browser.find_element(By.TAG_NAME, "body").text, source)
+            assert not problems, (index, problems)
+            assert not any(value in source for value in values.values())
+    forget(pg, tenants=(DEMO,))

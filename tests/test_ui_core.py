@@ -62,17 +62,40 @@ def test_the_headers_forbid_inline_script_framing_and_caching() -> None:
 
 
 def test_badges_and_filters_as_the_database_takes_them() -> None:
-    assert badge({"type": "generic", "status": "ok"}) == "disabled"
+    assert badge({"type": "generic", "status": "ok"}) == badge({"type": None, "status": None}) == "not testable"
     assert [badge({"type": "openai", "status": s}) for s in ("ok", "invalid", "unreachable", None)] == [
-        "connected", "error", "checking", "untested",
+        "connected", "refused", "unreachable", "untested",
     ]
     assert query_filters(Filters(status="connected", type="openai")) == {
         "search": None, "tenant": None, "type": "openai", "status": "ok", "due": None,
     }
-    assert query_filters(Filters(status="disabled"))["type"] == "generic"
-    assert query_filters(Filters(status="disabled", type="openai"))["type"] == "-", "no secret is both"
+    assert query_filters(Filters(status="refused"))["status"] == "invalid"
+    assert query_filters(Filters(status="unreachable"))["status"] == "unreachable"
+    assert query_filters(Filters(status="not testable"))["type"] == "generic"
+    assert query_filters(Filters(status="not testable", type="openai"))["type"] == "-", "no secret is both"
     assert query_filters(Filters(status="untested", search="gh"))["status"] == "untested"
     assert Filters.from_query({"page": "x", "q": "  a  "}) == Filters(search="a", page=1)
     assert Filters.from_query({"page": "-3"}).page == 1
     page = page_of(101, [], Filters(page=3))
     assert (page.number, page.pages, page.total) == (3, 3, 101)
+
+
+def test_the_charts_draw_what_the_database_counted_and_nothing_it_did_not() -> None:
+    import datetime as dt
+
+    from bridge.web.chart import sparkline, usage_chart, usage_of
+
+    answer = {"first_day": "2026-11-08", "days": 30, "secrets": {
+        "A": {"resolves": [0] * 29 + [4], "failures": [1] + [0] * 29, "rotations": ["2026-11-20T09:00:00Z", "<script>"]},
+        "B": "not an object",
+    }}
+    usage = usage_of(answer)
+    assert set(usage) == {"A"} and usage["A"].first_day == dt.date(2026, 11, 8) and usage["A"].peak == 4
+    assert usage_of({"secrets": {}}) == {} == usage_of(None) == usage_of({"first_day": "soon", "secrets": {}})
+    chart = str(usage_chart(usage["A"]))
+    assert chart.count('<g class="day"') == 30 and 'data-day="2026-12-07" data-resolves="4" data-failures="0"' in chart
+    assert usage["A"].rotations == ("2026-11-20T09:00:00Z",) and chart.count('class="rotation"') == 1
+    assert "<script>" not in chart and "style=" not in chart
+    line = str(sparkline(usage["A"]))
+    assert 'data-resolves="' + ",".join(["0"] * 29 + ["4"]) + '"' in line and "style=" not in line
+    assert "30 days: 4 resolves, 1 failure, 1 rotation" in line

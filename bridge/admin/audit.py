@@ -15,7 +15,8 @@ from bridge.app.session import open_client
 from bridge.app.verbs import Verb
 from bridge.core.durations import option_stamp
 from bridge.core.errors import UsageError
-from bridge.core.text import cell, csv_cell, utc_stamp
+from bridge.core.names import TENANT_SEPARATOR
+from bridge.core.text import cell, csv_cell, minute, printable, utc_stamp
 
 COLUMNS = (
     "accessed_at", "secret_name", "access_type", "success", "error_message", "host", "provider", "role",
@@ -56,10 +57,10 @@ def handle_alerts(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out.write(json.dumps(alerts, indent=2) + "\n")
         return 0
     if not alerts:
-        print(f"no alerts since {since}", file=ctx.out)
+        print(f"no alerts since {minute(since)}", file=ctx.out)
         return 0
     for a in alerts:
-        print(f"{cell(a['last_at'] or a['first_at'])}  {cell(a['kind']):<12} {cell(a['message'])}", file=ctx.out)
+        print(f"{minute(a['last_at'] or a['first_at'])}  {cell(a['kind']):<12} {cell(a['message'])}", file=ctx.out)
     return 0
 
 
@@ -98,6 +99,27 @@ def handle_audit(args: argparse.Namespace, ctx: Context) -> int:
         elif not render_table(pages, out):
             print("no access recorded", file=out)
     return 0
+
+
+SUBJECT_OF_KIND = {"list": "(all secrets)", "audit": "(the audit log)", "member": "(tenant members)", "token": "(a token)"}
+"""What an audit row that names no secret concerns, by its kind: a listing, a read of the log, a membership."""
+
+
+def subject(record: dict[str, object]) -> str:
+    """What an audit row concerns, for a table or page: its secret, else the token it is about, else what its kind
+    says (`(all secrets)` for a listing); never an empty cell or `None`. JSON and CSV keep the raw column."""
+    name = str(record.get("secret_name") or "")
+    if record.get("access_type") == "list" and name:
+        # A listing logs the prefix or search it was given, never a secret of that name.
+        tenant = name.removesuffix(TENANT_SEPARATOR)
+        whole_tenant = name.endswith(TENANT_SEPARATOR) and TENANT_SEPARATOR not in tenant
+        return printable(f"(all secrets of tenant {tenant})" if whole_tenant else f"(secrets matching {name!r})")
+    if name:
+        return printable(name)
+    if record.get("token_name") and record.get("access_type") == "token":
+        return printable(f"token {record.get('tenant') or 'default'}/{record['token_name']}")
+    kind = str(record.get("access_type") or "")
+    return SUBJECT_OF_KIND.get(kind, f"({printable(kind)})")
 
 
 def records_of(rows: list[dict[str, Any]]) -> list[dict[str, object]]:
@@ -143,7 +165,7 @@ def render_table(pages: Iterable[list[dict[str, object]]], out: TextIO) -> bool:
         if r["token_name"]:
             outcome += f"  (token {cell(r['tenant'])}/{cell(r['token_name'])})"
         print(
-            f"{cell(r['accessed_at'])[:19].replace('T', ' ')}  {cell(r['access_type']):<8} {cell(r['secret_name']):<32} "
+            f"{minute(r['accessed_at'])}  {cell(r['access_type']):<8} {subject(r):<32} "
             f"{cell(r['host']):<20} {cell(r['provider']):<10} {outcome}",
             file=out,
         )

@@ -25,6 +25,7 @@ from bridge.app.verbs import add_action, add_json
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.names import check_name, in_tenant, vault_name
 from bridge.core.secret_types import DEFAULT_TYPE, OK
+from bridge.core.status import state
 from bridge.core.text import cell, utc_stamp
 from bridge.vault.errors import NotFound
 
@@ -67,7 +68,7 @@ def handle_secrets_test(args: argparse.Namespace, ctx: Context) -> int:
         for done, future in enumerate(as_completed(futures), 1):
             tested = future.result()
             results.append(tested)
-            line = f"{cell(tested.name)}  {tested.type}  {tested.status}  {cell(tested.message)}"
+            line = f"{cell(tested.name)}  {tested.type}  {state(tested.type, tested.status)}  {cell(tested.message)}"
             if progress is not None:
                 print(f"[{done}/{len(targets)}] {line}", file=progress, flush=True)
             elif not args.json:

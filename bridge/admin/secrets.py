@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from typing import Any, TextIO
 
 from bridge.admin.tenants import add_tenant
@@ -20,7 +21,8 @@ from bridge.app.verbs import Verb, add_action, add_json, run_action
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.names import check_name, split_vault_name, vault_name
 from bridge.core.secret_types import DEFAULT_TYPE, SECRET_TYPES
-from bridge.core.text import cell, minute, printable, utc_stamp
+from bridge.core.status import due_word, row_state
+from bridge.core.text import cell, minute, minute_ago, printable, utc_stamp
 from bridge.vault.admin_api import AdminApi, Row
 from bridge.vault.errors import NotFound
 
@@ -120,7 +122,7 @@ def describe_policy(answer: Row) -> str:
     every = answer.get("rotate_every")
     parts = [f"type {answer.get('type')}", f"rotate every {format_age(every)}" if isinstance(every, int) else "no rotation schedule"]
     if answer.get("expires_at"):
-        parts.append(f"expires {utc_stamp(answer['expires_at'])}")
+        parts.append(f"expires {minute(answer['expires_at'])}")
     return ", ".join(parts)
 
 
@@ -138,7 +140,8 @@ def handle_secrets_get(args: argparse.Namespace, ctx: Context) -> int:
 
 def status_rows(rows: list[Row], tenant: str | None) -> list[dict[str, object]]:
     """The tenant's rows (every tenant's, with None) as people read them: names without the tenant prefix,
-    timestamps in ISO 8601 UTC."""
+    timestamps in ISO 8601 UTC, and `state`, the word of core.status (`status` stays the recorded test outcome,
+    as `--json` has always given it)."""
     secrets = []
     for row in rows:
         owner, name = split_vault_name(str(row.get("name")))
@@ -147,6 +150,7 @@ def status_rows(rows: list[Row], tenant: str | None) -> list[dict[str, object]]:
         record: dict[str, object] = {column: row.get(column) for column in LS_COLUMNS}
         record.update({"name": name, "tenant": owner})
         record.update({column: utc_stamp(row.get(column)) for column in STAMP_COLUMNS})
+        record["state"] = row_state(record)
         secrets.append(record)
     return secrets
 
@@ -185,8 +189,10 @@ def handle_secrets_ls(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def handle_secrets_due(args: argparse.Namespace, ctx: Context) -> int:
+    from bridge.core.durations import format_age
     from bridge.core.policy import rotate_every_seconds
 
+    now = time.time()
     within = rotate_every_seconds(args.within)
     if within is None:
         raise UsageError('--within takes a duration such as "7d" or "30d"')
@@ -197,12 +203,12 @@ def handle_secrets_due(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out.write(json.dumps(secrets, indent=2) + "\n")
         return 0
     if not secrets:
-        print(f"nothing due within {args.within}", file=ctx.out)
+        print(f"nothing due within {format_age(within)}", file=ctx.out)
         return 0
     width = max(len(printable(str(s["name"]))) for s in secrets)
     for s in secrets:
         when = {"expired": "expired", "overdue": "overdue since", "due": "due"}[str(s["due"])]
-        print(f"{printable(str(s['name'])):<{width}}  {when} {s['due_at'] or ''}  ({s['type']})", file=ctx.out)
+        print(f"{printable(str(s['name'])):<{width}}  {when} {minute_ago(s['due_at'], now)}  ({s['type']}, {s['state']})", file=ctx.out)
     print("fix: give each a new value with `bridge secrets set NAME < file`", file=ctx.out)
     return 0
 
@@ -215,26 +221,34 @@ def handle_secrets_rollout(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         ctx.out.write(json.dumps(report, indent=2) + "\n")
         return 0
-    print(f"{printable(name)} changed at {changed_at}", file=ctx.out)
+    now = time.time()
+    print(f"{printable(name)} changed at {minute_ago(changed_at, now) or 'an unknown time'}", file=ctx.out)
     for side, said in (("updated", "has it since"), ("pending", "not since; last resolved")):
         for g in sides[side]:
-            print(f"  {side:<8} {cell(g.get('via'))} {cell(g.get('gateway'))}  ({said} {g['resolved_at']})", file=ctx.out)
+            print(f"  {side:<8} {cell(g.get('via'))} {cell(g.get('gateway'))}  ({said} {minute_ago(g['resolved_at'], now)})", file=ctx.out)
     if not sides["updated"] and not sides["pending"]:
         print("  no gateway resolved it in the 30 days before its change or since", file=ctx.out)
     return 0
 
 
 def render_table(secrets: list[dict[str, object]], out: TextIO) -> None:
+    """The table `secrets ls` prints: the state and due words of core.status, times in the short form of
+    core.text, the rotation schedule in days; a cell with nothing to say says so (`never`, `no schedule`)."""
+    from bridge.core.durations import format_age
+
     if not secrets:
         print("no secrets", file=out)
         return
-    header = ("NAME", "TYPE", "TEST", "DUE", "LAST USE", "USES", "FAILS", "GW", "ROTATED", "DESCRIPTION")
+    now = time.time()
+    header = ("NAME", "TYPE", "STATUS", "DUE", "LAST USE", "USES", "FAILS", "GW", "ROTATED", "EVERY", "DESCRIPTION")
     rows = [
         (
-            printable(str(s["name"])), str(s["type"]), str(s["status"] or "-"),
-            str(s["due"]) + (f" {minute(s['due_at'])[:10]}" if s["due"] != "ok" and s["due_at"] else ""),
-            minute(s["last_used_at"]) or "never", str(s["uses"] or 0), str(s["failures"] or 0), str(s["gateways"] or 0),
-            minute(s["rotated_at"])[:10], printable(str(s["description"] or "")),
+            printable(str(s["name"])), str(s["type"]), str(s["state"]),
+            due_word(s["due"]) + (f" {minute(s['due_at'])}" if due_word(s["due"]) != "not due" and s["due_at"] else ""),
+            minute_ago(s["last_used_at"], now) or "never", str(s["uses"] or 0), str(s["failures"] or 0), str(s["gateways"] or 0),
+            minute(s["rotated_at"]) or "never",
+            format_age(s["rotate_every"]) if isinstance(s["rotate_every"], int) else "no schedule",
+            printable(str(s["description"] or "")),
         )
         for s in secrets
     ]

@@ -98,7 +98,7 @@ def revoke_token(ctx: Context, tenant: str, name: str) -> None:
 
 def handle_tokens_create(args: argparse.Namespace, ctx: Context) -> int:
     token, allow, until_stamp = mint_token(ctx, args.tenant, args.name, args.allow, args.expires)
-    until = f", expires {until_stamp}" if until_stamp else ""
+    until = f", expires {minute(until_stamp)}" if until_stamp else ""
     print(f"created token {args.name} for tenant {args.tenant} (allow {', '.join(allow)}{until}); it is shown once, here:", file=ctx.out)
     print("on the gateway: bridge login --url URL --publishable-key sb_publishable_... --gateway-token  (paste it there)", file=ctx.out)
     ctx.out.write(token + "\n")
@@ -111,15 +111,15 @@ def handle_tokens_ls(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out.write(json.dumps(tokens, indent=2) + "\n")
         return 0
     if not tokens:
-        print("no gateway tokens; `bridge tokens handle_tokens_create NAME --tenant T` makes one", file=ctx.out)
+        print("no gateway tokens; `bridge tokens create NAME --tenant T` makes one", file=ctx.out)
         return 0
-    print("TENANT / NAME                     STATE     LAST USED         EXPIRES           ALLOW", file=ctx.out)
+    print(f"{'TENANT / NAME':<32} {'STATE':<9} {'LAST USED':<20} {'EXPIRES':<20} ALLOW", file=ctx.out)
     for t in tokens:
         state = "revoked" if t["revoked_at"] else "active"
         who = printable(f"{t['tenant']}/{t['name']}")
         print(
-            f"{who:<32} {state:<9} {minute(t['last_used_at']) or 'never':<17} "
-            f"{minute(t['expires_at']) or 'never':<17} {allow_shown(t['allow'])}",
+            f"{who:<32} {state:<9} {minute(t['last_used_at']) or 'never':<20} "
+            f"{minute(t['expires_at']) or 'never':<20} {allow_shown(t['allow'])}",
             file=ctx.out,
         )
     return 0

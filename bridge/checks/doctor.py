@@ -23,9 +23,10 @@ from bridge import SCHEMA_VERSION, __version__
 from bridge.app.context import Context
 from bridge.app.verbs import Verb, add_json, add_provider
 from bridge.core.credentials import Credentials
+from bridge.core.durations import format_age
 from bridge.core.errors import BridgeError
 from bridge.core.limits import GATEWAY_TIMEOUT_MS, MAX_IDS
-from bridge.core.text import cell, printable, utc_stamp
+from bridge.core.text import cell, minute, minute_ago, printable
 from bridge.vault.client import VaultClient
 from bridge.vault.errors import SETUP_FIX
 
@@ -120,8 +121,8 @@ class Doctor:
         where = self.paths.config_file if self.paths.config_file.exists() else f"defaults ({self.paths.config_file} absent)"
         self.add(
             "config", PASS,
-            f"{where}: deadline {config.deadline}s (gateway_timeout {config.gateway_timeout}s), "
-            f"max_stale {config.max_stale}s, cache_ttl {config.cache_ttl}s",
+            f"{where}: deadline {format_age(config.deadline)} (gateway_timeout {format_age(config.gateway_timeout)}), "
+            f"max_stale {format_age(config.max_stale)}, cache_ttl {format_age(config.cache_ttl)}",
         )
 
     def registration(self) -> None:
@@ -168,7 +169,7 @@ class Doctor:
         deadline = self.ctx.config.deadline
         if isinstance(timeout_ms, (int, float)) and deadline * 1000 >= timeout_ms:
             self.add(
-                "deadline", WARN, f"bridge deadline {deadline}s is not below the gateway's timeoutMs {timeout_ms}",
+                "deadline", WARN, f"bridge deadline {format_age(deadline)} is not below the gateway's timeoutMs {timeout_ms}",
                 "lower `deadline` in config.toml, or raise timeoutMs",
             )
 
@@ -189,7 +190,7 @@ class Doctor:
             return
         except TimedOut:
             self.add(
-                "keyring", WARN, f"the OS keyring did not answer within {STORE_BUDGET_S:g}s; resolves skip it",
+                "keyring", WARN, f"the OS keyring did not answer within {format_age(STORE_BUDGET_S)}; resolves skip it",
                 "check DBUS_SESSION_BUS_ADDRESS points at a live session bus, or `bridge login --store file`",
             )
             return
@@ -319,7 +320,7 @@ class Doctor:
         if not isinstance(rows, list):
             raise BridgeError("unexpected answer about rotation: setup.sql is older than this bridge; re-run the current setup.sql")
         for row in rows:
-            name, due, when = cell(row.get("name")), str(row.get("due")), utc_stamp(row.get("due_at")) or "?"
+            name, due, when = cell(row.get("name")), str(row.get("due")), minute(row.get("due_at")) or "an unknown date"
             said = {"expired": f"expired on {when}", "overdue": f"overdue for rotation since {when}"}.get(due, f"due on {when}")
             self.add("rotation", WARN, f"{name} is {said}", f"give it a new value: bridge secrets set {name} < file")
         if not rows:
@@ -336,14 +337,13 @@ class Doctor:
             raise BridgeError("unexpected answer from read_access_alerts: setup.sql is older than this bridge; re-run the current setup.sql")
         if rows:
             kinds = sorted({str(r.get("kind")) for r in rows if isinstance(r, dict)})
-            self.add("alerts", WARN, f"{len(rows)} alert(s) in the last {ALERT_HOURS}h ({', '.join(kinds)})",
+            self.add("alerts", WARN, f"{len(rows)} alert(s) in the last {format_age(ALERT_HOURS * 3600)} ({', '.join(kinds)})",
                      f"bridge audit --alerts --since {ALERT_HOURS}h")
         else:
-            self.add("alerts", PASS, f"none in the last {ALERT_HOURS}h")
+            self.add("alerts", PASS, f"none in the last {format_age(ALERT_HOURS * 3600)}")
 
     def cache(self, credentials: Credentials) -> None:
         from bridge.cache.store import CacheFile
-        from bridge.core.durations import format_age
         from bridge.core.errors import IdentityUnavailable
         from bridge.local.identity import Identity
 
@@ -430,13 +430,13 @@ class Doctor:
             self.add("notifications", PASS, f"webhook from Vault secret {webhook}; nothing delivered yet", "bridge notify test")
             return
         if last.get("ok"):
-            self.add("notifications", PASS, f"webhook from Vault secret {webhook}; last delivery {cell(last.get('at'))} ok")
+            self.add("notifications", PASS, f"webhook from Vault secret {webhook}; last delivery {minute_ago(last.get('at'), time.time())} ok")
             return
         retry = state.get("next_try_at")
-        when = f"; retried after {utc_stamp(time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(retry)))}" if isinstance(retry, (int, float)) else ""
+        when = f"; retried after {minute(time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(retry)))}" if isinstance(retry, (int, float)) else ""
         self.add(
             "notifications", WARN,
-            f"last delivery {cell(last.get('at'))} failed: {cell(last.get('error'))}; "
+            f"last delivery {minute_ago(last.get('at'), time.time())} failed: {cell(last.get('error'))}; "
             f"{int(state.get('failures') or 0)} failed in a row{when}",
             "bridge notify test; then bridge audit --alerts --notify",
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import time
@@ -43,12 +42,46 @@ def option_stamp(option: str, raw: str, now: float, sign: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + sign * seconds))
 
 
+_UNITS = (("days", 86400, 2 * 86400), ("h", 3600, 2 * 3600), ("min", 60, 120), ("s", 1, 0))
+"""(unit, its seconds, from how many seconds it is used): 120 s is `2 min`, 120 min `2 h`, 48 h `2 days`; so no
+duration shows more than 119 s, 119 min or 47 h."""
+_CARRY = 120
+
+
+def _unit_of(whole: int) -> int:
+    """The index in _UNITS of the largest unit `whole` seconds are shown in."""
+    return next(index for index, (_, _, start) in enumerate(_UNITS) if whole >= start)
+
+
+def _amount(count: int, unit: str) -> str:
+    return f"{count} day" if unit == "days" and count == 1 else f"{count} {unit}"
+
+
 def format_age(seconds: float) -> str:
-    """An age in its two largest units: 3d4h, 2h5m, 7m12s, 40s."""
+    """A duration as people read it: `90 days`, `3 days 4 h`, `45 min`, `4 s`, `250 ms`; at most two units, and
+    never more than 120 of a unit when a larger one fits. What every text output and page prints; JSON keeps
+    seconds."""
+    if 0 < seconds < 1:
+        return f"{round(seconds * 1000)} ms"
+    if seconds < _CARRY and seconds != int(seconds):
+        return f"{seconds:.1f} s".replace(".0 s", " s")
     whole = int(seconds)
-    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-    for (unit, size), (small, small_size) in itertools.pairwise(units):
-        if whole >= size:
-            rest = (whole % size) // small_size
-            return f"{whole // size}{unit}{rest}{small}" if rest else f"{whole // size}{unit}"
-    return f"{whole}s"
+    index = _unit_of(whole)
+    unit, size, _ = _UNITS[index]
+    shown = _amount(whole // size, unit)
+    if index < len(_UNITS) - 1:
+        small, small_size, _ = _UNITS[index + 1]
+        rest = (whole % size) // small_size
+        if rest:
+            shown += f" {_amount(rest, small)}"
+    return shown
+
+
+def format_ago(seconds: float) -> str:
+    """How long ago (or, negative, how far ahead) in the largest unit alone: `3 min ago`, `in 12 days`."""
+    whole = abs(int(seconds))
+    if whole < 60:
+        return "just now" if seconds >= 0 else "in under a minute"
+    unit, size, _ = _UNITS[_unit_of(whole)]
+    amount = _amount(whole // size, unit)
+    return f"{amount} ago" if seconds >= 0 else f"in {amount}"

@@ -9,6 +9,7 @@ nothing (json.dumps escapes every control character, DEL and non-ASCII).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -48,21 +49,46 @@ def csv_cell(value: object) -> str:
     return _CELL_STARTS.sub(r"\1\2'", shown)
 
 
-def minute(stamp: object) -> str:
-    """A server timestamp shown to the minute, in UTC as the server gave it; empty when there is none."""
-    return printable(str(stamp))[:16].replace("T", " ") if stamp else ""
-
-
-def utc_stamp(stamp: object) -> str | None:
-    """A server timestamp as ISO 8601 UTC to the second (2026-12-03T07:26:57Z), whatever zone the server used."""
+def parse_stamp(stamp: object) -> dt.datetime | None:
+    """A server timestamp (ISO 8601, any zone, `Z` or an offset, with or without microseconds) as an aware UTC
+    datetime; None when there is none or it is not one."""
     if not isinstance(stamp, str) or not stamp:
         return None
-    import datetime as dt
-
     try:
         when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
-        return printable(stamp)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return None
+    return (when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when).astimezone(dt.UTC)
+
+
+def minute(stamp: object) -> str:
+    """A server timestamp as people read it, the one short form of every table and page: `2026-12-07 12:17 UTC`;
+    empty when there is none."""
+    when = parse_stamp(stamp)
+    if when is None:
+        return printable(str(stamp)) if stamp else ""
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def ago(stamp: object, now: float) -> str:
+    """How long before `now` (epoch seconds) the timestamp was: `3 min ago`, `in 12 days`; empty when none."""
+    from bridge.core.durations import format_ago
+
+    when = parse_stamp(stamp)
+    return "" if when is None else format_ago(now - when.timestamp())
+
+
+def minute_ago(stamp: object, now: float) -> str:
+    """The short form and how long ago, for a terminal: `2026-12-07 12:17 UTC (3 min ago)`; empty when none."""
+    shown = minute(stamp)
+    relative = ago(stamp, now)
+    return f"{shown} ({relative})" if relative else shown
+
+
+def utc_stamp(stamp: object) -> str | None:
+    """A server timestamp as ISO 8601 UTC to the second (2026-12-03T07:26:57Z), whatever zone the server used:
+    what `--json` gives and a page's `title` shows."""
+    if not isinstance(stamp, str) or not stamp:
+        return None
+    when = parse_stamp(stamp)
+    return printable(stamp) if when is None else when.strftime("%Y-%m-%dT%H:%M:%SZ")

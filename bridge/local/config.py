@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from bridge.core.credentials import LOCAL_HOSTS
-from bridge.core.durations import parse_duration
+from bridge.core.durations import format_age, parse_duration
 from bridge.core.errors import ConfigError
 from bridge.core.secret_types import DEFAULT_TYPE, SECRET_TYPES
 
@@ -103,7 +103,7 @@ def parse_config(doc: dict[str, object], source: str = "config") -> Config:
             raise ConfigError(f"{source}: {key} is longer than {MAX_KEEP_S / 86400:g} days; use e.g. \"7d\"")
     if config.cache_ttl > config.max_stale:
         raise ConfigError(
-            f"{source}: cache_ttl ({config.cache_ttl:g}s) is longer than max_stale ({config.max_stale:g}s); "
+            f"{source}: cache_ttl ({format_age(config.cache_ttl)}) is longer than max_stale ({format_age(config.max_stale)}); "
             "the cache would serve values it is meant to have dropped: lower cache_ttl"
         )
     return config

@@ -79,16 +79,25 @@ class AdminApi:
         within = None if due_within_s is None else f"{due_within_s:.0f} seconds"
         return self._rows("list_secrets_status", {"p_prefix": prefix, "p_due_within": within, "p_due_only": due_only})
 
-    def list_page(self, filters: dict[str, str | None], limit: int, offset: int) -> tuple[int, list[str], list[Row]]:
-        """How many rows match in all, every tenant with a secret, and one page of the secrets table; `filters` are
-        list_secrets_page's p_search, p_tenant, p_type, p_status and p_due, without the prefix."""
-        answer = self._client.call(
-            "list_secrets_page", {**{f"p_{k}": v for k, v in filters.items()}, "p_limit": limit, "p_offset": offset},
-        )
+    def list_page(
+        self, filters: dict[str, str | None], limit: int, offset: int, days: int,
+    ) -> tuple[int, list[str], list[Row], object]:
+        """How many rows match in all, every tenant with a secret, one page of the secrets table, and the page's
+        usage by day over `days` (secret_usage_days' answer): one call; `filters` are list_secrets_page's
+        p_search, p_tenant, p_type, p_status and p_due, without the prefix."""
+        answer = self._client.call("list_secrets_page_usage", {
+            **{f"p_{k}": v for k, v in filters.items()}, "p_limit": limit, "p_offset": offset, "p_days": days,
+        })
         if not isinstance(answer, dict) or not isinstance(answer.get("rows"), list):
-            raise SupabaseUnavailable("unexpected answer from list_secrets_page; re-run setup.sql")
+            raise SupabaseUnavailable("unexpected answer from list_secrets_page_usage; re-run setup.sql")
         tenants = [str(t) for t in answer.get("tenants") or [] if isinstance(t, str)]
-        return int(answer.get("total") or 0), tenants, [row for row in answer["rows"] if isinstance(row, dict)]
+        rows = [row for row in answer["rows"] if isinstance(row, dict)]
+        return int(answer.get("total") or 0), tenants, rows, answer.get("usage")
+
+    def usage_days(self, names: list[str], days: int) -> object:
+        """secret_usage_days for these Vault names: resolves and failures per day and rotations (bridge.web.chart
+        reads the answer)."""
+        return self._client.call("secret_usage_days", {"p_names": names, "p_days": days})
 
     def record_check(self, name: str, status: str, message: str, version: str) -> str | None:
         """checked_at, as the database stamped it; None when the value is no longer the `version` tested (discarded)."""

@@ -32,13 +32,15 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bridge.admin.audit import MAX_LIMIT, write_csv
-from bridge.admin.tokens import check_glob, check_token_name
+from bridge.admin.audit import MAX_LIMIT, subject, write_csv
+from bridge.admin.tokens import allow_shown, check_glob, check_token_name
 from bridge.core.errors import BridgeError
 from bridge.core.names import check_name
 from bridge.core.secret_types import SECRET_TYPES
+from bridge.core.status import state
 from bridge.web.backend import AdminBackend
-from bridge.web.listing import BADGES, DUE_STATES, Filters, badge, due_state, page_of
+from bridge.web.chart import sparkline, usage_chart
+from bridge.web.listing import BADGES, DUE_STATES, Filters, badge, badge_class, due_state, duration, page_of, when
 from bridge.web.security import HEADERS, LOGIN_PATH, SAFE_METHODS, Session, refusal, session_cookie
 
 HERE = Path(__file__).parent
@@ -227,8 +229,11 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
     def render(request: Request, template: str, **context: Any) -> Response:
         shown = list(flashes)
         flashes.clear()
+        now = time.time()
         return templates.TemplateResponse(request, template, {
-            "csrf": session.csrf, "flashes": shown, "badge": badge, "due_state": due_state, "root": root, **context,
+            "csrf": session.csrf, "flashes": shown, "badge": badge, "badge_class": badge_class, "due_state": due_state,
+            "root": root, "when": lambda stamp, empty="never": when(stamp, now, empty), "duration": duration,
+            "subject": subject, "allow_shown": allow_shown, "sparkline": sparkline, "usage_chart": usage_chart, **context,
         })
 
     def back(url: str, kind: str, message: str) -> Response:
@@ -284,6 +289,7 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
         row = backend.secret(tenant, name)
         if row is None:
             return None
+        row["usage"] = backend.usage(tenant, name)
         audit = backend.recent_audit(tenant, name)
         try:
             rollout: dict[str, Any] | None = backend.rollout(tenant, name)
@@ -317,7 +323,7 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
 
     def test(tenant: str, name: str, form: FormData) -> str:
         tested = backend.test(tenant, name)
-        return f"test of {name}: {tested.status}: {tested.message}"
+        return f"test of {name}: {state(tested.type, tested.status)}: {tested.message}"
 
     def rotate(tenant: str, name: str, form: FormData) -> str:
         value = form.get("value")

@@ -7,6 +7,7 @@ secret a page shows is a gateway token, once, in the answer to the form that mad
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -20,6 +21,7 @@ from bridge.checks.doctor import Check, Doctor
 from bridge.core.errors import BridgeError
 from bridge.core.names import DEFAULT_TENANT, check_tenant, vault_name
 from bridge.core.secret_types import DEFAULT_TYPE
+from bridge.web.chart import DAYS, Usage, empty_usage, usage_of
 from bridge.web.listing import PAGE_SIZE, Filters, query_filters
 
 RECENT_AUDIT_ROWS = 20
@@ -34,8 +36,13 @@ class AdminBackend:
         """How many secrets match, the page of them (every tenant's, with their status), and the tenants for the
         filter: one call, whatever the number of secrets."""
         with open_client(self._ctx) as client:
-            total, tenants, rows = client.list_page(query_filters(filters), PAGE_SIZE, (filters.page - 1) * PAGE_SIZE)
-        return total, status_rows(rows, None), sorted({DEFAULT_TENANT, *tenants})
+            total, tenants, rows, answer = client.list_page(query_filters(filters), PAGE_SIZE, (filters.page - 1) * PAGE_SIZE, DAYS)
+        names = [str(row.get("name")) for row in rows]
+        usage = usage_of(answer)
+        shown = status_rows(rows, None)
+        for vault, row in zip(names, shown, strict=True):
+            row["usage"] = usage.get(vault) or empty_usage(dt.datetime.now(dt.UTC).date())
+        return total, shown, sorted({DEFAULT_TENANT, *tenants})
 
     def secret(self, tenant: str, name: str) -> dict[str, object] | None:
         target = vault_name(check_tenant(tenant), name)
@@ -63,6 +70,13 @@ class AdminBackend:
 
     def delete(self, tenant: str, name: str) -> None:
         delete_secret(self._ctx, check_tenant(tenant), name)
+
+    def usage(self, tenant: str, name: str) -> Usage:
+        """The secret page's chart: one call, its 30 days."""
+        target = vault_name(check_tenant(tenant), name)
+        with open_client(self._ctx) as client:
+            found = usage_of(client.usage_days([target], DAYS))
+        return found.get(target) or empty_usage(dt.datetime.now(dt.UTC).date())
 
     def recent_audit(self, tenant: str, name: str) -> list[dict[str, object]]:
         return audit_records(self._ctx, None, vault_name(tenant, name), False, RECENT_AUDIT_ROWS)

@@ -10,15 +10,18 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bridge.core.secret_types import DEFAULT_TYPE, INVALID, OK, UNREACHABLE
+from markupsafe import Markup
+
+from bridge.core.durations import format_age
+from bridge.core.secret_types import DEFAULT_TYPE
+from bridge.core.status import DUE_WORDS, NOT_TESTABLE, STATES, TEST_OUTCOME_OF, UNTESTED, due_word, row_state
+from bridge.core.text import ago, minute, utc_stamp
 
 PAGE_SIZE = 50
 MAX_SEARCH_CHARS = 200
-STATUS_BADGES = {OK: "connected", INVALID: "error", UNREACHABLE: "checking"}
-"""Recorded test outcome -> the badge the page shows: `checking` until a provider answers either way, `untested`
-before any test, and `disabled` for a generic secret (there is nothing to test)."""
-BADGES = ("connected", "error", "checking", "untested", "disabled")
-DUE_STATES = ("overdue", "due", "expired")
+BADGES = STATES
+"""The status filter's choices and the badges: core.status's words, the ones `secrets ls` prints."""
+DUE_STATES = DUE_WORDS
 
 
 @dataclass(frozen=True)
@@ -43,24 +46,44 @@ class Filters:
 
 
 def badge(row: Mapping[str, object]) -> str:
-    if str(row.get("type") or DEFAULT_TYPE) == DEFAULT_TYPE:
-        return "disabled"
-    return STATUS_BADGES.get(str(row.get("status") or ""), "untested")
+    """The state word of a row, as `secrets ls` prints it."""
+    return row_state(row)
+
+
+def badge_class(word: str) -> str:
+    """The CSS class of a badge: the word with its space as a dash (`not testable` -> `badge-not-testable`)."""
+    return "badge-" + word.replace(" ", "-")
 
 
 def due_state(row: Mapping[str, object]) -> str:
-    """`overdue`/`due`/`expired` as `secrets ls` reports it, else empty."""
-    due = row.get("due")
-    return str(due) if isinstance(due, str) and due in DUE_STATES else ""
+    """`overdue`/`due`/`expired` as `secrets ls` reports it, else empty (the page shows nothing then)."""
+    word = due_word(row.get("due"))
+    return word if word in DUE_WORDS else ""
+
+
+def when(stamp: object, now: float, empty: str = "never") -> Markup:
+    """A time on a page: the short form to the minute in UTC and how long ago, the exact ISO 8601 time in `title`
+    (a tooltip without script); `empty` when there is none."""
+    iso = utc_stamp(stamp)
+    if not iso:
+        return Markup.escape(empty)
+    return Markup('<time datetime="{0}" title="{0}">{1}</time> <span class="ago">{2}</span>').format(
+        iso, minute(stamp), ago(stamp, now))
+
+
+def duration(seconds: object, empty: str) -> str:
+    """A number of seconds as people read it (`90 days`); `empty` when there is none."""
+    return format_age(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else empty
 
 
 def query_filters(filters: Filters) -> dict[str, str | None]:
-    """The filters as list_secrets_page takes them: a badge is a test outcome, `disabled` the generic type."""
-    status = {badge_name: outcome for outcome, badge_name in STATUS_BADGES.items()}.get(filters.status)
-    if filters.status == "untested":
-        status = "untested"
-    secret_type = DEFAULT_TYPE if filters.status == "disabled" else filters.type or None
-    if filters.status == "disabled" and filters.type and filters.type != DEFAULT_TYPE:
+    """The filters as list_secrets_page takes them: a state is a recorded test outcome (or `untested`), and
+    `not testable` is the generic type."""
+    status = TEST_OUTCOME_OF.get(filters.status)
+    if filters.status == UNTESTED:
+        status = UNTESTED
+    secret_type = DEFAULT_TYPE if filters.status == NOT_TESTABLE else filters.type or None
+    if filters.status == NOT_TESTABLE and filters.type and filters.type != DEFAULT_TYPE:
         secret_type = "-"  # no secret is both: an empty page, as the two filters say
     return {
         "search": filters.search or None, "tenant": filters.tenant or None, "type": secret_type, "status": status,
