@@ -112,3 +112,15 @@ def test_an_encoded_echo_reaches_no_output_and_no_stored_message(
         for where, text in (("test", plain.all_output()), ("test --json", as_json.all_output()),
                             ("ls --json", listed.all_output()), ("check_message", "\n".join(messages))):
             assert piece not in text, f"{form}: {where} holds the key"
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_credential_echoed_in_an_error_is_scrubbed_in_every_form(form: str) -> None:
+    """The bridge's own credentials (the Supabase key, a gateway token) go through keys.scrub, which spells them
+    the same ways: a proxy echoing `Authorization: Basic ...` in a 502 must not carry the key to stderr."""
+    from bridge.core.keys import scrub
+
+    key = "sb_secret_" + "Q7x-_" * 8
+    shown = scrub(f"502 from proxy: {FORMS[form](key)} refused", key)
+    for piece in encoded_pieces(key, form):
+        assert piece not in shown, (form, shown)

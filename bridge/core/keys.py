@@ -78,9 +78,13 @@ def _without_jwts(run: str) -> str:
 
 def scrub(text: str, secret: str) -> str:
     """Text with a known credential taken out: a proxy that echoes the request's apikey must not put it on stderr
-    or into errors. Key-shaped strings go too, and a text still holding part of the key is withheld whole."""
+    or into errors, as it is or in any form secret_types.part_forms knows (base64 in a Basic header, hex, quoted).
+    Key-shaped strings go too, and a text still holding part of the key is withheld whole."""
     if secret:
-        text = text.replace(secret, REDACTED)
+        from bridge.core.secret_types import part_forms  # only once there is an error to scrub: resolve stays lean
+
+        for form in sorted(part_forms(secret), key=len, reverse=True):
+            text = text.replace(form, REDACTED)
     text = redact_shapes(text)
     if secret and any(secret[i : i + LEAK_WINDOW] in text for i in range(max(1, len(secret) - LEAK_WINDOW + 1))):
         return "[message withheld: it quoted the credentials]"
