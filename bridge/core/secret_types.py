@@ -10,8 +10,10 @@ quote it, before the text is cut or shown.
 Redaction, in order:
 
 1. every part of four characters or more (the value, each string field of a
-   JSON value, each base64 line of a PEM key; see `secret_parts`), and its
-   URL-quoted and JSON-escaped forms, wherever it occurs;
+   JSON value, each base64 line of a PEM key; see `secret_parts`), in every
+   form a server or proxy quotes it in (`part_forms`: as it is, URL-quoted,
+   JSON-escaped, hex, base64 alone or inside a longer base64 text), wherever
+   it occurs;
 2. then every maximal run of key characters (A-Z a-z 0-9 _ + / = ~ -) of four
    or more that occurs inside a part of eight or more, or that holds six
    characters in a row of one: what is left of a masked or truncated echo
@@ -24,6 +26,10 @@ Redaction, in order:
 What can survive: a piece of three characters or fewer standing between
 non-key characters (`.`, `*`, a space), and a plain lowercase word of four to
 seven letters standing alone that happens to be in the value.
+
+Every check here runs in time linear in its input (tests/test_regex_bounds.py):
+values and provider answers are chosen by others, and a check that
+backtracks holds the interpreter lock where no deadline can stop it.
 """
 
 from __future__ import annotations
