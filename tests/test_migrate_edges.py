@@ -261,3 +261,27 @@ def test_killed_midway_through_the_clean_up_the_next_run_finishes_it(make_instal
     assert files_holding(install.home, VALUES), "killed with plaintext still to remove"
     assert (install.home / "bridge-home" / "migrate-journal.json").is_file()
     assert_finished(install, pg)
+
+
+# --- one value in openclaw.json and in .env -------------------------------------------------------------------
+
+TELEGRAM_BOTH = "123456:EDGE-telegram-both-c4"
+TELEGRAM_CONFIG = f"""{{
+  gateway: {{ mode: "local" }},
+  channels: {{ telegram: {{ botToken: "{TELEGRAM_BOTH}" }} }},
+}}
+"""
+
+
+def test_a_bot_token_in_the_config_and_in_env_leaves_no_copy_after_one_run(make_install: MakeInstall, pg: PgCluster) -> None:
+    """The same token as `channels.telegram.botToken` and as `TELEGRAM_BOT_TOKEN` in `.env`: one `migrate --yes`
+    must remove the `.env` line as well as rewrite the config (the line used to survive until a second run)."""
+    install = make_install(TELEGRAM_CONFIG, f"# bots\nTELEGRAM_BOT_TOKEN={TELEGRAM_BOTH}\nKEEP=me\n", {}, ["TELEGRAM_BOT_TOKEN"])
+    moved = install.bridge("migrate", "--yes")
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert_silent(moved, (TELEGRAM_BOTH,))
+    assert vault_values(pg, ["TELEGRAM_BOT_TOKEN"]) == {"TELEGRAM_BOT_TOKEN": TELEGRAM_BOTH}
+    assert files_holding(install.home, (TELEGRAM_BOTH,)) == {}, "one run leaves no plaintext copy under HOME"
+    assert (install.state / ".env").read_text() == "# bots\nKEEP=me\n"
+    again = install.bridge("migrate", "--yes")
+    assert again.returncode == 0 and "nothing to migrate" in again.stdout, again.stdout + again.stderr

@@ -7,7 +7,7 @@ import json
 import time
 
 from bridge.app.context import Context
-from bridge.app.verbs import Verb, add_action, add_json, run_action
+from bridge.app.verbs import Verb, add_action, add_actions, add_json, run_action
 from bridge.cache.store import CacheContents, CacheFile, remove_cache
 from bridge.core.durations import format_age
 from bridge.core.errors import BridgeError
@@ -93,7 +93,7 @@ def handle_cache_clear(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", metavar="<status|clear>", required=True)
+    actions = add_actions(parser)
     status_parser = add_action(
         actions, "status", "cached ids with their age and source", "bridge cache status --json",
         handle_cache_status,

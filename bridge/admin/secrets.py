@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from bridge.admin.tenants import add_tenant
 from bridge.app.context import Context
 from bridge.app.session import open_client
-from bridge.app.verbs import Verb, add_action, add_json, run_action
+from bridge.app.verbs import Verb, add_action, add_actions, add_json, run_action
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.names import check_name, split_vault_name, vault_name
 from bridge.core.secret_types import DEFAULT_TYPE, SECRET_TYPES
@@ -189,13 +189,10 @@ def handle_secrets_ls(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def handle_secrets_due(args: argparse.Namespace, ctx: Context) -> int:
-    from bridge.core.durations import format_age
-    from bridge.core.policy import rotate_every_seconds
+    from bridge.core.durations import format_age, option_seconds
 
     now = time.time()
-    within = rotate_every_seconds(args.within)
-    if within is None:
-        raise UsageError('--within takes a duration such as "7d" or "30d"')
+    within = max(1, round(option_seconds("--within", args.within)))
     with open_client(ctx) as client:
         rows = client.list_status(vault_name(args.tenant, "") or None, due_within_s=within, due_only=True)
     secrets = status_rows(rows, args.tenant)
@@ -272,7 +269,7 @@ def handle_secrets_rm(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", metavar="<set|get|ls|due|rollout|test|rm>", required=True)
+    actions = add_actions(parser)
     set_parser = add_action(
         actions, "set", "store a secret, or rotate it keeping its Vault id (value on stdin or at a hidden prompt)",
         "bridge secrets set OPENAI_API_KEY --type openai --rotate-every 90d < key.txt", handle_secrets_set,

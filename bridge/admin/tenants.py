@@ -14,7 +14,7 @@ import uuid
 
 from bridge.app.context import Context
 from bridge.app.session import open_client
-from bridge.app.verbs import Verb, add_action, add_json, checked, run_action
+from bridge.app.verbs import Verb, add_action, add_actions, add_json, checked, run_action
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.names import DEFAULT_TENANT, check_tenant
 from bridge.core.text import cell, printable
@@ -65,7 +65,7 @@ def handle_tenants_ls(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", metavar="<add-member|remove-member|ls>", required=True)
+    actions = add_actions(parser)
     example_user = "3f2c9a4e-1b7d-4c55-9e0a-2d6f8b1c7e90"
     for name, run, help_text in (
         ("add-member", handle_tenants_add_member, "let a Supabase Auth user see the tenant's secret names (never values)"),

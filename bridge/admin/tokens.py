@@ -1,4 +1,4 @@
-"""`bridge tokens handle_tokens_create|ls|handle_tokens_revoke`: one scoped, revocable token per gateway, instead of the project's secret key.
+"""`bridge tokens create|ls|revoke`: one scoped, revocable token per gateway, instead of the project's secret key.
 
 The token is made here, shown once, and only its SHA-256 goes to the
 database, so neither the database nor a dump of it ever holds a token.
@@ -15,7 +15,7 @@ import time
 
 from bridge.app.context import Context
 from bridge.app.session import open_client
-from bridge.app.verbs import Verb, add_action, add_json, checked, run_action
+from bridge.app.verbs import Verb, add_action, add_actions, add_json, checked, run_action
 from bridge.core.durations import option_stamp
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.keys import TOKEN_PREFIX
@@ -138,10 +138,10 @@ def handle_tokens_revoke(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", metavar="<handle_tokens_create|ls|handle_tokens_revoke>", required=True)
+    actions = add_actions(parser)
     created = add_action(
         actions, "create", "mint a token for one gateway; printed once, as the last line",
-        "bridge tokens handle_tokens_create gw-berlin --tenant acme --allow 'OPENAI_*' --expires 90d", handle_tokens_create,
+        "bridge tokens create gw-berlin --tenant acme --allow 'OPENAI_*' --expires 90d", handle_tokens_create,
     )
     created.add_argument("name", metavar="NAME", type=checked(check_token_name))
     created.add_argument("--tenant", required=True, type=checked(check_tenant), help=f"whose secrets it resolves (e.g. {DEFAULT_TENANT})")
@@ -152,7 +152,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     listed = add_action(actions, "ls", "every token: tenant, allow-list, times (never the token)", "bridge tokens ls --json", handle_tokens_ls)
     add_json(listed)
     revoked = add_action(
-        actions, "revoke", "refuse a token from its next resolve on", "bridge tokens handle_tokens_revoke gw-berlin --tenant acme", handle_tokens_revoke,
+        actions, "revoke", "refuse a token from its next resolve on", "bridge tokens revoke gw-berlin --tenant acme", handle_tokens_revoke,
     )
     revoked.add_argument("name", metavar="NAME", type=checked(check_token_name))
     revoked.add_argument("--tenant", required=True, type=checked(check_tenant))

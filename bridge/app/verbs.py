@@ -51,11 +51,17 @@ def checked(check: Callable[[str], str]) -> Callable[[str], str]:
     return convert
 
 
+def add_actions(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """Where a verb's actions go; add_action names each in the usage line as people type it."""
+    return parser.add_subparsers(dest="action", metavar="<action>", required=True)
+
+
 def add_action(
     actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str, example: str,
     run: Callable[[argparse.Namespace, Context], int],
 ) -> argparse.ArgumentParser:
-    """One action of a verb (`bridge tokens create`), with its help, an example, and the handler run_action calls."""
+    """One action of a verb (`bridge tokens create`), with its help, an example, and the handler run_action calls.
+    The usage line (`<create|ls|revoke>`) is made from the actions' own names, so it cannot drift from them."""
     import argparse
 
     parser = actions.add_parser(
@@ -63,6 +69,7 @@ def add_action(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(run=run)
+    actions.metavar = f"<{'|'.join(actions.choices)}>"
     return parser
 
 

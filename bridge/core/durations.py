@@ -10,6 +10,9 @@ from bridge.core.errors import ConfigError, UsageError
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+MAX_DURATION_S = 100 * 366 * 86400
+"""Longest duration any option or setting takes: a century. Every use can hold it (a timestamp that far off, a
+timedelta, a thread's wait, setup.sql's limits), where `99999999999d` overflowed them into an internal error."""
 
 
 def parse_duration(key: str, raw: object) -> float:
@@ -27,19 +30,33 @@ def parse_duration(key: str, raw: object) -> float:
         raise ConfigError(f"config: {key} = {raw!r} is not a finite duration; use e.g. \"4s\"")
     if seconds < 0:
         raise ConfigError(f"config: {key} must not be negative, got {raw!r}")
+    if seconds > MAX_DURATION_S:
+        raise ConfigError(f"config: {key} = {raw!r} is longer than 100 years; use e.g. \"90d\"")
+    return seconds
+
+
+def is_duration(raw: str) -> bool:
+    """Whether `raw` is written as a duration ("30d"), whatever its size: an option that also takes a date tells
+    the two apart with this, so a duration too long is refused as one."""
+    return _DURATION.fullmatch(raw.strip()) is not None
+
+
+def option_seconds(option: str, raw: str) -> float:
+    """A command-line duration (`--within 30d`, `--interval 30s`) in seconds; a bad, zero or too long one is a
+    usage error naming the option: the one way every option reads a duration."""
+    try:
+        seconds = parse_duration(option, raw)
+    except ConfigError as exc:
+        raise UsageError(str(exc).removeprefix("config: ")) from None
+    if seconds <= 0:
+        raise UsageError(f"{option} must be a positive duration, e.g. 7d")
     return seconds
 
 
 def option_stamp(option: str, raw: str, now: float, sign: int) -> str:
     """A command-line duration (`--since 7d`, `--expires 90d`) as the UTC timestamp that long before (sign -1) or
     after (sign 1) `now`; a bad or zero duration is a usage error naming the option."""
-    try:
-        seconds = parse_duration(option, raw)
-    except ConfigError as exc:
-        raise UsageError(str(exc).replace("config: ", "")) from None
-    if seconds <= 0:
-        raise UsageError(f"{option} must be a positive duration, e.g. 7d")
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + sign * seconds))
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + sign * option_seconds(option, raw)))
 
 
 _UNITS = (("days", 86400, 2 * 86400), ("h", 3600, 2 * 3600), ("min", 60, 120), ("s", 1, 0))

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bridge.core.durations import parse_duration
+from bridge.core.durations import MAX_DURATION_S, is_duration, option_seconds, parse_duration
 from bridge.core.errors import ConfigError, UsageError
 
 NEVER = "never"
-MAX_POLICY_S = 100 * 366 * 86400
+MAX_POLICY_S = MAX_DURATION_S
 """Longest rotation interval or expiry from now: setup.sql refuses more than a century too."""
 
 
@@ -25,7 +25,7 @@ def rotate_every_seconds(raw: str) -> int | None:
     try:
         seconds = parse_duration("--rotate-every", raw)
     except ConfigError as exc:
-        raise UsageError(str(exc).replace("config: ", "") + ', or "never"') from None
+        raise UsageError(str(exc).removeprefix("config: ") + ', or "never"') from None
     if not 1 <= seconds <= MAX_POLICY_S:
         raise UsageError('--rotate-every must be from 1s to 100 years, e.g. "90d", or "never"')
     return round(seconds)
@@ -37,10 +37,7 @@ def expires_stamp(raw: str, now: dt.datetime) -> str | None:
     text = raw.strip()
     if text.lower() == NEVER:
         return None
-    try:
-        when = now + dt.timedelta(seconds=parse_duration("--expires", text))
-    except ConfigError:
-        when = _moment(text)
+    when = now + dt.timedelta(seconds=option_seconds("--expires", text)) if is_duration(text) else _moment(text)
     if not now - dt.timedelta(days=366 * 100) <= when <= now + dt.timedelta(seconds=MAX_POLICY_S):
         raise UsageError("--expires must be within 100 years of now")
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

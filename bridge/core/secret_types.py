@@ -10,8 +10,10 @@ quote it, before the text is cut or shown.
 Redaction, in order:
 
 1. every part of four characters or more (the value, each string field of a
-   JSON value, each base64 line of a PEM key; see `secret_parts`), and its
-   URL-quoted and JSON-escaped forms, wherever it occurs;
+   JSON value, each base64 line of a PEM key; see `secret_parts`), in every
+   form a server or proxy quotes it in (`part_forms`: as it is, URL-quoted,
+   JSON-escaped, hex, base64 alone or inside a longer base64 text), wherever
+   it occurs;
 2. then every maximal run of key characters (A-Z a-z 0-9 _ + / = ~ -) of four
    or more that occurs inside a part of eight or more, or that holds six
    characters in a row of one: what is left of a masked or truncated echo
@@ -24,10 +26,16 @@ Redaction, in order:
 What can survive: a piece of three characters or fewer standing between
 non-key characters (`.`, `*`, a space), and a plain lowercase word of four to
 seven letters standing alone that happens to be in the value.
+
+Every check here runs in time linear in its input (tests/test_regex_bounds.py):
+values and provider answers are chosen by others, and a check that
+backtracks holds the interpreter lock where no deadline can stop it.
 """
 
 from __future__ import annotations
 
+import base64
+import bisect
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -71,8 +79,9 @@ _KEY_BODY = re.compile(r"[A-Za-z0-9_-]+")
 _KEY_PREFIXES = {"anthropic": "sk-ant-", "openrouter": "sk-or-", "gemini": "AIza", "openai": "sk-"}
 """Longest first where one is a prefix of another: `sk-ant-` is anthropic's before it is openai's `sk-`."""
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_PEM_KEY = re.compile(r"-----BEGIN ([A-Z ]*)PRIVATE KEY-----\s*(.*?)\s*-----END \1PRIVATE KEY-----", re.DOTALL)
+_PEM_BEGIN, _PEM_END, _PEM_TAIL, _PEM_DASHES = "-----BEGIN ", "-----END ", "PRIVATE KEY", "-----"
+_PEM_LABEL = re.compile(r"[A-Z ]*")
+"""The words of a PEM header (`RSA PRIVATE KEY`): one quantifier with nothing after it, so it cannot backtrack."""
 _ACCESS_KEY_ID = re.compile(r"(AKIA|ASIA)[A-Z0-9]{16}")
 _AWS_SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
 _BASE64 = re.compile(r"[A-Za-z0-9/+=]+")
@@ -80,6 +89,10 @@ _BASE64 = re.compile(r"[A-Za-z0-9/+=]+")
 _AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _DOMAIN = re.compile(r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+
+MAX_SERVICE_VALUE_CHARS = 64 * 1024
+"""Largest gcp-service-account, aws or azure value tested (a real one is 1-3 KB): each of its strings is a part to
+redact in every form, and a mebibyte of short strings would take seconds to spell out."""
 
 MIN_PART_CHARS = 4
 """Shorter parts are not redacted on their own: three characters would blank out ordinary words."""
@@ -150,9 +163,56 @@ def _string(pattern: re.Pattern[str] | None = None, wanted: str = "", strip: boo
 
 
 def _pem_private_key(field: object) -> str | None:
-    if not isinstance(field, str) or _PEM_KEY.search(field) is None:
+    if not isinstance(field, str) or not pem_bodies(field):
         return "is not a PEM private key (-----BEGIN PRIVATE KEY----- ... -----END PRIVATE KEY-----)"
     return None
+
+
+def _email(field: object) -> str | None:
+    """One `@` with something before it, a domain with a dot inside it after it, and no whitespace: checked by
+    scanning, where the pattern it replaces went quadratic on a long string of dots."""
+    wrong = _string()(field)
+    if wrong or not isinstance(field, str):
+        return wrong
+    local, at, domain = field.partition("@")
+    if not (local and at and "@" not in domain and "." in domain[1:-1]) or any(c.isspace() for c in field):
+        return "is not an email address"
+    return None
+
+
+def pem_bodies(text: str) -> list[str]:
+    """The base64 body of each `-----BEGIN <label>PRIVATE KEY----- ... -----END <label>PRIVATE KEY-----` block in
+    `text`, first to last, each ending at the first END of its own label.
+
+    Plain string scanning in time linear in `text` (plus a sort of the END markers): the regular expression this
+    replaces backtracked cubically, and a header followed by 6,000 spaces held `secrets test` past a minute. Every
+    END marker is found once and looked up by label, so no BEGIN ever rescans the text."""
+    ends: dict[str, list[int]] = {}
+    for start, label, _after in _pem_markers(text, _PEM_END):
+        ends.setdefault(label, []).append(start)
+    bodies: list[str] = []
+    done = 0
+    for start, label, after in _pem_markers(text, _PEM_BEGIN):
+        if start < done or label not in ends:
+            continue
+        positions = ends[label]
+        index = bisect.bisect_left(positions, after)
+        if index < len(positions):
+            bodies.append(text[after : positions[index]].strip())
+            done = positions[index] + len(_PEM_END) + len(label) + len(_PEM_TAIL) + len(_PEM_DASHES)
+    return bodies
+
+
+def _pem_markers(text: str, opener: str) -> Iterable[tuple[int, str, int]]:
+    """(where, label, where the marker ends) of each `<opener><label>PRIVATE KEY-----` in `text`."""
+    start = text.find(opener)
+    while start >= 0:
+        words = _PEM_LABEL.match(text, start + len(opener))
+        assert words is not None  # `*` matches the empty string
+        end = words.end()
+        if words.group().endswith(_PEM_TAIL) and text.startswith(_PEM_DASHES, end):
+            yield start, words.group()[: -len(_PEM_TAIL)], end + len(_PEM_DASHES)
+        start = text.find(opener, start + 1)
 
 
 def _exactly(expected: str) -> FieldRule:
@@ -163,7 +223,7 @@ _REQUIRED, _OPTIONAL = True, False
 _FIELD_RULES: dict[str, tuple[tuple[str, bool, FieldRule], ...]] = {
     "gcp-service-account": (
         ("type", _REQUIRED, _exactly("service_account")),
-        ("client_email", _REQUIRED, _string(_EMAIL, "an email address")),
+        ("client_email", _REQUIRED, _email),
         ("private_key", _REQUIRED, _pem_private_key),
         ("private_key_id", _REQUIRED, _string()),
         ("token_uri", _REQUIRED, _string()),
@@ -184,6 +244,8 @@ _FIELD_RULES: dict[str, tuple[tuple[str, bool, FieldRule], ...]] = {
 
 
 def _object_problem(secret_type: str, value: str) -> str | None:
+    if len(value) > MAX_SERVICE_VALUE_CHARS:
+        return f"{secret_type}: the value is over {MAX_SERVICE_VALUE_CHARS // 1024} KiB, far more than any such credential"
     doc = json_object(value)
     if doc is None:
         return f"{secret_type}: the value is not a JSON object"
@@ -217,8 +279,8 @@ def secret_parts(secret_type: str, value: str) -> tuple[str, ...]:
     if doc is not None:
         for text in _strings(doc):
             parts.append(text)
-            for pem in _PEM_KEY.finditer(text):
-                parts.extend(line.strip() for line in pem.group(2).splitlines())
+            for body in pem_bodies(text):
+                parts.extend(line.strip() for line in body.splitlines())
     return tuple(dict.fromkeys(p for p in parts if len(p) >= MIN_PART_CHARS))
 
 
@@ -234,36 +296,102 @@ def _strings(node: object) -> Iterable[str]:
 
 
 def redact(text: str, parts: Iterable[str]) -> str:
-    """`text` with every part, every quoted form of one, and every fragment of one replaced (the module's rule)."""
+    """`text` with every part, every quoted or encoded form of one, and every fragment of one replaced (the
+    module's rule).
+
+    Time is linear in the text and the parts, whatever either holds: the forms are sought only when their first
+    characters are in the text, each occurrence is masked by position rather than by one pattern of every form,
+    and the fragments are looked up in one pass over the parts (MAX_REDACT_CHARS bounds the text; the parts are
+    the value, which a user can make a mebibyte long)."""
     parts = [p for p in parts if len(p) >= MIN_PART_CHARS]
     if not parts:
         return text
-    forms = {form for part in parts for form in _quoted_forms(part)}
-    exact = re.compile("|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)))
-    text = exact.sub(REDACTED, text)
-    haystack = "\n".join(p for p in parts if len(p) >= MIN_FRAGMENT_SOURCE_CHARS)
+    text = _masked(text, (form for part in parts for form in part_forms(part)))
+    haystack = [p for p in parts if len(p) >= MIN_FRAGMENT_SOURCE_CHARS]
+    if not haystack:
+        return text
+    runs = [m for m in _FRAGMENT.finditer(text) if not _standalone_word(m)]
+    seen = _grams_in(haystack, {_grams(m.group()) if len(m.group()) >= MIN_GLUED_CHARS else (m.group(),) for m in runs})
 
     def fragment(match: re.Match[str]) -> str:
         run = match.group()
         if _standalone_word(match):
             return run
-        glued = any(run[i : i + MIN_GLUED_CHARS] in haystack for i in range(len(run) - MIN_GLUED_CHARS + 1))
-        return REDACTED if glued or run in haystack else run
+        grams = _grams(run) if len(run) >= MIN_GLUED_CHARS else (run,)
+        return REDACTED if any(gram in seen for gram in grams) else run
 
-    return _FRAGMENT.sub(fragment, text) if haystack else text
+    return _FRAGMENT.sub(fragment, text) if runs else text
 
 
-def _quoted_forms(part: str) -> set[str]:
-    escaped = json.dumps(part)[1:-1]
-    quoted = {quote(part, safe=""), quote(part), quote_plus(part, safe="")}
-    return {
-        part,
-        escaped,
-        json.dumps(part, ensure_ascii=False)[1:-1],
-        escaped.replace("/", "\\/"),
-        *quoted,
-        *(_PERCENT.sub(lambda m: m.group().lower(), q) for q in quoted),
-    }
+def _grams(run: str) -> tuple[str, ...]:
+    return tuple(run[i : i + MIN_GLUED_CHARS] for i in range(len(run) - MIN_GLUED_CHARS + 1))
+
+
+def _grams_in(haystack: list[str], wanted: set[tuple[str, ...]]) -> set[str]:
+    """Which of the wanted pieces (six characters of a run, or a whole run shorter than that) some part holds:
+    one pass over the parts with set look-ups, where asking each piece of a part would rescan it every time."""
+    pieces = {piece for group in wanted for piece in group}
+    lengths = sorted({len(piece) for piece in pieces})
+    seen: set[str] = set()
+    for part in haystack:
+        for size in lengths:
+            seen.update(piece for piece in (part[i : i + size] for i in range(len(part) - size + 1)) if piece in pieces)
+    return seen
+
+
+def _masked(text: str, forms: Iterable[str]) -> str:
+    """`text` with every occurrence of every form replaced; overlapping or touching occurrences become one
+    REDACTED. A form is sought only when its first MIN_PART_CHARS characters occur in `text`."""
+    starts = {text[i : i + MIN_PART_CHARS] for i in range(len(text) - MIN_PART_CHARS + 1)}
+    covered = bytearray(len(text))
+    for form in forms:
+        if len(form) > len(text) or form[:MIN_PART_CHARS] not in starts:
+            continue
+        at = text.find(form)
+        while at >= 0:
+            covered[at : at + len(form)] = b"\x01" * len(form)
+            at = text.find(form, at + 1)
+    if not any(covered):
+        return text
+    pieces: list[str] = []
+    at = 0
+    while at < len(text):
+        end = covered.find(b"\x00" if covered[at] else b"\x01", at)
+        end = len(text) if end < 0 else end
+        pieces.append(REDACTED if covered[at] else text[at:end])
+        at = end
+    return "".join(pieces)
+
+
+def part_forms(part: str) -> set[str]:
+    """Every way a server or a proxy may spell `part` when it quotes it: as is, URL-quoted, JSON-escaped, as hex
+    (either case), and as base64 (standard and URL-safe, padded or not), also inside a longer base64 text such
+    as `Basic base64(user:key)`, where only the groups that hold the part's own bytes are the same at each of
+    the three byte offsets it can start at."""
+    raw = part.encode("utf-8", "surrogatepass")
+    forms = {part, raw.hex(), raw.hex().upper()}
+    if not _PLAIN.fullmatch(part):
+        escaped = json.dumps(part)[1:-1]
+        quoted = {quote(part, safe=""), quote(part), quote_plus(part, safe="")}
+        forms.update((
+            escaped,
+            json.dumps(part, ensure_ascii=False)[1:-1],
+            escaped.replace("/", "\\/"),
+            *quoted,
+            *(_PERCENT.sub(lambda m: m.group().lower(), q) for q in quoted),
+        ))
+    alone = base64.b64encode(raw).decode("ascii")
+    encoded = [alone, alone.rstrip("=")]
+    for offset in range(3):
+        inside = base64.b64encode(bytes(offset) + raw).decode("ascii")
+        encoded.append(inside[4 if offset else 0 : 4 * ((offset + len(raw)) // 3)])
+    forms.update(form for b64 in encoded if len(b64) >= MIN_PART_CHARS for form in (b64, b64.translate(_URLSAFE)))
+    return forms
+
+
+_URLSAFE = str.maketrans("+/", "-_")
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+"""Characters that URL quoting and JSON escaping leave as they are."""
 
 
 def _standalone_word(match: re.Match[str]) -> bool:

@@ -187,8 +187,13 @@ class Migration:
 
     def env_moved(self) -> dict[str, str]:
         """`.env` names whose value is in Vault now: this run's and an unfinished run's, and names the config refers
-        to; each is removed only where the file still gives it that same value."""
+        to; each is removed only where the file still gives it that same value.
+
+        A move's own name counts even when discovery did not place the value in `.env` (a bot token found as
+        `channels.telegram.botToken`, with `TELEGRAM_BOT_TOKEN` beside it): once apply has run, the config refers
+        to that name, and the line would otherwise survive until the next run."""
         names = {name: value for name, value in self.existing.items() if isinstance(value, str) and value and name in self.refs}
+        names.update({m.name: m.value for m in self.cleanup_moves})
         names.update({p.path[0]: m.value for m in self.cleanup_moves for p in m.places if p.kind == ENV})
         return {name: value for name, value in names.items() if name not in self.env_in_use}
 

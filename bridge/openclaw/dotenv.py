@@ -24,12 +24,17 @@ _SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u200
 _EOL = "\n\r\u2028\u2029"
 """JavaScript's line terminators, where `^` and `$` match in multiline mode and `.` stops."""
 _S = f"[{_SPACE}]"
+_H = f"[{''.join(c for c in _SPACE if c not in _EOL)}]"
+"""Space within a line. dotenv's pattern starts `^\\s*`, which crosses blank lines: from every line start of a
+run of them it rescanned the rest of the run (a megabyte of newlines took hours); a match that starts at the
+last line start instead finds the same assignment, whose span parse() takes from its first character anyway."""
 _LINE = re.compile(
-    f"(?:\\A|(?<=[{_EOL}])){_S}*(?:export{_S}+)?(?P<name>[A-Za-z0-9_.-]+)(?P<sep>{_S}*={_S}*?|:{_S}+?)"
+    f"(?:\\A|(?<=[{_EOL}])){_H}*(?:export{_S}+)?(?P<name>[A-Za-z0-9_.-]+)(?P<sep>{_S}*={_S}*?|:{_S}+?)"
     f"(?P<value>{_S}*'(?:\\\\'|[^'])*'|{_S}*\"(?:\\\\\"|[^\"])*\"|{_S}*`(?:\\\\`|[^`])*`|[^#\\r\\n]+)?"
     f"{_S}*(?:#[^{_EOL}]*)?(?=[{_EOL}]|\\Z)"
 )
 _PORTABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BREAK = re.compile(f"[{_EOL}]")
 
 
 @dataclass(frozen=True)
@@ -56,26 +61,35 @@ def _normalised(text: str) -> tuple[str, list[int]]:
     """dotenv turns CRLF and lone CR into LF before parsing; the offsets of collapsed CRLFs map spans back."""
     collapsed: list[int] = []
     out: list[str] = []
-    index = 0
+    index = length = 0
     for match in re.finditer("\r\n?", text):
         out.append(text[index : match.start()])
-        collapsed_at = sum(len(part) for part in out)
+        length += match.start() - index
         if match.group() == "\r\n":
-            collapsed.append(collapsed_at)
+            collapsed.append(length)
         out.append("\n")
+        length += 1
         index = match.end()
     out.append(text[index:])
     return "".join(out), collapsed
 
 
-def _line_start(text: str, pos: int) -> int:
-    return max(text.rfind(c, 0, pos) for c in _EOL) + 1
+class _Lines:
+    """Where each line of a text starts and ends, from one pass over its line breaks: asking `rfind` and `find`
+    for each break character per assignment rescanned the text (a megabyte of `A=` lines took half a minute)."""
 
+    def __init__(self, text: str) -> None:
+        self.length = len(text)
+        self.breaks = [m.start() for m in _BREAK.finditer(text)]
 
-def _line_end(text: str, pos: int) -> int:
-    """The end of the line holding `pos`, its line break included."""
-    ends = [i for i in (text.find(c, pos) for c in _EOL) if i >= 0]
-    return min(ends) + 1 if ends else len(text)
+    def start(self, pos: int) -> int:
+        before = bisect_left(self.breaks, pos)
+        return self.breaks[before - 1] + 1 if before else 0
+
+    def end(self, pos: int) -> int:
+        """The end of the line holding `pos`, its line break included."""
+        after = bisect_left(self.breaks, pos)
+        return self.breaks[after] + 1 if after < len(self.breaks) else self.length
 
 
 def parse(text: str) -> list[Assignment]:
@@ -86,13 +100,14 @@ def parse(text: str) -> list[Assignment]:
         return pos + bisect_left(collapsed, pos)
 
     found: list[Assignment] = []
+    lines = _Lines(norm)
     for match in _LINE.finditer(norm):
         name = match.group("name")
         if not _PORTABLE.fullmatch(name):
             continue
         first = match.start() + len(match.group()) - len(match.group().lstrip(_SPACE))
         last = match.end("value") if match.group("value") is not None else match.end("sep")
-        start, end = _line_start(norm, first), _line_end(norm, last - 1)
+        start, end = lines.start(first), lines.end(last - 1)
         found.append(Assignment(name, _value(match.group("value") or ""), original(start), original(end)))
     return found
 

@@ -3,8 +3,10 @@
 The call goes over TLS verified against certifi's roots (plain http only to
 localhost, by the same rule as the Supabase URL), never through a proxy from
 the environment, never after a redirect; at most MAX_BODY_BYTES of the answer
-is read, uncompressed. The whole call runs under run_within, so a server that
-drips its answer a byte at a time still cannot hold it past the deadline.
+is read, uncompressed. The whole test, from the shape check to the redacted
+answer, runs under run_within, so neither a server that drips its answer a
+byte at a time nor a value crafted to be slow to check can hold it past the
+deadline.
 
 A network failure is an outcome (unreachable), never an exception; only a
 misuse raises: a generic secret, an unknown type, a bad base URL. Every word
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -61,22 +64,50 @@ class CheckResult(NamedTuple):
 def test_secret(
     secret_type: str, value: str, base_url: str | None, deadline_s: float, now: Callable[[], float] = time.time
 ) -> CheckResult:
-    """Test `value` against its provider at `base_url` (the configured override) or its public endpoint."""
+    """Test `value` against its provider at `base_url` (the configured override) or its public endpoint.
+
+    The whole test, the shape check, the request (a JWT signed with the value's key), the call and the redaction
+    of the answer, runs within `deadline_s`: a value crafted to make any step slow, or a provider that drips its
+    answer, ends the test as unreachable at the deadline, in words that hold nothing of the value."""
     provider = _provider(secret_type)
     base = provider_base_url(secret_type, base_url) if base_url is not None else None
+    progress = _Progress()
+    try:
+        return run_within(
+            deadline_s, lambda: _test(provider, secret_type, value, base, deadline_s, progress, now), f"testing a {secret_type} secret",
+        )
+    except TimedOut:
+        if progress.host is None:
+            return CheckResult(UNREACHABLE, f"testing the {provider.name} secret did not finish within {deadline_s:g}s")
+        return _shown(Verdict(UNREACHABLE, f"{provider.name} did not answer within {deadline_s:g}s ({progress.host})"), None, progress.parts)
+
+
+@dataclass
+class _Progress:
+    """How far the test got, for the words of a test cut off at its deadline: the host once the request is made,
+    and what to redact from them (a host can hold the value's region)."""
+
+    parts: tuple[str, ...] = ()
+    host: str | None = None
+
+
+def _test(
+    provider: Provider, secret_type: str, value: str, base: str | None, deadline_s: float, progress: _Progress,
+    now: Callable[[], float],
+) -> CheckResult:
     problem = check_shape(secret_type, value)
     if problem:
         return CheckResult(INVALID, problem)
     request = provider.request(value, base or default_base_url(secret_type, value), now())
-    host = urlsplit(request.url).netloc
-    parts = (*secret_parts(secret_type, value), *request.secrets)
+    progress.parts = (*secret_parts(secret_type, value), *request.secrets)
+    progress.host = host = urlsplit(request.url).netloc
     try:
-        answer = run_within(deadline_s, lambda: _send(request, deadline_s), f"testing a {secret_type} secret")
+        answer = _send(request, deadline_s)
     except TimedOut:
-        return _shown(Verdict(UNREACHABLE, f"{provider.name} did not answer within {deadline_s:g}s ({host})"), None, parts)
+        return _shown(Verdict(UNREACHABLE, f"{provider.name} did not answer within {deadline_s:g}s ({host})"), None, progress.parts)
     except _Unreachable as exc:
-        return _shown(Verdict(UNREACHABLE, f"cannot reach {provider.name} at {host}: {exc}"), None, parts)
-    return _shown(judge(provider, answer), answer.status, parts)
+        return _shown(Verdict(UNREACHABLE, f"cannot reach {provider.name} at {host}: {exc}"), None, progress.parts)
+    return _shown(judge(provider, answer), answer.status, progress.parts)
 
 
 def _provider(secret_type: str) -> Provider:

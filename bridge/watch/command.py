@@ -21,8 +21,8 @@ from typing import TextIO
 
 from bridge.app.context import Context
 from bridge.app.verbs import Verb, add_provider, checked
-from bridge.core.durations import format_age, parse_duration
-from bridge.core.errors import ConfigError, UsageError
+from bridge.core.durations import format_age, option_seconds
+from bridge.core.errors import UsageError
 from bridge.openclaw.config import config_path
 from bridge.watch.followers import after_poll
 from bridge.watch.loop import EXIT_OK, Watcher
@@ -62,10 +62,7 @@ class Journal:
 
 
 def interval_seconds(raw: str) -> float:
-    try:
-        seconds = parse_duration("--interval", raw)
-    except ConfigError as exc:
-        raise UsageError(str(exc).removeprefix("config: ")) from None
+    seconds = option_seconds("--interval", raw)
     if seconds < MIN_INTERVAL_S:
         raise UsageError(f"--interval {raw}: use at least {MIN_INTERVAL_S:g}s, e.g. 30s")
     return seconds

@@ -29,6 +29,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -120,8 +121,8 @@ def _not_found(seen: Seen) -> Reply:
 class OpenAIFake(ProviderFake):
     """OpenAI's API reference: Bearer auth; 401 invalid_api_key quoting the key masked."""
 
-    def __init__(self, key: str, echo: str = "masked") -> None:
-        self.key, self.echo = key, echo
+    def __init__(self, key: str, echo: str = "masked", echo_as: Callable[[str], str] | None = None) -> None:
+        self.key, self.echo, self.echo_as = key, echo, echo_as
         super().__init__()
 
     def respond(self, seen: Seen) -> Reply:
@@ -130,7 +131,7 @@ class OpenAIFake(ProviderFake):
         given = seen.headers.get("authorization", "").removeprefix("Bearer ")
         if given == self.key:
             return 200, _json({"object": "list", "data": [{"id": "gpt-4o", "object": "model", "owned_by": "system"}]})
-        shown = given if self.echo == "full" else masked(given)
+        shown = self.echo_as(given) if self.echo_as else given if self.echo == "full" else masked(given)
         message = f"Incorrect API key provided: {shown}. You can find your API key at https://platform.openai.com/account/api-keys."
         return 401, _json({"error": {"message": message, "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}})
 
