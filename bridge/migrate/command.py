@@ -401,6 +401,7 @@ def handle_migrate(args: argparse.Namespace, ctx: Context) -> int:
     if args.mcp is not None:
         return migrate_mcp(McpRequest(
             [expand(args.mcp, ctx.env)] if args.mcp else [], args.include, args.exclude, args.dry_run, args.yes, args.json,
+            args.keep_embedded, Path.cwd(),
         ), ctx, confirm)
     if args.include or args.exclude:
         raise UsageError("--include and --exclude go with --mcp: bridge migrate --mcp --include VAR")
@@ -443,7 +444,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mcp", nargs="?", const="", metavar="PATH",
-        help="move the keys in MCP client configs instead (Claude Desktop's and Cursor's, or PATH); servers then start through bridge run",
+        help="move the keys in MCP client configs instead (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf, or PATH); "
+        "servers then start through bridge run",
     )
     for flag, what in (("--include", "a credential"), ("--exclude", "not a credential")):
         parser.add_argument(flag, action="append", default=[], type=checked(check_var), metavar="VAR",
