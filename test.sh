@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 # keyring tests, npm to fetch Node 24 and the real OpenClaw gateway (the
 # OpenClaw tests install those into .test-tools/ on first use), and Chromium with
 # its driver for the dashboard's tests in a real browser.
-APT_PACKAGES="postgresql postgresql-contrib gnome-keyring dbus libsecret-tools chromium chromium-driver"
+APT_PACKAGES="postgresql postgresql-contrib gnome-keyring dbus libsecret-tools chromium chromium-driver strace perl"
 
 missing=""
 for pkg in $APT_PACKAGES; do

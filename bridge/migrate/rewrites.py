@@ -83,6 +83,8 @@ def recover(data_dir: Path) -> list[str]:
     done: list[str] = []
     if not data_dir.is_dir():
         return done
+    for unfinished in data_dir.glob(f".{PREFIX}*.tmp"):
+        unfinished.unlink()  # a copy killed before its rename: the file it was for was never touched
     for path in sorted(data_dir.glob(f"{PREFIX}*{SUFFIX}")):
         copy = read_copy(path)
         try:
