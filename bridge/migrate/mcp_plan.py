@@ -14,7 +14,7 @@ server's headers and URL, a key in args) are named by file, server and field, ne
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -34,6 +34,9 @@ REFERENCE = re.compile(r"\$\{[^}]*\}")
 `${workspaceFolder}`) and VS Code (`${input:id}`, `${env:VAR}`) expand when they start a server."""
 TABLE_KEYS = ("mcpServers", "servers")
 PROJECTS = "projects"
+OPENCLAW_SERVERS = ("mcp", "servers")
+"""OpenClaw's own MCP servers in openclaw.json: stdio (`command`, `args`, `env`) or remote (`url`, `headers`)."""
+Tables = Callable[[Mapping[str, Any]], list[tuple[tuple[str, ...], dict[str, Any]]]]
 CREDENTIAL_WORDS = ("token", "key", "secret", "password", "passwd", "auth", "credential", "signature")
 """A header, query parameter or option whose name holds one of these words carries a credential."""
 URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@")
@@ -117,6 +120,18 @@ def tables_of(doc: Mapping[str, Any]) -> list[tuple[tuple[str, ...], dict[str, A
     return found
 
 
+def table_at(path: tuple[str, ...]) -> Tables:
+    """The one table at `path` (OpenClaw's `mcp.servers`, acpx's `mcpServers`), for a document read elsewhere."""
+
+    def tables(doc: Mapping[str, Any]) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+        node: object = doc
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        return [(path, node)] if isinstance(node, dict) else []
+
+    return tables
+
+
 def credential_name(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in CREDENTIAL_WORDS)
@@ -179,13 +194,13 @@ def runs_through(entry: Mapping[str, Any], launcher: str) -> bool:
 
 
 def find(
-    file: str, doc: Mapping[str, Any], include: Iterable[str], exclude: Iterable[str]
+    file: str, doc: Mapping[str, Any], include: Iterable[str], exclude: Iterable[str], tables: Tables = tables_of,
 ) -> tuple[list[Finding], list[str], list[str]]:
     """The credentials in one document, the servers left alone with why, and the keys only named."""
     found: list[Finding] = []
     skipped: list[str] = []
     named: list[str] = []
-    for table, servers in tables_of(doc):
+    for table, servers in tables(doc):
         for server, entry in servers.items():
             place = f"{file}: {where(table, str(server))}"
             if not isinstance(entry, dict):
@@ -273,13 +288,14 @@ def set_table(doc: Mapping[str, Any], table: tuple[str, ...], servers: dict[str,
 
 
 def plan_mcp(
-    documents: Mapping[str, Mapping[str, Any]], launcher: str, include: Iterable[str], exclude: Iterable[str]
+    documents: Mapping[str, Mapping[str, Any]], launcher: str, include: Iterable[str], exclude: Iterable[str],
+    tables: Tables = tables_of,
 ) -> McpPlan:
     findings: list[Finding] = []
     skipped: list[str] = []
     named: list[str] = []
     for file, doc in documents.items():
-        found, left, only_named = find(file, doc, include, exclude)
+        found, left, only_named = find(file, doc, include, exclude, tables)
         findings.extend(found)
         skipped.extend(left)
         named.extend(only_named)
@@ -288,7 +304,7 @@ def plan_mcp(
     written: dict[str, dict[str, Any]] = {}
     for file, doc in documents.items():
         new_doc: dict[str, Any] = dict(doc)
-        for table, servers in tables_of(doc):
+        for table, servers in tables(doc):
             new_servers = dict(servers)
             for server, entry in servers.items():
                 mappings = [(f.var, names[f.value]) for f in findings if (f.file, f.table, f.server) == (file, table, server)]
