@@ -155,7 +155,10 @@ def check_unchanged(source: Source) -> None:
     except BridgeError:
         now = b""
     if now != source.data:
-        raise BridgeError(f"{source.name} changed since it was read (another program, or an edit while this run waited)")
+        raise BridgeError(
+            f"{source.name} changed since it was read (another program, or an edit while this run waited); "
+            "nothing of it was written: run again to plan from what it holds now"
+        )
 
 
 def start_check(change: ServerChange, env: Mapping[str, str], values: list[str]) -> str | None:
