@@ -12,7 +12,10 @@ import json
 import sys
 from pathlib import Path
 
+from bridge.migrate.mcp_plan import find, table_at
+from bridge.migrate.places import ACPX_MCP_SERVERS, CONFIG, Place, name_for
 from bridge.openclaw import json5
+from bridge.openclaw.surface import target_type
 from tests.support.openclaw import OpenClaw
 from tests.support.pg import PgCluster
 from tests.test_migrate import run, vault_values
@@ -95,3 +98,15 @@ def test_a_remote_servers_headers_and_acpx_keys_are_named_and_stop_the_run_unles
     written = json5.loads((install.state / "openclaw.json").read_text())
     assert isinstance(written, dict)
     assert written["plugins"]["entries"]["acpx"]["config"]["mcpServers"]["linear"]["env"]["LINEAR_API_KEY"] == LINEAR
+
+
+def test_an_acpx_env_key_is_a_ref_target_named_as_its_variable() -> None:
+    """With the acpx plugin loaded, each acpx env credential joins the plan as a config place OpenClaw takes a
+    ref at, named in Vault as its variable; references and plain settings stay."""
+    doc = {"plugins": {"entries": {"acpx": {"config": {"mcpServers": {"linear": {
+        "command": "node", "env": {"LINEAR_API_KEY": LINEAR, "REGION": "eu", "OTHER_TOKEN": "${OTHER_TOKEN}"}}}}}}}}
+    found, skipped, named = find("openclaw.json", doc, [], [], table_at(ACPX_MCP_SERVERS))
+    assert [(f.server, f.var) for f in found] == [("linear", "LINEAR_API_KEY")] and skipped == [] and named == []
+    place = Place(CONFIG, "openclaw.json", (*found[0].table, "linear", "env", "LINEAR_API_KEY"))
+    assert target_type(place.path) is not None
+    assert name_for(place) == "LINEAR_API_KEY"
