@@ -8,8 +8,9 @@ cd "$(dirname "$0")"
 # PostgreSQL for the database tests, GNOME Keyring in a D-Bus session for the
 # keyring tests, npm to fetch Node 24 and the real OpenClaw gateway (the
 # OpenClaw tests install those into .test-tools/ on first use), and Chromium with
-# its driver for the dashboard's tests in a real browser.
-APT_PACKAGES="postgresql postgresql-contrib gnome-keyring dbus libsecret-tools chromium chromium-driver"
+# its driver for the dashboard's tests in a real browser; strace to kill a rewrite
+# at each of its system calls, and perl for bridge run's PERL5LIB test.
+APT_PACKAGES="postgresql postgresql-contrib gnome-keyring dbus libsecret-tools chromium chromium-driver strace perl"
 
 missing=""
 for pkg in $APT_PACKAGES; do

@@ -211,7 +211,7 @@ def test_include_and_exclude_decide_and_the_plan_is_pure() -> None:
     names = plan_mcp(clash, "/opt/bridge", [], []).values_by_name()
     assert names == {"ONE_API_KEY": "k-1", "TWO_B_API_KEY": "k-2"}
     remote = {"f.json": {"mcpServers": {"r": {"url": "https://mcp.example.com", "env": {"X_TOKEN": "t-1"}}}}}
-    assert plan_mcp(remote, "/opt/bridge", [], []).skipped == ["f.json: mcpServers.r: no command to start (a remote server?); its env is left as it is"]
+    assert plan_mcp(remote, "/opt/bridge", [], []).named == ["f.json: mcpServers.r.env.X_TOKEN (no command to start: a remote server)"]
 
 
 def test_usage_errors(home: tuple[Path, dict[str, str]]) -> None:

@@ -297,3 +297,44 @@ def test_an_env_file_that_is_a_fifo_with_no_writer_never_blocks(env_bootstrap: d
     os.mkfifo(fifo)
     done = run_bridge(["run", "--env-file", str(fifo), "--", "true"], env_bootstrap, timeout=30)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "nothing to resolve" in done.stderr
+
+
+CODE_VARIABLES = [
+    # Interpreter search paths and option variables.
+    "PERL5LIB", "PERLLIB", "PERL5OPT", "PERL5DB", "RUBYLIB", "RUBYOPT", "GEM_PATH", "GEM_HOME", "PYTHONPATH",
+    "PYTHONSTARTUP", "PYTHONHOME", "PYTHONUSERBASE", "NODE_OPTIONS", "NODE_PATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS", "CLASSPATH",
+    # The dynamic loader and glibc's own list of variables it drops for setuid programs.
+    "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "LOCPATH", "NLSPATH",
+    # Package registries, in each spelling the tool reads: npm any case, pip's PIP_*, uv's UV_*.
+    "npm_config_registry", "NPM_CONFIG_REGISTRY", "Npm_Config_Registry", "npm_config_userconfig",
+    "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONFIG_FILE",
+    "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "UV_PYTHON",
+    # A lower-case spelling is the same variable on Windows, and some tools read it there.
+    "ld_preload", "pythonpath",
+]
+
+
+@pytest.mark.parametrize("var", CODE_VARIABLES)
+def test_every_variable_that_changes_what_code_runs_is_refused_unless_allowed(var: str) -> None:
+    mapping = [EnvMapping(var, "SOME_NAME", "--env")]
+    with pytest.raises(UsageError, match=f"--allow-var {var}"):
+        check_mappings(mapping, [])
+    check_mappings(mapping, [var])
+    check_mappings([EnvMapping("GITHUB_TOKEN", "SOME_NAME", "--env"), EnvMapping("NPM_TOKEN", "X", "--env")], [])
+
+
+def test_a_vault_value_given_as_perl5lib_is_refused_and_with_allow_var_perl_loads_it(
+    env_bootstrap: dict[str, str], vault: Vault, tmp_path: Path,
+) -> None:
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    ran = tmp_path / "foreign-code-ran"
+    (foreign / "strict.pm").write_text(f"package strict; open(my $f, '>', '{ran}'); close $f; sub import {{}} 1;\n")
+    vault.put("PERL_LIBS", str(foreign))
+    refused = run_bridge(["run", "--env", "PERL5LIB=PERL_LIBS", "--", "perl", "-e", "use strict; print 1"], env_bootstrap)
+    assert refused.returncode == 2 and "--allow-var PERL5LIB" in refused.stderr and not ran.exists()
+    allowed = run_bridge(["run", "--allow-var", "PERL5LIB", "--env", "PERL5LIB=PERL_LIBS", "--", "perl", "-e", "use strict; print 1"],
+                         env_bootstrap)
+    assert allowed.returncode == 0, allowed.stderr
+    assert ran.exists(), "the value reached perl: this is the power --allow-var hands over"

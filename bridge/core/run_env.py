@@ -19,9 +19,36 @@ from bridge.core.limits import MAX_IDS
 from bridge.core.refs import IdError, parse_ref
 
 VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-TAKEOVER_NAMES = frozenset({"PATH", "HOME", "NODE_OPTIONS", "BASH_ENV", "ENV", "PERL5OPT", "RUBYOPT"})
-TAKEOVER_PREFIXES = ("LD_", "DYLD_", "PYTHON", "GIT_")
-"""Variables that change what the child runs or loads, not what it is told: given only with --allow-var."""
+TAKEOVER_NAMES = frozenset({
+    # The shell and the program search path.
+    "PATH", "HOME", "BASH_ENV", "ENV",
+    # Interpreter search paths and option variables: perlrun(1) ENVIRONMENT, ruby(1) ENVIRONMENT and RubyGems,
+    # node(1) ENVIRONMENT, the JDK's "Environment Variables" of the java launcher and the JVM TI agent docs.
+    "PERL5LIB", "PERLLIB", "PERL5OPT", "PERL5DB", "RUBYLIB", "RUBYOPT", "GEM_PATH", "GEM_HOME", "BUNDLE_GEMFILE",
+    "NODE_OPTIONS", "NODE_PATH", "NODE_EXTRA_CA_CERTS", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS",
+    "CLASSPATH", "JAVA_HOME",
+    # glibc's UNSECURE_ENVVARS (sysdeps/generic/unsecvars.h): what the loader itself drops for setuid programs.
+    "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE", "NIS_PATH",
+    "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR", "TZDIR",
+    # Where npx, npm and Node's package managers fetch code from besides npm_config_* (corepack's registry).
+    "COREPACK_NPM_REGISTRY",
+})
+TAKEOVER_PREFIXES = (
+    "LD_", "DYLD_", "PYTHON", "GIT_",
+    # npm reads every `npm_config_<key>` in any case as its config key <key> (npm's docs, "config": environment
+    # variables): registry, @scope:registry, userconfig, script-shell, node-options... all of them decide what
+    # `npx -y` fetches or runs.
+    "NPM_CONFIG_",
+    # pip reads every option as PIP_<OPTION> (pip's docs, "Configuration": environment variables): PIP_INDEX_URL,
+    # PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_CONFIG_FILE...
+    "PIP_",
+    # uv and uvx read UV_* (uv's docs, "Environment variables"): UV_INDEX, UV_INDEX_URL, UV_DEFAULT_INDEX,
+    # UV_EXTRA_INDEX_URL, UV_FIND_LINKS, UV_PYTHON, UV_CONFIG_FILE, UV_CACHE_DIR...
+    "UV_",
+)
+"""Variables that change what the child runs or loads, or where its code comes from, not what it is told: given only
+with --allow-var. Compared in upper case: npm reads its variables in any case, and on Windows every name is the same
+variable in any case. The list and its sources are repeated in docs/run.md; this is the one the code uses."""
 CLEAN_BASE = ("PATH", "HOME", "USER", "LANG", "TERM")
 """What --clean-env keeps of the parent's environment."""
 BRIDGE_CREDENTIALS = (*ENV_KEYS, *ENV_PUBLIC_KEYS, ENV_TOKEN)
@@ -71,7 +98,8 @@ def parse_env_file(text: str, name: str) -> list[EnvMapping]:
 
 
 def takes_over(var: str) -> bool:
-    return var in TAKEOVER_NAMES or var.startswith(TAKEOVER_PREFIXES)
+    upper = var.upper()
+    return upper in TAKEOVER_NAMES or upper.startswith(TAKEOVER_PREFIXES)
 
 
 def check_mappings(mappings: list[EnvMapping], allowed: Iterable[str]) -> None:

@@ -32,7 +32,9 @@ from bridge.local.files import atomic_write
 from bridge.migrate import journal
 from bridge.migrate.cleanup import Cleanup, Embedded, embedded_in, plan_cleanup
 from bridge.migrate.discover import discover, expand
-from bridge.migrate.mcp import McpRequest, migrate_mcp
+from bridge.migrate.mcp import McpRequest, migrate_mcp, store_and_verify
+from bridge.migrate.mcp_plan import McpPlan
+from bridge.migrate.openclaw_mcp import OpenClawMcp, plan_openclaw_mcp, rewrite_servers, scrub_backups
 from bridge.migrate.places import ENV, FILE_REF, Found, Move
 from bridge.migrate.plan import MigrationPlan, build_plan
 from bridge.migrate.snapshot import Snapshot
@@ -170,6 +172,8 @@ class Migration:
     """Variables openclaw.json reads through `${NAME}` or an env ref: their `.env` lines stay."""
     embedded: list[Embedded] = field(default_factory=list)
     cleanup: Cleanup = field(default_factory=lambda: Cleanup([]))
+    mcp: OpenClawMcp = field(default_factory=lambda: OpenClawMcp([], McpPlan([], {}, [], {}, [])))
+    """OpenClaw's own MCP servers: acpx credentials are in `plan`; `mcp.servers` ones start through bridge run."""
 
     @property
     def cleanup_moves(self) -> list[Move]:
@@ -177,7 +181,13 @@ class Migration:
 
     @property
     def conflicts(self) -> list[str]:
-        return [m.name for m in self.plan.moves if status_of(m, self.existing) == "CONFLICT"]
+        """Names Vault holds with another value, and names this run would give two different values."""
+        moved = {m.name: m.value for m in self.plan.moves}
+        servers = self.mcp.servers.values_by_name()
+        held = [m.name for m in self.plan.moves if status_of(m, self.existing) == "CONFLICT"]
+        held += [n for n, v in servers.items() if n in self.existing and self.existing[n] != v]
+        held += [n for n, v in servers.items() if n in moved and moved[n] != v]
+        return sorted(set(held))
 
     def cleanup_values(self) -> dict[str, str]:
         """Every value now in Vault that a file may still hold: this run's, and those of refs already in place."""
@@ -251,9 +261,13 @@ def plan_migration(request: MigrateRequest, ctx: Context) -> Migration:
         return item.place.kind == ENV and item.place.path[0] in refs and existing.get(item.place.path[0]) == item.value
 
     discovery = discover(audit(openclaw, env, allow_exec=False), config_file, config, env)
-    found = build_plan([f for f in discovery.found if not already_moved(f)], config, request.provider)
-    plan = MigrationPlan(found.moves, found.targets, found.provider_deletes, [*discovery.skipped, *found.skipped])
-    existing.update(fetch_values(ctx, sorted({m.name for m in plan.moves} - set(existing))))
+    mcp = plan_openclaw_mcp(openclaw, env, config_file, config, str(ctx.launcher))
+    seen = {f.place for f in discovery.found}
+    candidates = [*discovery.found, *(f for f in mcp.acpx if f.place not in seen)]
+    found = build_plan([f for f in candidates if not already_moved(f)], config, request.provider)
+    plan = MigrationPlan(found.moves, found.targets, found.provider_deletes, [*discovery.skipped, *found.skipped, *mcp.skipped])
+    wanted = {m.name for m in plan.moves} | set(mcp.servers.values_by_name())
+    existing.update(fetch_values(ctx, sorted(wanted - set(existing))))
     planned = {m.name for m in plan.moves}
     resumed = [
         Move(e.name, value, e.places) for e in resumed_entries
@@ -270,6 +284,7 @@ def plan_migration(request: MigrateRequest, ctx: Context) -> Migration:
     migration = Migration(
         openclaw, env, request.provider, config_file, journal_file, plan, existing, refs, resumed, env_files, in_use,
     )
+    migration.mcp = mcp
     migration.cleanup = migration.planned_cleanup()
     values = {m.value: m.name for m in migration.cleanup_moves}
     migration.embedded = [*embedded_in(str(config_file), config, values), *migration.cleanup.embedded]
@@ -282,6 +297,12 @@ def refusal(migration: Migration, keep_embedded: bool) -> BridgeError | None:
         return BridgeError(
             f"Vault already holds a different value under {', '.join(migration.conflicts)}; nothing was changed. "
             "Remove or rename that secret (`bridge secrets rm NAME`), or store the value you want there, then run migrate again"
+        )
+    if migration.mcp.named and not keep_embedded:
+        return BridgeError(
+            f"{len(migration.mcp.named)} MCP server key(s) sit where neither a ref nor bridge run can reach them (listed "
+            "above); nothing was changed. Move each by hand (a header or URL as OpenClaw's ${VAR}, an args key into env), "
+            "or pass --keep-embedded to migrate the rest and leave them"
         )
     if migration.embedded and not keep_embedded:
         return BridgeError(
@@ -325,6 +346,13 @@ def act(migration: Migration, ctx: Context) -> Outcome:
             f"(what is left is recorded in {journal_file})"
         )
     journal.remove(journal_file)
+    servers = migration.mcp.servers
+    if servers.changes:
+        store_and_verify(ctx, servers, migration.existing)
+        rewrite_servers(migration.openclaw, migration.env, servers, migration.config_file)
+        changed.append(str(migration.config_file))
+        for line in scrub_backups(migration.config_file, servers):
+            print(f"left alone: {line}", file=ctx.err)
     remaining = [f for f in audit(migration.openclaw, migration.env, allow_exec=True).get("findings") or [] if isinstance(f, dict)]
     return Outcome("migrated", sorted(set(changed)), remaining)
 
@@ -352,6 +380,14 @@ def report_plan(migration: Migration, keep_embedded: bool, out: HomeShortened) -
                 out.line(f"  {head}  <- {place.label()}")
     else:
         out.line("no plaintext credential to move into Vault")
+    for change in migration.mcp.servers.changes:
+        out.line(f"{change.label()} starts through bridge run:")
+        for var, name in change.mappings:
+            out.line(f"  {var} -> Vault {name}")
+    if migration.mcp.named:
+        out.line("MCP server keys not moved (headers, URL, args: move them by hand):")
+        for line in migration.mcp.named:
+            out.line(f"  {line}")
     embedded = migration.embedded
     if embedded and not keep_embedded:
         out.line("inside longer strings, which migrate cannot turn into refs (change these by hand):")
@@ -396,6 +432,11 @@ def as_json(migration: Migration, outcome: Outcome) -> dict[str, Any]:
         "skipped": plan.skipped,
         "cleanup": cleanup,
         "embedded": [{"file": h.file, "where": h.where, "name": h.name} for h in migration.embedded],
+        "mcp_servers": [
+            {"server": c.label(), "env": [{"var": var, "name": name} for var, name in c.mappings]}
+            for c in migration.mcp.servers.changes
+        ],
+        "not_moved": migration.mcp.named,
         "changed_files": outcome.changed,
         "remaining_findings": outcome.remaining,
     }
@@ -406,6 +447,7 @@ def handle_migrate(args: argparse.Namespace, ctx: Context) -> int:
     if args.mcp is not None:
         return migrate_mcp(McpRequest(
             [expand(args.mcp, ctx.env)] if args.mcp else [], args.include, args.exclude, args.dry_run, args.yes, args.json,
+            args.keep_embedded, Path.cwd(),
         ), ctx, confirm)
     if args.include or args.exclude:
         raise UsageError("--include and --exclude go with --mcp: bridge migrate --mcp --include VAR")
@@ -417,7 +459,7 @@ def handle_migrate(args: argparse.Namespace, ctx: Context) -> int:
         if request.as_json:
             ctx.out.write(json.dumps(as_json(migration, outcome), indent=2) + "\n")
         else:
-            report_outcome(outcome, len(migration.plan.moves), out)
+            report_outcome(outcome, len({m.name for m in migration.plan.moves} | set(migration.mcp.servers.values_by_name())), out)
 
     if not request.as_json:
         report_plan(migration, request.keep_embedded, out)
@@ -429,7 +471,7 @@ def handle_migrate(args: argparse.Namespace, ctx: Context) -> int:
     if request.dry_run:
         finish(Outcome("dry-run"))
         return 0
-    if not migration.plan.moves and not migration.cleanup.edits:
+    if not migration.plan.moves and not migration.cleanup.edits and not migration.mcp.servers.changes:
         journal.remove(migration.journal_file)
         finish(Outcome("nothing-to-migrate"))
         return 0
@@ -448,7 +490,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mcp", nargs="?", const="", metavar="PATH",
-        help="move the keys in MCP client configs instead (Claude Desktop's and Cursor's, or PATH); servers then start through bridge run",
+        help="move the keys in MCP client configs instead (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf, or PATH); "
+        "servers then start through bridge run",
     )
     for flag, what in (("--include", "a credential"), ("--exclude", "not a credential")):
         parser.add_argument(flag, action="append", default=[], type=checked(check_var), metavar="VAR",

@@ -1,11 +1,14 @@
 """`bridge migrate --mcp [PATH]`: the plaintext keys in MCP client configs into Vault, each server then started
 through `bridge run`, and no plaintext copy left.
 
-bridge migrate's discipline, step by step, each only once every step before it has succeeded: plan (every
-file read, every name chosen, Vault checked for a name holding another value); store and read every value
-back; rewrite each file in place (same inode, mode and owner; a symlink's target is edited); start each
-rewritten server once, which must answer MCP's `initialize` or stay up for START_CHECK_S; any failure puts
-every file back from memory. No backup is written: the copy in memory is the only other one.
+bridge migrate's discipline, step by step, each only once every step before it has succeeded: put back what an
+interrupted run left half-done; plan (every file read once per real file, symlinks and hard links resolved,
+every name chosen, Vault checked for a name holding another value); store and read every value back; check
+every file is still byte for byte what was read; rewrite each file in place (same inode, mode and owner), its
+old bytes first kept in a private copy (bridge.migrate.rewrites) so a kill at any system call is undone by the
+next run; start each rewritten server the client would start, once, which must answer MCP's `initialize` or
+stay up for START_CHECK_S; any failure, SIGINT, SIGTERM and SIGHUP included, puts every file back and stops
+every server it started (its whole process group).
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
 from bridge import __version__
@@ -29,8 +33,8 @@ from bridge.app.session import open_client
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.keys import scrub
 from bridge.core.text import printable
-from bridge.local.files import rewrite_in_place
 from bridge.migrate.mcp_plan import McpPlan, ServerChange, plan_mcp
+from bridge.migrate.rewrites import recover, remove_copies, rewrite_with_copy
 from bridge.migrate.snapshot import Saved, put_back, save
 from bridge.openclaw.documents import read_text
 
@@ -41,18 +45,48 @@ MCP_PROTOCOL_VERSION = "2025-06-18"
 MAX_DETAIL_CHARS = 300
 
 
-def default_files(env: Mapping[str, str], platform: str = sys.platform) -> list[Path]:
-    """Claude Desktop's config and Cursor's, where they are on this OS."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PROJECT_FILES = (Path(".mcp.json"), Path(".cursor") / "mcp.json", Path(".vscode") / "mcp.json")
+"""A project's own MCP configs: Claude Code's, Cursor's and VS Code's."""
+
+
+def user_files(env: Mapping[str, str], platform: str = sys.platform) -> list[Path]:
+    """Each client's user-level config where it keeps it on this OS (docs/run.md cites each client's docs)."""
     home = Path(env.get("HOME") or Path.home())
     if platform == "darwin":
-        claude = home / "Library" / "Application Support" / "Claude"
+        app_support = home / "Library" / "Application Support"
+        claude, code = app_support / "Claude", app_support / "Code" / "User"
     else:
-        claude = Path(env.get("XDG_CONFIG_HOME") or home / ".config") / "Claude"
-    return [claude / "claude_desktop_config.json", home / ".cursor" / "mcp.json"]
+        config = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+        claude, code = config / "Claude", config / "Code" / "User"
+    return [
+        claude / "claude_desktop_config.json",
+        home / ".claude.json",
+        home / ".cursor" / "mcp.json",
+        code / "mcp.json",
+        home / ".codeium" / "windsurf" / "mcp_config.json",
+    ]
 
 
-def read_document(path: Path) -> dict[str, Any]:
-    text = read_text(path)
+def project_dirs(cwd: Path, claude_json: Path) -> list[Path]:
+    """The current directory and every project Claude Code knows (the keys of `projects` in ~/.claude.json)."""
+    dirs = [cwd]
+    if claude_json.is_file():
+        with contextlib.suppress(BridgeError):
+            projects = read_document(claude_json).get("projects")
+            if isinstance(projects, dict):
+                dirs += [Path(p) for p in projects if isinstance(p, str) and Path(p).is_absolute()]
+    return dirs
+
+
+def default_files(env: Mapping[str, str], cwd: Path, platform: str = sys.platform) -> list[Path]:
+    users = user_files(env, platform)
+    projects = [d / f for d in project_dirs(cwd, users[1]) for f in PROJECT_FILES]
+    return [p for p in dict.fromkeys([*users, *projects]) if p.is_file()]
+
+
+def read_document(path: Path, text: str | None = None) -> dict[str, Any]:
+    text = read_text(path) if text is None else text
     try:
         doc = json.loads(text)
     except ValueError as exc:
@@ -74,6 +108,17 @@ class McpRequest:
     dry_run: bool
     yes: bool
     as_json: bool
+    keep_embedded: bool = False
+    cwd: Path = Path()
+
+
+@dataclass(frozen=True)
+class Source:
+    """One real file as read: the name it was found by, the file it is (symlinks resolved), its bytes."""
+
+    name: Path
+    real: Path
+    data: bytes
 
 
 def files_to_read(request: McpRequest, env: Mapping[str, str]) -> list[Path]:
@@ -82,12 +127,44 @@ def files_to_read(request: McpRequest, env: Mapping[str, str]) -> list[Path]:
         if missing:
             raise UsageError(f"--mcp {missing[0]}: no such file; give an MCP client config such as ~/.cursor/mcp.json")
         return request.paths
-    return [p for p in default_files(env) if p.is_file()]
+    return default_files(env, request.cwd.resolve())
+
+
+def read_sources(paths: list[Path]) -> tuple[dict[str, Source], list[str]]:
+    """Each real file once, under the first name it was found by; a second name (a symlink, a hard link) is
+    said, never read again, so one file is planned, saved and put back once."""
+    sources: dict[str, Source] = {}
+    seen: dict[tuple[int, int], Path] = {}
+    aliases: list[str] = []
+    for path in paths:
+        real = path.resolve()
+        info = real.stat()
+        first = seen.get((info.st_dev, info.st_ino))
+        if first is not None:
+            aliases.append(f"{path} is the same file as {first}; read once")
+            continue
+        seen[(info.st_dev, info.st_ino)] = path
+        sources[str(path)] = Source(path, real, read_text(real).encode("utf-8"))
+    return sources, aliases
+
+
+def check_unchanged(source: Source) -> None:
+    """The file is still byte for byte what was planned from, else nothing of it may be written."""
+    try:
+        now = read_text(source.real).encode("utf-8")
+    except BridgeError:
+        now = b""
+    if now != source.data:
+        raise BridgeError(
+            f"{source.name} changed since it was read (another program, or an edit while this run waited); "
+            "nothing of it was written: run again to plan from what it holds now"
+        )
 
 
 def start_check(change: ServerChange, env: Mapping[str, str], values: list[str]) -> str | None:
     """Start the rewritten server once, as its client would: None when it answered `initialize` or stayed up
-    for START_CHECK_S, else why not (one line, no value)."""
+    for START_CHECK_S, else why not (one line, no value). Whatever stops this (a signal too), the server and
+    everything it started are stopped before it returns."""
     entry = change.entry
     child_env = {**env, **{k: str(v) for k, v in dict(entry.get("env") or {}).items()}}
     try:
@@ -97,6 +174,13 @@ def start_check(change: ServerChange, env: Mapping[str, str], values: list[str])
         )
     except OSError as exc:
         return f"could not start ({exc.strerror or type(exc).__name__})"
+    try:
+        return answer_of(proc, values)
+    finally:
+        stop(proc)
+
+
+def answer_of(proc: subprocess.Popen[str], values: list[str]) -> str | None:
     answered = threading.Event()
     errors: list[str] = []
 
@@ -143,18 +227,18 @@ def start_check(change: ServerChange, env: Mapping[str, str], values: list[str])
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
-    """The server and anything it started (its own session): closed stdin first, as a client quits."""
+    """The server and everything in its process group (its own session): closed stdin first, as a client quits,
+    then SIGTERM, then SIGKILL for whatever is left, a child the server started included."""
     with contextlib.suppress(OSError):
         if proc.stdin is not None:
             proc.stdin.close()
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(STOP_WAIT_S)
-        except (OSError, subprocess.TimeoutExpired):
-            with contextlib.suppress(OSError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(STOP_WAIT_S)
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def store_and_verify(ctx: Context, plan: McpPlan, existing: Mapping[str, object]) -> None:
@@ -170,41 +254,92 @@ def store_and_verify(ctx: Context, plan: McpPlan, existing: Mapping[str, object]
         raise BridgeError(f"Vault read back a different value for {', '.join(wrong)}; no file was changed")
 
 
-def write_and_check(ctx: Context, plan: McpPlan) -> None:
-    """Every file rewritten in place, then every rewritten server started once; on any failure (an interrupt
-    too) every file is put back from memory."""
-    saved: dict[Path, tuple[Path, Saved]] = {}
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP during the rewrite: unwinds like Ctrl-C, so every file goes back and every server stops."""
+
+
+@contextlib.contextmanager
+def signals_unwind() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise Interrupted (SIGINT already raises KeyboardInterrupt) while files are rewritten."""
+
+    def unwind(signum: int, frame: FrameType | None) -> None:
+        raise Interrupted(signal.Signals(signum).name)
+
+    before = {sig: signal.signal(sig, unwind) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        for file, doc in plan.documents.items():
-            target = Path(file).resolve()
-            saved[Path(file)] = (target, save(target))
-            rewrite_in_place(target, encode(doc))
-        values = list(plan.names)
-        for change in plan.changes:
-            problem = start_check(change, ctx.env, values)
-            if problem is not None:
-                raise BridgeError(f"{change.file}: mcpServers.{change.server} did not start through bridge run: {problem}")
-    except BaseException as exc:  # noqa: BLE001 - an interrupt too: the files go back whatever stopped the run
-        for target, before in saved.values():
-            put_back(target, before)
-        reason = str(exc) if isinstance(exc, BridgeError | OSError) else type(exc).__name__
-        raise BridgeError(f"{reason}; every file was put back as it was (the values stay in Vault)") from None
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
-def report(plan: McpPlan, existing: Mapping[str, object], files: list[Path], out: TextIO) -> None:
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """No signal interrupts the roll-back itself; one that came meanwhile is acted on after it."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def write_and_check(ctx: Context, plan: McpPlan, sources: Mapping[str, Source]) -> None:
+    """Every file rewritten in place, then every server the client would start started once; on any failure
+    (SIGINT, SIGTERM, SIGHUP too) every file is put back and every private copy removed."""
+    saved: dict[Path, Saved] = {}
+    copies: list[Path] = []
+    data_dir = ctx.paths.data_dir
+    with signals_unwind():
+        try:
+            for file in plan.documents:
+                check_unchanged(sources[file])
+            for file, doc in plan.documents.items():
+                source = sources[file]
+                check_unchanged(source)
+                saved[source.real] = save(source.real)
+                copies.append(rewrite_with_copy(data_dir, source.real, source.data, encode(doc)))
+            values = list(plan.names)
+            for change in plan.changes:
+                if change.disabled:
+                    continue
+                problem = start_check(change, ctx.env, values)
+                if problem is not None:
+                    raise BridgeError(f"{change.label()} did not start through bridge run: {problem}")
+        except BaseException as exc:  # noqa: BLE001 - a signal too: the files go back whatever stopped the run
+            with signals_held():
+                for target, before in saved.items():
+                    put_back(target, before)
+                remove_copies(copies)
+            if isinstance(exc, BridgeError | OSError):
+                reason = str(exc)
+            elif isinstance(exc, Interrupted | KeyboardInterrupt):
+                reason = f"interrupted ({exc or 'SIGINT'})"
+            else:
+                reason = type(exc).__name__
+            undone = "every file was put back as it was" if saved else "nothing was changed"
+            raise BridgeError(f"{reason}; {undone} (the values stay in Vault)") from None
+        remove_copies(copies)
+
+
+def report(plan: McpPlan, existing: Mapping[str, object], files: list[Path], notes: list[str], out: TextIO) -> None:
     if not files:
-        print("no MCP client config found (Claude Desktop, Cursor); give one: bridge migrate --mcp PATH", file=out)
+        print("no MCP client config found (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf); "
+              "give one: bridge migrate --mcp PATH", file=out)
         return
     print(f"read: {', '.join(str(f) for f in files)}", file=out)
+    for note in notes:
+        print(note, file=out)
     for change in plan.changes:
-        print(f"{change.file}: mcpServers.{change.server} starts through bridge run:", file=out)
+        print(f"{change.label()} starts through bridge run:" + (" (disabled: not started to check it)" if change.disabled else ""), file=out)
         for var, name in change.mappings:
             state = "new" if name not in existing else "in Vault" if existing[name] == plan.values_by_name()[name] else "CONFLICT"
             print(f"  {var} -> Vault {name} ({state})", file=out)
     for line in plan.skipped:
         print(f"left alone: {line}", file=out)
-    if not plan.changes:
-        print("nothing to migrate: no plaintext credential in those servers' env", file=out)
+    for line in plan.named:
+        print(f"key not moved: {line}", file=out)
+    if not plan.changes and not plan.named:
+        print("nothing to migrate: no plaintext credential in those servers' env, headers, URL or args", file=out)
 
 
 def as_json(plan: McpPlan, existing: Mapping[str, object], files: list[Path], outcome: str) -> dict[str, Any]:
@@ -212,18 +347,22 @@ def as_json(plan: McpPlan, existing: Mapping[str, object], files: list[Path], ou
     return {
         "outcome": outcome, "files": [str(f) for f in files],
         "servers": [
-            {"file": c.file, "server": c.server, "env": [
+            {"file": c.file, "server": c.server, "table": ".".join(c.table), "disabled": c.disabled, "env": [
                 {"var": var, "name": name, "status": "new" if name not in existing else "in Vault" if existing[name] == by_name[name] else "CONFLICT"}
                 for var, name in c.mappings
             ]} for c in plan.changes
         ],
         "skipped": plan.skipped,
+        "not_moved": plan.named,
     }
 
 
 def migrate_mcp(request: McpRequest, ctx: Context, confirm: Callable[[Context, int], None]) -> int:
+    for line in recover(ctx.paths.data_dir):
+        print(line, file=ctx.err)
     files = files_to_read(request, ctx.env)
-    documents = {str(path): read_document(path) for path in files}
+    sources, notes = read_sources(files)
+    documents = {name: read_document(source.name, source.data.decode("utf-8")) for name, source in sources.items()}
     plan = plan_mcp(documents, str(ctx.launcher), request.include, request.exclude)
     names = sorted(plan.values_by_name())
     existing: dict[str, object] = {}
@@ -237,20 +376,29 @@ def migrate_mcp(request: McpRequest, ctx: Context, confirm: Callable[[Context, i
             ctx.out.write(json.dumps(as_json(plan, existing, files, outcome), indent=2) + "\n")
 
     if not request.as_json:
-        report(plan, existing, files, ctx.out)
+        report(plan, existing, files, notes, ctx.out)
     if conflicts:
         finish("refused")
         raise BridgeError(
             f"Vault already holds a different value under {', '.join(conflicts)}; nothing was written: "
             "delete or rename that secret, or --exclude the variable"
         )
+    if plan.named and not request.keep_embedded:
+        finish("refused")
+        raise BridgeError(
+            f"{len(plan.named)} key(s) sit where bridge run cannot give them (listed above as 'key not moved'); nothing was "
+            "changed. Move each by hand (a header or URL as the client's ${VAR} reference, an args key into env), or "
+            "pass --keep-embedded to migrate the rest and leave them"
+        )
     if request.dry_run or not plan.changes:
         finish("dry-run" if request.dry_run else "nothing-to-migrate")
         return 0
     if not request.yes:
         confirm(ctx, len(names))
+    for file in plan.documents:
+        check_unchanged(sources[file])
     store_and_verify(ctx, plan, existing)
-    write_and_check(ctx, plan)
+    write_and_check(ctx, plan, sources)
     finish("migrated")
     if not request.as_json:
         print(f"moved {len(names)} value(s) into Vault; {len(plan.changes)} server(s) now start through bridge run; "

@@ -1,28 +1,46 @@
 """What `bridge migrate --mcp` changes in MCP client configs: which env values are credentials, their Vault names,
 and each server rewritten to start through `bridge run`. Pure: documents in, documents out; no file, no network.
 
-Claude Desktop, Cursor and the others share `mcpServers.<name>.{command, args, env}`. A credential is an env
-value whose name ends in a credential suffix or whose value has a well-known key shape (--include and
---exclude decide otherwise); its Vault name is the variable's, so it reads as what it is. One value used
-twice is stored once; two values under one variable name are told apart by their server's name.
+Every client keeps `<name>: {command, args, env}` entries in one or more tables: `mcpServers` (Claude Desktop,
+Cursor, Windsurf, Claude Code's user scope), `servers` (VS Code), `projects.<abs path>.mcpServers` (Claude Code's
+local scope). A credential is an env value whose name ends in a credential suffix or whose value has a
+well-known key shape (--include and --exclude decide otherwise); its Vault name is the variable's, so it reads
+as what it is. One value used twice is stored once; two values under one variable name are told apart by their
+server's name. A value holding a reference the client expands (`${VAR}`, `${env:VAR}`, `${VAR:-default}`,
+`${input:id}`, `${userHome}`) is no secret: it is left exactly as it is. Keys the bridge cannot move (a remote
+server's headers and URL, a key in args) are named by file, server and field, never by value.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from bridge.core.errors import BridgeError
 from bridge.core.keys import looks_like_key
 from bridge.core.names import name_problem
-from bridge.core.run_env import VAR_NAME
+from bridge.core.run_env import VAR_NAME, takes_over
 
 CREDENTIAL_SUFFIXES = ("_TOKEN", "_KEY", "_SECRET", "_PASSWORD", "_PAT")
 RUN_VERB = "run"
 END_OF_OPTIONS = "--"
+ALLOW_VAR = "--allow-var"
 NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
+REFERENCE = re.compile(r"\$\{[^}]*\}")
+"""What Claude Code (`${VAR}`, `${VAR:-default}`), Cursor and Windsurf (`${env:VAR}`, `${userHome}`,
+`${workspaceFolder}`) and VS Code (`${input:id}`, `${env:VAR}`) expand when they start a server."""
+TABLE_KEYS = ("mcpServers", "servers")
+PROJECTS = "projects"
+OPENCLAW_SERVERS = ("mcp", "servers")
+"""OpenClaw's own MCP servers in openclaw.json: stdio (`command`, `args`, `env`) or remote (`url`, `headers`)."""
+Tables = Callable[[Mapping[str, Any]], list[tuple[tuple[str, ...], dict[str, Any]]]]
+CREDENTIAL_WORDS = ("token", "key", "secret", "password", "passwd", "auth", "credential", "signature")
+"""A header, query parameter or option whose name holds one of these words carries a credential."""
+URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@")
+SCHEME_TOKEN = re.compile(r"(?i)^(bearer|basic|token)\s+\S+")
 
 
 @dataclass(frozen=True)
@@ -30,22 +48,34 @@ class Finding:
     """One credential in one server's env, in memory only."""
 
     file: str
+    table: tuple[str, ...]
     server: str
     var: str
     value: str = field(repr=False)
 
     def label(self) -> str:
-        return f"{self.file}: mcpServers.{self.server}.env.{self.var}"
+        return f"{self.file}: {where(self.table, self.server)}.env.{self.var}"
+
+
+def where(table: tuple[str, ...], server: str) -> str:
+    """`mcpServers.github`, `servers.github`, `projects./home/me/app.mcpServers.github`: the path a user searches for."""
+    return ".".join((*table, server))
 
 
 @dataclass(frozen=True)
 class ServerChange:
     file: str
+    table: tuple[str, ...]
     server: str
     mappings: list[tuple[str, str]]
     """(VAR, Vault name) in the order the env listed them."""
     entry: dict[str, Any]
     """The server's entry as it will be written."""
+    disabled: bool = False
+    """The client does not start it (`disabled: true`): rewritten, never started by the start check."""
+
+    def label(self) -> str:
+        return f"{self.file}: {where(self.table, self.server)}"
 
 
 @dataclass
@@ -57,6 +87,8 @@ class McpPlan:
     documents: dict[str, dict[str, Any]]
     """File -> the whole document as it will be written, for each file with a change."""
     skipped: list[str]
+    named: list[str] = field(default_factory=list)
+    """Keys the bridge cannot move: file, server and field, never the value."""
 
     def values_by_name(self) -> dict[str, str]:
         return {name: value for value, name in self.names.items()}
@@ -70,9 +102,89 @@ def is_credential(var: str, value: str, include: Iterable[str], exclude: Iterabl
     return var.upper().endswith(CREDENTIAL_SUFFIXES) or looks_like_key(value.strip())
 
 
-def servers_of(doc: Mapping[str, Any]) -> dict[str, Any]:
-    servers = doc.get("mcpServers")
-    return servers if isinstance(servers, dict) else {}
+def is_reference(value: str) -> bool:
+    return REFERENCE.search(value) is not None
+
+
+def tables_of(doc: Mapping[str, Any]) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Every table of servers in a document, with its path: top-level `mcpServers` and `servers`, and Claude
+    Code's `projects.<abs path>.mcpServers`."""
+    found: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+        ((key,), doc[key]) for key in TABLE_KEYS if isinstance(doc.get(key), dict)
+    ]
+    projects = doc.get(PROJECTS)
+    if isinstance(projects, dict):
+        for project, settings in projects.items():
+            if isinstance(settings, dict) and isinstance(settings.get("mcpServers"), dict):
+                found.append(((PROJECTS, str(project), "mcpServers"), settings["mcpServers"]))
+    return found
+
+
+def table_at(path: tuple[str, ...]) -> Tables:
+    """The one table at `path` (OpenClaw's `mcp.servers`, acpx's `mcpServers`), for a document read elsewhere."""
+
+    def tables(doc: Mapping[str, Any]) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+        node: object = doc
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        return [(path, node)] if isinstance(node, dict) else []
+
+    return tables
+
+
+def credential_name(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in CREDENTIAL_WORDS)
+
+
+def holds_key(value: str) -> bool:
+    """A literal that is a key: a key shape, `Bearer …`, or a URL with a password; a reference never is."""
+    if is_reference(value):
+        return False
+    return looks_like_key(value.strip()) or SCHEME_TOKEN.match(value.strip()) is not None or URL_PASSWORD.search(value) is not None
+
+
+def url_fields(url: str) -> list[str]:
+    """The parts of a URL that carry a credential: its password, and query parameters named like one."""
+    if is_reference(url):
+        return []
+    fields = ["url (password)"] if URL_PASSWORD.search(url) else []
+    with_query = urlsplit(url).query
+    fields += [f"url (?{name}=)" for name, value in parse_qsl(with_query, keep_blank_values=True)
+               if value and not is_reference(value) and credential_name(name)]
+    return fields
+
+
+def args_fields(args: list[Any]) -> list[str]:
+    """Arguments that carry a key: one with a key's shape or a URL password, `--api-key=…`, or the word after
+    `--api-key`, `--token`, `--password`..."""
+    fields: list[str] = []
+    for index, arg in enumerate(args):
+        if not isinstance(arg, str) or is_reference(arg):
+            continue
+        option, eq, rest = arg.partition("=")
+        before = args[index - 1] if index else None
+        after_option = isinstance(before, str) and before.startswith("-") and "=" not in before and credential_name(before)
+        if holds_key(arg) or (eq and option.startswith("-") and credential_name(option) and rest) or after_option:
+            fields.append(f"args[{index}]")
+    return fields
+
+
+def unmovable(file: str, table: tuple[str, ...], server: str, entry: Mapping[str, Any]) -> list[str]:
+    """Keys left where they are, named by field: headers, URL, args, and the env of a server with no command."""
+    place = f"{file}: {where(table, server)}"
+    fields: list[str] = []
+    headers = entry.get("headers")
+    if isinstance(headers, dict):
+        fields += [f"headers.{name}" for name, value in headers.items()
+                   if isinstance(value, str) and value and not is_reference(value) and (credential_name(str(name)) or holds_key(value))]
+    for key in ("url", "serverUrl"):
+        if isinstance(entry.get(key), str):
+            fields += [field_.replace("url", key, 1) for field_ in url_fields(entry[key])]
+    args = entry.get("args")
+    if isinstance(args, list):
+        fields += args_fields(args)
+    return [f"{place}.{field_}" for field_ in fields]
 
 
 def runs_through(entry: Mapping[str, Any], launcher: str) -> bool:
@@ -82,37 +194,40 @@ def runs_through(entry: Mapping[str, Any], launcher: str) -> bool:
 
 
 def find(
-    file: str, doc: Mapping[str, Any], include: Iterable[str], exclude: Iterable[str]
-) -> tuple[list[Finding], list[str]]:
-    """The credentials in one document, and the servers left alone with why."""
+    file: str, doc: Mapping[str, Any], include: Iterable[str], exclude: Iterable[str], tables: Tables = tables_of,
+) -> tuple[list[Finding], list[str], list[str]]:
+    """The credentials in one document, the servers left alone with why, and the keys only named."""
     found: list[Finding] = []
     skipped: list[str] = []
-    for server, entry in servers_of(doc).items():
-        where = f"{file}: mcpServers.{server}"
-        if not isinstance(entry, dict):
-            continue
-        env = entry.get("env")
-        if not isinstance(env, dict):
-            continue
-        secrets = [
-            Finding(file, str(server), str(var), value) for var, value in env.items()
-            if isinstance(value, str) and value and is_credential(str(var), value, include, exclude)
-        ]
-        if not secrets:
-            continue
-        command, args = entry.get("command"), entry.get("args", [])
-        if not isinstance(command, str) or not command:
-            skipped.append(f"{where}: no command to start (a remote server?); its env is left as it is")
-            continue
-        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-            skipped.append(f"{where}: args is not a list of strings; left as it is")
-            continue
-        bad = [s.var for s in secrets if not VAR_NAME.fullmatch(s.var)]
-        if bad:
-            skipped.append(f"{where}: {', '.join(bad)} is not a variable name bridge run can set; left as it is")
-            continue
-        found.extend(secrets)
-    return found, skipped
+    named: list[str] = []
+    for table, servers in tables(doc):
+        for server, entry in servers.items():
+            place = f"{file}: {where(table, str(server))}"
+            if not isinstance(entry, dict):
+                continue
+            named.extend(unmovable(file, table, str(server), entry))
+            env = entry.get("env")
+            if not isinstance(env, dict):
+                continue
+            secrets = [
+                Finding(file, table, str(server), str(var), value) for var, value in env.items()
+                if isinstance(value, str) and value and not is_reference(value) and is_credential(str(var), value, include, exclude)
+            ]
+            if not secrets:
+                continue
+            command, args = entry.get("command"), entry.get("args", [])
+            if not isinstance(command, str) or not command:
+                named.extend(f"{place}.env.{s.var} (no command to start: a remote server)" for s in secrets)
+                continue
+            if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+                skipped.append(f"{place}: args is not a list of strings; left as it is")
+                continue
+            bad = [s.var for s in secrets if not VAR_NAME.fullmatch(s.var)]
+            if bad:
+                skipped.append(f"{place}: {', '.join(bad)} is not a variable name bridge run can set; left as it is")
+                continue
+            found.extend(secrets)
+    return found, skipped, named
 
 
 def vault_names(findings: list[Finding]) -> dict[str, str]:
@@ -142,7 +257,9 @@ def vault_names(findings: list[Finding]) -> dict[str, str]:
 def rewritten(entry: Mapping[str, Any], mappings: list[tuple[str, str]], launcher: str) -> dict[str, Any]:
     """The entry started as `<launcher> run --env VAR=NAME ... -- <command> <args>`, its credentials gone from env."""
     moved = {var for var, _ in mappings}
-    pairs = [part for var, name in mappings for part in ("--env", f"{var}={name}")]
+    # The config already gave the server this variable: keep giving it, as `bridge run` does only when told.
+    allowed = [part for var, _ in mappings if takes_over(var) for part in (ALLOW_VAR, var)]
+    pairs = [*allowed, *(part for var, name in mappings for part in ("--env", f"{var}={name}"))]
     new = dict(entry)
     if runs_through(entry, launcher):
         args = list(entry["args"])
@@ -159,26 +276,44 @@ def rewritten(entry: Mapping[str, Any], mappings: list[tuple[str, str]], launche
     return new
 
 
+def set_table(doc: Mapping[str, Any], table: tuple[str, ...], servers: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `doc` with the table at `table` replaced, every other byte of meaning kept."""
+    new = dict(doc)
+    if len(table) == 1:
+        new[table[0]] = servers
+        return new
+    head, *rest = table
+    new[head] = set_table(doc[head], tuple(rest), servers)
+    return new
+
+
 def plan_mcp(
-    documents: Mapping[str, Mapping[str, Any]], launcher: str, include: Iterable[str], exclude: Iterable[str]
+    documents: Mapping[str, Mapping[str, Any]], launcher: str, include: Iterable[str], exclude: Iterable[str],
+    tables: Tables = tables_of,
 ) -> McpPlan:
     findings: list[Finding] = []
     skipped: list[str] = []
+    named: list[str] = []
     for file, doc in documents.items():
-        found, left = find(file, doc, include, exclude)
+        found, left, only_named = find(file, doc, include, exclude, tables)
         findings.extend(found)
         skipped.extend(left)
+        named.extend(only_named)
     names = vault_names(findings)
     changes: list[ServerChange] = []
     written: dict[str, dict[str, Any]] = {}
     for file, doc in documents.items():
-        servers = dict(servers_of(doc))
-        for server, entry in servers_of(doc).items():
-            mappings = [(f.var, names[f.value]) for f in findings if f.file == file and f.server == server]
-            if not mappings:
-                continue
-            servers[server] = rewritten(entry, mappings, launcher)
-            changes.append(ServerChange(file, str(server), mappings, servers[server]))
+        new_doc: dict[str, Any] = dict(doc)
+        for table, servers in tables(doc):
+            new_servers = dict(servers)
+            for server, entry in servers.items():
+                mappings = [(f.var, names[f.value]) for f in findings if (f.file, f.table, f.server) == (file, table, server)]
+                if not mappings:
+                    continue
+                new_servers[server] = rewritten(entry, mappings, launcher)
+                changes.append(ServerChange(file, table, str(server), mappings, new_servers[server], entry.get("disabled") is True))
+            if new_servers != servers:
+                new_doc = set_table(new_doc, table, new_servers)
         if any(c.file == file for c in changes):
-            written[file] = {**doc, "mcpServers": servers}
-    return McpPlan(findings, names, changes, written, skipped)
+            written[file] = new_doc
+    return McpPlan(findings, names, changes, written, skipped, named)

@@ -25,6 +25,8 @@ SPECIAL_NAMES = {
     ("gateway", "remote", "password"): "OPENCLAW_GATEWAY_REMOTE_PASSWORD",
 }
 """The environment names OpenClaw itself gives these fields."""
+ACPX_MCP_SERVERS = ("plugins", "entries", "acpx", "config", "mcpServers")
+"""An acpx MCP server's env variable is named in Vault as the variable, as `bridge migrate --mcp` names them."""
 DEFAULT_PROFILE_LABELS = frozenset({"manual", "default"})
 MAX_NAME_CHARS = 200
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -92,6 +94,8 @@ def name_for(place: Place) -> str:
         return screaming_snake([*parts, suffix])
     if place.path in SPECIAL_NAMES:
         return SPECIAL_NAMES[place.path]
+    if place.path[:5] == ACPX_MCP_SERVERS and len(place.path) == 8 and place.path[6] == "env":
+        return place.path[7]
     segments = list(place.path)
     if segments[:2] == ["skills", "entries"] and len(segments) > 2:
         segments = [segments[2], "skill", *segments[3:]]

@@ -11,12 +11,16 @@ import pty
 import select
 import signal
 import time
+from collections.abc import Callable
 
 TERMINAL_TIMEOUT_S = 60.0
 
 
-def on_a_terminal(argv: list[str], env: dict[str, str], prompt: bytes, typed: bytes) -> tuple[int, str]:
-    """Exit code and everything the screen showed; `typed` goes in once `prompt` is on the screen."""
+def on_a_terminal(
+    argv: list[str], env: dict[str, str], prompt: bytes, typed: bytes, meanwhile: Callable[[], None] | None = None,
+) -> tuple[int, str]:
+    """Exit code and everything the screen showed; `typed` goes in once `prompt` is on the screen, after
+    `meanwhile` has run (what someone else does while the prompt waits)."""
     pid, master = pty.fork()
     if pid == 0:
         os.execve(argv[0], argv, env)
@@ -36,6 +40,8 @@ def on_a_terminal(argv: list[str], env: dict[str, str], prompt: bytes, typed: by
                 break
             output += chunk
             if not sent and prompt in output:
+                if meanwhile is not None:
+                    meanwhile()
                 os.write(master, typed)
                 sent = True
     finally:
