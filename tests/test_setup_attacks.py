@@ -88,8 +88,10 @@ def snapshot(database: Database) -> str:
 
 def version_of(database: Database) -> int | None:
     with database.connect("supabase_admin") as admin:
-        row = admin.execute("SELECT CASE WHEN to_regclass('vault_bridge.schema_migrations') IS NOT NULL "
-                            "THEN (SELECT max(version) FROM vault_bridge.schema_migrations) END").fetchone()
+        exists = admin.execute("SELECT to_regclass('vault_bridge.schema_migrations') IS NOT NULL").fetchone()
+        if exists != (True,):
+            return None
+        row = admin.execute("SELECT max(version) FROM vault_bridge.schema_migrations").fetchone()
         return row[0] if row else None
 
 
