@@ -378,11 +378,12 @@ def test_weakening_tls_for_a_remote_host_is_refused(database: Database, remote: 
 
 
 def test_setup_sql_failing_midway_changes_nothing(database: Database, tmp_path: Path) -> None:
-    """A late section (tenants) meets a function of the same name it may not replace: everything before it
-    (limits, helpers, secrets, resolve...) must be rolled back with it."""
-    install_release(database, 4)
+    """A late section (the dashboard's list_secrets_page, new in version 8) meets a function of that name it may not
+    replace: everything before it (the version 8 step, limits, helpers, secrets, resolve...) must roll back."""
+    install_release(database, 7)
     with database.connect("supabase_admin") as admin:
-        admin.execute("CREATE FUNCTION public.list_tenants() RETURNS integer LANGUAGE sql AS 'SELECT 1'")
+        admin.execute("CREATE FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) "
+                      "RETURNS integer LANGUAGE sql AS 'SELECT 1'")
         admin.commit()
     before = snapshot(database)
     done = bridge_setup(setup_env(tmp_path, url(database, PASSWORD)))
