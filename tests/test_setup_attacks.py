@@ -353,7 +353,8 @@ def test_a_remote_server_never_gets_a_plaintext_session(database: Database, remo
     assert done.returncode != 0 and version_of(database) is None
 
 
-@pytest.mark.parametrize("way", ["PGSSLMODE-disable", "sslmode-twice", "host-list", "ipv4-mapped", "sslmode-in-options"])
+@pytest.mark.parametrize("way", ["PGSSLMODE-disable", "sslmode-twice", "host-list", "ipv4-mapped", "sslmode-in-options",
+                                 "verify-ca-with-the-system-store"])
 def test_weakening_tls_for_a_remote_host_is_refused(database: Database, remote: Forwarder, tmp_path: Path, way: str) -> None:
     extra: dict[str, str] = {}
     remote_url = url(database, host=remote.address, port=remote.port)
@@ -366,8 +367,10 @@ def test_weakening_tls_for_a_remote_host_is_refused(database: Database, remote: 
                  "?target_session_attrs=any"
     elif way == "ipv4-mapped":
         db_url = url(database, host=f"[::ffff:{remote.address}]", port=remote.port)
-    else:
+    elif way == "sslmode-in-options":
         db_url = remote_url + "?options=-c%20sslmode%3Ddisable"
+    else:  # any publicly trusted certificate, for any name, would pass verify-ca
+        db_url = remote_url + "?sslmode=verify-ca&sslrootcert=system"
     done = bridge_setup(setup_env(tmp_path, db_url, **extra))
     assert remote.plaintext_sessions() == 0, output(done)
     assert done.returncode in (1, 2) and one_line(done.stderr), done.stderr
@@ -537,6 +540,12 @@ def test_a_migration_quote_inside_setup_sql_is_refused_or_still_runs(database: D
     assert applied.returncode == 0, applied.stderr
     with database.connect("postgres") as conn:
         assert conn.execute("SELECT note FROM public.built_here").fetchall() == [("ran",)]
+
+
+def test_a_setup_sql_holding_its_own_migration_quote_is_refused() -> None:
+    build = load_build()
+    with pytest.raises(SystemExit, match=r"\$setup_v9\$"):
+        build.migration(9, "SELECT 'closes early: $setup_v9$';\n")
 
 
 def copy_of_repo(tmp_path: Path) -> Path:
