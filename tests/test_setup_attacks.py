@@ -377,6 +377,67 @@ def test_weakening_tls_for_a_remote_host_is_refused(database: Database, remote: 
     assert version_of(database) is None
 
 
+class RogueServer:
+    """Whoever listens on a loopback port the real server is not on (another user on this machine, a stopped local
+    stack's port): it declines TLS, as sslmode=prefer allows, and asks for the password in clear text."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.server.getsockname()[1])
+        self.passwords: list[bytes] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            with client, contextlib.suppress(OSError, struct.error):
+                self._answer(client)
+
+    @staticmethod
+    def _read(client: socket.socket, count: int) -> bytes:
+        data = b""
+        while len(data) < count and (chunk := client.recv(count - len(data))):
+            data += chunk
+        return data
+
+    def _answer(self, client: socket.socket) -> None:
+        while True:
+            length, code = struct.unpack("!ii", self._read(client, 8))
+            if code in (80877103, 80877104):  # SSLRequest, GSSENCRequest: declined
+                client.sendall(b"N")
+                continue
+            self._read(client, length - 8)  # the startup message: user, database, options
+            break
+        client.sendall(b"R" + struct.pack("!ii", 8, 3))  # AuthenticationCleartextPassword
+        kind, length = struct.unpack("!ci", self._read(client, 5))
+        if kind == b"p":
+            self.passwords.append(self._read(client, length - 4).rstrip(b"\0"))
+        message = b"SFATAL\0C28P01\0Mpassword authentication failed for user \"postgres\"\0\0"
+        client.sendall(b"E" + struct.pack("!i", len(message) + 4) + message)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.server.shutdown(socket.SHUT_RDWR)
+        self.server.close()
+        self.thread.join(timeout=10)
+
+
+def test_a_rogue_loopback_listener_never_gets_the_password(tmp_path: Path) -> None:
+    """Plain TCP is allowed to loopback, so nothing proves who listens there: libpq answers a request for the
+    cleartext password (require_auth=scram-sha-256, which Supabase uses, would refuse it)."""
+    rogue = RogueServer()
+    try:
+        done = bridge_setup(setup_env(tmp_path, f"postgresql://postgres:{PASSWORD}@127.0.0.1:{rogue.port}/postgres"))
+    finally:
+        rogue.close()
+    assert done.returncode == 1 and PASSWORD not in output(done), output(done)
+    assert rogue.passwords == [], f"the listener on 127.0.0.1:{rogue.port} was sent {rogue.passwords!r}"
+
+
 # --- The transaction ----------------------------------------------------------------------------------------------
 
 
@@ -392,6 +453,25 @@ def test_setup_sql_failing_midway_changes_nothing(database: Database, tmp_path: 
     done = bridge_setup(setup_env(tmp_path, url(database, PASSWORD)))
     assert done.returncode == 1 and one_line(done.stderr) and "nothing was changed" in done.stderr, done.stderr
     assert snapshot(database) == before and PASSWORD not in output(done)
+
+
+def test_the_server_ending_the_session_mid_run_is_one_line_and_changes_nothing(database: Database, tmp_path: Path) -> None:
+    install_release(database, 7)
+    before = snapshot(database)
+    with database.connect("postgres") as holder:
+        holder.execute("LOCK TABLE public.vault_access_log IN ACCESS EXCLUSIVE MODE")
+        running = spawn_setup(setup_env(tmp_path, url(database, PASSWORD)))
+        try:
+            await_backends(database, 1, waiting=True)
+            with database.pg.connect("supabase_admin", autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = %s AND application_name = 'bridge setup'", (database.name,))
+            out, err = running.communicate(timeout=60)
+        finally:
+            holder.rollback()
+    assert running.returncode == 1 and one_line(err) and "internal error" not in err, err
+    assert out == "" and PASSWORD not in err
+    assert snapshot(database) == before
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
