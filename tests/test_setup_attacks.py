@@ -550,6 +550,21 @@ def test_a_foreign_vault_bridge_version_is_one_clear_line(database: Database, tm
     assert snapshot(database) == before
 
 
+def test_bridge_setup_repairs_what_the_setup_fix_sends_it_to(database: Database, tmp_path: Path) -> None:
+    """A project whose version record says current but which lacks a function (dropped by hand, a restore of part
+    of the schema): every call then fails with SetupMissing, whose fix (vault/errors.py SETUP_FIX) names
+    `bridge setup` first. The version alone says "up to date", so the advice is a dead end."""
+    database.paste(SETUP_SQL.read_text(encoding="utf-8"))
+    with database.connect("postgres") as conn:
+        conn.execute("DROP FUNCTION public.resolve_secrets(text[])")
+        conn.commit()
+    done = bridge_setup(setup_env(tmp_path, url(database)))
+    assert done.returncode == 0, done.stderr
+    with database.connect("postgres") as conn:
+        restored = conn.execute("SELECT to_regprocedure('public.resolve_secrets(text[])') IS NOT NULL").fetchone()
+    assert restored == (True,), f"bridge setup said {done.stdout!r} and left public.resolve_secrets missing"
+
+
 def test_a_foreign_vault_access_log_is_not_taken_for_a_first_release_install(database: Database, tmp_path: Path) -> None:
     """public.vault_access_log is a plain name another app may use; with no version record bridge setup takes it
     for schema version 1 and runs steps 2.. over that table."""
