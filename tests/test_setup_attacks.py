@@ -731,3 +731,12 @@ def test_supabase_db_push_over_a_planted_version_record_is_not_a_silent_success(
     with database.connect("supabase_admin") as admin:
         installed = admin.execute("SELECT to_regprocedure('public.resolve_secrets(text[])') IS NOT NULL").fetchone()
     assert pushed.returncode != 0 or installed == (True,), pushed.stdout + pushed.stderr
+
+
+def test_the_docs_never_show_the_database_password_as_a_command_line_argument() -> None:
+    """`supabase db push --db-url postgresql://postgres:PASSWORD@...` puts the password in argv, which every local
+    user can read (ps); `supabase link` asks for it, or takes SUPABASE_DB_PASSWORD from the environment."""
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        text = " ".join(doc.read_text(encoding="utf-8").split())
+        for shown in re.finditer(r"--db-url \"?postgres(?:ql)?://[^\s\"`]*", text):
+            assert not re.search(r"://[^/@\s]*:[^/@\s]+@", shown.group()), f"{doc.name}: {shown.group()}"
