@@ -221,7 +221,10 @@ def test_password_with_a_reserved_character_never_reaches_stderr(database: Datab
     "host=db.abcdefgh.supabase.co password='Kx9Leak-Qz7Tail",
     "postgresql://postgres@db.abcdefgh.supabase.co/postgres?password=Kx9Leak-Qz7Tail&sslmode=disable",
     "postgresql://postgres@db.abcdefgh.supabase.co/postgres?password=Kx9Leak-Qz7Tail&bogus=1",
-], ids=["bad-percent-encoding", "conninfo-weak-tls", "conninfo-unclosed-quote", "password-param", "unknown-param"])
+    "Kx9Leak-Qz7Tail",
+    "https://abcdefgh.supabase.co?apikey=Kx9Leak-Qz7Tail",
+], ids=["bad-percent-encoding", "conninfo-weak-tls", "conninfo-unclosed-quote", "password-param", "unknown-param",
+        "the-password-alone", "the-api-url"])
 def test_unusable_connection_strings_say_so_in_one_line_without_the_password(tmp_path: Path, db_url: str) -> None:
     for debug in ("0", "1"):
         done = bridge_setup(setup_env(tmp_path, db_url, BRIDGE_DEBUG=debug))
@@ -235,6 +238,18 @@ def test_a_bad_connect_timeout_is_one_clear_line(database: Database, tmp_path: P
     assert done.returncode in (1, 2) and one_line(done.stderr), done.stderr
     assert "connect_timeout" in done.stderr and "internal error" not in done.stderr, done.stderr
     assert PASSWORD not in output(done)
+
+
+def test_debug_tracebacks_never_hold_the_password(database: Database, tmp_path: Path) -> None:
+    """BRIDGE_DEBUG=1 prints the traceback of an unexpected error, redacting only the bridge's own key variables
+    (not SUPABASE_DB_URL): no frame or message may carry the connection string."""
+    with database.connect("postgres") as conn:
+        conn.execute("CREATE FUNCTION public.vault_bridge_version() RETURNS text LANGUAGE sql AS $$ SELECT 'eight' $$")
+        conn.commit()
+    for suffix in ("?connect_timeout=soon", ""):
+        done = bridge_setup(setup_env(tmp_path, url(database, PASSWORD) + suffix, BRIDGE_DEBUG="1"))
+        assert done.returncode != 0 and "Traceback" in done.stderr, done.stderr
+        assert PASSWORD not in output(done)
 
 
 @pytest.fixture
