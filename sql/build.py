@@ -10,14 +10,16 @@ bridge/__init__.py; this script writes it into the guard and checks that a step 
 
 Every schema version is also one migration under supabase/migrations, for `supabase db push`: that
 version's whole setup.sql, run only when the database is not already past that version (a project set up by
-pasting a newer setup.sql must not have older functions put back). Migrations are append-only: this script
-writes the newest one alone, and a new version gets a new file.
+pasting a newer setup.sql must not have older functions put back). Migrations are append-only: a released
+version's (sql/releases.toml) is rebuilt from its commit's setup.sql and must be as committed, and only the
+current version's follows sql/.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 import time
 import tomllib
@@ -174,7 +176,7 @@ def migration(version: int, setup: str) -> str:
     already past that version (no piece of it can raise the version past it, so every piece decides alike)."""
     parts = chunks(setup)
     quotes = [f"$setup_v{version}_{number}$" for number in range(1, len(parts) + 1)]
-    clash = [quote for quote in quotes if quote in setup]
+    clash = [quote for quote in [*quotes, "$migration$"] if quote in setup]
     if clash:
         raise SystemExit(f"sql/build.py: setup.sql holds {clash[0]}, which this migration quotes it with")
     guard = (
@@ -184,7 +186,12 @@ def migration(version: int, setup: str) -> str:
         "  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN\n"
         "    v_installed := 1;  -- the first release kept no version record\n"
         "  END IF;\n"
-        f"  IF v_installed > {version} THEN\n    RETURN;\n  END IF;\n"
+        f"  IF v_installed > {version} THEN\n"
+        "    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN\n"
+        "      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the "
+        "bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;\n"
+        "    END IF;\n"
+        "    RETURN;\n  END IF;\n"
     )
     blocks = "".join(f"DO $migration$\n{guard}  EXECUTE {quote}\n{part}{quote};\nEND\n$migration$;\n\n"
                      for quote, part in zip(quotes, parts, strict=True))
@@ -200,6 +207,30 @@ def setup_of(migration_text: str, version: int) -> str:
     """The setup.sql a migration runs: its pieces joined (what the tests compare with each release's file)."""
     pattern = re.compile(rf"\$setup_v{version}_(\d+)\$\n(.*?)\$setup_v{version}_\1\$;", re.S)
     return "".join(match.group(2) for match in pattern.finditer(migration_text))
+
+
+class Release(NamedTuple):
+    version: int
+    commit: str
+    migration: str
+    """The migration's 14-digit timestamp."""
+
+
+def releases() -> list[Release]:
+    """sql/releases.toml: each released version, its commit and its migration's timestamp, oldest first."""
+    table = tomllib.loads((HERE / "releases.toml").read_text(encoding="utf-8"))
+    found = [Release(int(key.removeprefix("v")), row["commit"], row["migration"]) for key, row in table.items()]
+    return sorted(found)
+
+
+def release_setup(release: Release) -> str:
+    """A released version's setup.sql, from git history."""
+    shown = subprocess.run(["git", "-C", str(REPO), "show", f"{release.commit}:setup.sql"],
+                           capture_output=True, text=True, check=False)
+    if shown.returncode != 0:
+        raise SystemExit(f"sql/build.py: cannot read setup.sql of release v{release.version} ({release.commit[:9]}) "
+                         "from git history; a shallow clone needs `git fetch --unshallow`")
+    return shown.stdout.rstrip("\n") + "\n"
 
 
 def migration_files() -> dict[int, Path]:
@@ -220,22 +251,35 @@ def migration_files() -> dict[int, Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="exit 1 if setup.sql or the newest migration is not what this builds")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if setup.sql or any migration is not what this builds")
     args = parser.parse_args()
     version = schema_version()
     setup = setup_sql(version)
+    released = releases()
+    if [release.version for release in released] != list(range(1, version)):
+        raise SystemExit(f"sql/build.py: sql/releases.toml must list versions 1..{version - 1}, each released before "
+                         f"SCHEMA_VERSION {version}; it lists {[release.version for release in released]}")
     existing = migration_files()
     if sorted(existing) not in (list(range(1, version + 1)), list(range(1, version))):
         raise SystemExit(f"sql/build.py: supabase/migrations must hold one migration per schema version 1..{version}; "
                          f"it holds {sorted(existing)}")
-    target = existing.get(version) or MIGRATIONS / f"{time.strftime('%Y%m%d%H%M%S', time.gmtime())}_bridge_schema_v{version}.sql"
-    wanted = {SETUP: setup, target: migration(version, setup)}
+    current = existing.get(version) or MIGRATIONS / f"{time.strftime('%Y%m%d%H%M%S', time.gmtime())}_bridge_schema_v{version}.sql"
+    wanted = {SETUP: setup, current: migration(version, setup)}
+    for release in released:
+        wanted[MIGRATIONS / f"{release.migration}_bridge_schema_v{release.version}.sql"] = migration(
+            release.version, release_setup(release))
+    strays = [path for path in existing.values() if path not in wanted]
     stale = [path for path, text in wanted.items() if not path.is_file() or path.read_text(encoding="utf-8") != text]
     if args.check:
+        for path in strays:
+            print(f"sql/build.py: {path.relative_to(REPO)} is no migration sql/releases.toml names", file=sys.stderr)
         for path in stale:
-            print(f"sql/build.py: {path.relative_to(REPO)} is not what sql/ builds: run python sql/build.py and commit it",
-                  file=sys.stderr)
-        return 1 if stale else 0
+            print(f"sql/build.py: {path.relative_to(REPO)} is not what sql/ and sql/releases.toml build: run "
+                  "python sql/build.py and commit it", file=sys.stderr)
+        return 1 if stale or strays else 0
+    if strays:
+        raise SystemExit(f"sql/build.py: {strays[0].relative_to(REPO)} is no migration sql/releases.toml names; remove it")
     for path in stale:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(wanted[path], encoding="utf-8")

@@ -242,13 +242,14 @@ def test_a_bad_connect_timeout_is_one_clear_line(database: Database, tmp_path: P
 
 def test_debug_tracebacks_never_hold_the_password(database: Database, tmp_path: Path) -> None:
     """BRIDGE_DEBUG=1 prints the traceback of an unexpected error, redacting only the bridge's own key variables
-    (not SUPABASE_DB_URL): no frame or message may carry the connection string."""
+    (not SUPABASE_DB_URL): no frame or message may carry the connection string. (Both cases here are now one
+    handled line, not a traceback; whichever it is, the password is in neither.)"""
     with database.connect("postgres") as conn:
         conn.execute("CREATE FUNCTION public.vault_bridge_version() RETURNS text LANGUAGE sql AS $$ SELECT 'eight' $$")
         conn.commit()
     for suffix in ("?connect_timeout=soon", ""):
         done = bridge_setup(setup_env(tmp_path, url(database, PASSWORD) + suffix, BRIDGE_DEBUG="1"))
-        assert done.returncode != 0 and "Traceback" in done.stderr, done.stderr
+        assert done.returncode != 0, done.stderr
         assert PASSWORD not in output(done)
 
 
@@ -654,8 +655,8 @@ def test_a_migration_quote_inside_setup_sql_is_refused_or_still_runs(database: D
 
 def test_a_setup_sql_holding_its_own_migration_quote_is_refused() -> None:
     build = load_build()
-    with pytest.raises(SystemExit, match=r"\$setup_v9\$"):
-        build.migration(9, "SELECT 'closes early: $setup_v9$';\n")
+    with pytest.raises(SystemExit, match=r"\$setup_v9_1\$"):
+        build.migration(9, "SELECT 'closes early: $setup_v9_1$';\n")
 
 
 def copy_of_repo(tmp_path: Path) -> Path:
@@ -670,8 +671,11 @@ def copy_of_repo(tmp_path: Path) -> Path:
 
 
 def check(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(root / "sql" / "build.py"), "--check"],
-                          capture_output=True, text=True, check=False, timeout=60)
+    """build.py --check on the copy, reading released setup.sql files from this repository's git history."""
+    import os
+
+    return subprocess.run([sys.executable, str(root / "sql" / "build.py"), "--check"], capture_output=True, text=True,
+                          check=False, timeout=120, env={**os.environ, "GIT_DIR": str(REPO / ".git")})
 
 
 def migration_path(root: Path, version: int) -> Path:

@@ -29,6 +29,7 @@ from psycopg import errors, sql
 from bridge import SCHEMA_VERSION
 from tests.support.api_role import become
 from tests.support.pg import REPO, SETUP_SQL, SQL_DIR, PgCluster, one
+from tests.support.sql_build import build
 from tests.test_setup_sql import (
     CATALOG_SNAPSHOT,
     EXPECTED_PUBLIC_FUNCTIONS,
@@ -48,17 +49,8 @@ class Release:
 
 # One per earlier schema version, oldest first. Version 1 is the last commit
 # whose setup.sql had no version record; version 2 the commit that added it.
-RELEASES = (
-    Release("3945593986d63f2070f8d795cbc63b2182616e37", 1),
-    Release("2305d710a9ea24b4dafb42aac7fdd6aab51b45e6", 2),
-    Release("5e8679901aa7d4d92cfb224e5caac099ac8a1715", 3),
-    Release("c2d4cf39f0cdc7d56a8ab8715baeb61042a5d0c0", 4),
-    Release("4a3f91adfa486c443b3e5a1ff0ef6625767ec994", 5),
-    Release("37cdc4a2c026b24cfe4d716bfdf79071ce34282a", 6),
-    Release("e41d3e4757d39a001998635e41f7b8a8b48bd5ce", 7),
-    Release("8bde6e2bdf10b79ed780519d087ba27b141956a0", 8),
-    Release("a9813ee9272964249aaa2a717c87466442d03e85", 9),
-)
+RELEASES = tuple(Release(release.commit, release.version) for release in build.releases())
+"""sql/releases.toml, the one list of released versions and their commits."""
 
 SECRETS = {
     "OPENAI_API_KEY": "sk-proj-UPGRADE-1",

@@ -98,7 +98,7 @@ def test_bridge_setup_installs_a_fresh_database_then_says_it_is_up_to_date(datab
     again = bridge_setup(database, "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout) == {"installed": SCHEMA_VERSION, "target": SCHEMA_VERSION, "applied": False, "steps": []}
-    assert bridge_setup(database).stdout == f"schema version {SCHEMA_VERSION}: up to date\n"
+    assert bridge_setup(database).stdout == f"schema version {SCHEMA_VERSION}: up to date (functions, grants and comments re-applied)\n"
 
 
 @pytest.mark.parametrize("release", RELEASES, ids=lambda release: f"from-v{release.version}")

@@ -12,6 +12,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 1 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v1_1$
@@ -152,6 +155,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 1 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v1_2$
@@ -311,6 +317,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 1 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v1_3$
@@ -461,6 +470,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 1 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v1_4$
@@ -602,6 +614,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 1 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v1_5$

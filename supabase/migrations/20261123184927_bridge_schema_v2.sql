@@ -12,6 +12,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 2 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v2_1$
@@ -153,6 +156,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 2 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v2_2$
@@ -300,6 +306,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 2 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v2_3$
@@ -483,6 +492,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 2 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v2_4$
@@ -623,6 +635,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 2 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v2_5$

@@ -12,6 +12,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 3 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v3_1$
@@ -154,6 +157,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 3 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v3_2$
@@ -304,6 +310,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 3 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v3_3$
@@ -485,6 +494,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 3 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v3_4$
@@ -636,6 +648,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 3 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v3_5$
@@ -778,6 +793,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 3 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v3_6$
@@ -908,6 +926,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 3 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v3_7$

@@ -12,6 +12,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_1$
@@ -154,6 +157,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_2$
@@ -314,6 +320,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_3$
@@ -480,6 +489,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_4$
@@ -611,6 +623,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_5$
@@ -724,6 +739,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_6$
@@ -868,6 +886,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_7$
@@ -1034,6 +1055,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_8$
@@ -1138,6 +1162,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_9$
@@ -1265,6 +1292,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_10$
@@ -1429,6 +1459,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_11$
@@ -1569,6 +1602,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_12$
@@ -1672,6 +1708,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_13$
@@ -1800,6 +1839,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_14$
@@ -1930,6 +1972,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_15$
@@ -2046,6 +2091,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_16$
@@ -2167,6 +2215,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_17$
@@ -2292,6 +2343,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_18$
@@ -2358,6 +2412,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_19$
@@ -2454,6 +2511,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_20$
@@ -2577,6 +2637,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_21$
@@ -2717,6 +2780,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_22$
@@ -2843,6 +2909,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 7 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v7_23$

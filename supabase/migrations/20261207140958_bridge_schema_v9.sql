@@ -12,6 +12,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_1$
@@ -147,6 +150,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_2$
@@ -304,6 +310,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_3$
@@ -475,6 +484,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_4$
@@ -578,6 +590,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_5$
@@ -710,6 +725,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_6$
@@ -825,6 +843,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_7$
@@ -959,6 +980,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_8$
@@ -1111,6 +1135,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_9$
@@ -1260,6 +1287,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_10$
@@ -1416,6 +1446,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_11$
@@ -1557,6 +1590,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_12$
@@ -1697,6 +1733,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_13$
@@ -1772,6 +1811,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_14$
@@ -1850,6 +1892,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_15$
@@ -1944,6 +1989,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_16$
@@ -2035,6 +2083,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_17$
@@ -2167,6 +2218,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_18$
@@ -2186,6 +2240,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_19$
@@ -2321,6 +2378,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_20$
@@ -2421,6 +2481,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_21$
@@ -2542,6 +2605,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_22$
@@ -2644,6 +2710,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_23$
@@ -2764,6 +2833,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_24$
@@ -2844,6 +2916,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_25$
@@ -2964,6 +3039,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_26$
@@ -3104,6 +3182,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_27$
@@ -3231,6 +3312,9 @@ BEGIN
     v_installed := 1;  -- the first release kept no version record
   END IF;
   IF v_installed > 9 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
     RETURN;
   END IF;
   EXECUTE $setup_v9_28$
