@@ -33,12 +33,15 @@ STOP_WAIT_S = 30.0
 """Only against a hang: how soon the watcher exits is measured in benchmarks/, never asserted here."""
 
 FAKE_OPENCLAW = """#!{python}
-import json, os, sys, time
+import json, os, subprocess, sys, time
 with open({record!r}, "a") as out:
     out.write(json.dumps(sys.argv[1:]) + "\\n")
+if os.path.exists({linger!r}) or os.path.exists({slow!r}):
+    # A launcher that respawns the CLI: a child with the same argv, holding the same pipes.
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", *sys.argv[1:]])
+    with open({linger!r} if os.path.exists({linger!r}) else {slow!r}, "w") as out:
+        out.write(str(os.getpid()) + " " + str(child.pid))
 if os.path.exists({slow!r}):
-    with open({slow!r}, "w") as out:
-        out.write(str(os.getpid()))
     time.sleep(120)
 if os.path.exists({refuse!r}):
     print("gateway refused: unauthorized", file=sys.stderr)
@@ -56,9 +59,10 @@ class Rig:
         self.record = tmp_path / "openclaw-argv.jsonl"
         self.refuse = tmp_path / "refuse"
         self.slow = tmp_path / "slow"
+        self.linger = tmp_path / "linger"
         fake = self.bin / "openclaw"
         fake.write_text(FAKE_OPENCLAW.format(
-            python=sys.executable, record=str(self.record), refuse=str(self.refuse), slow=str(self.slow),
+            python=sys.executable, record=str(self.record), refuse=str(self.refuse), slow=str(self.slow), linger=str(self.linger),
         ))
         fake.chmod(0o700)
         config = tmp_path / "openclaw.json"
@@ -199,11 +203,36 @@ def test_a_reload_still_running_is_stopped_with_the_watcher(
 ) -> None:
     rig.slow.touch()
     assert run_bridge(["secrets", "set", KEY_NAME], env_bootstrap, NEW_KEY.encode()).returncode == 0
-    wait_for(lambda: rig.slow.read_text().isdigit(), "the reload to start")
-    child = int(rig.slow.read_text())
-    assert running(child)
+    wait_for(lambda: len(rig.slow.read_text().split()) == 2, "the reload to start")
+    child, grandchild = (int(pid) for pid in rig.slow.read_text().split())
+    assert running(child) and running(grandchild)
     assert stop(watcher) == 0
     wait_for(lambda: not running(child), "the reload to be stopped with the watcher")
+    wait_for(lambda: not running(grandchild), "the reload's own child, which carries --token, to be stopped too")
+
+
+def test_a_cli_whose_child_holds_its_output_never_stalls_the_loop(
+    rig: Rig, watcher: subprocess.Popen[bytes], env_bootstrap: dict[str, str],
+) -> None:
+    rig.linger.touch()
+    assert run_bridge(["secrets", "set", KEY_NAME], env_bootstrap, NEW_KEY.encode()).returncode == 0
+    wait_for(lambda: "reload ok" in rig.journal(), "the first reload to be judged")
+    grandchild = int(rig.linger.read_text().split()[1])
+    wait_for(lambda: not running(grandchild), "what the CLI left behind to be killed with its group")
+    assert run_bridge(["secrets", "set", KEY_NAME], env_bootstrap, OLD_KEY.encode()).returncode == 0
+    wait_for(lambda: rig.journal().count("reload ok") == 2, "a second rotation, polled and reloaded on time")
+    assert stop(watcher) == 0
+
+
+def test_sighup_ends_the_watcher_cleanly(rig: Rig, watcher: subprocess.Popen[bytes]) -> None:
+    watcher.send_signal(signal.SIGHUP)
+    assert watcher.wait(timeout=STOP_WAIT_S) == 0
+
+
+def test_an_interval_too_long_for_any_wait_is_refused_in_one_line(rig: Rig) -> None:
+    done = run_bridge(["watch", "--interval", "99999999999d"], rig.env)
+    said = [line for line in done.stderr.splitlines() if "error" in line]
+    assert done.returncode == 2 and len(said) == 1 and said[0].endswith("--interval 99999999999d: use at most 1d, e.g. 30s"), done.stderr
 
 
 def test_once_exit_codes(rig: Rig, env_bootstrap: dict[str, str]) -> None:

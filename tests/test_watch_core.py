@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Unpack
 
@@ -14,13 +16,15 @@ from bridge.core.errors import UsageError
 from bridge.vault.client import Changes
 from bridge.vault.errors import CredentialsRefused, SupabaseUnavailable
 from bridge.watch.loop import Watcher
-from bridge.watch.reload import Reloaded, Reloader, judge
+from bridge.watch.reload import Finished, Reloaded, Reloader, judge
 from bridge.watch.schedule import DEBOUNCE_S, SUPABASE_BACKOFF_CAP_S, Schedule
 from bridge.watch.state import Progress, StateFile, WatchState, carried_since
 from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_url, gateway_url, target_of, token_source
 from bridge.watch.token import HeldToken
 
 INTERVAL = 30.0
+HANG_GUARD_S = 30.0
+"""Only against a hang, never a measure: how long a reload takes is in benchmarks/."""
 TOKEN_REF = {"source": "exec", "provider": "supabase", "id": "GW_TOKEN"}
 
 
@@ -226,7 +230,7 @@ def test_judge_reads_openclaws_answer_and_never_repeats_the_token() -> None:
     ok, detail = judge(1, '{"ok": false, "error": "unauthorized: token tok-SECRET-123456789 rejected"}', "", "tok-SECRET-123456789")
     assert not ok and "tok-SECRET" not in detail and "unauthorized" in detail
     ok, detail = judge(1, "", "gateway closed\nconnection (1006)\n", None)
-    assert (ok, detail) == (False, "gateway closed connection (1006)")
+    assert (ok, detail) == (False, "gateway closed; connection (1006)")
     assert judge(0, "not json", "", None) == (False, "not json")
     assert judge(3, "", "", None) == (False, "exit status 3")
 
@@ -236,15 +240,106 @@ def test_reloader_passes_url_token_and_json_and_times_it(tmp_path: Path) -> None
     fake.write_text("#!/bin/sh\n")
     fake.chmod(0o700)
     calls: list[list[str]] = []
-    ticks = iter([10.0, 13.5])
+    ticks = iter([10.0, 13.5, 20.0, 21.0])
 
-    def run(command: str, args: list[str], env: object, *, check: bool, timeout: float, started: object) -> subprocess.CompletedProcess[str]:
-        calls.append(args)
-        return subprocess.CompletedProcess(args, 0, '{"ok": true, "warningCount": 2}', "")
+    def run(argv: list[str], env: object, timeout: float, started: object) -> Finished:
+        calls.append(argv[1:])
+        return Finished(0, '{"ok": true, "warningCount": 2}', "", False)
 
-    reloaded = Reloader({"PATH": str(tmp_path)}, run=run, clock=lambda: next(ticks))("ws://127.0.0.1:9", "T")
-    assert reloaded == Reloaded(True, 3.5, "2 warning(s)")
-    assert calls == [["secrets", "reload", "--url", "ws://127.0.0.1:9", "--token", "T", "--json"]]
+    reloader = Reloader({"PATH": str(tmp_path)}, run=run, clock=lambda: next(ticks))
+    assert reloader("ws://127.0.0.1:9", "T") == Reloaded(True, 3.5, "2 warning(s)")
+    assert reloader(None, None) == Reloaded(True, 1.0, "2 warning(s)")
+    assert calls == [
+        ["secrets", "reload", "--url", "ws://127.0.0.1:9", "--token", "T", "--json"],
+        ["secrets", "reload", "--json"],
+    ], "without a token the CLI gets no --url: with one it demands explicit credentials"
+
+
+def test_openclaws_error_object_is_one_readable_line_not_a_dict() -> None:
+    said = json.dumps({"ok": False, "error": {"type": "cli_error", "message": (
+        "gateway url override requires explicit credentials\nFix: pass --token or --password *** --url (or gatewayToken "
+        "in tools).\nFor the default local or SSH-tunneled Gateway, remove --url to use the configured target.\n"
+        "Config: /home/someone/.openclaw/openclaw.json")}})
+    ok, detail = judge(1, said, "", None)
+    assert not ok and "{" not in detail and "\n" not in detail
+    assert detail.startswith("gateway url override requires explicit credentials; Fix: pass --token")
+    assert detail.endswith(" …") or detail.endswith("openclaw.json"), "cut at a word, never mid-URL"
+    assert judge(1, json.dumps({"ok": False, "error": {"code": "AUTH_TOKEN_MISMATCH", "message": "unauthorized"}}), "", None) == (
+        False, "unauthorized (AUTH_TOKEN_MISMATCH)")
+
+
+LINGERING_CLI = """#!{python}
+import os, subprocess, sys
+# A wrapper, or a launcher that respawns the CLI: its child inherits the pipes and outlives it.
+child = subprocess.Popen([{python!r}, "-c", "import time; time.sleep(600)", "secrets", "reload", "--token", "T"])
+with open({pids!r}, "w") as out:
+    out.write(str(child.pid))
+print('{{"ok": true, "warningCount": 0}}', flush=True)
+if {hang}:
+    child.wait()
+"""
+
+
+def lingering(tmp_path: Path, hang: bool) -> tuple[dict[str, str], Path]:
+    pids = tmp_path / "grandchild.pid"
+    fake = tmp_path / "openclaw"
+    fake.write_text(LINGERING_CLI.format(python=sys.executable, pids=str(pids), hang=hang))
+    fake.chmod(0o700)
+    return {"PATH": str(tmp_path)}, pids
+
+
+def reload_in_thread(reloader: Reloader, url: str | None, token: str | None) -> Reloaded:
+    """The reload on a thread, joined with a bound only against a hang (the old code waited for the grandchild)."""
+    done: list[Reloaded] = []
+    worker = threading.Thread(target=lambda: done.append(reloader(url, token)), daemon=True)
+    worker.start()
+    worker.join(HANG_GUARD_S)
+    assert done, "the reload waited for a child that holds its output open"
+    return done[0]
+
+
+def gone(pid: int) -> bool:
+    """True once `pid` has died (a SIGKILLed process closes its files a moment before it becomes a zombie)."""
+    ends = time.monotonic() + HANG_GUARD_S
+    while time.monotonic() < ends:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return True
+        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_cli_that_exits_while_its_child_holds_the_output_is_judged_and_the_child_killed(tmp_path: Path) -> None:
+    env, pids = lingering(tmp_path, hang=False)
+    reloaded = reload_in_thread(Reloader(env), None, None)
+    assert reloaded.ok, reloaded.detail
+    assert gone(int(pids.read_text())), "what the CLI left behind is killed with its group"
+
+
+def test_a_reload_past_its_limit_is_killed_with_its_whole_group(tmp_path: Path) -> None:
+    env, pids = lingering(tmp_path, hang=True)
+    reloaded = reload_in_thread(Reloader(env, timeout=0.5), "ws://127.0.0.1:9", "T")
+    assert not reloaded.ok and "killed with its process group" in reloaded.detail
+    assert gone(int(pids.read_text()))
+
+
+def test_cancel_kills_the_running_reloads_group(tmp_path: Path) -> None:
+    env, pids = lingering(tmp_path, hang=True)
+    reloader = Reloader(env)
+    done: list[Reloaded] = []
+    worker = threading.Thread(target=lambda: done.append(reloader("ws://127.0.0.1:9", "T")), daemon=True)
+    worker.start()
+    deadline = time.monotonic() + HANG_GUARD_S
+    while not (pids.exists() and pids.read_text()):
+        assert time.monotonic() < deadline, "the reload never started"
+        time.sleep(0.01)
+    reloader.cancel()
+    worker.join(HANG_GUARD_S)
+    assert done and not done[0].ok
+    assert gone(int(pids.read_text())), "no orphan carrying --token outlives the watcher"
 
 
 def test_reloader_without_openclaw_says_so(tmp_path: Path) -> None:
@@ -334,10 +429,10 @@ class FakeGateway:
     def __init__(self, vault: FakeVault, token: str) -> None:
         self.vault = vault
         self.token = token
-        self.calls: list[tuple[str, str | None]] = []
+        self.calls: list[tuple[str | None, str | None]] = []
         self.up = True
 
-    def __call__(self, url: str, token: str | None) -> Reloaded:
+    def __call__(self, url: str | None, token: str | None) -> Reloaded:
         self.calls.append((url, token))
         if not self.up:
             return Reloaded(False, 0.1, "gateway closed (1006)")
@@ -460,6 +555,42 @@ def test_a_refused_reload_tries_each_other_known_token_once(tmp_path: Path) -> N
     rig.run_until(100.0)
     assert rig.gateway.calls[-1] == ("ws://127.0.0.1:19003", "other-token")
     assert rig.vault.live_reads == ["GW_TOKEN"], "with nothing else known, a refusal costs one attempt and no read"
+
+
+@pytest.mark.parametrize("token", [
+    {"source": "env", "provider": "default", "id": "OPENCLAW_GATEWAY_TOKEN"},
+    {"source": "exec", "provider": "onepassword", "id": "gateway-token"},
+    None,
+])
+def test_a_token_not_through_our_provider_is_left_to_the_cli_without_url(tmp_path: Path, token: object) -> None:
+    """An env ref (the value in ~/.openclaw/.env, which the watcher never sees), another provider's ref, password
+    mode (no token): the CLI's own config has the credentials, and with --url it would demand them explicitly."""
+    config = tmp_path / "openclaw.json"
+    auth: dict[str, object] = {"mode": "password"} if token is None else {"mode": "token", "token": token}
+    config.write_text(json.dumps({"gateway": {"port": 19003, "auth": auth},
+                                  "models": {"a": {"apiKey": {"source": "exec", "provider": "supabase", "id": "OPENAI"}}}}))
+    vault = FakeVault({"OPENAI": "sk-1"})
+    calls: list[tuple[str | None, str | None]] = []
+
+    def reload(url: str | None, token: str | None) -> Reloaded:
+        calls.append((url, token))
+        return Reloaded(True, 1.0, "0 warning(s)")
+
+    targets = Targets(ConfigFile(config), "supabase", {}, None)
+    clock = FakeClock(10_000)
+    held = HeldToken(targets.current.token, vault.live, vault.cached)
+    schedule = Schedule(INTERVAL, top, now=0.0)
+    watcher = Watcher(
+        schedule=schedule, targets=targets, vault=vault, reload=reload, token=held,
+        make_token=lambda source: HeldToken(source, vault.live, vault.cached), state=MemoryState(), log=lambda line: None,
+        clocks=clock, stop=clock,
+    )
+    assert watcher.step()
+    vault.rotate("OPENAI", "sk-2")
+    for _ in range(3):
+        clock.wait(max(0.0, schedule.wake_at() - clock.now))
+        assert watcher.step()
+    assert calls == [(None, None)]
 
 
 def test_supabase_down_backs_off_never_crashes_and_recovers(tmp_path: Path) -> None:

@@ -1,9 +1,9 @@
 """`bridge watch`: the verb, its options, and the process around the loop: lock, state file, signals.
 
 The loop runs on a daemon thread while the main thread waits for the stop
-Event, which SIGTERM and SIGINT set: the watcher exits 0 within a second or so
+Event, which SIGTERM, SIGINT and SIGHUP set: the watcher exits 0 within a second or so
 even mid-poll (a poll still running is abandoned, a reload still running is
-terminated; the gateway keeps its snapshot either way).
+killed with its process group; the gateway keeps its snapshot either way).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from bridge.watch.vault_io import VaultIO
 DEFAULT_INTERVAL = "30s"
 MIN_INTERVAL_S = 1.0
 """Shorter would poll Supabase faster than any rotation needs to arrive."""
+MAX_INTERVAL_S = 86400.0
+"""Longer leaves a rotation undelivered for more than a day; and every wait must fit the platform's timeouts."""
 STOP_CHECK_S = 0.2
 """How often the main thread looks at the stop Event, in case a signal arrived while it was not waiting."""
 STOP_GRACE_S = 1.0
@@ -67,6 +69,8 @@ def interval_seconds(raw: str) -> float:
         raise UsageError(str(exc).removeprefix("config: ")) from None
     if seconds < MIN_INTERVAL_S:
         raise UsageError(f"--interval {raw}: use at least {MIN_INTERVAL_S:g}s, e.g. 30s")
+    if seconds > MAX_INTERVAL_S:
+        raise UsageError(f"--interval {raw}: use at most {format_age(MAX_INTERVAL_S)}, e.g. 30s")
     return seconds
 
 
@@ -99,12 +103,17 @@ def run_until_stopped(work: Callable[[], int], stop: threading.Event) -> int:
     return outcome[0]
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+"""Each ends the watcher cleanly (exit 0, the reload's group killed). SIGHUP too: a watcher started in a terminal
+ends with it, and openclaw.json is followed without one (it is read again whenever it changes)."""
+
+
 def stop_on_signals(stop: threading.Event) -> None:
     def handler(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, handler)
 
 
 def handle_watch(args: argparse.Namespace, ctx: Context) -> int:

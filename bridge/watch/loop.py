@@ -54,7 +54,7 @@ class Clocks(Protocol):
 
 class Watcher:
     def __init__(
-        self, *, schedule: Schedule, targets: Targets, vault: Vault, reload: Callable[[str, str | None], Reloaded],
+        self, *, schedule: Schedule, targets: Targets, vault: Vault, reload: Callable[[str | None, str | None], Reloaded],
         token: HeldToken, make_token: Callable[[TokenSource], HeldToken], state: Recorder, log: Callable[[str], None],
         clocks: Clocks, stop: Stop,
     ) -> None:
@@ -158,8 +158,9 @@ class Watcher:
             return False
         if self._token.value is None:
             self._note(self._token.learn())
-        outcome = self._reload_gateway(self._url, self._token.value)
-        if not outcome.ok:
+        url, token = self._credentials()
+        outcome = self._reload_gateway(url, token)
+        if not outcome.ok and url is not None:
             outcome = self._other_tokens(outcome)
         retry = self._schedule.reloaded(self._clocks.monotonic(), outcome.ok, names)
         if outcome.ok:
@@ -172,10 +173,23 @@ class Watcher:
                 # The gateway now holds what its resolve just got.
                 self._note(self._token.learn())
             return True
-        line = f"reload refused by {self._url}: {outcome.detail}"
+        line = f"reload refused by {url or 'the gateway openclaw.json names'}: {outcome.detail}"
         self._log(f"{line}; next try in {format_age(retry)}")
         self._record(last_reload_at=iso(self._clocks.wall()), last_reload_ok=False, last_error=line)
         return False
+
+    def _credentials(self) -> tuple[str | None, str | None]:
+        """What the reload authenticates with: (URL, token) when the watcher knows the token the gateway holds
+        and the CLI could not (ours: its own resolve would get a rotated token's new value; or a gateway named by
+        --gateway-url, which the CLI reaches only with explicit credentials); otherwise (None, None), and the CLI
+        takes the gateway and the credentials its own config gives (env ref, ~/.openclaw/.env, another provider,
+        password mode)."""
+        value = self._token.value
+        if value is None:
+            return None, None
+        if self._token.source.ref_id is not None or self._targets.pinned:
+            return self._url, value
+        return None, None
 
     def _other_tokens(self, refused: Reloaded) -> Reloaded:
         """The refused reload again with each other value the gateway's token might have, once; the first that
