@@ -389,3 +389,13 @@ def test_doctor_json_reports_the_watcher_from_its_state_file(tmp_path: Path) -> 
     state_file.write_bytes(b" " * (1024 * 1024))
     check = doctor_watcher(tmp_path)
     assert check["status"] == WARN and "larger than" in check["detail"]
+
+
+@pytest.mark.unit
+def test_changes_the_gateway_does_not_hold_yet_warn_with_each_name_and_since_when() -> None:
+    pending = {"OPENAI_API_KEY": stamp(90), "GATEWAY_TOKEN": stamp(600), "BAD": "not a time", 7: stamp(1)}
+    status, detail, fix = judge_watcher(state(undelivered=pending), NOW, True, "linux")
+    assert status == WARN
+    assert "does not hold 2 change(s) yet: GATEWAY_TOKEN since 10m ago, OPENAI_API_KEY since 1m30s ago" in detail
+    assert "retries on its own" in fix and "Supabase" in fix
+    assert judge_watcher(state(undelivered={}), NOW, True, "linux")[0] == PASS

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Unpack
 
@@ -390,6 +392,8 @@ class FakeVault:
         self.prepared: list[list[str]] = []
         self.live_reads: list[str] = []
         self.refusals = 0
+        self.answered_live: dict[str, float] | None = {}
+        """When a resolve last had each name from Supabase (None: no resolve ever stamped, nothing confirmable)."""
 
     def rotate(self, name: str, value: str) -> None:
         self.values[name] = value
@@ -407,6 +411,11 @@ class FakeVault:
     def prepare(self, names: list[str]) -> str | None:
         self.prepared.append(names)
         return None
+
+    def undelivered(self, names: list[str], since: float) -> list[str] | None:
+        if self.answered_live is None:
+            return None
+        return [n for n in names if self.answered_live.get(n, -math.inf) < since]
 
     def refused(self) -> None:
         self.refusals += 1
@@ -426,11 +435,15 @@ class FakeGateway:
     """Accepts a reload only with the token it holds; a good reload resolves every ref, as the real one does: it
     takes the values in Vault, and its resolve writes them into the cache."""
 
-    def __init__(self, vault: FakeVault, token: str) -> None:
+    def __init__(self, vault: FakeVault, token: str, wall: Callable[[], float] = lambda: math.inf) -> None:
         self.vault = vault
         self.token = token
+        self.wall = wall
         self.calls: list[tuple[str | None, str | None]] = []
         self.up = True
+        self.supabase_away = False
+        """The gateway's own resolve cannot reach Supabase: the cache answers with what it held, and the reload
+        "works" all the same."""
 
     def __call__(self, url: str | None, token: str | None) -> Reloaded:
         self.calls.append((url, token))
@@ -438,8 +451,13 @@ class FakeGateway:
             return Reloaded(False, 0.1, "gateway closed (1006)")
         if token != self.token:
             return Reloaded(False, 0.1, "unauthorized")
+        if self.supabase_away:
+            self.token = self.vault.cache["GW_TOKEN"]
+            return Reloaded(True, 3.0, "0 warning(s)")
         self.token = self.vault.values["GW_TOKEN"]
         self.vault.cache.update(self.vault.values)
+        if self.vault.answered_live is not None:
+            self.vault.answered_live.update(dict.fromkeys(self.vault.values, self.wall()))
         return Reloaded(True, 3.0, "0 warning(s)")
 
 
@@ -470,7 +488,7 @@ class Rig:
     ) -> None:
         self.clock = FakeClock(until)
         self.vault = vault or FakeVault({"GW_TOKEN": "old-token", "OPENAI": "sk-1"})
-        self.gateway = gateway or FakeGateway(self.vault, "old-token")
+        self.gateway = gateway or FakeGateway(self.vault, "old-token", self.clock.wall)
         self.lines: list[str] = []
         self.state = MemoryState()
         self.config = config_with_token(tmp_path)
@@ -570,6 +588,7 @@ def test_a_token_not_through_our_provider_is_left_to_the_cli_without_url(tmp_pat
     config.write_text(json.dumps({"gateway": {"port": 19003, "auth": auth},
                                   "models": {"a": {"apiKey": {"source": "exec", "provider": "supabase", "id": "OPENAI"}}}}))
     vault = FakeVault({"OPENAI": "sk-1"})
+    vault.answered_live = {"OPENAI": math.inf}
     calls: list[tuple[str | None, str | None]] = []
 
     def reload(url: str | None, token: str | None) -> Reloaded:
@@ -591,6 +610,38 @@ def test_a_token_not_through_our_provider_is_left_to_the_cli_without_url(tmp_pat
         clock.wait(max(0.0, schedule.wake_at() - clock.now))
         assert watcher.step()
     assert calls == [(None, None)]
+
+
+def test_a_reload_the_cache_answered_is_not_delivered_stays_pending_and_is_retried(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=10_000)
+    rig.run_until(1.0)
+    rig.gateway.supabase_away = True
+    rig.vault.rotate("GW_TOKEN", "new-token")
+    rig.run_until(40.0)
+    assert len(rig.gateway.calls) == 1 and rig.gateway.token == "old-token", "the cache answered the old token"
+    assert not any(line.startswith("reload ok") for line in rig.lines)
+    assert any("did not get GW_TOKEN from Supabase" in line and "not delivered" in line for line in rig.lines)
+    assert rig.state.last("undelivered") == {"GW_TOKEN": "2023-11-14T22:13:50Z"}, "the change, and when it was seen"
+    assert rig.state.last("last_reload_ok") is False and rig.state.last("since") == "1", "since stops before it"
+    rig.gateway.supabase_away = False
+    rig.run_until(200.0)
+    assert rig.gateway.token == "new-token", "retried on the usual schedule until the gateway resolved it live"
+    assert rig.gateway.calls[-1] == ("ws://127.0.0.1:19003", "old-token")
+    assert rig.state.last("undelivered") == {} and rig.state.last("last_reload_ok") is True
+    rig.vault.rotate("OPENAI", "sk-2")
+    rig.run_until(300.0)
+    assert rig.gateway.calls[-1] == ("ws://127.0.0.1:19003", "new-token"), "the token learnt once it was delivered"
+
+
+def test_delivery_that_cannot_be_confirmed_is_said_once_and_counted(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=10_000)
+    rig.vault.answered_live = None
+    rig.run_until(1.0)
+    for n, value in enumerate(("sk-2", "sk-3")):
+        rig.vault.rotate("OPENAI", value)
+        rig.run_until(40.0 + 100 * n)
+    assert sum("delivery cannot be confirmed" in line for line in rig.lines) == 1
+    assert sum(line.startswith("reload ok") for line in rig.lines) == 2
 
 
 def test_supabase_down_backs_off_never_crashes_and_recovers(tmp_path: Path) -> None:
@@ -668,7 +719,7 @@ def test_state_file_is_private_and_has_exactly_the_contracts_keys(tmp_path: Path
     doc = json.loads(state.path.read_text())
     assert list(doc) == [
         "pid", "gateway_url", "interval_s", "started_at", "last_poll_at", "last_poll_ok", "last_reload_at", "last_reload_ok",
-        "last_error", "since",
+        "last_error", "since", "undelivered",
     ]
     assert doc["last_poll_ok"] is True and doc["last_reload_at"] is None and doc["interval_s"] == 30.0
     assert state.path.stat().st_mode & 0o777 == 0o600

@@ -47,6 +47,8 @@ WATCH_MAX_INTERVAL_S = 7 * 86400
 """A longer interval in the state file is not the watcher's: the default is judged instead."""
 WATCH_ERROR_CHARS = 200
 """How much of the watcher's last error the one line shows."""
+WATCH_UNDELIVERED_SHOWN = 5
+"""How many changes not yet held by the gateway the one line names (the state file has them all)."""
 WATCH_UNIT = "openclaw-supabase-bridge-watch"
 WATCH_LABEL = "com.openclaw-supabase-bridge.watch"
 """The names install.sh --with-watch gives the systemd user unit and the launchd agent."""
@@ -460,6 +462,16 @@ def _error_line(value: object) -> str:
     return text if len(text) <= WATCH_ERROR_CHARS else text[: WATCH_ERROR_CHARS - 3] + "..."
 
 
+def _undelivered(raw: object) -> list[tuple[str, float]]:
+    """The state file's `undelivered` ({name: ISO time seen}) oldest first; anything malformed in it is left out."""
+    if not isinstance(raw, dict):
+        return []
+    from bridge.core.text import printable
+
+    found = [(printable(name)[:128], parse_stamp(seen)) for name, seen in raw.items() if isinstance(name, str)]
+    return sorted(((name, seen) for name, seen in found if seen is not None), key=lambda item: item[1])
+
+
 def judge_watcher(state: Mapping[str, object], now: float, alive: bool, platform: str = sys.platform) -> tuple[str, str, str]:
     """Doctor's watcher line from the watcher's state file, the time and whether its pid runs: (status, detail, fix).
 
@@ -513,6 +525,14 @@ def judge_watcher(state: Mapping[str, object], now: float, alive: bool, platform
         return WARN, f"running (pid {pid}) but its last poll was {ago(polled)} (stale after {format_age(limit)}){because}", fix
     if poll_good is False:
         return WARN, f"running (pid {pid}), its last poll {ago(polled)} failed, retrying with backoff{because}", fix
+    pending = _undelivered(state.get("undelivered"))
+    if pending:
+        shown = ", ".join(f"{name} since {ago(seen)}" for name, seen in pending[:WATCH_UNDELIVERED_SHOWN])
+        more = f" and {len(pending) - WATCH_UNDELIVERED_SHOWN} more" if len(pending) > WATCH_UNDELIVERED_SHOWN else ""
+        return WARN, f"running (pid {pid}), but the gateway does not hold {len(pending)} change(s) yet: {shown}{more}{because}", (
+            "the watcher retries on its own; until the gateway's own resolve reaches Supabase (not the cache) they "
+            f"stay pending: check that host's Supabase access (bridge doctor there); {fix}"
+        )
     if reloaded is None:
         reload = "no reload yet"
     elif reload_good is False:

@@ -31,6 +31,8 @@ class Vault(Protocol):
 
     def prepare(self, names: list[str]) -> str | None: ...
 
+    def undelivered(self, names: list[str], since: float) -> list[str] | None: ...
+
     def refused(self) -> None: ...
 
 
@@ -69,6 +71,9 @@ class Watcher:
         self._clocks = clocks
         self._stop = stop
         self._url = targets.current.url
+        self._undelivered: dict[str, str] = {}
+        """Each change seen and not yet held by the gateway, with when it was seen (ISO 8601 UTC)."""
+        self._unconfirmed_told = False
 
     def run(self) -> int:
         """Until the stop Event is set (then at once, since every wait here is that Event's), or until
@@ -136,6 +141,9 @@ class Watcher:
             self._log(f"Supabase reachable again after {seen.recovered} failed poll(s)")
         if seen.changed:
             self._log(f"change seen: {', '.join(seen.changed)}")
+            for name in seen.changed:
+                self._undelivered.setdefault(name, iso(self._clocks.wall()))
+            self._record(undelivered=dict(self._undelivered))
             if self._token.name in seen.changed:
                 self._token.changed()
         if seen.gone:
@@ -159,24 +167,56 @@ class Watcher:
         if self._token.value is None:
             self._note(self._token.learn())
         url, token = self._credentials()
+        began = self._clocks.wall()
         outcome = self._reload_gateway(url, token)
         if not outcome.ok and url is not None:
             outcome = self._other_tokens(outcome)
-        retry = self._schedule.reloaded(self._clocks.monotonic(), outcome.ok, names)
-        if outcome.ok:
+        missing = self._missing(names, began) if outcome.ok else names
+        delivered = [name for name in names if name not in missing]
+        self._schedule.delivered(delivered)
+        for name in delivered:
+            self._undelivered.pop(name, None)
+        retry = self._schedule.reloaded(self._clocks.monotonic(), not missing, names)
+        if self._token.name in delivered:
+            # The gateway now holds what its live resolve just got.
+            self._note(self._token.learn())
+        if not missing:
             self._log(f"reload ok in {outcome.seconds:.1f}s ({outcome.detail}): {', '.join(names)}")
-            done: Progress = {"last_reload_at": iso(self._clocks.wall()), "last_reload_ok": True, "last_error": None}
+            done: Progress = {
+                "last_reload_at": iso(self._clocks.wall()), "last_reload_ok": True, "last_error": None,
+                "undelivered": dict(self._undelivered),
+            }
             if not self._schedule.pending:
                 done["since"] = self._schedule.since
             self._record(**done)
-            if self._token.name in names:
-                # The gateway now holds what its resolve just got.
-                self._note(self._token.learn())
             return True
-        line = f"reload refused by {url or 'the gateway openclaw.json names'}: {outcome.detail}"
+        if outcome.ok:
+            line = (
+                f"reload answered in {outcome.seconds:.1f}s, but the gateway's resolve did not get "
+                f"{', '.join(missing)} from Supabase (the cache answered, or nothing did): not delivered"
+            )
+        else:
+            line = f"reload refused by {url or 'the gateway openclaw.json names'}: {outcome.detail}"
         self._log(f"{line}; next try in {format_age(retry)}")
-        self._record(last_reload_at=iso(self._clocks.wall()), last_reload_ok=False, last_error=line)
+        self._record(
+            last_reload_at=iso(self._clocks.wall()), last_reload_ok=False, last_error=line,
+            undelivered=dict(self._undelivered),
+        )
         return False
+
+    def _missing(self, names: list[str], began: float) -> list[str]:
+        """The names the reload that began at `began` did not deliver; none when delivery cannot be confirmed
+        here (said once)."""
+        missing = self._vault.undelivered(names, began)
+        if missing is None:
+            if not self._unconfirmed_told:
+                self._unconfirmed_told = True
+                self._log(
+                    "no resolve has stamped a live answer in this data directory, so delivery cannot be confirmed: "
+                    "is the gateway's bridge using another BRIDGE_HOME?"
+                )
+            return []
+        return missing
 
     def _credentials(self) -> tuple[str | None, str | None]:
         """What the reload authenticates with: (URL, token) when the watcher knows the token the gateway holds

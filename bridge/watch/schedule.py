@@ -95,6 +95,10 @@ class Schedule:
         self._next_reload = now + delay
         return delay
 
+    def delivered(self, names: Iterable[str]) -> None:
+        """These names reached the gateway, although the reload as a whole must be tried again for others."""
+        self.pending.difference_update(names)
+
     def reload_due(self, now: float) -> bool:
         return bool(self.pending) and not self._settling and now >= self._next_reload
 

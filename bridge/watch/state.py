@@ -2,10 +2,11 @@
 
 watch-state.json (0600, replaced atomically) holds exactly: pid, gateway_url,
 interval_s, started_at, last_poll_at, last_poll_ok, last_reload_at,
-last_reload_ok, last_error, since; times ISO 8601 UTC, `last_error` one line
+last_reload_ok, last_error, since, undelivered; times ISO 8601 UTC, `last_error` one line
 that never holds a value or token, `since` the server time of the last good
 poll, from which the next watcher for the same gateway carries on, so that a
-rotation made while no watcher ran is still reloaded. The lock is a
+rotation made while no watcher ran is still reloaded; `undelivered` each
+changed name the gateway does not hold yet, with when the change was seen. The lock is a
 non-blocking flock on a file named after the gateway URL, so two gateways on
 one machine can each have a watcher.
 """
@@ -16,7 +17,7 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TypedDict, Unpack
 
@@ -48,6 +49,8 @@ class WatchState:
     last_reload_ok: bool | None = None
     last_error: str | None = None
     since: str | None = None
+    undelivered: dict[str, str] = field(default_factory=dict)
+    """Each change seen but not yet held by the gateway (no live resolve of it since), and since when."""
 
 
 class Progress(TypedDict, total=False):
@@ -59,6 +62,7 @@ class Progress(TypedDict, total=False):
     last_reload_ok: bool | None
     last_error: str | None
     since: str | None
+    undelivered: dict[str, str]
 
 
 class StateFile:

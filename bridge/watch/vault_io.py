@@ -20,6 +20,7 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
+from bridge.cache.live import live_path, read_live
 from bridge.cache.store import CacheFile
 from bridge.core.deadline import Deadline
 from bridge.core.errors import BridgeError, IdentityUnavailable
@@ -74,6 +75,15 @@ class VaultIO:
         if problem is None:
             return None
         return f"{problem}; left alone, so the gateway may serve cached values for up to cache_ttl"
+
+    def undelivered(self, names: list[str], since: float) -> list[str] | None:
+        """Which of `names` no resolve has had from Supabase itself since `since` (wall clock): answered from the
+        cache, or not at all. None when no resolve ever stamped here (the gateway's bridge keeps another data
+        directory): then nothing can be confirmed."""
+        stamps = read_live(live_path(self._cache_path))
+        if stamps is None:
+            return None
+        return [name for name in names if stamps.get(name, float("-inf")) < since]
 
     def refused(self) -> None:
         """Supabase refused these credentials: what is cached under them is dropped, as `bridge resolve` does; a
