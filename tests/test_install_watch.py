@@ -399,3 +399,11 @@ def test_changes_the_gateway_does_not_hold_yet_warn_with_each_name_and_since_whe
     assert "does not hold 2 change(s) yet: GATEWAY_TOKEN since 10m ago, OPENAI_API_KEY since 1m30s ago" in detail
     assert "retries on its own" in fix and "Supabase" in fix
     assert judge_watcher(state(undelivered={}), NOW, True, "linux")[0] == PASS
+
+
+@pytest.mark.unit
+def test_the_fix_the_watcher_advised_is_doctors_fix() -> None:
+    advised = "the gateway token the watcher authenticates with is revoked or expired: mint a new one"
+    status, _, fix = judge_watcher(
+        state(last_poll_ok=False, last_error="Supabase refused the watcher's credentials", fix=advised), NOW, True, "linux")
+    assert status == WARN and fix.startswith(advised) and "bridge login" not in fix

@@ -28,6 +28,7 @@ OLD_KEY = "sk-watch-old-1c2d3e4f5a"
 NEW_KEY = "sk-watch-new-9a8b7c6d5e"
 TOKEN_NAME = "WATCH_GW_TOKEN"
 KEY_NAME = "WATCH_MODEL_KEY"
+RESOLVE_REQUEST = json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": [TOKEN_NAME, KEY_NAME]})
 WAIT_S = 30.0
 STOP_WAIT_S = 30.0
 """Only against a hang: how soon the watcher exits is measured in benchmarks/, never asserted here."""
@@ -46,6 +47,9 @@ if os.path.exists({slow!r}):
 if os.path.exists({refuse!r}):
     print("gateway refused: unauthorized", file=sys.stderr)
     sys.exit(1)
+# What the gateway does on a reload: resolve every ref through the bridge (which writes the cache and the stamps
+# of its live answers).
+subprocess.run([{bridge!r}, "resolve"], input={request!r}, text=True, capture_output=True, check=True)
 print(json.dumps({{"ok": True, "warningCount": 0}}))
 """
 
@@ -62,7 +66,7 @@ class Rig:
         self.linger = tmp_path / "linger"
         fake = self.bin / "openclaw"
         fake.write_text(FAKE_OPENCLAW.format(
-            python=sys.executable, record=str(self.record), refuse=str(self.refuse), slow=str(self.slow), linger=str(self.linger),
+            python=sys.executable, record=str(self.record), refuse=str(self.refuse), slow=str(self.slow), linger=str(self.linger), bridge=str(BRIDGE), request=RESOLVE_REQUEST,
         ))
         fake.chmod(0o700)
         config = tmp_path / "openclaw.json"
@@ -119,7 +123,13 @@ def assert_clean(text: str, *secrets: str) -> None:
 def rig(tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault) -> Rig:
     vault.put(TOKEN_NAME, OLD_TOKEN)
     vault.put(KEY_NAME, OLD_KEY)
-    return Rig(tmp_path, env_bootstrap)
+    return gateway_started(Rig(tmp_path, env_bootstrap))
+
+
+def gateway_started(rig: Rig) -> Rig:
+    """What a gateway's start leaves: its resolve of every ref, which wrote the cache the watcher learns from."""
+    assert run_bridge(["resolve"], rig.env, RESOLVE_REQUEST.encode()).returncode == 0
+    return rig
 
 
 @pytest.fixture
@@ -242,9 +252,11 @@ def test_once_exit_codes(rig: Rig, env_bootstrap: dict[str, str]) -> None:
     rig.refuse.touch()
     refused = run_bridge(["watch", "--once"], rig.env)
     assert refused.returncode == 1 and "reload refused" in refused.stderr and "unauthorized" in refused.stderr
+    assert "restart the gateway once" in refused.stderr, "refused every way: what only a person can do"
+    assert rig.calls()[2] == ["secrets", "reload", "--json"], "refused with the token known: then the CLI's own way"
     down = run_bridge(["watch", "--once"], {**rig.env, "SUPABASE_URL": "http://127.0.0.1:9"})
     assert down.returncode == 1 and "Supabase unreachable" in down.stderr
-    assert len(rig.calls()) == 2
+    assert len(rig.calls()) == 3
     for result in (done, refused, down):
         assert_clean(result.all_output(), OLD_TOKEN, NEW_TOKEN, OLD_KEY, env_bootstrap["SUPABASE_SECRET_KEY"])
 
@@ -254,7 +266,7 @@ def test_supabase_down_keeps_the_watcher_up_and_a_later_rotation_still_arrives(
 ) -> None:
     vault.put(TOKEN_NAME, OLD_TOKEN)
     vault.put(KEY_NAME, OLD_KEY)
-    rig = Rig(tmp_path, {**env_bootstrap, "SUPABASE_URL": proxy.url})
+    rig = gateway_started(Rig(tmp_path, {**env_bootstrap, "SUPABASE_URL": proxy.url}))
     proc = rig.start("--interval", "1s")
     try:
         wait_for(rig.ready(proc), "the first poll")

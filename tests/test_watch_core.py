@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 import sys
 import threading
 import time
@@ -18,7 +19,7 @@ from bridge.core.errors import UsageError
 from bridge.vault.client import Changes
 from bridge.vault.errors import CredentialsRefused, SupabaseUnavailable
 from bridge.watch.loop import Watcher
-from bridge.watch.reload import Finished, Reloaded, Reloader, judge
+from bridge.watch.reload import Finished, Reloaded, Reloader, judge, run_group
 from bridge.watch.schedule import DEBOUNCE_S, SUPABASE_BACKOFF_CAP_S, Schedule
 from bridge.watch.state import Progress, StateFile, WatchState, carried_since
 from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_url, gateway_url, target_of, token_source
@@ -323,9 +324,16 @@ def test_a_cli_that_exits_while_its_child_holds_the_output_is_judged_and_the_chi
 
 def test_a_reload_past_its_limit_is_killed_with_its_whole_group(tmp_path: Path) -> None:
     env, pids = lingering(tmp_path, hang=True)
-    reloaded = reload_in_thread(Reloader(env, timeout=0.5), "ws://127.0.0.1:9", "T")
-    assert not reloaded.ok and "killed with its process group" in reloaded.detail
+
+    def clock() -> float:
+        """The limit passes once the CLI has started its child and answered (an event, not a guessed time)."""
+        return 1e9 if pids.exists() and pids.read_text() else 0.0
+
+    done = run_group([str(tmp_path / "openclaw")], env, 60.0, lambda group: None, clock=clock)
+    assert done.timed_out and done.returncode == -signal.SIGKILL
     assert gone(int(pids.read_text()))
+    reloaded = Reloader(env, run=lambda *args: done)("ws://127.0.0.1:9", "T")
+    assert not reloaded.ok and "killed with its process group" in reloaded.detail
 
 
 def test_cancel_kills_the_running_reloads_group(tmp_path: Path) -> None:
@@ -392,6 +400,8 @@ class FakeVault:
         self.prepared: list[list[str]] = []
         self.live_reads: list[str] = []
         self.refusals = 0
+        self.cache_off = False
+        """max_stale = 0: no cache, so nothing but the watcher's own record says which token the gateway holds."""
         self.answered_live: dict[str, float] | None = {}
         """When a resolve last had each name from Supabase (None: no resolve ever stamped, nothing confirmable)."""
 
@@ -417,6 +427,9 @@ class FakeVault:
             return None
         return [n for n in names if self.answered_live.get(n, -math.inf) < since]
 
+    def login_fix(self) -> str:
+        return "log in again (bridge login)"
+
     def refused(self) -> None:
         self.refusals += 1
         self.cache.clear()
@@ -428,7 +441,7 @@ class FakeVault:
         return self.values.get(name)
 
     def cached(self, name: str) -> str | None:
-        return self.cache.get(name)
+        return None if self.cache_off else self.cache.get(name)
 
 
 class FakeGateway:
@@ -449,6 +462,9 @@ class FakeGateway:
         self.calls.append((url, token))
         if not self.up:
             return Reloaded(False, 0.1, "gateway closed (1006)")
+        if url is None and token is None:
+            # The OpenClaw CLI's own way: it resolves gateway.auth.token itself, so it sends what Vault holds now.
+            token = self.vault.values["GW_TOKEN"]
         if token != self.token:
             return Reloaded(False, 0.1, "unauthorized")
         if self.supabase_away:
@@ -459,6 +475,19 @@ class FakeGateway:
         if self.vault.answered_live is not None:
             self.vault.answered_live.update(dict.fromkeys(self.vault.values, self.wall()))
         return Reloaded(True, 3.0, "0 warning(s)")
+
+
+class MemoryKept:
+    """The watcher's sealed record of the token the gateway holds, in memory: shared by a watcher and the next."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[str]] = {}
+
+    def load(self, ref_id: str) -> list[str]:
+        return list(self.values.get(ref_id, []))
+
+    def save(self, ref_id: str, values: list[str]) -> None:
+        self.values[ref_id] = list(values)
 
 
 class MemoryState:
@@ -484,7 +513,7 @@ def config_with_token(tmp_path: Path, port: int = 19003) -> Path:
 class Rig:
     def __init__(
         self, tmp_path: Path, until: float, baseline: bool = True, vault: FakeVault | None = None,
-        gateway: FakeGateway | None = None, since: str | None = None,
+        gateway: FakeGateway | None = None, since: str | None = None, kept: MemoryKept | None = None,
     ) -> None:
         self.clock = FakeClock(until)
         self.vault = vault or FakeVault({"GW_TOKEN": "old-token", "OPENAI": "sk-1"})
@@ -494,11 +523,15 @@ class Rig:
         self.config = config_with_token(tmp_path)
         targets = Targets(ConfigFile(self.config), "supabase", {}, None)
 
+        self.kept = MemoryKept() if kept is None else kept
+
         def make_token(source: TokenSource) -> HeldToken:
-            return HeldToken(source, self.vault.live, self.vault.cached)
+            return HeldToken(source, self.vault.cached, self.vault.live, self.kept)
 
         token = make_token(targets.current.token)
-        assert token.learn() is None
+        problem = token.learn()
+        if problem is not None:
+            self.lines.append(problem)
         self.schedule = Schedule(INTERVAL, top, now=0.0, baseline=baseline, since=since)
         self.watcher = Watcher(
             schedule=self.schedule, targets=targets, vault=self.vault, reload=self.gateway, token=token,
@@ -567,12 +600,12 @@ def test_a_refused_reload_tries_each_other_known_token_once(tmp_path: Path) -> N
     rig.run_until(40.0)
     assert rig.gateway.calls == [("ws://127.0.0.1:19003", "old-token"), ("ws://127.0.0.1:19003", "other-token")]
     assert rig.lines[-1].endswith("with another known value of gateway.auth.token): OPENAI")
-    assert rig.vault.live_reads == ["GW_TOKEN"], "Vault read once for the candidates, and audited"
+    assert rig.vault.live_reads == [], "a refused reload never reads Vault: rollout would count the read as the gateway's"
     rig.gateway.up = False
     rig.vault.rotate("OPENAI", "sk-3")
     rig.run_until(100.0)
     assert rig.gateway.calls[-1] == ("ws://127.0.0.1:19003", "other-token")
-    assert rig.vault.live_reads == ["GW_TOKEN"], "with nothing else known, a refusal costs one attempt and no read"
+    assert rig.vault.live_reads == [], "a gateway that is down costs one attempt and no read"
 
 
 @pytest.mark.parametrize("token", [
@@ -597,11 +630,11 @@ def test_a_token_not_through_our_provider_is_left_to_the_cli_without_url(tmp_pat
 
     targets = Targets(ConfigFile(config), "supabase", {}, None)
     clock = FakeClock(10_000)
-    held = HeldToken(targets.current.token, vault.live, vault.cached)
+    held = HeldToken(targets.current.token, vault.cached, vault.live, None)
     schedule = Schedule(INTERVAL, top, now=0.0)
     watcher = Watcher(
         schedule=schedule, targets=targets, vault=vault, reload=reload, token=held,
-        make_token=lambda source: HeldToken(source, vault.live, vault.cached), state=MemoryState(), log=lambda line: None,
+        make_token=lambda source: HeldToken(source, vault.cached, vault.live, None), state=MemoryState(), log=lambda line: None,
         clocks=clock, stop=clock,
     )
     assert watcher.step()
@@ -644,6 +677,59 @@ def test_delivery_that_cannot_be_confirmed_is_said_once_and_counted(tmp_path: Pa
     assert sum(line.startswith("reload ok") for line in rig.lines) == 2
 
 
+def test_with_the_cache_off_a_restart_after_the_token_rotated_reloads_with_the_token_kept_at_delivery(tmp_path: Path) -> None:
+    vault = FakeVault({"GW_TOKEN": "old-token", "OPENAI": "sk-1"})
+    vault.cache_off = True
+    first = Rig(tmp_path, until=10_000, vault=vault)
+    first.run_until(1.0)
+    assert first.kept.values == {}, "nothing confirmed yet: nothing kept, and Vault not read"
+    first.vault.rotate("OPENAI", "sk-2")
+    first.run_until(40.0)
+    assert first.gateway.calls == [(None, None)], "unknown token: the CLI resolves it itself"
+    assert first.kept.values == {"GW_TOKEN": ["old-token"]}, "the reload's live resolve had the token: kept"
+    assert vault.live_reads == ["GW_TOKEN"], "read once, after the gateway's own live resolve of it"
+    # Stopped; the token rotates in Vault; the gateway still holds the old one.
+    vault.rotate("GW_TOKEN", "new-token")
+    second = Rig(tmp_path, until=10_000, vault=vault, gateway=first.gateway, since="1", kept=first.kept)
+    second.run_until(10.0)
+    assert second.gateway.calls[-1] == ("ws://127.0.0.1:19003", "old-token") and second.gateway.token == "new-token"
+    assert second.kept.values == {"GW_TOKEN": ["new-token", "old-token"]}
+    assert not any("refused" in line for line in second.lines)
+
+
+def test_a_kept_token_the_gateway_refuses_is_never_stuck_the_cli_resolves_it(tmp_path: Path) -> None:
+    vault = FakeVault({"GW_TOKEN": "current", "OPENAI": "sk-1"})
+    vault.cache_off = True
+    kept = MemoryKept()
+    kept.save("GW_TOKEN", ["stale", "older"])
+    rig = Rig(tmp_path, until=10_000, vault=vault, gateway=FakeGateway(vault, "current"), kept=kept)
+    rig.gateway.wall = rig.clock.wall
+    rig.run_until(1.0)
+    vault.rotate("OPENAI", "sk-2")
+    rig.run_until(40.0)
+    url = "ws://127.0.0.1:19003"
+    assert rig.gateway.calls == [(url, "stale"), (url, "older"), (None, None)]
+    assert any(line.endswith("with the token the OpenClaw CLI resolved itself): OPENAI") for line in rig.lines)
+    assert kept.values == {"GW_TOKEN": ["current", "stale"]}, "what the gateway's live resolve had, kept"
+    vault.rotate("OPENAI", "sk-3")
+    rig.run_until(100.0)
+    assert rig.gateway.calls[-1] == (url, "current"), "the next reload starts from the value that worked"
+
+
+def test_a_token_no_known_value_opens_is_said_once_with_what_to_do(tmp_path: Path) -> None:
+    vault = FakeVault({"GW_TOKEN": "in-vault", "OPENAI": "sk-1"})
+    vault.cache_off = True
+    rig = Rig(tmp_path, until=100_000, vault=vault, gateway=FakeGateway(vault, "only-the-gateway-knows"))
+    rig.run_until(1.0)
+    vault.rotate("OPENAI", "sk-2")
+    rig.run_until(2000.0)
+    refusals = [line for line in rig.lines if line.startswith("reload refused")]
+    assert len(refusals) == 1 and "restart the gateway once" in refusals[0]
+    assert sum(r.get("last_reload_ok") is False for r in rig.state.records) > 3, "still retried, with backoff"
+    assert "restart the gateway once" in str(rig.state.last("fix"))
+    assert vault.live_reads == [], "a refused reload never reads Vault"
+
+
 def test_supabase_down_backs_off_never_crashes_and_recovers(tmp_path: Path) -> None:
     rig = Rig(tmp_path, until=100_000)
     rig.run_until(1.0)
@@ -678,8 +764,10 @@ def test_a_refusing_gateway_is_retried_at_growing_intervals_not_stormed(tmp_path
     rig.gateway.up = False
     rig.vault.rotate("OPENAI", "sk-2")
     rig.run_until(32.0 + 30 + 60 + 120 + 1)
-    assert len(rig.gateway.calls) == 4
-    assert sum(line.startswith("reload refused by ws://127.0.0.1:19003: gateway closed (1006)") for line in rig.lines) == 4
+    assert len(rig.gateway.calls) == 4, "a gateway that is down is not tried with other credentials"
+    assert sum(line.startswith("reload refused by ws://127.0.0.1:19003: gateway closed (1006)") for line in rig.lines) == 1, (
+        "the same refusal is said once; the state file has each")
+    assert sum(r.get("last_reload_ok") is False for r in rig.state.records) == 4
     rig.gateway.up = True
     rig.run_until(32.0 + 30 + 60 + 120 + 240 + 1)
     assert len(rig.gateway.calls) == 5 and rig.lines[-1].startswith("reload ok")
@@ -719,7 +807,7 @@ def test_state_file_is_private_and_has_exactly_the_contracts_keys(tmp_path: Path
     doc = json.loads(state.path.read_text())
     assert list(doc) == [
         "pid", "gateway_url", "interval_s", "started_at", "last_poll_at", "last_poll_ok", "last_reload_at", "last_reload_ok",
-        "last_error", "since", "undelivered",
+        "last_error", "since", "undelivered", "fix",
     ]
     assert doc["last_poll_ok"] is True and doc["last_reload_at"] is None and doc["interval_s"] == 30.0
     assert state.path.stat().st_mode & 0o777 == 0o600

@@ -47,6 +47,8 @@ WATCH_MAX_INTERVAL_S = 7 * 86400
 """A longer interval in the state file is not the watcher's: the default is judged instead."""
 WATCH_ERROR_CHARS = 200
 """How much of the watcher's last error the one line shows."""
+WATCH_FIX_CHARS = 400
+"""How much of the fix the watcher advised the one line shows."""
 WATCH_UNDELIVERED_SHOWN = 5
 """How many changes not yet held by the gateway the one line names (the state file has them all)."""
 WATCH_UNIT = "openclaw-supabase-bridge-watch"
@@ -457,9 +459,9 @@ def parse_stamp(value: object) -> float | None:
     return when.timestamp()
 
 
-def _error_line(value: object) -> str:
+def _error_line(value: object, limit: int = WATCH_ERROR_CHARS) -> str:
     text = printable(value) if isinstance(value, str) else ""
-    return text if len(text) <= WATCH_ERROR_CHARS else text[: WATCH_ERROR_CHARS - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _undelivered(raw: object) -> list[tuple[str, float]]:
@@ -512,6 +514,10 @@ def judge_watcher(state: Mapping[str, object], now: float, alive: bool, platform
     poll_good, reload_good = flag("last_poll_ok"), flag("last_reload_ok")
     error = _error_line(state.get("last_error"))
     because = f": {error}" if error else ""
+    advised = state.get("fix")
+    if error and isinstance(advised, str) and advised:
+        # Only a person can do this (a new gateway token, a gateway restart); the watcher said which.
+        fix = f"{_error_line(advised, WATCH_FIX_CHARS)}; {fix}"
 
     if not alive:
         last = f"; its last poll was {ago(polled)}" if polled is not None else ""

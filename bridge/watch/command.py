@@ -136,8 +136,10 @@ def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
         )
         state.record()
 
+        kept = vault.kept(url)
+
         def make_token(source: TokenSource) -> HeldToken:
-            return HeldToken(source, vault.live, vault.cached)
+            return HeldToken(source, vault.cached, vault.live, kept)
 
         token = make_token(targets.current.token)
         problem = token.learn()

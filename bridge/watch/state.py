@@ -2,7 +2,7 @@
 
 watch-state.json (0600, replaced atomically) holds exactly: pid, gateway_url,
 interval_s, started_at, last_poll_at, last_poll_ok, last_reload_at,
-last_reload_ok, last_error, since, undelivered; times ISO 8601 UTC, `last_error` one line
+last_reload_ok, last_error, since, undelivered, fix; times ISO 8601 UTC, `last_error` one line
 that never holds a value or token, `since` the server time of the last good
 poll, from which the next watcher for the same gateway carries on, so that a
 rotation made while no watcher ran is still reloaded; `undelivered` each
@@ -51,6 +51,8 @@ class WatchState:
     since: str | None = None
     undelivered: dict[str, str] = field(default_factory=dict)
     """Each change seen but not yet held by the gateway (no live resolve of it since), and since when."""
+    fix: str | None = None
+    """What only a person can do about `last_error` (a new gateway token, a gateway restart), for doctor."""
 
 
 class Progress(TypedDict, total=False):
@@ -63,6 +65,7 @@ class Progress(TypedDict, total=False):
     last_error: str | None
     since: str | None
     undelivered: dict[str, str]
+    fix: str | None
 
 
 class StateFile:
