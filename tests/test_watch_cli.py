@@ -7,6 +7,7 @@ sleeping a guessed time. Tokens and values are compared, never printed.
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -298,3 +299,26 @@ def test_forget_refuses_while_a_watcher_runs_then_removes_only_the_watchers_file
     assert done.returncode == 0, done.stderr
     data = rig.state.parent
     assert not rig.state.exists() and not list(data.glob("watch-*.lock"))
+
+
+def test_removing_the_data_directory_under_a_watcher_never_lets_a_second_one_start(
+    tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault,
+) -> None:
+    vault.put(TOKEN_NAME, OLD_TOKEN)
+    vault.put(KEY_NAME, OLD_KEY)
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    rig = gateway_started(Rig(tmp_path, {**env_bootstrap, "XDG_RUNTIME_DIR": str(runtime)}))
+    proc = rig.start("--interval", "1s")
+    try:
+        wait_for(rig.ready(proc), "the first poll")
+        shutil.rmtree(rig.env["BRIDGE_HOME"])
+        second = run_bridge(["watch", "--once"], rig.env)
+        assert second.returncode == 1 and second.stderr.count("\n") == 1, second.stderr
+        assert "already running" in second.stderr and str(runtime) in second.stderr
+        assert rig.calls() == [], "the second watcher reloaded nothing"
+        assert stop(proc) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -27,7 +27,7 @@ from bridge.openclaw.config import config_path
 from bridge.watch.loop import EXIT_OK, Watcher
 from bridge.watch.reload import Reloader
 from bridge.watch.schedule import Schedule
-from bridge.watch.state import StateFile, WatchLock, WatchState, carried_since, forget, iso
+from bridge.watch.state import StateFile, WatchLock, WatchState, carried_since, forget, iso, runtime_dir
 from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_url
 from bridge.watch.token import HeldToken
 from bridge.watch.vault_io import VaultIO
@@ -128,7 +128,7 @@ def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
     stop = threading.Event()
     stop_on_signals(stop)
     log = Journal(ctx.err)
-    with WatchLock(ctx.paths.data_dir, url):
+    with WatchLock(ctx.paths.data_dir, url, runtime_dir(ctx.env)):
         vault = VaultIO(ctx, config, args.provider)
         since = carried_since(ctx.paths.data_dir, url)
         state = StateFile(

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
+import sys
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TypedDict, Unpack
@@ -98,24 +102,55 @@ def lock_path(data_dir: Path, gateway_url: str) -> Path:
     return data_dir / f"{LOCK_PREFIX}{hashlib.sha256(gateway_url.encode()).hexdigest()[:16]}.lock"
 
 
-class WatchLock:
-    """Held for the watcher's life; a second watcher for the same gateway is refused at once, not made to wait."""
+RUNTIME_SUBDIR = "openclaw-supabase-bridge"
 
-    def __init__(self, data_dir: Path, gateway_url: str) -> None:
+
+def runtime_dir(env: Mapping[str, str], platform: str = sys.platform) -> Path | None:
+    """Where the lock that outlives the data directory goes: $XDG_RUNTIME_DIR (systemd's per-user tmpfs, 0700,
+    set for every user service), or on macOS the per-user $TMPDIR launchd gives each agent; only when it is a
+    directory of this user's that no one else can enter. None otherwise: then only the data directory's lock
+    stands, and removing that directory under a running watcher lets a second one start."""
+    raw = env.get("XDG_RUNTIME_DIR") or (env.get("TMPDIR") if platform == "darwin" else None)
+    if not raw or not os.path.isabs(raw):
+        return None
+    try:
+        info = os.stat(raw)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return None
+    return Path(raw) / RUNTIME_SUBDIR
+
+
+class WatchLock:
+    """Held for the watcher's life; a second watcher for the same gateway is refused at once, not made to wait.
+
+    Two locks, both non-blocking flocks on files named after the gateway URL: one in the runtime directory, which
+    removing the data directory does not touch (a new lock file there would be a new inode, free to lock, so the
+    data directory's lock alone cannot stop a second watcher then), and one in the data directory, which `bridge
+    watch --forget` checks."""
+
+    def __init__(self, data_dir: Path, gateway_url: str, runtime: Path | None = None) -> None:
         self._url = gateway_url
-        self._lock = FileLock(lock_path(data_dir, gateway_url), wait_until=float("-inf"))
+        paths = ([lock_path(runtime, gateway_url)] if runtime is not None else []) + [lock_path(data_dir, gateway_url)]
+        self._locks = [FileLock(path, wait_until=float("-inf")) for path in paths]
+        self._held: list[FileLock] = []
 
     def __enter__(self) -> WatchLock:
-        try:
-            self._lock.__enter__()
-        except LockTimeout:
-            raise BridgeError(
-                f"another bridge watch is already running for {self._url} ({self._lock.path}); stop it first, or watch another gateway with --gateway-url"
-            ) from None
+        for lock in self._locks:
+            try:
+                lock.__enter__()
+            except LockTimeout:
+                self.__exit__(None, None, None)
+                raise BridgeError(
+                    f"another bridge watch is already running for {self._url} ({lock.path}); stop it first, or watch another gateway with --gateway-url"
+                ) from None
+            self._held.append(lock)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._lock.__exit__(*exc)
+        while self._held:
+            self._held.pop().__exit__(*exc)
 
 
 def forget(data_dir: Path) -> int:
