@@ -23,6 +23,7 @@ from bridge.app.context import Context
 from bridge.app.verbs import Verb, add_provider, checked
 from bridge.core.durations import format_age, parse_duration
 from bridge.core.errors import ConfigError, UsageError
+from bridge.local.watch_facts import DEFAULT_INTERVAL_S, MAX_INTERVAL_S, MIN_INTERVAL_S
 from bridge.openclaw.config import config_path
 from bridge.watch.loop import EXIT_OK, Watcher
 from bridge.watch.reload import Reloader
@@ -32,11 +33,7 @@ from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_
 from bridge.watch.token import HeldToken
 from bridge.watch.vault_io import VaultIO
 
-DEFAULT_INTERVAL = "30s"
-MIN_INTERVAL_S = 1.0
-"""Shorter would poll Supabase faster than any rotation needs to arrive."""
-MAX_INTERVAL_S = 86400.0
-"""Longer leaves a rotation undelivered for more than a day; and every wait must fit the platform's timeouts."""
+DEFAULT_INTERVAL = format_age(DEFAULT_INTERVAL_S)
 STOP_CHECK_S = 0.2
 """How often the main thread looks at the stop Event, in case a signal arrived while it was not waiting."""
 STOP_GRACE_S = 1.0

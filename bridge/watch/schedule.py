@@ -15,12 +15,12 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from bridge.core.backoff import Backoff, Draw
+from bridge.local.watch_facts import BACKOFF_CAP_S
 
 DEBOUNCE_S = 2.0
 """After the first change is seen, wait this long and poll once more before reloading: rotations that arrive
 together cost the gateway one reload."""
-SUPABASE_BACKOFF_CAP_S = 300.0
-RELOAD_BACKOFF_CAP_S = 300.0
+SUPABASE_BACKOFF_CAP_S = RELOAD_BACKOFF_CAP_S = BACKOFF_CAP_S
 
 
 class Seen(NamedTuple):

@@ -1,6 +1,6 @@
 """The watcher's small state file, for `bridge doctor`, and the lock that keeps one watcher per gateway.
 
-watch-state.json (0600, replaced atomically) holds exactly: pid, gateway_url,
+The state file (STATE_FILE, 0600, replaced atomically) holds exactly: pid, gateway_url,
 interval_s, started_at, last_poll_at, last_poll_ok, last_reload_at,
 last_reload_ok, last_error, since, undelivered, fix; times ISO 8601 UTC, `last_error` one line
 that never holds a value or token, `since` the server time of the last good
@@ -27,12 +27,10 @@ from typing import TypedDict, Unpack
 
 from bridge.cache.store import FileLock, LockTimeout
 from bridge.core.errors import BridgeError
-from bridge.local.files import FileTooLarge, atomic_write, read_private
+from bridge.local.files import atomic_write
+from bridge.local.watch_facts import STATE_FILE, read_state
 
-STATE_FILE = "watch-state.json"
 LOCK_PREFIX = "watch-"
-STATE_MAX_BYTES = 64 * 1024
-"""Far more than the watcher writes: a larger file is not its own, and is not read."""
 SERVER_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)")
 """The shape of PostgREST's timestamptz: anything else in the file is not carried on (it would fail every poll)."""
 
@@ -87,12 +85,8 @@ class StateFile:
 def carried_since(data_dir: Path, gateway_url: str) -> str | None:
     """The `since` a watcher before this one left for the same gateway, or None (no file, another gateway's, or
     not the watcher's): the first poll then takes what exists as what the gateway holds."""
-    try:
-        raw = read_private(data_dir / STATE_FILE, STATE_MAX_BYTES)
-        doc = json.loads(raw) if raw is not None else None
-    except (OSError, ValueError, FileTooLarge):
-        return None
-    if not isinstance(doc, dict) or doc.get("gateway_url") != gateway_url:
+    doc = read_state(data_dir).doc
+    if doc is None or doc.get("gateway_url") != gateway_url:
         return None
     since = doc.get("since")
     return since if isinstance(since, str) and SERVER_TIME.fullmatch(since) else None
