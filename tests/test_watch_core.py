@@ -682,12 +682,13 @@ def test_with_the_cache_off_a_restart_after_the_token_rotated_reloads_with_the_t
     vault.cache_off = True
     first = Rig(tmp_path, until=10_000, vault=vault)
     first.run_until(1.0)
-    assert first.kept.values == {}, "nothing confirmed yet: nothing kept, and Vault not read"
+    assert first.kept.values == {}, "nothing confirmed yet: nothing kept"
+    assert vault.live_reads == ["GW_TOKEN"], "the first start here: Vault's value is the baseline"
     first.vault.rotate("OPENAI", "sk-2")
     first.run_until(40.0)
-    assert first.gateway.calls == [(None, None)], "unknown token: the CLI resolves it itself"
+    assert first.gateway.calls == [("ws://127.0.0.1:19003", "old-token")]
     assert first.kept.values == {"GW_TOKEN": ["old-token"]}, "the reload's live resolve had the token: kept"
-    assert vault.live_reads == ["GW_TOKEN"], "read once, after the gateway's own live resolve of it"
+    assert vault.live_reads == ["GW_TOKEN", "GW_TOKEN"], "read again only after the gateway's own live resolve of it"
     # Stopped; the token rotates in Vault; the gateway still holds the old one.
     vault.rotate("GW_TOKEN", "new-token")
     second = Rig(tmp_path, until=10_000, vault=vault, gateway=first.gateway, since="1", kept=first.kept)
@@ -727,7 +728,7 @@ def test_a_token_no_known_value_opens_is_said_once_with_what_to_do(tmp_path: Pat
     assert len(refusals) == 1 and "restart the gateway once" in refusals[0]
     assert sum(r.get("last_reload_ok") is False for r in rig.state.records) > 3, "still retried, with backoff"
     assert "restart the gateway once" in str(rig.state.last("fix"))
-    assert vault.live_reads == [], "a refused reload never reads Vault"
+    assert vault.live_reads == ["GW_TOKEN"], "read once at the first start, never for a refused reload"
 
 
 def test_supabase_down_backs_off_never_crashes_and_recovers(tmp_path: Path) -> None:

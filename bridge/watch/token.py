@@ -3,12 +3,15 @@
 When gateway.auth.token is an exec ref through our provider, what the gateway
 holds is what its last resolve got. The watcher learns it, in this order, from
 what it kept itself after its last confirmed delivery (bridge/watch/held.py),
-then from the cache the gateway's resolves wrote. It never reads Vault for it
-before a reload: a value read there would be the new one the gateway refuses,
-and its audited read would count as the gateway's in `secrets rollout`. Only
-once the gateway's own live resolve of the token is confirmed (the reload
-delivered it) does the watcher take the new value, from the cache or, with the
-cache off, with one read of Vault that is then true of the gateway too.
+then from the cache the gateway's resolves wrote, and only on its very first
+start here, with neither, from Vault (the baseline every watched name starts
+from; a read made before any rotation, so rollout never counts it for one).
+After that it never reads Vault for the token before a reload: a value read
+there would be the new one the gateway refuses, and its audited read would
+count as the gateway's in `secrets rollout`. Only once the gateway's own live
+resolve of the token is confirmed (the reload delivered it) does the watcher
+take the new value, from the cache or, failing that, with one read of Vault
+that is then true of the gateway too.
 
 When nothing says, the reload goes without --url and the OpenClaw CLI resolves
 the token itself: right unless it rotated while no watcher ran. A refused
@@ -52,22 +55,28 @@ class HeldToken:
 
     def learn(self) -> str | None:
         """At start, or when openclaw.json names another token: what the gateway holds, from what was kept, else
-        the cache. Returns why it is still unknown, or None. Never reads Vault."""
+        the cache, else (a watcher's first start here) Vault's value now, the baseline every watched name starts
+        from. Returns why it is still unknown, or None."""
         ref_id = self.source.ref_id
         if ref_id is None:
             return None
+        name = parse_ref(ref_id).name
         kept = self._kept.load(ref_id) if self._kept is not None else []
         if kept:
             self.value, self._earlier = kept[0], kept[1:]
             return None
-        value = self._select(self._cached(parse_ref(ref_id).name))
+        value = self._select(self._cached(name))
         if value is not None:
             self.value = value
             return self._keep()
-        return (
-            f"gateway.auth.token ({parse_ref(ref_id).name}): neither kept from an earlier delivery nor in a cache this "
-            "watcher can read; reloads let the OpenClaw CLI resolve it until a delivery of it is confirmed"
-        )
+        try:
+            value = self._select(self._live(name))
+        except BridgeError as exc:
+            return f"gateway.auth.token ({name}) not resolved: {exc}; reloads let the OpenClaw CLI resolve it until a delivery of it is confirmed"
+        if value is None:
+            return f"gateway.auth.token ({name}) is not in Vault; add it: bridge secrets set {name}"
+        self.value = value
+        return None
 
     def delivered(self) -> str | None:
         """The gateway's own resolve had the token from Supabase after the reload began: it holds Vault's value
