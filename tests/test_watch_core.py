@@ -14,10 +14,14 @@ from typing import Unpack
 
 import pytest
 
+from bridge.cache.live import live_path, read_live, stamp_live
 from bridge.core.backoff import Backoff
+from bridge.core.credentials import Credentials
 from bridge.core.errors import UsageError
+from bridge.local.identity import Identity
 from bridge.vault.client import Changes
 from bridge.vault.errors import CredentialsRefused, SupabaseUnavailable
+from bridge.watch.held import HeldFile, held_path
 from bridge.watch.loop import Watcher
 from bridge.watch.reload import Finished, Reloaded, Reloader, judge, run_group
 from bridge.watch.schedule import DEBOUNCE_S, SUPABASE_BACKOFF_CAP_S, Schedule
@@ -827,3 +831,33 @@ def test_the_next_watcher_carries_on_only_from_its_own_gateways_well_formed_sinc
         assert carried_since(data, "ws://127.0.0.1:1") is None, bad
     state.path.write_text("not json")
     assert carried_since(data, "ws://127.0.0.1:1") is None
+
+
+# --- the live stamps and the kept token -------------------------------------------------------------------
+
+
+def test_live_stamps_are_names_and_times_only_private_and_kept_newest_first(tmp_path: Path) -> None:
+    path = live_path(tmp_path / "data" / "cache.sealed")
+    assert read_live(path) is None, "no resolve ever stamped here: nothing can be confirmed"
+    stamp_live(path, ["A", "B"], 100.0, wait_until=time.monotonic() + 5)
+    stamp_live(path, ["B"], 50.0, wait_until=time.monotonic() + 5)
+    assert read_live(path) == {"A": 100.0, "B": 100.0}, "an older answer never moves a stamp back"
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.write_text('{"live": {"A": "soon", "B": 1e999, "C": 5}}')
+    assert read_live(path) == {"C": 5.0}
+    path.write_text("not json")
+    assert read_live(path) == {}
+
+
+def test_the_kept_token_opens_only_for_its_gateway_ref_and_credentials(tmp_path: Path) -> None:
+    identity = Identity(machine_id="m" * 32, user="someone")
+    mine = Credentials(url="https://p.supabase.co", key="sb_secret_x")
+    path = held_path(tmp_path / "data", "ws://127.0.0.1:1")
+    kept = HeldFile(path, "ws://127.0.0.1:1", mine, identity)
+    assert kept.load("GW") == []
+    kept.save("GW", ["new", "old", "older"])
+    assert kept.load("GW") == ["new", "old"] and path.stat().st_mode & 0o777 == 0o600
+    assert b"new" not in path.read_bytes(), "sealed, never plaintext"
+    assert kept.load("OTHER") == []
+    assert HeldFile(path, "ws://127.0.0.1:2", mine, identity).load("GW") == []
+    assert HeldFile(path, "ws://127.0.0.1:1", Credentials(url=mine.url, key="sb_secret_y"), identity).load("GW") == []
