@@ -298,7 +298,7 @@ def test_forget_refuses_while_a_watcher_runs_then_removes_only_the_watchers_file
     done = run_bridge(["watch", "--forget"], rig.env)
     assert done.returncode == 0, done.stderr
     data = rig.state.parent
-    assert not rig.state.exists() and not list(data.glob("watch-*.lock"))
+    assert not rig.state.exists() and not list(data.glob("watch-*.lock")) and not list(data.glob("watch-token-*.sealed"))
 
 
 def test_removing_the_data_directory_under_a_watcher_never_lets_a_second_one_start(

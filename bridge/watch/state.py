@@ -29,6 +29,7 @@ from bridge.cache.store import FileLock, LockTimeout
 from bridge.core.errors import BridgeError
 from bridge.local.files import atomic_write
 from bridge.local.watch_facts import STATE_FILE, read_state
+from bridge.watch.held import HELD_PREFIX
 
 LOCK_PREFIX = "watch-"
 SERVER_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)")
@@ -148,8 +149,8 @@ class WatchLock:
 
 
 def forget(data_dir: Path) -> int:
-    """Remove the state file and every watcher lock, for an uninstall: refused while any watcher holds its lock
-    (its files are in use). Returns how many files went."""
+    """Remove the state file, every watcher lock and every kept token (sealed), for an uninstall: refused while
+    any watcher holds its lock (its files are in use). Returns how many files went."""
     locks = sorted(data_dir.glob(f"{LOCK_PREFIX}*.lock"))
     for path in locks:
         try:
@@ -158,7 +159,7 @@ def forget(data_dir: Path) -> int:
         except LockTimeout:
             raise BridgeError(f"a bridge watch is still running ({path} is held); stop it first, then run this again") from None
     removed = 0
-    for path in [*locks, data_dir / STATE_FILE]:
+    for path in [*locks, *sorted(data_dir.glob(f"{HELD_PREFIX}*.sealed")), data_dir / STATE_FILE]:
         try:
             path.unlink()
             removed += 1
