@@ -7,6 +7,7 @@ sleeping a guessed time. Tokens and values are compared, never printed.
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import signal
 import subprocess
@@ -20,6 +21,9 @@ import pytest
 from tests.conftest import Vault
 from tests.support.bridge_proc import BRIDGE, run_bridge
 from tests.support.faults import FaultProxy
+from tests.support.pg import PgCluster
+from tests.support.postgrest import ProjectKeys
+from tests.test_tokens import created_token
 
 PORT = 19555
 URL = f"ws://127.0.0.1:{PORT}"
@@ -322,3 +326,25 @@ def test_removing_the_data_directory_under_a_watcher_never_lets_a_second_one_sta
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_watcher_on_a_revoked_gateway_token_is_told_to_mint_a_new_one_not_to_log_in(
+    rig: Rig, env_bootstrap: dict[str, str], keys: ProjectKeys, pg: PgCluster,
+) -> None:
+    name = "watch-revoked-" + secrets.token_hex(4)
+    minted = run_bridge(["tokens", "create", name, "--tenant", "default", "--allow", TOKEN_NAME, "--allow", KEY_NAME],
+                        env_bootstrap)
+    token = created_token(minted)
+    try:
+        assert run_bridge(["tokens", "revoke", name, "--tenant", "default"], env_bootstrap).returncode == 0
+        env = {k: v for k, v in rig.env.items() if k != "SUPABASE_SECRET_KEY"}
+        env.update(SUPABASE_PUBLISHABLE_KEY=keys.publishable, BRIDGE_GATEWAY_TOKEN=token)
+        done = run_bridge(["watch", "--once"], env)
+        assert done.returncode == 1 and "Supabase refused the watcher's credentials" in done.stderr, done.stderr
+        assert "mint a new one" in done.stderr and "log in again (bridge login)" not in done.stderr
+        assert_clean(done.all_output(), token, OLD_TOKEN, OLD_KEY)
+        state = json.loads(rig.state.read_text())
+        assert "mint a new one" in state["fix"], "doctor shows the watcher's fix"
+    finally:
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE tenant = 'default' AND name = %s", (name,))

@@ -94,7 +94,8 @@ class VaultIO:
         if self._credentials.token:
             return (
                 "the gateway token the watcher authenticates with is revoked or expired: mint a new one "
-                "(bridge tokens create NAME --allow ...) and give it to the watcher as BRIDGE_GATEWAY_TOKEN"
+                "(bridge tokens create NAME --allow ...) and give it to the watcher (bridge login --publishable-key ... "
+                "--gateway-token, or BRIDGE_GATEWAY_TOKEN in its environment)"
             )
         return "log in again (bridge login)"
 
