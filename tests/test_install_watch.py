@@ -21,12 +21,12 @@ from bridge.checks.doctor import (
     WARN,
     WATCH_BACKOFF_STALE_S,
     WATCH_ERROR_CHARS,
-    WATCH_INTERVAL_S,
     WATCH_STALE_INTERVALS,
     judge_watcher,
 )
 from bridge.core.durations import format_age
 from bridge.core.errors import BridgeError
+from bridge.local.watch_facts import DEFAULT_INTERVAL_S
 from bridge.openclaw.config import check_provider_name
 from tests.support.bridge_proc import install, run_bridge
 from tests.test_install_safety import MANIFEST, default_prefix, manifest_lines, one_line_error, steps, tree, user_env
@@ -35,7 +35,7 @@ UNIT = "openclaw-supabase-bridge-watch.service"
 LABEL = "com.openclaw-supabase-bridge.watch"
 START = f"systemctl --user daemon-reload && systemctl --user enable --now {UNIT}"
 NOW = 1_800_000_000.0
-STALE = WATCH_STALE_INTERVALS * WATCH_INTERVAL_S
+STALE = int(WATCH_STALE_INTERVALS * DEFAULT_INTERVAL_S)
 """When doctor calls a watcher that states no interval of its own stale."""
 
 
@@ -390,3 +390,37 @@ def test_doctor_json_reports_the_watcher_from_its_state_file(tmp_path: Path) -> 
     state_file.write_bytes(b" " * (1024 * 1024))
     check = doctor_watcher(tmp_path)
     assert check["status"] == WARN and "larger than" in check["detail"]
+
+
+@pytest.mark.unit
+def test_changes_the_gateway_does_not_hold_yet_warn_with_each_name_and_since_when() -> None:
+    pending = {"OPENAI_API_KEY": stamp(90), "GATEWAY_TOKEN": stamp(600), "BAD": "not a time", 7: stamp(1)}
+    status, detail, fix = judge_watcher(state(undelivered=pending), NOW, True, "linux")
+    assert status == WARN
+    assert "does not hold 2 change(s) yet: GATEWAY_TOKEN since 10m ago, OPENAI_API_KEY since 1m30s ago" in detail
+    assert "retries on its own" in fix and "Supabase" in fix
+    assert judge_watcher(state(undelivered={}), NOW, True, "linux")[0] == PASS
+
+
+@pytest.mark.unit
+def test_the_fix_the_watcher_advised_is_doctors_fix() -> None:
+    advised = "the gateway token the watcher authenticates with is revoked or expired: mint a new one"
+    status, _, fix = judge_watcher(
+        state(last_poll_ok=False, last_error="Supabase refused the watcher's credentials", fix=advised), NOW, True, "linux")
+    assert status == WARN and fix.startswith(advised) and "bridge login" not in fix
+
+
+@pytest.mark.unit
+def test_the_watchers_facts_have_one_home_that_watch_and_doctor_both_import() -> None:
+    import inspect
+
+    from bridge.checks import doctor
+    from bridge.watch import command, schedule
+    from bridge.watch import state as watch_state
+
+    restated = ("watch-state.json", "64 * 1024", "openclaw-supabase-bridge-watch", "com.openclaw-supabase-bridge.watch",
+                "300.0", "\"30s\"")
+    for module in (doctor, command, schedule, watch_state):
+        source = inspect.getsource(module)
+        assert not [fact for fact in restated if fact in source], f"{module.__name__} restates a fact of bridge watch"
+    assert "json.loads" not in inspect.getsource(doctor.Doctor.watcher), "doctor parses the state file itself"

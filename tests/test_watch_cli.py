@@ -7,6 +7,8 @@ sleeping a guessed time. Tokens and values are compared, never printed.
 from __future__ import annotations
 
 import json
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +21,9 @@ import pytest
 from tests.conftest import Vault
 from tests.support.bridge_proc import BRIDGE, run_bridge
 from tests.support.faults import FaultProxy
+from tests.support.pg import PgCluster
+from tests.support.postgrest import ProjectKeys
+from tests.test_tokens import created_token
 
 PORT = 19555
 URL = f"ws://127.0.0.1:{PORT}"
@@ -28,21 +33,28 @@ OLD_KEY = "sk-watch-old-1c2d3e4f5a"
 NEW_KEY = "sk-watch-new-9a8b7c6d5e"
 TOKEN_NAME = "WATCH_GW_TOKEN"
 KEY_NAME = "WATCH_MODEL_KEY"
+RESOLVE_REQUEST = json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": [TOKEN_NAME, KEY_NAME]})
 WAIT_S = 30.0
 STOP_WAIT_S = 30.0
 """Only against a hang: how soon the watcher exits is measured in benchmarks/, never asserted here."""
 
 FAKE_OPENCLAW = """#!{python}
-import json, os, sys, time
+import json, os, subprocess, sys, time
 with open({record!r}, "a") as out:
     out.write(json.dumps(sys.argv[1:]) + "\\n")
+if os.path.exists({linger!r}) or os.path.exists({slow!r}):
+    # A launcher that respawns the CLI: a child with the same argv, holding the same pipes.
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", *sys.argv[1:]])
+    with open({linger!r} if os.path.exists({linger!r}) else {slow!r}, "w") as out:
+        out.write(str(os.getpid()) + " " + str(child.pid))
 if os.path.exists({slow!r}):
-    with open({slow!r}, "w") as out:
-        out.write(str(os.getpid()))
     time.sleep(120)
 if os.path.exists({refuse!r}):
     print("gateway refused: unauthorized", file=sys.stderr)
     sys.exit(1)
+# What the gateway does on a reload: resolve every ref through the bridge (which writes the cache and the stamps
+# of its live answers).
+subprocess.run([{bridge!r}, "resolve"], input={request!r}, text=True, capture_output=True, check=True)
 print(json.dumps({{"ok": True, "warningCount": 0}}))
 """
 
@@ -56,9 +68,10 @@ class Rig:
         self.record = tmp_path / "openclaw-argv.jsonl"
         self.refuse = tmp_path / "refuse"
         self.slow = tmp_path / "slow"
+        self.linger = tmp_path / "linger"
         fake = self.bin / "openclaw"
         fake.write_text(FAKE_OPENCLAW.format(
-            python=sys.executable, record=str(self.record), refuse=str(self.refuse), slow=str(self.slow),
+            python=sys.executable, record=str(self.record), refuse=str(self.refuse), slow=str(self.slow), linger=str(self.linger), bridge=str(BRIDGE), request=RESOLVE_REQUEST,
         ))
         fake.chmod(0o700)
         config = tmp_path / "openclaw.json"
@@ -115,7 +128,13 @@ def assert_clean(text: str, *secrets: str) -> None:
 def rig(tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault) -> Rig:
     vault.put(TOKEN_NAME, OLD_TOKEN)
     vault.put(KEY_NAME, OLD_KEY)
-    return Rig(tmp_path, env_bootstrap)
+    return gateway_started(Rig(tmp_path, env_bootstrap))
+
+
+def gateway_started(rig: Rig) -> Rig:
+    """What a gateway's start leaves: its resolve of every ref, which wrote the cache the watcher learns from."""
+    assert run_bridge(["resolve"], rig.env, RESOLVE_REQUEST.encode()).returncode == 0
+    return rig
 
 
 @pytest.fixture
@@ -199,11 +218,36 @@ def test_a_reload_still_running_is_stopped_with_the_watcher(
 ) -> None:
     rig.slow.touch()
     assert run_bridge(["secrets", "set", KEY_NAME], env_bootstrap, NEW_KEY.encode()).returncode == 0
-    wait_for(lambda: rig.slow.read_text().isdigit(), "the reload to start")
-    child = int(rig.slow.read_text())
-    assert running(child)
+    wait_for(lambda: len(rig.slow.read_text().split()) == 2, "the reload to start")
+    child, grandchild = (int(pid) for pid in rig.slow.read_text().split())
+    assert running(child) and running(grandchild)
     assert stop(watcher) == 0
     wait_for(lambda: not running(child), "the reload to be stopped with the watcher")
+    wait_for(lambda: not running(grandchild), "the reload's own child, which carries --token, to be stopped too")
+
+
+def test_a_cli_whose_child_holds_its_output_never_stalls_the_loop(
+    rig: Rig, watcher: subprocess.Popen[bytes], env_bootstrap: dict[str, str],
+) -> None:
+    rig.linger.touch()
+    assert run_bridge(["secrets", "set", KEY_NAME], env_bootstrap, NEW_KEY.encode()).returncode == 0
+    wait_for(lambda: "reload ok" in rig.journal(), "the first reload to be judged")
+    grandchild = int(rig.linger.read_text().split()[1])
+    wait_for(lambda: not running(grandchild), "what the CLI left behind to be killed with its group")
+    assert run_bridge(["secrets", "set", KEY_NAME], env_bootstrap, OLD_KEY.encode()).returncode == 0
+    wait_for(lambda: rig.journal().count("reload ok") == 2, "a second rotation, polled and reloaded on time")
+    assert stop(watcher) == 0
+
+
+def test_sighup_ends_the_watcher_cleanly(rig: Rig, watcher: subprocess.Popen[bytes]) -> None:
+    watcher.send_signal(signal.SIGHUP)
+    assert watcher.wait(timeout=STOP_WAIT_S) == 0
+
+
+def test_an_interval_too_long_for_any_wait_is_refused_in_one_line(rig: Rig) -> None:
+    done = run_bridge(["watch", "--interval", "99999999999d"], rig.env)
+    said = [line for line in done.stderr.splitlines() if "error" in line]
+    assert done.returncode == 2 and len(said) == 1 and said[0].endswith("--interval 99999999999d: use at most 1d, e.g. 30s"), done.stderr
 
 
 def test_once_exit_codes(rig: Rig, env_bootstrap: dict[str, str]) -> None:
@@ -213,9 +257,11 @@ def test_once_exit_codes(rig: Rig, env_bootstrap: dict[str, str]) -> None:
     rig.refuse.touch()
     refused = run_bridge(["watch", "--once"], rig.env)
     assert refused.returncode == 1 and "reload refused" in refused.stderr and "unauthorized" in refused.stderr
+    assert "restart the gateway once" in refused.stderr, "refused every way: what only a person can do"
+    assert rig.calls()[2] == ["secrets", "reload", "--json"], "refused with the token known: then the CLI's own way"
     down = run_bridge(["watch", "--once"], {**rig.env, "SUPABASE_URL": "http://127.0.0.1:9"})
     assert down.returncode == 1 and "Supabase unreachable" in down.stderr
-    assert len(rig.calls()) == 2
+    assert len(rig.calls()) == 3
     for result in (done, refused, down):
         assert_clean(result.all_output(), OLD_TOKEN, NEW_TOKEN, OLD_KEY, env_bootstrap["SUPABASE_SECRET_KEY"])
 
@@ -225,7 +271,7 @@ def test_supabase_down_keeps_the_watcher_up_and_a_later_rotation_still_arrives(
 ) -> None:
     vault.put(TOKEN_NAME, OLD_TOKEN)
     vault.put(KEY_NAME, OLD_KEY)
-    rig = Rig(tmp_path, {**env_bootstrap, "SUPABASE_URL": proxy.url})
+    rig = gateway_started(Rig(tmp_path, {**env_bootstrap, "SUPABASE_URL": proxy.url}))
     proc = rig.start("--interval", "1s")
     try:
         wait_for(rig.ready(proc), "the first poll")
@@ -256,4 +302,49 @@ def test_forget_refuses_while_a_watcher_runs_then_removes_only_the_watchers_file
     done = run_bridge(["watch", "--forget"], rig.env)
     assert done.returncode == 0, done.stderr
     data = rig.state.parent
-    assert not rig.state.exists() and not list(data.glob("watch-*.lock"))
+    assert not rig.state.exists() and not list(data.glob("watch-*.lock")) and not list(data.glob("watch-token-*.sealed"))
+
+
+def test_removing_the_data_directory_under_a_watcher_never_lets_a_second_one_start(
+    tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault,
+) -> None:
+    vault.put(TOKEN_NAME, OLD_TOKEN)
+    vault.put(KEY_NAME, OLD_KEY)
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    rig = gateway_started(Rig(tmp_path, {**env_bootstrap, "XDG_RUNTIME_DIR": str(runtime)}))
+    proc = rig.start("--interval", "1s")
+    try:
+        wait_for(rig.ready(proc), "the first poll")
+        shutil.rmtree(rig.env["BRIDGE_HOME"])
+        second = run_bridge(["watch", "--once"], rig.env)
+        assert second.returncode == 1 and second.stderr.count("\n") == 1, second.stderr
+        assert "already running" in second.stderr and str(runtime) in second.stderr
+        assert rig.calls() == [], "the second watcher reloaded nothing"
+        assert stop(proc) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_watcher_on_a_revoked_gateway_token_is_told_to_mint_a_new_one_not_to_log_in(
+    rig: Rig, env_bootstrap: dict[str, str], keys: ProjectKeys, pg: PgCluster,
+) -> None:
+    name = "watch-revoked-" + secrets.token_hex(4)
+    minted = run_bridge(["tokens", "create", name, "--tenant", "default", "--allow", TOKEN_NAME, "--allow", KEY_NAME],
+                        env_bootstrap)
+    token = created_token(minted)
+    try:
+        assert run_bridge(["tokens", "revoke", name, "--tenant", "default"], env_bootstrap).returncode == 0
+        env = {k: v for k, v in rig.env.items() if k != "SUPABASE_SECRET_KEY"}
+        env.update(SUPABASE_PUBLISHABLE_KEY=keys.publishable, BRIDGE_GATEWAY_TOKEN=token)
+        done = run_bridge(["watch", "--once"], env)
+        assert done.returncode == 1 and "Supabase refused the watcher's credentials" in done.stderr, done.stderr
+        assert "mint a new one" in done.stderr and "log in again (bridge login)" not in done.stderr
+        assert_clean(done.all_output(), token, OLD_TOKEN, OLD_KEY)
+        state = json.loads(rig.state.read_text())
+        assert "mint a new one" in state["fix"], "doctor shows the watcher's fix"
+    finally:
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE tenant = 'default' AND name = %s", (name,))

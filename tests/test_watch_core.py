@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import json
-import subprocess
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Unpack
 
 import pytest
 
+from bridge.cache.live import live_path, read_live, stamp_live
 from bridge.core.backoff import Backoff
+from bridge.core.credentials import Credentials
 from bridge.core.errors import UsageError
+from bridge.local.identity import Identity
 from bridge.vault.client import Changes
 from bridge.vault.errors import CredentialsRefused, SupabaseUnavailable
+from bridge.watch.held import HeldFile, held_path
 from bridge.watch.loop import Watcher
-from bridge.watch.reload import Reloaded, Reloader, judge
+from bridge.watch.reload import Finished, Reloaded, Reloader, judge, run_group
 from bridge.watch.schedule import DEBOUNCE_S, SUPABASE_BACKOFF_CAP_S, Schedule
 from bridge.watch.state import Progress, StateFile, WatchState, carried_since
 from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_url, gateway_url, target_of, token_source
 from bridge.watch.token import HeldToken
 
 INTERVAL = 30.0
+HANG_GUARD_S = 30.0
+"""Only against a hang, never a measure: how long a reload takes is in benchmarks/."""
 TOKEN_REF = {"source": "exec", "provider": "supabase", "id": "GW_TOKEN"}
 
 
@@ -226,7 +237,7 @@ def test_judge_reads_openclaws_answer_and_never_repeats_the_token() -> None:
     ok, detail = judge(1, '{"ok": false, "error": "unauthorized: token tok-SECRET-123456789 rejected"}', "", "tok-SECRET-123456789")
     assert not ok and "tok-SECRET" not in detail and "unauthorized" in detail
     ok, detail = judge(1, "", "gateway closed\nconnection (1006)\n", None)
-    assert (ok, detail) == (False, "gateway closed connection (1006)")
+    assert (ok, detail) == (False, "gateway closed; connection (1006)")
     assert judge(0, "not json", "", None) == (False, "not json")
     assert judge(3, "", "", None) == (False, "exit status 3")
 
@@ -236,15 +247,113 @@ def test_reloader_passes_url_token_and_json_and_times_it(tmp_path: Path) -> None
     fake.write_text("#!/bin/sh\n")
     fake.chmod(0o700)
     calls: list[list[str]] = []
-    ticks = iter([10.0, 13.5])
+    ticks = iter([10.0, 13.5, 20.0, 21.0])
 
-    def run(command: str, args: list[str], env: object, *, check: bool, timeout: float, started: object) -> subprocess.CompletedProcess[str]:
-        calls.append(args)
-        return subprocess.CompletedProcess(args, 0, '{"ok": true, "warningCount": 2}', "")
+    def run(argv: list[str], env: object, timeout: float, started: object) -> Finished:
+        calls.append(argv[1:])
+        return Finished(0, '{"ok": true, "warningCount": 2}', "", False)
 
-    reloaded = Reloader({"PATH": str(tmp_path)}, run=run, clock=lambda: next(ticks))("ws://127.0.0.1:9", "T")
-    assert reloaded == Reloaded(True, 3.5, "2 warning(s)")
-    assert calls == [["secrets", "reload", "--url", "ws://127.0.0.1:9", "--token", "T", "--json"]]
+    reloader = Reloader({"PATH": str(tmp_path)}, run=run, clock=lambda: next(ticks))
+    assert reloader("ws://127.0.0.1:9", "T") == Reloaded(True, 3.5, "2 warning(s)")
+    assert reloader(None, None) == Reloaded(True, 1.0, "2 warning(s)")
+    assert calls == [
+        ["secrets", "reload", "--url", "ws://127.0.0.1:9", "--token", "T", "--json"],
+        ["secrets", "reload", "--json"],
+    ], "without a token the CLI gets no --url: with one it demands explicit credentials"
+
+
+def test_openclaws_error_object_is_one_readable_line_not_a_dict() -> None:
+    said = json.dumps({"ok": False, "error": {"type": "cli_error", "message": (
+        "gateway url override requires explicit credentials\nFix: pass --token or --password *** --url (or gatewayToken "
+        "in tools).\nFor the default local or SSH-tunneled Gateway, remove --url to use the configured target.\n"
+        "Config: /home/someone/.openclaw/openclaw.json")}})
+    ok, detail = judge(1, said, "", None)
+    assert not ok and "{" not in detail and "\n" not in detail
+    assert detail.startswith("gateway url override requires explicit credentials; Fix: pass --token")
+    assert detail.endswith(" …") or detail.endswith("openclaw.json"), "cut at a word, never mid-URL"
+    assert judge(1, json.dumps({"ok": False, "error": {"code": "AUTH_TOKEN_MISMATCH", "message": "unauthorized"}}), "", None) == (
+        False, "unauthorized (AUTH_TOKEN_MISMATCH)")
+
+
+LINGERING_CLI = """#!{python}
+import os, subprocess, sys
+# A wrapper, or a launcher that respawns the CLI: its child inherits the pipes and outlives it.
+child = subprocess.Popen([{python!r}, "-c", "import time; time.sleep(600)", "secrets", "reload", "--token", "T"])
+with open({pids!r}, "w") as out:
+    out.write(str(child.pid))
+print('{{"ok": true, "warningCount": 0}}', flush=True)
+if {hang}:
+    child.wait()
+"""
+
+
+def lingering(tmp_path: Path, hang: bool) -> tuple[dict[str, str], Path]:
+    pids = tmp_path / "grandchild.pid"
+    fake = tmp_path / "openclaw"
+    fake.write_text(LINGERING_CLI.format(python=sys.executable, pids=str(pids), hang=hang))
+    fake.chmod(0o700)
+    return {"PATH": str(tmp_path)}, pids
+
+
+def reload_in_thread(reloader: Reloader, url: str | None, token: str | None) -> Reloaded:
+    """The reload on a thread, joined with a bound only against a hang (the old code waited for the grandchild)."""
+    done: list[Reloaded] = []
+    worker = threading.Thread(target=lambda: done.append(reloader(url, token)), daemon=True)
+    worker.start()
+    worker.join(HANG_GUARD_S)
+    assert done, "the reload waited for a child that holds its output open"
+    return done[0]
+
+
+def gone(pid: int) -> bool:
+    """True once `pid` has died (a SIGKILLed process closes its files a moment before it becomes a zombie)."""
+    ends = time.monotonic() + HANG_GUARD_S
+    while time.monotonic() < ends:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return True
+        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_cli_that_exits_while_its_child_holds_the_output_is_judged_and_the_child_killed(tmp_path: Path) -> None:
+    env, pids = lingering(tmp_path, hang=False)
+    reloaded = reload_in_thread(Reloader(env), None, None)
+    assert reloaded.ok, reloaded.detail
+    assert gone(int(pids.read_text())), "what the CLI left behind is killed with its group"
+
+
+def test_a_reload_past_its_limit_is_killed_with_its_whole_group(tmp_path: Path) -> None:
+    env, pids = lingering(tmp_path, hang=True)
+
+    def clock() -> float:
+        """The limit passes once the CLI has started its child and answered (an event, not a guessed time)."""
+        return 1e9 if pids.exists() and pids.read_text() else 0.0
+
+    done = run_group([str(tmp_path / "openclaw")], env, 60.0, lambda group: None, clock=clock)
+    assert done.timed_out and done.returncode == -signal.SIGKILL
+    assert gone(int(pids.read_text()))
+    reloaded = Reloader(env, run=lambda *args: done)("ws://127.0.0.1:9", "T")
+    assert not reloaded.ok and "killed with its process group" in reloaded.detail
+
+
+def test_cancel_kills_the_running_reloads_group(tmp_path: Path) -> None:
+    env, pids = lingering(tmp_path, hang=True)
+    reloader = Reloader(env)
+    done: list[Reloaded] = []
+    worker = threading.Thread(target=lambda: done.append(reloader("ws://127.0.0.1:9", "T")), daemon=True)
+    worker.start()
+    deadline = time.monotonic() + HANG_GUARD_S
+    while not (pids.exists() and pids.read_text()):
+        assert time.monotonic() < deadline, "the reload never started"
+        time.sleep(0.01)
+    reloader.cancel()
+    worker.join(HANG_GUARD_S)
+    assert done and not done[0].ok
+    assert gone(int(pids.read_text())), "no orphan carrying --token outlives the watcher"
 
 
 def test_reloader_without_openclaw_says_so(tmp_path: Path) -> None:
@@ -295,6 +404,10 @@ class FakeVault:
         self.prepared: list[list[str]] = []
         self.live_reads: list[str] = []
         self.refusals = 0
+        self.cache_off = False
+        """max_stale = 0: no cache, so nothing but the watcher's own record says which token the gateway holds."""
+        self.answered_live: dict[str, float] | None = {}
+        """When a resolve last had each name from Supabase (None: no resolve ever stamped, nothing confirmable)."""
 
     def rotate(self, name: str, value: str) -> None:
         self.values[name] = value
@@ -313,6 +426,14 @@ class FakeVault:
         self.prepared.append(names)
         return None
 
+    def undelivered(self, names: list[str], since: float) -> list[str] | None:
+        if self.answered_live is None:
+            return None
+        return [n for n in names if self.answered_live.get(n, -math.inf) < since]
+
+    def login_fix(self) -> str:
+        return "log in again (bridge login)"
+
     def refused(self) -> None:
         self.refusals += 1
         self.cache.clear()
@@ -324,28 +445,53 @@ class FakeVault:
         return self.values.get(name)
 
     def cached(self, name: str) -> str | None:
-        return self.cache.get(name)
+        return None if self.cache_off else self.cache.get(name)
 
 
 class FakeGateway:
     """Accepts a reload only with the token it holds; a good reload resolves every ref, as the real one does: it
     takes the values in Vault, and its resolve writes them into the cache."""
 
-    def __init__(self, vault: FakeVault, token: str) -> None:
+    def __init__(self, vault: FakeVault, token: str, wall: Callable[[], float] = lambda: math.inf) -> None:
         self.vault = vault
         self.token = token
-        self.calls: list[tuple[str, str | None]] = []
+        self.wall = wall
+        self.calls: list[tuple[str | None, str | None]] = []
         self.up = True
+        self.supabase_away = False
+        """The gateway's own resolve cannot reach Supabase: the cache answers with what it held, and the reload
+        "works" all the same."""
 
-    def __call__(self, url: str, token: str | None) -> Reloaded:
+    def __call__(self, url: str | None, token: str | None) -> Reloaded:
         self.calls.append((url, token))
         if not self.up:
             return Reloaded(False, 0.1, "gateway closed (1006)")
+        if url is None and token is None:
+            # The OpenClaw CLI's own way: it resolves gateway.auth.token itself, so it sends what Vault holds now.
+            token = self.vault.values["GW_TOKEN"]
         if token != self.token:
             return Reloaded(False, 0.1, "unauthorized")
+        if self.supabase_away:
+            self.token = self.vault.cache["GW_TOKEN"]
+            return Reloaded(True, 3.0, "0 warning(s)")
         self.token = self.vault.values["GW_TOKEN"]
         self.vault.cache.update(self.vault.values)
+        if self.vault.answered_live is not None:
+            self.vault.answered_live.update(dict.fromkeys(self.vault.values, self.wall()))
         return Reloaded(True, 3.0, "0 warning(s)")
+
+
+class MemoryKept:
+    """The watcher's sealed record of the token the gateway holds, in memory: shared by a watcher and the next."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[str]] = {}
+
+    def load(self, ref_id: str) -> list[str]:
+        return list(self.values.get(ref_id, []))
+
+    def save(self, ref_id: str, values: list[str]) -> None:
+        self.values[ref_id] = list(values)
 
 
 class MemoryState:
@@ -371,21 +517,25 @@ def config_with_token(tmp_path: Path, port: int = 19003) -> Path:
 class Rig:
     def __init__(
         self, tmp_path: Path, until: float, baseline: bool = True, vault: FakeVault | None = None,
-        gateway: FakeGateway | None = None, since: str | None = None,
+        gateway: FakeGateway | None = None, since: str | None = None, kept: MemoryKept | None = None,
     ) -> None:
         self.clock = FakeClock(until)
         self.vault = vault or FakeVault({"GW_TOKEN": "old-token", "OPENAI": "sk-1"})
-        self.gateway = gateway or FakeGateway(self.vault, "old-token")
+        self.gateway = gateway or FakeGateway(self.vault, "old-token", self.clock.wall)
         self.lines: list[str] = []
         self.state = MemoryState()
         self.config = config_with_token(tmp_path)
         targets = Targets(ConfigFile(self.config), "supabase", {}, None)
 
+        self.kept = MemoryKept() if kept is None else kept
+
         def make_token(source: TokenSource) -> HeldToken:
-            return HeldToken(source, self.vault.live, self.vault.cached)
+            return HeldToken(source, self.vault.cached, self.vault.live, self.kept)
 
         token = make_token(targets.current.token)
-        assert token.learn() is None
+        problem = token.learn()
+        if problem is not None:
+            self.lines.append(problem)
         self.schedule = Schedule(INTERVAL, top, now=0.0, baseline=baseline, since=since)
         self.watcher = Watcher(
             schedule=self.schedule, targets=targets, vault=self.vault, reload=self.gateway, token=token,
@@ -454,12 +604,135 @@ def test_a_refused_reload_tries_each_other_known_token_once(tmp_path: Path) -> N
     rig.run_until(40.0)
     assert rig.gateway.calls == [("ws://127.0.0.1:19003", "old-token"), ("ws://127.0.0.1:19003", "other-token")]
     assert rig.lines[-1].endswith("with another known value of gateway.auth.token): OPENAI")
-    assert rig.vault.live_reads == ["GW_TOKEN"], "Vault read once for the candidates, and audited"
+    assert rig.vault.live_reads == [], "a refused reload never reads Vault: rollout would count the read as the gateway's"
     rig.gateway.up = False
     rig.vault.rotate("OPENAI", "sk-3")
     rig.run_until(100.0)
     assert rig.gateway.calls[-1] == ("ws://127.0.0.1:19003", "other-token")
-    assert rig.vault.live_reads == ["GW_TOKEN"], "with nothing else known, a refusal costs one attempt and no read"
+    assert rig.vault.live_reads == [], "a gateway that is down costs one attempt and no read"
+
+
+@pytest.mark.parametrize("token", [
+    {"source": "env", "provider": "default", "id": "OPENCLAW_GATEWAY_TOKEN"},
+    {"source": "exec", "provider": "onepassword", "id": "gateway-token"},
+    None,
+])
+def test_a_token_not_through_our_provider_is_left_to_the_cli_without_url(tmp_path: Path, token: object) -> None:
+    """An env ref (the value in ~/.openclaw/.env, which the watcher never sees), another provider's ref, password
+    mode (no token): the CLI's own config has the credentials, and with --url it would demand them explicitly."""
+    config = tmp_path / "openclaw.json"
+    auth: dict[str, object] = {"mode": "password"} if token is None else {"mode": "token", "token": token}
+    config.write_text(json.dumps({"gateway": {"port": 19003, "auth": auth},
+                                  "models": {"a": {"apiKey": {"source": "exec", "provider": "supabase", "id": "OPENAI"}}}}))
+    vault = FakeVault({"OPENAI": "sk-1"})
+    vault.answered_live = {"OPENAI": math.inf}
+    calls: list[tuple[str | None, str | None]] = []
+
+    def reload(url: str | None, token: str | None) -> Reloaded:
+        calls.append((url, token))
+        return Reloaded(True, 1.0, "0 warning(s)")
+
+    targets = Targets(ConfigFile(config), "supabase", {}, None)
+    clock = FakeClock(10_000)
+    held = HeldToken(targets.current.token, vault.cached, vault.live, None)
+    schedule = Schedule(INTERVAL, top, now=0.0)
+    watcher = Watcher(
+        schedule=schedule, targets=targets, vault=vault, reload=reload, token=held,
+        make_token=lambda source: HeldToken(source, vault.cached, vault.live, None), state=MemoryState(), log=lambda line: None,
+        clocks=clock, stop=clock,
+    )
+    assert watcher.step()
+    vault.rotate("OPENAI", "sk-2")
+    for _ in range(3):
+        clock.wait(max(0.0, schedule.wake_at() - clock.now))
+        assert watcher.step()
+    assert calls == [(None, None)]
+
+
+def test_a_reload_the_cache_answered_is_not_delivered_stays_pending_and_is_retried(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=10_000)
+    rig.run_until(1.0)
+    rig.gateway.supabase_away = True
+    rig.vault.rotate("GW_TOKEN", "new-token")
+    rig.run_until(40.0)
+    assert len(rig.gateway.calls) == 1 and rig.gateway.token == "old-token", "the cache answered the old token"
+    assert not any(line.startswith("reload ok") for line in rig.lines)
+    assert any("did not get GW_TOKEN from Supabase" in line and "not delivered" in line for line in rig.lines)
+    assert rig.state.last("undelivered") == {"GW_TOKEN": "2023-11-14T22:13:50Z"}, "the change, and when it was seen"
+    assert rig.state.last("last_reload_ok") is False and rig.state.last("since") == "1", "since stops before it"
+    rig.gateway.supabase_away = False
+    rig.run_until(200.0)
+    assert rig.gateway.token == "new-token", "retried on the usual schedule until the gateway resolved it live"
+    assert rig.gateway.calls[-1] == ("ws://127.0.0.1:19003", "old-token")
+    assert rig.state.last("undelivered") == {} and rig.state.last("last_reload_ok") is True
+    rig.vault.rotate("OPENAI", "sk-2")
+    rig.run_until(300.0)
+    assert rig.gateway.calls[-1] == ("ws://127.0.0.1:19003", "new-token"), "the token learnt once it was delivered"
+
+
+def test_delivery_that_cannot_be_confirmed_is_said_once_and_counted(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, until=10_000)
+    rig.vault.answered_live = None
+    rig.run_until(1.0)
+    for n, value in enumerate(("sk-2", "sk-3")):
+        rig.vault.rotate("OPENAI", value)
+        rig.run_until(40.0 + 100 * n)
+    assert sum("delivery cannot be confirmed" in line for line in rig.lines) == 1
+    assert sum(line.startswith("reload ok") for line in rig.lines) == 2
+
+
+def test_with_the_cache_off_a_restart_after_the_token_rotated_reloads_with_the_token_kept_at_delivery(tmp_path: Path) -> None:
+    vault = FakeVault({"GW_TOKEN": "old-token", "OPENAI": "sk-1"})
+    vault.cache_off = True
+    first = Rig(tmp_path, until=10_000, vault=vault)
+    first.run_until(1.0)
+    assert first.kept.values == {}, "nothing confirmed yet: nothing kept"
+    assert vault.live_reads == ["GW_TOKEN"], "the first start here: Vault's value is the baseline"
+    first.vault.rotate("OPENAI", "sk-2")
+    first.run_until(40.0)
+    assert first.gateway.calls == [("ws://127.0.0.1:19003", "old-token")]
+    assert first.kept.values == {"GW_TOKEN": ["old-token"]}, "the reload's live resolve had the token: kept"
+    assert vault.live_reads == ["GW_TOKEN", "GW_TOKEN"], "read again only after the gateway's own live resolve of it"
+    # Stopped; the token rotates in Vault; the gateway still holds the old one.
+    vault.rotate("GW_TOKEN", "new-token")
+    second = Rig(tmp_path, until=10_000, vault=vault, gateway=first.gateway, since="1", kept=first.kept)
+    second.run_until(10.0)
+    assert second.gateway.calls[-1] == ("ws://127.0.0.1:19003", "old-token") and second.gateway.token == "new-token"
+    assert second.kept.values == {"GW_TOKEN": ["new-token", "old-token"]}
+    assert not any("refused" in line for line in second.lines)
+
+
+def test_a_kept_token_the_gateway_refuses_is_never_stuck_the_cli_resolves_it(tmp_path: Path) -> None:
+    vault = FakeVault({"GW_TOKEN": "current", "OPENAI": "sk-1"})
+    vault.cache_off = True
+    kept = MemoryKept()
+    kept.save("GW_TOKEN", ["stale", "older"])
+    rig = Rig(tmp_path, until=10_000, vault=vault, gateway=FakeGateway(vault, "current"), kept=kept)
+    rig.gateway.wall = rig.clock.wall
+    rig.run_until(1.0)
+    vault.rotate("OPENAI", "sk-2")
+    rig.run_until(40.0)
+    url = "ws://127.0.0.1:19003"
+    assert rig.gateway.calls == [(url, "stale"), (url, "older"), (None, None)]
+    assert any(line.endswith("with the token the OpenClaw CLI resolved itself): OPENAI") for line in rig.lines)
+    assert kept.values == {"GW_TOKEN": ["current", "stale"]}, "what the gateway's live resolve had, kept"
+    vault.rotate("OPENAI", "sk-3")
+    rig.run_until(100.0)
+    assert rig.gateway.calls[-1] == (url, "current"), "the next reload starts from the value that worked"
+
+
+def test_a_token_no_known_value_opens_is_said_once_with_what_to_do(tmp_path: Path) -> None:
+    vault = FakeVault({"GW_TOKEN": "in-vault", "OPENAI": "sk-1"})
+    vault.cache_off = True
+    rig = Rig(tmp_path, until=100_000, vault=vault, gateway=FakeGateway(vault, "only-the-gateway-knows"))
+    rig.run_until(1.0)
+    vault.rotate("OPENAI", "sk-2")
+    rig.run_until(2000.0)
+    refusals = [line for line in rig.lines if line.startswith("reload refused")]
+    assert len(refusals) == 1 and "restart the gateway once" in refusals[0]
+    assert sum(r.get("last_reload_ok") is False for r in rig.state.records) > 3, "still retried, with backoff"
+    assert "restart the gateway once" in str(rig.state.last("fix"))
+    assert vault.live_reads == ["GW_TOKEN"], "read once at the first start, never for a refused reload"
 
 
 def test_supabase_down_backs_off_never_crashes_and_recovers(tmp_path: Path) -> None:
@@ -496,8 +769,10 @@ def test_a_refusing_gateway_is_retried_at_growing_intervals_not_stormed(tmp_path
     rig.gateway.up = False
     rig.vault.rotate("OPENAI", "sk-2")
     rig.run_until(32.0 + 30 + 60 + 120 + 1)
-    assert len(rig.gateway.calls) == 4
-    assert sum(line.startswith("reload refused by ws://127.0.0.1:19003: gateway closed (1006)") for line in rig.lines) == 4
+    assert len(rig.gateway.calls) == 4, "a gateway that is down is not tried with other credentials"
+    assert sum(line.startswith("reload refused by ws://127.0.0.1:19003: gateway closed (1006)") for line in rig.lines) == 1, (
+        "the same refusal is said once; the state file has each")
+    assert sum(r.get("last_reload_ok") is False for r in rig.state.records) == 4
     rig.gateway.up = True
     rig.run_until(32.0 + 30 + 60 + 120 + 240 + 1)
     assert len(rig.gateway.calls) == 5 and rig.lines[-1].startswith("reload ok")
@@ -537,7 +812,7 @@ def test_state_file_is_private_and_has_exactly_the_contracts_keys(tmp_path: Path
     doc = json.loads(state.path.read_text())
     assert list(doc) == [
         "pid", "gateway_url", "interval_s", "started_at", "last_poll_at", "last_poll_ok", "last_reload_at", "last_reload_ok",
-        "last_error", "since",
+        "last_error", "since", "undelivered", "fix",
     ]
     assert doc["last_poll_ok"] is True and doc["last_reload_at"] is None and doc["interval_s"] == 30.0
     assert state.path.stat().st_mode & 0o777 == 0o600
@@ -556,3 +831,33 @@ def test_the_next_watcher_carries_on_only_from_its_own_gateways_well_formed_sinc
         assert carried_since(data, "ws://127.0.0.1:1") is None, bad
     state.path.write_text("not json")
     assert carried_since(data, "ws://127.0.0.1:1") is None
+
+
+# --- the live stamps and the kept token -------------------------------------------------------------------
+
+
+def test_live_stamps_are_names_and_times_only_private_and_kept_newest_first(tmp_path: Path) -> None:
+    path = live_path(tmp_path / "data" / "cache.sealed")
+    assert read_live(path) is None, "no resolve ever stamped here: nothing can be confirmed"
+    stamp_live(path, ["A", "B"], 100.0, wait_until=time.monotonic() + 5)
+    stamp_live(path, ["B"], 50.0, wait_until=time.monotonic() + 5)
+    assert read_live(path) == {"A": 100.0, "B": 100.0}, "an older answer never moves a stamp back"
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.write_text('{"live": {"A": "soon", "B": 1e999, "C": 5}}')
+    assert read_live(path) == {"C": 5.0}
+    path.write_text("not json")
+    assert read_live(path) == {}
+
+
+def test_the_kept_token_opens_only_for_its_gateway_ref_and_credentials(tmp_path: Path) -> None:
+    identity = Identity(machine_id="m" * 32, user="someone")
+    mine = Credentials(url="https://p.supabase.co", key="sb_secret_x")
+    path = held_path(tmp_path / "data", "ws://127.0.0.1:1")
+    kept = HeldFile(path, "ws://127.0.0.1:1", mine, identity)
+    assert kept.load("GW") == []
+    kept.save("GW", ["new", "old", "older"])
+    assert kept.load("GW") == ["new", "old"] and path.stat().st_mode & 0o777 == 0o600
+    assert b"new" not in path.read_bytes(), "sealed, never plaintext"
+    assert kept.load("OTHER") == []
+    assert HeldFile(path, "ws://127.0.0.1:2", mine, identity).load("GW") == []
+    assert HeldFile(path, "ws://127.0.0.1:1", Credentials(url=mine.url, key="sb_secret_y"), identity).load("GW") == []

@@ -205,3 +205,80 @@ def rotations_reach_the_gateway(
     out = watcher.stdout.read() if watcher.stdout else ""
     for text in (journal.text(), out, Path(env["BRIDGE_HOME"], "watch-state.json").read_text()):
         assert not [v for v in values if v in text], "a value or token appears in the watcher's output"
+
+
+def test_a_supabase_outage_during_the_reload_keeps_the_rotation_pending_until_the_gateway_holds_it(
+    openclaw: OpenClaw, launcher: Path, tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault, proxy: FaultProxy,
+) -> None:
+    """The gateway's own resolve goes through the proxy, the watcher's polls do not: Supabase is away from the
+    gateway exactly while it reloads, so the cache answers with the old token and the reload "works". The watcher
+    must not count that: the change stays pending (state file, doctor) and is retried until the gateway holds it."""
+    old, new = token(), token()
+    vault.put(TOKEN_ID, old)
+    vault.put(MODEL_KEY, "sk-proj-" + secrets.token_urlsafe(24))
+    home = tmp_path / "gw-home"
+    home.mkdir(mode=0o700)
+    bootstrap = {k: v for k, v in env_bootstrap.items() if k in BOOTSTRAP}
+    with running_gateway(openclaw, home, launcher, {**bootstrap, "SUPABASE_URL": proxy.url}, refs=REFS) as gw:
+        wrapper = openclaw_on_path(openclaw, tmp_path / "bin")
+        env = {**gw.env, **bootstrap, "PATH": f"{wrapper.parent}:{gw.env['PATH']}"}
+        watcher = start_watch(env)
+        journal = Journal(watcher)
+        try:
+            state = Path(env["BRIDGE_HOME"]) / "watch-state.json"
+            await_true(lambda: first_poll_done(state, watcher.pid), "the watcher's first poll")
+            proxy.mode = 503
+            assert run_bridge(["secrets", "set", TOKEN_ID], env_bootstrap, new.encode()).returncode == 0
+            missed = journal.await_line("not delivered")
+            assert "reload ok" not in journal.text()
+            assert gw.admits(old) and not gw.admits(new), "the cache answered the gateway's resolve with the old token"
+            assert TOKEN_ID in json.loads(state.read_text())["undelivered"]
+            doctor = json.loads(run_bridge(["doctor", "--json"], env).stdout)
+            line = next(c for c in doctor["checks"] if c["name"] == "watcher")
+            assert line["status"] == "warn" and TOKEN_ID in line["detail"] and "since" in line["detail"], line
+            proxy.mode = "pass"
+            journal.await_line("reload ok", after=missed + 1)
+            assert gw.admits(new) and not gw.admits(old)
+            assert json.loads(state.read_text())["undelivered"] == {}
+            watcher.send_signal(signal.SIGTERM)
+            assert watcher.wait(timeout=10) == 0
+        finally:
+            if watcher.poll() is None:
+                watcher.kill()
+                watcher.wait()
+    for text in (journal.text(), state.read_text()):
+        assert old not in text and new not in text
+
+
+def test_the_watchers_own_reads_never_count_as_the_gateways_in_rollout(
+    openclaw: OpenClaw, launcher: Path, tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault,
+) -> None:
+    """The watcher runs with the gateway's own credentials on the gateway's host, so any value it read would be
+    audited exactly as the gateway's resolve. With the gateway down, a rotation of its token cannot reach it: rollout
+    must list this host as pending, never as updated."""
+    vault.put(TOKEN_ID, token())
+    vault.put(MODEL_KEY, "sk-proj-" + secrets.token_urlsafe(24))
+    home = tmp_path / "gw-home"
+    home.mkdir(mode=0o700)
+    bootstrap = {k: v for k, v in env_bootstrap.items() if k in BOOTSTRAP}
+    with running_gateway(openclaw, home, launcher, bootstrap, refs=REFS) as gw:
+        wrapper = openclaw_on_path(openclaw, tmp_path / "bin")
+        env = {**gw.env, **bootstrap, "PATH": f"{wrapper.parent}:{gw.env['PATH']}"}
+        watcher = start_watch(env)
+        journal = Journal(watcher)
+        try:
+            state = Path(env["BRIDGE_HOME"]) / "watch-state.json"
+            await_true(lambda: first_poll_done(state, watcher.pid), "the watcher's first poll")
+            gw.stop()
+            assert run_bridge(["secrets", "set", TOKEN_ID], env_bootstrap, token().encode()).returncode == 0
+            journal.await_line("reload refused")
+            rollout = json.loads(run_bridge(["secrets", "rollout", TOKEN_ID, "--json"], env_bootstrap).stdout)
+            host = socket.gethostname()
+            assert host not in {g["gateway"] for g in rollout["updated"]}, "the watcher's read counted as the gateway's"
+            assert host in {g["gateway"] for g in rollout["pending"]}
+            watcher.send_signal(signal.SIGTERM)
+            assert watcher.wait(timeout=10) == 0
+        finally:
+            if watcher.poll() is None:
+                watcher.kill()
+                watcher.wait()

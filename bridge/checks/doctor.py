@@ -27,6 +27,15 @@ from bridge.core.durations import format_age
 from bridge.core.errors import BridgeError
 from bridge.core.limits import GATEWAY_TIMEOUT_MS, MAX_IDS
 from bridge.core.text import cell, minute, minute_ago, printable
+from bridge.local.watch_facts import (
+    BACKOFF_CAP_S,
+    DEFAULT_INTERVAL_S,
+    LAUNCHD_LABEL,
+    LAUNCHD_LOG,
+    MAX_INTERVAL_S,
+    SERVICE_UNIT,
+    read_state,
+)
 from bridge.vault.client import VaultClient
 from bridge.vault.errors import SETUP_FIX
 
@@ -34,24 +43,18 @@ PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 CANARY = "bridge-doctor-canary"
 ALERT_HOURS = 24
 """The period doctor's one alert line covers: a day, so a daily look sees each alert once."""
-WATCH_STATE_FILE = "watch-state.json"
-"""Written by `bridge watch` in the data directory: its pid, its last poll and its last reload."""
-WATCH_STATE_MAX_BYTES = 64 * 1024
-"""Far more than the watcher writes: a larger file is not its, and is not read."""
-WATCH_INTERVAL_S = 30
-"""`bridge watch`'s default --interval, for a state file that does not say its own."""
 WATCH_STALE_INTERVALS = 3
 """A watcher that polled fine has polled again within three of its intervals."""
-WATCH_BACKOFF_STALE_S = 10 * 60
-"""After a failed poll the watcher backs off, up to 5 minutes (or one interval, if longer): it has tried again
+WATCH_BACKOFF_STALE_S = 2 * BACKOFF_CAP_S
+"""After a failed poll the watcher backs off, up to BACKOFF_CAP_S (or one interval, if longer): it has tried again
 within twice that."""
-WATCH_MAX_INTERVAL_S = 7 * 86400
-"""A longer interval in the state file is not the watcher's: the default is judged instead."""
 WATCH_ERROR_CHARS = 200
 """How much of the watcher's last error the one line shows."""
-WATCH_UNIT = "openclaw-supabase-bridge-watch"
-WATCH_LABEL = "com.openclaw-supabase-bridge.watch"
-"""The names install.sh --with-watch gives the systemd user unit and the launchd agent."""
+WATCH_FIX_CHARS = 400
+"""How much of the fix the watcher advised the one line shows."""
+WATCH_UNDELIVERED_SHOWN = 5
+"""How many changes not yet held by the gateway the one line names (the state file has them all)."""
+
 
 
 @dataclass(frozen=True)
@@ -368,28 +371,15 @@ class Doctor:
         self.add("cache", status, f"{len(snapshot.entries)} secrets, oldest {format_age(oldest)} (max_stale {format_age(config.max_stale)})")
 
     def watcher(self) -> None:
-        from bridge.local.files import FileTooLarge, read_private
-
-        path = self.paths.data_dir / WATCH_STATE_FILE
         fix = watcher_fix()
-        try:
-            raw = read_private(path, WATCH_STATE_MAX_BYTES)
-        except FileTooLarge as exc:
-            self.add("watcher", WARN, f"{exc}: not the watcher's state file", f"remove it, the watcher writes it anew; {fix}")
-            return
-        except OSError as exc:
-            self.add("watcher", WARN, f"cannot read {path} ({exc.strerror or type(exc).__name__})", fix)
-            return
-        if raw is None:
-            self.add("watcher", SKIP, "not set up (install.sh --with-watch)")
-            return
-        try:
-            state = json.loads(raw)
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            self.add("watcher", WARN, f"{path} is not JSON", f"remove it, the watcher writes it anew; {fix}")
-            return
-        if not isinstance(state, dict):
-            self.add("watcher", WARN, f"{path} is not the watcher's state (not a JSON object)", f"remove it, the watcher writes it anew; {fix}")
+        state, problem = read_state(self.paths.data_dir)
+        if state is None:
+            if problem is None:
+                self.add("watcher", SKIP, "not set up (install.sh --with-watch)")
+            elif problem.startswith("cannot read"):
+                self.add("watcher", WARN, problem, fix)
+            else:
+                self.add("watcher", WARN, problem, f"remove it, the watcher writes it anew; {fix}")
             return
         pid = state.get("pid")
         status, detail, fix = judge_watcher(state, time.time(), valid_pid(pid) and pid_alive(pid))
@@ -468,8 +458,8 @@ class Doctor:
 def watcher_fix(platform: str = sys.platform) -> str:
     """Where to look at the watcher install.sh --with-watch set up: its service manager and its log."""
     if platform == "darwin":
-        return (f"launchctl print gui/{os.getuid()}/{WATCH_LABEL}; its log: ~/Library/Logs/openclaw-supabase-bridge-watch.log")
-    return f"systemctl --user status {WATCH_UNIT}; its log: journalctl --user -u {WATCH_UNIT}"
+        return (f"launchctl print gui/{os.getuid()}/{LAUNCHD_LABEL}; its log: {LAUNCHD_LOG}")
+    return f"systemctl --user status {SERVICE_UNIT}; its log: journalctl --user -u {SERVICE_UNIT}"
 
 
 def valid_pid(pid: object) -> TypeGuard[int]:
@@ -504,9 +494,19 @@ def parse_stamp(value: object) -> float | None:
     return when.timestamp()
 
 
-def _error_line(value: object) -> str:
+def _error_line(value: object, limit: int = WATCH_ERROR_CHARS) -> str:
     text = printable(value) if isinstance(value, str) else ""
-    return text if len(text) <= WATCH_ERROR_CHARS else text[: WATCH_ERROR_CHARS - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _undelivered(raw: object) -> list[tuple[str, float]]:
+    """The state file's `undelivered` ({name: ISO time seen}) oldest first; anything malformed in it is left out."""
+    if not isinstance(raw, dict):
+        return []
+    from bridge.core.text import printable
+
+    found = [(printable(name)[:128], parse_stamp(seen)) for name, seen in raw.items() if isinstance(name, str)]
+    return sorted(((name, seen) for name, seen in found if seen is not None), key=lambda item: item[1])
 
 
 def judge_watcher(state: Mapping[str, object], now: float, alive: bool, platform: str = sys.platform) -> tuple[str, str, str]:
@@ -539,8 +539,8 @@ def judge_watcher(state: Mapping[str, object], now: float, alive: bool, platform
         return raw if isinstance(raw, bool) else None
 
     interval = state.get("interval_s")
-    if not isinstance(interval, int | float) or isinstance(interval, bool) or not 0 < interval <= WATCH_MAX_INTERVAL_S:
-        interval = WATCH_INTERVAL_S
+    if not isinstance(interval, int | float) or isinstance(interval, bool) or not 0 < interval <= MAX_INTERVAL_S:
+        interval = DEFAULT_INTERVAL_S
     stale_after = WATCH_STALE_INTERVALS * interval
     polled_ok, polled = stamp_or_none("last_poll_at")
     reloaded_ok, reloaded = stamp_or_none("last_reload_at")
@@ -549,6 +549,10 @@ def judge_watcher(state: Mapping[str, object], now: float, alive: bool, platform
     poll_good, reload_good = flag("last_poll_ok"), flag("last_reload_ok")
     error = _error_line(state.get("last_error"))
     because = f": {error}" if error else ""
+    advised = state.get("fix")
+    if error and isinstance(advised, str) and advised:
+        # Only a person can do this (a new gateway token, a gateway restart); the watcher said which.
+        fix = f"{_error_line(advised, WATCH_FIX_CHARS)}; {fix}"
 
     if not alive:
         last = f"; its last poll was {ago(polled)}" if polled is not None else ""
@@ -562,6 +566,14 @@ def judge_watcher(state: Mapping[str, object], now: float, alive: bool, platform
         return WARN, f"running (pid {pid}) but its last poll was {ago(polled)} (stale after {format_age(limit)}){because}", fix
     if poll_good is False:
         return WARN, f"running (pid {pid}), its last poll {ago(polled)} failed, retrying with backoff{because}", fix
+    pending = _undelivered(state.get("undelivered"))
+    if pending:
+        shown = ", ".join(f"{name} since {ago(seen)}" for name, seen in pending[:WATCH_UNDELIVERED_SHOWN])
+        more = f" and {len(pending) - WATCH_UNDELIVERED_SHOWN} more" if len(pending) > WATCH_UNDELIVERED_SHOWN else ""
+        return WARN, f"running (pid {pid}), but the gateway does not hold {len(pending)} change(s) yet: {shown}{more}{because}", (
+            "the watcher retries on its own; until the gateway's own resolve reaches Supabase (not the cache) they "
+            f"stay pending: check that host's Supabase access (bridge doctor there); {fix}"
+        )
     if reloaded is None:
         reload = "no reload yet"
     elif reload_good is False:

@@ -108,6 +108,8 @@ class VaultFetch:
             return fetched
         good, bad = split_answer(names, result)
         fetched = Fetched({**good, **bad}, diagnostics=diagnostics)
+        self._progress.stage = "stamping the live answer"
+        self._stamp_live(names, now, fetched)
         if cache is not None:
             self._progress.stage = "updating the cache"
             self._remember(cache, prefetched[0], [n for n in names if n not in bad], good, now, fetched)
@@ -131,6 +133,17 @@ class VaultFetch:
         except IdentityUnavailable as exc:
             diagnostics.append(f"cache off, live values only: {exc}")
             return None
+
+    def _stamp_live(self, names: list[str], now: float, fetched: Fetched) -> None:
+        """Supabase answered `names` asked at `now`: bridge watch counts a change as delivered only from such an
+        answer, never from one the cache gave (see bridge/cache/live.py). Cache on or off alike."""
+        from bridge.cache.live import live_path, stamp_live
+
+        try:
+            stamp_live(live_path(self._paths.cache_file), names, now, wait_until=self._answer_by - ANSWER_MARGIN_S)
+        except (BridgeError, OSError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            fetched.diagnostics.append(f"live answer not stamped for bridge watch ({why}); it will reload once more")
 
     def _forget(self, cache: CacheFile, now: float) -> None:
         """Supabase itself refused these credentials (a 401 over verified TLS, never a network failure), so no later

@@ -1,9 +1,9 @@
 """`bridge watch`: the verb, its options, and the process around the loop: lock, state file, signals.
 
 The loop runs on a daemon thread while the main thread waits for the stop
-Event, which SIGTERM and SIGINT set: the watcher exits 0 within a second or so
+Event, which SIGTERM, SIGINT and SIGHUP set: the watcher exits 0 within a second or so
 even mid-poll (a poll still running is abandoned, a reload still running is
-terminated; the gateway keeps its snapshot either way).
+killed with its process group; the gateway keeps its snapshot either way).
 """
 
 from __future__ import annotations
@@ -23,19 +23,18 @@ from bridge.app.context import Context
 from bridge.app.verbs import Verb, add_provider, checked
 from bridge.core.durations import format_age, option_seconds
 from bridge.core.errors import UsageError
+from bridge.local.watch_facts import DEFAULT_INTERVAL_S, MAX_INTERVAL_S, MIN_INTERVAL_S
 from bridge.openclaw.config import config_path
 from bridge.watch.followers import after_poll
 from bridge.watch.loop import EXIT_OK, Watcher
 from bridge.watch.reload import Reloader
 from bridge.watch.schedule import Schedule
-from bridge.watch.state import StateFile, WatchLock, WatchState, carried_since, forget, iso
+from bridge.watch.state import StateFile, WatchLock, WatchState, carried_since, forget, iso, runtime_dir
 from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_url
 from bridge.watch.token import HeldToken
 from bridge.watch.vault_io import VaultIO
 
-DEFAULT_INTERVAL = "30s"
-MIN_INTERVAL_S = 1.0
-"""Shorter would poll Supabase faster than any rotation needs to arrive."""
+DEFAULT_INTERVAL = format_age(DEFAULT_INTERVAL_S)
 STOP_CHECK_S = 0.2
 """How often the main thread looks at the stop Event, in case a signal arrived while it was not waiting."""
 STOP_GRACE_S = 1.0
@@ -65,6 +64,8 @@ def interval_seconds(raw: str) -> float:
     seconds = option_seconds("--interval", raw)
     if seconds < MIN_INTERVAL_S:
         raise UsageError(f"--interval {raw}: use at least {MIN_INTERVAL_S:g}s, e.g. 30s")
+    if seconds > MAX_INTERVAL_S:
+        raise UsageError(f"--interval {raw}: use at most {format_age(MAX_INTERVAL_S)}, e.g. 30s")
     return seconds
 
 
@@ -97,12 +98,17 @@ def run_until_stopped(work: Callable[[], int], stop: threading.Event) -> int:
     return outcome[0]
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+"""Each ends the watcher cleanly (exit 0, the reload's group killed). SIGHUP too: a watcher started in a terminal
+ends with it, and openclaw.json is followed without one (it is read again whenever it changes)."""
+
+
 def stop_on_signals(stop: threading.Event) -> None:
     def handler(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, handler)
 
 
 def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
@@ -117,7 +123,7 @@ def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
     stop = threading.Event()
     stop_on_signals(stop)
     log = Journal(ctx.err)
-    with WatchLock(ctx.paths.data_dir, url):
+    with WatchLock(ctx.paths.data_dir, url, runtime_dir(ctx.env)):
         vault = VaultIO(ctx, config, args.provider)
         since = carried_since(ctx.paths.data_dir, url)
         state = StateFile(
@@ -125,8 +131,10 @@ def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
         )
         state.record()
 
+        kept = vault.kept(url)
+
         def make_token(source: TokenSource) -> HeldToken:
-            return HeldToken(source, vault.live, vault.cached)
+            return HeldToken(source, vault.cached, vault.live, kept)
 
         token = make_token(targets.current.token)
         problem = token.learn()

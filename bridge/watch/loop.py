@@ -24,6 +24,14 @@ from bridge.watch.token import HeldToken
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+AUTH_WORDS = ("unauthorized", "auth_token", "token_mismatch", "auth")
+"""How OpenClaw says a token was refused, as opposed to a gateway that is down or slow."""
+
+
+def refused_auth(outcome: Reloaded) -> bool:
+    """The gateway refused the credentials, rather than being down or slow."""
+    said = outcome.detail.lower()
+    return not outcome.ok and any(word in said for word in AUTH_WORDS)
 
 
 class Vault(Protocol):
@@ -31,7 +39,11 @@ class Vault(Protocol):
 
     def prepare(self, names: list[str]) -> str | None: ...
 
+    def undelivered(self, names: list[str], since: float) -> list[str] | None: ...
+
     def refused(self) -> None: ...
+
+    def login_fix(self) -> str: ...
 
 
 class Stop(Protocol):
@@ -54,7 +66,7 @@ class Clocks(Protocol):
 
 class Watcher:
     def __init__(
-        self, *, schedule: Schedule, targets: Targets, vault: Vault, reload: Callable[[str, str | None], Reloaded],
+        self, *, schedule: Schedule, targets: Targets, vault: Vault, reload: Callable[[str | None, str | None], Reloaded],
         token: HeldToken, make_token: Callable[[TokenSource], HeldToken], state: Recorder, log: Callable[[str], None],
         clocks: Clocks, stop: Stop, after_poll: Callable[[], None] = lambda: None,
     ) -> None:
@@ -71,6 +83,10 @@ class Watcher:
         self._after_poll = after_poll
         """Edge sync and notifications (bridge.watch.followers); each catches its own failures."""
         self._url = targets.current.url
+        self._undelivered: dict[str, str] = {}
+        """Each change seen and not yet held by the gateway, with when it was seen (ISO 8601 UTC)."""
+        self._unconfirmed_told = False
+        self._told: str | None = None
 
     def run(self) -> int:
         """Until the stop Event is set (then at once, since every wait here is that Event's), or until
@@ -123,7 +139,8 @@ class Watcher:
             changes = self._vault.changes(names, self._schedule.since)
         except BridgeError as exc:
             line = self._failed(now, exc)
-            self._record(last_poll_at=iso(self._clocks.wall()), last_poll_ok=False, last_error=line)
+            fix = self._vault.login_fix() if isinstance(exc, CredentialsRefused) else None
+            self._record(last_poll_at=iso(self._clocks.wall()), last_poll_ok=False, last_error=line, fix=fix)
             return False
         seen = self._schedule.polled(now, changes.now, changes.changed, changes.gone)
         progress: Progress = {"last_poll_at": iso(self._clocks.wall()), "last_poll_ok": True}
@@ -133,13 +150,15 @@ class Watcher:
         if not self._schedule.reloads.failures:
             # A reload's error stands until a reload works.
             progress["last_error"] = None
+            progress["fix"] = None
         self._record(**progress)
         if seen.recovered:
             self._log(f"Supabase reachable again after {seen.recovered} failed poll(s)")
         if seen.changed:
             self._log(f"change seen: {', '.join(seen.changed)}")
-            if self._token.name in seen.changed:
-                self._token.changed()
+            for name in seen.changed:
+                self._undelivered.setdefault(name, iso(self._clocks.wall()))
+            self._record(undelivered=dict(self._undelivered))
         if seen.gone:
             self._log(
                 f"not in Vault, or not readable with these credentials: {', '.join(seen.gone)}; "
@@ -157,38 +176,113 @@ class Watcher:
         except BridgeError as exc:
             retry = self._schedule.reloaded(self._clocks.monotonic(), False, names)
             self._log(f"{exc}; next try in {format_age(retry)}")
-            self._record(last_error=str(exc))
+            self._record(last_error=str(exc), fix=None)
             return False
-        if self._token.value is None:
-            self._note(self._token.learn())
-        outcome = self._reload_gateway(self._url, self._token.value)
-        if not outcome.ok:
+        url, token = self._credentials()
+        began = self._clocks.wall()
+        outcome = self._reload_gateway(url, token)
+        if refused_auth(outcome) and url is not None:
             outcome = self._other_tokens(outcome)
-        retry = self._schedule.reloaded(self._clocks.monotonic(), outcome.ok, names)
-        if outcome.ok:
+        missing = self._missing(names, began) if outcome.ok else names
+        delivered = [name for name in names if name not in missing]
+        self._schedule.delivered(delivered)
+        for name in delivered:
+            self._undelivered.pop(name, None)
+        retry = self._schedule.reloaded(self._clocks.monotonic(), not missing, names)
+        if self._token_resolved_live(outcome, names, delivered, began):
+            # The gateway now holds what its live resolve just got.
+            self._note(self._token.delivered())
+        if not missing:
+            self._told = None
             self._log(f"reload ok in {outcome.seconds:.1f}s ({outcome.detail}): {', '.join(names)}")
-            done: Progress = {"last_reload_at": iso(self._clocks.wall()), "last_reload_ok": True, "last_error": None}
+            done: Progress = {
+                "last_reload_at": iso(self._clocks.wall()), "last_reload_ok": True, "last_error": None, "fix": None,
+                "undelivered": dict(self._undelivered),
+            }
             if not self._schedule.pending:
                 done["since"] = self._schedule.since
             self._record(**done)
-            if self._token.name in names:
-                # The gateway now holds what its resolve just got.
-                self._note(self._token.learn())
             return True
-        line = f"reload refused by {self._url}: {outcome.detail}"
-        self._log(f"{line}; next try in {format_age(retry)}")
-        self._record(last_reload_at=iso(self._clocks.wall()), last_reload_ok=False, last_error=line)
+        if outcome.ok:
+            line = (
+                f"reload answered in {outcome.seconds:.1f}s, but the gateway's resolve did not get "
+                f"{', '.join(missing)} from Supabase (the cache answered, or nothing did): not delivered"
+            )
+        else:
+            line = f"reload refused by {url or 'the gateway openclaw.json names'}: {outcome.detail}"
+        fix = self._refusal_fix(outcome)
+        if line != self._told:
+            # Said once: the same refusal again only moves the retry, which the state file shows.
+            self._told = line
+            self._log(f"{line}; next try in {format_age(retry)}" + (f"; {fix}" if fix else ""))
+        self._record(
+            last_reload_at=iso(self._clocks.wall()), last_reload_ok=False, last_error=line, fix=fix,
+            undelivered=dict(self._undelivered),
+        )
         return False
 
+    def _token_resolved_live(self, outcome: Reloaded, names: list[str], delivered: list[str], began: float) -> bool:
+        """Whether this reload's resolves had gateway.auth.token from Supabase: a reload re-resolves every ref, so
+        after any delivered one the gateway holds Vault's token, changed or not."""
+        name = self._token.name
+        if name is None or not outcome.ok:
+            return False
+        if name in names:
+            return name in delivered
+        return self._vault.undelivered([name], began) == []
+
+    def _missing(self, names: list[str], began: float) -> list[str]:
+        """The names the reload that began at `began` did not deliver; none when delivery cannot be confirmed
+        here (said once)."""
+        missing = self._vault.undelivered(names, began)
+        if missing is None:
+            if not self._unconfirmed_told:
+                self._unconfirmed_told = True
+                self._log(
+                    "no resolve has stamped a live answer in this data directory, so delivery cannot be confirmed: "
+                    "is the gateway's bridge using another BRIDGE_HOME?"
+                )
+            return []
+        return missing
+
+    def _credentials(self) -> tuple[str | None, str | None]:
+        """What the reload authenticates with: (URL, token) when the watcher knows the token the gateway holds
+        and the CLI could not (ours: its own resolve would get a rotated token's new value; or a gateway named by
+        --gateway-url, which the CLI reaches only with explicit credentials); otherwise (None, None), and the CLI
+        takes the gateway and the credentials its own config gives (env ref, ~/.openclaw/.env, another provider,
+        password mode)."""
+        value = self._token.value
+        if value is None:
+            return None, None
+        if self._token.source.ref_id is not None or self._targets.pinned:
+            return self._url, value
+        return None, None
+
     def _other_tokens(self, refused: Reloaded) -> Reloaded:
-        """The refused reload again with each other value the gateway's token might have, once; the first that
-        works is the one the gateway holds."""
+        """The refused reload again with each other value the gateway's token might have, once each, then once the
+        OpenClaw CLI's way (it resolves the token itself): the first that works is what the gateway holds."""
         for value in self._token.alternatives():
             outcome = self._reload_gateway(self._url, value)
             if outcome.ok:
-                self._token.value = value
+                self._note(self._token.took(value))
                 return outcome._replace(detail=f"{outcome.detail}, with another known value of gateway.auth.token")
+        if self._token.source.ref_id is None or self._targets.pinned:
+            return refused
+        outcome = self._reload_gateway(None, None)
+        if outcome.ok:
+            self._note(self._token.took(None))
+            return outcome._replace(detail=f"{outcome.detail}, with the token the OpenClaw CLI resolved itself")
         return refused
+
+    def _refusal_fix(self, outcome: Reloaded) -> str | None:
+        """What to do when the gateway refuses every token the watcher knows: only a person can give it one."""
+        if outcome.ok or self._token.source.ref_id is None or not refused_auth(outcome):
+            return None
+        return (
+            "the gateway refused every value of gateway.auth.token known here: if it rotated while no watcher ran "
+            "and the cache is off, restart the gateway once (it resolves the new one), or reload it by hand with the "
+            "token it holds"
+        )
 
     def _failed(self, now: float, exc: BridgeError) -> str:
         """A poll that failed: one line saying which way, and the backoff either way (never a tight loop)."""
@@ -199,7 +293,7 @@ class Watcher:
             except (BridgeError, OSError) as failure:
                 self._log(f"the cache kept under refused credentials could not be dropped ({failure}); run: bridge cache clear")
             line = f"Supabase refused the watcher's credentials: {exc}"
-            self._log(f"{line}; what was cached under them is dropped; log in again (bridge login); next poll in {delay}")
+            self._log(f"{line}; what was cached under them is dropped; {self._vault.login_fix()}; next poll in {delay}")
         elif isinstance(exc, SupabaseUnavailable):
             line = f"Supabase unreachable: {exc}"
             self._log(f"{line}; next poll in {delay}")

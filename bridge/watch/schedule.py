@@ -15,12 +15,12 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from bridge.core.backoff import Backoff, Draw
+from bridge.local.watch_facts import BACKOFF_CAP_S
 
 DEBOUNCE_S = 2.0
 """After the first change is seen, wait this long and poll once more before reloading: rotations that arrive
 together cost the gateway one reload."""
-SUPABASE_BACKOFF_CAP_S = 300.0
-RELOAD_BACKOFF_CAP_S = 300.0
+SUPABASE_BACKOFF_CAP_S = RELOAD_BACKOFF_CAP_S = BACKOFF_CAP_S
 
 
 class Seen(NamedTuple):
@@ -94,6 +94,10 @@ class Schedule:
         delay = self.reloads.failed()
         self._next_reload = now + delay
         return delay
+
+    def delivered(self, names: Iterable[str]) -> None:
+        """These names reached the gateway, although the reload as a whole must be tried again for others."""
+        self.pending.difference_update(names)
 
     def reload_due(self, now: float) -> bool:
         return bool(self.pending) and not self._settling and now >= self._next_reload

@@ -136,6 +136,8 @@ class Targets:
         self._provider = provider
         self._env = env
         self._url = url
+        self.pinned = url is not None
+        """--gateway-url was given: the CLI reaches that gateway only with explicit credentials."""
         file.changed()
         self.current = target_of(file.read(), provider, env, url)
 

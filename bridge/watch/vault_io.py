@@ -1,13 +1,14 @@
 """Supabase and the bridge's cache, for `bridge watch`: the change feed, and the few reads of the gateway's token.
 
 The watcher reads no value on the gateway's behalf. Every value read writes an
-audit row under the gateway's own credentials and host, and `bridge secrets
-rollout` counts such rows as the gateway having the new value: only the
-gateway's own resolves, during the reload, may write them. So before a reload
-the watcher only dates the changed names' cache entries back past cache_ttl
-(the gateway's resolve then asks Supabase for them); it reads a value only for
-gateway.auth.token, and only when the cache the gateway's resolves wrote cannot
-say it.
+audit row under the watcher's credentials and host, which may be the gateway's,
+and `bridge secrets rollout` counts such rows as the gateway having the new
+value: only the gateway's own resolves, during the reload, may write them. So
+before a reload the watcher only dates the changed names' cache entries back
+past cache_ttl (the gateway's resolve then asks Supabase for them); it reads a
+value only for gateway.auth.token, only after the gateway's own live resolve of
+it was confirmed, and only when the cache cannot say it (so the row it writes
+is true of the gateway as well).
 
 A VaultClient has one deadline for its life, so every call gets a fresh one
 under the resolve settings (deadline, timeouts): a watcher's call is as
@@ -20,11 +21,13 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
+from bridge.cache.live import live_path, read_live
 from bridge.cache.store import CacheFile
 from bridge.core.deadline import Deadline
 from bridge.core.errors import BridgeError, IdentityUnavailable
 from bridge.local.identity import Identity
 from bridge.vault.client import Changes, VaultClient, connect
+from bridge.watch.held import HeldFile, held_path
 
 if TYPE_CHECKING:
     from bridge.app.context import Context
@@ -39,6 +42,7 @@ class VaultIO:
     def __init__(self, ctx: Context, config: Config, provider: str) -> None:
         self._credentials = ctx.credentials(Deadline.after(CREDENTIALS_WAIT_S)).credentials
         self._cache_path = ctx.paths.cache_file
+        self._data_dir = ctx.paths.data_dir
         self._config = config
         self._provider = provider
 
@@ -54,7 +58,8 @@ class VaultIO:
             return client.changes(names, since)
 
     def live(self, name: str) -> str | None:
-        """The value of `name` in Vault now (None when it is missing or not text). Audited, and never cached."""
+        """The value of `name` in Vault now (None when it is missing or not text). Audited, and never cached: only
+        ever read for gateway.auth.token right after the gateway's own live resolve of it was confirmed."""
         with self._client() as client:
             value = client.resolve_secrets([name]).get(name)
         return value if isinstance(value, str) else None
@@ -74,6 +79,34 @@ class VaultIO:
         if problem is None:
             return None
         return f"{problem}; left alone, so the gateway may serve cached values for up to cache_ttl"
+
+    def undelivered(self, names: list[str], since: float) -> list[str] | None:
+        """Which of `names` no resolve has had from Supabase itself since `since` (wall clock): answered from the
+        cache, or not at all. None when no resolve ever stamped here (the gateway's bridge keeps another data
+        directory): then nothing can be confirmed."""
+        stamps = read_live(live_path(self._cache_path))
+        if stamps is None:
+            return None
+        return [name for name in names if stamps.get(name, float("-inf")) < since]
+
+    def login_fix(self) -> str:
+        """What to do once Supabase refuses the watcher's credentials: a gateway token is not fixed by a login."""
+        if self._credentials.token:
+            return (
+                "the gateway token the watcher authenticates with is revoked or expired: mint a new one "
+                "(bridge tokens create NAME --allow ...) and give it to the watcher (bridge login --publishable-key ... "
+                "--gateway-token, or BRIDGE_GATEWAY_TOKEN in its environment)"
+            )
+        return "log in again (bridge login)"
+
+    def kept(self, gateway_url: str) -> HeldFile | None:
+        """Where the watcher keeps the token the gateway holds, sealed under its own credentials; None when this
+        machine has no id to bind it to (then it is kept in memory only)."""
+        try:
+            identity = Identity.current()
+        except IdentityUnavailable:
+            return None
+        return HeldFile(held_path(self._data_dir, gateway_url), gateway_url, self._credentials, identity)
 
     def refused(self) -> None:
         """Supabase refused these credentials: what is cached under them is dropped, as `bridge resolve` does; a

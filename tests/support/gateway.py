@@ -45,7 +45,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,19 +81,21 @@ def exec_provider(launcher: Path, pass_env: list[str], timeout_ms: int = 5000) -
 
 
 def write_gateway_config(
-    home: Path, provider: dict[str, Any], port: int, refs: dict[str, str], token_id: str = TOKEN_ID
+    home: Path, provider: dict[str, Any], port: int, refs: dict[str, str], token_id: str = TOKEN_ID,
+    auth: dict[str, Any] | None = None, providers: dict[str, Any] | None = None,
 ) -> Path:
-    """$home/.openclaw/openclaw.json for a local, loopback, token-auth gateway whose token and model keys are all
-    exec refs through provider `supabase`. Refs only, never a value."""
+    """$home/.openclaw/openclaw.json for a local, loopback gateway whose model keys are exec refs through provider
+    `supabase`, and whose auth is a token that is an exec ref through it too, unless `auth` says otherwise (an env
+    ref, another provider's ref, password mode). `providers` are more secret providers beside `supabase`."""
     state = home / ".openclaw"
     config = {
         "gateway": {
             "mode": "local",
             "port": port,
             "bind": "loopback",
-            "auth": {"mode": "token", "token": exec_ref(token_id)},
+            "auth": auth or {"mode": "token", "token": exec_ref(token_id)},
         },
-        "secrets": {"providers": {"supabase": provider}},
+        "secrets": {"providers": {"supabase": provider, **(providers or {})}},
         "models": {
             "catalogRefresh": {"enabled": False},
             "providers": {pid: {"apiKey": exec_ref(ref_id)} for pid, ref_id in refs.items()},
@@ -148,6 +150,11 @@ class Gateway:
         """Everything the gateway wrote to stdout and stderr so far."""
         with self._changed:
             return "".join(self._lines)
+
+    def await_output(self, seen: Callable[[str], bool], timeout: float = CLI_TIMEOUT_S) -> bool:
+        """Whether the gateway's output came to satisfy `seen` (awaited line by line; `timeout` only against a hang)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: seen("".join(self._lines)), timeout=timeout)
 
     def reload_rpc_ms(self) -> list[int]:
         """The server-side duration of every `secrets.reload` the gateway answered, from its log, in order: the
@@ -278,17 +285,23 @@ def start_gateway(
     bootstrap_env: dict[str, str],
     refs: dict[str, str] | None = None,
     timeout: float = START_TIMEOUT_S,
+    *,
+    auth: dict[str, Any] | None = None,
+    providers: dict[str, Any] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Gateway:
     """Write the config and start `openclaw gateway run` on a free loopback port; returns once it logged ready.
 
     `bootstrap_env` (the bridge's SUPABASE_URL, SUPABASE_SECRET_KEY, BRIDGE_HOME...) is set on the gateway and
     forwarded to the bridge by passEnv, so the config never holds a key. Its PATH, if any, is not used: OpenClaw's
-    Node must come first on the gateway's PATH.
+    Node must come first on the gateway's PATH. `auth`, `providers`: see write_gateway_config; `extra_env` is set
+    on the gateway (and the CLI run with gw.cli) but not forwarded to the bridge.
     """
     passed = {k: v for k, v in bootstrap_env.items() if k not in ("PATH", "HOME")}
     port = free_loopback_port()
-    write_gateway_config(home, exec_provider(launcher, sorted(passed)), port, refs or {})
-    env = {"PATH": f"{openclaw.node.parent}:/usr/bin:/bin", "HOME": str(home), **QUIET_ENV, **OFFLINE_ENV, **passed}
+    write_gateway_config(home, exec_provider(launcher, sorted(passed)), port, refs or {}, auth=auth, providers=providers)
+    env = {"PATH": f"{openclaw.node.parent}:/usr/bin:/bin", "HOME": str(home), **QUIET_ENV, **OFFLINE_ENV, **passed,
+           **(extra_env or {})}
     process = subprocess.Popen(
         [str(openclaw.node), str(openclaw.entry), "gateway", "run", "--port", str(port), "--bind", "loopback"],
         env=env, cwd=home, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -307,9 +320,13 @@ def running_gateway(
     launcher: Path,
     bootstrap_env: dict[str, str],
     refs: dict[str, str] | None = None,
+    *,
+    auth: dict[str, Any] | None = None,
+    providers: dict[str, Any] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Gateway]:
     """`start_gateway`, stopped (SIGTERM, then kill) when the block ends."""
-    gateway = start_gateway(openclaw, home, launcher, bootstrap_env, refs)
+    gateway = start_gateway(openclaw, home, launcher, bootstrap_env, refs, auth=auth, providers=providers, extra_env=extra_env)
     try:
         yield gateway
     finally:

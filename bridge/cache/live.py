@@ -1,0 +1,75 @@
+"""When a resolve last had each Vault name answered by Supabase itself, not by the cache: how `bridge watch` knows a
+reload delivered a change.
+
+A reload "works" even when Supabase is away from the gateway's resolve: the
+cache answers with the old value and OpenClaw swaps in the same snapshot. So
+every resolve that got Supabase's answer stamps the names it asked for, with
+the time it asked, in `resolved-live.json` beside the cache (0600, replaced
+atomically under its own lock; names and times only, never a value, and no
+credentials needed to read it, so a watcher holding other credentials than the
+gateway's can read it). A change counts as delivered once its name carries a
+stamp from after the reload began.
+
+A stamp lost to a lock held too long, or to a crash mid-write, costs only one
+more reload: the watcher keeps the change pending and tries again. Stamps are
+by name, not by project URL: the gateway and its watcher may reach one project
+by two URLs (a proxy, a custom domain). Two projects sharing one data directory
+and one name would confirm each other's changes, which is the rare case.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from bridge.cache.store import FileLock
+from bridge.local.files import FileTooLarge, atomic_write, read_private
+
+LIVE_FILE = "resolved-live.json"
+MAX_LIVE_BYTES = 256 * 1024
+"""Thousands of names; past this the oldest stamps go first."""
+NAME_BYTES = 48
+"""The estimate of one stamp's size in the file, name aside."""
+
+
+def live_path(cache_file: Path) -> Path:
+    return cache_file.with_name(LIVE_FILE)
+
+
+def read_live(path: Path) -> dict[str, float] | None:
+    """Each name's last live answer; None when no resolve ever wrote the file here (then nothing can be confirmed,
+    and the caller says so). A file that is not well-formed is {}."""
+    try:
+        raw = read_private(path, MAX_LIVE_BYTES)
+    except (OSError, FileTooLarge):
+        return {}
+    if raw is None:
+        return None
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return {}
+    stamps = doc.get("live") if isinstance(doc, dict) else None
+    if not isinstance(stamps, dict):
+        return {}
+    return {
+        str(n): float(t) for n, t in stamps.items()
+        if isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t)
+    }
+
+
+def stamp_live(path: Path, names: list[str], now: float, wait_until: float) -> None:
+    """Record that Supabase answered `names` at `now`; raises LockTimeout or OSError (the caller carries on)."""
+    with FileLock(path.with_name(path.name + ".lock"), wait_until):
+        stamps = read_live(path) or {}
+        for name in names:
+            stamps[name] = max(now, stamps.get(name, now))
+        budget = MAX_LIVE_BYTES - 64
+        kept: dict[str, float] = {}
+        for name in sorted(stamps, key=stamps.__getitem__, reverse=True):
+            budget -= len(json.dumps(name)) + NAME_BYTES
+            if budget < 0:
+                break
+            kept[name] = stamps[name]
+        atomic_write(path, json.dumps({"live": kept}).encode())
