@@ -56,6 +56,7 @@ RELEASES = (
     Release("4a3f91adfa486c443b3e5a1ff0ef6625767ec994", 5),
     Release("37cdc4a2c026b24cfe4d716bfdf79071ce34282a", 6),
     Release("e41d3e4757d39a001998635e41f7b8a8b48bd5ce", 7),
+    Release("8544d4af5b0ec3f35a61ef8590b6e1f8a5f14508", 8),
 )
 
 SECRETS = {

@@ -258,7 +258,7 @@ def handle_secrets_rm(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", metavar="<set|get|ls|due|rollout|test|rm>", required=True)
+    actions = parser.add_subparsers(dest="action", metavar="<set|get|ls|due|rollout|test|rotate|rollback|history|rm>", required=True)
     set_parser = add_action(
         actions, "set", "store a secret, or rotate it keeping its Vault id (value on stdin or at a hidden prompt)",
         "bridge secrets set OPENAI_API_KEY --type openai --rotate-every 90d < key.txt", handle_secrets_set,
@@ -295,15 +295,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     rollout_parser.add_argument("name", metavar="NAME")
     add_json(rollout_parser)
+    from bridge.admin.rotate import add_rotate_actions
     from bridge.admin.secret_checks import add_test_action
 
     test_parser = add_test_action(actions)
+    rotate_parsers = add_rotate_actions(actions)
     rm_parser = add_action(
         actions, "rm", "delete a secret from Vault (asks first on a terminal)", "bridge secrets rm OLD_KEY --yes", handle_secrets_rm,
     )
     rm_parser.add_argument("name", metavar="NAME")
     rm_parser.add_argument("--yes", action="store_true", help="do not ask (required without a terminal)")
-    for action_parser in (set_parser, get_parser, ls_parser, due_parser, rollout_parser, test_parser, rm_parser):
+    for action_parser in (set_parser, get_parser, ls_parser, due_parser, rollout_parser, test_parser, rm_parser, *rotate_parsers):
         add_tenant(action_parser)
 
 

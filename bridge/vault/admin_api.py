@@ -93,6 +93,30 @@ class AdminApi:
             raise unexpected("secret_rollout")
         return answer
 
+    def rotate_version(self, name: str, value: str, keep_s: float, status: str | None, message: str | None) -> Row:
+        """{id, version, previous, changed_at, keep_until}: the value replaced in place, the previous one kept."""
+        answer = self._client.call("rotate_secret_version", {
+            "p_name": name, "p_secret": value, "p_keep": f"{keep_s:.0f} seconds", "p_status": status, "p_message": message,
+        })
+        if not isinstance(answer, dict) or not isinstance(answer.get("version"), int):
+            raise unexpected("rotate_secret_version")
+        return answer
+
+    def rollback_version(self, name: str, keep_s: float | None) -> Row:
+        """{id, version, restored_from, previous, changed_at, keep_until}."""
+        keep = None if keep_s is None else f"{keep_s:.0f} seconds"
+        answer = self._client.call("rollback_secret_version", {"p_name": name, "p_keep": keep})
+        if not isinstance(answer, dict) or not isinstance(answer.get("restored_from"), int):
+            raise unexpected("rollback_secret_version")
+        return answer
+
+    def history(self, name: str) -> list[Row]:
+        """The secret's versions, newest first; never a value."""
+        answer = self._client.call("history_secret_versions", {"p_name": name})
+        if not isinstance(answer, dict) or not isinstance(answer.get("versions"), list):
+            raise unexpected("history_secret_versions")
+        return [row for row in answer["versions"] if isinstance(row, dict)]
+
     def read_alerts(self, since: str | None) -> list[Row]:
         return self._rows("read_access_alerts", {"p_since": since})
 
