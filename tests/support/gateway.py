@@ -278,6 +278,7 @@ def start_gateway(
     bootstrap_env: dict[str, str],
     refs: dict[str, str] | None = None,
     timeout: float = START_TIMEOUT_S,
+    token_id: str = TOKEN_ID,
 ) -> Gateway:
     """Write the config and start `openclaw gateway run` on a free loopback port; returns once it logged ready.
 
@@ -287,7 +288,7 @@ def start_gateway(
     """
     passed = {k: v for k, v in bootstrap_env.items() if k not in ("PATH", "HOME")}
     port = free_loopback_port()
-    write_gateway_config(home, exec_provider(launcher, sorted(passed)), port, refs or {})
+    write_gateway_config(home, exec_provider(launcher, sorted(passed)), port, refs or {}, token_id)
     env = {"PATH": f"{openclaw.node.parent}:/usr/bin:/bin", "HOME": str(home), **QUIET_ENV, **OFFLINE_ENV, **passed}
     process = subprocess.Popen(
         [str(openclaw.node), str(openclaw.entry), "gateway", "run", "--port", str(port), "--bind", "loopback"],
@@ -307,9 +308,11 @@ def running_gateway(
     launcher: Path,
     bootstrap_env: dict[str, str],
     refs: dict[str, str] | None = None,
+    token_id: str = TOKEN_ID,
 ) -> Iterator[Gateway]:
-    """`start_gateway`, stopped (SIGTERM, then kill) when the block ends."""
-    gateway = start_gateway(openclaw, home, launcher, bootstrap_env, refs)
+    """`start_gateway`, stopped (SIGTERM, then kill) when the block ends; `token_id` names the Vault secret that is
+    its own auth token."""
+    gateway = start_gateway(openclaw, home, launcher, bootstrap_env, refs, token_id=token_id)
     try:
         yield gateway
     finally:
