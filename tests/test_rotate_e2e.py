@@ -19,7 +19,9 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,7 +85,7 @@ def fleet(
                 sites.append(site)
             for site in sites:
                 state = Path(site.gateway.env["BRIDGE_HOME"]) / "watch-state.json"
-                await_true(lambda s=site, p=state: first_poll_done(p, s.watcher.pid), "a watcher's first poll")
+                await_true(partial(first_poll_done, state, site.watcher.pid), "a watcher's first poll")
             yield name, old, sites
         finally:
             with pg.connect("postgres", autocommit=True) as conn:
@@ -92,7 +94,7 @@ def fleet(
                 conn.execute("SELECT public.delete_secret(%s)", (name,))
 
 
-def rotate(env: dict[str, str], name: str, value: str, *args: str) -> tuple[int, dict[str, object], str]:
+def rotate(env: dict[str, str], name: str, value: str, *args: str) -> tuple[int, dict[str, Any], str]:
     done = run_bridge(["secrets", "rotate", name, "--wait", args[0] if args else "60s", "--json"], env, value.encode(), timeout=180)
     return done.returncode, json.loads(done.stdout), done.stderr
 
@@ -123,7 +125,7 @@ def test_rotate_waits_for_both_gateways_rollback_restores_and_a_stopped_gateway_
     back = run_bridge(["secrets", "rollback", name, "--yes"], env_bootstrap)
     assert back.returncode == 0, back.stderr
     for site in sites:
-        await_true(lambda s=site: s.gateway.admits(old), f"{site.name} to admit the old token again")
+        await_true(partial(site.gateway.admits, old), f"{site.name} to admit the old token again")
         assert not site.gateway.admits(new)
 
     # One gateway stopped: the wait ends naming it, and only the running one has the new value.
