@@ -61,22 +61,46 @@ def duration_option(option: str, raw: str) -> float:
         raise UsageError(str(exc).replace("config: ", "")) from None
 
 
-def handle_secrets_rotate(args: argparse.Namespace, ctx: Context) -> int:
-    name = check_name(args.name)
-    keep_s = duration_option("--keep-previous", args.keep_previous)
-    wait_s = None if args.wait is None else duration_option("--wait", args.wait)
-    target = vault_name(args.tenant, name)
+class Rotated(NamedTuple):
+    """What a rotation did: the database's answer, the secret's type and the warning to show, if any."""
+
+    answer: dict[str, Any]
+    secret_type: str
+    warning: str | None
+
+
+def rotate_secret(ctx: Context, tenant: str, name: str, value: str, force: bool, keep_s: float) -> Rotated:
+    """Check the new value (shape, then provider), then replace the current one keeping it as a version: the one way
+    both `bridge secrets rotate` and `bridge ui` rotate. Raises, with nothing changed, when the secret does not exist,
+    the shape is wrong, or the provider refuses the value without `force`."""
+    target = vault_name(tenant, name)
     with open_client(ctx) as client:
         try:
             secret_type = current_type_of(client, target, name)
         except NotFound:
             raise BridgeError(f"no secret named {name} in Vault; store it first: `bridge secrets set {name} < file`") from None
-    value = read_value(ctx, name)
     refuse_shape(name, secret_type, value)
-    status, message = provider_verdict(ctx, name, secret_type, value, args.force)
+    status, message, warning = provider_verdict(ctx, name, secret_type, value, force)
     with open_client(ctx) as client:
         answer = client.rotate_version(target, value, keep_s, status, message)
+    return Rotated(answer, secret_type, warning)
+
+
+def handle_secrets_rotate(args: argparse.Namespace, ctx: Context) -> int:
+    name = check_name(args.name)
+    keep_s = duration_option("--keep-previous", args.keep_previous)
+    wait_s = None if args.wait is None else duration_option("--wait", args.wait)
+    with open_client(ctx) as client:
+        try:
+            current_type_of(client, vault_name(args.tenant, name), name)
+        except NotFound:
+            raise BridgeError(f"no secret named {name} in Vault; store it first: `bridge secrets set {name} < file`") from None
+    value = read_value(ctx, name)
+    done = rotate_secret(ctx, args.tenant, name, value, args.force, keep_s)
     del value
+    if done.warning:
+        print(f"warning: {done.warning}", file=ctx.err, flush=True)
+    answer = done.answer
     keep_until = utc_stamp(answer.get("keep_until"))
     progress = ctx.err if args.json else ctx.out
     print(f"rotated {printable(name)} to version {answer.get('version')} (Vault id {answer.get('id')}); "
@@ -85,7 +109,7 @@ def handle_secrets_rotate(args: argparse.Namespace, ctx: Context) -> int:
     report = wait_for_rollout(ctx, args.tenant, name, wait_s, progress)
     if args.json:
         ctx.out.write(json.dumps(report.as_json(), indent=2) + "\n")
-    print(next_step(name, secret_type, report), file=progress, flush=True)
+    print(next_step(name, done.secret_type, report), file=progress, flush=True)
     return 1 if wait_s is not None and report.pending else 0
 
 
@@ -97,26 +121,25 @@ def current_type_of(client: AdminApi, target: str, name: str) -> str:
     return str(rows[0].get("type") or DEFAULT_TYPE)
 
 
-def provider_verdict(ctx: Context, name: str, secret_type: str, value: str, force: bool) -> tuple[str | None, str | None]:
-    """The provider's verdict on the new value before anything is stored: invalid refuses unless --force,
-    unreachable warns; (None, None) for a generic secret, which has no provider."""
+def provider_verdict(ctx: Context, name: str, secret_type: str, value: str, force: bool) -> tuple[str | None, str | None, str | None]:
+    """The provider's verdict on the new value before anything is stored, and a warning to show: invalid refuses
+    unless --force, unreachable warns; (None, None, None) for a generic secret, which has no provider."""
     if secret_type == DEFAULT_TYPE:
-        return None, None
+        return None, None, None
     from bridge.providers.check import test_secret
 
     result = test_secret(secret_type, value, ctx.config.providers.get(secret_type), ctx.config.admin_deadline)
+    warning = None
     if result.status == INVALID and not force:
         raise BridgeError(
             f"refusing to rotate {name}: the {secret_type} provider refused the new value ({result.message}); "
             "nothing was changed; --force stores it anyway"
         )
     if result.status == INVALID:
-        print(f"warning: the {secret_type} provider refused the new value of {name} ({result.message}); "
-              "storing it anyway (--force)", file=ctx.err, flush=True)
+        warning = f"the {secret_type} provider refused the new value of {name} ({result.message}); storing it anyway (--force)"
     elif result.status == UNREACHABLE:
-        print(f"warning: could not ask the {secret_type} provider about the new value of {name} ({result.message}); "
-              "storing it untested", file=ctx.err, flush=True)
-    return result.status, result.message
+        warning = f"could not ask the {secret_type} provider about the new value of {name} ({result.message}); storing it untested"
+    return result.status, result.message, warning
 
 
 def wait_for_rollout(ctx: Context, tenant: str, name: str, wait_s: float | None, out: TextIO) -> Rollout:
