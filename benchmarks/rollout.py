@@ -4,11 +4,12 @@ Runs against a real PostgreSQL shaped like a Supabase project (the test
 stack's, with setup.sql applied): 10,000 secrets in ten tenants; the audit
 log, written by 1,000 gateway tokens, holds a million successful resolves spread
 over the last 30 days, of which every gateway's resolves of the rotated
-secret (ten each) and, since its rotation, those of half the gateways. Then
-`rotate_secret_version` on that secret, and secret_rollout (what --wait polls
-every 2 s) called as service_role with PostgREST's claims, timed by EXPLAIN
-ANALYZE's execution time. Reports the median and p99 and a PASS/MISS line for
-the aim (median <= 20 ms at the server).
+secret (ten each). Then `rotate_secret_version` on that secret, and one
+resolve each by half the gateways. --wait asks secret_rollout once (who was
+seen in the 30 days before) and then polls secret_rollout_progress every 2 s
+(who has resolved since); both are called as service_role with PostgREST's
+claims, timed by EXPLAIN ANALYZE's execution time. Reports medians and p99s,
+and a PASS/MISS line for the aim (the poll's median <= 20 ms at the server).
 
     .venv/bin/python benchmarks/rollout.py [--calls 200]
 """
@@ -77,18 +78,28 @@ def rotate_and_half_resolve(pg: PgCluster) -> None:
         )
 
 
-def rollout_times(pg: PgCluster, calls: int) -> tuple[list[float], dict[str, int]]:
-    times: list[float] = []
+def rollout_times(pg: PgCluster, calls: int) -> tuple[list[float], list[float], dict[str, int]]:
+    """Server times of the full report (secret_rollout, once per --wait) and of the poll (secret_rollout_progress,
+    every 2 s), and how many gateways each side of the full report has."""
+    full: list[float] = []
+    poll: list[float] = []
     with pg.connect("authenticator", autocommit=True) as conn:
-        for _ in range(calls):
-            with conn.transaction():
-                become(conn, "service_role", headers={"x-bridge-host": "bench"})
-                (plan,) = one(conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) SELECT public.secret_rollout(%s)", (TARGET,)))
-                times.append(float(plan[0]["Execution Time"]))
         with conn.transaction():
             become(conn, "service_role")
             (answer,) = one(conn.execute("SELECT public.secret_rollout(%s)", (TARGET,)))
-    return times, {side: len(answer[side]) for side in ("updated", "pending")}
+            (changed,) = one(conn.execute("SELECT updated_at FROM public.list_secrets(%s)", (TARGET,)))
+        for query, args, times in (("SELECT public.secret_rollout(%s)", (TARGET,), full),
+                                   ("SELECT public.secret_rollout_progress(%s, %s)", (TARGET, changed), poll)):
+            for _ in range(calls):
+                with conn.transaction():
+                    become(conn, "service_role", headers={"x-bridge-host": "bench"})
+                    (plan,) = one(conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + query, args))
+                    times.append(float(plan[0]["Execution Time"]))
+    return full, poll, {side: len(answer[side]) for side in ("updated", "pending")}
+
+
+def summary(times: list[float]) -> tuple[float, float]:
+    return statistics.median(times), sorted(times)[max(0, int(len(times) * 0.99) - 1)]
 
 
 def main() -> None:
@@ -100,18 +111,20 @@ def main() -> None:
         started = time.perf_counter()
         populate(pg)
         rotate_and_half_resolve(pg)
-        print(f"populated {SECRETS:,} secrets, {GATEWAYS:,} gateway tokens and {AUDIT_ROWS:,} audit rows "
+        print(f"populated {SECRETS:,} secrets, {GATEWAYS:,} gateways' resolves and {AUDIT_ROWS:,} audit rows "
               f"in {time.perf_counter() - started:.1f}s")
         rollout_times(pg, 20)
-        times, sides = rollout_times(pg, args.calls)
+        full, poll, sides = rollout_times(pg, args.calls)
     finally:
         pg.stop()
-    median = statistics.median(times)
-    p99 = sorted(times)[max(0, int(len(times) * 0.99) - 1)]
-    print(json.dumps({"gateways": GATEWAYS, "secrets": SECRETS, "audit_rows": AUDIT_ROWS, "median_ms": round(median, 3),
-                      "p99_ms": round(p99, 3), **sides}))
-    print(f"secret_rollout of a secret {GATEWAYS:,} gateways resolve, over {AUDIT_ROWS:,} audit rows: server median "
-          f"{median:.3f} ms, p99 {p99:.3f} ms over {len(times)} calls; polled every 2 s that is "
+    full_median, full_p99 = summary(full)
+    median, p99 = summary(poll)
+    print(json.dumps({"gateways": GATEWAYS, "secrets": SECRETS, "audit_rows": AUDIT_ROWS, "poll_median_ms": round(median, 3),
+                      "poll_p99_ms": round(p99, 3), "full_median_ms": round(full_median, 3), "full_p99_ms": round(full_p99, 3),
+                      **sides}))
+    print(f"a secret {GATEWAYS:,} gateways resolve, over {AUDIT_ROWS:,} audit rows: the poll (secret_rollout_progress) "
+          f"server median {median:.3f} ms, p99 {p99:.3f} ms; the full report once per wait (secret_rollout) median "
+          f"{full_median:.3f} ms, p99 {full_p99:.3f} ms; {len(poll)} calls each; polled every 2 s that is "
           f"{median / 2000 * 100:.2f}% of one core per waiting admin")
     ok = median <= TARGET_MS and sides == {"updated": GATEWAYS // 2, "pending": GATEWAYS // 2}
     print(f"{'PASS' if ok else 'MISS'}  server median <= {TARGET_MS:g} ms")

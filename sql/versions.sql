@@ -258,3 +258,46 @@ REVOKE ALL ON FUNCTION public.history_secret_versions(text) FROM PUBLIC, anon, a
 GRANT EXECUTE ON FUNCTION public.history_secret_versions(text) TO service_role;
 COMMENT ON FUNCTION public.history_secret_versions(text) IS
   'service_role only. `bridge secrets history`: {"name", "versions": [{"version", "created_at", "by", "status", "current", "superseded_at", "kept", "keep_until", "purged_at", "restored_from"}]}, newest first, at most vault_bridge.max_log_rows(). Never a value. Purges versions past their time first. Raises PT404 for an unknown name. Audited as audit.';
+
+CREATE OR REPLACE FUNCTION public.secret_rollout_progress(p_name text, p_changed_at timestamptz)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_changed timestamptz;
+  v_answer jsonb;
+BEGIN
+  SELECT s.updated_at INTO v_changed FROM vault.secrets AS s WHERE s.id = vault_bridge.id_by_name('audit', p_name);
+  IF NOT FOUND THEN
+    PERFORM vault_bridge.fail('audit', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
+      'list_secrets_status shows what exists');
+  END IF;
+  PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[p_name], ARRAY[NULL::text]);
+  IF p_changed_at IS NULL OR v_changed IS DISTINCT FROM p_changed_at THEN
+    -- Changed again since the caller's full report: it must ask secret_rollout afresh.
+    RETURN pg_catalog.jsonb_build_object('name', p_name, 'changed_at', v_changed, 'updated', NULL);
+  END IF;
+  -- Only the rows since the change, through the covering per-name index: what
+  -- a poll needs once secret_rollout has said who was seen before it.
+  SELECT pg_catalog.jsonb_build_object('name', p_name, 'changed_at', v_changed,
+    'updated', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.at)
+                          ORDER BY g.gateway), '[]'::jsonb))
+  INTO v_answer
+  FROM (
+    SELECT CASE WHEN l.token_name IS NOT NULL THEN 'token' ELSE 'host' END AS via,
+           CASE WHEN l.token_name IS NOT NULL THEN l.tenant || '/' || l.token_name ELSE l.host END AS gateway,
+           pg_catalog.max(l.accessed_at) AS at
+    FROM public.vault_access_log AS l
+    WHERE l.secret_name = p_name AND l.success AND l.access_type = 'resolve' AND l.accessed_at >= v_changed
+      AND (l.token_name IS NOT NULL OR l.host IS NOT NULL)
+    GROUP BY 1, 2
+  ) AS g;
+  RETURN v_answer;
+END
+$$;
+REVOKE ALL ON FUNCTION public.secret_rollout_progress(text, timestamptz) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.secret_rollout_progress(text, timestamptz) TO service_role;
+COMMENT ON FUNCTION public.secret_rollout_progress(text, timestamptz) IS
+  'service_role only. What `bridge secrets rotate --wait` polls after one secret_rollout: {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}]}, the gateways that resolved the secret since p_changed_at (the changed_at secret_rollout gave), reading only the audit rows since then; "updated" is null when the secret changed again since p_changed_at (ask secret_rollout afresh). Raises PT404 for an unknown name. Audited as audit.';

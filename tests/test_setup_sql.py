@@ -129,6 +129,7 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "rotate_secret_version(text,text,interval,text,text)",
     "rollback_secret_version(text,interval)",
     "history_secret_versions(text)",
+    "secret_rollout_progress(text,timestamp with time zone)",
     "read_access_log(timestamp with time zone,text,boolean,integer,bigint)",
     "resolve_secrets_with_token(text,text[])",
     "create_gateway_token(text,text,text,text[],timestamp with time zone)",

@@ -153,3 +153,23 @@ def test_a_value_changed_by_set_secret_since_is_a_version_that_was_not_kept(owne
     call(owner, "SELECT public.set_secret(%s, %s)", (stored, "sk-proj-THIRDVALUE-0a9b8c7d6e5f"))
     versions = history(owner, stored)
     assert [(v["version"], v["current"], v["kept"]) for v in versions][:2] == [(3, True, False), (2, False, False)]
+
+
+def test_rollout_progress_reads_the_resolves_since_the_change_and_says_when_it_changed_again(
+    owner: psycopg.Connection, stored: str,
+) -> None:
+    owner.execute("RESET ROLE")
+    owner.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, tenant, token_name, accessed_at) "
+                  "VALUES (%s, 'resolve', true, 'default', 'gw-old', now() - interval '1 day')", (stored,))
+    become(owner, "service_role")
+    rotate(owner, stored, NEW)
+    ((full,),) = call(owner, "SELECT public.secret_rollout(%s)", (stored,))
+    assert [g["gateway"] for g in full["pending"]] == ["default/gw-old"]
+    owner.execute("RESET ROLE")
+    owner.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, tenant, token_name) "
+                  "VALUES (%s, 'resolve', true, 'default', 'gw-old')", (stored,))
+    become(owner, "service_role")
+    ((since,),) = call(owner, "SELECT public.secret_rollout_progress(%s, %s::timestamptz)", (stored, full["changed_at"]))
+    assert [g["gateway"] for g in since["updated"]] == ["default/gw-old"]
+    ((stale,),) = call(owner, "SELECT public.secret_rollout_progress(%s, now() - interval '1 hour')", (stored,))
+    assert stale["updated"] is None and stale["changed_at"] == full["changed_at"]

@@ -18,7 +18,7 @@ import json
 import time
 from typing import Any, NamedTuple, TextIO
 
-from bridge.admin.secrets import read_value, refuse_shape, rollout_report
+from bridge.admin.secrets import read_value, refuse_shape
 from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.app.verbs import add_action, add_json
@@ -143,24 +143,43 @@ def provider_verdict(ctx: Context, name: str, secret_type: str, value: str, forc
 
 
 def wait_for_rollout(ctx: Context, tenant: str, name: str, wait_s: float | None, out: TextIO) -> Rollout:
-    """The rollout now (no --wait) or once no gateway is pending or --wait has passed, polled every POLL_S; each change
-    is shown, on a terminal as one line rewritten in place."""
+    """The rollout now (no --wait) or once no gateway is pending or --wait has passed; each change is shown, on a
+    terminal as one line rewritten in place. One full report (secret_rollout: who was seen before the change), then
+    every POLL_S only the resolves since the change (secret_rollout_progress), so a poll reads a few rows, not the
+    30 days before."""
     deadline = None if wait_s is None else time.monotonic() + wait_s
     live = out.isatty()
     shown = ""
-    while True:
-        raw = rollout_report(ctx, tenant, name)
-        report = Rollout(name, raw.get("changed_at"), list(raw["updated"]), list(raw["pending"]))
-        line = progress_line(report)
-        if line != shown:
-            out.write(("\r\x1b[2K" + line) if live else line + "\n")
-            out.flush()
-            shown = line
-        if deadline is None or not report.pending or time.monotonic() >= deadline:
-            if live:
-                out.write("\n")
-            return report
-        time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+    target = vault_name(tenant, name)
+    with open_client(ctx) as client:
+        try:
+            full = client.rollout(target)
+            updated, pending = list(full["updated"]), list(full["pending"])
+            while True:
+                report = Rollout(name, utc_stamp(full.get("changed_at")), stamped(updated), stamped(pending))
+                line = progress_line(report)
+                if line != shown:
+                    out.write(("\r\x1b[2K" + line) if live else line + "\n")
+                    out.flush()
+                    shown = line
+                if deadline is None or not report.pending or time.monotonic() >= deadline:
+                    if live:
+                        out.write("\n")
+                    return report
+                time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+                since = client.rollout_progress(target, str(full.get("changed_at")))
+                if since is None:  # changed again meanwhile: start over from a full report
+                    full = client.rollout(target)
+                    updated, pending = list(full["updated"]), list(full["pending"])
+                    continue
+                have = {g.get("gateway") for g in since}
+                updated, pending = since, [g for g in full["pending"] if isinstance(g, dict) and g.get("gateway") not in have]
+        except NotFound:
+            raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them") from None
+
+
+def stamped(gateways: list[Any]) -> list[dict[str, Any]]:
+    return [{**g, "resolved_at": utc_stamp(g.get("resolved_at"))} for g in gateways if isinstance(g, dict)]
 
 
 def progress_line(report: Rollout) -> str:

@@ -93,6 +93,15 @@ class AdminApi:
             raise unexpected("secret_rollout")
         return answer
 
+    def rollout_progress(self, name: str, changed_at: str) -> list[Row] | None:
+        """The gateways that resolved the secret since `changed_at` (secret_rollout's), reading only the audit rows
+        since then; None when it has changed again since."""
+        answer = self._client.call("secret_rollout_progress", {"p_name": name, "p_changed_at": changed_at})
+        if not isinstance(answer, dict):
+            raise unexpected("secret_rollout_progress")
+        updated = answer.get("updated")
+        return None if updated is None else [row for row in updated if isinstance(row, dict)] if isinstance(updated, list) else []
+
     def rotate_version(self, name: str, value: str, keep_s: float, status: str | None, message: str | None) -> Row:
         """{id, version, previous, changed_at, keep_until}: the value replaced in place, the previous one kept."""
         answer = self._client.call("rotate_secret_version", {
