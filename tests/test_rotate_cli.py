@@ -141,3 +141,30 @@ def test_bad_durations_are_usage_errors(env_bootstrap: dict[str, str], args: lis
 def test_rotating_a_secret_that_does_not_exist_reads_no_value(env_bootstrap: dict[str, str]) -> None:
     done = run_bridge(["secrets", "rotate", "NOT_STORED_ANYWHERE"], env_bootstrap, b"would-be-value")
     assert done.returncode == 1 and "store it first" in done.stderr
+
+
+def test_progress_is_one_updating_line_on_a_terminal_and_one_line_per_change_off_one(
+    env_bootstrap: dict[str, str], rotated: list[str], pg: PgCluster,
+) -> None:
+    from tests.support.bridge_proc import BRIDGE
+    from tests.support.terminal import on_a_terminal
+
+    name, values = "ROTATE_PROGRESS", ["progress-old-value-1a2b3c", "progress-new-value-4d5e6f", "progress-third-7a8b9c"]
+    rotated.append(name)
+    assert run_bridge(["secrets", "set", name], env_bootstrap, values[0].encode()).returncode == 0
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, client, accessed_at) "
+                     "VALUES (%s, 'resolve', true, '{\"host\": \"gw-berlin\"}', now() - interval '2 minutes')", (name,))
+
+    code, screen = on_a_terminal([str(BRIDGE), "secrets", "rotate", name, "--wait", "3s"], env_bootstrap,
+                                 b"(input hidden): ", values[1].encode() + b"\n")
+    assert code == 1, screen
+    assert "\r\x1b[2K0/1 gateways have the new value; waiting for gw-berlin (last resolve 2m" in screen, screen
+    assert "not yet: 1 gateway(s) still hold the old value" in screen and "gw-berlin" in screen
+
+    off = run_bridge(["secrets", "rotate", name, "--wait", "3s"], env_bootstrap, values[2].encode())
+    lines = off.stdout.decode().splitlines()
+    assert off.returncode == 1 and "\r" not in off.stdout.decode()
+    (progress,) = [line for line in lines if "gateways have the new value" in line]
+    assert progress.startswith("0/1 gateways have the new value; waiting for gw-berlin (last resolve ")
+    assert all(value not in screen + off.all_output() for value in values)

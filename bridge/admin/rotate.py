@@ -45,6 +45,10 @@ class Rollout(NamedTuple):
     updated: list[dict[str, Any]]
     pending: list[dict[str, Any]]
 
+    def state(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Who has it and who not: what a new progress line is printed for (not the ages, which change every poll)."""
+        return tuple(str(g.get("gateway")) for g in self.updated), tuple(str(g.get("gateway")) for g in self.pending)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name, "changed_at": self.changed_at,
@@ -149,7 +153,7 @@ def wait_for_rollout(ctx: Context, tenant: str, name: str, wait_s: float | None,
     30 days before."""
     deadline = None if wait_s is None else time.monotonic() + wait_s
     live = out.isatty()
-    shown = ""
+    shown: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     target = vault_name(tenant, name)
     with open_client(ctx) as client:
         try:
@@ -157,11 +161,12 @@ def wait_for_rollout(ctx: Context, tenant: str, name: str, wait_s: float | None,
             updated, pending = list(full["updated"]), list(full["pending"])
             while True:
                 report = Rollout(name, utc_stamp(full.get("changed_at")), stamped(updated), stamped(pending))
-                line = progress_line(report)
-                if line != shown:
+                state = report.state()
+                if state != shown:
+                    line = progress_line(report)
                     out.write(("\r\x1b[2K" + line) if live else line + "\n")
                     out.flush()
-                    shown = line
+                    shown = state
                 if deadline is None or not report.pending or time.monotonic() >= deadline:
                     if live:
                         out.write("\n")
@@ -202,7 +207,8 @@ def ago(stamp: object) -> str:
         when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
         return cell(stamp)
-    return format_age(max(0.0, (dt.datetime.now(dt.UTC) - when).total_seconds())) + " ago"
+    seconds = max(0.0, (dt.datetime.now(dt.UTC) - when).total_seconds())
+    return "under a minute ago" if seconds < 60 else format_age(seconds // 60 * 60) + " ago"
 
 
 def next_step(name: str, secret_type: str, report: Rollout) -> str:
