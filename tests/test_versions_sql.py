@@ -173,3 +173,13 @@ def test_rollout_progress_reads_the_resolves_since_the_change_and_says_when_it_c
     assert [g["gateway"] for g in since["updated"]] == ["default/gw-old"]
     ((stale,),) = call(owner, "SELECT public.secret_rollout_progress(%s, now() - interval '1 hour')", (stored,))
     assert stale["updated"] is None and stale["changed_at"] == full["changed_at"]
+
+
+def test_rollback_to_a_kept_value_deleted_behind_the_bridges_back_is_refused(owner: psycopg.Connection, stored: str) -> None:
+    rotate(owner, stored, NEW)
+    owner.execute("RESET ROLE")
+    owner.execute("DELETE FROM vault.secrets WHERE id IN (SELECT value_id FROM vault_bridge.secret_versions WHERE value_id IS NOT NULL)")
+    become(owner, "service_role")
+    with pytest.raises(psycopg.Error, match="no longer in Vault"):
+        call(owner, "SELECT public.rollback_secret_version(%s, NULL)", (stored,))
+    assert value_of(owner, stored) == NEW

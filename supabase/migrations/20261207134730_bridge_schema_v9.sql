@@ -1878,7 +1878,6 @@ COMMENT ON FUNCTION vault_bridge.version_by() IS
   'Internal. Who a version is recorded as stored by: the admin''s host (x-bridge-host, cut and escaped), else the API role, else sql.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.keep_previous(
-  p_access_type text,
   p_secret_id uuid,
   p_name text,
   p_current vault_bridge.secret_versions,
@@ -1905,7 +1904,7 @@ BEGIN
   RETURN v_until;
 END
 $$;
-COMMENT ON FUNCTION vault_bridge.keep_previous(text, uuid, text, vault_bridge.secret_versions, interval) IS
+COMMENT ON FUNCTION vault_bridge.keep_previous(uuid, text, vault_bridge.secret_versions, interval) IS
   'Internal. Copies the current value of a secret into an unnamed Vault secret of its own and marks its version row superseded and kept until now() + p_keep; returns that time. Called just before the live value is replaced, in the same transaction.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.check_rotation(p_access_type text, p_name text, p_keep interval, p_status text)
@@ -1959,7 +1958,7 @@ BEGIN
   p_keep := COALESCE(p_keep, vault_bridge.default_keep_previous());
   v_id := vault_bridge.check_rotation('rotate', p_name, p_keep, p_status);
   v_cur := vault_bridge.current_version(v_id);
-  v_until := vault_bridge.keep_previous('rotate', v_id, p_name, v_cur, p_keep);
+  v_until := vault_bridge.keep_previous(v_id, p_name, v_cur, p_keep);
   PERFORM vault.update_secret(v_id, p_secret);
   PERFORM vault_bridge.apply_meta(v_id, NULL, true, NULL);
   IF p_status IS NOT NULL THEN
@@ -2010,7 +2009,13 @@ BEGIN
       'history_secret_versions shows what is kept; a version is kept for p_keep after a rotate_secret_version');
   END IF;
   SELECT d.decrypted_secret INTO v_value FROM vault.decrypted_secrets AS d WHERE d.id = v_target.value_id;
-  PERFORM vault_bridge.keep_previous('rollback', v_id, p_name, v_cur, p_keep);
+  IF v_value IS NULL THEN
+    -- Its Vault secret was deleted behind the bridge's back: nothing to restore.
+    PERFORM vault_bridge.fail('rollback', v_id, p_name,
+      pg_catalog.format('the kept value of version %s of %s is no longer in Vault', v_target.version, p_name), 'PT404',
+      'rotate to a new value instead (rotate_secret_version)');
+  END IF;
+  PERFORM vault_bridge.keep_previous(v_id, p_name, v_cur, p_keep);
   PERFORM vault.update_secret(v_id, v_value);
   -- The restored value is current again: its kept copy goes, its row says so.
   DELETE FROM vault.secrets AS s WHERE s.id = v_target.value_id;
