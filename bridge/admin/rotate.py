@@ -73,20 +73,24 @@ class Rotated(NamedTuple):
     warning: str | None
 
 
-def rotate_secret(ctx: Context, tenant: str, name: str, value: str, force: bool, keep_s: float) -> Rotated:
-    """Check the new value (shape, then provider), then replace the current one keeping it as a version: the one way
-    both `bridge secrets rotate` and `bridge ui` rotate. Raises, with nothing changed, when the secret does not exist,
-    the shape is wrong, or the provider refuses the value without `force`."""
-    target = vault_name(tenant, name)
+def existing_type(ctx: Context, tenant: str, name: str) -> str:
+    """The type of the secret to rotate, asked before its new value is read: a rotation never creates a secret, and a
+    person should not type a key for nothing."""
     with open_client(ctx) as client:
         try:
-            secret_type = current_type_of(client, target, name)
+            return current_type_of(client, vault_name(tenant, name), name)
         except NotFound:
             raise BridgeError(f"no secret named {name} in Vault; store it first: `bridge secrets set {name} < file`") from None
+
+
+def rotate_secret(ctx: Context, tenant: str, name: str, secret_type: str, value: str, force: bool, keep_s: float) -> Rotated:
+    """Check the new value (shape, then provider), then replace the current one keeping it as a version: the one way
+    both `bridge secrets rotate` and `bridge ui` rotate. Raises, with nothing changed, when the shape is wrong or the
+    provider refuses the value without `force`."""
     refuse_shape(name, secret_type, value)
     status, message, warning = provider_verdict(ctx, name, secret_type, value, force)
     with open_client(ctx) as client:
-        answer = client.rotate_version(target, value, keep_s, status, message)
+        answer = client.rotate_version(vault_name(tenant, name), value, keep_s, status, message)
     return Rotated(answer, secret_type, warning)
 
 
@@ -94,21 +98,18 @@ def handle_secrets_rotate(args: argparse.Namespace, ctx: Context) -> int:
     name = check_name(args.name)
     keep_s = duration_option("--keep-previous", args.keep_previous)
     wait_s = None if args.wait is None else duration_option("--wait", args.wait)
-    with open_client(ctx) as client:
-        try:
-            current_type_of(client, vault_name(args.tenant, name), name)
-        except NotFound:
-            raise BridgeError(f"no secret named {name} in Vault; store it first: `bridge secrets set {name} < file`") from None
+    secret_type = existing_type(ctx, args.tenant, name)
     value = read_value(ctx, name)
-    done = rotate_secret(ctx, args.tenant, name, value, args.force, keep_s)
+    done = rotate_secret(ctx, args.tenant, name, secret_type, value, args.force, keep_s)
     del value
     if done.warning:
         print(f"warning: {done.warning}", file=ctx.err, flush=True)
     answer = done.answer
-    keep_until = utc_stamp(answer.get("keep_until"))
+    kept = (f"version {answer.get('previous')} is kept until {utc_stamp(answer.get('keep_until'))} for "
+            f"`bridge secrets rollback {printable(name)}`") if keep_s > 0 else \
+        f"version {answer.get('previous')} was not kept (--keep-previous 0s)"
     progress = ctx.err if args.json else ctx.out
-    print(f"rotated {printable(name)} to version {answer.get('version')} (Vault id {answer.get('id')}); "
-          f"version {answer.get('previous')} is kept until {keep_until} for `bridge secrets rollback {printable(name)}`",
+    print(f"rotated {printable(name)} to version {answer.get('version')} (Vault id {answer.get('id')}); {kept}",
           file=progress, flush=True)
     report = wait_for_rollout(ctx, args.tenant, name, wait_s, progress)
     if args.json:

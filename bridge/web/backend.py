@@ -68,9 +68,11 @@ class AdminBackend:
 
     def rotate(self, tenant: str, name: str, value: str) -> str:
         """The CLI's rotation (provider test first, previous value kept for the default time); what it did, in one line."""
-        from bridge.admin.rotate import DEFAULT_KEEP_PREVIOUS, duration_option, rotate_secret
+        from bridge.admin.rotate import DEFAULT_KEEP_PREVIOUS, duration_option, existing_type, rotate_secret
 
-        done = rotate_secret(self._ctx, check_tenant(tenant), name, value, False, duration_option("keep", DEFAULT_KEEP_PREVIOUS))
+        tenant = check_tenant(tenant)
+        keep_s = duration_option("keep", DEFAULT_KEEP_PREVIOUS)
+        done = rotate_secret(self._ctx, tenant, name, existing_type(self._ctx, tenant, name), value, False, keep_s)
         said = f"rotated {name} to version {done.answer.get('version')}; the previous value is kept for rollback"
         return f"{said}; warning: {done.warning}" if done.warning else said
 
