@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS vault_bridge.schema_migrations (
 -- with older ones. The number is SCHEMA_VERSION, written in by sql/build.py.
 DO $guard$
 DECLARE
-  v_this_file CONSTANT integer := 10;
+  v_this_file CONSTANT integer := 11;
   v_installed integer := (SELECT pg_catalog.max(m.version) FROM vault_bridge.schema_migrations AS m);
 BEGIN
   IF v_installed > v_this_file THEN
@@ -235,7 +235,7 @@ LANGUAGE sql
 IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
-AS $$ SELECT ARRAY['store', 'retrieve', 'rotate', 'delete', 'list', 'resolve', 'audit', 'token', 'member', 'test', 'policy'] $$;
+AS $$ SELECT ARRAY['store', 'retrieve', 'rotate', 'delete', 'list', 'resolve', 'audit', 'token', 'member', 'test', 'policy', 'rollback'] $$;
 COMMENT ON FUNCTION vault_bridge.access_types() IS
   'Internal. Every vault_access_log.access_type value. The table''s CHECK is built from this list by the setup.sql version step that last changed it; a new value needs a new step.';
 
@@ -358,6 +358,26 @@ SET search_path = ''
 AS $$ SELECT 'not itemised: ' $$;
 COMMENT ON FUNCTION vault_bridge.unlogged_marker() IS
   'Internal. How the summary row of a token''s over-budget calls begins: it is not a failed access, and the alerts leave it out.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.max_purge_per_call()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 100 $$;
+COMMENT ON FUNCTION vault_bridge.max_purge_per_call() IS
+  'Internal. Most kept versions one admin call deletes from Vault once past their time (the rest go at the next), so the call''s cost stays bounded. Read by purge_versions.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.default_keep_previous()
+RETURNS interval
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT interval '7 days' $$;
+COMMENT ON FUNCTION vault_bridge.default_keep_previous() IS
+  'Internal. How long rotate_secret_version and rollback_secret_version keep the value they replace when p_keep is NULL (`bridge secrets rotate --keep-previous`, default 7d): long enough to roll back a bad rotation, short enough that a leaked key does not linger.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.default_rotate_every(p_type text)
 RETURNS interval
@@ -694,6 +714,51 @@ BEGIN
   END IF;
   INSERT INTO vault_bridge.schema_migrations (version, description)
   VALUES (v_version, 'usage by day for the dashboard''s charts: secret_usage_days, list_secrets_page_usage');
+END
+$step$;
+
+-- Version 11: kept versions of a secret's value, for `bridge secrets rotate`,
+-- `rollback` and `history`. vault_bridge.secret_versions holds one row per
+-- value a secret has had since it was first rotated this way: who stored it,
+-- the provider's verdict on it, and, while it is kept, the id of the Vault
+-- secret holding that value (an unnamed Vault secret of its own, so no name
+-- and no ref can reach it). Never a value. The access_type CHECK is rebuilt
+-- for 'rollback'.
+DO $step$
+DECLARE
+  v_version CONSTANT integer := 11;
+BEGIN
+  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
+    RETURN;
+  END IF;
+  CREATE TABLE vault_bridge.secret_versions (
+    secret_id     uuid NOT NULL,
+    version       integer NOT NULL CONSTRAINT secret_versions_version_check CHECK (version >= 1),
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by    text,
+    check_status  text,
+    restored_from integer,
+    value_id      uuid,
+    superseded_at timestamptz,
+    keep_until    timestamptz,
+    purged_at     timestamptz,
+    PRIMARY KEY (secret_id, version),
+    -- The current version's value is the live secret itself: only a superseded one is kept apart.
+    CONSTRAINT secret_versions_kept_check CHECK (value_id IS NULL OR (superseded_at IS NOT NULL AND keep_until IS NOT NULL)),
+    CONSTRAINT secret_versions_purged_check CHECK (purged_at IS NULL OR value_id IS NULL)
+  );
+  EXECUTE pg_catalog.format(
+    'ALTER TABLE vault_bridge.secret_versions ADD CONSTRAINT secret_versions_check_status_check CHECK (check_status = ANY (%L::text[]))',
+    vault_bridge.check_statuses());
+  CREATE UNIQUE INDEX secret_versions_current_idx ON vault_bridge.secret_versions (secret_id) WHERE superseded_at IS NULL;
+  CREATE INDEX secret_versions_keep_idx ON vault_bridge.secret_versions (keep_until) WHERE value_id IS NOT NULL;
+  REVOKE ALL ON TABLE vault_bridge.secret_versions FROM PUBLIC, anon, authenticated, service_role;
+  ALTER TABLE public.vault_access_log DROP CONSTRAINT IF EXISTS vault_access_log_access_type_check;
+  EXECUTE pg_catalog.format(
+    'ALTER TABLE public.vault_access_log ADD CONSTRAINT vault_access_log_access_type_check CHECK (access_type = ANY (%L::text[]))',
+    vault_bridge.access_types());
+  INSERT INTO vault_bridge.schema_migrations (version, description)
+  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access_type rollback');
 END
 $step$;
 
@@ -1303,12 +1368,16 @@ BEGIN
     RETURN false;
   END IF;
   DELETE FROM vault_bridge.secret_meta AS m WHERE m.secret_id = p_secret_id;
+  -- Its kept previous values go with it: a deleted secret leaves no value behind in Vault.
+  DELETE FROM vault.secrets AS s
+  WHERE s.id IN (SELECT x.value_id FROM vault_bridge.secret_versions AS x WHERE x.secret_id = p_secret_id AND x.value_id IS NOT NULL);
+  DELETE FROM vault_bridge.secret_versions AS x WHERE x.secret_id = p_secret_id;
   PERFORM vault_bridge.log_access('delete', ARRAY[p_secret_id], ARRAY[v_name], ARRAY[NULL::text]);
   RETURN true;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.delete(uuid, text) IS
-  'Internal. Deletes a secret and its metadata if it exists (a missing one is an audited no-op) and reports whether it did.';
+  'Internal. Deletes a secret, its metadata and its kept versions if it exists (a missing one is an audited no-op) and reports whether it did.';
 
 CREATE OR REPLACE FUNCTION public.store_credential(p_name text, p_secret text, p_description text DEFAULT '')
 RETURNS uuid
@@ -1885,7 +1954,321 @@ COMMENT ON FUNCTION public.list_secrets_status(text, interval, boolean) IS
   'service_role only. One row per named secret (optionally by literal name prefix): type, last provider test, last use, uses, failures and gateways (distinct tokens, else hosts, that resolved it) over vault_bridge.usage_window(), rotation and expiry, and due: expired, overdue, due (within p_due_within, default vault_bridge.due_window()) or ok. p_due_only keeps those not ok. Uses are successful resolves; failures are failed resolves and reads by name. Never returns or decrypts a value. Audited as list.';
 
 -- ---------------------------------------------------------------------------
--- 9. Audit log reads and alerts
+-- 9. Kept versions: rotate, rollback and history (bridge secrets rotate)
+--    (sql/versions.sql)
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION vault_bridge.purge_versions()
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_row record;
+  v_count integer := 0;
+BEGIN
+  -- At most max_purge_per_call() a call, oldest first, through the partial
+  -- index of kept values: the cost of an admin call stays bounded however
+  -- many versions fell due since the last one; the rest go at the next.
+  FOR v_row IN
+    SELECT x.secret_id, x.version, x.value_id FROM vault_bridge.secret_versions AS x
+    WHERE x.value_id IS NOT NULL AND x.keep_until <= pg_catalog.now()
+    ORDER BY x.keep_until
+    LIMIT vault_bridge.max_purge_per_call()
+    FOR UPDATE SKIP LOCKED
+  LOOP
+    DELETE FROM vault.secrets AS s WHERE s.id = v_row.value_id;
+    UPDATE vault_bridge.secret_versions AS x SET value_id = NULL, purged_at = pg_catalog.now()
+    WHERE x.secret_id = v_row.secret_id AND x.version = v_row.version;
+    v_count := v_count + 1;
+  END LOOP;
+  RETURN v_count;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.purge_versions() IS
+  'Internal. Deletes from Vault the kept values of versions past their keep_until (at most vault_bridge.max_purge_per_call(), oldest first) and marks them purged; returns how many. Run at the start of every rotate, rollback and history call, so a version goes at the next admin call past its time.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.current_version(p_secret_id uuid)
+RETURNS vault_bridge.secret_versions
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_cur vault_bridge.secret_versions%ROWTYPE;
+  v_since timestamptz;
+BEGIN
+  SELECT COALESCE(m.rotated_at, s.updated_at) INTO v_since
+  FROM vault.secrets AS s LEFT JOIN vault_bridge.secret_meta AS m ON m.secret_id = s.id
+  WHERE s.id = p_secret_id;
+  SELECT x.* INTO v_cur FROM vault_bridge.secret_versions AS x
+  WHERE x.secret_id = p_secret_id AND x.superseded_at IS NULL FOR UPDATE;
+  IF FOUND AND v_cur.created_at >= v_since THEN
+    RETURN v_cur;
+  END IF;
+  IF FOUND THEN
+    -- The value was replaced another way (set_secret) since: that version was not kept.
+    UPDATE vault_bridge.secret_versions AS x SET superseded_at = v_since, purged_at = v_since
+    WHERE x.secret_id = p_secret_id AND x.version = v_cur.version;
+  END IF;
+  INSERT INTO vault_bridge.secret_versions (secret_id, version, created_at)
+  VALUES (p_secret_id, COALESCE(v_cur.version, 0) + 1, v_since)
+  RETURNING * INTO v_cur;
+  RETURN v_cur;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.current_version(uuid) IS
+  'Internal. The version row of a secret''s current value, locked; recorded first when there is none, or when the value was replaced without a version (by set_secret) since the last one, which is then marked superseded and not kept.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.version_by()
+RETURNS text
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT COALESCE(vault_bridge.request_client() ->> 'host', vault_bridge.request_caller() ->> 'role', 'sql')
+$$;
+COMMENT ON FUNCTION vault_bridge.version_by() IS
+  'Internal. Who a version is recorded as stored by: the admin''s host (x-bridge-host, cut and escaped), else the API role, else sql.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.keep_previous(
+  p_secret_id uuid,
+  p_name text,
+  p_current vault_bridge.secret_versions,
+  p_keep interval
+)
+RETURNS timestamptz
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_value text;
+  v_kept uuid;
+  v_until timestamptz := pg_catalog.now() + p_keep;
+BEGIN
+  SELECT d.decrypted_secret INTO v_value FROM vault.decrypted_secrets AS d WHERE d.id = p_secret_id;
+  -- An unnamed Vault secret: no name, so no resolve, ref, listing or change feed can reach it.
+  v_kept := vault.create_secret(v_value, NULL,
+    pg_catalog.format('vault_bridge: version %s of %s, kept until %s', p_current.version,
+                      pg_catalog.left(p_name, vault_bridge.max_name_chars()), v_until));
+  UPDATE vault_bridge.secret_versions AS x
+  SET value_id = v_kept, superseded_at = pg_catalog.now(), keep_until = v_until
+  WHERE x.secret_id = p_secret_id AND x.version = p_current.version;
+  RETURN v_until;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.keep_previous(uuid, text, vault_bridge.secret_versions, interval) IS
+  'Internal. Copies the current value of a secret into an unnamed Vault secret of its own and marks its version row superseded and kept until now() + p_keep; returns that time. Called just before the live value is replaced, in the same transaction.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.check_rotation(p_access_type text, p_name text, p_keep interval, p_status text)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_id uuid := vault_bridge.id_by_name(p_access_type, p_name);
+BEGIN
+  IF p_keep IS NULL OR p_keep < interval '0' OR p_keep > vault_bridge.max_policy_interval() THEN
+    PERFORM vault_bridge.fail(p_access_type, v_id, p_name, 'p_keep is not an interval from 0 to a century', '22023',
+      'pass how long to keep the previous value, e.g. a week');
+  END IF;
+  IF p_status IS NOT NULL AND NOT p_status = ANY (vault_bridge.check_statuses()) THEN
+    PERFORM vault_bridge.fail(p_access_type, v_id, p_name, 'p_status is not a test outcome', '22023',
+      'one of ' || pg_catalog.array_to_string(vault_bridge.check_statuses(), ', ') || ', or NULL when untested');
+  END IF;
+  IF v_id IS NULL THEN
+    PERFORM vault_bridge.fail(p_access_type, NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
+      'store it first (set_secret): a rotation replaces an existing value');
+  END IF;
+  -- One rotation or rollback of a secret at a time: the second waits for the first to commit.
+  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vault_bridge.version:' || v_id::text, 0));
+  PERFORM vault_bridge.purge_versions();
+  RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.check_rotation(text, text, interval, text) IS
+  'Internal. Validates a rotation or rollback (name, p_keep, p_status), raising before anything changes; takes the secret''s transaction lock, purges versions past their time and returns the secret''s Vault id.';
+
+CREATE OR REPLACE FUNCTION public.rotate_secret_version(
+  p_name text,
+  p_secret text,
+  p_keep interval DEFAULT NULL,
+  p_status text DEFAULT NULL,
+  p_message text DEFAULT NULL
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_id uuid;
+  v_cur vault_bridge.secret_versions%ROWTYPE;
+  v_until timestamptz;
+BEGIN
+  PERFORM vault_bridge.check_store(p_name, p_secret);
+  p_keep := COALESCE(p_keep, vault_bridge.default_keep_previous());
+  v_id := vault_bridge.check_rotation('rotate', p_name, p_keep, p_status);
+  v_cur := vault_bridge.current_version(v_id);
+  v_until := vault_bridge.keep_previous(v_id, p_name, v_cur, p_keep);
+  PERFORM vault.update_secret(v_id, p_secret);
+  PERFORM vault_bridge.apply_meta(v_id, NULL, true, NULL);
+  IF p_status IS NOT NULL THEN
+    UPDATE vault_bridge.secret_meta AS m
+    SET checked_at = pg_catalog.now(), check_status = p_status,
+        check_message = vault_bridge.escaped(pg_catalog.left(COALESCE(p_message, ''), vault_bridge.max_check_message_chars()))
+    WHERE m.secret_id = v_id;
+  END IF;
+  INSERT INTO vault_bridge.secret_versions (secret_id, version, created_at, created_by, check_status)
+  VALUES (v_id, v_cur.version + 1, pg_catalog.now(), vault_bridge.version_by(), p_status);
+  PERFORM vault_bridge.log_access('rotate', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
+  IF p_status IS NOT NULL THEN
+    PERFORM vault_bridge.log_access('test', ARRAY[v_id], ARRAY[p_name],
+      ARRAY[CASE WHEN p_status = 'ok' THEN NULL ELSE 'provider test: ' || p_status END]);
+  END IF;
+  -- With p_keep 0 the previous value goes in this same call.
+  PERFORM vault_bridge.purge_versions();
+  RETURN pg_catalog.jsonb_build_object(
+    'id', v_id, 'version', v_cur.version + 1, 'previous', v_cur.version, 'changed_at', pg_catalog.now(),
+    'keep_until', v_until);
+END
+$$;
+REVOKE ALL ON FUNCTION public.rotate_secret_version(text, text, interval, text, text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.rotate_secret_version(text, text, interval, text, text) TO service_role;
+COMMENT ON FUNCTION public.rotate_secret_version(text, text, interval, text, text) IS
+  'service_role only. `bridge secrets rotate`: replaces the value of an existing secret under the same Vault id (every ref keeps working) and keeps the previous value as an unnamed Vault secret of its own for p_keep (0 to a century, NULL for vault_bridge.default_keep_previous(); purged at the first rotate, rollback or history call past it, this one included), recorded as a version in vault_bridge.secret_versions. p_status and p_message are the provider test of the new value made by the caller before the call (ok, invalid or unreachable, message redacted by the bridge; NULL when untested), recorded as the secret''s last test and against the new version. Returns {"id", "version", "previous", "changed_at", "keep_until"}. Raises PT404 for an unknown name, 22023 for a bad name, p_keep or p_status, before anything changes. Audited as rotate (and test).';
+
+CREATE OR REPLACE FUNCTION public.rollback_secret_version(p_name text, p_keep interval DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_id uuid;
+  v_cur vault_bridge.secret_versions%ROWTYPE;
+  v_target vault_bridge.secret_versions%ROWTYPE;
+  v_value text;
+BEGIN
+  p_keep := COALESCE(p_keep, vault_bridge.default_keep_previous());
+  v_id := vault_bridge.check_rotation('rollback', p_name, p_keep, NULL);
+  v_cur := vault_bridge.current_version(v_id);
+  SELECT x.* INTO v_target FROM vault_bridge.secret_versions AS x
+  WHERE x.secret_id = v_id AND x.version < v_cur.version AND x.value_id IS NOT NULL
+  ORDER BY x.version DESC LIMIT 1 FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM vault_bridge.fail('rollback', v_id, p_name, pg_catalog.format('no previous version of %s is kept', p_name), 'PT404',
+      'history_secret_versions shows what is kept; a version is kept for p_keep after a rotate_secret_version');
+  END IF;
+  SELECT d.decrypted_secret INTO v_value FROM vault.decrypted_secrets AS d WHERE d.id = v_target.value_id;
+  IF v_value IS NULL THEN
+    -- Its Vault secret was deleted behind the bridge's back: nothing to restore.
+    PERFORM vault_bridge.fail('rollback', v_id, p_name,
+      pg_catalog.format('the kept value of version %s of %s is no longer in Vault', v_target.version, p_name), 'PT404',
+      'rotate to a new value instead (rotate_secret_version)');
+  END IF;
+  PERFORM vault_bridge.keep_previous(v_id, p_name, v_cur, p_keep);
+  PERFORM vault.update_secret(v_id, v_value);
+  -- The restored value is current again: its kept copy goes, its row says so.
+  DELETE FROM vault.secrets AS s WHERE s.id = v_target.value_id;
+  UPDATE vault_bridge.secret_versions AS x SET value_id = NULL, purged_at = pg_catalog.now()
+  WHERE x.secret_id = v_id AND x.version = v_target.version;
+  PERFORM vault_bridge.apply_meta(v_id, NULL, true, NULL);
+  INSERT INTO vault_bridge.secret_versions (secret_id, version, created_at, created_by, check_status, restored_from)
+  VALUES (v_id, v_cur.version + 1, pg_catalog.now(), vault_bridge.version_by(), v_target.check_status, v_target.version);
+  PERFORM vault_bridge.log_access('rollback', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
+  PERFORM vault_bridge.purge_versions();
+  RETURN pg_catalog.jsonb_build_object(
+    'id', v_id, 'version', v_cur.version + 1, 'restored_from', v_target.version, 'previous', v_cur.version,
+    'changed_at', pg_catalog.now(), 'keep_until', pg_catalog.now() + p_keep);
+END
+$$;
+REVOKE ALL ON FUNCTION public.rollback_secret_version(text, interval) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.rollback_secret_version(text, interval) TO service_role;
+COMMENT ON FUNCTION public.rollback_secret_version(text, interval) IS
+  'service_role only. `bridge secrets rollback`: the newest kept previous version''s value becomes current again under the same Vault id (a rotation in its own right: the change feed reports it, and the value it replaces is kept for p_keep, NULL for vault_bridge.default_keep_previous()). Recorded as a new version restored_from the old one, whose kept copy is deleted. Returns {"id", "version", "restored_from", "previous", "changed_at", "keep_until"}. Raises PT404 for an unknown name or when no previous version is kept. Audited as rollback.';
+
+CREATE OR REPLACE FUNCTION public.history_secret_versions(p_name text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_id uuid := vault_bridge.id_by_name('audit', p_name);
+  v_cur vault_bridge.secret_versions%ROWTYPE;
+BEGIN
+  IF v_id IS NULL THEN
+    PERFORM vault_bridge.fail('audit', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
+      'list_secrets_status shows what exists');
+  END IF;
+  PERFORM vault_bridge.purge_versions();
+  v_cur := vault_bridge.current_version(v_id);
+  PERFORM vault_bridge.log_access('audit', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
+  RETURN pg_catalog.jsonb_build_object('name', p_name, 'versions', COALESCE((
+    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+             'version', h.version, 'created_at', h.created_at, 'by', h.created_by, 'status', h.check_status,
+             'current', h.superseded_at IS NULL, 'superseded_at', h.superseded_at, 'kept', h.value_id IS NOT NULL,
+             'keep_until', h.keep_until, 'purged_at', h.purged_at, 'restored_from', h.restored_from)
+           ORDER BY h.version DESC)
+    FROM (SELECT x.* FROM vault_bridge.secret_versions AS x WHERE x.secret_id = v_id
+          ORDER BY x.version DESC LIMIT vault_bridge.max_log_rows()) AS h), '[]'::jsonb));
+END
+$$;
+REVOKE ALL ON FUNCTION public.history_secret_versions(text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.history_secret_versions(text) TO service_role;
+COMMENT ON FUNCTION public.history_secret_versions(text) IS
+  'service_role only. `bridge secrets history`: {"name", "versions": [{"version", "created_at", "by", "status", "current", "superseded_at", "kept", "keep_until", "purged_at", "restored_from"}]}, newest first, at most vault_bridge.max_log_rows(). Never a value. Purges versions past their time first. Raises PT404 for an unknown name. Audited as audit.';
+
+CREATE OR REPLACE FUNCTION public.secret_rollout_progress(p_name text, p_changed_at timestamptz)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_changed timestamptz;
+  v_answer jsonb;
+BEGIN
+  SELECT s.updated_at INTO v_changed FROM vault.secrets AS s WHERE s.id = vault_bridge.id_by_name('audit', p_name);
+  IF NOT FOUND THEN
+    PERFORM vault_bridge.fail('audit', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
+      'list_secrets_status shows what exists');
+  END IF;
+  PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[p_name], ARRAY[NULL::text]);
+  IF p_changed_at IS NULL OR v_changed IS DISTINCT FROM p_changed_at THEN
+    -- Changed again since the caller's full report: it must ask secret_rollout afresh.
+    RETURN pg_catalog.jsonb_build_object('name', p_name, 'changed_at', v_changed, 'updated', NULL);
+  END IF;
+  -- Only the rows since the change, through the covering per-name index: what
+  -- a poll needs once secret_rollout has said who was seen before it.
+  SELECT pg_catalog.jsonb_build_object('name', p_name, 'changed_at', v_changed,
+    'updated', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.at)
+                          ORDER BY g.gateway), '[]'::jsonb))
+  INTO v_answer
+  FROM (
+    SELECT CASE WHEN l.token_name IS NOT NULL THEN 'token' ELSE 'host' END AS via,
+           CASE WHEN l.token_name IS NOT NULL THEN l.tenant || '/' || l.token_name ELSE l.host END AS gateway,
+           pg_catalog.max(l.accessed_at) AS at
+    FROM public.vault_access_log AS l
+    WHERE l.secret_name = p_name AND l.success AND l.access_type = 'resolve' AND l.accessed_at >= v_changed
+      AND (l.token_name IS NOT NULL OR l.host IS NOT NULL)
+    GROUP BY 1, 2
+  ) AS g;
+  RETURN v_answer;
+END
+$$;
+REVOKE ALL ON FUNCTION public.secret_rollout_progress(text, timestamptz) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.secret_rollout_progress(text, timestamptz) TO service_role;
+COMMENT ON FUNCTION public.secret_rollout_progress(text, timestamptz) IS
+  'service_role only. What `bridge secrets rotate --wait` polls after one secret_rollout: {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}]}, the gateways that resolved the secret since p_changed_at (the changed_at secret_rollout gave), reading only the audit rows since then; "updated" is null when the secret changed again since p_changed_at (ask secret_rollout afresh). Raises PT404 for an unknown name. Audited as audit.';
+
+-- ---------------------------------------------------------------------------
+-- 10. Audit log reads and alerts
 --    (sql/audit.sql)
 -- ---------------------------------------------------------------------------
 
@@ -2086,7 +2469,7 @@ COMMENT ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, 
   'service_role only. The audit log newest first, optionally since a time, for one exact name and failures only, at most p_limit rows (1 or more, lowered to vault_bridge.max_log_rows()); with p_before_id, the page after that row. Names and messages come bounded and escaped as loggable_name and loggable_message write them. The log never holds a value. A first page (no p_before_id) is audited as audit.';
 
 -- ---------------------------------------------------------------------------
--- 10. Change feed and rollout (bridge watch, secrets rollout)
+-- 11. Change feed and rollout (bridge watch, secrets rollout)
 --    (sql/change_feed.sql)
 -- ---------------------------------------------------------------------------
 
@@ -2192,7 +2575,7 @@ COMMENT ON FUNCTION public.secret_rollout(text) IS
   'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) that have resolved it since, and those seen resolving it in vault_bridge.usage_window() before that have not. Raises PT404 for an unknown name. Audited as audit.';
 
 -- ---------------------------------------------------------------------------
--- 11. Dashboard (bridge ui)
+-- 12. Dashboard (bridge ui)
 --    (sql/dashboard.sql)
 -- ---------------------------------------------------------------------------
 
@@ -2369,7 +2752,7 @@ COMMENT ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text,
   'service_role only. For bridge ui''s secrets list: list_secrets_page''s answer with "usage": secret_usage_days of its rows over p_days: one round trip for a page and its sparklines. Audited as those two are (list, then audit).';
 
 -- ---------------------------------------------------------------------------
--- 12. Gateway tokens (least privilege for gateways)
+-- 13. Gateway tokens (least privilege for gateways)
 --    (sql/tokens.sql)
 -- ---------------------------------------------------------------------------
 
@@ -2765,7 +3148,7 @@ COMMENT ON FUNCTION public.revoke_gateway_token(text, text) IS
   'service_role only. Revokes a tenant''s active token by name (the row stays, for the audit trail); false when there is none. Takes effect on the token''s next resolve; what its audit budget kept out of the log is written as one summary row. Audited as token.';
 
 -- ---------------------------------------------------------------------------
--- 13. Tenants and members (Supabase Auth users who may see their tenant's metadata)
+-- 14. Tenants and members (Supabase Auth users who may see their tenant's metadata)
 --    (sql/tenants.sql)
 -- ---------------------------------------------------------------------------
 
@@ -2873,7 +3256,7 @@ COMMENT ON VIEW public.vault_secrets_overview IS
   'authenticated only. Tenant, name, description, updated_at and last resolve of the secrets of the tenants the caller (Supabase Auth sub) is a member of; never a value. Everyone else reads no rows. The tenant separator ''#'' is vault_bridge.tenant_separator().';
 
 -- ---------------------------------------------------------------------------
--- 14. Schema version
+-- 15. Schema version
 --    (sql/version.sql)
 -- ---------------------------------------------------------------------------
 

@@ -52,6 +52,7 @@ AREAS = (
     Area("Secrets: store, read, rotate and delete, by id and by name", "secrets.sql"),
     Area("Batch resolve (the bridge's hot path)", "resolve.sql"),
     Area("Lifecycle: types, rotation policy, provider tests and status", "lifecycle.sql"),
+    Area("Kept versions: rotate, rollback and history (bridge secrets rotate)", "versions.sql"),
     Area("Audit log reads and alerts", "audit.sql"),
     Area("Change feed and rollout (bridge watch, secrets rollout)", "change_feed.sql"),
     Area("Dashboard (bridge ui)", "dashboard.sql"),

@@ -131,12 +131,16 @@ BEGIN
     RETURN false;
   END IF;
   DELETE FROM vault_bridge.secret_meta AS m WHERE m.secret_id = p_secret_id;
+  -- Its kept previous values go with it: a deleted secret leaves no value behind in Vault.
+  DELETE FROM vault.secrets AS s
+  WHERE s.id IN (SELECT x.value_id FROM vault_bridge.secret_versions AS x WHERE x.secret_id = p_secret_id AND x.value_id IS NOT NULL);
+  DELETE FROM vault_bridge.secret_versions AS x WHERE x.secret_id = p_secret_id;
   PERFORM vault_bridge.log_access('delete', ARRAY[p_secret_id], ARRAY[v_name], ARRAY[NULL::text]);
   RETURN true;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.delete(uuid, text) IS
-  'Internal. Deletes a secret and its metadata if it exists (a missing one is an audited no-op) and reports whether it did.';
+  'Internal. Deletes a secret, its metadata and its kept versions if it exists (a missing one is an audited no-op) and reports whether it did.';
 
 CREATE OR REPLACE FUNCTION public.store_credential(p_name text, p_secret text, p_description text DEFAULT '')
 RETURNS uuid

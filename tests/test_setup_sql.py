@@ -129,6 +129,10 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "changed_secrets(text[],timestamp with time zone)",
     "changed_secrets_with_token(text,text[],timestamp with time zone)",
     "secret_rollout(text)",
+    "rotate_secret_version(text,text,interval,text,text)",
+    "rollback_secret_version(text,interval)",
+    "history_secret_versions(text)",
+    "secret_rollout_progress(text,timestamp with time zone)",
     "read_access_log(timestamp with time zone,text,boolean,integer,bigint)",
     "resolve_secrets_with_token(text,text[])",
     "create_gateway_token(text,text,text,text[],timestamp with time zone)",
@@ -272,7 +276,8 @@ def test_private_tables_grant_nothing_to_api_roles(db: psycopg.Connection) -> No
     )
     assert sorted(rows) == [
         (f"vault_bridge.{table}", "{postgres=arwdDxt/postgres}")
-        for table in ("gateway_tokens", "schema_migrations", "secret_hosts", "secret_meta", "tenant_members", "tenants")
+        for table in ("gateway_tokens", "schema_migrations", "secret_hosts", "secret_meta", "secret_versions", "tenant_members",
+                      "tenants")
     ]
 
 
@@ -392,7 +397,7 @@ def test_limits_are_named_once_in_setup_sql() -> None:
 def test_access_type_check_allows_exactly_the_named_list(pg: PgCluster) -> None:
     with pg.connect("postgres") as conn:
         (types,) = one(conn.execute("SELECT vault_bridge.access_types()"))
-        assert {"store", "retrieve", "rotate", "delete", "list", "resolve", "audit", "token", "member", "test", "policy"} == set(types)
+        assert {"store", "retrieve", "rotate", "delete", "list", "resolve", "audit", "token", "member", "test", "policy", "rollback"} == set(types)
         insert = "INSERT INTO public.vault_access_log (access_type, success) VALUES (%s, true)"
         for access_type in types:
             conn.execute(insert, (access_type,))

@@ -203,6 +203,22 @@ def test_the_dashboard_in_a_real_browser(
         assert f"rotated {name}" in pages.flash()
         kinds = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "table.audit tbody td:nth-child(2)")]
         assert {"store", "test", "rotate"} <= set(kinds), kinds
+        versions = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "table.history tbody tr")]
+        assert len(versions) == 2 and "current" in versions[0] and "ok" in versions[0] and "kept until" in versions[1], versions
+        assert not browser.find_elements(By.CSS_SELECTOR, "meta[http-equiv=refresh]"), "no gateway is pending"
+        # A gateway that resolved it before the rotation and not since: the page shows the progress and reloads
+        # itself (no script) until it has; once it has, the reloading stops.
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, client, accessed_at) "
+                         "VALUES (%s, 'resolve', true, '{\"host\": \"gw-berlin\"}', now() - interval '1 hour')", (name,))
+        pages.open(f"/secrets/default/{name}")
+        assert "0/1 gateways have the new value" in browser.find_element(By.ID, "rollout-progress").text
+        assert browser.find_element(By.CSS_SELECTOR, "meta[http-equiv=refresh]").get_attribute("content") == "5"
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, client) "
+                         "VALUES (%s, 'resolve', true, '{\"host\": \"gw-berlin\"}')", (name,))
+        pages.open(f"/secrets/default/{name}")
+        assert not browser.find_elements(By.CSS_SELECTOR, "meta[http-equiv=refresh]")
 
         # Create a token (shown once, with a copy button) and revoke it.
         token_name = "ui-" + secrets.token_hex(3)

@@ -306,15 +306,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     rollout_parser.add_argument("name", metavar="NAME")
     add_json(rollout_parser)
+    from bridge.admin.rotate import add_rotate_actions
     from bridge.admin.secret_checks import add_test_action
 
     test_parser = add_test_action(actions)
+    rotate_parsers = add_rotate_actions(actions)
     rm_parser = add_action(
         actions, "rm", "delete a secret from Vault (asks first on a terminal)", "bridge secrets rm OLD_KEY --yes", handle_secrets_rm,
     )
     rm_parser.add_argument("name", metavar="NAME")
     rm_parser.add_argument("--yes", action="store_true", help="do not ask (required without a terminal)")
-    for action_parser in (set_parser, get_parser, ls_parser, due_parser, rollout_parser, test_parser, rm_parser):
+    for action_parser in (set_parser, get_parser, ls_parser, due_parser, rollout_parser, test_parser, rm_parser, *rotate_parsers):
         add_tenant(action_parser)
 
 

@@ -20,6 +20,17 @@ DEFAULT_BASE_URLS = {
     "aws": "https://sts.amazonaws.com",
     "azure": "https://login.microsoftonline.com",
 }
+KEY_PAGES = {
+    "openai": "https://platform.openai.com/api-keys",
+    "anthropic": "https://console.anthropic.com/settings/keys",
+    "gemini": "https://aistudio.google.com/app/apikey",
+    "openrouter": "https://openrouter.ai/settings/keys",
+    "gcp-service-account": "https://console.cloud.google.com/iam-admin/serviceaccounts",
+    "aws": "https://console.aws.amazon.com/iam/home#/security_credentials",
+    "azure": "https://portal.azure.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade",
+}
+"""Where a person revokes a leaked key of each type (docs/providers.md "Key pages"): what `bridge secrets rotate`
+tells the user to do last. A generic secret has none: it is revoked wherever it was issued."""
 AWS_REGIONAL_URL = "https://sts.{region}.amazonaws.com"
 AWS_GLOBAL_REGION = "us-east-1"
 

@@ -115,6 +115,39 @@ class AdminApi:
             raise unexpected("secret_rollout")
         return answer
 
+    def rollout_progress(self, name: str, changed_at: str) -> list[Row] | None:
+        """The gateways that resolved the secret since `changed_at` (secret_rollout's), reading only the audit rows
+        since then; None when it has changed again since."""
+        answer = self._client.call("secret_rollout_progress", {"p_name": name, "p_changed_at": changed_at})
+        if not isinstance(answer, dict):
+            raise unexpected("secret_rollout_progress")
+        updated = answer.get("updated")
+        return None if updated is None else [row for row in updated if isinstance(row, dict)] if isinstance(updated, list) else []
+
+    def rotate_version(self, name: str, value: str, keep_s: float, status: str | None, message: str | None) -> Row:
+        """{id, version, previous, changed_at, keep_until}: the value replaced in place, the previous one kept."""
+        answer = self._client.call("rotate_secret_version", {
+            "p_name": name, "p_secret": value, "p_keep": f"{keep_s:.0f} seconds", "p_status": status, "p_message": message,
+        })
+        if not isinstance(answer, dict) or not isinstance(answer.get("version"), int):
+            raise unexpected("rotate_secret_version")
+        return answer
+
+    def rollback_version(self, name: str, keep_s: float | None) -> Row:
+        """{id, version, restored_from, previous, changed_at, keep_until}."""
+        keep = None if keep_s is None else f"{keep_s:.0f} seconds"
+        answer = self._client.call("rollback_secret_version", {"p_name": name, "p_keep": keep})
+        if not isinstance(answer, dict) or not isinstance(answer.get("restored_from"), int):
+            raise unexpected("rollback_secret_version")
+        return answer
+
+    def history(self, name: str) -> list[Row]:
+        """The secret's versions, newest first; never a value."""
+        answer = self._client.call("history_secret_versions", {"p_name": name})
+        if not isinstance(answer, dict) or not isinstance(answer.get("versions"), list):
+            raise unexpected("history_secret_versions")
+        return [row for row in answer["versions"] if isinstance(row, dict)]
+
     def read_alerts(self, since: str | None) -> list[Row]:
         return self._rows("read_access_alerts", {"p_since": since})
 

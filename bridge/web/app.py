@@ -54,6 +54,33 @@ AUDIT_SINCE_CHOICES = {"1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86
 MAX_BLOCKING_CALLS = 8
 """Database calls in flight at once; one person's dashboard never needs more."""
 T = TypeVar("T")
+ROLLOUT_REFRESH_S = 5
+"""How often the secret page reloads itself (a <meta http-equiv="refresh">, no script) while a rollout is pending."""
+ROLLOUT_REFRESH_FOR_S = 600
+"""A rollout still pending this long after the change is a gateway that is down, not one about to reload: the page
+stops reloading itself, and shows who is pending."""
+
+
+class SecretView(NamedTuple):
+    """What the secret page shows."""
+
+    row: dict[str, object]
+    audit: list[dict[str, object]]
+    rollout: dict[str, Any] | None
+    history: list[dict[str, Any]]
+
+
+def rollout_in_progress(rollout: dict[str, Any] | None, now: float | None = None) -> bool:
+    """A change made in the last ROLLOUT_REFRESH_FOR_S that some gateway has not resolved yet."""
+    import datetime as dt
+
+    if not rollout or not rollout.get("pending") or not isinstance(rollout.get("changed_at"), str):
+        return False
+    try:
+        changed = dt.datetime.fromisoformat(str(rollout["changed_at"]).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return False
+    return (time.time() if now is None else now) - changed < ROLLOUT_REFRESH_FOR_S
 
 
 class AuditQuery(NamedTuple):
@@ -285,7 +312,7 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
             return back("/secrets", "error", str(exc))
         return back(secret_url(tenant, name), "ok", f"{done} {name}")
 
-    def secret_view(tenant: str, name: str) -> tuple[dict[str, object], list[dict[str, object]], dict[str, Any] | None] | None:
+    def secret_view(tenant: str, name: str) -> SecretView | None:
         row = backend.secret(tenant, name)
         if row is None:
             return None
@@ -295,7 +322,7 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
             rollout: dict[str, Any] | None = backend.rollout(tenant, name)
         except BridgeError:
             rollout = None
-        return row, audit, rollout
+        return SecretView(row, audit, rollout, backend.history(tenant, name))
 
     async def secret_page(request: Request) -> Response:
         tenant, name = request.path_params["tenant"], request.path_params["name"]
@@ -305,8 +332,8 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
             return back("/secrets", "error", str(exc))
         if view is None:
             return back("/secrets", "error", f"no secret named {name} in tenant {tenant}")
-        row, audit, rollout = view
-        return render(request, "secret.html", row=row, audit=audit, rollout=rollout, types=list(SECRET_TYPES))
+        return render(request, "secret.html", row=view.row, audit=view.audit, rollout=view.rollout, history=view.history,
+                      refresh_s=ROLLOUT_REFRESH_S if rollout_in_progress(view.rollout) else None, types=list(SECRET_TYPES))
 
     def secret_action(action: Callable[[str, str, FormData], str]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -329,7 +356,7 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
         value = form.get("value")
         if not isinstance(value, str) or not value:
             raise BridgeError("give the new value in the value field")
-        return f"{backend.store(tenant, name, value, None, None, None, None)} {name}"
+        return backend.rotate(tenant, name, value)
 
     def policy(tenant: str, name: str, form: FormData) -> str:
         done = backend.store(tenant, name, None, field(form, "description"), field(form, "type"),

@@ -81,6 +81,21 @@ class AdminBackend:
     def recent_audit(self, tenant: str, name: str) -> list[dict[str, object]]:
         return audit_records(self._ctx, None, vault_name(tenant, name), False, RECENT_AUDIT_ROWS)
 
+    def rotate(self, tenant: str, name: str, value: str) -> str:
+        """The CLI's rotation (provider test first, previous value kept for the default time); what it did, in one line."""
+        from bridge.admin.rotate import DEFAULT_KEEP_PREVIOUS, duration_option, existing_type, rotate_secret
+
+        tenant = check_tenant(tenant)
+        keep_s = duration_option("keep", DEFAULT_KEEP_PREVIOUS)
+        done = rotate_secret(self._ctx, tenant, name, existing_type(self._ctx, tenant, name), value, False, keep_s)
+        said = f"rotated {name} to version {done.answer.get('version')}; the previous value is kept for rollback"
+        return f"{said}; warning: {done.warning}" if done.warning else said
+
+    def history(self, tenant: str, name: str) -> list[dict[str, Any]]:
+        from bridge.admin.rotate import history_rows
+
+        return history_rows(self._ctx, check_tenant(tenant), name)
+
     def rollout(self, tenant: str, name: str) -> dict[str, Any]:
         return rollout_report(self._ctx, check_tenant(tenant), name)
 

@@ -289,6 +289,7 @@ def start_gateway(
     auth: dict[str, Any] | None = None,
     providers: dict[str, Any] | None = None,
     extra_env: dict[str, str] | None = None,
+    token_id: str = TOKEN_ID,
 ) -> Gateway:
     """Write the config and start `openclaw gateway run` on a free loopback port; returns once it logged ready.
 
@@ -299,7 +300,7 @@ def start_gateway(
     """
     passed = {k: v for k, v in bootstrap_env.items() if k not in ("PATH", "HOME")}
     port = free_loopback_port()
-    write_gateway_config(home, exec_provider(launcher, sorted(passed)), port, refs or {}, auth=auth, providers=providers)
+    write_gateway_config(home, exec_provider(launcher, sorted(passed)), port, refs or {}, token_id, auth=auth, providers=providers)
     env = {"PATH": f"{openclaw.node.parent}:/usr/bin:/bin", "HOME": str(home), **QUIET_ENV, **OFFLINE_ENV, **passed,
            **(extra_env or {})}
     process = subprocess.Popen(
@@ -324,9 +325,12 @@ def running_gateway(
     auth: dict[str, Any] | None = None,
     providers: dict[str, Any] | None = None,
     extra_env: dict[str, str] | None = None,
+    token_id: str = TOKEN_ID,
 ) -> Iterator[Gateway]:
-    """`start_gateway`, stopped (SIGTERM, then kill) when the block ends."""
-    gateway = start_gateway(openclaw, home, launcher, bootstrap_env, refs, auth=auth, providers=providers, extra_env=extra_env)
+    """`start_gateway`, stopped (SIGTERM, then kill) when the block ends; `token_id` names the Vault secret that is
+    its own auth token."""
+    gateway = start_gateway(openclaw, home, launcher, bootstrap_env, refs, auth=auth, providers=providers, extra_env=extra_env,
+                            token_id=token_id)
     try:
         yield gateway
     finally:
