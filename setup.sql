@@ -235,7 +235,7 @@ LANGUAGE sql
 IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
-AS $$ SELECT ARRAY['store', 'retrieve', 'rotate', 'delete', 'list', 'resolve', 'audit', 'token', 'member', 'test', 'policy', 'rollback'] $$;
+AS $$ SELECT ARRAY['store', 'retrieve', 'rotate', 'delete', 'list', 'resolve', 'audit', 'token', 'member', 'test', 'policy', 'rollback', 'edge_sync'] $$;
 COMMENT ON FUNCTION vault_bridge.access_types() IS
   'Internal. Every vault_access_log.access_type value. The table''s CHECK is built from this list by the setup.sql version step that last changed it; a new value needs a new step.';
 
@@ -723,7 +723,8 @@ $step$;
 -- the provider's verdict on it, and, while it is kept, the id of the Vault
 -- secret holding that value (an unnamed Vault secret of its own, so no name
 -- and no ref can reach it). Never a value. The access_type CHECK is rebuilt
--- for 'rollback'.
+-- for 'rollback' and 'edge_sync' (one row per `bridge edge sync`,
+-- record_edge_sync).
 DO $step$
 DECLARE
   v_version CONSTANT integer := 11;
@@ -758,7 +759,7 @@ BEGIN
     'ALTER TABLE public.vault_access_log ADD CONSTRAINT vault_access_log_access_type_check CHECK (access_type = ANY (%L::text[]))',
     vault_bridge.access_types());
   INSERT INTO vault_bridge.schema_migrations (version, description)
-  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access_type rollback');
+  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync');
 END
 $step$;
 
@@ -2467,6 +2468,27 @@ REVOKE ALL ON FUNCTION public.read_access_log(timestamptz, text, boolean, intege
 GRANT EXECUTE ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) TO service_role;
 COMMENT ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) IS
   'service_role only. The audit log newest first, optionally since a time, for one exact name and failures only, at most p_limit rows (1 or more, lowered to vault_bridge.max_log_rows()); with p_before_id, the page after that row. Names and messages come bounded and escaped as loggable_name and loggable_message write them. The log never holds a value. A first page (no p_before_id) is audited as audit.';
+
+CREATE OR REPLACE FUNCTION public.record_edge_sync(p_project_ref text, p_names text[], p_error text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  IF p_names IS NULL OR pg_catalog.cardinality(p_names) NOT BETWEEN 1 AND vault_bridge.max_names_per_call() THEN
+    PERFORM vault_bridge.fail('edge_sync', NULL, NULL,
+      pg_catalog.format('an edge sync names between 1 and %s secrets', vault_bridge.max_names_per_call()), '22023');
+  END IF;
+  PERFORM vault_bridge.log_row('edge_sync',
+    pg_catalog.concat(p_project_ref, ': ', pg_catalog.array_to_string(p_names, ',')),
+    p_error, NULL, NULL, pg_catalog.cardinality(p_names));
+END
+$$;
+REVOKE ALL ON FUNCTION public.record_edge_sync(text, text[], text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.record_edge_sync(text, text[], text) TO service_role;
+COMMENT ON FUNCTION public.record_edge_sync(text, text[], text) IS
+  'service_role only. One audit row (access type edge_sync) per `bridge edge sync` that sent values to a project''s Edge Function secrets: the project ref and the Edge names sent (never a value), cut and escaped like every logged name; p_error, when the Management API refused the write, makes it a failure row. 1 to vault_bridge.max_names_per_call() names, else 22023.';
 
 -- ---------------------------------------------------------------------------
 -- 11. Change feed and rollout (bridge watch, secrets rollout)

@@ -193,3 +193,24 @@ REVOKE ALL ON FUNCTION public.read_access_log(timestamptz, text, boolean, intege
 GRANT EXECUTE ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) TO service_role;
 COMMENT ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) IS
   'service_role only. The audit log newest first, optionally since a time, for one exact name and failures only, at most p_limit rows (1 or more, lowered to vault_bridge.max_log_rows()); with p_before_id, the page after that row. Names and messages come bounded and escaped as loggable_name and loggable_message write them. The log never holds a value. A first page (no p_before_id) is audited as audit.';
+
+CREATE OR REPLACE FUNCTION public.record_edge_sync(p_project_ref text, p_names text[], p_error text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  IF p_names IS NULL OR pg_catalog.cardinality(p_names) NOT BETWEEN 1 AND vault_bridge.max_names_per_call() THEN
+    PERFORM vault_bridge.fail('edge_sync', NULL, NULL,
+      pg_catalog.format('an edge sync names between 1 and %s secrets', vault_bridge.max_names_per_call()), '22023');
+  END IF;
+  PERFORM vault_bridge.log_row('edge_sync',
+    pg_catalog.concat(p_project_ref, ': ', pg_catalog.array_to_string(p_names, ',')),
+    p_error, NULL, NULL, pg_catalog.cardinality(p_names));
+END
+$$;
+REVOKE ALL ON FUNCTION public.record_edge_sync(text, text[], text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.record_edge_sync(text, text[], text) TO service_role;
+COMMENT ON FUNCTION public.record_edge_sync(text, text[], text) IS
+  'service_role only. One audit row (access type edge_sync) per `bridge edge sync` that sent values to a project''s Edge Function secrets: the project ref and the Edge names sent (never a value), cut and escaped like every logged name; p_error, when the Management API refused the write, makes it a failure row. 1 to vault_bridge.max_names_per_call() names, else 22023.';

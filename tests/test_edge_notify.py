@@ -176,6 +176,11 @@ def test_sync_creates_updates_by_digest_and_never_touches_a_secret_it_does_not_m
 
     assert sync(edge_env, *names) == {mine: UNCHANGED, "MAPPED": UNCHANGED, "THEIRS": NOT_MANAGED}
     assert len(api.posts()) == 1, "nothing differs, so nothing is sent"
+    # Each write is one edge_sync audit row naming the project and the names sent, never a value.
+    with pg.connect("postgres") as conn:
+        rows = conn.execute("SELECT secret_name, success, name_count FROM public.vault_access_log "
+                            "WHERE access_type = 'edge_sync' AND secret_name LIKE %s", (f"{REF}: %{mine}%",)).fetchall()
+    assert rows == [(f"{REF}: {','.join(sorted(['MAPPED', mine]))}", True, 2)], rows
 
     rotated = value()
     assert run_bridge(["secrets", "set", mine], edge_env, rotated.encode()).returncode == 0

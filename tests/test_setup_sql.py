@@ -121,6 +121,7 @@ EXPECTED_PUBLIC_FUNCTIONS = {
     "list_secrets_status(text,interval,boolean)",
     "list_secrets_page(text,text,text,text,text,integer,integer)",
     "record_secret_check(text,text,text,timestamp with time zone)",
+    "record_edge_sync(text,text[],text)",
     "get_secret_version(text)",
     "secret_usage_days(text[],integer)",
     "list_secrets_page_usage(text,text,text,text,text,integer,integer,integer)",
@@ -397,7 +398,7 @@ def test_limits_are_named_once_in_setup_sql() -> None:
 def test_access_type_check_allows_exactly_the_named_list(pg: PgCluster) -> None:
     with pg.connect("postgres") as conn:
         (types,) = one(conn.execute("SELECT vault_bridge.access_types()"))
-        assert {"store", "retrieve", "rotate", "delete", "list", "resolve", "audit", "token", "member", "test", "policy", "rollback"} == set(types)
+        assert {"store", "retrieve", "rotate", "delete", "list", "resolve", "audit", "token", "member", "test", "policy", "rollback", "edge_sync"} == set(types)
         insert = "INSERT INTO public.vault_access_log (access_type, success) VALUES (%s, true)"
         for access_type in types:
             conn.execute(insert, (access_type,))

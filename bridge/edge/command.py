@@ -11,7 +11,18 @@ from bridge.app.verbs import Verb, add_action, add_dry_run, add_json, run_action
 from bridge.core.errors import BridgeError
 from bridge.core.text import cell
 from bridge.credentials.access_token import find_access_token
-from bridge.edge.sync import Managed, Outcome, choose_ref, edge_status, entries, mapping, open_vault, read_values, sync
+from bridge.edge.sync import (
+    Managed,
+    Outcome,
+    audit_recorder,
+    choose_ref,
+    edge_status,
+    entries,
+    mapping,
+    open_vault,
+    read_values,
+    sync,
+)
 from bridge.remote.management import ManagementApi
 
 
@@ -41,7 +52,7 @@ def outcomes_for(request: EdgeRequest, ctx: Context, check_only: bool) -> tuple[
     managed = Managed(ctx.paths.data_dir)
     if check_only:
         return ref, edge_status(api, ref, chosen, values, managed)
-    return ref, sync(api, ref, chosen, values, managed, request.dry_run)
+    return ref, sync(api, ref, chosen, values, managed, request.dry_run, audit_recorder(found.credentials, deadline, ref))
 
 
 def run_edge(request: EdgeRequest, ctx: Context, check_only: bool) -> int:

@@ -16,7 +16,7 @@ from bridge.core.deadline import Deadline
 from bridge.core.edge_names import CREATED, NOT_MANAGED, UPDATED
 from bridge.core.errors import BridgeError
 from bridge.credentials.access_token import find_access_token
-from bridge.edge.sync import Managed, choose_ref, entries, mapping, open_vault, read_values, sync
+from bridge.edge.sync import Managed, audit_recorder, choose_ref, entries, mapping, open_vault, read_values, sync
 from bridge.remote.management import ManagementApi
 
 RETRY_FIRST_S = 60.0
@@ -64,7 +64,8 @@ class EdgeFollower:
                 return
             values = read_values(vault, chosen.values(), is_token)
         token = find_access_token(ctx.env, ctx.paths.data_dir)
-        outcomes = sync(ManagementApi(ctx.config.edge.api_url, token.token, deadline), ref, chosen, values, Managed(ctx.paths.data_dir), False)
+        outcomes = sync(ManagementApi(ctx.config.edge.api_url, token.token, deadline), ref, chosen, values, Managed(ctx.paths.data_dir),
+                        False, audit_recorder(found.credentials, deadline, ref))
         del values
         self._since = feed.now
         sent = [o.edge for o in outcomes if o.outcome in (CREATED, UPDATED)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -45,7 +45,7 @@ from bridge.vault.errors import NotFound
 
 EDGE_PROVIDER = "edge-sync"
 """client.provider of every Vault read a sync makes: the audit log's trace of each sync until setup.sql has an
-`edge_sync` access type (docs/edge.md)."""
+`edge_sync` row (record_edge_sync) for each write (docs/edge.md)."""
 MANAGED_FILE = "edge-managed.json"
 LOCK_FILE = "edge-sync.lock"
 MAX_MANAGED_BYTES = 256 * 1024
@@ -167,9 +167,11 @@ def _planned(
 
 def sync(
     api: ManagementApi, ref: str, chosen: Mapping[str, str], values: Mapping[str, str], managed: Managed, dry_run: bool,
+    record: Callable[[list[str], str | None], None],
 ) -> list[Outcome]:
     """Send what differs; one Outcome per Edge name in `chosen` (edge -> Vault name). The list, the decision and
-    the write happen under one lock, so two syncs (the watcher and a command) never both create a name."""
+    the write happen under one lock, so two syncs (the watcher and a command) never both create a name. Each write
+    is one `edge_sync` audit row (`record`: the names sent, and the API's refusal if it refused)."""
     if dry_run:
         return _planned(api, ref, chosen, values, managed)[1]
     with held(managed.path.with_name(LOCK_FILE)) as mine:
@@ -182,10 +184,25 @@ def sync(
         if send:
             try:
                 api.set_secrets(ref, send)
-            except BridgeError:
+            except BridgeError as exc:
                 managed.update(ref, remove=created)
+                record(sorted(send), str(exc))
                 raise
+            record(sorted(send), None)
         return outcomes
+
+
+def audit_recorder(credentials: Credentials, deadline: Deadline, ref: str) -> Callable[[list[str], str | None], None]:
+    """How a sync writes its `edge_sync` row: with the project's key; a gateway token may only resolve, so its
+    syncs are left to the `retrieve` rows of the values they read."""
+
+    def record(names: list[str], error: str | None) -> None:
+        if credentials.token:
+            return
+        with open_vault(credentials, deadline) as vault:
+            vault.record_edge_sync(ref, names, error)
+
+    return record
 
 
 def edge_status(api: ManagementApi, ref: str, chosen: Mapping[str, str], values: Mapping[str, str], managed: Managed) -> list[Outcome]:

@@ -99,6 +99,10 @@ class AdminApi:
         reads the answer)."""
         return self._client.call("secret_usage_days", {"p_names": names, "p_days": days})
 
+    def record_edge_sync(self, project_ref: str, names: list[str], error: str | None) -> None:
+        """One `edge_sync` audit row: the project and the Edge names sent, never a value."""
+        self._client.call("record_edge_sync", {"p_project_ref": project_ref, "p_names": names, "p_error": error})
+
     def record_check(self, name: str, status: str, message: str, version: str) -> str | None:
         """checked_at, as the database stamped it; None when the value is no longer the `version` tested (discarded)."""
         answer = self._client.call(

@@ -4,7 +4,8 @@
 -- the provider's verdict on it, and, while it is kept, the id of the Vault
 -- secret holding that value (an unnamed Vault secret of its own, so no name
 -- and no ref can reach it). Never a value. The access_type CHECK is rebuilt
--- for 'rollback'.
+-- for 'rollback' and 'edge_sync' (one row per `bridge edge sync`,
+-- record_edge_sync).
 DO $step$
 DECLARE
   v_version CONSTANT integer := 11;
@@ -39,6 +40,6 @@ BEGIN
     'ALTER TABLE public.vault_access_log ADD CONSTRAINT vault_access_log_access_type_check CHECK (access_type = ANY (%L::text[]))',
     vault_bridge.access_types());
   INSERT INTO vault_bridge.schema_migrations (version, description)
-  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access_type rollback');
+  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync');
 END
 $step$;

@@ -275,7 +275,7 @@ LANGUAGE sql
 IMMUTABLE
 SECURITY DEFINER
 SET search_path = ''
-AS $$ SELECT ARRAY['store', 'retrieve', 'rotate', 'delete', 'list', 'resolve', 'audit', 'token', 'member', 'test', 'policy', 'rollback'] $$;
+AS $$ SELECT ARRAY['store', 'retrieve', 'rotate', 'delete', 'list', 'resolve', 'audit', 'token', 'member', 'test', 'policy', 'rollback', 'edge_sync'] $$;
 COMMENT ON FUNCTION vault_bridge.access_types() IS
   'Internal. Every vault_access_log.access_type value. The table''s CHECK is built from this list by the setup.sql version step that last changed it; a new value needs a new step.';
 
@@ -863,7 +863,8 @@ BEGIN
 -- the provider's verdict on it, and, while it is kept, the id of the Vault
 -- secret holding that value (an unnamed Vault secret of its own, so no name
 -- and no ref can reach it). Never a value. The access_type CHECK is rebuilt
--- for 'rollback'.
+-- for 'rollback' and 'edge_sync' (one row per `bridge edge sync`,
+-- record_edge_sync).
 DO $step$
 DECLARE
   v_version CONSTANT integer := 11;
@@ -898,7 +899,7 @@ BEGIN
     'ALTER TABLE public.vault_access_log ADD CONSTRAINT vault_access_log_access_type_check CHECK (access_type = ANY (%L::text[]))',
     vault_bridge.access_types());
   INSERT INTO vault_bridge.schema_migrations (version, description)
-  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access_type rollback');
+  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync');
 END
 $step$;
 
@@ -2947,6 +2948,25 @@ REVOKE ALL ON FUNCTION public.read_access_log(timestamptz, text, boolean, intege
 GRANT EXECUTE ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) TO service_role;
 COMMENT ON FUNCTION public.read_access_log(timestamptz, text, boolean, integer, bigint) IS
   'service_role only. The audit log newest first, optionally since a time, for one exact name and failures only, at most p_limit rows (1 or more, lowered to vault_bridge.max_log_rows()); with p_before_id, the page after that row. Names and messages come bounded and escaped as loggable_name and loggable_message write them. The log never holds a value. A first page (no p_before_id) is audited as audit.';
+
+CREATE OR REPLACE FUNCTION public.record_edge_sync(p_project_ref text, p_names text[], p_error text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  IF p_names IS NULL OR pg_catalog.cardinality(p_names) NOT BETWEEN 1 AND vault_bridge.max_names_per_call() THEN
+    PERFORM vault_bridge.fail('edge_sync', NULL, NULL,
+      pg_catalog.format('an edge sync names between 1 and %s secrets', vault_bridge.max_names_per_call()), '22023');
+  END IF;
+  PERFORM vault_bridge.log_row('edge_sync',
+    pg_catalog.concat(p_project_ref, ': ', pg_catalog.array_to_string(p_names, ',')),
+    p_error, NULL, NULL, pg_catalog.cardinality(p_names));
+END
+$$;
+REVOKE ALL ON FUNCTION public.record_edge_sync(text, text[], text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.record_edge_sync(text, text[], text) TO service_role;
 $setup_v11_24$;
 END
 $migration$;
@@ -2967,6 +2987,8 @@ BEGIN
     RETURN;
   END IF;
   EXECUTE $setup_v11_25$
+COMMENT ON FUNCTION public.record_edge_sync(text, text[], text) IS
+  'service_role only. One audit row (access type edge_sync) per `bridge edge sync` that sent values to a project''s Edge Function secrets: the project ref and the Edge names sent (never a value), cut and escaped like every logged name; p_error, when the Management API refused the write, makes it a failure row. 1 to vault_bridge.max_names_per_call() names, else 22023.';
 
 -- ---------------------------------------------------------------------------
 -- 11. Change feed and rollout (bridge watch, secrets rollout)
@@ -3027,6 +3049,26 @@ REVOKE ALL ON FUNCTION public.changed_secrets(text[], timestamptz) FROM PUBLIC, 
 GRANT EXECUTE ON FUNCTION public.changed_secrets(text[], timestamptz) TO service_role;
 COMMENT ON FUNCTION public.changed_secrets(text[], timestamptz) IS
   'service_role only. The change feed `bridge watch` polls: {"now", "changed": [{"name", "changed_at"}], "gone": [names]} for up to vault_bridge.max_names_per_call() names, one indexed lookup each; changed since p_since (a little before it, vault_bridge.change_settle(), so a late commit is not missed), or every existing name when p_since is NULL; gone when deleted or expired. Pass "now" back as p_since. Never a value; not audited, as it reads no value and a fleet polls it every 30 s.';
+$setup_v11_25$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_26$
 
 CREATE OR REPLACE FUNCTION public.secret_rollout(p_name text)
 RETURNS jsonb
@@ -3071,7 +3113,9 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.secret_rollout(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_rollout(text) TO service_role;
-$setup_v11_25$;
+COMMENT ON FUNCTION public.secret_rollout(text) IS
+  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) that have resolved it since, and those seen resolving it in vault_bridge.usage_window() before that have not. Raises PT404 for an unknown name. Audited as audit.';
+$setup_v11_26$;
 END
 $migration$;
 
@@ -3090,9 +3134,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_26$
-COMMENT ON FUNCTION public.secret_rollout(text) IS
-  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) that have resolved it since, and those seen resolving it in vault_bridge.usage_window() before that have not. Raises PT404 for an unknown name. Audited as audit.';
+  EXECUTE $setup_v11_27$
 
 -- ---------------------------------------------------------------------------
 -- 12. Dashboard (bridge ui)
@@ -3176,7 +3218,7 @@ REVOKE ALL ON FUNCTION public.list_secrets_page(text, text, text, text, text, in
 GRANT EXECUTE ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) IS
   'service_role only. One page of the secrets table `bridge ui` shows: {"total", "tenants", "rows"}: how many match, every tenant that has a secret (for the filter), and the rows as list_secrets_status gives them (Vault names, tenant prefix included), ordered by name, at most p_limit (capped at vault_bridge.max_log_rows()) from p_offset. Filters, each NULL for any: p_search (case-insensitive, in name or description), p_tenant (''default'' for plain names), p_type, p_status (a test outcome, or ''untested''; generic secrets, which have nothing to test, never match), p_due (expired, overdue, due, or ''any'' of them). Usage is read for the page''s rows only. Never returns or decrypts a value. Audited as list.';
-$setup_v11_26$;
+$setup_v11_27$;
 END
 $migration$;
 
@@ -3195,7 +3237,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_27$
+  EXECUTE $setup_v11_28$
 
 CREATE OR REPLACE FUNCTION public.secret_usage_days(p_names text[], p_days integer DEFAULT 30)
 RETURNS jsonb
@@ -3290,7 +3332,7 @@ REVOKE ALL ON FUNCTION public.list_secrets_page_usage(text, text, text, text, te
 GRANT EXECUTE ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) IS
   'service_role only. For bridge ui''s secrets list: list_secrets_page''s answer with "usage": secret_usage_days of its rows over p_days: one round trip for a page and its sparklines. Audited as those two are (list, then audit).';
-$setup_v11_27$;
+$setup_v11_28$;
 END
 $migration$;
 
@@ -3309,7 +3351,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_28$
+  EXECUTE $setup_v11_29$
 
 -- ---------------------------------------------------------------------------
 -- 13. Gateway tokens (least privilege for gateways)
@@ -3413,7 +3455,7 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_token_resolve(bigint, uuid[], text[], text[], text[]) IS
   'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many), within the token''s audit budget (token_budget, which keeps a share for failures). Also records last_used_at.';
-$setup_v11_28$;
+$setup_v11_29$;
 END
 $migration$;
 
@@ -3432,7 +3474,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_29$
+  EXECUTE $setup_v11_30$
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_refused_token(p_token_id bigint, p_names integer)
 RETURNS void
@@ -3496,7 +3538,7 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.reading_token(text, text[]) IS
   'Internal. The active gateway token behind a metadata read (due dates, the change feed) and its bounded names: raises PT401 for any refused token, writing nothing, and 22023 for a NULL or oversized list. The resolve checks its token itself, as it records a known refused one.';
-$setup_v11_29$;
+$setup_v11_30$;
 END
 $migration$;
 
@@ -3515,7 +3557,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_30$
+  EXECUTE $setup_v11_31$
 
 -- A gateway holds only the project's publishable key (role anon) and its own
 -- token. The token is checked here on every call, so revocation and expiry
@@ -3619,7 +3661,7 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.secrets_due_with_token(text, text[]) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secrets_due_with_token(text, text[]) TO anon, service_role;
-$setup_v11_30$;
+$setup_v11_31$;
 END
 $migration$;
 
@@ -3638,7 +3680,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_31$
+  EXECUTE $setup_v11_32$
 COMMENT ON FUNCTION public.secrets_due_with_token(text, text[]) IS
   'anon (a gateway''s doctor) and service_role. With an active gateway token: which of the requested names it may resolve are expired, overdue or due within vault_bridge.due_window(), and when; never a value. A refused token raises PT401. Audited as list, within the token''s audit budget.';
 
@@ -3762,7 +3804,7 @@ BEGIN
   RETURN v_found;
 END
 $$;
-$setup_v11_31$;
+$setup_v11_32$;
 END
 $migration$;
 
@@ -3781,7 +3823,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_32$
+  EXECUTE $setup_v11_33$
 REVOKE ALL ON FUNCTION public.revoke_gateway_token(text, text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.revoke_gateway_token(text, text) TO service_role;
 COMMENT ON FUNCTION public.revoke_gateway_token(text, text) IS
@@ -3892,7 +3934,7 @@ CREATE OR REPLACE VIEW public.vault_secrets_overview WITH (security_barrier = tr
         AND m.user_id::text = NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub');
 REVOKE ALL ON TABLE public.vault_secrets_overview FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.vault_secrets_overview TO authenticated;
-$setup_v11_32$;
+$setup_v11_33$;
 END
 $migration$;
 
@@ -3911,7 +3953,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_33$
+  EXECUTE $setup_v11_34$
 COMMENT ON VIEW public.vault_secrets_overview IS
   'authenticated only. Tenant, name, description, updated_at and last resolve of the secrets of the tenants the caller (Supabase Auth sub) is a member of; never a value. Everyone else reads no rows. The tenant separator ''#'' is vault_bridge.tenant_separator().';
 
@@ -3935,6 +3977,6 @@ COMMENT ON FUNCTION public.vault_bridge_version() IS
 -- One statement for every vault_bridge function of every section above; it must stay after
 -- the last one (a function created after it would keep PUBLIC's EXECUTE).
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA vault_bridge FROM PUBLIC, anon, authenticated, service_role;
-$setup_v11_33$;
+$setup_v11_34$;
 END
 $migration$;
