@@ -44,8 +44,7 @@ from bridge.vault.client import connect
 from bridge.vault.errors import NotFound
 
 EDGE_PROVIDER = "edge-sync"
-"""client.provider of every Vault read a sync makes: the audit log's trace of each sync until setup.sql has an
-`edge_sync` row (record_edge_sync) for each write (docs/edge.md)."""
+"""client.provider of every Vault read a sync makes, beside the one `edge_sync` row of each write (docs/edge.md)."""
 MANAGED_FILE = "edge-managed.json"
 LOCK_FILE = "edge-sync.lock"
 MAX_MANAGED_BYTES = 256 * 1024
