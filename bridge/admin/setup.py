@@ -282,8 +282,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 VERBS = {
     "setup": Verb(
         "setup", "install or upgrade the database side (setup.sql) over SUPABASE_DB_URL, in one transaction",
-        "SUPABASE_DB_URL='postgresql://postgres:...@db.REF.supabase.co:5432/postgres?sslrootcert=prod-ca-2021.crt' "
-        "bridge setup --dry-run",
+        "bridge setup --dry-run    # with SUPABASE_DB_URL set, or type the connection string at the prompt\n"
+        "  bridge setup --json",
         handle_setup, add_arguments,
     ),
 }

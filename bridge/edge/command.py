@@ -7,7 +7,7 @@ import json
 from typing import NamedTuple
 
 from bridge.app.context import Context
-from bridge.app.verbs import Verb, add_action, add_dry_run, add_json, run_action
+from bridge.app.verbs import Verb, add_action, add_actions, add_dry_run, add_json, run_action
 from bridge.core.errors import BridgeError
 from bridge.core.text import cell
 from bridge.credentials.access_token import find_access_token
@@ -95,7 +95,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", metavar="<action>", required=True)
+    actions = add_actions(parser)
     sync_parser = add_action(actions, "sync", "copy the chosen Vault secrets whose value differs to the project's Edge Function secrets",
                              "bridge edge sync --name OPENAI_API_KEY --dry-run", handle_sync)
     add_common(sync_parser)

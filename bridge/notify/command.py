@@ -6,7 +6,7 @@ import argparse
 import time
 
 from bridge.app.context import Context
-from bridge.app.verbs import Verb, add_action, run_action
+from bridge.app.verbs import Verb, add_action, add_actions, run_action
 from bridge.core.errors import BridgeError
 from bridge.notify.deliver import Delivery, run_pass, send_test
 from bridge.vault.admin_api import AdminApi
@@ -53,14 +53,15 @@ def handle_test(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", metavar="<action>", required=True)
+    actions = add_actions(parser)
     add_action(actions, "test", "post one test message to the webhook ([notify] webhook names its Vault secret)",
                "bridge notify test", handle_test)
 
 
 VERBS = {
     "notify": Verb(
-        "notify", "notifications to a webhook: alerts, due rotations, failed provider tests (test)",
-        "bridge notify test\n  bridge audit --alerts --notify   # one pass, for cron", run_action, add_arguments,
+        "notify", "notifications to a webhook: alerts, due rotations, failed provider tests (one pass, for cron: "
+        "bridge audit --alerts --notify)",
+        "bridge notify test", run_action, add_arguments,
     ),
 }
