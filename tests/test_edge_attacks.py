@@ -611,3 +611,207 @@ def test_an_alert_flood_is_posted_in_capped_messages_each_event_once() -> None:
             sent[e.key] = {"mark": e.mark}
         batches += 1
     assert batches == 10
+
+
+# --- the watcher: a follower's unexpected exception ends `bridge watch` ---------------
+
+
+def watcher_rig(tmp_path: Path, env: dict[str, str], vault: Vault) -> Rig:
+    vault.put(TOKEN_NAME, OLD_TOKEN)
+    vault.put(KEY_NAME, OLD_KEY)
+    return Rig(tmp_path, env)
+
+
+def test_the_watcher_survives_a_management_api_answering_deeply_nested_json(
+    tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault,
+) -> None:
+    """EdgeFollower catches BridgeError and OSError; list_secrets lets RecursionError through."""
+    token, name = access_token(), unique("EDGE_WATCH_DEEP")
+    vault.put(name, value())
+    server = HostileServer(lambda seen: [http_response(200, b"[" * 200_000)])
+    try:
+        env = hostile_api_env(env_bootstrap, server, token)
+        with (Path(env["BRIDGE_HOME"]) / "config.toml").open("a") as config:
+            config.write(f'names = ["{name}"]\n')
+        rig = watcher_rig(tmp_path, env, vault)
+        result = run_bridge(["watch", "--once"], rig.env)
+        clean(result, token)
+        assert "internal error" not in result.stderr, result.stderr
+    finally:
+        server.stop()
+
+
+def test_the_watcher_survives_its_thousandth_failed_delivery(
+    tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault,
+) -> None:
+    """The OverflowError of failed() (see above), raised inside the watcher: `bridge watch` ends."""
+    notify_config(env_bootstrap, vault, "http://127.0.0.1:9/services/T0/B0/secret-part")
+    plant_state(env_bootstrap, {"version": 1, "sent": {}, "failures": 1025, "next_try_at": 1.0, "last_delivery": None})
+    expired_secret(vault)
+    rig = watcher_rig(tmp_path, env_bootstrap, vault)
+    result = run_bridge(["watch", "--once"], rig.env)
+    clean(result, "secret-part")
+    assert "internal error" not in result.stderr, result.stderr
+
+
+def test_a_hanging_webhook_holds_the_watchers_poll_no_longer_than_one_post(
+    tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault,
+) -> None:
+    """A webhook that accepts and never answers: the pass is cut at POST_SECONDS (10 s), then backs off a minute,
+    so the watcher's loop is held at most 10 s per backoff period, never indefinitely."""
+    def hang(seen: Seen) -> Iterable[bytes]:
+        while True:
+            time.sleep(0.5)
+            yield b""
+
+    server = HostileServer(hang)
+    try:
+        notify_config(env_bootstrap, vault, f"{server.url}/services/T0/B0/secret-part-hang")
+        write_config(Path(env_bootstrap["BRIDGE_HOME"]),
+                     (Path(env_bootstrap["BRIDGE_HOME"]) / "config.toml").read_text().replace(f'admin_deadline = "{DEADLINE_S:g}s"\n', ""))
+        expired_secret(vault)
+        rig = watcher_rig(tmp_path, env_bootstrap, vault)
+        started = time.monotonic()
+        result = run_bridge(["watch", "--once"], rig.env)
+        took = time.monotonic() - started
+        clean(result, "secret-part-hang")
+        assert "notification not delivered" in result.stderr and took < 10 + 10, took
+    finally:
+        server.stop()
+
+
+# --- the access token -------------------------------------------------------------------
+
+
+def test_an_access_token_with_a_non_ascii_character_is_one_clean_line(
+    edge_env: dict[str, str], api: ManagementStandIn, vault: Vault,
+) -> None:
+    """check_access_token refuses whitespace only: a token with a non-ASCII character (a bad paste, or a
+    lookalike) reaches httpx, whose header encoding raises UnicodeEncodeError (not httpx.HTTPError)."""
+    name = unique("EDGE_UNICODE")
+    vault.put(name, value())
+    bad = "sbp_" + "0" * 20 + "\u00e9" + "1" * 19
+    for debug in ("0", "1"):
+        result = run_bridge(["edge", "status", "--name", name], {**edge_env, "SUPABASE_ACCESS_TOKEN": bad, "BRIDGE_DEBUG": debug})
+        clean(result, bad, bad[:24], api.token)
+    one_clean_line(run_bridge(["edge", "status", "--name", name], {**edge_env, "SUPABASE_ACCESS_TOKEN": bad}), bad, api.token)
+
+
+def test_a_debug_traceback_of_a_bad_webhook_value_does_not_quote_it(env_bootstrap: dict[str, str], vault: Vault) -> None:
+    url = "https://\U0001f4a9.example/services/T0/B0/secret-part-debug"
+    notify_config(env_bootstrap, vault, url)
+    result = run_bridge(["notify", "test"], {**env_bootstrap, "BRIDGE_DEBUG": "1"})
+    clean(result, url, "secret-part-debug", "/services/T0/B0")
+
+
+def test_a_readable_access_token_file_is_flagged_as_the_bridges_sealed_file_is(
+    edge_env: dict[str, str], api: ManagementStandIn,
+) -> None:
+    """The sealed key is derived from the machine id, the user name and an app salt, all readable by any local
+    user: a sealed file others can read is a plaintext token. The self-checks (doctor, and every resolve) hold
+    `credentials.sealed` to 0600, but access-token.sealed, the account-wide token, is not among their targets."""
+    env = {k: v for k, v in edge_env.items() if k != "SUPABASE_ACCESS_TOKEN"}
+    assert run_bridge(["login", "--access-token", "--store", "file"], env, api.token.encode() + b"\n").returncode == 0
+    home = Path(env["BRIDGE_HOME"])
+    (home / "access-token.sealed").chmod(0o644)
+    home.chmod(0o755)
+    doctor = clean(run_bridge(["doctor", "--json"], env), api.token)
+    checks = json.loads(doctor.stdout)["checks"]
+    flagged = [c for c in checks if "access-token.sealed" in json.dumps(c) and c["status"] != "pass"]
+    assert flagged, f"doctor says nothing of an access token file others can read: {[(c['name'], c['status']) for c in checks]}"
+
+
+# --- the dashboard's /integrations page ---------------------------------------------
+
+
+def integrations_page(env: dict[str, str]) -> tuple[int, str]:
+    from tests.test_ui_browser import Dashboard
+    from tests.test_ui_session import LoggedIn
+
+    ui = Dashboard(env)
+    try:
+        page = LoggedIn(ui).get("/integrations")
+        return page.status_code, page.text
+    finally:
+        ui.stop()
+
+
+def test_the_integrations_page_shows_no_token_value_or_url_when_the_api_echoes_them(
+    env_bootstrap: dict[str, str], vault: Vault,
+) -> None:
+    token, name, text, hook_url = access_token(), unique("EDGE_PAGE"), value(), "https://hooks.example/services/T0/B0/secret-part-page"
+
+    def echo(seen: Seen) -> Iterable[bytes]:
+        yield http_response(403, json.dumps({"message": f"no {seen.headers.get('authorization')}"}).encode())
+
+    server = HostileServer(echo)
+    try:
+        vault.put(name, text)
+        hook = unique("NOTIFY_HOOK")
+        vault.put(hook, hook_url)
+        write_config(Path(env_bootstrap["BRIDGE_HOME"]),
+                     f'[edge]\napi_url = "{server.url}"\nproject_ref = "{REF}"\nnames = ["{name}"]\n[notify]\nwebhook = "{hook}"\n')
+        status, body = integrations_page({**env_bootstrap, "SUPABASE_ACCESS_TOKEN": token})
+        assert status == 200 and "HTTP 403" in body
+        for secret_text in (token, text, hook_url, "secret-part-page"):
+            assert secret_text not in body
+    finally:
+        server.stop()
+
+
+def test_the_integrations_page_survives_an_api_answering_deeply_nested_json(
+    env_bootstrap: dict[str, str], vault: Vault,
+) -> None:
+    """edge_panel catches BridgeError only: list_secrets' RecursionError makes the whole page a 500."""
+    token, name = access_token(), unique("EDGE_PAGE_DEEP")
+    vault.put(name, value())
+    server = HostileServer(lambda seen: [http_response(200, b"[" * 200_000)])
+    try:
+        write_config(Path(env_bootstrap["BRIDGE_HOME"]),
+                     f'[edge]\napi_url = "{server.url}"\nproject_ref = "{REF}"\nnames = ["{name}"]\n')
+        status, body = integrations_page({**env_bootstrap, "SUPABASE_ACCESS_TOKEN": token})
+        assert status == 200, body[:300]
+        assert token not in body
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("planted", [
+    {"failures": "many"},
+    {"next_try_at": 1e300},
+    {"last_delivery": {"at": "x", "ok": False, "error": "<script>alert(1)</script>"}},
+])
+def test_the_integrations_page_survives_a_planted_notify_state(
+    env_bootstrap: dict[str, str], planted: dict[str, object],
+) -> None:
+    """notify_panel takes int(failures) and time.gmtime(next_try_at) from the file as it is: a count that is not
+    a number or a time past year 9999 (a corrupt or planted file) makes the page a 500."""
+    write_config(Path(env_bootstrap["BRIDGE_HOME"]), '[notify]\nwebhook = "X_HOOK"\n')
+    plant_state(env_bootstrap, {"version": 1, "sent": {}, **planted})
+    status, body = integrations_page(env_bootstrap)
+    assert status == 200, body[:300]
+    assert "<script>alert(1)" not in body
+
+
+def test_the_integrations_page_with_supabase_down_is_a_clean_page(env_bootstrap: dict[str, str], vault: Vault) -> None:
+    token, name = access_token(), unique("EDGE_PAGE_DOWN")
+    write_config(Path(env_bootstrap["BRIDGE_HOME"]), f'[edge]\napi_url = "http://127.0.0.1:9"\nproject_ref = "{REF}"\nnames = ["{name}"]\n')
+    env = {**env_bootstrap, "SUPABASE_ACCESS_TOKEN": token}
+    from tests.test_ui_browser import Dashboard
+    from tests.test_ui_session import LoggedIn
+
+    ui = Dashboard(env)
+    try:
+        session = LoggedIn(ui)
+        # Supabase goes away after the login: the page reports it in words, with no key and no token.
+        env_down = dict(env)
+        env_down["SUPABASE_URL"] = "http://127.0.0.1:9"
+        ui.stop()
+        ui = Dashboard(env_down)
+        session = LoggedIn(ui)
+        page = session.get("/integrations")
+        assert page.status_code in (200, 502, 503), page.status_code
+        for secret_text in (token, env["SUPABASE_SECRET_KEY"]):
+            assert secret_text not in page.text
+    finally:
+        ui.stop()
