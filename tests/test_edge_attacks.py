@@ -26,8 +26,11 @@ from tests.conftest import Vault
 from tests.support.bridge_proc import BRIDGE, Result, run_bridge
 from tests.support.hostile import HostileServer, Seen, http_response
 from tests.support.management_api import ManagementStandIn
+from tests.support.pg import PgCluster, audit_rows_dropped_after, forget
+from tests.support.postgrest import Endpoint, ProjectKeys
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.test_edge_notify import REF, access_token, clean, unique, value, write_config
+from tests.test_lifecycle_sql import Rpc
 from tests.test_watch_cli import KEY_NAME, OLD_KEY, OLD_TOKEN, TOKEN_NAME, Rig
 
 DEADLINE_S = 4.0
@@ -57,6 +60,17 @@ def api() -> Iterator[ManagementStandIn]:
 def edge_env(env_bootstrap: dict[str, str], api: ManagementStandIn) -> dict[str, str]:
     write_config(Path(env_bootstrap["BRIDGE_HOME"]), f'[edge]\napi_url = "{api.url}"\nproject_ref = "{REF}"\n')
     return {**env_bootstrap, "SUPABASE_ACCESS_TOKEN": api.token}
+
+
+@pytest.fixture
+def http(endpoint: Endpoint, keys: ProjectKeys, pg: PgCluster) -> Iterator[Rpc]:
+    """Calls as an admin or a gateway token holder makes them, over the PostgREST stand-in (as test_edge_notify)."""
+    rpc = Rpc(endpoint, keys)
+    try:
+        with audit_rows_dropped_after(pg):
+            yield rpc
+    finally:
+        forget(pg, *rpc.names)
 
 
 @pytest.fixture
@@ -498,8 +512,6 @@ def plant_state(env: dict[str, str], doc: object) -> None:
 
 
 def expired_secret(vault: Vault) -> str:
-    from tests.support.pg import PgCluster
-
     name = unique("ATTACK_EXPIRED")
     vault.put(name, value())
     pg: PgCluster = vault._pg
@@ -815,3 +827,48 @@ def test_the_integrations_page_with_supabase_down_is_a_clean_page(env_bootstrap:
             assert secret_text not in page.text
     finally:
         ui.stop()
+
+
+# --- what a gateway token holder can put in the channel ---------------------------------
+
+
+def new_host_text(env: dict[str, str], vault: Vault, receiver: WebhookReceiver, http: Rpc, pg: PgCluster, host: str) -> str:
+    """The posted text of a new-host alert whose host a gateway token holder chose (x-bridge-host)."""
+    notify_config(env, vault, receiver.hook_url)
+    assert run_bridge(["audit", "--alerts", "--notify"], env).returncode == 0
+    receiver.messages.clear()
+    name = unique("ATTACK_HOSTED")
+    http.store(name)
+    http.admin("resolve_secrets", {"p_names": [name]}, host="gw-home")
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("UPDATE public.vault_access_log SET accessed_at = accessed_at - interval '2 days' "
+                     "WHERE secret_name = %s AND host = 'gw-home'", (name,))
+    token = http.token("default", unique("gw-evil").lower(), [name])
+    assert http.gateway(token, [name], host).status_code == 200
+    result = run_bridge(["audit", "--alerts", "--notify"], env)
+    assert result.returncode == 0, result.stderr
+    texts = [str(m["text"]) for m in receiver.messages if any(e.get("secret") == name for e in m["bridge"]["events"])]
+    assert len(texts) == 1, receiver.messages
+    (line,) = [line for line in texts[0].splitlines() if name in line]
+    return line
+
+
+def test_a_gateway_token_holder_cannot_ping_the_channel_or_plant_a_slack_link(
+    env_bootstrap: dict[str, str], vault: Vault, receiver: WebhookReceiver, http: Rpc, pg: PgCluster,
+) -> None:
+    line = new_host_text(env_bootstrap, vault, receiver, http, pg,
+                         "<!channel> <https://evil.example/rotate|Rotate your keys here> <@U024BE7LH>")
+    for markup in ("<!channel>", "<https://", "<@U"):
+        assert markup not in line, line
+
+
+def test_a_gateway_token_holder_cannot_post_a_clickable_link_or_formatting(
+    env_bootstrap: dict[str, str], vault: Vault, receiver: WebhookReceiver, http: Rpc, pg: PgCluster,
+) -> None:
+    """slack_text escapes &, < and > only. Slack still turns a bare URL into a link and reads *bold*, _italic_
+    and ~strike~, so a gateway token holder's host (x-bridge-host, any text) posts "URGENT: rotate at
+    https://evil.example/..." as a clickable link, under the bridge's name, in the team's channel. Text a
+    token holder chose would be safe inside a code span (`...`), where Slack neither links nor formats."""
+    line = new_host_text(env_bootstrap, vault, receiver, http, pg, "*URGENT* rotate all keys at https://evil.example/rotate")
+    outside_code = "".join(part for i, part in enumerate(line.split("`")) if i % 2 == 0)
+    assert "https://evil.example" not in outside_code and "*URGENT*" not in outside_code, line
