@@ -10,6 +10,7 @@ hostile service sends.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -28,6 +29,7 @@ from tests.support.hostile import HostileServer, Seen, http_response
 from tests.support.management_api import ManagementStandIn
 from tests.support.pg import PgCluster, audit_rows_dropped_after, forget
 from tests.support.postgrest import Endpoint, ProjectKeys
+from tests.support.sockets import HttpServer
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.test_edge_notify import REF, access_token, clean, unique, value, write_config
 from tests.test_lifecycle_sql import Rpc
@@ -872,3 +874,70 @@ def test_a_gateway_token_holder_cannot_post_a_clickable_link_or_formatting(
     line = new_host_text(env_bootstrap, vault, receiver, http, pg, "*URGENT* rotate all keys at https://evil.example/rotate")
     outside_code = "".join(part for i, part in enumerate(line.split("`")) if i % 2 == 0)
     assert "https://evil.example" not in outside_code and "*URGENT*" not in outside_code, line
+
+
+# --- more leaks: TLS failures, long URLs, the audit log -----------------------------------
+
+
+def test_a_tls_failure_never_quotes_the_webhook_url_or_the_api_token(
+    env_bootstrap: dict[str, str], vault: Vault,
+) -> None:
+    token, name = access_token(), unique("EDGE_TLS")
+    vault.put(name, value())
+    class PlainText(HttpServer):
+        """Answers each connection in clear text at once, whatever the client sent: a TLS handshake fails."""
+
+        def handle(self, conn: socket.socket) -> None:
+            with conn, contextlib.suppress(OSError):
+                conn.sendall(http_response(200, b"[]"))
+
+    plain = PlainText()
+    try:
+        hook_url = f"https://127.0.0.1:{plain.port}/services/T0/B0/secret-part-tls"
+        notify_config(env_bootstrap, vault, hook_url)
+        line = one_clean_line(run_bridge(["notify", "test"], env_bootstrap), hook_url, "secret-part-tls")
+        assert "TLS" in line
+        write_config(Path(env_bootstrap["BRIDGE_HOME"]), f'[edge]\napi_url = "https://127.0.0.1:{plain.port}"\nproject_ref = "{REF}"\n')
+        one_clean_line(run_bridge(["edge", "status", "--name", name], {**env_bootstrap, "SUPABASE_ACCESS_TOKEN": token}), token)
+    finally:
+        plain.stop()
+
+
+def test_a_very_long_webhook_url_is_delivered_or_one_clean_line(
+    env_bootstrap: dict[str, str], vault: Vault,
+) -> None:
+    server = HostileServer(lambda seen: [http_response(414, b"URI Too Long: " + seen.path.encode()[:5000])])
+    try:
+        hook_url = f"{server.url}/services/T0/B0/secret-part-{'x' * 60_000}"
+        notify_config(env_bootstrap, vault, hook_url)
+        result = run_bridge(["notify", "test"], env_bootstrap)
+        line = one_clean_line(result, "secret-part", "x" * 200)
+        assert "HTTP 414" in line or "cannot reach" in line
+    finally:
+        server.stop()
+
+
+def test_the_audit_log_never_holds_the_token_a_value_or_the_webhook_url(
+    edge_env: dict[str, str], api: ManagementStandIn, vault: Vault, receiver: WebhookReceiver, pg: PgCluster,
+) -> None:
+    name, text, hook = unique("EDGE_AUDITED"), value(), unique("NOTIFY_HOOK")
+    vault.put(name, text)
+    vault.put(hook, receiver.hook_url)
+    write_config(Path(edge_env["BRIDGE_HOME"]), f'[edge]\napi_url = "{api.url}"\nproject_ref = "{REF}"\n[notify]\nwebhook = "{hook}"\n')
+    assert run_bridge(["edge", "sync", "--name", name], edge_env).returncode == 0
+    assert run_bridge(["notify", "test"], edge_env).returncode == 0
+    receiver.status = 500
+    assert run_bridge(["notify", "test"], edge_env).returncode == 1
+    assert run_bridge(["audit", "--alerts", "--notify"], edge_env).returncode in (0, 1)
+    with pg.connect("postgres") as conn:
+        rows = conn.execute("SELECT pg_catalog.row_to_json(l)::text FROM public.vault_access_log AS l "
+                            "WHERE l.accessed_at > now() - interval '10 minutes'").fetchall()
+    dump = "\n".join(r[0] for r in rows)
+    assert name in dump, "the sync's reads are audited"
+    for secret_text in (api.token, text, receiver.hook_url, receiver.path):
+        assert secret_text not in dump
+    home = Path(edge_env["BRIDGE_HOME"])
+    for state in ("edge-managed.json", "notify-state.json"):
+        content = (home / state).read_text()
+        assert all(s not in content for s in (api.token, text, receiver.hook_url, receiver.path))
+        assert (home / state).stat().st_mode & 0o777 == 0o600
