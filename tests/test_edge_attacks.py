@@ -941,3 +941,52 @@ def test_the_audit_log_never_holds_the_token_a_value_or_the_webhook_url(
         content = (home / state).read_text()
         assert all(s not in content for s in (api.token, text, receiver.hook_url, receiver.path))
         assert (home / state).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_gateway_token_holder_cannot_starve_other_notifications_with_decoy_alerts(
+    env_bootstrap: dict[str, str], vault: Vault, receiver: WebhookReceiver, http: Rpc, pg: PgCluster,
+) -> None:
+    """Each pass posts the first 50 new events, alerts (newest first) before due states. A token holder who
+    resolves from 50 new host names a minute (one request each) fills every message with new_host decoys, so an
+    expired secret (or any older alert) is never posted while the decoys keep coming."""
+    env = env_bootstrap
+    notify_config(env, vault, receiver.hook_url)
+    for _ in range(20):  # whatever the shared database already holds is posted first
+        drained = run_bridge(["audit", "--alerts", "--notify"], env)
+        assert drained.returncode == 0, drained.stderr
+        if "nothing new" in drained.stdout.decode():
+            break
+    name = unique("ATTACK_DECOYED")
+    http.store(name)
+    http.admin("resolve_secrets", {"p_names": [name]}, host="gw-home")
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("UPDATE public.vault_access_log SET accessed_at = accessed_at - interval '2 days' "
+                     "WHERE secret_name = %s AND host = 'gw-home'", (name,))
+    token = http.token("default", unique("gw-decoy").lower(), [name])
+    expired = expired_secret(vault)
+    receiver.messages.clear()
+    for wave in range(2):
+        for i in range(55):
+            assert http.gateway(token, [name], f"decoy-{wave}-{i}").status_code == 200
+        result = run_bridge(["audit", "--alerts", "--notify"], env)
+        assert result.returncode == 0, result.stderr
+    posted = [e.get("secret") for e in receiver.events()]
+    assert expired in posted, f"the expired secret waits behind {posted.count(name)} decoy alerts"
+
+
+def test_a_secret_adopted_because_its_value_matched_is_not_overwritten_after_its_owner_changes_it(
+    edge_env: dict[str, str], api: ManagementStandIn, vault: Vault,
+) -> None:
+    """docs/edge.md: a name the project has with the same value is `unchanged` and managed from then on ("no
+    one's value is overwritten by that"). But later: its owner changes it in the dashboard, Vault's copy is rotated,
+    and the next sync overwrites the owner's new value as `updated`: a secret the bridge never created. (By the
+    documented design; listed because the brief's rule is "never overwrite what it did not create".)"""
+    name, shared = unique("EDGE_ADOPTED"), value()
+    api.secrets[name] = shared  # another engineer made it by hand, with the same key
+    vault.put(name, shared)
+    result = run_bridge(["edge", "sync", "--json", "--name", name], edge_env)
+    assert result.returncode == 0 and json.loads(result.stdout)["names"][0]["outcome"] == "unchanged"
+    api.secrets[name] = "the-owners-new-value"
+    assert run_bridge(["secrets", "set", name], edge_env, value().encode()).returncode == 0
+    assert run_bridge(["edge", "sync", "--name", name], edge_env).returncode == 0
+    assert api.secrets[name] == "the-owners-new-value", "the owner's value was overwritten"
