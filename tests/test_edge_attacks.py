@@ -990,3 +990,15 @@ def test_a_secret_adopted_because_its_value_matched_is_not_overwritten_after_its
     assert run_bridge(["secrets", "set", name], edge_env, value().encode()).returncode == 0
     assert run_bridge(["edge", "sync", "--name", name], edge_env).returncode == 0
     assert api.secrets[name] == "the-owners-new-value", "the owner's value was overwritten"
+
+
+@pytest.mark.parametrize("args", [["login", "--access-token", "{token}"], ["login", "--access-token={token}"],
+                                  ["edge", "sync", "--project-ref", "{token}"]])
+def test_a_token_pasted_into_argv_is_not_echoed_to_stderr(env_bootstrap: dict[str, str], args: list[str]) -> None:
+    """Argparse's usage error quotes the stray argument: `bridge login --access-token sbp_...` (the token pasted
+    where the flag takes none) prints the account-wide token to stderr, into a CI log or a terminal recording.
+    (Argparse's behaviour for every verb; reached here by the new flag.)"""
+    token = access_token()
+    result = run_bridge([a.format(token=token) for a in args], env_bootstrap)
+    assert result.returncode in (1, 2)
+    clean(result, token)
