@@ -1002,3 +1002,44 @@ def test_a_token_pasted_into_argv_is_not_echoed_to_stderr(env_bootstrap: dict[st
     result = run_bridge([a.format(token=token) for a in args], env_bootstrap)
     assert result.returncode in (1, 2)
     clean(result, token)
+
+
+def test_notify_test_during_a_pass_does_not_undo_what_the_pass_recorded(env_bootstrap: dict[str, str], vault: Vault) -> None:
+    """`bridge notify test` loads notify-state.json, posts, and saves what it loaded, without notify.lock. A pass
+    (the watcher's, or cron's) that posts and records events while the test message is in flight has its record
+    overwritten: the same events are posted again by the next pass."""
+    got_test, release = threading.Event(), threading.Event()
+    bodies: list[dict[str, object]] = []
+
+    class SlowForTests(HttpServer):
+        def answer(self, conn: socket.socket, seen: Seen) -> None:
+            doc = json.loads(seen.body)
+            if "test message" in str(doc.get("text")):
+                got_test.set()
+                release.wait(30)
+            else:
+                bodies.append(doc)
+            conn.sendall(http_response(200, b"ok"))
+
+    server = SlowForTests()
+    try:
+        notify_config(env_bootstrap, vault, f"{server.url}/services/T0/B0/secret-part")
+        for _ in range(20):
+            drained = run_bridge(["audit", "--alerts", "--notify"], env_bootstrap)
+            assert drained.returncode == 0, drained.stderr
+            if "nothing new" in drained.stdout.decode():
+                break
+        expired = expired_secret(vault)
+        tester = subprocess.Popen([str(BRIDGE), "notify", "test"], env=env_bootstrap, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            assert got_test.wait(30)
+            assert run_bridge(["audit", "--alerts", "--notify"], env_bootstrap).returncode == 0
+        finally:
+            release.set()
+            tester.wait(30)
+        assert run_bridge(["audit", "--alerts", "--notify"], env_bootstrap).returncode == 0
+        posted = [e.get("secret") for b in bodies for e in b["bridge"]["events"]]  # type: ignore[index]
+        assert posted.count(expired) == 1, f"posted {posted.count(expired)} times"
+    finally:
+        release.set()
+        server.stop()
