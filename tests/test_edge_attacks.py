@@ -33,7 +33,7 @@ from tests.support.sockets import HttpServer
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.test_edge_notify import REF, access_token, clean, unique, value, write_config
 from tests.test_lifecycle_sql import Rpc
-from tests.test_watch_cli import KEY_NAME, OLD_KEY, OLD_TOKEN, TOKEN_NAME, Rig
+from tests.test_watch_cli import KEY_NAME, OLD_KEY, OLD_TOKEN, TOKEN_NAME, Rig, stop, wait_for
 
 DEADLINE_S = 4.0
 """admin_deadline in the configs below: what a hostile server must not be able to stretch."""
@@ -1043,3 +1043,24 @@ def test_notify_test_during_a_pass_does_not_undo_what_the_pass_recorded(env_boot
     finally:
         release.set()
         server.stop()
+
+
+def test_a_running_watcher_outlives_a_webhook_value_that_is_not_a_url(
+    tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault,
+) -> None:
+    """The long-running form of the --once test above: the watcher process itself ends on the first pass."""
+    notify_config(env_bootstrap, vault, "http://127.0.0.1:9/services/T0\nB0/secret-part-running")
+    expired_secret(vault)
+    rig = watcher_rig(tmp_path, env_bootstrap, vault)
+    proc = rig.start("--interval", "1s")
+    try:
+        wait_for(lambda: proc.poll() is not None or "notification not delivered" in rig.journal(), "the first notification pass")
+        assert proc.poll() is None, rig.journal()
+    finally:
+        if proc.poll() is None:
+            assert stop(proc) == 0
+        else:
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    clean(Result(0, b"", rig.journal()), "secret-part-running")
