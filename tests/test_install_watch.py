@@ -15,15 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.checks.doctor import (
-    PASS,
-    SKIP,
-    WARN,
-    WATCH_BACKOFF_STALE_S,
-    WATCH_ERROR_CHARS,
-    WATCH_STALE_INTERVALS,
-    judge_watcher,
-)
+from bridge.checks.base import PASS, SKIP, WARN
+from bridge.checks.watcher import WATCH_BACKOFF_STALE_S, WATCH_ERROR_CHARS, WATCH_STALE_INTERVALS, judge_watcher
 from bridge.core.durations import format_age
 from bridge.core.errors import BridgeError
 from bridge.local.watch_facts import DEFAULT_INTERVAL_S
@@ -397,7 +390,7 @@ def test_changes_the_gateway_does_not_hold_yet_warn_with_each_name_and_since_whe
     pending = {"OPENAI_API_KEY": stamp(90), "GATEWAY_TOKEN": stamp(600), "BAD": "not a time", 7: stamp(1)}
     status, detail, fix = judge_watcher(state(undelivered=pending), NOW, True, "linux")
     assert status == WARN
-    assert "does not hold 2 change(s) yet: GATEWAY_TOKEN since 10m ago, OPENAI_API_KEY since 1m30s ago" in detail
+    assert "does not hold 2 change(s) yet: GATEWAY_TOKEN for 10 min, OPENAI_API_KEY for 90 s" in detail
     assert "retries on its own" in fix and "Supabase" in fix
     assert judge_watcher(state(undelivered={}), NOW, True, "linux")[0] == PASS
 

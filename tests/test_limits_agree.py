@@ -19,7 +19,7 @@ def test_setup_sql_states_the_same_limits_and_names(pg: PgCluster) -> None:
 def test_setup_sql_states_the_same_lifecycle_rules(pg: PgCluster) -> None:
     from bridge.admin.audit import DEFAULT_ALERT_SINCE
     from bridge.admin.secrets import DEFAULT_DUE_WITHIN
-    from bridge.checks.doctor import ALERT_HOURS
+    from bridge.checks.server import ALERT_HOURS
     from bridge.core.durations import parse_duration
     from bridge.core.policy import MAX_POLICY_S
     from bridge.core.secret_types import CHECK_STATUSES, ONE_LINE_CHARS, SECRET_TYPES

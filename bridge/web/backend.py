@@ -17,7 +17,8 @@ from bridge.admin.secrets import delete_secret, rollout_report, status_rows, sto
 from bridge.admin.tokens import mint_token, revoke_token, token_records
 from bridge.app.context import Context
 from bridge.app.session import open_client
-from bridge.checks.doctor import Check, Doctor
+from bridge.checks.base import Check
+from bridge.checks.doctor import Doctor
 from bridge.core.errors import BridgeError
 from bridge.core.names import DEFAULT_TENANT, check_tenant, vault_name
 from bridge.core.secret_types import DEFAULT_TYPE
