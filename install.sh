@@ -522,11 +522,14 @@ fi
 # someone else's: that, or a setting that cannot go into the file, is refused before anything.
 if [ "$WITH_WATCH" -eq 1 ] || { [ "$HAVE_MANIFEST" -eq 1 ] && [ "$HAS_WATCH" -eq 1 ]; }; then
   watch_setup
+  # Exit 1 is a file of someone else's: refused with --with-watch, else the watcher is no longer
+  # part of this install. Anything else (a setting the file cannot hold) is refused either way.
   if WATCH_STATE=$(watch_check 2>&1); then
     WATCH=1
     [ "$WATCH_STATE" != ours ] || [ "$STATE" != update ] || WATCH_RESTART=" --restart"
-  elif [ "$WITH_WATCH" -eq 1 ]; then
-    die 1 "$WATCH_STATE"
+  else
+    code=$?
+    if [ "$WITH_WATCH" -eq 1 ] || [ "$code" -ne 1 ]; then die "$code" "$WATCH_STATE"; fi
   fi
 fi
 # The dashboard (bridge ui): its libraries go into the venv with --with-ui, and stay there on

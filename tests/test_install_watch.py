@@ -224,6 +224,30 @@ def test_a_unit_install_sh_did_not_write_is_refused_and_left_alone(tmp_path: Pat
 
 
 @pytest.mark.install
+def test_a_later_run_leaves_a_unit_that_became_someone_elses_and_a_broken_setting_is_refused(tmp_path: Path) -> None:
+    """Without --with-watch, a listed watcher whose file is no longer the one written for this launcher stops being
+    part of the install (never overwritten); a setting the file cannot hold is refused either way, before anything."""
+    env = user_env(tmp_path)
+    log = fake_tools(env, tmp_path, manager=False)
+    prefix = default_prefix(env)
+    unit = unit_path(env)
+    first = install(env, "--with-watch")
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    broken = {**env, "XDG_CONFIG_HOME": f"{tmp_path}/a b"}
+    before = user_tree(env)
+    one_line_error(install(broken), 2, "XDG_CONFIG_HOME", "absolute path")
+    assert user_tree(env) == before and "watch" in manifest_lines(prefix)
+
+    unit.write_text("[Service]\nExecStart=/opt/mine/watch\n")
+    again = install(env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not [line for line in steps(again) if "watcher" in line] and "watch" not in manifest_lines(prefix)
+    assert unit.read_text() == "[Service]\nExecStart=/opt/mine/watch\n"
+    assert set(calls(log)) <= {"systemctl --user show-environment"}
+
+
+@pytest.mark.install
 def test_uninstall_keeps_a_listed_unit_that_is_no_longer_install_shs(tmp_path: Path) -> None:
     """The manifest says `watch`, but the file now runs something else: not stopped, not removed."""
     env = user_env(tmp_path)
@@ -430,12 +454,12 @@ def test_the_watchers_facts_have_one_home_that_watch_and_doctor_both_import() ->
     import inspect
 
     from bridge.checks import doctor
-    from bridge.watch import command, schedule
+    from bridge.watch import command, schedule, service
     from bridge.watch import state as watch_state
 
     restated = ("watch-state.json", "64 * 1024", "openclaw-supabase-bridge-watch", "com.openclaw-supabase-bridge.watch",
                 "300.0", "\"30s\"")
-    for module in (doctor, command, schedule, watch_state):
+    for module in (doctor, command, schedule, watch_state, service):
         source = inspect.getsource(module)
         assert not [fact for fact in restated if fact in source], f"{module.__name__} restates a fact of bridge watch"
     assert "json.loads" not in inspect.getsource(doctor.Doctor.watcher), "doctor parses the state file itself"

@@ -240,3 +240,29 @@ def test_running_the_watcher_keeps_its_options() -> None:
     assert isinstance(args, argparse.Namespace) and args.action is None and args.interval == "5s" and args.once
     args = parser.parse_args(["watch", "install", "--interval", "5s", "--dry-run"])
     assert args.action == "install" and args.interval == "5s" and args.dry_run
+
+
+def test_install_sh_asks_before_it_makes_anything_with_the_standard_library_only(tmp_path: Path) -> None:
+    """install.sh runs this with the checkout's Python before any venv exists: no site-packages (-S), no bridge
+    module that needs one."""
+    import subprocess
+    import sys
+
+    from tests.support.bridge_proc import REPO
+
+    env, _ = user(tmp_path)
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); from bridge.watch.service import precheck; code = precheck(sys.argv[2:]); "
+              "third = sorted(m for m in sys.modules if m.split('.')[0] in ('json5', 'httpx', 'keyring', 'cryptography')); "
+              "sys.exit(code or (f'imported {third}' if third else 0))")
+
+    def ask() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-S", "-I", "-c", script, str(REPO), SYSTEMD, LAUNCHER], env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    assert (ask().returncode, ask().stdout) == (0, "new\n")
+    assert watch(env, "install", "--manager", SYSTEMD).returncode == 0
+    assert (ask().returncode, ask().stdout) == (0, "ours\n")
+    unit_of(env).write_text("[Service]\nExecStart=/opt/mine/watch\n")
+    refused = ask()
+    assert refused.returncode == 1 and refused.stdout == "" and refused.stderr.count("\n") == 1
+    assert "is there already" in refused.stderr

@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.text import printable
-from bridge.local.files import replace_file
+from bridge.local.files import FileTooLarge, read_capped, replace_file
 from bridge.local.watch_facts import BACKOFF_CAP_S, LAUNCHD_LABEL, LAUNCHD_LOG, SERVICE_UNIT
 
 SYSTEMD = "systemd"
@@ -34,7 +34,8 @@ CALL_TIMEOUT_S = 30.0
 service is the fork; far longer means the manager is stuck, and the user is told which command hung."""
 PROBE_TIMEOUT_S = 5.0
 """How long the question "does a manager answer here?" may take before the answer counts as no."""
-FILE_MODE = 0o600
+MAX_FILE_BYTES = 16 * 1024
+"""Far more than the unit or plist this writes: a larger file is not ours, and is not read whole."""
 SETTINGS = ("BRIDGE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "OPENCLAW_CONFIG_PATH")
 """The environment the watcher is given, when this shell sets it: where the bridge's and OpenClaw's files are."""
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -131,14 +132,22 @@ class Service(NamedTuple):
     def start_line(self) -> str:
         return " && ".join(shown(argv) for argv in self.start())
 
+    def current(self) -> str | None:
+        """The file there now when it is a regular file no larger than ours could be; else None."""
+        if self.path.is_symlink() or not self.path.is_file():
+            return None
+        try:
+            raw = read_capped(self.path, MAX_FILE_BYTES)
+        except (FileTooLarge, OSError):
+            return None
+        return None if raw is None else raw.decode(errors="replace")
+
     def is_ours(self) -> bool:
         """The file is a regular file with the mark this launcher's install writes."""
-        if self.path.is_symlink() or not self.path.is_file():
+        text = self.current()
+        if text is None:
             return False
-        try:
-            lines = self.path.read_text(errors="replace").splitlines()
-        except OSError:
-            return False
+        lines = text.splitlines()
         if self.manager == SYSTEMD:
             return UNIT_MARK.format(launcher=self.launcher) in lines
         return PLIST_MARK in lines and f"    <string>{xml_escape(str(self.launcher))}</string>" in lines
@@ -335,7 +344,7 @@ class ServiceManager:
     def install(self, dry_run: bool, restart: bool) -> Outcome:
         service = self.service
         exists = file_state(service) == "ours"
-        same = exists and service.path.read_text(errors="replace") == service.text
+        same = exists and service.current() == service.text
         state = "unchanged" if same else ("changed" if exists else "new")
         answers = self.answers()
         lines: list[str] = []
