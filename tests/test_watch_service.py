@@ -266,3 +266,16 @@ def test_install_sh_asks_before_it_makes_anything_with_the_standard_library_only
     refused = ask()
     assert refused.returncode == 1 and refused.stdout == "" and refused.stderr.count("\n") == 1
     assert "is there already" in refused.stderr
+
+
+def test_an_option_that_would_split_or_add_a_line_to_the_unit_is_written_plain_or_refused(tmp_path: Path) -> None:
+    env, log = user(tmp_path)
+    unit = unit_of(env)
+    done = watch(env, "install", "--manager", SYSTEMD, "--interval", "0.5m\nExecStartPre=/bin/evil")
+    assert done.returncode == 2 and not unit.parent.exists()
+    assert watch(env, "install", "--manager", SYSTEMD, "--interval", "0.5m\n").returncode == 0
+    assert [line for line in unit.read_text().splitlines() if line.startswith("ExecStart")] == [f"ExecStart={LAUNCHER} watch --interval 30s"]
+    unit.unlink()
+    one_line(watch(env, "install", "--manager", SYSTEMD, "--interval", "30 s", "--gateway-url", "wss://gw.example/ x"), 2,
+             "cannot go into the watcher's service file")
+    assert not unit.exists() and acted(log) == ["systemctl --user daemon-reload", f"systemctl --user enable --now {UNIT}"]

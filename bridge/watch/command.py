@@ -163,12 +163,13 @@ def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
 
 def watch_words(args: argparse.Namespace) -> list[str]:
     """What the service runs after the launcher: `watch` with the options given here, so the file says no more than
-    was asked (the watcher's defaults stay the watcher's)."""
+    was asked (the watcher's defaults stay the watcher's). The interval is written as seconds: the parser takes
+    `30 s` or a trailing newline, which would split the unit's command line or start a line of its own."""
     words = ["watch"]
     if args.provider != DEFAULT_PROVIDER:
         words += ["--provider", args.provider]
     if args.interval is not None:
-        words += ["--interval", args.interval]
+        words += ["--interval", f"{interval_seconds(args.interval):g}s"]
     if args.gateway_url is not None:
         words += ["--gateway-url", args.gateway_url]
     return words
@@ -191,8 +192,6 @@ def report(outcome: Outcome, args: argparse.Namespace, ctx: Context) -> None:
 
 
 def handle_install(args: argparse.Namespace, ctx: Context) -> int:
-    if args.interval is not None:
-        interval_seconds(args.interval)
     manager = manager_for(args, ctx, watch_words(args))
     outcome = manager.install(args.dry_run, args.restart)
     report(outcome, args, ctx)

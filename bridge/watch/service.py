@@ -294,8 +294,17 @@ def home_of(env: Mapping[str, str]) -> Path:
     return Path(plain_path("HOME", env.get("HOME") or str(Path.home())))
 
 
+def plain_word(word: str) -> str:
+    """One word of the service's command line: whitespace would split it, a control character start a new line."""
+    if not word or any(c.isspace() or not c.isprintable() for c in word):
+        raise UsageError(f"{printable(word)!r} cannot go into the watcher's service file: no whitespace or control characters")
+    return word
+
+
 def service_for(manager: str, launcher: Path, argv: Sequence[str], settings: Sequence[tuple[str, str]], env: Mapping[str, str]) -> Service:
     plain_path("the launcher", str(launcher))
+    for word in argv:
+        plain_word(word)
     path = service_path(manager, home_of(env))
     text = unit_text(launcher, argv, settings) if manager == SYSTEMD else plist_text(launcher, argv, settings, log_path(path))
     return Service(manager, path, launcher, tuple(argv), text, os.getuid())
