@@ -180,182 +180,29 @@ foreign_entries() {
 }
 
 # --- the watcher ------------------------------------------------------------------------------
-# `bridge watch` run by the user's own service manager: a systemd user unit on Linux, a launchd
-# agent on macOS. The file says which launcher it was written for, so install.sh tells its own
-# from one of yours or another install's, and never overwrites, stops or removes those. It holds
-# no secret: the watcher reads its credentials from the same stores as `bridge resolve`. What it
-# is given are this shell's non-secret settings (where the bridge's and OpenClaw's files are,
-# and where openclaw is), as a gateway started from this shell has them.
-WATCH_UNIT=openclaw-supabase-bridge-watch.service
-WATCH_LABEL=com.openclaw-supabase-bridge.watch
-WATCH_SETTINGS="BRIDGE_HOME XDG_CONFIG_HOME XDG_DATA_HOME OPENCLAW_CONFIG_PATH"
-WATCH_ARGS="watch"
-[ "$PROVIDER" = "$DEFAULT_PROVIDER" ] || WATCH_ARGS="watch --provider $PROVIDER"
+# `bridge watch` run by the user's own service manager, a systemd user unit on Linux or a launchd
+# agent on macOS: `bridge watch install` writes, enables and starts it, `bridge watch uninstall`
+# stops and removes it (bridge/watch/service.py). The file says which launcher it was written for,
+# so only this install's is ever changed, stopped or removed. install.sh only picks the manager
+# and asks, before it makes anything, whether the file may go there.
+WATCH_OPTS=""
+[ "$PROVIDER" = "$DEFAULT_PROVIDER" ] || WATCH_OPTS=" --provider $PROVIDER"
+WATCH_RESTART=""
 
-# An absolute path with none of the characters that break a unit's line or a printed command.
-plain_path() {
-  case "$1" in
-    /*) ;;
-    *) return 1 ;;
-  esac
-  case "$1" in
-    *[[:space:][:cntrl:]]*|*[\"\'\\\`\$]*) return 1 ;;
-  esac
-}
-
-# Sets WATCH_KIND (systemd or launchd), WATCH_FILE and the commands printed for it.
+# Sets WATCH_KIND, the service manager `bridge watch install --manager` writes for.
 watch_setup() {
-  plain_path "$HOME" \
-    || die 2 "the watcher's file goes under HOME, which must be an absolute path without whitespace, quotes, backslash, \$, \` or control characters"
-  USER_ID=$(id -u)
   case "$(uname -s)" in
-    Linux)
-      WATCH_KIND=systemd
-      WATCH_FILE="$HOME/.config/systemd/user/$WATCH_UNIT"
-      WATCH_WANTS="$HOME/.config/systemd/user/default.target.wants/$WATCH_UNIT"
-      WATCH_START="systemctl --user daemon-reload && systemctl --user enable --now $WATCH_UNIT"
-      WATCH_RESTART="systemctl --user daemon-reload && systemctl --user enable $WATCH_UNIT && systemctl --user restart $WATCH_UNIT"
-      WATCH_STOP="systemctl --user disable --now $WATCH_UNIT"
-      WATCH_STATUS="systemctl --user status $WATCH_UNIT; its log: journalctl --user -u $WATCH_UNIT" ;;
-    Darwin)
-      WATCH_KIND=launchd
-      WATCH_FILE="$HOME/Library/LaunchAgents/$WATCH_LABEL.plist"
-      WATCH_LOG="$HOME/Library/Logs/openclaw-supabase-bridge-watch.log"
-      WATCH_START="launchctl bootstrap gui/$USER_ID $WATCH_FILE"
-      WATCH_RESTART="launchctl bootout gui/$USER_ID/$WATCH_LABEL; $WATCH_START"
-      WATCH_STOP="launchctl bootout gui/$USER_ID/$WATCH_LABEL"
-      WATCH_STATUS="launchctl print gui/$USER_ID/$WATCH_LABEL; its log: $WATCH_LOG" ;;
-    *) die 2 "--with-watch knows systemd (Linux) and launchd (macOS); elsewhere run $Q_LAUNCHER $WATCH_ARGS under your own service manager" ;;
-  esac
-  WATCH_XML_LAUNCHER="    <string>$(xml_escape "$LAUNCHER")</string>"
-}
-
-# 0 when the service manager that would run the watcher answers.
-watch_manager() {
-  case "$WATCH_KIND" in
-    systemd) command -v systemctl >/dev/null 2>&1 && systemctl --user show-environment >/dev/null 2>&1 ;;
-    launchd) launchctl print "gui/$USER_ID" >/dev/null 2>&1 ;;
+    Linux) WATCH_KIND=systemd ;;
+    Darwin) WATCH_KIND=launchd ;;
+    *) die 2 "--with-watch knows systemd (Linux) and launchd (macOS); elsewhere run $Q_LAUNCHER watch$WATCH_OPTS under your own service manager" ;;
   esac
 }
 
-# 0 when launchd holds the agent now (systemd's disable --now needs no such question).
-watch_loaded() { launchctl print "gui/$USER_ID/$WATCH_LABEL" >/dev/null 2>&1; }
-
-# 0 when WATCH_FILE is the one install.sh wrote for this launcher: a regular file with its mark.
-watch_is_ours() {
-  [ -f "$WATCH_FILE" ] && [ ! -L "$WATCH_FILE" ] || return 1
-  case "$WATCH_KIND" in
-    systemd) grep -qxF "# made by openclaw-supabase-bridge's install.sh for $LAUNCHER" "$WATCH_FILE" ;;
-    launchd) grep -qxF "<!-- made by openclaw-supabase-bridge's install.sh; its uninstall removes it -->" "$WATCH_FILE" \
-      && grep -qxF "$WATCH_XML_LAUNCHER" "$WATCH_FILE" ;;
-  esac
-}
-
-# The settings the watcher is given, NAME=VALUE a line: those of WATCH_SETTINGS this shell sets,
-# then a PATH that finds openclaw (the watcher runs `openclaw secrets reload`). Checked before
-# anything is made: a value that would break the file is refused, never written.
-watch_environment() {
-  for name in $WATCH_SETTINGS; do
-    eval "value=\${$name:-}"
-    [ -n "$value" ] || continue
-    plain_path "$value" \
-      || die 2 "--with-watch passes $name to the watcher, and it must be an absolute path without whitespace, quotes, backslash, \$, \` or control characters"
-    printf '%s=%s\n' "$name" "$value"
-  done
-  printf 'PATH=%s\n' "$WATCH_PATH"
-}
-
-WATCH_PATH_DEFAULT="/usr/local/bin:/usr/bin:/bin"
-watch_path() {
-  WATCH_PATH=$WATCH_PATH_DEFAULT WATCH_OPENCLAW=""
-  found=$(command -v openclaw 2>/dev/null || true)
-  case "$found" in
-    /*) ;;
-    *) return 0 ;;
-  esac
-  dir=$(dirname "$found")
-  plain_path "$dir" \
-    || die 2 "--with-watch puts openclaw's directory on the watcher's PATH, and $dir has whitespace, quotes, backslash, \$, \` or control characters"
-  WATCH_OPENCLAW=$found
-  case ":$WATCH_PATH_DEFAULT:" in
-    *":$dir:"*) ;;
-    *) WATCH_PATH="$dir:$WATCH_PATH_DEFAULT" ;;
-  esac
-}
-
-unit_escape() { printf '%s' "$1" | sed 's/%/%%/g'; }
-xml_escape() { printf '%s' "$1" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
-
-# systemd expands % specifiers in ExecStart= and Environment=: a literal % is written %%.
-watch_unit_text() {
-  cat <<UNIT
-# made by openclaw-supabase-bridge's install.sh for $LAUNCHER
-# ./install.sh --uninstall stops and removes it. No secret here: the watcher reads its
-# credentials from the same stores as \`bridge resolve\`.
-[Unit]
-Description=openclaw-supabase-bridge watch: rotations in Supabase Vault reach the running OpenClaw gateway
-StartLimitIntervalSec=300
-StartLimitBurst=5
-
-[Service]
-Type=simple
-ExecStart=$(unit_escape "$LAUNCHER $WATCH_ARGS")
-UNIT
-  echo "$WATCH_ENV" | while IFS= read -r setting; do
-    printf 'Environment=%s\n' "$(unit_escape "$setting")"
-  done
-  cat <<UNIT
-Restart=on-failure
-RestartSec=5
-
-[Install]
-WantedBy=default.target
-UNIT
-}
-
-# KeepAlive with SuccessfulExit false: launchd starts it again when it exits with an error,
-# not after a clean exit; ThrottleInterval spaces those starts.
-watch_plist_text() {
-  cat <<PLIST
-<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<!-- made by openclaw-supabase-bridge's install.sh; its uninstall removes it -->
-<!-- No secret here: the watcher reads its credentials from the same stores as bridge resolve. -->
-<plist version="1.0">
-<dict>
-  <key>Label</key>
-  <string>$WATCH_LABEL</string>
-  <key>ProgramArguments</key>
-  <array>
-$WATCH_XML_LAUNCHER
-PLIST
-  for word in $WATCH_ARGS; do
-    printf '    <string>%s</string>\n' "$(xml_escape "$word")"
-  done
-  cat <<PLIST
-  </array>
-  <key>EnvironmentVariables</key>
-  <dict>
-PLIST
-  echo "$WATCH_ENV" | while IFS= read -r setting; do
-    printf '    <key>%s</key>\n    <string>%s</string>\n' "${setting%%=*}" "$(xml_escape "${setting#*=}")"
-  done
-  cat <<PLIST
-  </dict>
-  <key>RunAtLoad</key>
-  <true/>
-  <key>KeepAlive</key>
-  <dict>
-    <key>SuccessfulExit</key>
-    <false/>
-  </dict>
-  <key>ThrottleInterval</key>
-  <integer>10</integer>
-  <key>StandardErrorPath</key>
-  <string>$(xml_escape "$WATCH_LOG")</string>
-</dict>
-</plist>
-PLIST
+# Prints new or ours when the watcher's file for this launcher may be written; else its one line
+# on stderr and a non-zero exit. The checkout's own module, which needs only the standard library.
+watch_check() {
+  "$PYTHON" -c 'import sys; sys.path.insert(0, sys.argv[1]); from bridge.watch.service import precheck; sys.exit(precheck(sys.argv[2:]))' \
+    "$SRC" "$WATCH_KIND" "$LAUNCHER"
 }
 
 # --- actions -----------------------------------------------------------------------------
@@ -479,57 +326,17 @@ act_register() {
   esac
 }
 
-# The watcher's file, written after the registration it serves.
-act_watch_file() {
+# The watcher, set up after the registration it serves; an update restarts it, so that it runs the
+# code just installed.
+act_watch_install() {
   case "$1" in
-    describe)
-      case "$WATCH_KIND" in
-        systemd) echo "write the systemd user unit $WATCH_FILE (mode 0644): runs $Q_LAUNCHER $WATCH_ARGS, restarted on failure" ;;
-        launchd) echo "write the launchd agent $WATCH_FILE (mode 0644): runs $Q_LAUNCHER $WATCH_ARGS, restarted on failure" ;;
-      esac ;;
+    describe) echo "set up the watcher: $Q_LAUNCHER watch install$WATCH_OPTS$WATCH_RESTART" ;;
+    # shellcheck disable=SC2086 # WATCH_OPTS and WATCH_RESTART are plain words checked above
+    preview) checkout_bridge watch install --manager "$WATCH_KIND" --command "$LAUNCHER" $WATCH_OPTS $WATCH_RESTART --dry-run ;;
     perform)
-      mkdir -p "$(dirname "$WATCH_FILE")"
-      case "$WATCH_KIND" in
-        systemd) watch_unit_text > "$WATCH_FILE.tmp.$$" ;;
-        launchd) watch_plist_text > "$WATCH_FILE.tmp.$$" ;;
-      esac
-      chmod 644 "$WATCH_FILE.tmp.$$"
-      mv -f "$WATCH_FILE.tmp.$$" "$WATCH_FILE" ;;
-  esac
-}
-
-# A watcher already there is restarted, so that it runs the code just installed.
-act_watch_start() {
-  case "$1" in
-    describe)
-      if [ "$WATCH_STATE" = ours ]; then
-        echo "restart the watcher with this install: $WATCH_RESTART"
-      else
-        echo "start the watcher now and at each login: $WATCH_START"
-      fi ;;
-    perform)
-      case "$WATCH_KIND" in
-        systemd)
-          systemctl --user daemon-reload \
-            && if [ "$WATCH_STATE" = ours ]; then
-                 systemctl --user enable "$WATCH_UNIT" && systemctl --user restart "$WATCH_UNIT"
-               else
-                 systemctl --user enable --now "$WATCH_UNIT"
-               fi ;;
-        launchd)
-          if watch_loaded; then launchctl bootout "gui/$USER_ID/$WATCH_LABEL" || :; fi
-          launchctl bootstrap "gui/$USER_ID" "$WATCH_FILE" ;;
-      esac || die 1 "the watcher did not start (see the message above); $WATCH_FILE is in place: fix that, then run: $WATCH_START" ;;
-  esac
-}
-
-act_watch_manual() {
-  case "$1" in
-    describe)
-      case "$WATCH_KIND" in
-        systemd) echo "leave the watcher stopped: no systemd user manager answers here; to start it: $WATCH_START" ;;
-        launchd) echo "leave the watcher unloaded: no launchd session for user $USER_ID here (not logged in?); to load it: $WATCH_START" ;;
-      esac ;;
+      # shellcheck disable=SC2086
+      run_launcher watch install --manager "$WATCH_KIND" $WATCH_OPTS $WATCH_RESTART \
+        || die 1 "the watcher is not set up (see the message above); fix that, then run: $Q_LAUNCHER watch install$WATCH_OPTS" ;;
   esac
 }
 
@@ -560,41 +367,16 @@ act_unregister() {
   esac
 }
 
-# Stopped first, so that it neither refills the cache during a purge nor reloads a gateway
-# whose provider is gone; a failure here leaves everything in place.
-act_watch_stop() {
+# Stopped and removed first, so that it neither refills the cache during a purge nor reloads a
+# gateway whose provider is gone; `bridge watch uninstall` removes only the file written for this
+# launcher, and a failure to stop it leaves everything in place.
+act_watch_uninstall() {
   case "$1" in
-    describe) echo "stop the watcher: $WATCH_STOP" ;;
+    describe) echo "stop and remove the watcher: $Q_LAUNCHER watch uninstall" ;;
+    preview) "$UNREGISTER_WITH" watch uninstall --manager "$WATCH_KIND" --command "$LAUNCHER" --dry-run ;;
     perform)
-      case "$WATCH_KIND" in
-        systemd) systemctl --user disable --now "$WATCH_UNIT" ;;
-        launchd) launchctl bootout "gui/$USER_ID/$WATCH_LABEL" ;;
-      esac || die 1 "the watcher did not stop (see the message above); nothing was removed: fix that and run this again" ;;
-  esac
-}
-
-act_remove_watch() {
-  case "$1" in
-    describe)
-      if [ "$WATCH_KIND" = systemd ] && [ "$WATCH_MANAGER" -eq 1 ]; then
-        echo "remove $WATCH_FILE, then systemctl --user daemon-reload"
-      else
-        echo "remove $WATCH_FILE"
-      fi ;;
-    perform)
-      rm -f "$WATCH_FILE"
-      if [ "$WATCH_KIND" = systemd ] && [ "$WATCH_MANAGER" -eq 1 ]; then
-        systemctl --user daemon-reload || echo "systemctl --user daemon-reload failed; systemd forgets the unit at its next reload"
-      fi ;;
-  esac
-}
-
-# The link `systemctl --user enable` made: disable removes it, but with no manager answering
-# (an uninstall from outside the login session) it is removed by hand, like the unit.
-act_remove_watch_link() {
-  case "$1" in
-    describe) echo "remove $WATCH_WANTS (the link systemctl enable made)" ;;
-    perform) rm -f "$WATCH_WANTS" ;;
+      "$UNREGISTER_WITH" watch uninstall --manager "$WATCH_KIND" --command "$LAUNCHER" \
+        || die 1 "the watcher was not removed (see the message above); nothing else was: fix that and run this again" ;;
   esac
 }
 
@@ -606,12 +388,6 @@ act_forget_watch() {
     perform)
       run_launcher watch --forget \
         || die 1 "$Q_LAUNCHER watch --forget failed (see its message above); run it again before uninstalling" ;;
-  esac
-}
-
-act_keep_watch() {
-  case "$1" in
-    describe) echo "keep $WATCH_FILE: install.sh did not write it for $LAUNCHER" ;;
   esac
 }
 
@@ -668,18 +444,13 @@ if [ "$UNINSTALL" -eq 1 ]; then
     [ "$UNREGISTER_WITH" = run_launcher ] \
       || die 1 "nothing is installed at $PREFIX to erase the stored credentials and the cache with; install, then purge: $REINSTALL_AND_PURGE"
   fi
-  # The watcher the manifest lists: stopped first, removed with the rest, and only if the
-  # file is still the one install.sh wrote for this launcher.
-  WATCH_OURS=0 WATCH_MANAGER=0
+  # The watcher the manifest lists: stopped and removed first, by `bridge watch uninstall`, which
+  # keeps a file that is not the one written for this launcher; its state files go only with ours.
+  WATCH_OURS=0
   if [ "$HAVE_MANIFEST" -eq 1 ] && [ "$HAS_WATCH" -eq 1 ]; then
     watch_setup
-    if watch_manager; then WATCH_MANAGER=1; fi
-    if watch_is_ours; then
-      WATCH_OURS=1
-      if [ "$WATCH_MANAGER" -eq 1 ]; then
-        if [ "$WATCH_KIND" = systemd ] || watch_loaded; then plan watch_stop; fi
-      fi
-    fi
+    if [ "$(watch_check 2>/dev/null)" = ours ]; then WATCH_OURS=1; fi
+    plan watch_uninstall
   fi
   if [ "$PURGE" -eq 1 ]; then
     plan cache_clear
@@ -689,15 +460,6 @@ if [ "$UNINSTALL" -eq 1 ]; then
   plan unregister
   REFUSAL=""
   if [ "$HAVE_MANIFEST" -eq 1 ]; then
-    if [ "$WATCH_OURS" -eq 1 ]; then
-      plan remove_watch
-      if [ "$WATCH_KIND" = systemd ] && [ "$WATCH_MANAGER" -eq 0 ] && [ -L "$WATCH_WANTS" ] \
-        && [ "$(readlink "$WATCH_WANTS")" = "$WATCH_FILE" ]; then
-        plan remove_watch_link
-      fi
-    elif [ "$HAS_WATCH" -eq 1 ] && { [ -e "$WATCH_FILE" ] || [ -L "$WATCH_FILE" ]; }; then
-      plan keep_watch
-    fi
     if [ "$HAS_VENV" -eq 1 ] && [ -e "$PREFIX/venv" ]; then plan remove_venv; fi
     if [ "$HAS_BRIDGE" -eq 1 ] && { [ -e "$LAUNCHER" ] || [ -L "$LAUNCHER" ]; }; then plan remove_launcher; fi
     plan remove_manifest
@@ -756,34 +518,23 @@ else
 fi
 
 # The watcher: set up with --with-watch, and kept up to date by every later run while the
-# manifest lists it and its file is still the one install.sh wrote. Never over a file of
-# someone else's.
+# manifest lists it and its file is still the one written for this launcher. Never over a file of
+# someone else's: that, or a setting that cannot go into the file, is refused before anything.
 if [ "$WITH_WATCH" -eq 1 ] || { [ "$HAVE_MANIFEST" -eq 1 ] && [ "$HAS_WATCH" -eq 1 ]; }; then
   watch_setup
-  if [ ! -e "$WATCH_FILE" ] && [ ! -L "$WATCH_FILE" ]; then
-    WATCH_STATE=new
-  elif watch_is_ours; then
-    WATCH_STATE=ours
+  # Exit 1 is a file of someone else's: refused with --with-watch, else the watcher is no longer
+  # part of this install. Anything else (a setting the file cannot hold) is refused either way.
+  if WATCH_STATE=$(watch_check 2>&1); then
+    WATCH=1
+    [ "$WATCH_STATE" != ours ] || [ "$STATE" != update ] || WATCH_RESTART=" --restart"
   else
-    WATCH_STATE=foreign
-  fi
-  if [ "$WITH_WATCH" -eq 1 ]; then
-    [ "$WATCH_STATE" != foreign ] \
-      || die 1 "$WATCH_FILE is there already and install.sh did not write it for $LAUNCHER (it is yours, or another install's); left it alone: remove it yourself, or install without --with-watch"
-    WATCH=1
-  elif [ "$WATCH_STATE" = ours ]; then
-    WATCH=1
+    code=$?
+    if [ "$WITH_WATCH" -eq 1 ] || [ "$code" -ne 1 ]; then die "$code" "$WATCH_STATE"; fi
   fi
 fi
 # The dashboard (bridge ui): its libraries go into the venv with --with-ui, and stay there on
 # every later run while the manifest lists it.
 if [ "$WITH_UI" -eq 1 ] || { [ "$HAVE_MANIFEST" -eq 1 ] && [ "$HAS_UI" -eq 1 ]; }; then UI=1; fi
-WATCH_MANAGER=0
-if [ "$WATCH" -eq 1 ]; then
-  watch_path
-  WATCH_ENV=$(watch_environment) || exit $?
-  if watch_manager; then WATCH_MANAGER=1; fi
-fi
 
 plan prefix
 plan manifest
@@ -791,10 +542,7 @@ if [ ! -x "$PREFIX/venv/bin/python" ]; then plan venv; fi
 plan pip
 plan launcher
 plan register
-if [ "$WATCH" -eq 1 ]; then
-  plan watch_file
-  if [ "$WATCH_MANAGER" -eq 1 ]; then plan watch_start; else plan watch_manual; fi
-fi
+if [ "$WATCH" -eq 1 ]; then plan watch_install; fi
 
 run_plan
 [ "$DRY_RUN" -eq 0 ] || exit 0
@@ -802,13 +550,7 @@ DOCTOR_STEP=3
 WATCH_STEP=""
 if [ "$WATCH" -eq 1 ]; then
   DOCTOR_STEP=4
-  if [ "$WATCH_MANAGER" -eq 0 ]; then
-    WATCH_STEP="  3. $WATCH_START    (starts the watcher)"
-  elif [ "$WATCH_KIND" = systemd ]; then
-    WATCH_STEP="  3. systemctl --user reset-failed $WATCH_UNIT; systemctl --user restart $WATCH_UNIT    (the watcher again, now with the credentials)"
-  else
-    WATCH_STEP="  3. launchctl kickstart -k gui/$USER_ID/$WATCH_LABEL    (the watcher again, now with the credentials)"
-  fi
+  WATCH_STEP="  3. $Q_LAUNCHER watch install$WATCH_OPTS --restart    (starts the watcher, now with the credentials)"
 fi
 cat <<NEXT
 installed: $LAUNCHER
@@ -821,8 +563,3 @@ then use refs like {"source":"exec","provider":"$PROVIDER","id":"OPENAI_API_KEY"
 to uninstall: $Q_SELF --uninstall$OPTS
 NEXT
 if [ "$UI" -eq 1 ]; then echo "the dashboard: $Q_LAUNCHER ui    (prints a one-time URL on 127.0.0.1)"; fi
-if [ "$WATCH" -eq 1 ]; then
-  echo "the watcher: $WATCH_STATUS"
-  [ -n "$WATCH_OPENCLAW" ] \
-    || echo "note: openclaw is not on PATH here, so the watcher cannot run \`openclaw secrets reload\`; run this again with openclaw on PATH"
-fi

@@ -1,5 +1,6 @@
-"""install.sh --with-watch: the watcher's unit or agent, started only by a service manager that answers, and removed by
---uninstall only when it is the one install.sh wrote; doctor's watcher line from the watcher's state file.
+"""install.sh --with-watch: the watcher's unit or agent (written by `bridge watch install`, which install.sh runs),
+started only by a service manager that answers, and removed by --uninstall (`bridge watch uninstall`) only when it is
+the one written for this launcher; doctor's watcher line from the watcher's state file.
 
 The service managers are stand-ins on PATH (`systemctl`, `launchctl`, and `uname` saying Darwin) that log how they
 were called: install.sh itself has no switch for tests, and a CI machine has no user manager to talk to.
@@ -67,6 +68,11 @@ def calls(log: Path) -> list[str]:
     return log.read_text().splitlines()
 
 
+def asked(log: Path) -> list[str]:
+    """The calls that act, without the questions (does a manager answer, is the watcher running)."""
+    return [c for c in calls(log) if "show-environment" not in c and "is-active" not in c and "print gui/" not in c]
+
+
 # --- Linux: a systemd user unit -----------------------------------------------------------------
 
 
@@ -92,11 +98,12 @@ def test_with_watch_and_no_user_manager_writes_the_unit_prints_the_command_and_u
     real = install(env, "--with-watch")
     assert real.returncode == 0, real.stdout + real.stderr
     assert steps(real) == steps(dry)
-    assert steps(real)[-2:] == [
-        f"==> write the systemd user unit {unit} (mode 0644): runs {launcher} watch, restarted on failure",
-        f"==> leave the watcher stopped: no systemd user manager answers here; to start it: {START}",
-    ]
-    assert f"  3. {START}    (starts the watcher)\n" in real.stdout and f"  4. {launcher} doctor\n" in real.stdout
+    assert steps(real)[-1] == f"==> set up the watcher: {launcher} watch install"
+    for said in (dry, real):
+        assert f"write {unit} (mode 0600): runs {launcher} watch, restarted on failure" in said.stdout.splitlines()
+        assert f"leave the watcher stopped: no systemd user manager answers here; to start it: {START}" in said.stdout.splitlines()
+    assert f"  3. {launcher} watch install --restart    (starts the watcher" in real.stdout
+    assert f"  4. {launcher} doctor\n" in real.stdout
     assert set(calls(log)) == {"systemctl --user show-environment"}, "nothing but the question was asked"
     assert manifest_lines(prefix) == ["created-dir", "venv", "bridge", "watch"]
 
@@ -104,19 +111,24 @@ def test_with_watch_and_no_user_manager_writes_the_unit_prints_the_command_and_u
     lines = text.splitlines()
     assert lines[0] == f"# made by openclaw-supabase-bridge's install.sh for {launcher}"
     assert f"ExecStart={launcher} watch" in lines
-    for setting in ("Restart=on-failure", "RestartSec=5", "StartLimitIntervalSec=300", "StartLimitBurst=5",
+    for setting in ("Restart=on-failure", "RestartSec=5", "RestartSteps=6", "RestartMaxDelaySec=300",
+                    "StartLimitIntervalSec=300", "StartLimitBurst=5",
                     "WantedBy=default.target", f"Environment=BRIDGE_HOME={env['BRIDGE_HOME']}"):
         assert setting in lines, text
     # The start limit is a [Unit] setting: systemd ignores it in [Service].
     assert lines.index("StartLimitBurst=5") < lines.index("[Service]")
     assert not [line for line in lines if "KEY" in line or "TOKEN" in line or "SUPABASE_" in line], text
-    assert unit.stat().st_mode & 0o777 == 0o644
+    assert unit.stat().st_mode & 0o777 == 0o600
 
     # Again, without --with-watch: the watcher is part of the install now, and stays as it was.
     again = install(env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert unit.read_text() == text and "watch" in manifest_lines(prefix)
-    assert steps(again) == [f"==> update the install in {prefix} (mode 0700)", *steps(real)[1:2], *steps(real)[3:]]
+    assert steps(again) == [
+        f"==> update the install in {prefix} (mode 0700)", *steps(real)[1:2], *steps(real)[3:-1],
+        f"==> set up the watcher: {launcher} watch install --restart",
+    ]
+    assert f"keep {unit}: it is up to date" in again.stdout.splitlines()
 
     # The link `systemctl --user enable` made, once the user ran the printed command: with no manager to disable
     # it at uninstall, it goes by hand.
@@ -130,7 +142,10 @@ def test_with_watch_and_no_user_manager_writes_the_unit_prints_the_command_and_u
     gone = install(env, "--uninstall")
     assert gone.returncode == 0, gone.stdout + gone.stderr
     assert steps(gone) == steps(dry)
-    assert f"==> remove {unit}" in steps(gone) and f"==> remove {wants} (the link systemctl enable made)" in steps(gone)
+    assert steps(gone)[0] == f"==> stop and remove the watcher: {launcher} watch uninstall"
+    for said in (dry, gone):
+        assert f"remove {unit}" in said.stdout.splitlines()
+        assert f"remove {wants} (the link systemctl enable made)" in said.stdout.splitlines()
     assert not unit.exists() and not wants.is_symlink() and not prefix.exists()
     assert sorted(p.name for p in unit.parent.iterdir()) == ["default.target.wants", "mine.service"]
     assert mine.read_text() == "[Service]\nExecStart=/bin/true\n"
@@ -148,11 +163,8 @@ def test_with_a_user_manager_the_watcher_is_enabled_restarted_on_update_and_stop
 
     first = install(env, "--with-watch")
     assert first.returncode == 0, first.stdout + first.stderr
-    assert steps(first)[-1] == f"==> start the watcher now and at each login: {START}"
-    assert [c for c in calls(log) if "show-environment" not in c] == [
-        "systemctl --user daemon-reload", f"systemctl --user enable --now {UNIT}",
-    ]
-    assert f"  3. systemctl --user reset-failed {UNIT}; systemctl --user restart {UNIT}    (the watcher again" in first.stdout
+    assert f"start the watcher now and at each login: {START}" in first.stdout.splitlines()
+    assert asked(log) == ["systemctl --user daemon-reload", f"systemctl --user enable --now {UNIT}"]
     # systemd would read %h as the home directory: a literal % is written %%.
     assert f"Environment=XDG_DATA_HOME={tmp_path}/data%%h" in unit.read_text().splitlines()
     text = unit.read_text()
@@ -161,9 +173,10 @@ def test_with_a_user_manager_the_watcher_is_enabled_restarted_on_update_and_stop
     again = install(env, "--with-watch")
     assert again.returncode == 0, again.stdout + again.stderr
     assert unit.read_text() == text
-    assert steps(again)[-1].startswith("==> restart the watcher with this install: ")
-    assert [c for c in calls(log) if "show-environment" not in c] == [
-        "systemctl --user daemon-reload", f"systemctl --user enable {UNIT}", f"systemctl --user restart {UNIT}",
+    assert steps(again)[-1].endswith("watch install --restart")
+    assert asked(log) == [
+        "systemctl --user daemon-reload", f"systemctl --user enable {UNIT}", f"systemctl --user reset-failed {UNIT}",
+        f"systemctl --user restart {UNIT}",
     ]
 
     log.write_text("")
@@ -175,16 +188,15 @@ def test_with_a_user_manager_the_watcher_is_enabled_restarted_on_update_and_stop
     gone = install(env, "--uninstall")
     assert gone.returncode == 0, gone.stdout + gone.stderr
     assert steps(gone)[:3] == [
-        f"==> stop the watcher: systemctl --user disable --now {UNIT}",
+        f"==> stop and remove the watcher: {default_prefix(env) / 'bridge'} watch uninstall",
         f"==> run {default_prefix(env) / 'bridge'} watch --forget (removes the watcher's state file and locks)",
         "==> unregister provider 'supabase' from OpenClaw",
     ]
     assert sorted(p.name for p in data.iterdir() if p.name.startswith("watch")) == []
     assert (data / "cache.sealed").read_text() == "not the watcher's", "the cache stays without --purge"
-    assert f"==> remove {unit}, then systemctl --user daemon-reload" in steps(gone)
-    assert [c for c in calls(log) if "show-environment" not in c] == [
-        f"systemctl --user disable --now {UNIT}", "systemctl --user daemon-reload",
-    ]
+    assert f"stop the watcher: systemctl --user disable --now {UNIT}" in gone.stdout.splitlines()
+    assert f"remove {unit}" in gone.stdout.splitlines()
+    assert asked(log) == [f"systemctl --user disable --now {UNIT}", "systemctl --user daemon-reload"]
     assert not unit.exists()
 
 
@@ -205,6 +217,30 @@ def test_a_unit_install_sh_did_not_write_is_refused_and_left_alone(tmp_path: Pat
 
 
 @pytest.mark.install
+def test_a_later_run_leaves_a_unit_that_became_someone_elses_and_a_broken_setting_is_refused(tmp_path: Path) -> None:
+    """Without --with-watch, a listed watcher whose file is no longer the one written for this launcher stops being
+    part of the install (never overwritten); a setting the file cannot hold is refused either way, before anything."""
+    env = user_env(tmp_path)
+    log = fake_tools(env, tmp_path, manager=False)
+    prefix = default_prefix(env)
+    unit = unit_path(env)
+    first = install(env, "--with-watch")
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    broken = {**env, "XDG_CONFIG_HOME": f"{tmp_path}/a b"}
+    before = user_tree(env)
+    one_line_error(install(broken), 2, "XDG_CONFIG_HOME", "absolute path")
+    assert user_tree(env) == before and "watch" in manifest_lines(prefix)
+
+    unit.write_text("[Service]\nExecStart=/opt/mine/watch\n")
+    again = install(env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not [line for line in steps(again) if "watcher" in line] and "watch" not in manifest_lines(prefix)
+    assert unit.read_text() == "[Service]\nExecStart=/opt/mine/watch\n"
+    assert set(calls(log)) <= {"systemctl --user show-environment"}
+
+
+@pytest.mark.install
 def test_uninstall_keeps_a_listed_unit_that_is_no_longer_install_shs(tmp_path: Path) -> None:
     """The manifest says `watch`, but the file now runs something else: not stopped, not removed."""
     env = user_env(tmp_path)
@@ -218,11 +254,12 @@ def test_uninstall_keeps_a_listed_unit_that_is_no_longer_install_shs(tmp_path: P
     done = install(env, "--uninstall", "--prefix", str(prefix))
     assert done.returncode == 0, done.stdout + done.stderr
     assert steps(done) == [
+        f"==> stop and remove the watcher: {prefix / 'bridge'} watch uninstall",
         "==> unregister provider 'supabase' from OpenClaw",
-        f"==> keep {unit}: install.sh did not write it for {prefix / 'bridge'}",
         f"==> remove {prefix / MANIFEST}",
         f"==> keep {prefix} (it existed before install.sh)",
     ]
+    assert f"keep {unit}: install.sh did not write it for {prefix / 'bridge'}" in done.stdout.splitlines()
     assert unit.read_text() == "[Service]\nExecStart=/opt/mine/watch\n"
     assert set(calls(log)) <= {"systemctl --user show-environment"}
 
@@ -259,7 +296,8 @@ def test_on_macos_a_launchd_agent_is_written_bootstrapped_and_booted_out_on_unin
 
     done = install(env, "--with-watch", "--prefix", str(prefix), "--provider", "vault2")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert steps(done)[-1] == f"==> start the watcher now and at each login: launchctl bootstrap gui/{uid} {plist}"
+    assert steps(done)[-1].startswith("==> set up the watcher: ") and steps(done)[-1].endswith(" watch install --provider vault2")
+    assert f"start the watcher now and at each login: launchctl bootstrap gui/{uid} {plist}" in done.stdout.splitlines()
     assert f"launchctl bootstrap gui/{uid} {plist}" in calls(log)
     agent = plistlib.loads(plist.read_bytes())
     assert agent["Label"] == LABEL
@@ -268,12 +306,13 @@ def test_on_macos_a_launchd_agent_is_written_bootstrapped_and_booted_out_on_unin
     assert agent["ThrottleInterval"] >= 5
     assert agent["EnvironmentVariables"]["BRIDGE_HOME"] == env["BRIDGE_HOME"]
     assert not [k for k in agent["EnvironmentVariables"] if "KEY" in k or "TOKEN" in k or k.startswith("SUPABASE_")]
-    assert plist.stat().st_mode & 0o777 == 0o644
+    assert plist.stat().st_mode & 0o777 == 0o600
 
     log.write_text("")
     gone = install(env, "--uninstall", "--prefix", str(prefix), "--provider", "vault2")
     assert gone.returncode == 0, gone.stdout + gone.stderr
-    assert steps(gone)[0] == f"==> stop the watcher: launchctl bootout gui/{uid}/{LABEL}"
+    assert steps(gone)[0].startswith("==> stop and remove the watcher: ")
+    assert f"stop the watcher: launchctl bootout gui/{uid}/{LABEL}" in gone.stdout.splitlines()
     assert f"launchctl bootout gui/{uid}/{LABEL}" in calls(log)
     assert not plist.exists() and not prefix.exists()
 
@@ -408,12 +447,12 @@ def test_the_watchers_facts_have_one_home_that_watch_and_doctor_both_import() ->
     import inspect
 
     from bridge.checks import doctor
-    from bridge.watch import command, schedule
+    from bridge.watch import command, schedule, service
     from bridge.watch import state as watch_state
 
     restated = ("watch-state.json", "64 * 1024", "openclaw-supabase-bridge-watch", "com.openclaw-supabase-bridge.watch",
                 "300.0", "\"30s\"")
-    for module in (doctor, command, schedule, watch_state):
+    for module in (doctor, command, schedule, watch_state, service):
         source = inspect.getsource(module)
         assert not [fact for fact in restated if fact in source], f"{module.__name__} restates a fact of bridge watch"
     assert "json.loads" not in inspect.getsource(doctor.Doctor.watcher), "doctor parses the state file itself"

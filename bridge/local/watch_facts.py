@@ -1,5 +1,5 @@
 """The facts about `bridge watch` that the watcher and `bridge doctor` both rely on, in one place: its state file (name,
-size cap, how it is read), its intervals and backoff cap, and the service names install.sh gives it.
+size cap, how it is read), its intervals and backoff cap, and the service names `bridge watch install` gives it.
 
 Here, below both, because the watcher (bridge.watch) and doctor (bridge.checks) are sibling layers that may not
 import each other.
@@ -26,9 +26,9 @@ MAX_INTERVAL_S = 86400.0
 BACKOFF_CAP_S = 300.0
 """The longest a failed poll or a refused reload pushes the next try back (or one interval, if longer)."""
 SERVICE_UNIT = "openclaw-supabase-bridge-watch"
-"""The systemd user unit install.sh --with-watch writes (`.service` appended)."""
+"""The systemd user unit `bridge watch install` writes (`.service` appended)."""
 LAUNCHD_LABEL = "com.openclaw-supabase-bridge.watch"
-"""The launchd agent install.sh --with-watch writes on macOS."""
+"""The launchd agent `bridge watch install` writes on macOS."""
 LAUNCHD_LOG = "~/Library/Logs/openclaw-supabase-bridge-watch.log"
 """Where that agent's stderr (the watcher's journal) goes."""
 

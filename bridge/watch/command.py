@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import random
 import signal
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
 from bridge.app.context import Context
-from bridge.app.verbs import Verb, add_provider, checked
+from bridge.app.verbs import Verb, add_action, add_dry_run, add_json, add_provider, checked
 from bridge.core.durations import format_age, option_seconds
 from bridge.core.errors import UsageError
 from bridge.local.watch_facts import DEFAULT_INTERVAL_S, MAX_INTERVAL_S, MIN_INTERVAL_S
-from bridge.openclaw.config import config_path
+from bridge.openclaw.config import DEFAULT_PROVIDER, config_path
 from bridge.watch.followers import after_poll
 from bridge.watch.loop import EXIT_OK, Watcher
 from bridge.watch.reload import Reloader
 from bridge.watch.schedule import Schedule
+from bridge.watch.service import MANAGERS, Outcome, ServiceManager, environment, service_for, this_manager
 from bridge.watch.state import StateFile, WatchLock, WatchState, carried_since, forget, iso, runtime_dir
 from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_url
 from bridge.watch.token import HeldToken
@@ -112,6 +115,9 @@ def stop_on_signals(stop: threading.Event) -> None:
 
 
 def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
+    if args.action is not None:
+        code: int = args.run(args, ctx)
+        return code
     if args.forget:
         removed = forget(ctx.paths.data_dir)
         print(f"removed {removed} file(s) of bridge watch from {ctx.paths.data_dir}", file=ctx.out)
@@ -155,7 +161,87 @@ def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
             reloader.cancel()
 
 
+def watch_words(args: argparse.Namespace) -> list[str]:
+    """What the service runs after the launcher: `watch` with the options given here, so the file says no more than
+    was asked (the watcher's defaults stay the watcher's). The interval is written as seconds: the parser takes
+    `30 s` or a trailing newline, which would split the unit's command line or start a line of its own."""
+    words = ["watch"]
+    if args.provider != DEFAULT_PROVIDER:
+        words += ["--provider", args.provider]
+    if args.interval is not None:
+        words += ["--interval", f"{interval_seconds(args.interval):g}s"]
+    if args.gateway_url is not None:
+        words += ["--gateway-url", args.gateway_url]
+    return words
+
+
+def manager_for(args: argparse.Namespace, ctx: Context, words: list[str]) -> ServiceManager:
+    launcher = Path(args.command) if args.command else ctx.launcher
+    settings, _ = environment(ctx.env)
+    return ServiceManager(service_for(args.manager or this_manager(), launcher, words, settings, ctx.env))
+
+
+def report(outcome: Outcome, args: argparse.Namespace, ctx: Context) -> None:
+    if args.json:
+        print(json.dumps({**outcome.as_json(), "dry_run": args.dry_run}), file=ctx.out)
+        return
+    if args.dry_run:
+        print("dry run: nothing is changed; without --dry-run these steps are taken:", file=ctx.out)
+    for line in outcome.lines:
+        print(line, file=ctx.out)
+
+
+def handle_install(args: argparse.Namespace, ctx: Context) -> int:
+    manager = manager_for(args, ctx, watch_words(args))
+    outcome = manager.install(args.dry_run, args.restart)
+    report(outcome, args, ctx)
+    if not args.json:
+        print(f"the watcher: {outcome.status}", file=ctx.out)
+        if environment(ctx.env)[1] is None:
+            print("note: openclaw is not on PATH here, so the watcher cannot run `openclaw secrets reload`; "
+                  "run this again with openclaw on PATH", file=ctx.out)
+    return EXIT_OK
+
+
+def handle_uninstall(args: argparse.Namespace, ctx: Context) -> int:
+    outcome = manager_for(args, ctx, ["watch"]).uninstall(args.dry_run)
+    report(outcome, args, ctx)
+    return EXIT_OK
+
+
+def add_service_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--command", metavar="PATH", help="absolute launcher path the service runs (default: this executable)")
+    parser.add_argument(
+        "--manager", choices=MANAGERS, help="the service manager to write for (default: systemd on Linux, launchd on macOS)",
+    )
+    add_dry_run(parser)
+    add_json(parser)
+
+
+def add_service_actions(parser: argparse.ArgumentParser) -> None:
+    """`bridge watch install|uninstall`: optional, so that `bridge watch [options]` still runs the watcher."""
+    actions = parser.add_subparsers(dest="action", metavar="<action>", required=False)
+    install = add_action(
+        actions, "install", "run the watcher as a systemd user unit (Linux) or launchd agent (macOS), started now when the service manager answers",
+        "bridge watch install --interval 30s --dry-run", handle_install,
+    )
+    install.add_argument(
+        "--interval", default=None, type=checked(check_interval), metavar="DURATION",
+        help=f"the watcher's --interval (default: the watcher's own, {DEFAULT_INTERVAL})",
+    )
+    install.add_argument("--gateway-url", type=checked(check_gateway_url), metavar="URL", help="the watcher's --gateway-url")
+    install.add_argument("--restart", action="store_true", help="restart the watcher even if its file is unchanged (after an update or a login)")
+    add_provider(install)
+    add_service_arguments(install)
+    uninstall = add_action(
+        actions, "uninstall", "stop the watcher's unit or agent and remove the file install wrote (only that file)",
+        "bridge watch uninstall --dry-run", handle_uninstall,
+    )
+    add_service_arguments(uninstall)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_service_actions(parser)
     parser.add_argument(
         "--interval", default=DEFAULT_INTERVAL, type=checked(check_interval), metavar="DURATION",
         help=f"time between polls of Vault's change feed (default: {DEFAULT_INTERVAL})",
