@@ -1,0 +1,264 @@
+"""Attacks on issue 31's kept versions (rotate, rollback, history, rollout progress), against real PostgreSQL.
+
+A failing test here is an attack that succeeded on main; a passing one is an
+attack that was blocked and stays as a regression test. Races are made with two
+real connections whose transactions interleave in a fixed order (one holds its
+transaction open while the other runs), never with sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.support.api_role import become, call, mint, resolve_with_token
+from tests.support.pg import PgCluster
+from tests.test_setup_admin import unique
+
+OLD = "sk-proj-ATTACKOLD-5c2e9b1d7f3a-never-shown"
+NEW = "sk-proj-ATTACKNEW-0f8a6d4c2b1e-never-shown"
+
+
+def rotate(conn: psycopg.Connection, name: str, value: str, keep: str | None = None) -> dict[str, Any]:
+    ((answer,),) = call(conn, "SELECT public.rotate_secret_version(%s, %s, %s::interval, NULL, NULL)", (name, value, keep))
+    result: dict[str, Any] = answer
+    return result
+
+
+def history(conn: psycopg.Connection, name: str) -> list[dict[str, Any]]:
+    ((answer,),) = call(conn, "SELECT public.history_secret_versions(%s)", (name,))
+    versions: list[dict[str, Any]] = answer["versions"]
+    return versions
+
+
+def as_postgres(conn: psycopg.Connection, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Run one statement as postgres (the test's own view of Vault), then service_role again."""
+    conn.execute("RESET ROLE")
+    try:
+        cur = conn.execute(query, params)
+        return cur.fetchall() if cur.description else []
+    finally:
+        become(conn, "service_role", headers={"x-bridge-host": "admin-laptop"})
+
+
+def vault_has(conn: psycopg.Connection, value: str) -> bool:
+    conn.execute("RESET ROLE")
+    try:
+        (found,) = conn.execute("SELECT count(*) FROM vault.decrypted_secrets WHERE decrypted_secret = %s",
+                                (value,)).fetchone() or (0,)
+    finally:
+        become(conn, "service_role", headers={"x-bridge-host": "admin-laptop"})
+    return bool(found)
+
+
+def kept_ids(conn: psycopg.Connection, name: str) -> list[uuid.UUID]:
+    conn.execute("RESET ROLE")
+    try:
+        rows = conn.execute("SELECT x.value_id FROM vault_bridge.secret_versions AS x JOIN vault.secrets AS s ON s.id = x.secret_id "
+                            "WHERE s.name = %s AND x.value_id IS NOT NULL", (name,)).fetchall()
+    finally:
+        become(conn, "service_role", headers={"x-bridge-host": "admin-laptop"})
+    return [r[0] for r in rows]
+
+
+@pytest.fixture
+def stored(owner: psycopg.Connection) -> str:
+    """A secret (rolled back with the test's transaction) rotated once from OLD to NEW: OLD is the kept version."""
+    become(owner, "service_role", headers={"x-bridge-host": "admin-laptop"})
+    name = unique("ATTACKED")
+    call(owner, "SELECT public.set_secret(%s, %s, NULL, %s)", (name, OLD, json.dumps({"type": "openai"})))
+    rotate(owner, name, NEW, keep="1 hour")
+    return name
+
+
+@pytest.fixture
+def committed(pg: PgCluster) -> Iterator[tuple[str, str]]:
+    """A committed secret holding OLD and a committed gateway token allowed to read it, for races between two
+    connections; deleted (with its kept versions) and revoked afterwards."""
+    name, gateway = unique("RACED"), unique("gw")
+    with pg.connect("postgres") as conn:
+        become(conn, "service_role")
+        call(conn, "SELECT public.set_secret(%s, %s)", (name, OLD))
+        token = mint(conn, "default", gateway, [name])
+        conn.commit()
+    try:
+        yield name, token
+    finally:
+        with pg.connect("postgres") as conn:
+            become(conn, "service_role")
+            call(conn, "SELECT public.delete_secret(%s)", (name,))
+            call(conn, "SELECT public.revoke_gateway_token('default', %s)", (gateway,))
+            conn.commit()
+
+
+# --- reaching a kept value --------------------------------------------------------------------------------------
+
+
+def test_token_cannot_reach_a_kept_value_by_name_id_or_description(owner: psycopg.Connection, stored: str) -> None:
+    (kept,) = kept_ids(owner, stored)
+    ((description,),) = as_postgres(owner, "SELECT description FROM vault.secrets WHERE id = %s", (kept,))
+    token = mint(owner, "default", unique("gw"), ["*_*", "*-*", "*:*", "* *"])
+    got = resolve_with_token(owner, token, [stored, str(kept), description, ""])
+    assert got == {stored: NEW}
+    become(owner, "anon")
+    ((feed,),) = call(owner, "SELECT public.changed_secrets_with_token(%s, %s, NULL)", (token, [str(kept), description]))
+    become(owner, "service_role", headers={"x-bridge-host": "admin-laptop"})
+    assert OLD not in json.dumps(feed) and feed["changed"] == []
+
+
+def test_listings_resolve_and_change_feed_show_no_kept_version(owner: psycopg.Connection, stored: str) -> None:
+    (kept,) = kept_ids(owner, stored)
+    listed = call(owner, "SELECT id, name FROM public.list_secrets(NULL)")
+    assert kept not in [row[0] for row in listed] and None not in [row[1] for row in listed]
+    assert all(row[0] is not None for row in call(owner, "SELECT name FROM public.list_secrets_status(NULL)"))
+    ((resolved,),) = call(owner, "SELECT public.resolve_secrets(%s)", ([stored, str(kept)],))
+    assert OLD not in json.dumps(resolved)
+    ((feed,),) = call(owner, "SELECT public.changed_secrets(%s, NULL)", ([str(kept)],))
+    assert feed["changed"] == []
+    assert OLD not in json.dumps(history(owner, stored))
+
+
+def test_an_authenticated_member_sees_no_kept_version_in_the_overview(owner: psycopg.Connection, stored: str) -> None:
+    user = uuid.uuid4()
+    call(owner, "SELECT public.add_tenant_member('default', %s)", (user,))
+    become(owner, "authenticated", sub=str(user))
+    rows = call(owner, "SELECT tenant, name, description FROM public.vault_secrets_overview")
+    become(owner, "service_role", headers={"x-bridge-host": "admin-laptop"})
+    assert [r for r in rows if r[1] == stored] and all(r[1] is not None for r in rows)
+    assert not any("version 1 of" in str(r[2]) for r in rows), "a kept copy's description is not listed"
+
+
+@pytest.mark.parametrize("role", ["anon", "authenticated"])
+@pytest.mark.parametrize("query", [
+    "SELECT public.rotate_secret_version(%s, 'x', NULL, NULL, NULL)",
+    "SELECT public.rollback_secret_version(%s, NULL)",
+    "SELECT public.history_secret_versions(%s)",
+    "SELECT public.secret_rollout_progress(%s, now())",
+])
+def test_api_roles_cannot_rotate_roll_back_or_read_history(owner: psycopg.Connection, stored: str, role: str, query: str) -> None:
+    become(owner, role, sub=str(uuid.uuid4()))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        call(owner, query, (stored,))
+
+
+# --- purge ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("call_name", "query"), [
+    ("list_secrets_status (bridge secrets ls)", "SELECT count(*) FROM public.list_secrets_status(NULL)"),
+    ("get_secret (bridge secrets get)", "SELECT public.get_secret(%s)"),
+    ("set_secret (bridge secrets set)", "SELECT public.set_secret(%s || '_OTHER', 'another-value-77', NULL, NULL)"),
+    ("read_access_log (bridge audit)", "SELECT count(*) FROM public.read_access_log(NULL, NULL, NULL, 10, NULL)"),
+    ("delete_secret of another (bridge secrets rm)", "SELECT public.delete_secret(%s || '_NOT_THERE')"),
+], ids=["ls", "get", "set", "audit", "rm"])
+def test_kept_value_past_its_time_is_purged_at_the_next_admin_call(owner: psycopg.Connection, stored: str,
+                                                                  call_name: str, query: str) -> None:
+    """The issue: "Purging happens at the next admin call past its time". Only rotate, rollback and history purge:
+    a secret rotated once and then only listed, read, set or audited keeps its old key in Vault for ever."""
+    as_postgres(owner, "UPDATE vault_bridge.secret_versions SET keep_until = now() - interval '1 second' WHERE value_id IS NOT NULL")
+    assert vault_has(owner, OLD)
+    call(owner, query, (stored,) if "%s" in query else ())
+    assert not vault_has(owner, OLD), f"the kept value past its time is still in Vault after {call_name}"
+
+
+def test_purge_cost_is_bounded_with_ten_thousand_expired_versions(owner: psycopg.Connection, stored: str) -> None:
+    """10,000 kept values past their time: one history call deletes max_purge_per_call() of them, not all."""
+    as_postgres(owner, """
+        WITH made AS (
+          SELECT g, vault.create_secret('expired-kept-' || g, NULL, 'attack filler') AS id FROM generate_series(1, 10000) AS g)
+        INSERT INTO vault_bridge.secret_versions (secret_id, version, created_at, value_id, superseded_at, keep_until)
+        SELECT gen_random_uuid(), 1, now() - interval '2 days', m.id, now() - interval '2 days', now() - interval '1 day'
+        FROM made AS m""")
+    ((limit,),) = as_postgres(owner, "SELECT vault_bridge.max_purge_per_call()")
+    history(owner, stored)
+    ((left,),) = as_postgres(owner, "SELECT count(*) FROM vault.secrets WHERE description = 'attack filler'")
+    assert left == 10000 - limit
+
+
+def test_history_does_not_call_a_kept_copy_deleted_by_hand_kept(owner: psycopg.Connection, stored: str) -> None:
+    """A kept copy deleted in Studio (or by delete_credential on its id): rollback refuses, but history still
+    says the version is kept, so the operator believes a rollback is possible."""
+    (kept,) = kept_ids(owner, stored)
+    call(owner, "SELECT public.delete_credential(%s)", (kept,))
+    with pytest.raises(psycopg.Error, match="no longer in Vault"):
+        call(owner, "SELECT public.rollback_secret_version(%s, NULL)", (stored,))
+    (_current, previous) = history(owner, stored)
+    assert previous["kept"] is False, "history says version 1 is kept though its value is gone from Vault"
+
+
+# --- races ------------------------------------------------------------------------------------------------------
+
+
+def test_rollout_never_counts_a_gateway_that_read_the_old_value_as_updated(pg: PgCluster, committed: tuple[str, str]) -> None:
+    """A gateway resolves while a rotation is in flight (begun, not committed): it gets OLD. Its audit row is
+    stamped with its transaction's start, which is after the rotation's (Vault's updated_at is the rotating
+    transaction's start), so secret_rollout counts it as holding the new value: --wait exits 0 and tells the
+    operator to revoke the key that gateway still uses."""
+    name, token = committed
+    rotating, gateway = pg.connect("postgres"), pg.connect("postgres")
+    try:
+        become(rotating, "service_role", headers={"x-bridge-host": "admin-laptop"})
+        rotate(rotating, name, NEW)  # in flight: not committed yet
+        gateway.execute("SET statement_timeout = '20s'")
+        got = resolve_with_token(gateway, token, [name])
+        gateway.commit()
+        assert got == {name: OLD}
+        rotating.commit()
+    finally:
+        rotating.close()
+        gateway.close()
+    with pg.connect("postgres") as conn:
+        become(conn, "service_role")
+        ((report,),) = call(conn, "SELECT public.secret_rollout(%s)", (name,))
+        conn.rollback()
+    updated = [g["gateway"] for g in report["updated"]]
+    assert not [g for g in updated if g.startswith("default/")], \
+        f"rollout says {updated} hold the new value; that gateway resolved the old one"
+
+
+def test_history_during_a_rotation_answers_rather_than_failing(pg: PgCluster, committed: tuple[str, str]) -> None:
+    """history_secret_versions takes no rotation lock; current_version then waits on the row the rotation
+    supersedes, finds no current row once it commits and inserts a version 1 that exists: a raw unique
+    violation for `bridge secrets history` (and the dashboard) while someone rotates."""
+    name, _token = committed
+    with pg.connect("postgres") as conn:
+        become(conn, "service_role")
+        history(conn, name)  # version 1 recorded
+        conn.commit()
+    rotating, reading = pg.connect("postgres"), pg.connect("postgres")
+    outcome: dict[str, Any] = {}
+
+    def read() -> None:
+        try:
+            become(reading, "service_role")
+            reading.execute("SET LOCAL statement_timeout = '20s'")
+            outcome["versions"] = history(reading, name)
+            reading.commit()
+        except psycopg.Error as exc:
+            outcome["error"] = f"{exc.sqlstate}: {exc}"
+            reading.rollback()
+
+    try:
+        become(rotating, "service_role")
+        rotate(rotating, name, NEW)
+        thread = threading.Thread(target=read)
+        thread.start()
+        # history is now waiting on the version row the rotation locked: wait for that lock wait to show.
+        with pg.connect("postgres", autocommit=True) as watch:
+            while not watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                    "AND query LIKE '%%history_secret_versions%%'").fetchone()[0]:  # type: ignore[index]
+                if not thread.is_alive():
+                    break
+        rotating.commit()
+        thread.join(30)
+    finally:
+        rotating.close()
+        reading.close()
+    assert "error" not in outcome, outcome.get("error")
+    assert [v["version"] for v in outcome["versions"]][:2] == [2, 1]
