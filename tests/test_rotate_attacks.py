@@ -262,3 +262,69 @@ def test_history_during_a_rotation_answers_rather_than_failing(pg: PgCluster, co
         reading.close()
     assert "error" not in outcome, outcome.get("error")
     assert [v["version"] for v in outcome["versions"]][:2] == [2, 1]
+
+
+# --- the CLI: the provider test and --wait --------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_secrets(pg: PgCluster, env_bootstrap: dict[str, str]) -> Iterator[list[str]]:
+    """Names a CLI test stored, deleted afterwards (with their kept versions) through delete_secret."""
+    made: list[str] = []
+    try:
+        yield made
+    finally:
+        with pg.connect("postgres", autocommit=True) as conn:
+            for name in made:
+                conn.execute("SET ROLE service_role")
+                conn.execute("SELECT public.delete_secret(%s)", (name,))
+                conn.execute("RESET ROLE")
+
+
+def test_rotate_against_a_provider_that_never_answers_ends_at_the_deadline_and_stores_with_a_warning(
+    env_bootstrap: dict[str, str], cli_secrets: list[str],
+) -> None:
+    """A provider that accepts the connection and says nothing: the provider test ends at admin_deadline as
+    unreachable, and the value is stored with a warning (not a hang, not a refusal)."""
+    import socket
+
+    from tests.support.bridge_proc import run_bridge
+    from tests.test_lifecycle_cli import openai_key, point_at
+
+    name, old, new = "ATTACK_SILENT_PROVIDER", openai_key(), openai_key()
+    cli_secrets.append(name)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        point_at(env_bootstrap, {"openai": f"http://127.0.0.1:{silent.getsockname()[1]}"}, 'admin_deadline = "2s"\n')
+        assert run_bridge(["secrets", "set", name, "--type", "openai"], env_bootstrap, old.encode()).returncode == 0
+        done = run_bridge(["secrets", "rotate", name], env_bootstrap, new.encode(), timeout=50)
+    assert done.returncode == 0, done.stderr
+    assert "could not ask the openai provider" in done.stderr and new not in done.all_output() and old not in done.all_output()
+    assert run_bridge(["secrets", "get", name], env_bootstrap).stdout.decode() == new + "\n"
+
+
+def test_wait_progress_stays_one_short_line_with_a_thousand_pending_gateways(
+    pg: PgCluster, env_bootstrap: dict[str, str], cli_secrets: list[str],
+) -> None:
+    """The fleet aim is 1,000 gateways. Every pending gateway is written into the progress line, rewritten at each
+    change: 1,000 names in one 'line' (on a terminal a rewrite of the last row only, the rest scrolls away), and
+    off a terminal a fresh copy of the whole list per gateway that updates."""
+    from tests.support.bridge_proc import run_bridge
+
+    name = "ATTACK_THOUSAND_GATEWAYS"
+    cli_secrets.append(name)
+    assert run_bridge(["secrets", "set", name], env_bootstrap, b"thousand-old-value-9c8b7a").returncode == 0
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, client, accessed_at) "
+                     "SELECT %s, 'resolve', true, jsonb_build_object('host', 'gw-' || g), now() - interval '1 hour' "
+                     "FROM generate_series(1, 1000) AS g", (name,))
+    try:
+        done = run_bridge(["secrets", "rotate", name, "--wait", "1s"], env_bootstrap, b"thousand-new-value-1f2e3d")
+    finally:
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM public.vault_access_log WHERE secret_name = %s", (name,))
+    assert done.returncode == 1, done.stderr
+    (progress,) = [line for line in done.stdout.decode().splitlines() if "gateways have the new value" in line]
+    assert progress.startswith("0/1000 gateways have the new value")
+    assert len(progress) <= 400, f"the progress line is {len(progress)} characters: it names every pending gateway"
