@@ -328,3 +328,94 @@ def test_wait_progress_stays_one_short_line_with_a_thousand_pending_gateways(
     (progress,) = [line for line in done.stdout.decode().splitlines() if "gateways have the new value" in line]
     assert progress.startswith("0/1000 gateways have the new value")
     assert len(progress) <= 400, f"the progress line is {len(progress)} characters: it names every pending gateway"
+
+
+# --- more races ---------------------------------------------------------------------------------------------------
+
+
+def second_waits(pg: PgCluster, first: psycopg.Connection, second_sql: str, params: tuple[Any, ...],
+                 marker: str) -> dict[str, Any]:
+    """Run `second_sql` on a new connection while `first` holds its transaction open; once the second is seen
+    waiting on a lock (or has ended), commit `first`, then let the second commit. Its answer or its error."""
+    outcome: dict[str, Any] = {}
+    second = pg.connect("postgres")
+
+    def run() -> None:
+        try:
+            become(second, "service_role", headers={"x-bridge-host": "second-admin"})
+            second.execute("SET LOCAL statement_timeout = '20s'")
+            outcome["answer"] = call(second, second_sql, params)[0][0]
+            second.commit()
+        except psycopg.Error as exc:
+            outcome["error"] = f"{exc.sqlstate}: {str(exc).splitlines()[0]}"
+            second.rollback()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        with pg.connect("postgres", autocommit=True) as watch:
+            while thread.is_alive() and not watch.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+                    (f"%{marker}%",)).fetchone()[0]:  # type: ignore[index]
+                pass
+        first.commit()
+        thread.join(30)
+    finally:
+        second.close()
+    return outcome
+
+
+def test_two_rotations_at_once_leave_one_current_version_and_keep_both_previous(
+    pg: PgCluster, committed: tuple[str, str],
+) -> None:
+    name, _token = committed
+    third = "sk-proj-ATTACKTHIRD-7d6c5b4a3f2e-never-shown"
+    first = pg.connect("postgres")
+    try:
+        become(first, "service_role", headers={"x-bridge-host": "first-admin"})
+        rotate(first, name, NEW)
+        outcome = second_waits(pg, first, "SELECT public.rotate_secret_version(%s, %s, NULL, NULL, NULL)", (name, third),
+                               "rotate_secret_version")
+    finally:
+        first.close()
+    assert "error" not in outcome, outcome["error"]
+    with pg.connect("postgres") as conn:
+        become(conn, "service_role")
+        versions = history(conn, name)
+        ((value,),) = call(conn, "SELECT public.get_secret(%s)", (name,))
+        conn.commit()
+    assert [(v["version"], v["current"], v["kept"]) for v in versions] == [(3, True, False), (2, False, True), (1, False, True)]
+    assert value == third
+
+
+def test_rollback_during_a_rotation_restores_the_value_the_rotation_replaced(pg: PgCluster, committed: tuple[str, str]) -> None:
+    name, _token = committed
+    first = pg.connect("postgres")
+    try:
+        become(first, "service_role", headers={"x-bridge-host": "first-admin"})
+        rotate(first, name, NEW)
+        outcome = second_waits(pg, first, "SELECT public.rollback_secret_version(%s, NULL)", (name,), "rollback_secret_version")
+    finally:
+        first.close()
+    assert "error" not in outcome, outcome["error"]
+    with pg.connect("postgres") as conn:
+        become(conn, "service_role")
+        ((value,),) = call(conn, "SELECT public.get_secret(%s)", (name,))
+        conn.commit()
+    assert value == OLD and outcome["answer"]["restored_from"] == 1
+
+
+def test_a_first_rotation_while_the_dashboard_reads_history_succeeds(pg: PgCluster, committed: tuple[str, str]) -> None:
+    """The secret page reads history on every load (every 5 s during a rollout). On a secret never rotated, history
+    records version 1 (current_version inserts it) without the rotation lock; a rotation begun meanwhile inserts a
+    version 1 as well and fails with a raw unique violation once the page's transaction commits."""
+    name, _token = committed
+    page = pg.connect("postgres")
+    try:
+        become(page, "service_role")
+        history(page, name)  # version 1 inserted, not committed yet
+        outcome = second_waits(pg, page, "SELECT public.rotate_secret_version(%s, %s, NULL, NULL, NULL)", (name, NEW),
+                               "rotate_secret_version")
+    finally:
+        page.close()
+    assert "error" not in outcome, outcome["error"]
