@@ -419,3 +419,130 @@ def test_a_first_rotation_while_the_dashboard_reads_history_succeeds(pg: PgClust
     finally:
         page.close()
     assert "error" not in outcome, outcome["error"]
+
+
+def test_a_gateway_over_its_audit_budget_that_resolved_the_new_value_is_not_reported_pending(
+    pg: PgCluster, committed: tuple[str, str],
+) -> None:
+    """A token's resolves past token_log_rows() an hour are answered but not itemised. A gateway that spent its
+    window (a busy gateway, or a token holder resolving in a loop) resolves the new value and secret_rollout still
+    lists it pending: --wait exits 1 naming a gateway that holds the new value, for up to an hour."""
+    name, token = committed
+    with pg.connect("postgres") as conn:
+        become(conn, "service_role")
+        assert resolve_with_token(conn, token, [name]) == {name: OLD}
+        conn.commit()
+        become(conn, "service_role", headers={"x-bridge-host": "admin-laptop"})
+        rotate(conn, name, NEW)
+        conn.commit()
+        conn.execute("UPDATE vault_bridge.gateway_tokens SET log_window_start = now(), "
+                     "log_window_rows = vault_bridge.token_log_rows() WHERE token_sha256 = sha256(convert_to(%s, 'UTF8'))",
+                     (token,))
+        conn.commit()
+        assert resolve_with_token(conn, token, [name]) == {name: NEW}
+        conn.commit()
+        become(conn, "service_role")
+        ((report,),) = call(conn, "SELECT public.secret_rollout(%s)", (name,))
+        conn.commit()
+    assert report["pending"] == [], f"a gateway holding the new value is reported pending: {report['pending']}"
+
+
+# --- kill -9, hostile host names, an echoing provider ---------------------------------------------------------------
+
+
+def test_kill_9_during_the_provider_test_changes_nothing(pg: PgCluster, env_bootstrap: dict[str, str], cli_secrets: list[str]) -> None:
+    import signal
+    import socket
+    import subprocess
+
+    from tests.support.bridge_proc import BRIDGE, run_bridge
+    from tests.test_lifecycle_cli import openai_key, point_at
+
+    name, old, new = "ATTACK_KILLED_ROTATE", openai_key(), openai_key()
+    cli_secrets.append(name)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        point_at(env_bootstrap, {"openai": f"http://127.0.0.1:{silent.getsockname()[1]}"}, 'admin_deadline = "30s"\n')
+        assert run_bridge(["secrets", "set", name], env_bootstrap, old.encode()).returncode == 0
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("UPDATE vault_bridge.secret_meta SET type = 'openai' WHERE secret_id = "
+                         "(SELECT id FROM vault.secrets WHERE name = %s)", (name,))
+        proc = subprocess.Popen([str(BRIDGE), "secrets", "rotate", name], env=env_bootstrap, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdin is not None
+        proc.stdin.write(new.encode())
+        proc.stdin.close()
+        asking, _ = silent.accept()  # the provider test has begun: the bridge is waiting on the provider
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        asking.close()
+    assert run_bridge(["secrets", "get", name], env_bootstrap).stdout.decode() == old + "\n"
+    with pg.connect("postgres", autocommit=True) as conn:
+        (found,) = conn.execute("SELECT count(*) FROM vault.decrypted_secrets WHERE decrypted_secret = %s", (new,)).fetchone() or (0,)
+        (versions,) = conn.execute("SELECT count(*) FROM vault_bridge.secret_versions AS x JOIN vault.secrets AS s ON s.id = x.secret_id "
+                                   "WHERE s.name = %s", (name,)).fetchone() or (0,)
+    assert found == 0 and versions == 0
+
+
+HOSTILE_HOST = "\x1b[2J\x1b]0;pwned\x07<img src=x onerror=alert(1)>\u202egw"
+
+
+def test_a_hostile_host_name_is_shown_inert_in_history(owner: psycopg.Connection) -> None:
+    become(owner, "service_role", headers={"x-bridge-host": HOSTILE_HOST})
+    name = unique("HOSTILE_BY")
+    call(owner, "SELECT public.set_secret(%s, %s)", (name, OLD))
+    rotate(owner, name, NEW)
+    (current, _previous) = history(owner, name)
+    assert not any(ch in current["by"] for ch in "\x1b\x07\u202e"), repr(current["by"])
+
+
+def test_the_cli_history_table_and_json_hold_no_control_character_or_value(
+    pg: PgCluster, env_bootstrap: dict[str, str], cli_secrets: list[str],
+) -> None:
+    from tests.support.bridge_proc import run_bridge
+
+    name = "ATTACK_HOSTILE_HISTORY"
+    cli_secrets.append(name)
+    assert run_bridge(["secrets", "set", name], env_bootstrap, OLD.encode()).returncode == 0
+    with pg.connect("postgres") as conn:
+        become(conn, "service_role", headers={"x-bridge-host": HOSTILE_HOST})
+        rotate(conn, name, NEW)
+        conn.commit()
+    table = run_bridge(["secrets", "history", name], env_bootstrap)
+    shown = run_bridge(["secrets", "history", name, "--json"], env_bootstrap)
+    assert table.returncode == 0 and shown.returncode == 0, table.stderr + shown.stderr
+    for out in (table.all_output(), shown.all_output()):
+        assert OLD not in out and NEW not in out
+        assert not any(ch in out for ch in "\x1b\x07\u202e"), repr(out)
+    rows = json.loads(shown.stdout)
+    assert [(r["version"], r["current"]) for r in rows] == [(2, True), (1, False)]
+    assert {"version", "created_at", "by", "status", "current", "purged_at"} <= set(rows[0])
+
+
+def test_forced_invalid_value_echoed_by_the_provider_is_nowhere_in_the_status_or_versions(
+    pg: PgCluster, env_bootstrap: dict[str, str], cli_secrets: list[str],
+) -> None:
+    from tests.support.bridge_proc import run_bridge
+    from tests.support.provider_fakes import OpenAIFake
+    from tests.test_lifecycle_cli import openai_key, point_at
+
+    name, old, refused = "ATTACK_ECHOED_KEY", openai_key(), openai_key()
+    cli_secrets.append(name)
+    fake = OpenAIFake(old, echo="full")
+    try:
+        point_at(env_bootstrap, {"openai": fake.url})
+        assert run_bridge(["secrets", "set", name, "--type", "openai"], env_bootstrap, old.encode()).returncode == 0
+        forced = run_bridge(["secrets", "rotate", name, "--force", "--json"], env_bootstrap, refused.encode())
+    finally:
+        fake.stop()
+    assert forced.returncode == 0, forced.stderr
+    listed = run_bridge(["secrets", "ls", name, "--json"], env_bootstrap)
+    with pg.connect("postgres", autocommit=True) as conn:
+        meta = conn.execute("SELECT m.* FROM vault_bridge.secret_meta AS m JOIN vault.secrets AS s ON s.id = m.secret_id "
+                            "WHERE s.name = %s", (name,)).fetchall()
+        versions = conn.execute("SELECT x.* FROM vault_bridge.secret_versions AS x JOIN vault.secrets AS s ON s.id = x.secret_id "
+                                "WHERE s.name = %s", (name,)).fetchall()
+    for text in (forced.all_output(), listed.all_output(), repr(meta), repr(versions)):
+        assert refused not in text and refused[8:40] not in text and old not in text
+    assert [v for v in versions if v[4] == "invalid"], "the forced value's version records invalid"
