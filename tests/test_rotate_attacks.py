@@ -546,3 +546,45 @@ def test_forced_invalid_value_echoed_by_the_provider_is_nowhere_in_the_status_or
     for text in (forced.all_output(), listed.all_output(), repr(meta), repr(versions)):
         assert refused not in text and refused[8:40] not in text and old not in text
     assert [v for v in versions if v[4] == "invalid"], "the forced value's version records invalid"
+
+
+# --- the dashboard -----------------------------------------------------------------------------------------------
+
+
+def test_dashboard_versions_table_is_inert_and_its_refresh_stops_for_a_gateway_that_is_down(
+    pg: PgCluster, env_bootstrap: dict[str, str], cli_secrets: list[str],
+) -> None:
+    """A host name with HTML and terminal controls in the versions table; a gateway that never comes back: the page
+    reloads itself while the change is fresh and stops after ROLLOUT_REFRESH_FOR_S, still naming who is pending."""
+    from tests.support.bridge_proc import run_bridge
+    from tests.test_ui_attacks import Ui, http_login
+
+    name = "ATTACK_DASHBOARD_VERSIONS"
+    cli_secrets.append(name)
+    assert run_bridge(["secrets", "set", name], env_bootstrap, OLD.encode()).returncode == 0
+    with pg.connect("postgres") as conn:
+        conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, client, accessed_at) "
+                     "VALUES (%s, 'resolve', true, '{\"host\": \"gw-down\"}', now() - interval '1 hour')", (name,))
+        become(conn, "service_role", headers={"x-bridge-host": HOSTILE_HOST})
+        rotate(conn, name, NEW)
+        conn.commit()
+    dashboard = Ui(env_bootstrap)
+    try:
+        session = http_login(dashboard)
+        fresh = session.page(f"/secrets/default/{name}")
+        with pg.connect("supabase_admin", autocommit=True) as conn:
+            conn.execute("UPDATE vault.secrets SET updated_at = updated_at - interval '11 minutes' WHERE name = %s", (name,))
+            conn.execute("UPDATE public.vault_access_log SET accessed_at = accessed_at - interval '11 minutes' "
+                         "WHERE secret_name = %s AND access_type = 'resolve'", (name,))
+        stale = session.page(f"/secrets/default/{name}")
+        session.http.close()
+    finally:
+        dashboard.kill()
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM public.vault_access_log WHERE secret_name = %s", (name,))
+    assert fresh.status_code == 200 and stale.status_code == 200
+    assert 'http-equiv="refresh"' in fresh.text and "gw-down" in fresh.text
+    assert 'http-equiv="refresh"' not in stale.text and "pending: host gw-down" in stale.text
+    for page in (fresh.text, stale.text):
+        assert "<img src=x" not in page and not any(ch in page for ch in "\x1b\x07\u202e")
+        assert OLD not in page and NEW not in page
