@@ -588,3 +588,28 @@ def test_dashboard_versions_table_is_inert_and_its_refresh_stops_for_a_gateway_t
     for page in (fresh.text, stale.text):
         assert "<img src=x" not in page and not any(ch in page for ch in "\x1b\x07\u202e")
         assert OLD not in page and NEW not in page
+
+
+def test_a_rotation_racing_a_delete_leaves_no_value_behind(pg: PgCluster, committed: tuple[str, str]) -> None:
+    """delete_secret takes no rotation lock. A delete in flight, a rotation of the same name begun meanwhile: the
+    rotation copies the value it replaces into a new unnamed Vault secret, then waits on the deleted row. Once the
+    delete commits, that copy (and the new value's version rows) must not outlive the secret."""
+    name, _token = committed
+    deleting = pg.connect("postgres")
+    try:
+        become(deleting, "service_role")
+        call(deleting, "SELECT public.delete_secret(%s)", (name,))
+        outcome = second_waits(pg, deleting, "SELECT public.rotate_secret_version(%s, %s, NULL, NULL, NULL)", (name, NEW),
+                               "rotate_secret_version")
+    finally:
+        deleting.close()
+    with pg.connect("postgres", autocommit=True) as conn:
+        left = conn.execute("SELECT count(*) FROM vault.decrypted_secrets WHERE decrypted_secret IN (%s, %s)",
+                            (OLD, NEW)).fetchone()[0]  # type: ignore[index]
+        rows = conn.execute("SELECT x.value_id FROM vault_bridge.secret_versions AS x "
+                            "WHERE NOT EXISTS (SELECT FROM vault.secrets AS s WHERE s.id = x.secret_id)").fetchall()
+        conn.execute("DELETE FROM vault.secrets WHERE id IN (SELECT value_id FROM vault_bridge.secret_versions AS x "
+                     "WHERE NOT EXISTS (SELECT FROM vault.secrets AS s WHERE s.id = x.secret_id))")
+        conn.execute("DELETE FROM vault_bridge.secret_versions AS x WHERE NOT EXISTS (SELECT FROM vault.secrets AS s WHERE s.id = x.secret_id)")
+    assert left == 0, f"the deleted secret's value is still in Vault (rotation answered {outcome})"
+    assert rows == [], "version rows of a deleted secret"
