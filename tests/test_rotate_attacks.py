@@ -613,3 +613,22 @@ def test_a_rotation_racing_a_delete_leaves_no_value_behind(pg: PgCluster, commit
         conn.execute("DELETE FROM vault_bridge.secret_versions AS x WHERE NOT EXISTS (SELECT FROM vault.secrets AS s WHERE s.id = x.secret_id)")
     assert left == 0, f"the deleted secret's value is still in Vault (rotation answered {outcome})"
     assert rows == [], "version rows of a deleted secret"
+
+
+def test_rollback_never_restores_a_version_past_its_keep_time(owner: psycopg.Connection, stored: str) -> None:
+    """Purging is capped at max_purge_per_call() a call, oldest first. With more versions due than that, a version
+    past its keep time is still in Vault when rollback looks for one, and rollback restores it: a key the operator
+    was told would be gone (and may have revoked) comes back into service."""
+    ((limit,),) = as_postgres(owner, "SELECT vault_bridge.max_purge_per_call()")
+    as_postgres(owner, """
+        WITH made AS (
+          SELECT g, vault.create_secret('older-expired-' || g, NULL, 'attack filler') AS id FROM generate_series(1, %s) AS g)
+        INSERT INTO vault_bridge.secret_versions (secret_id, version, created_at, value_id, superseded_at, keep_until)
+        SELECT gen_random_uuid(), 1, now() - interval '3 days', m.id, now() - interval '3 days', now() - interval '2 days'
+        FROM made AS m""", (3 * limit,))
+    as_postgres(owner, "UPDATE vault_bridge.secret_versions SET keep_until = now() - interval '1 hour' "
+                       "WHERE value_id IS NOT NULL AND secret_id = (SELECT id FROM vault.secrets WHERE name = %s)", (stored,))
+    with pytest.raises(psycopg.Error, match="no previous version"):
+        call(owner, "SELECT public.rollback_secret_version(%s, NULL)", (stored,))
+    ((value,),) = call(owner, "SELECT public.get_secret(%s)", (stored,))
+    assert value == NEW
