@@ -632,3 +632,21 @@ def test_rollback_never_restores_a_version_past_its_keep_time(owner: psycopg.Con
         call(owner, "SELECT public.rollback_secret_version(%s, NULL)", (stored,))
     ((value,),) = call(owner, "SELECT public.get_secret(%s)", (stored,))
     assert value == NEW
+
+
+def test_a_token_holder_cannot_add_gateways_to_a_rollout_or_count_for_another_tenant(owner: psycopg.Connection) -> None:
+    """A token holder sends its own x-bridge-host headers and resolves the same name in its own tenant: the rollout
+    of the default tenant's secret counts neither a fake host nor the other tenant's gateway."""
+    become(owner, "service_role", headers={"x-bridge-host": "admin-laptop"})
+    name, tenant = unique("FLEET"), "atk" + uuid.uuid4().hex[:6]
+    call(owner, "SELECT public.set_secret(%s, %s)", (name, OLD))
+    call(owner, "SELECT public.set_secret(%s, %s)", (f"{tenant}#{name}", "other-tenant-value-3c2b"))
+    other = mint(owner, tenant, "gw-other", ["*"])
+    own = mint(owner, "default", "gw-own", [name])
+    rotate(owner, name, NEW)
+    for token in (own, other):
+        become(owner, "anon", headers={"x-bridge-host": "fake-gateway-1", "x-bridge-provider": "fake"})
+        call(owner, "SELECT public.resolve_secrets_with_token(%s, %s)", (token, [name]))
+    become(owner, "service_role")
+    ((report,),) = call(owner, "SELECT public.secret_rollout(%s)", (name,))
+    assert [g["gateway"] for g in report["updated"] + report["pending"]] == ["default/gw-own"]
