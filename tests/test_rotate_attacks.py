@@ -650,3 +650,33 @@ def test_a_token_holder_cannot_add_gateways_to_a_rollout_or_count_for_another_te
     become(owner, "service_role")
     ((report,),) = call(owner, "SELECT public.secret_rollout(%s)", (name,))
     assert [g["gateway"] for g in report["updated"] + report["pending"]] == ["default/gw-own"]
+
+
+def test_a_policy_change_after_a_rotation_keeps_the_versions(owner: psycopg.Connection, stored: str) -> None:
+    """A description, type or schedule change is no new value: history keeps version 2 current, 1 kept."""
+    call(owner, "SELECT public.set_secret(%s, NULL, %s, %s)", (stored, "now described", json.dumps({"rotate_every_s": 86400})))
+    call(owner, "SELECT public.record_secret_check(%s, 'ok', 'fine', now())", (stored,))
+    assert [(v["version"], v["current"], v["kept"]) for v in history(owner, stored)] == [(2, True, False), (1, False, True)]
+    ((done,),) = call(owner, "SELECT public.rollback_secret_version(%s, NULL)", (stored,))
+    assert done["restored_from"] == 1
+
+
+def test_cli_rollback_to_a_kept_copy_deleted_in_studio_is_one_line_and_empty_values_are_refused(
+    pg: PgCluster, env_bootstrap: dict[str, str], cli_secrets: list[str],
+) -> None:
+    from tests.support.bridge_proc import run_bridge
+
+    name, old, new = "ATTACK_STUDIO_DELETED", "studio-old-value-4e3d2c", "studio-new-value-9a8b7c"
+    cli_secrets.append(name)
+    assert run_bridge(["secrets", "set", name], env_bootstrap, old.encode()).returncode == 0
+    for empty in (b"", b"\n"):
+        no = run_bridge(["secrets", "rotate", name], env_bootstrap, empty)
+        assert no.returncode in (1, 2) and no.stderr.count("\n") == 1, no.stderr
+    assert run_bridge(["secrets", "rotate", name], env_bootstrap, new.encode()).returncode == 0
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("DELETE FROM vault.secrets WHERE id IN (SELECT x.value_id FROM vault_bridge.secret_versions AS x "
+                     "JOIN vault.secrets AS s ON s.id = x.secret_id WHERE s.name = %s)", (name,))
+    back = run_bridge(["secrets", "rollback", name, "--yes"], env_bootstrap)
+    assert back.returncode == 1 and back.stderr.count("\n") == 1 and "no longer in Vault" in back.stderr, back.stderr
+    assert old not in back.all_output() and new not in back.all_output()
+    assert run_bridge(["secrets", "get", name], env_bootstrap).stdout.decode() == new + "\n"
