@@ -680,3 +680,73 @@ def test_cli_rollback_to_a_kept_copy_deleted_in_studio_is_one_line_and_empty_val
     assert back.returncode == 1 and back.stderr.count("\n") == 1 and "no longer in Vault" in back.stderr, back.stderr
     assert old not in back.all_output() and new not in back.all_output()
     assert run_bridge(["secrets", "get", name], env_bootstrap).stdout.decode() == new + "\n"
+
+
+def test_a_gateway_whose_token_was_revoked_before_the_rotation_does_not_hold_the_wait_for_30_days(
+    owner: psycopg.Connection,
+) -> None:
+    """The leak playbook revokes the leaked gateway's token, then rotates. That token resolved the secret the day
+    before, so it is pending; it can never resolve again, so `rotate --wait` cannot exit 0 for 30 days and the
+    operator is told a revoked token "still holds the old value"."""
+    become(owner, "service_role", headers={"x-bridge-host": "admin-laptop"})
+    name, gateway = unique("REVOKED_GW"), unique("gw")
+    call(owner, "SELECT public.set_secret(%s, %s)", (name, OLD))
+    mint(owner, "default", gateway, [name])
+    as_postgres(owner, "INSERT INTO public.vault_access_log (secret_name, access_type, success, tenant, token_name, accessed_at) "
+                       "VALUES (%s, 'resolve', true, 'default', %s, now() - interval '1 day')", (name, gateway))
+    call(owner, "SELECT public.revoke_gateway_token('default', %s)", (gateway,))
+    rotate(owner, name, NEW)
+    ((report,),) = call(owner, "SELECT public.secret_rollout(%s)", (name,))
+    assert report["pending"] == [], f"a revoked token is pending for ever: {report['pending']}"
+
+
+def test_wait_does_not_tell_to_revoke_the_old_key_after_a_rollback_made_it_current_again(
+    pg: PgCluster, env_bootstrap: dict[str, str], cli_secrets: list[str],
+) -> None:
+    """`rotate --wait` polls; meanwhile another admin rolls back (the old key is live again). The wait starts over
+    on the rollback's change, and when the gateway has resolved it, says "next: revoke the old key ... no gateway
+    that used it still holds it" and exits 0: every gateway holds the old key, which the operator now revokes."""
+    import subprocess
+
+    from tests.support.bridge_proc import BRIDGE
+
+    name, old, new = "ATTACK_WAIT_ROLLED_BACK", "waitrb-old-value-6f5e4d", "waitrb-new-value-3c2b1a"
+    cli_secrets.append(name)
+    from tests.support.bridge_proc import run_bridge
+
+    assert run_bridge(["secrets", "set", name], env_bootstrap, old.encode()).returncode == 0
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, client, accessed_at) "
+                     "VALUES (%s, 'resolve', true, '{\"host\": \"gw-one\"}', now() - interval '1 hour')", (name,))
+    proc = subprocess.Popen([str(BRIDGE), "secrets", "rotate", name, "--wait", "40s"], env=env_bootstrap,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(new.encode())
+    proc.stdin.close()
+    try:
+        seen = b""
+        while b"gateways have the new value" not in seen:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            seen += line
+        with pg.connect("postgres") as conn:
+            become(conn, "service_role", headers={"x-bridge-host": "other-admin"})
+            call(conn, "SELECT public.rollback_secret_version(%s, NULL)", (name,))
+            conn.commit()
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, client) "
+                         "VALUES (%s, 'resolve', true, '{\"host\": \"gw-one\"}')", (name,))
+        out = proc.stdout.read()  # until it exits: --wait bounds it
+        proc.wait(50)
+        err = proc.stderr.read() if proc.stderr else b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM public.vault_access_log WHERE secret_name = %s", (name,))
+    text = (seen + out).decode() + err.decode()
+    assert old not in text and new not in text
+    assert run_bridge(["secrets", "get", name], env_bootstrap).stdout.decode() == old + "\n"
+    assert not (proc.returncode == 0 and "next: revoke the old key" in text), \
+        f"--wait exited {proc.returncode} telling to revoke the key that is current again:\n{text}"
