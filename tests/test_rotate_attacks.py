@@ -750,3 +750,22 @@ def test_wait_does_not_tell_to_revoke_the_old_key_after_a_rollback_made_it_curre
     assert run_bridge(["secrets", "get", name], env_bootstrap).stdout.decode() == old + "\n"
     assert not (proc.returncode == 0 and "next: revoke the old key" in text), \
         f"--wait exited {proc.returncode} telling to revoke the key that is current again:\n{text}"
+
+
+def test_a_value_set_during_a_rotation_is_kept_or_current_never_lost(pg: PgCluster, committed: tuple[str, str]) -> None:
+    """set_secret takes no rotation lock. A set in flight (value X), a rotation begun meanwhile copies the value it
+    reads (OLD, the committed one) as the previous version, waits, then overwrites X: X is neither current nor kept,
+    and history says OLD was the value the rotation replaced."""
+    name, _token = committed
+    between = "sk-proj-ATTACKBETWEEN-1a2b3c4d5e6f-never-shown"
+    setting = pg.connect("postgres")
+    try:
+        become(setting, "service_role", headers={"x-bridge-host": "other-admin"})
+        call(setting, "SELECT public.set_secret(%s, %s)", (name, between))
+        outcome = second_waits(pg, setting, "SELECT public.rotate_secret_version(%s, %s, NULL, NULL, NULL)", (name, NEW),
+                               "rotate_secret_version")
+    finally:
+        setting.close()
+    with pg.connect("postgres", autocommit=True) as conn:
+        (held,) = conn.execute("SELECT count(*) FROM vault.decrypted_secrets WHERE decrypted_secret = %s", (between,)).fetchone() or (0,)
+    assert held == 1 or "error" in outcome, f"the value set during the rotation is gone from Vault (rotation: {outcome})"
