@@ -769,3 +769,38 @@ def test_a_value_set_during_a_rotation_is_kept_or_current_never_lost(pg: PgClust
     with pg.connect("postgres", autocommit=True) as conn:
         (held,) = conn.execute("SELECT count(*) FROM vault.decrypted_secrets WHERE decrypted_secret = %s", (between,)).fetchone() or (0,)
     assert held == 1 or "error" in outcome, f"the value set during the rotation is gone from Vault (rotation: {outcome})"
+
+
+def test_kill_9_while_wait_polls_leaves_the_rotation_whole(pg: PgCluster, env_bootstrap: dict[str, str], cli_secrets: list[str]) -> None:
+    import signal
+    import subprocess
+
+    from tests.support.bridge_proc import BRIDGE, run_bridge
+
+    name, old, new = "ATTACK_KILLED_WAIT", "killwait-old-value-2b3c4d", "killwait-new-value-5e6f7a"
+    cli_secrets.append(name)
+    assert run_bridge(["secrets", "set", name], env_bootstrap, old.encode()).returncode == 0
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, client, accessed_at) "
+                     "VALUES (%s, 'resolve', true, '{\"host\": \"gw-away\"}', now() - interval '1 hour')", (name,))
+    proc = subprocess.Popen([str(BRIDGE), "secrets", "rotate", name, "--wait", "40s"], env=env_bootstrap,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(new.encode())
+    proc.stdin.close()
+    try:
+        while b"gateways have the new value" not in proc.stdout.readline():
+            assert proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM public.vault_access_log WHERE secret_name = %s", (name,))
+    assert run_bridge(["secrets", "get", name], env_bootstrap).stdout.decode() == new + "\n"
+    rows = json.loads(run_bridge(["secrets", "history", name, "--json"], env_bootstrap).stdout)
+    assert [(r["version"], r["current"], r["kept"]) for r in rows] == [(2, True, False), (1, False, True)]
+    again = run_bridge(["secrets", "rotate", name], env_bootstrap, b"killwait-third-value-8c9d0e")
+    assert again.returncode == 0, again.stderr
