@@ -2675,7 +2675,13 @@ BEGIN
     GROUP BY 1, 2, 3, 4
   ), seen AS (
     -- A token revoked or expired can never resolve again: it holds no value to wait for.
-    SELECT g.* FROM logged AS g
+    -- A token past its audit budget used since the change is answered but not itemised, so which names it
+    -- resolved is not known: it stays pending (never counted on a guess) and says why.
+    SELECT g.*, g.token_name IS NOT NULL AND EXISTS (
+             SELECT FROM vault_bridge.gateway_tokens AS t
+             WHERE t.tenant = g.tenant AND t.name = g.token_name AND t.last_used_at >= v_settled
+               AND t.unlogged_calls > 0) AS unitemised
+    FROM logged AS g
     WHERE g.since_change IS NOT NULL OR g.token_name IS NULL OR NOT EXISTS (
       SELECT FROM vault_bridge.gateway_tokens AS t
       WHERE t.tenant = g.tenant AND t.name = g.token_name
@@ -2685,7 +2691,8 @@ BEGIN
     'name', p_name, 'changed_at', v_changed,
     'updated', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.since_change)
                  ORDER BY g.gateway) FILTER (WHERE g.since_change IS NOT NULL), '[]'::jsonb),
-    'pending', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.before_change)
+    'pending', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.before_change,
+                                                                           'unitemised', g.unitemised)
                  ORDER BY g.gateway) FILTER (WHERE g.since_change IS NULL), '[]'::jsonb))
   INTO v_answer
   FROM seen AS g;
@@ -2695,7 +2702,7 @@ $$;
 REVOKE ALL ON FUNCTION public.secret_rollout(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_rollout(text) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout(text) IS
-  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) whose resolve started after the change was seen committed (vault_bridge.rollout_since: one that started earlier may have read the old value), and those seen resolving it in vault_bridge.usage_window() before that have not (a revoked or expired token is not pending). Purges kept versions past their time. Raises PT404 for an unknown name. Audited as audit.';
+  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) whose resolve started after the change was seen committed (vault_bridge.rollout_since: one that started earlier may have read the old value), and those seen resolving it in vault_bridge.usage_window() before that have not (a revoked or expired token is not pending; a pending token whose calls since are past its audit budget, so not itemised by name, has "unitemised": true). Purges kept versions past their time. Raises PT404 for an unknown name. Audited as audit.';
 
 -- ---------------------------------------------------------------------------
 -- 12. Dashboard (bridge ui)
