@@ -58,10 +58,9 @@ class Rollout(NamedTuple):
         return {
             "name": self.name, "changed_at": self.changed_at,
             "updated": [{"gateway": g.get("gateway"), "resolved_at": g.get("resolved_at")} for g in self.updated],
-            "pending": [{"gateway": g.get("gateway"), "last_resolved_at": g.get("resolved_at"),
-                         "unitemised": bool(g.get("unitemised"))} for g in self.pending],
+            "pending": [{"gateway": g.get("gateway"), "last_resolved_at": g.get("resolved_at")} for g in self.pending],
+            # The shape: a wait cut short by another admin's change is simply not complete (the text says why).
             "complete": not self.pending and not self.superseded,
-            "superseded": self.superseded,
         }
 
 
