@@ -156,6 +156,7 @@ DECLARE
     'vault_bridge.as_stored(l.tenant, $5), vault_bridge.as_stored(l.token_name, $5), l.name_count '
     'FROM public.vault_access_log AS l WHERE true';
 BEGIN
+  PERFORM vault_bridge.purge_versions();
   IF p_limit IS NULL OR p_limit < 1 THEN
     PERFORM vault_bridge.fail('audit', NULL, NULL,
       pg_catalog.format('limit %s is not a positive number of rows', COALESCE(p_limit::text, 'NULL')), '22023',

@@ -60,34 +60,54 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
+  v_id uuid;
   v_changed timestamptz;
+  v_settled timestamptz;
   v_answer jsonb;
 BEGIN
-  SELECT s.updated_at INTO v_changed FROM vault.secrets AS s WHERE s.id = vault_bridge.id_by_name('audit', p_name);
+  SELECT s.id, s.updated_at INTO v_id, v_changed FROM vault.secrets AS s WHERE s.id = vault_bridge.id_by_name('audit', p_name);
   IF NOT FOUND THEN
     PERFORM vault_bridge.fail('audit', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
       'list_secrets_status shows what exists');
   END IF;
+  PERFORM vault_bridge.purge_versions();
+  -- A resolve counts as the new value only if it started after the change was seen committed.
+  v_settled := vault_bridge.rollout_since(v_id);
   PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[p_name], ARRAY[NULL::text]);
   -- The secret's successful resolves from usage_window() before its change
   -- on, per gateway (a token, else the host of a project-key caller),
   -- through the covering per-name index.
-  WITH seen AS (
+  WITH logged AS (
     SELECT CASE WHEN l.token_name IS NOT NULL THEN 'token' ELSE 'host' END AS via,
            CASE WHEN l.token_name IS NOT NULL THEN l.tenant || '/' || l.token_name ELSE l.host END AS gateway,
-           pg_catalog.max(l.accessed_at) FILTER (WHERE l.accessed_at >= v_changed) AS since_change,
-           pg_catalog.max(l.accessed_at) FILTER (WHERE l.accessed_at < v_changed) AS before_change
+           l.tenant, l.token_name,
+           pg_catalog.max(l.accessed_at) FILTER (WHERE l.accessed_at >= v_settled) AS since_change,
+           pg_catalog.max(l.accessed_at) FILTER (WHERE l.accessed_at < v_settled) AS before_change
     FROM public.vault_access_log AS l
     WHERE l.secret_name = p_name AND l.success AND l.access_type = 'resolve'
       AND l.accessed_at >= v_changed - vault_bridge.usage_window()
       AND (l.token_name IS NOT NULL OR l.host IS NOT NULL)
-    GROUP BY 1, 2
+    GROUP BY 1, 2, 3, 4
+  ), seen AS (
+    -- A token revoked or expired can never resolve again: it holds no value to wait for.
+    -- A token past its audit budget used since the change is answered but not itemised, so which names it
+    -- resolved is not known: it stays pending (never counted on a guess) and says why.
+    SELECT g.*, g.token_name IS NOT NULL AND EXISTS (
+             SELECT FROM vault_bridge.gateway_tokens AS t
+             WHERE t.tenant = g.tenant AND t.name = g.token_name AND t.last_used_at >= v_settled
+               AND t.unlogged_calls > 0) AS unitemised
+    FROM logged AS g
+    WHERE g.since_change IS NOT NULL OR g.token_name IS NULL OR NOT EXISTS (
+      SELECT FROM vault_bridge.gateway_tokens AS t
+      WHERE t.tenant = g.tenant AND t.name = g.token_name
+        AND (t.revoked_at IS NOT NULL OR t.expires_at <= pg_catalog.now()))
   )
   SELECT pg_catalog.jsonb_build_object(
     'name', p_name, 'changed_at', v_changed,
     'updated', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.since_change)
                  ORDER BY g.gateway) FILTER (WHERE g.since_change IS NOT NULL), '[]'::jsonb),
-    'pending', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.before_change)
+    'pending', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.before_change,
+                                                                           'unitemised', g.unitemised)
                  ORDER BY g.gateway) FILTER (WHERE g.since_change IS NULL), '[]'::jsonb))
   INTO v_answer
   FROM seen AS g;
@@ -97,4 +117,4 @@ $$;
 REVOKE ALL ON FUNCTION public.secret_rollout(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_rollout(text) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout(text) IS
-  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) that have resolved it since, and those seen resolving it in vault_bridge.usage_window() before that have not. Raises PT404 for an unknown name. Audited as audit.';
+  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) whose resolve started after the change was seen committed (vault_bridge.rollout_since: one that started earlier may have read the old value), and those seen resolving it in vault_bridge.usage_window() before that have not (a revoked or expired token is not pending; a pending token whose calls since are past its audit budget, so not itemised by name, has "unitemised": true). Purges kept versions past their time. Raises PT404 for an unknown name. Audited as audit.';

@@ -202,6 +202,7 @@ DECLARE
   v_id uuid;
   v_updated timestamptz;
 BEGIN
+  PERFORM vault_bridge.purge_versions();
   IF p_secret IS NULL AND p_description IS NULL AND p_meta IS NULL THEN
     -- Nothing to store and nothing to change: refused as a store without a value.
     PERFORM vault_bridge.check_store(p_name, p_secret);
@@ -234,6 +235,8 @@ BEGIN
   FOR v_attempt IN 1..3 LOOP
     SELECT s.id INTO v_id FROM vault.secrets AS s WHERE s.name = p_name;
     IF FOUND THEN
+      -- Waits for a rotation of this secret in flight, so it neither copies nor overwrites this value unseen.
+      PERFORM vault_bridge.lock_secret(v_id);
       PERFORM vault.update_secret(v_id, p_secret, NULL, p_description);
       IF EXISTS (SELECT FROM vault.secrets AS s WHERE s.id = v_id) THEN
         PERFORM vault_bridge.log_access('rotate', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
@@ -339,6 +342,7 @@ AS $$
 DECLARE
   v_within interval := COALESCE(p_due_within, vault_bridge.due_window());
 BEGIN
+  PERFORM vault_bridge.purge_versions();
   PERFORM vault_bridge.log_access('list', ARRAY[NULL::uuid], ARRAY[p_prefix], ARRAY[NULL::text]);
   -- A use is a resolve, what a gateway does; a failure is a failed resolve
   -- or read by name (a person's own reads, `secrets get` and `secrets

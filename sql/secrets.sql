@@ -124,6 +124,10 @@ BEGIN
     PERFORM vault_bridge.fail('delete', NULL, NULL, 'secret id is NULL', '22004',
       'pass the id returned by store_credential');
   END IF;
+  IF p_secret_id IS NOT NULL THEN
+    -- A rotation in flight finishes first (or waits for this delete and finds nothing): no copy outlives the secret.
+    PERFORM vault_bridge.lock_secret(p_secret_id);
+  END IF;
   DELETE FROM vault.secrets AS s WHERE s.id = p_secret_id RETURNING s.name INTO v_name;
   IF NOT FOUND THEN
     PERFORM vault_bridge.log_access('delete', ARRAY[p_secret_id], ARRAY[p_name],
@@ -199,10 +203,16 @@ COMMENT ON FUNCTION public.store_secret(text, text, text) IS
 
 CREATE OR REPLACE FUNCTION public.get_secret(p_name text)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
-AS $$ SELECT vault_bridge.retrieve('retrieve', vault_bridge.id_by_name('retrieve', p_name), p_name) $$;
+AS $$
+BEGIN
+  -- Every admin call purges kept values past their time (bounded); plpgsql, as purge_versions is defined later.
+  PERFORM vault_bridge.purge_versions();
+  RETURN vault_bridge.retrieve('retrieve', vault_bridge.id_by_name('retrieve', p_name), p_name);
+END
+$$;
 REVOKE ALL ON FUNCTION public.get_secret(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.get_secret(text) TO service_role;
 COMMENT ON FUNCTION public.get_secret(text) IS
@@ -235,10 +245,16 @@ COMMENT ON FUNCTION public.rotate_secret(text, text) IS
 
 CREATE OR REPLACE FUNCTION public.delete_secret(p_name text)
 RETURNS boolean
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
-AS $$ SELECT vault_bridge.delete(vault_bridge.id_by_name('delete', p_name), p_name) $$;
+AS $$
+BEGIN
+  -- Every admin call purges kept values past their time (bounded); plpgsql, as purge_versions is defined later.
+  PERFORM vault_bridge.purge_versions();
+  RETURN vault_bridge.delete(vault_bridge.id_by_name('delete', p_name), p_name);
+END
+$$;
 REVOKE ALL ON FUNCTION public.delete_secret(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.delete_secret(text) TO service_role;
 COMMENT ON FUNCTION public.delete_secret(text) IS

@@ -33,17 +33,22 @@ from bridge.vault.errors import NotFound
 DEFAULT_KEEP_PREVIOUS = "7d"
 """setup.sql's default_keep_previous(): long enough to roll back a bad rotation, short enough that a leaked key
 does not linger in Vault."""
+SHOWN_PENDING = 3
+"""Pending gateways named in the progress line; the rest are counted ("and N more"), so the line stays one short
+line at the fleet aim of 1,000 gateways. The final report and --json list every one."""
 POLL_S = 2.0
 """How often --wait asks for the rollout: the query costs about a millisecond at the server (docs/benchmarks.md)."""
 
 
 class Rollout(NamedTuple):
-    """What --wait reports: who has resolved the new value, who not yet."""
+    """What --wait reports: who has resolved the new value, who not yet; `superseded` when the secret changed again
+    after this rotation (another rotate, a rollback, a set), so this rotation's value may no longer be current."""
 
     name: str
     changed_at: str | None
     updated: list[dict[str, Any]]
     pending: list[dict[str, Any]]
+    superseded: bool = False
 
     def state(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Who has it and who not: what a new progress line is printed for (not the ages, which change every poll)."""
@@ -54,7 +59,8 @@ class Rollout(NamedTuple):
             "name": self.name, "changed_at": self.changed_at,
             "updated": [{"gateway": g.get("gateway"), "resolved_at": g.get("resolved_at")} for g in self.updated],
             "pending": [{"gateway": g.get("gateway"), "last_resolved_at": g.get("resolved_at")} for g in self.pending],
-            "complete": not self.pending,
+            # The issue's shape: a wait cut short by another admin's change is simply not complete (the text says why).
+            "complete": not self.pending and not self.superseded,
         }
 
 
@@ -111,11 +117,11 @@ def handle_secrets_rotate(args: argparse.Namespace, ctx: Context) -> int:
     progress = ctx.err if args.json else ctx.out
     print(f"rotated {printable(name)} to version {answer.get('version')} (Vault id {answer.get('id')}); {kept}",
           file=progress, flush=True)
-    report = wait_for_rollout(ctx, args.tenant, name, wait_s, progress)
+    report = wait_for_rollout(ctx, args.tenant, name, wait_s, progress, answer.get("changed_at"))
     if args.json:
         ctx.out.write(json.dumps(report.as_json(), indent=2) + "\n")
     print(next_step(name, done.secret_type, report), file=progress, flush=True)
-    return 1 if wait_s is not None and report.pending else 0
+    return 1 if wait_s is not None and (report.pending or report.superseded) else 0
 
 
 def current_type_of(client: AdminApi, target: str, name: str) -> str:
@@ -147,11 +153,13 @@ def provider_verdict(ctx: Context, name: str, secret_type: str, value: str, forc
     return result.status, result.message, warning
 
 
-def wait_for_rollout(ctx: Context, tenant: str, name: str, wait_s: float | None, out: TextIO) -> Rollout:
+def wait_for_rollout(ctx: Context, tenant: str, name: str, wait_s: float | None, out: TextIO,
+                     rotated_at: object = None) -> Rollout:
     """The rollout now (no --wait) or once no gateway is pending or --wait has passed; each change is shown, on a
     terminal as one line rewritten in place. One full report (secret_rollout: who was seen before the change), then
     every POLL_S only the resolves since the change (secret_rollout_progress), so a poll reads a few rows, not the
-    30 days before."""
+    30 days before. `rotated_at` is this rotation's changed_at: a secret changed again since is reported
+    superseded at once, as is one changed again while polling."""
     deadline = None if wait_s is None else time.monotonic() + wait_s
     live = out.isatty()
     shown: tuple[tuple[str, ...], tuple[str, ...]] | None = None
@@ -160,6 +168,8 @@ def wait_for_rollout(ctx: Context, tenant: str, name: str, wait_s: float | None,
         try:
             full = client.rollout(target)
             updated, pending = list(full["updated"]), list(full["pending"])
+            if rotated_at is not None and not same_instant(rotated_at, full.get("changed_at")):
+                return Rollout(name, utc_stamp(full.get("changed_at")), stamped(updated), stamped(pending), superseded=True)
             while True:
                 report = Rollout(name, utc_stamp(full.get("changed_at")), stamped(updated), stamped(pending))
                 state = report.state()
@@ -174,14 +184,26 @@ def wait_for_rollout(ctx: Context, tenant: str, name: str, wait_s: float | None,
                     return report
                 time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
                 since = client.rollout_progress(target, str(full.get("changed_at")))
-                if since is None:  # changed again meanwhile: start over from a full report
-                    full = client.rollout(target)
-                    updated, pending = list(full["updated"]), list(full["pending"])
-                    continue
+                if since is None:
+                    # Changed again meanwhile (another admin's rotate or rollback): the value this wait was for may
+                    # not be current any more, so what the gateways hold now says nothing about the old key.
+                    if live:
+                        out.write("\n")
+                    return report._replace(superseded=True)
                 have = {g.get("gateway") for g in since}
                 updated, pending = since, [g for g in full["pending"] if isinstance(g, dict) and g.get("gateway") not in have]
         except NotFound:
             raise BridgeError(f"no secret named {name} in Vault; `bridge secrets ls` lists them") from None
+
+
+def same_instant(a: object, b: object) -> bool:
+    """Whether two timestamps the database gave (JSON text) are the same moment, whatever their spelling."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(str(a).replace("Z", "+00:00")) == dt.datetime.fromisoformat(str(b).replace("Z", "+00:00"))
+    except ValueError:
+        return a == b
 
 
 def stamped(gateways: list[Any]) -> list[dict[str, Any]]:
@@ -194,8 +216,10 @@ def progress_line(report: Rollout) -> str:
         return "no gateway resolved it in the 30 days before the rotation"
     line = f"{len(report.updated)}/{total} gateways have the new value"
     if report.pending:
-        waiting = ", ".join(f"{cell(g.get('gateway'))} (last resolve {ago(g.get('resolved_at'))})" for g in report.pending)
-        line += f"; waiting for {waiting}"
+        waiting = ", ".join(f"{cell(g.get('gateway'))} (last resolve {ago(g.get('resolved_at'))})"
+                            for g in report.pending[:SHOWN_PENDING])
+        more = len(report.pending) - SHOWN_PENDING
+        line += f"; waiting for {waiting}" + (f" and {more} more" if more > 0 else "")
     return line
 
 
@@ -218,8 +242,15 @@ def next_step(name: str, secret_type: str, report: Rollout) -> str:
 
     page = KEY_PAGES.get(secret_type)
     where = f"at the provider's key page, {page}" if page else "wherever it was issued"
+    if report.superseded:
+        return (f"not yet: {printable(name)} was changed again while waiting (another rotate, rollback or set), so the "
+                f"old key may be current again; `bridge secrets history {printable(name)}` shows which version is "
+                f"current and `bridge secrets rollout {printable(name)}` who has it; revoke the old key only once "
+                "neither uses it")
     if report.pending:
-        gateways = ", ".join(f"{cell(g.get('gateway'))} (last resolve {utc_stamp(g.get('resolved_at'))})" for g in report.pending)
+        gateways = ", ".join(f"{cell(g.get('gateway'))} (last resolve {utc_stamp(g.get('resolved_at'))}"
+                             + ("; used since, past its audit budget, so what it resolved is not itemised" if g.get("unitemised") else "")
+                             + ")" for g in report.pending)
         return (f"not yet: {len(report.pending)} gateway(s) still hold the old value of {printable(name)}: {gateways}; "
                 f"make them reload (`bridge watch`, or restart them), check with `bridge secrets rollout {printable(name)}`, "
                 f"then revoke the old key {where}")

@@ -24,6 +24,9 @@ BEGIN
     superseded_at timestamptz,
     keep_until    timestamptz,
     purged_at     timestamptz,
+    -- When a later transaction first saw this version committed (vault_bridge.rollout_since): a resolve
+    -- whose transaction started before then may have read the value it replaced.
+    settled_at    timestamptz,
     PRIMARY KEY (secret_id, version),
     -- The current version's value is the live secret itself: only a superseded one is kept apart.
     CONSTRAINT secret_versions_kept_check CHECK (value_id IS NULL OR (superseded_at IS NOT NULL AND keep_until IS NOT NULL)),

@@ -883,6 +883,9 @@ BEGIN
     superseded_at timestamptz,
     keep_until    timestamptz,
     purged_at     timestamptz,
+    -- When a later transaction first saw this version committed (vault_bridge.rollout_since): a resolve
+    -- whose transaction started before then may have read the value it replaced.
+    settled_at    timestamptz,
     PRIMARY KEY (secret_id, version),
     -- The current version's value is the live secret itself: only a superseded one is kept apart.
     CONSTRAINT secret_versions_kept_check CHECK (value_id IS NULL OR (superseded_at IS NOT NULL AND keep_until IS NOT NULL)),
@@ -1602,6 +1605,10 @@ BEGIN
     PERFORM vault_bridge.fail('delete', NULL, NULL, 'secret id is NULL', '22004',
       'pass the id returned by store_credential');
   END IF;
+  IF p_secret_id IS NOT NULL THEN
+    -- A rotation in flight finishes first (or waits for this delete and finds nothing): no copy outlives the secret.
+    PERFORM vault_bridge.lock_secret(p_secret_id);
+  END IF;
   DELETE FROM vault.secrets AS s WHERE s.id = p_secret_id RETURNING s.name INTO v_name;
   IF NOT FOUND THEN
     PERFORM vault_bridge.log_access('delete', ARRAY[p_secret_id], ARRAY[p_name],
@@ -1674,13 +1681,6 @@ REVOKE ALL ON FUNCTION public.store_secret(text, text, text) FROM PUBLIC, anon, 
 GRANT EXECUTE ON FUNCTION public.store_secret(text, text, text) TO service_role;
 COMMENT ON FUNCTION public.store_secret(text, text, text) IS
   'service_role only. Stores a new secret under a name (the id OpenClaw refs use) and returns its Vault id. An existing name raises 23505 (HTTP 409). Audited.';
-
-CREATE OR REPLACE FUNCTION public.get_secret(p_name text)
-RETURNS text
-LANGUAGE sql
-SECURITY DEFINER
-SET search_path = ''
-AS $$ SELECT vault_bridge.retrieve('retrieve', vault_bridge.id_by_name('retrieve', p_name), p_name) $$;
 $setup_v11_12$;
 END
 $migration$;
@@ -1701,6 +1701,19 @@ BEGIN
     RETURN;
   END IF;
   EXECUTE $setup_v11_13$
+
+CREATE OR REPLACE FUNCTION public.get_secret(p_name text)
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  -- Every admin call purges kept values past their time (bounded); plpgsql, as purge_versions is defined later.
+  PERFORM vault_bridge.purge_versions();
+  RETURN vault_bridge.retrieve('retrieve', vault_bridge.id_by_name('retrieve', p_name), p_name);
+END
+$$;
 REVOKE ALL ON FUNCTION public.get_secret(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.get_secret(text) TO service_role;
 COMMENT ON FUNCTION public.get_secret(text) IS
@@ -1733,10 +1746,16 @@ COMMENT ON FUNCTION public.rotate_secret(text, text) IS
 
 CREATE OR REPLACE FUNCTION public.delete_secret(p_name text)
 RETURNS boolean
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
-AS $$ SELECT vault_bridge.delete(vault_bridge.id_by_name('delete', p_name), p_name) $$;
+AS $$
+BEGIN
+  -- Every admin call purges kept values past their time (bounded); plpgsql, as purge_versions is defined later.
+  PERFORM vault_bridge.purge_versions();
+  RETURN vault_bridge.delete(vault_bridge.id_by_name('delete', p_name), p_name);
+END
+$$;
 REVOKE ALL ON FUNCTION public.delete_secret(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.delete_secret(text) TO service_role;
 COMMENT ON FUNCTION public.delete_secret(text) IS
@@ -1791,6 +1810,26 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.lookup(text[], text, text[]) IS
   'Internal. The batch lookup both resolve functions share: per distinct requested name (wanted_names) its Vault name, id and value when found, else why not. Never raises for a single name.';
+$setup_v11_13$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_14$
 
 CREATE OR REPLACE FUNCTION public.resolve_secrets(p_names text[])
 RETURNS jsonb
@@ -1825,26 +1864,6 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION public.resolve_secrets(text[]) FROM PUBLIC, anon, authenticated;
-$setup_v11_13$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_14$
 GRANT EXECUTE ON FUNCTION public.resolve_secrets(text[]) TO service_role;
 COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
   'service_role only. Returns {name: value} for every requested name that exists, in one indexed lookup. Missing or invalid names are simply absent and audited as failures; only a NULL array or more names than vault_bridge.max_names_per_call() raises.';
@@ -2118,6 +2137,7 @@ DECLARE
   v_id uuid;
   v_updated timestamptz;
 BEGIN
+  PERFORM vault_bridge.purge_versions();
   IF p_secret IS NULL AND p_description IS NULL AND p_meta IS NULL THEN
     -- Nothing to store and nothing to change: refused as a store without a value.
     PERFORM vault_bridge.check_store(p_name, p_secret);
@@ -2150,6 +2170,8 @@ BEGIN
   FOR v_attempt IN 1..3 LOOP
     SELECT s.id INTO v_id FROM vault.secrets AS s WHERE s.name = p_name;
     IF FOUND THEN
+      -- Waits for a rotation of this secret in flight, so it neither copies nor overwrites this value unseen.
+      PERFORM vault_bridge.lock_secret(v_id);
       PERFORM vault.update_secret(v_id, p_secret, NULL, p_description);
       IF EXISTS (SELECT FROM vault.secrets AS s WHERE s.id = v_id) THEN
         PERFORM vault_bridge.log_access('rotate', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
@@ -2275,6 +2297,7 @@ AS $$
 DECLARE
   v_within interval := COALESCE(p_due_within, vault_bridge.due_window());
 BEGIN
+  PERFORM vault_bridge.purge_versions();
   PERFORM vault_bridge.log_access('list', ARRAY[NULL::uuid], ARRAY[p_prefix], ARRAY[NULL::text]);
   -- A use is a resolve, what a gateway does; a failure is a failed resolve
   -- or read by name (a person's own reads, `secrets get` and `secrets
@@ -2368,7 +2391,16 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.purge_versions() IS
-  'Internal. Deletes from Vault the kept values of versions past their keep_until (at most vault_bridge.max_purge_per_call(), oldest first) and marks them purged; returns how many. Run at the start of every rotate, rollback and history call, so a version goes at the next admin call past its time.';
+  'Internal. Deletes from Vault the kept values of versions past their keep_until (at most vault_bridge.max_purge_per_call(), oldest first) and marks them purged; returns how many. Run by every admin entry point (list_secrets_status, get_secret, set_secret, read_access_log, delete_secret, secret_rollout, history, rotate, rollback), so a version goes at the next admin call past its time.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.lock_secret(p_secret_id uuid)
+RETURNS void
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vault_bridge.version:' || p_secret_id::text, 0)) $$;
+COMMENT ON FUNCTION vault_bridge.lock_secret(uuid) IS
+  'Internal. The one lock every change of a secret''s value or versions takes (rotate, rollback, set_secret, delete, history), until the end of the transaction: postgres may not lock rows of vault.secrets, so a transaction-scoped advisory lock keyed by the Vault id serialises them; a second caller waits for the first to commit, so a value set during a rotation is never lost, a rotation racing a delete leaves nothing behind and two callers never both record version 1.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.current_version(p_secret_id uuid)
 RETURNS vault_bridge.secret_versions
@@ -2401,6 +2433,68 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.current_version(uuid) IS
   'Internal. The version row of a secret''s current value, locked; recorded first when there is none, or when the value was replaced without a version (by set_secret) since the last one, which is then marked superseded and not kept.';
+$setup_v11_19$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_20$
+
+CREATE OR REPLACE FUNCTION vault_bridge.rollout_since(p_secret_id uuid)
+RETURNS timestamptz
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_since timestamptz;
+  v_row vault_bridge.secret_versions%ROWTYPE;
+BEGIN
+  -- Vault's updated_at is the changing transaction's start; a gateway whose
+  -- transaction started after it but before the change committed read the
+  -- old value. Only a resolve after a later transaction saw the change
+  -- committed surely holds the new one: that moment is stamped once on the
+  -- current version (settled_at), and a poll after that is one indexed read.
+  SELECT COALESCE(m.rotated_at, s.updated_at) INTO v_since
+  FROM vault.secrets AS s LEFT JOIN vault_bridge.secret_meta AS m ON m.secret_id = s.id
+  WHERE s.id = p_secret_id;
+  SELECT x.* INTO v_row FROM vault_bridge.secret_versions AS x
+  WHERE x.secret_id = p_secret_id AND x.superseded_at IS NULL;
+  IF FOUND AND v_row.settled_at IS NOT NULL AND v_row.created_at >= v_since THEN
+    RETURN LEAST(v_row.settled_at, v_since + vault_bridge.change_settle());
+  END IF;
+  IF v_since = pg_catalog.now() THEN
+    -- Changed by this very transaction (its start is the change's stamp): everything it reads after sees the change.
+    RETURN v_since;
+  END IF;
+  PERFORM vault_bridge.lock_secret(p_secret_id);
+  v_row := vault_bridge.current_version(p_secret_id);
+  IF v_row.settled_at IS NULL THEN
+    UPDATE vault_bridge.secret_versions AS x SET settled_at = pg_catalog.clock_timestamp()
+    WHERE x.secret_id = p_secret_id AND x.version = v_row.version
+    RETURNING x.* INTO v_row;
+  END IF;
+  -- No change stays uncommitted longer than change_settle() (the change feed's assumption too): a first look
+  -- long after the change does not push every resolve since before the cut.
+  RETURN LEAST(v_row.settled_at, v_since + vault_bridge.change_settle());
+END
+$$;
+COMMENT ON FUNCTION vault_bridge.rollout_since(uuid) IS
+  'Internal. From when a resolve of this secret surely returned its current value: the first moment a transaction after the change saw it committed, stamped once on the current version row (recorded first when there is none), and at the latest change_settle() after the change (no change stays uncommitted longer, as the change feed assumes). secret_rollout and secret_rollout_progress count a gateway updated only for a resolve whose transaction started after it; one that started earlier may have read the old value.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.version_by()
 RETURNS text
@@ -2443,26 +2537,6 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.keep_previous(uuid, text, vault_bridge.secret_versions, interval) IS
   'Internal. Copies the current value of a secret into an unnamed Vault secret of its own and marks its version row superseded and kept until now() + p_keep; returns that time. Called just before the live value is replaced, in the same transaction.';
-$setup_v11_19$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_20$
 
 CREATE OR REPLACE FUNCTION vault_bridge.check_rotation(p_access_type text, p_name text, p_keep interval, p_status text)
 RETURNS uuid
@@ -2485,12 +2559,37 @@ BEGIN
     PERFORM vault_bridge.fail(p_access_type, NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
       'store it first (set_secret): a rotation replaces an existing value');
   END IF;
-  -- One rotation or rollback of a secret at a time: the second waits for the first to commit.
-  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vault_bridge.version:' || v_id::text, 0));
+  -- One change of a secret at a time: the second waits for the first to commit.
+  PERFORM vault_bridge.lock_secret(v_id);
+  IF NOT EXISTS (SELECT FROM vault.secrets AS s WHERE s.id = v_id) THEN
+    -- Deleted by the transaction this one waited for: nothing to rotate, nothing to copy.
+    PERFORM vault_bridge.fail(p_access_type, NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
+      'store it first (set_secret): a rotation replaces an existing value');
+  END IF;
   PERFORM vault_bridge.purge_versions();
   RETURN v_id;
 END
 $$;
+$setup_v11_20$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_21$
 COMMENT ON FUNCTION vault_bridge.check_rotation(text, text, interval, text) IS
   'Internal. Validates a rotation or rollback (name, p_keep, p_status), raising before anything changes; takes the secret''s transaction lock, purges versions past their time and returns the secret''s Vault id.';
 
@@ -2542,26 +2641,6 @@ REVOKE ALL ON FUNCTION public.rotate_secret_version(text, text, interval, text, 
 GRANT EXECUTE ON FUNCTION public.rotate_secret_version(text, text, interval, text, text) TO service_role;
 COMMENT ON FUNCTION public.rotate_secret_version(text, text, interval, text, text) IS
   'service_role only. `bridge secrets rotate`: replaces the value of an existing secret under the same Vault id (every ref keeps working) and keeps the previous value as an unnamed Vault secret of its own for p_keep (0 to a century, NULL for vault_bridge.default_keep_previous(); purged at the first rotate, rollback or history call past it, this one included), recorded as a version in vault_bridge.secret_versions. p_status and p_message are the provider test of the new value made by the caller before the call (ok, invalid or unreachable, message redacted by the bridge; NULL when untested), recorded as the secret''s last test and against the new version. Returns {"id", "version", "previous", "changed_at", "keep_until"}. Raises PT404 for an unknown name, 22023 for a bad name, p_keep or p_status, before anything changes. Audited as rotate (and test).';
-$setup_v11_20$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_21$
 
 CREATE OR REPLACE FUNCTION public.rollback_secret_version(p_name text, p_keep interval DEFAULT NULL)
 RETURNS jsonb
@@ -2580,6 +2659,8 @@ BEGIN
   v_cur := vault_bridge.current_version(v_id);
   SELECT x.* INTO v_target FROM vault_bridge.secret_versions AS x
   WHERE x.secret_id = v_id AND x.version < v_cur.version AND x.value_id IS NOT NULL
+    -- Past its time it is as good as purged (the purge is capped a call): never restored.
+    AND x.keep_until > pg_catalog.now()
   ORDER BY x.version DESC LIMIT 1 FOR UPDATE;
   IF NOT FOUND THEN
     PERFORM vault_bridge.fail('rollback', v_id, p_name, pg_catalog.format('no previous version of %s is kept', p_name), 'PT404',
@@ -2608,42 +2689,6 @@ BEGIN
     'changed_at', pg_catalog.now(), 'keep_until', pg_catalog.now() + p_keep);
 END
 $$;
-REVOKE ALL ON FUNCTION public.rollback_secret_version(text, interval) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.rollback_secret_version(text, interval) TO service_role;
-COMMENT ON FUNCTION public.rollback_secret_version(text, interval) IS
-  'service_role only. `bridge secrets rollback`: the newest kept previous version''s value becomes current again under the same Vault id (a rotation in its own right: the change feed reports it, and the value it replaces is kept for p_keep, NULL for vault_bridge.default_keep_previous()). Recorded as a new version restored_from the old one, whose kept copy is deleted. Returns {"id", "version", "restored_from", "previous", "changed_at", "keep_until"}. Raises PT404 for an unknown name or when no previous version is kept. Audited as rollback.';
-
-CREATE OR REPLACE FUNCTION public.history_secret_versions(p_name text)
-RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
-AS $$
-DECLARE
-  v_id uuid := vault_bridge.id_by_name('audit', p_name);
-  v_cur vault_bridge.secret_versions%ROWTYPE;
-BEGIN
-  IF v_id IS NULL THEN
-    PERFORM vault_bridge.fail('audit', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
-      'list_secrets_status shows what exists');
-  END IF;
-  PERFORM vault_bridge.purge_versions();
-  v_cur := vault_bridge.current_version(v_id);
-  PERFORM vault_bridge.log_access('audit', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
-  RETURN pg_catalog.jsonb_build_object('name', p_name, 'versions', COALESCE((
-    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-             'version', h.version, 'created_at', h.created_at, 'by', h.created_by, 'status', h.check_status,
-             'current', h.superseded_at IS NULL, 'superseded_at', h.superseded_at, 'kept', h.value_id IS NOT NULL,
-             'keep_until', h.keep_until, 'purged_at', h.purged_at, 'restored_from', h.restored_from)
-           ORDER BY h.version DESC)
-    FROM (SELECT x.* FROM vault_bridge.secret_versions AS x WHERE x.secret_id = v_id
-          ORDER BY x.version DESC LIMIT vault_bridge.max_log_rows()) AS h), '[]'::jsonb));
-END
-$$;
-REVOKE ALL ON FUNCTION public.history_secret_versions(text) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.history_secret_versions(text) TO service_role;
-COMMENT ON FUNCTION public.history_secret_versions(text) IS
-  'service_role only. `bridge secrets history`: {"name", "versions": [{"version", "created_at", "by", "status", "current", "superseded_at", "kept", "keep_until", "purged_at", "restored_from"}]}, newest first, at most vault_bridge.max_log_rows(). Never a value. Purges versions past their time first. Raises PT404 for an unknown name. Audited as audit.';
 $setup_v11_21$;
 END
 $migration$;
@@ -2664,6 +2709,44 @@ BEGIN
     RETURN;
   END IF;
   EXECUTE $setup_v11_22$
+REVOKE ALL ON FUNCTION public.rollback_secret_version(text, interval) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.rollback_secret_version(text, interval) TO service_role;
+COMMENT ON FUNCTION public.rollback_secret_version(text, interval) IS
+  'service_role only. `bridge secrets rollback`: the newest kept previous version''s value becomes current again under the same Vault id (a rotation in its own right: the change feed reports it, and the value it replaces is kept for p_keep, NULL for vault_bridge.default_keep_previous()). Recorded as a new version restored_from the old one, whose kept copy is deleted. Returns {"id", "version", "restored_from", "previous", "changed_at", "keep_until"}. Raises PT404 for an unknown name or when no previous version is kept. Audited as rollback.';
+
+CREATE OR REPLACE FUNCTION public.history_secret_versions(p_name text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_id uuid := vault_bridge.id_by_name('audit', p_name);
+  v_cur vault_bridge.secret_versions%ROWTYPE;
+BEGIN
+  IF v_id IS NULL THEN
+    PERFORM vault_bridge.fail('audit', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
+      'list_secrets_status shows what exists');
+  END IF;
+  PERFORM vault_bridge.lock_secret(v_id);
+  PERFORM vault_bridge.purge_versions();
+  v_cur := vault_bridge.current_version(v_id);
+  PERFORM vault_bridge.log_access('audit', ARRAY[v_id], ARRAY[p_name], ARRAY[NULL::text]);
+  RETURN pg_catalog.jsonb_build_object('name', p_name, 'versions', COALESCE((
+    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+             'version', h.version, 'created_at', h.created_at, 'by', h.created_by, 'status', h.check_status,
+             'current', h.superseded_at IS NULL, 'superseded_at', h.superseded_at, 'kept', h.value_id IS NOT NULL AND h.keep_until > pg_catalog.now()
+                       AND EXISTS (SELECT FROM vault.secrets AS k WHERE k.id = h.value_id),
+             'keep_until', h.keep_until, 'purged_at', h.purged_at, 'restored_from', h.restored_from)
+           ORDER BY h.version DESC)
+    FROM (SELECT x.* FROM vault_bridge.secret_versions AS x WHERE x.secret_id = v_id
+          ORDER BY x.version DESC LIMIT vault_bridge.max_log_rows()) AS h), '[]'::jsonb));
+END
+$$;
+REVOKE ALL ON FUNCTION public.history_secret_versions(text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.history_secret_versions(text) TO service_role;
+COMMENT ON FUNCTION public.history_secret_versions(text) IS
+  'service_role only. `bridge secrets history`: {"name", "versions": [{"version", "created_at", "by", "status", "current", "superseded_at", "kept", "keep_until", "purged_at", "restored_from"}]}, newest first, at most vault_bridge.max_log_rows(). Never a value. Purges versions past their time first. Raises PT404 for an unknown name. Audited as audit.';
 
 CREATE OR REPLACE FUNCTION public.secret_rollout_progress(p_name text, p_changed_at timestamptz)
 RETURNS jsonb
@@ -2672,19 +2755,23 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
+  v_id uuid;
   v_changed timestamptz;
+  v_settled timestamptz;
   v_answer jsonb;
 BEGIN
-  SELECT s.updated_at INTO v_changed FROM vault.secrets AS s WHERE s.id = vault_bridge.id_by_name('audit', p_name);
+  SELECT s.id, s.updated_at INTO v_id, v_changed FROM vault.secrets AS s WHERE s.id = vault_bridge.id_by_name('audit', p_name);
   IF NOT FOUND THEN
     PERFORM vault_bridge.fail('audit', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
       'list_secrets_status shows what exists');
   END IF;
+  PERFORM vault_bridge.purge_versions();
   PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[p_name], ARRAY[NULL::text]);
   IF p_changed_at IS NULL OR v_changed IS DISTINCT FROM p_changed_at THEN
     -- Changed again since the caller's full report: it must ask secret_rollout afresh.
     RETURN pg_catalog.jsonb_build_object('name', p_name, 'changed_at', v_changed, 'updated', NULL);
   END IF;
+  v_settled := vault_bridge.rollout_since(v_id);
   -- Only the rows since the change, through the covering per-name index: what
   -- a poll needs once secret_rollout has said who was seen before it.
   SELECT pg_catalog.jsonb_build_object('name', p_name, 'changed_at', v_changed,
@@ -2696,7 +2783,7 @@ BEGIN
            CASE WHEN l.token_name IS NOT NULL THEN l.tenant || '/' || l.token_name ELSE l.host END AS gateway,
            pg_catalog.max(l.accessed_at) AS at
     FROM public.vault_access_log AS l
-    WHERE l.secret_name = p_name AND l.success AND l.access_type = 'resolve' AND l.accessed_at >= v_changed
+    WHERE l.secret_name = p_name AND l.success AND l.access_type = 'resolve' AND l.accessed_at >= v_settled
       AND (l.token_name IS NOT NULL OR l.host IS NOT NULL)
     GROUP BY 1, 2
   ) AS g;
@@ -2706,7 +2793,7 @@ $$;
 REVOKE ALL ON FUNCTION public.secret_rollout_progress(text, timestamptz) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_rollout_progress(text, timestamptz) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout_progress(text, timestamptz) IS
-  'service_role only. What `bridge secrets rotate --wait` polls after one secret_rollout: {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}]}, the gateways that resolved the secret since p_changed_at (the changed_at secret_rollout gave), reading only the audit rows since then; "updated" is null when the secret changed again since p_changed_at (ask secret_rollout afresh). Raises PT404 for an unknown name. Audited as audit.';
+  'service_role only. What `bridge secrets rotate --wait` polls after one secret_rollout: {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}]}, the gateways whose resolve started after the change was seen committed (vault_bridge.rollout_since; the change is p_changed_at, the changed_at secret_rollout gave), reading only the audit rows since then; "updated" is null when the secret changed again since p_changed_at (ask secret_rollout afresh). Raises PT404 for an unknown name. Audited as audit.';
 $setup_v11_22$;
 END
 $migration$;
@@ -2911,6 +2998,7 @@ DECLARE
     'vault_bridge.as_stored(l.tenant, $5), vault_bridge.as_stored(l.token_name, $5), l.name_count '
     'FROM public.vault_access_log AS l WHERE true';
 BEGIN
+  PERFORM vault_bridge.purge_versions();
   IF p_limit IS NULL OR p_limit < 1 THEN
     PERFORM vault_bridge.fail('audit', NULL, NULL,
       pg_catalog.format('limit %s is not a positive number of rows', COALESCE(p_limit::text, 'NULL')), '22023',
@@ -3077,34 +3165,54 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
+  v_id uuid;
   v_changed timestamptz;
+  v_settled timestamptz;
   v_answer jsonb;
 BEGIN
-  SELECT s.updated_at INTO v_changed FROM vault.secrets AS s WHERE s.id = vault_bridge.id_by_name('audit', p_name);
+  SELECT s.id, s.updated_at INTO v_id, v_changed FROM vault.secrets AS s WHERE s.id = vault_bridge.id_by_name('audit', p_name);
   IF NOT FOUND THEN
     PERFORM vault_bridge.fail('audit', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
       'list_secrets_status shows what exists');
   END IF;
+  PERFORM vault_bridge.purge_versions();
+  -- A resolve counts as the new value only if it started after the change was seen committed.
+  v_settled := vault_bridge.rollout_since(v_id);
   PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid], ARRAY[p_name], ARRAY[NULL::text]);
   -- The secret's successful resolves from usage_window() before its change
   -- on, per gateway (a token, else the host of a project-key caller),
   -- through the covering per-name index.
-  WITH seen AS (
+  WITH logged AS (
     SELECT CASE WHEN l.token_name IS NOT NULL THEN 'token' ELSE 'host' END AS via,
            CASE WHEN l.token_name IS NOT NULL THEN l.tenant || '/' || l.token_name ELSE l.host END AS gateway,
-           pg_catalog.max(l.accessed_at) FILTER (WHERE l.accessed_at >= v_changed) AS since_change,
-           pg_catalog.max(l.accessed_at) FILTER (WHERE l.accessed_at < v_changed) AS before_change
+           l.tenant, l.token_name,
+           pg_catalog.max(l.accessed_at) FILTER (WHERE l.accessed_at >= v_settled) AS since_change,
+           pg_catalog.max(l.accessed_at) FILTER (WHERE l.accessed_at < v_settled) AS before_change
     FROM public.vault_access_log AS l
     WHERE l.secret_name = p_name AND l.success AND l.access_type = 'resolve'
       AND l.accessed_at >= v_changed - vault_bridge.usage_window()
       AND (l.token_name IS NOT NULL OR l.host IS NOT NULL)
-    GROUP BY 1, 2
+    GROUP BY 1, 2, 3, 4
+  ), seen AS (
+    -- A token revoked or expired can never resolve again: it holds no value to wait for.
+    -- A token past its audit budget used since the change is answered but not itemised, so which names it
+    -- resolved is not known: it stays pending (never counted on a guess) and says why.
+    SELECT g.*, g.token_name IS NOT NULL AND EXISTS (
+             SELECT FROM vault_bridge.gateway_tokens AS t
+             WHERE t.tenant = g.tenant AND t.name = g.token_name AND t.last_used_at >= v_settled
+               AND t.unlogged_calls > 0) AS unitemised
+    FROM logged AS g
+    WHERE g.since_change IS NOT NULL OR g.token_name IS NULL OR NOT EXISTS (
+      SELECT FROM vault_bridge.gateway_tokens AS t
+      WHERE t.tenant = g.tenant AND t.name = g.token_name
+        AND (t.revoked_at IS NOT NULL OR t.expires_at <= pg_catalog.now()))
   )
   SELECT pg_catalog.jsonb_build_object(
     'name', p_name, 'changed_at', v_changed,
     'updated', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.since_change)
                  ORDER BY g.gateway) FILTER (WHERE g.since_change IS NOT NULL), '[]'::jsonb),
-    'pending', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.before_change)
+    'pending', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('gateway', g.gateway, 'via', g.via, 'resolved_at', g.before_change,
+                                                                           'unitemised', g.unitemised)
                  ORDER BY g.gateway) FILTER (WHERE g.since_change IS NULL), '[]'::jsonb))
   INTO v_answer
   FROM seen AS g;
@@ -3114,7 +3222,7 @@ $$;
 REVOKE ALL ON FUNCTION public.secret_rollout(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_rollout(text) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout(text) IS
-  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) that have resolved it since, and those seen resolving it in vault_bridge.usage_window() before that have not. Raises PT404 for an unknown name. Audited as audit.';
+  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) whose resolve started after the change was seen committed (vault_bridge.rollout_since: one that started earlier may have read the old value), and those seen resolving it in vault_bridge.usage_window() before that have not (a revoked or expired token is not pending; a pending token whose calls since are past its audit budget, so not itemised by name, has "unitemised": true). Purges kept versions past their time. Raises PT404 for an unknown name. Audited as audit.';
 $setup_v11_26$;
 END
 $migration$;
