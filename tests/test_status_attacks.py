@@ -1,0 +1,167 @@
+"""Attacks on issue 29's status (schema v9, redaction of encoded forms, bounded regexes, help and durations).
+
+Each test is one attack, written as the property the issue promises: a test that fails is an attack that worked,
+a test that passes is one that was blocked and stays as a regression test. Database attacks go through the
+PostgREST stand-in (each call its own committed transaction, with the X-Bridge-Host it names) or, where only rows
+matter, through the API roles inside one rolled-back transaction. Where an attack needs time to pass (the next hour
+of a token's audit budget), the token row's window is moved back as the database owner, which is what an hour does.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.support.api_role import become, call, mint, resolve_with_token
+from tests.support.pg import PgCluster, audit_rows_dropped_after, one
+from tests.test_lifecycle_sql import DAY, Rpc, http  # noqa: F401  (http is the fixture)
+from tests.test_setup_admin import unique
+
+
+@pytest.fixture(autouse=True)
+def quiet_log(pg: PgCluster) -> Iterator[None]:
+    """These attacks provoke alerts on purpose; they leave with each test, so no later doctor sees them."""
+    with audit_rows_dropped_after(pg):
+        yield
+
+
+def alerts_since(http: Rpc, minutes: int = 60) -> list[dict[str, Any]]:
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)).isoformat()
+    rows: list[dict[str, Any]] = http.admin("read_access_alerts", {"p_since": since})
+    return rows
+
+
+# --- hiding failures --------------------------------------------------------------------------------------------
+
+
+def test_new_host_flood_pushes_failure_alerts_out_of_the_capped_alert_list(pg: PgCluster, http: Rpc) -> None:
+    """read_access_alerts returns at most max_log_rows() (10,000) alerts, newest first, and says nothing of the rest.
+    A token allowed 512 names that the usual gateway resolves invents 20 hosts and resolves all 512 from each:
+    10,240 new_host alerts, every one newer than the failures before it. Its own failures, and another token's,
+    are no longer in the list `bridge audit --alerts` and doctor read."""
+    prefix = unique("FLOOD")
+    names = [f"{prefix}_{i:03d}" for i in range(512)]
+    http.names.extend(names)
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("SELECT public.set_secret(n, 'v-' || n) FROM unnest(%s::text[]) AS n", (names,))
+        ((cap,),) = conn.execute("SELECT vault_bridge.max_log_rows()").fetchall()
+    # The usual gateway resolves them all first: every later host is a new one.
+    http.admin("resolve_secrets", {"p_names": names}, host="gw-home")
+    attacker, victim = unique("gw-attacker"), unique("gw-victim")
+    flooding = http.token("default", attacker, [f"{prefix}_*"])
+    honest = http.token("default", victim, [f"{prefix}_*"])
+    for _ in range(10):
+        for token in (flooding, honest):
+            assert http.gateway(token, [f"{prefix}_NOPE"], "gw-probe").json() == {}
+    before = alerts_since(http)
+    assert {a["token"] for a in before if a["kind"] == "failures"} >= {f"default/{attacker}", f"default/{victim}"}
+    hosts = cap // len(names) + 1
+    for h in range(hosts):
+        with pg.connect("postgres", autocommit=True) as conn:
+            # The next hour of its budget (what waiting does; 7 calls of 512 fit in one): 3 hours for 20 calls.
+            conn.execute("UPDATE vault_bridge.gateway_tokens SET log_window_rows = 0 WHERE name = %s", (attacker,))
+        assert len(http.gateway(flooding, names, f"made-up-{h}").json()) == len(names)
+    after = alerts_since(http)
+    failures = {a["token"] for a in after if a["kind"] == "failures"}
+    assert {f"default/{attacker}", f"default/{victim}"} <= failures, (
+        f"{len(after)} alerts returned, the failure alerts of both tokens among them: "
+        f"{sorted(failures)}; kinds {sorted({a['kind'] for a in after})}")
+
+
+def test_failures_spread_over_many_names_still_alert_on_the_token(http: Rpc) -> None:
+    """One failed name per call, a different name each time (and names past the length limit): the name alerts
+    never fire, the token's must."""
+    prefix = unique("SPREAD")
+    http.store(f"{prefix}_REAL")
+    who = unique("gw-spread")
+    token = http.token("default", who, [f"{prefix}_*"])
+    for i in range(6):
+        assert http.gateway(token, [f"{prefix}_MISS_{i}"], "gw-spread").json() == {}
+    for i in range(6):
+        assert http.gateway(token, [f"{prefix}_{'L' * 300}{i}"], "gw-spread").json() == {}
+    (alert,) = [a for a in alerts_since(http) if a["kind"] == "failures" and a["token"] == f"default/{who}"]
+    assert alert["count"] == 12
+
+
+def test_interleaved_successes_cannot_spend_the_failure_share(pg: PgCluster, http: Rpc) -> None:
+    """Each call asks for 511 of its names and one that does not exist, so successes and failures share every
+    call, until the budget is gone; the failures must still be itemised and alert."""
+    prefix = unique("MIXED")
+    mine = [f"{prefix}_{i:03d}" for i in range(511)]
+    http.names.extend(mine)
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("SELECT public.set_secret(n, 'v-' || n) FROM unnest(%s::text[]) AS n", (mine,))
+    who = unique("gw-mixed")
+    token = http.token("default", who, [f"{prefix}_*"])
+    for i in range(12):
+        assert len(http.gateway(token, [*mine, f"{prefix}_NOPE_{i}"], "gw-mixed").json()) == len(mine)
+    (alert,) = [a for a in alerts_since(http) if a["kind"] == "failures" and a["token"] == f"default/{who}"]
+    assert alert["count"] == 12
+
+
+def test_a_revoked_token_s_retries_alert_even_after_its_successes_spent_the_budget(pg: PgCluster, http: Rpc) -> None:
+    """Spend the itemised successes of the window, be revoked, keep trying: the refused calls use the failure
+    share and alert."""
+    prefix = unique("REVOKED")
+    http.store(f"{prefix}_KEY")
+    who = unique("gw-revoked")
+    token = http.token("default", who, [f"{prefix}_*"])
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("UPDATE vault_bridge.gateway_tokens SET log_window_start = now(), "
+                     "log_window_rows = vault_bridge.token_log_rows() - vault_bridge.token_failure_rows() WHERE name = %s",
+                     (who,))
+    http.admin("revoke_gateway_token", {"p_tenant": "default", "p_name": who})
+    for _ in range(6):
+        assert http.gateway(token, [f"{prefix}_KEY"], "gw-revoked").status_code == 401
+    (alert,) = [a for a in alerts_since(http) if a["kind"] == "failures" and a["token"] == f"default/{who}"]
+    assert alert["count"] == 6
+
+
+# --- stalling and forging alerts ----------------------------------------------------------------------------------
+
+
+def test_a_host_with_control_characters_reaches_no_alert_raw(owner: psycopg.Connection) -> None:
+    """X-Bridge-Host is the caller's: escape sequences, newlines and bidi overrides must not reach the alert's host
+    or message, where a terminal would obey them."""
+    become(owner, "service_role")
+    name = unique("CTRL")
+    call(owner, "SELECT public.set_secret(%s, 'v', NULL, NULL)", (name,))
+    token = mint(owner, "default", unique("gw-ctrl"), [name])
+    become(owner, "anon", headers={"x-bridge-host": "gw-home"})
+    call(owner, "SELECT public.resolve_secrets_with_token(%s, %s)", (token, [name]))
+    # One transaction has one now(): the usual host's first resolve is made earlier, as an hour would.
+    owner.execute("RESET ROLE")
+    owner.execute("UPDATE vault_bridge.secret_hosts SET first_at = first_at - interval '1 hour' WHERE secret_name = %s",
+                  (name,))
+    evil = "gw\x1b[2J\x1b[31mowned\r\nfailures: none\u202egnp.exe\x07"
+    become(owner, "anon", headers={"x-bridge-host": evil})
+    call(owner, "SELECT public.resolve_secrets_with_token(%s, %s)", (token, [name]))
+    become(owner, "service_role")
+    rows = [r for r in call(owner, "SELECT kind, secret, host, message FROM public.read_access_alerts(now() - interval '2 hours')")
+            if r[1] == name]
+    assert [r[0] for r in rows] == ["new_host"]
+    for _kind, _secret, host, message in rows:
+        for text in (host or "", message or ""):
+            assert not any(ch in text for ch in "\x1b\r\n\u202e\x07"), repr(text)
+
+
+def test_case_variants_of_one_host_are_one_host_or_at_least_bounded(owner: psycopg.Connection) -> None:
+    """secret_hosts keeps the host as sent, cut to max_header_chars(): 300-character hosts that differ only after
+    the cut are one row, so a long host cannot add more rows than a short one."""
+    become(owner, "service_role")
+    name = unique("LONGHOST")
+    call(owner, "SELECT public.set_secret(%s, 'v', NULL, NULL)", (name,))
+    token = mint(owner, "default", unique("gw-long"), [name])
+    for i in range(5):
+        become(owner, "anon", headers={"x-bridge-host": "h" * 300 + str(i)})
+        call(owner, "SELECT public.resolve_secrets_with_token(%s, %s)", (token, [name]))
+    owner.execute("RESET ROLE")
+    ((rows, longest),) = owner.execute("SELECT count(*), max(length(host)) FROM vault_bridge.secret_hosts WHERE secret_name = %s",
+                                       (name,)).fetchall()
+    assert (rows, longest) == (1, 200)
