@@ -9,18 +9,17 @@ of a token's audit budget), the token row's window is moved back as the database
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from tests.support.api_role import become, call, mint, resolve_with_token
-from tests.support.pg import PgCluster, audit_rows_dropped_after, one
-from tests.test_lifecycle_sql import DAY, Rpc, http  # noqa: F401  (http is the fixture)
+from tests.support.api_role import become, call, mint
+from tests.support.pg import PgCluster, audit_rows_dropped_after, forget
+from tests.support.postgrest import Endpoint, ProjectKeys
+from tests.test_lifecycle_sql import Rpc
 from tests.test_setup_admin import unique
 
 
@@ -29,6 +28,15 @@ def quiet_log(pg: PgCluster) -> Iterator[None]:
     """These attacks provoke alerts on purpose; they leave with each test, so no later doctor sees them."""
     with audit_rows_dropped_after(pg):
         yield
+
+
+@pytest.fixture
+def http(endpoint: Endpoint, keys: ProjectKeys, pg: PgCluster) -> Iterator[Rpc]:
+    rpc = Rpc(endpoint, keys)
+    try:
+        yield rpc
+    finally:
+        forget(pg, *rpc.names)
 
 
 def alerts_since(http: Rpc, minutes: int = 60) -> list[dict[str, Any]]:
@@ -165,3 +173,66 @@ def test_case_variants_of_one_host_are_one_host_or_at_least_bounded(owner: psyco
     ((rows, longest),) = owner.execute("SELECT count(*), max(length(host)) FROM vault_bridge.secret_hosts WHERE secret_name = %s",
                                        (name,)).fetchall()
     assert (rows, longest) == (1, 200)
+
+
+# --- verdicts and changes made outside the bridge ---------------------------------------------------------------------
+
+
+def studio(pg: PgCluster, name: str, sql: str) -> None:
+    """Vault's own API as Studio's Vault page calls it, as postgres, never through the bridge."""
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute(f"SELECT vault.update_secret(id, {sql}) FROM vault.secrets WHERE name = %s", (name,))
+
+
+@pytest.mark.parametrize("edit", ["new_description => 'who owns this key'", "new_name => %s || '_RENAMED'"])
+def test_a_studio_edit_that_keeps_the_value_keeps_its_expiry_and_verdict(pg: PgCluster, http: Rpc, edit: str) -> None:
+    """Studio's description or name field calls vault.update_secret without a new value; Vault's updated_at moves
+    all the same. An expired key whose description is edited must not turn `ok`, and its test still speaks of the
+    value, which did not change."""
+    name = unique("DESCRIBED")
+    http.store(name, meta={"type": "openai", "rotate_every_s": 30 * 86400, "expires_at": "2000-01-01T00:00:00Z"})
+    version = http.admin("get_secret_version", {"p_name": name})["version"]
+    http.admin("record_secret_check", {"p_name": name, "p_status": "invalid", "p_message": "refused", "p_version": version})
+    before = http.status(name)[name]
+    assert (before["status"], before["due"]) == ("invalid", "expired")
+    shown = name
+    if "new_name" in edit:
+        studio(pg, name, edit.replace("%s", "name"))
+        shown = f"{name}_RENAMED"
+        http.names.append(shown)
+    else:
+        studio(pg, name, edit)
+    after = http.status(shown)[shown]
+    assert (after["status"], after["due"], after["expires_at"], after["rotated_at"]) == (
+        "invalid", "expired", before["expires_at"], before["rotated_at"])
+
+
+def test_a_rotation_between_reading_the_version_and_recording_voids_the_verdict(http: Rpc) -> None:
+    name = unique("RACED")
+    http.store(name, "old-value", meta={"type": "openai"})
+    version = http.admin("get_secret_version", {"p_name": name})["version"]
+    http.admin("rotate_secret", {"p_name": name, "p_new_secret": "new-value"})
+    assert http.admin("record_secret_check", {"p_name": name, "p_status": "ok", "p_message": "", "p_version": version}) is None
+    assert http.status(name)[name]["status"] is None
+
+
+def test_a_version_in_another_spelling_is_the_same_version(http: Rpc) -> None:
+    """The version goes through JSON as text; the same instant in another offset must still be this value's."""
+    name = unique("SPELLED")
+    http.store(name, "value", meta={"type": "openai"})
+    version = http.admin("get_secret_version", {"p_name": name})["version"]
+    moved = dt.datetime.fromisoformat(version).astimezone(dt.timezone(dt.timedelta(hours=5, minutes=30))).isoformat()
+    assert http.admin("record_secret_check", {"p_name": name, "p_status": "ok", "p_message": "", "p_version": moved}) is not None
+    assert http.status(name)[name]["status"] == "ok"
+
+
+def test_a_value_changed_outside_without_moving_updated_at_is_out_of_reach(pg: PgCluster, http: Rpc) -> None:
+    """A change that keeps updated_at (or sets it in the future, hiding overdue) needs a raw UPDATE of vault.secrets;
+    postgres, the most Studio's SQL editor has, may only read and delete there (as on Supabase), so every change of a
+    value goes through vault.update_secret, which moves updated_at."""
+    name = unique("RAW")
+    http.store(name, meta={"type": "openai"})
+    with pg.connect("postgres", autocommit=True) as conn:
+        for change in ("secret = secret", "updated_at = now() + interval '10 years'"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"UPDATE vault.secrets SET {change} WHERE name = %s", (name,))
