@@ -9,13 +9,18 @@ of a token's audit budget), the token row's window is moved back as the database
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import gzip
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
+from bridge.core.keys import scrub
+from bridge.core.secret_types import one_line, secret_parts
 from tests.support.api_role import become, call, mint
 from tests.support.pg import PgCluster, audit_rows_dropped_after, forget
 from tests.support.postgrest import Endpoint, ProjectKeys
@@ -236,3 +241,68 @@ def test_a_value_changed_outside_without_moving_updated_at_is_out_of_reach(pg: P
         for change in ("secret = secret", "updated_at = now() + interval '10 years'"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"UPDATE vault.secrets SET {change} WHERE name = %s", (name,))
+
+
+# --- redaction of encoded forms ---------------------------------------------------------------------------------------
+
+OPENAI_KEY = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk6l"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+
+def _pct(key: str, every: int) -> str:
+    return "".join(f"%{ord(c):02X}" if i % every == 0 else c for i, c in enumerate(key))
+
+
+ENCODINGS: dict[str, Any] = {
+    # Blocked: the issue's forms and their near relatives.
+    "html entities of / and +": lambda k: k.replace("/", "&#x2F;").replace("+", "&#43;"),
+    "hex in mixed case": lambda k: "".join(c.upper() if i % 2 else c for i, c in enumerate(k.encode().hex())),
+    "split across two JSON fields": lambda k: json.dumps({"a": k[: len(k) // 2], "b": k[len(k) // 2 :]}),
+    # Outside the issue's list.
+    "MIME base64, a line break every 76": lambda k: base64.encodebytes(("token=" + k * 2).encode()).decode(),
+    "percent-encoding of every byte": lambda k: _pct(k, 1),
+    "percent-encoding of every third character": lambda k: _pct(k, 3),
+    "HTML decimal entities": lambda k: "".join(f"&#{ord(c)};" for c in k),
+    "\\u escapes of every character": lambda k: "".join(f"\\u{ord(c):04x}" for c in k),
+    "hex with colons": lambda k: ":".join(f"{b:02x}" for b in k.encode()),
+    "base32": lambda k: base64.b32encode(k.encode()).decode(),
+    "UTF-16LE as hex": lambda k: k.encode("utf-16-le").hex(),
+    "UTF-16LE as base64": lambda k: base64.b64encode(k.encode("utf-16-le")).decode(),
+    "gzip then base64": lambda k: base64.b64encode(gzip.compress(k.encode(), mtime=0)).decode(),
+    "reversed": lambda k: k[::-1],
+}
+
+
+def _shown_encoded(out: str, encoded: str) -> bool:
+    """Whether `out` still holds the encoded key, or a run of 16 of its characters (whitespace aside)."""
+    flat, shown = "".join(encoded.split()), "".join(out.split())
+    return any(flat[i : i + 16] in shown for i in range(max(1, len(flat) - 15)))
+
+
+@pytest.mark.parametrize("secret_type", ["openai", "aws"])
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+def test_a_provider_echo_in_an_encoded_form_is_redacted(secret_type: str, encoding: str) -> None:
+    """What `secrets test` shows and stores (one_line over the value's parts) and what a Supabase or gateway error
+    shows (keys.scrub): neither may hold the key in any form a server or a proxy writes it in."""
+    key = OPENAI_KEY if secret_type == "openai" else AWS_SECRET
+    value = key if secret_type == "openai" else json.dumps(
+        {"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": key, "region": "us-east-1"})
+    encoded = ENCODINGS[encoding](key)
+    said = f"upstream refused the request: {encoded} is not valid"
+    checked = one_line(said, secret_parts(secret_type, value), 4000)
+    scrubbed = scrub(said, key)
+    assert not _shown_encoded(checked, encoded), checked
+    assert not _shown_encoded(scrubbed, encoded), scrubbed
+
+
+@pytest.mark.parametrize("shown", ["prefix", "suffix"])
+def test_scrub_leaves_no_recognisable_part_of_a_key(shown: str) -> None:
+    """A proxy that masks the middle of a key still prints its ends. one_line redacts any run of six of the value's
+    characters; keys.scrub (Supabase keys, gateway tokens, MCP values) lets through up to 15 in a row, a third of a
+    secret key's random part or nearly all of a short value."""
+    for key in ("sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz", "sk-proj-ab12CD34"):
+        part = key[:15] if shown == "prefix" else key[-12:]
+        said = f"invalid api key: {part}..." if shown == "prefix" else f"invalid api key: ...{part}"
+        out = scrub(said, key)
+        random_part = part.removeprefix("sb_secret_").removeprefix("sk-proj-")
+        assert random_part not in out, out
