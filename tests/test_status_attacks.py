@@ -9,17 +9,27 @@ of a token's audit budget), the token row's window is moved back as the database
 
 from __future__ import annotations
 
+import argparse
 import base64
+import contextlib
 import datetime as dt
 import gzip
+import importlib
+import io
 import json
+import shlex
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
+from bridge import __version__
+from bridge.cli.registry import build_parser
+from bridge.core.durations import option_seconds, option_stamp, parse_duration
+from bridge.core.errors import ConfigError, UsageError
 from bridge.core.keys import scrub
+from bridge.core.policy import expires_stamp, rotate_every_seconds
 from bridge.core.secret_types import one_line, secret_parts
 from tests.support.api_role import become, call, mint
 from tests.support.pg import PgCluster, audit_rows_dropped_after, forget
@@ -306,3 +316,74 @@ def test_scrub_leaves_no_recognisable_part_of_a_key(shown: str) -> None:
         out = scrub(said, key)
         random_part = part.removeprefix("sb_secret_").removeprefix("sk-proj-")
         assert random_part not in out, out
+
+
+# --- durations and help -----------------------------------------------------------------------------------------------
+
+NOT_DURATIONS = ["1e309s", "NaN", "-0", "0x10d", "1_0d", "\u0661\u0660d", "\uff11\uff10d", "\U0001d7d7d", "inf", "10y"]
+"""Overflowing, not a number, negative zero, hex, Python's digit groups, Arabic-Indic, full-width and mathematical
+digits (which Python's int() and float() read, and `\\d` matches without re.ASCII), and units there are none of."""
+
+
+@pytest.mark.parametrize("raw", NOT_DURATIONS)
+def test_every_duration_option_refuses_what_is_not_an_ascii_duration(raw: str) -> None:
+    """A duration is ASCII digits and a unit, as every example and message shows: Arabic-Indic `10d` is read as ten
+    days today (the regex's `\\d` and float() take any Unicode digit). Each option must refuse it in one usage line."""
+    now = dt.datetime.now(dt.UTC)
+    for parse in (lambda r: option_seconds("--within", r), rotate_every_seconds, lambda r: expires_stamp(r, now),
+                  lambda r: option_stamp("--since", r, now.timestamp(), -1)):
+        with pytest.raises(UsageError):
+            parse(raw)
+    with pytest.raises(ConfigError):
+        parse_duration("admin_deadline", raw)
+
+
+def test_the_help_example_test_collects() -> None:
+    """tests/test_cli_help.py reads every `example:` line at import; one example that starts with an environment
+    assignment (`SUPABASE_DB_URL=... bridge setup --dry-run`) makes the import fail, so none of its checks run."""
+    importlib.import_module("tests.test_cli_help")
+
+
+def test_every_help_example_parses_as_written() -> None:
+    """Every `bridge ...` command of every `example:` epilog, environment assignments and redirects aside, is
+    accepted by the parser itself (not only up to an appended --help)."""
+    failures = []
+    for path, parser in _parsers(build_parser(__version__)):
+        for line in (parser.epilog or "").splitlines()[1:]:
+            for argv in _commands(line):
+                stderr = io.StringIO()
+                try:
+                    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+                        build_parser(__version__).parse_args(argv)
+                except SystemExit as exc:
+                    failures.append((" ".join(path), argv, exc.code, stderr.getvalue()[-200:]))
+    assert failures == []
+
+
+def _parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, (*path, name))
+
+
+def _commands(line: str) -> Iterator[list[str]]:
+    lexer = shlex.shlex(line.strip(), posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    command: list[str] = []
+    for word in [*lexer, ";"]:
+        if word in {"|", "||", "&&", ";"}:
+            while command and command[0] != "bridge" and "=" in command[0]:
+                command.pop(0)
+            if command and command[0] == "bridge":
+                argv, words = [], iter(command[1:])
+                for w in words:
+                    if w in ("<", ">"):
+                        next(words, None)
+                    else:
+                        argv.append(w)
+                yield argv
+            command = []
+        else:
+            command.append(word)
