@@ -18,7 +18,9 @@ import importlib
 import io
 import json
 import shlex
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -31,7 +33,9 @@ from bridge.core.errors import ConfigError, UsageError
 from bridge.core.keys import scrub
 from bridge.core.policy import expires_stamp, rotate_every_seconds
 from bridge.core.secret_types import one_line, secret_parts
+from bridge.local.config import Config
 from tests.support.api_role import become, call, mint
+from tests.support.bridge_proc import run_bridge
 from tests.support.pg import PgCluster, audit_rows_dropped_after, forget
 from tests.support.postgrest import Endpoint, ProjectKeys
 from tests.test_lifecycle_sql import Rpc
@@ -387,3 +391,22 @@ def _commands(line: str) -> Iterator[list[str]]:
             command = []
         else:
             command.append(word)
+
+
+# --- time bounds over user input ----------------------------------------------------------------------------------------
+
+
+def test_a_mebibyte_openclaw_json_is_read_within_admin_deadline(tmp_path: Path) -> None:
+    """openclaw.json is read whole (up to 16 MiB) by the pure-Python json5 package, outside any deadline: a valid
+    1 MiB config (a long list, as a big agents or models section grows) must still be answered, or refused in one
+    line, within admin_deadline. `register` (no OpenClaw on PATH: it edits the file itself) needs no database."""
+    home = tmp_path / "home"
+    (home / ".openclaw").mkdir(parents=True)
+    (home / ".openclaw" / "openclaw.json").write_text('{"agents": {"list": [' + "1," * (512 * 1024) + "1]}}\n")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "BRIDGE_HOME": str(tmp_path / "bridge-home")}
+    deadline = Config().admin_deadline
+    try:
+        result = run_bridge(["register", "--provider", "supabase"], env, timeout=deadline)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"`bridge register` on a 1 MiB openclaw.json was still running after {deadline:g}s")
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr
