@@ -410,3 +410,30 @@ def test_a_mebibyte_openclaw_json_is_read_within_admin_deadline(tmp_path: Path) 
     except subprocess.TimeoutExpired:
         pytest.fail(f"`bridge register` on a 1 MiB openclaw.json was still running after {deadline:g}s")
     assert result.returncode in (0, 1) and "Traceback" not in result.stderr
+
+
+def test_a_day_of_made_up_hosts_from_a_few_tokens_leaves_alerts_readable(owner: psycopg.Connection) -> None:
+    """Each token may itemise 3,968 successful resolves an hour, each a new (secret, host) pair when it makes the host
+    up. A day of that from one token over four secrets, then from four more that reuse the first one's hosts (the
+    rows written as the resolves write them, the statistics refreshed in between as autovacuum would), must still
+    leave `--alerts` answering within admin_deadline, which the server enforces here."""
+    names = [unique("MADEUP") for _ in range(4)]
+    owner.execute("INSERT INTO vault_bridge.secret_hosts (secret_name, host, first_at) "
+                  "SELECT n, 'gw-home', now() - interval '30 days' FROM unnest(%s::text[]) AS n", (names,))
+    for tokens in (1, 4):
+        owner.execute(
+            "INSERT INTO public.vault_access_log (secret_name, client, access_type, success, accessed_at, tenant, token_name) "
+            "SELECT n, jsonb_build_object('host', 'made-up-' || g), 'resolve', true, "
+            "       now() - interval '23 hours' + g * interval '1 ms', 'default', 'gw-flood' "
+            "FROM unnest(%s::text[]) AS n, generate_series(1, %s) AS g", (names, 3968 * 24 * tokens // len(names)))
+        owner.execute("ANALYZE public.vault_access_log")
+        owner.execute("ANALYZE vault_bridge.secret_hosts")
+        become(owner, "service_role")
+        owner.execute(f"SET LOCAL statement_timeout = '{Config().admin_deadline:g}s'")
+        try:
+            ((count,),) = call(owner, "SELECT count(*) FROM public.read_access_alerts()")
+        except psycopg.errors.QueryCanceled:
+            pytest.fail(f"read_access_alerts did not answer within {Config().admin_deadline:g}s after {tokens} token-days")
+        assert count == 10000
+        owner.execute("RESET ROLE")
+        owner.execute("SET LOCAL statement_timeout = 0")
