@@ -8,7 +8,8 @@ import time
 
 from bridge.core.errors import ConfigError, UsageError
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)", re.ASCII)
+"""ASCII digits only: `\\d` alone also takes Arabic-Indic, full-width and mathematical digits, which float() reads."""
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 MAX_DURATION_S = 100 * 366 * 86400
 """Longest duration any option or setting takes: a century. Every use can hold it (a timestamp that far off, a

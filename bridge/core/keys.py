@@ -27,8 +27,9 @@ KEY_SHAPES = re.compile(
 PROVIDER_KEY_SHAPES = re.compile(r"(sk-ant-|sk-|ghp_|gho_|ghs_|github_pat_|xox[abpr]-|AKIA|ASIA|AIza|sb_secret_)[A-Za-z0-9_-]{8,}")
 """Well-known API key prefixes of other services (OpenAI, Anthropic, GitHub, Slack, AWS, Google, Supabase)."""
 REDACTED = "[REDACTED]"
-LEAK_WINDOW = 16
-"""A text holding any run of this many characters of the key is withheld whole."""
+LEAK_WINDOW = 6
+"""A text holding any run of this many characters of the key's own part (past a public prefix such as sb_secret_)
+is withheld whole: as one_line redacts a value's runs from six characters, a masked key's ends never get out."""
 
 LEGACY_JWT = "legacy service_role JWT"
 SECRET_KEY = "secret key (sb_secret_)"
@@ -88,9 +89,22 @@ def scrub(text: str, secret: str) -> str:
         for form in sorted(part_forms(secret), key=len, reverse=True):
             text = text.replace(form, REDACTED)
     text = redact_shapes(text)
-    if secret and any(secret[i : i + LEAK_WINDOW] in text for i in range(max(1, len(secret) - LEAK_WINDOW + 1))):
+    body = own_part(secret)
+    if body and any(body[i : i + LEAK_WINDOW] in text for i in range(max(1, len(body) - LEAK_WINDOW + 1))):
         return "[message withheld: it quoted the credentials]"
     return text
+
+
+PUBLIC_PREFIXES = (SECRET_KEY_PREFIX, PUBLISHABLE_KEY_PREFIX, TOKEN_PREFIX, ACCESS_TOKEN_PREFIX, "sk-proj-", "sk-ant-", "sk-or-v1-", "sk-")
+"""The fixed starts of key formats: a message may name them without quoting any key."""
+
+
+def own_part(secret: str) -> str:
+    """The part of a key that is its own: what follows a public prefix every key of its kind shares."""
+    for prefix in PUBLIC_PREFIXES:
+        if secret.startswith(prefix):
+            return secret[len(prefix):]
+    return secret
 
 
 def jwt_role(key: str) -> str | None:

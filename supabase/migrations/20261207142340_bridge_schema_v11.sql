@@ -2928,7 +2928,10 @@ BEGIN
     )
     SELECT a.kind, a.secret, a.token, a.host, a.count, a.first_at, a.last_at, a.message
     FROM alerts AS a
-    ORDER BY a.last_at DESC NULLS LAST, a.kind, a.secret, a.token
+    -- Failures first, then unused tokens, then new hosts: a token that invents hosts can fill the list with
+    -- new_host alerts, and must not push anyone's failure alerts out of the capped answer.
+    ORDER BY CASE a.kind WHEN 'failures' THEN 0 WHEN 'unused_token' THEN 1 ELSE 2 END,
+             a.last_at DESC NULLS LAST, a.kind, a.secret, a.token
     LIMIT vault_bridge.max_log_rows();
 END
 $$;
@@ -2955,7 +2958,7 @@ BEGIN
 REVOKE ALL ON FUNCTION public.read_access_alerts(timestamptz) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.read_access_alerts(timestamptz) TO service_role;
 COMMENT ON FUNCTION public.read_access_alerts(timestamptz) IS
-  'service_role only. Alerts since p_since (default 24 hours ago), newest first, at most vault_bridge.max_log_rows(): failures (more than vault_bridge.alert_failures() failed accesses to one name, or with one gateway token, revoked and expired ones included, within vault_bridge.alert_failure_window()), new_host (a successful resolve from a host that never resolved that secret before, when other hosts had) and unused_token (an active token unused for vault_bridge.unused_token_after(); count is its idle days). Audited as audit.';
+  'service_role only. Alerts since p_since (default 24 hours ago), failures first, then unused tokens, then new hosts, each kind newest first, at most vault_bridge.max_log_rows() (so a flood of new_host alerts cannot push a failure alert out): failures (more than vault_bridge.alert_failures() failed accesses to one name, or with one gateway token, revoked and expired ones included, within vault_bridge.alert_failure_window()), new_host (a successful resolve from a host that never resolved that secret before, when other hosts had) and unused_token (an active token unused for vault_bridge.unused_token_after(); count is its idle days). Audited as audit.';
 
 CREATE OR REPLACE FUNCTION public.read_access_log(
   p_since timestamptz DEFAULT NULL,
