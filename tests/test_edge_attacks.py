@@ -518,7 +518,8 @@ def expired_secret(vault: Vault) -> str:
     vault.put(name, value())
     pg: PgCluster = vault._pg
     with pg.connect("postgres", autocommit=True) as conn:
-        conn.execute("INSERT INTO vault_bridge.secret_meta (secret_id, expires_at) SELECT id, '2020-01-01' FROM vault.secrets WHERE name = %s "
+        conn.execute("INSERT INTO vault_bridge.secret_meta (secret_id, expires_at, vault_updated_at) "
+                     "SELECT id, '2020-01-01', updated_at FROM vault.secrets WHERE name = %s "
                      "ON CONFLICT (secret_id) DO UPDATE SET expires_at = '2020-01-01'", (name,))
     return name
 

@@ -71,7 +71,7 @@ class Managed:
             doc = json.loads(raw)
             projects = doc["projects"]
             return {str(ref): [str(n) for n in names] for ref, names in projects.items()}
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             raise BridgeError(f"{self.path} is not the bridge's record of managed Edge secrets; move it away") from None
 
     def names(self, ref: str) -> frozenset[str]:
