@@ -13,7 +13,7 @@ from collections.abc import Callable
 from bridge.app.context import Context
 from bridge.core.backoff import Backoff
 from bridge.core.deadline import Deadline
-from bridge.core.edge_names import CREATED, NOT_MANAGED, UPDATED
+from bridge.core.edge_names import CHANGED_ELSEWHERE, CREATED, NOT_MANAGED, UPDATED
 from bridge.core.errors import reason
 from bridge.credentials.access_token import find_access_token
 from bridge.edge.sync import Managed, audit_recorder, choose_ref, entries, mapping, open_vault, read_values, sync
@@ -71,6 +71,6 @@ class EdgeFollower:
         sent = [o.edge for o in outcomes if o.outcome in (CREATED, UPDATED)]
         if sent:
             self._log(f"edge sync to project {ref}: {', '.join(sent)}")
-        refused = [o.edge for o in outcomes if o.outcome == NOT_MANAGED]
+        refused = [o.edge for o in outcomes if o.outcome in (NOT_MANAGED, CHANGED_ELSEWHERE)]
         if refused:
             self._log(f"edge sync left alone (not managed by the bridge): {', '.join(refused)}")
