@@ -213,8 +213,11 @@ def test_sync_creates_updates_by_digest_and_never_touches_a_secret_it_does_not_m
         mine: "in step", "MAPPED": "in step", "THEIRS": "not managed",
     }
     api.secrets["MAPPED"] = "changed-in-the-dashboard"
-    assert "MAPPED (from " + mapped_vault + "): differs" in run_bridge(["edge", "status", *names], edge_env).stdout.decode()
-    # Which names it manages is on disk, 0600, names only.
+    # Someone else's value now (finding C of the attack review): status says what a sync would do.
+    assert ("MAPPED (from " + mapped_vault + "): not managed (changed since the bridge wrote it)"
+            in run_bridge(["edge", "status", *names], edge_env).stdout.decode())
+    assert sync(edge_env, *names)["MAPPED"] == CHANGED_ELSEWHERE and api.secrets["MAPPED"] == "changed-in-the-dashboard"
+    # Which names it manages is on disk, 0600: names and the digests the bridge wrote, never a value.
     managed = Path(edge_env["BRIDGE_HOME"]) / "edge-managed.json"
     assert managed.stat().st_mode & 0o777 == 0o600
     assert json.loads(managed.read_text())["projects"][REF] == sorted([mine, "MAPPED"])

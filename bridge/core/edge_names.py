@@ -31,6 +31,7 @@ CHANGED_ELSEWHERE = "skipped (not managed: its value is not the one the bridge l
 """A managed name whose value someone else set since (in the dashboard, or made anew after a deletion or after a
 crash that left the bridge's write unsent): theirs from then on."""
 IN_STEP, DIFFERS, MISSING, STATUS_NOT_MANAGED = "in step", "differs", "missing", "not managed"
+STATUS_CHANGED_ELSEWHERE = "not managed (changed since the bridge wrote it)"
 
 
 class Entry(NamedTuple):
@@ -127,15 +128,13 @@ def plan(
     return steps
 
 
-def status(wanted: Mapping[str, str], remote: Mapping[str, str], managed: frozenset[str]) -> dict[str, str]:
-    """`bridge edge status`: each Edge name in step, differing, missing, or the project's own."""
-    result: dict[str, str] = {}
-    for edge in sorted(wanted):
-        have = remote.get(edge)
-        if have is None:
-            result[edge] = MISSING
-        elif edge not in managed and have != wanted[edge]:
-            result[edge] = STATUS_NOT_MANAGED
-        else:
-            result[edge] = IN_STEP if have == wanted[edge] else DIFFERS
-    return result
+def status(
+    wanted: Mapping[str, str], remote: Mapping[str, str], managed: frozenset[str],
+    written: Mapping[str, frozenset[str]] | None = None,
+) -> dict[str, str]:
+    """`bridge edge status`: each Edge name in step, differing, missing, or the project's own, in the words
+    of what a sync would do with it (see plan)."""
+    steps = dict(plan(wanted, remote, managed, written))
+    words = {CREATED: MISSING, UNCHANGED: IN_STEP, UPDATED: DIFFERS, NOT_MANAGED: STATUS_NOT_MANAGED,
+             CHANGED_ELSEWHERE: STATUS_CHANGED_ELSEWHERE}
+    return {edge: words[outcome] for edge, outcome in steps.items()}

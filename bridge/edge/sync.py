@@ -250,7 +250,7 @@ def audit_recorder(credentials: Credentials, deadline: Deadline, ref: str) -> Ca
 def edge_status(api: ManagementApi, ref: str, chosen: Mapping[str, str], values: Mapping[str, str], managed: Managed) -> list[Outcome]:
     present = {edge: vault for edge, vault in chosen.items() if vault in values}
     wanted = {edge: digest(values[vault]) for edge, vault in present.items()}
-    judged = status(wanted, api.list_secrets(ref), managed.names(ref))
+    judged = status(wanted, api.list_secrets(ref), managed.names(ref), managed.written(ref))
     outcomes = [Outcome(edge, chosen[edge], word) for edge, word in judged.items()]
     outcomes += [Outcome(edge, vault, "not in Vault") for edge, vault in chosen.items() if edge not in present]
     return sorted(outcomes)
