@@ -229,7 +229,9 @@ def test_a_list_that_never_agrees_costs_one_post_per_sync_not_a_loop(
         api.secrets[name] = "still not it"
         result = run_bridge(["edge", "sync", "--name", name], edge_env)
         assert result.returncode == 0, result.stderr
-    assert len(api.posts()) == 3 and len(api.calls) == 6
+    # A listed digest that is not the one the bridge wrote is someone else's value (finding C): each later sync
+    # lists and leaves it alone, so no sync costs more than one POST and these cost none.
+    assert len(api.posts()) == 1 and len(api.calls) == 4
 
 
 def test_hostile_names_in_the_projects_list_are_never_printed(env_bootstrap: dict[str, str], vault: Vault) -> None:
@@ -518,7 +520,8 @@ def expired_secret(vault: Vault) -> str:
     vault.put(name, value())
     pg: PgCluster = vault._pg
     with pg.connect("postgres", autocommit=True) as conn:
-        conn.execute("INSERT INTO vault_bridge.secret_meta (secret_id, expires_at) SELECT id, '2020-01-01' FROM vault.secrets WHERE name = %s "
+        conn.execute("INSERT INTO vault_bridge.secret_meta (secret_id, expires_at, vault_updated_at) "
+                     "SELECT id, '2020-01-01', updated_at FROM vault.secrets WHERE name = %s "
                      "ON CONFLICT (secret_id) DO UPDATE SET expires_at = '2020-01-01'", (name,))
     return name
 

@@ -20,7 +20,18 @@ from typing import Any
 
 import pytest
 
-from bridge.core.edge_names import CREATED, NOT_MANAGED, UNCHANGED, UPDATED, Entry, digest, expand, parse_entry, plan
+from bridge.core.edge_names import (
+    CHANGED_ELSEWHERE,
+    CREATED,
+    NOT_MANAGED,
+    UNCHANGED,
+    UPDATED,
+    Entry,
+    digest,
+    expand,
+    parse_entry,
+    plan,
+)
 from bridge.core.errors import ConfigError
 from bridge.local.config import parse_config
 from tests.conftest import Vault
@@ -70,6 +81,15 @@ def test_plan_creates_missing_updates_managed_and_leaves_the_projects_own_alone(
     assert steps == {"NEW": CREATED, "MINE": UPDATED, "THEIRS": NOT_MANAGED, "SAME": UNCHANGED}
     # The API's digest is the hex SHA-256 of the value's UTF-8 bytes.
     assert digest("é") == hashlib.sha256("é".encode()).hexdigest()
+
+
+def test_plan_updates_a_managed_name_only_while_it_holds_what_the_bridge_wrote() -> None:
+    wanted = {"KEPT": digest("new"), "CHANGED": digest("new"), "OLD_RECORD": digest("new")}
+    remote = {"KEPT": digest("old"), "CHANGED": digest("someone else's"), "OLD_RECORD": digest("old")}
+    written = {"KEPT": frozenset({digest("old")}), "CHANGED": frozenset({digest("old")})}
+    steps = dict(plan(wanted, remote, frozenset(wanted), written))
+    # OLD_RECORD was recorded before digests were: trusted once.
+    assert steps == {"KEPT": UPDATED, "CHANGED": CHANGED_ELSEWHERE, "OLD_RECORD": UPDATED}
 
 
 def test_names_map_to_themselves_to_another_or_by_glob() -> None:
@@ -193,8 +213,11 @@ def test_sync_creates_updates_by_digest_and_never_touches_a_secret_it_does_not_m
         mine: "in step", "MAPPED": "in step", "THEIRS": "not managed",
     }
     api.secrets["MAPPED"] = "changed-in-the-dashboard"
-    assert "MAPPED (from " + mapped_vault + "): differs" in run_bridge(["edge", "status", *names], edge_env).stdout.decode()
-    # Which names it manages is on disk, 0600, names only.
+    # Someone else's value now (finding C of the attack review): status says what a sync would do.
+    assert ("MAPPED (from " + mapped_vault + "): not managed (changed since the bridge wrote it)"
+            in run_bridge(["edge", "status", *names], edge_env).stdout.decode())
+    assert sync(edge_env, *names)["MAPPED"] == CHANGED_ELSEWHERE and api.secrets["MAPPED"] == "changed-in-the-dashboard"
+    # Which names it manages is on disk, 0600: names and the digests the bridge wrote, never a value.
     managed = Path(edge_env["BRIDGE_HOME"]) / "edge-managed.json"
     assert managed.stat().st_mode & 0o777 == 0o600
     assert json.loads(managed.read_text())["projects"][REF] == sorted([mine, "MAPPED"])
@@ -373,7 +396,11 @@ def test_each_alert_kind_and_due_state_arrives_once_across_restarts_and_nothing_
     with pg.connect("postgres", autocommit=True) as conn:
         conn.execute("UPDATE vault_bridge.secret_meta SET rotated_at = now() - interval '3 days' "
                      "WHERE secret_id = (SELECT id FROM vault.secrets WHERE name = %s)", (overdue,))
-    http.admin("record_secret_check", {"p_name": invalid, "p_status": "invalid", "p_message": "provider said 401"})
+        # record_secret_check takes the version tested (schema v11): a verdict is about one value.
+        row = conn.execute("SELECT updated_at FROM vault.secrets WHERE name = %s", (invalid,)).fetchone()
+    assert row is not None
+    http.admin("record_secret_check", {"p_name": invalid, "p_status": "invalid", "p_message": "provider said 401",
+                                       "p_version": row[0].isoformat()})
     token_name = unique("gw-note").lower()
     token = http.token("default", token_name, [f"{prefix}_*"])
     for _ in range(6):

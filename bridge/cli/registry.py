@@ -8,7 +8,7 @@ bridge.app.verbs), and this table only says which module to import, so
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     import argparse
@@ -48,13 +48,29 @@ def load(name: str) -> Verb:
     return verbs[name]
 
 
+def scrubbed(message: str) -> str:
+    """An argparse error with anything key- or token-shaped replaced: argparse quotes the offending argument, and
+    a token pasted where a flag takes none (`bridge login --access-token sbp_...`) would reach a CI log."""
+    from bridge.core.keys import KEY_SHAPES, PROVIDER_KEY_SHAPES, REDACTED
+
+    return KEY_SHAPES.sub(REDACTED, PROVIDER_KEY_SHAPES.sub(REDACTED, message))
+
+
 def build_parser(version: str, argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser for every verb, or, when `argv` starts with a verb, for that verb alone: each verb's module is
     imported to declare it, and a verb such as `bridge run`, which an MCP client spawns at every start, must
     not pay for importing all the others."""
     import argparse
+    import sys
 
-    parser = argparse.ArgumentParser(
+    class Parser(argparse.ArgumentParser):
+        """Every verb's and action's parser (subparsers take their parent's class): usage errors are scrubbed."""
+
+        def error(self, message: str) -> NoReturn:
+            self.print_usage(sys.stderr)
+            self.exit(2, f"{self.prog}: error: {scrubbed(message)}\n")
+
+    parser = Parser(
         prog="bridge", description="OpenClaw exec secret provider backed by Supabase Vault.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -27,7 +27,11 @@ PROJECT_REF = re.compile(r"[a-z0-9]{20}")
 """A Supabase project ref: 20 lowercase letters and digits, the first label of https://<ref>.supabase.co."""
 
 CREATED, UPDATED, UNCHANGED, NOT_MANAGED = "created", "updated", "unchanged", "skipped (not managed)"
+CHANGED_ELSEWHERE = "skipped (not managed: its value is not the one the bridge last wrote)"
+"""A managed name whose value someone else set since (in the dashboard, or made anew after a deletion or after a
+crash that left the bridge's write unsent): theirs from then on."""
 IN_STEP, DIFFERS, MISSING, STATUS_NOT_MANAGED = "in step", "differs", "missing", "not managed"
+STATUS_CHANGED_ELSEWHERE = "not managed (changed since the bridge wrote it)"
 
 
 class Entry(NamedTuple):
@@ -94,14 +98,19 @@ class Step(NamedTuple):
     """created, updated, unchanged or skipped (not managed)."""
 
 
-def plan(wanted: Mapping[str, str], remote: Mapping[str, str], managed: frozenset[str]) -> list[Step]:
+def plan(
+    wanted: Mapping[str, str], remote: Mapping[str, str], managed: frozenset[str],
+    written: Mapping[str, frozenset[str]] | None = None,
+) -> list[Step]:
     """What a sync does for each Edge name, given the digest Vault's value has (`wanted`, edge name -> digest),
-    the digests the project lists (`remote`) and the names the bridge manages.
+    the digests the project lists (`remote`), the names the bridge manages and, per managed name, the digests
+    the bridge last wrote or took (`written`; a name recorded before digests were, has none and is trusted once).
 
-    A name the project does not have is created. A managed name whose digest differs is updated. A name the
-    project has with the same digest is unchanged (and managed from now on: no value of anyone's is
-    overwritten by taking it). A name the project has with another value that the bridge does not manage is
-    left alone."""
+    A name the project does not have is created. A managed name whose digest is one the bridge wrote is
+    updated; with any other digest someone else set it since, and it is left alone. A name the project has with
+    the same digest is unchanged (and managed from now on: no value of anyone's is overwritten by taking it).
+    A name the project has with another value that the bridge does not manage is left alone."""
+    written = written or {}
     steps: list[Step] = []
     for edge in sorted(wanted):
         have = remote.get(edge)
@@ -109,23 +118,23 @@ def plan(wanted: Mapping[str, str], remote: Mapping[str, str], managed: frozense
             outcome = CREATED
         elif have == wanted[edge]:
             outcome = UNCHANGED
-        elif edge in managed:
+        elif edge in managed and (not written.get(edge) or have in written[edge]):
             outcome = UPDATED
+        elif edge in managed:
+            outcome = CHANGED_ELSEWHERE
         else:
             outcome = NOT_MANAGED
         steps.append(Step(edge, outcome))
     return steps
 
 
-def status(wanted: Mapping[str, str], remote: Mapping[str, str], managed: frozenset[str]) -> dict[str, str]:
-    """`bridge edge status`: each Edge name in step, differing, missing, or the project's own."""
-    result: dict[str, str] = {}
-    for edge in sorted(wanted):
-        have = remote.get(edge)
-        if have is None:
-            result[edge] = MISSING
-        elif edge not in managed and have != wanted[edge]:
-            result[edge] = STATUS_NOT_MANAGED
-        else:
-            result[edge] = IN_STEP if have == wanted[edge] else DIFFERS
-    return result
+def status(
+    wanted: Mapping[str, str], remote: Mapping[str, str], managed: frozenset[str],
+    written: Mapping[str, frozenset[str]] | None = None,
+) -> dict[str, str]:
+    """`bridge edge status`: each Edge name in step, differing, missing, or the project's own, in the words
+    of what a sync would do with it (see plan)."""
+    steps = dict(plan(wanted, remote, managed, written))
+    words = {CREATED: MISSING, UNCHANGED: IN_STEP, UPDATED: DIFFERS, NOT_MANAGED: STATUS_NOT_MANAGED,
+             CHANGED_ELSEWHERE: STATUS_CHANGED_ELSEWHERE}
+    return {edge: words[outcome] for edge, outcome in steps.items()}

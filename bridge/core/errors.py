@@ -36,3 +36,11 @@ class IdentityUnavailable(BridgeError):
 
 class OutputClosed(BridgeError):
     """stdout is closed or the reader went away: the answer cannot be delivered."""
+
+
+def reason(exc: BaseException) -> str:
+    """One line for a long-running loop's log: the bridge's own message, an OS error as it is, and for anything
+    else its type only, since its text may quote what failed to parse (a webhook URL, a token)."""
+    if isinstance(exc, (BridgeError, OSError)):
+        return str(exc)
+    return f"unexpected {type(exc).__name__} (a bug or a hostile answer; the details are not logged as they may hold a credential)"

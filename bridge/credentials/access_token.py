@@ -21,9 +21,10 @@ from bridge.credentials.os_keyring import KEYRING_SERVICE, KeyringStore
 from bridge.credentials.sealed import MAX_SEALED_BYTES, SealError, seal, unseal
 from bridge.local.files import FileTooLarge, atomic_write, read_private
 from bridge.local.identity import Identity
+from bridge.local.paths import ACCESS_TOKEN_FILE
 
 ACCESS_TOKEN_ACCOUNT = "supabase-access-token"
-SEALED_NAME = "access-token.sealed"
+SEALED_NAME = ACCESS_TOKEN_FILE
 MAX_TOKEN_CHARS = 512
 
 
@@ -34,7 +35,7 @@ class FoundToken(NamedTuple):
 
 def check_access_token(token: str) -> str:
     token = token.strip()
-    if not token.startswith(ACCESS_TOKEN_PREFIX) or len(token) > MAX_TOKEN_CHARS or any(c.isspace() for c in token):
+    if not token.startswith(ACCESS_TOKEN_PREFIX) or len(token) > MAX_TOKEN_CHARS or any(not 0x20 < ord(c) < 0x7F for c in token):
         raise BridgeError(
             f"that is not a Supabase personal access token ({ACCESS_TOKEN_PREFIX}...); create one at "
             "https://supabase.com/dashboard/account/tokens"

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from bridge.app.context import Context
 from bridge.core.backoff import Backoff
 from bridge.core.deadline import Deadline
-from bridge.core.edge_names import CREATED, NOT_MANAGED, UPDATED
-from bridge.core.errors import BridgeError
+from bridge.core.edge_names import CHANGED_ELSEWHERE, CREATED, NOT_MANAGED, UPDATED
+from bridge.core.errors import reason
 from bridge.credentials.access_token import find_access_token
 from bridge.edge.sync import Managed, audit_recorder, choose_ref, entries, mapping, open_vault, read_values, sync
 from bridge.remote.management import ManagementApi
@@ -41,10 +41,10 @@ class EdgeFollower:
             return
         try:
             self._step()
-        except (BridgeError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a follower's failure is logged and backed off, never the watcher's end
             delay = self._backoff.failed()
             self._next_at = self._clock() + delay
-            self._log(f"edge sync failed: {exc}; next try in {delay:.0f}s")
+            self._log(f"edge sync failed: {reason(exc)}; next try in {delay:.0f}s")
         else:
             self._backoff.succeeded()
 
@@ -71,6 +71,6 @@ class EdgeFollower:
         sent = [o.edge for o in outcomes if o.outcome in (CREATED, UPDATED)]
         if sent:
             self._log(f"edge sync to project {ref}: {', '.join(sent)}")
-        refused = [o.edge for o in outcomes if o.outcome == NOT_MANAGED]
+        refused = [o.edge for o in outcomes if o.outcome in (NOT_MANAGED, CHANGED_ELSEWHERE)]
         if refused:
             self._log(f"edge sync left alone (not managed by the bridge): {', '.join(refused)}")

@@ -53,35 +53,61 @@ READ_WORKERS = 8
 """Vault reads in flight at once during a sync: PostgREST serves them side by side."""
 
 
+Written = dict[str, dict[str, list[str]]]
+"""Project ref -> Edge name -> the digests the bridge last wrote (or took as they were) under that name."""
+
+
 class Managed:
-    """Which Edge names the bridge manages, per project: names only, never a value or a digest (a digest of a
-    short value can be guessed)."""
+    """Which Edge names the bridge manages, per project, and the digest of the value it last wrote under each.
+
+    The digest is what tells a value the bridge wrote from one someone set since (changed in the dashboard,
+    or made anew after a deletion or a crash that left the bridge's write unsent): only the first is ever
+    overwritten. The file is 0600 like the credentials beside it; a digest is what the project's own list shows
+    to any holder of the access token, and never a value. Version 1 files (names only) are read as names with
+    no digest, trusted once and given one at their next sync."""
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / MANAGED_FILE
 
-    def _load(self) -> dict[str, list[str]]:
+    def _load(self) -> tuple[dict[str, list[str]], Written]:
         try:
             raw = read_private(self.path, MAX_MANAGED_BYTES)
         except FileTooLarge as exc:
             raise BridgeError(f"{exc}: not the bridge's record of managed Edge secrets; move it away") from None
         if raw is None:
-            return {}
+            return {}, {}
         try:
             doc = json.loads(raw)
-            projects = doc["projects"]
-            return {str(ref): [str(n) for n in names] for ref, names in projects.items()}
-        except (ValueError, TypeError, KeyError, AttributeError):
+            projects = {str(ref): [str(n) for n in names] for ref, names in doc["projects"].items()}
+            written = {
+                str(ref): {str(name): [str(d) for d in digests] for name, digests in names.items()}
+                for ref, names in doc.get("written", {}).items()
+            }
+            if any(isinstance(names, str) for names in doc["projects"].values()):
+                raise TypeError
+            return projects, written
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            # RecursionError: nested deeper than the parser goes; left in place for the person to look at.
             raise BridgeError(f"{self.path} is not the bridge's record of managed Edge secrets; move it away") from None
 
     def names(self, ref: str) -> frozenset[str]:
-        return frozenset(self._load().get(ref, []))
+        return frozenset(self._load()[0].get(ref, []))
 
-    def update(self, ref: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
-        projects = self._load()
-        names = (set(projects.get(ref, [])) | set(add)) - set(remove)
+    def written(self, ref: str) -> dict[str, frozenset[str]]:
+        return {name: frozenset(digests) for name, digests in self._load()[1].get(ref, {}).items()}
+
+    def update(self, ref: str, add: Mapping[str, Iterable[str]] | None = None, remove: Iterable[str] = ()) -> None:
+        """Each name in `add` managed with exactly those digests; each in `remove` forgotten."""
+        projects, written = self._load()
+        add = add or {}
+        gone = set(remove) - set(add)
+        names = (set(projects.get(ref, [])) | set(add)) - gone
         projects[ref] = sorted(names)
-        atomic_write(self.path, json.dumps({"version": 1, "projects": projects}, indent=2).encode() + b"\n")
+        mine = {name: digests for name, digests in written.get(ref, {}).items() if name in names}
+        mine.update({name: sorted(set(digests)) for name, digests in add.items()})
+        written[ref] = dict(sorted(mine.items()))
+        doc = {"version": 2, "projects": projects, "written": written}
+        atomic_write(self.path, json.dumps(doc, indent=2).encode() + b"\n")
 
 
 class Outcome(NamedTuple):
@@ -153,15 +179,25 @@ def read_values(vault: AdminApi, names: Iterable[str], token: bool) -> dict[str,
         return {name: text for name, text in pool.map(read, wanted) if text is not None}
 
 
+class Planned(NamedTuple):
+    steps: list[Step]
+    outcomes: list[Outcome]
+    wanted: dict[str, str]
+    """Edge name -> digest of Vault's value."""
+    remote: dict[str, str]
+    """Edge name -> digest the project lists."""
+
+
 def _planned(
     api: ManagementApi, ref: str, chosen: Mapping[str, str], values: Mapping[str, str], managed: Managed,
-) -> tuple[list[Step], list[Outcome]]:
+) -> Planned:
     present = {edge: vault for edge, vault in chosen.items() if vault in values}
     wanted = {edge: digest(values[vault]) for edge, vault in present.items()}
-    steps = plan(wanted, api.list_secrets(ref), managed.names(ref))
+    remote = api.list_secrets(ref)
+    steps = plan(wanted, remote, managed.names(ref), managed.written(ref))
     outcomes = [Outcome(s.edge, chosen[s.edge], s.outcome) for s in steps]
     outcomes += [Outcome(edge, vault, NOT_IN_VAULT) for edge, vault in sorted(chosen.items()) if edge not in present]
-    return steps, sorted(outcomes)
+    return Planned(steps, sorted(outcomes), wanted, remote)
 
 
 def sync(
@@ -172,21 +208,28 @@ def sync(
     the write happen under one lock, so two syncs (the watcher and a command) never both create a name. Each write
     is one `edge_sync` audit row (`record`: the names sent, and the API's refusal if it refused)."""
     if dry_run:
-        return _planned(api, ref, chosen, values, managed)[1]
+        return _planned(api, ref, chosen, values, managed).outcomes
     with held(managed.path.with_name(LOCK_FILE)) as mine:
         if not mine:
             raise BridgeError("another edge sync is running (bridge watch or a second command); try again when it ends")
-        steps, outcomes = _planned(api, ref, chosen, values, managed)
+        steps, outcomes, wanted, remote = _planned(api, ref, chosen, values, managed)
         send = {s.edge: values[chosen[s.edge]] for s in steps if s.outcome in (CREATED, UPDATED)}
         created = [s.edge for s in steps if s.outcome == CREATED]
-        managed.update(ref, add=[s.edge for s in steps if s.outcome in (CREATED, UPDATED, UNCHANGED)])
+        updated = [s.edge for s in steps if s.outcome == UPDATED]
+        # Before the request: a name the project no longer lists is forgotten (deleted in the dashboard, or never
+        # created because a crash came mid-request), so whoever makes it next owns it; an update accepts the
+        # old digest and the new one, so a crash mid-request leaves the name the bridge's whichever landed.
+        gone = [name for name in managed.names(ref) if name not in remote]
+        managed.update(ref, add={s.edge: {wanted[s.edge]} | ({remote[s.edge]} if s.outcome == UPDATED else set())
+                                 for s in steps if s.outcome in (CREATED, UPDATED, UNCHANGED)}, remove=gone)
         if send:
             try:
                 api.set_secrets(ref, send)
             except BridgeError as exc:
-                managed.update(ref, remove=created)
+                managed.update(ref, add={edge: {remote[edge]} for edge in updated}, remove=created)
                 record(sorted(send), str(exc))
                 raise
+            managed.update(ref, add={edge: {wanted[edge]} for edge in send})
             record(sorted(send), None)
         return outcomes
 
@@ -207,7 +250,7 @@ def audit_recorder(credentials: Credentials, deadline: Deadline, ref: str) -> Ca
 def edge_status(api: ManagementApi, ref: str, chosen: Mapping[str, str], values: Mapping[str, str], managed: Managed) -> list[Outcome]:
     present = {edge: vault for edge, vault in chosen.items() if vault in values}
     wanted = {edge: digest(values[vault]) for edge, vault in present.items()}
-    judged = status(wanted, api.list_secrets(ref), managed.names(ref))
+    judged = status(wanted, api.list_secrets(ref), managed.names(ref), managed.written(ref))
     outcomes = [Outcome(edge, chosen[edge], word) for edge, word in judged.items()]
     outcomes += [Outcome(edge, vault, "not in Vault") for edge, vault in chosen.items() if edge not in present]
     return sorted(outcomes)

@@ -17,6 +17,9 @@ from bridge.core.credentials import ENV_HOME
 
 APP_NAME = "openclaw-supabase-bridge"
 
+ACCESS_TOKEN_FILE = "access-token.sealed"
+"""Here, not in bridge.credentials.access_token, so the self-checks of this layer name the same file."""
+
 
 class Paths(NamedTuple):
     config_dir: Path
@@ -29,6 +32,11 @@ class Paths(NamedTuple):
     @property
     def sealed_file(self) -> Path:
         return self.data_dir / "credentials.sealed"
+
+    @property
+    def access_token_file(self) -> Path:
+        """The sealed Supabase personal access token (`bridge login --access-token --store file`)."""
+        return self.data_dir / ACCESS_TOKEN_FILE
 
     @property
     def cache_file(self) -> Path:

@@ -83,6 +83,7 @@ def targets(launcher: Path, paths: Paths) -> list[Target]:
         Target(paths.data_dir, DIRECTORY, what="data directory"),
         Target(paths.sealed_file, FILE, private=True, what="sealed credentials"),
         Target(paths.cache_file, FILE, private=True, what="cache"),
+        Target(paths.access_token_file, FILE, private=True, what="sealed access token"),
     ]
     unique: dict[Path, Target] = {}
     for target in every:

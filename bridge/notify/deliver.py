@@ -28,6 +28,8 @@ MAX_EVENTS_PER_MESSAGE = 50
 """A storm of events becomes several messages, a pass apart, not one message no one reads."""
 FIRST_BACKOFF_S = 60.0
 MAX_BACKOFF_S = 3600.0
+MAX_DOUBLINGS = 6
+"""FIRST_BACKOFF_S doubled this often is past MAX_BACKOFF_S."""
 LOCK_FILE = "notify.lock"
 POST_SECONDS = 10.0
 """Longest a webhook POST may take, within what is left of the caller's deadline."""
@@ -62,16 +64,47 @@ def slack_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def code(text: str) -> str:
+    """`text` as one Slack code span, its own backticks and line breaks removed: the hosts, names and messages
+    in an event are chosen by whoever can reach the database (a gateway token holder sets its host), and
+    outside a code span Slack makes a bare URL a link and reads *bold*, _italic_ and ~strike~."""
+    plain = " ".join(text.replace("`", "'").split())
+    return f"`{slack_text(plain)}`" if plain else ""
+
+
 def message(events: list[Event], host: str) -> dict[str, object]:
-    """Slack's incoming-webhook JSON, with the same events for machines beside it."""
-    lines = [f"openclaw-supabase-bridge on {slack_text(host)}:"] + [f"• {slack_text(e.text)}" for e in events]
+    """Slack's incoming-webhook JSON, with the same events for machines beside it; every event's text is a code
+    span (see code)."""
+    lines = [f"openclaw-supabase-bridge on {code(host)}:"] + [f"• {code(e.text)}" for e in events]
     return {"text": "\n".join(lines), "bridge": {"host": host, "events": [e.data for e in events]}}
+
+
+def backoff(failures: int) -> float:
+    """1 min doubling to MAX_BACKOFF_S; the exponent is capped first, so a webhook dead for weeks (a thousand
+    failures) cannot overflow the float."""
+    return min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2.0 ** min(max(failures - 1, 0), MAX_DOUBLINGS))
+
+
+def fair_batch(events: list[Event], limit: int) -> list[Event]:
+    """At most `limit` events, taken in turn from each kind (each alert kind, due, invalid), in order within a
+    kind: a flood of one kind (a token holder's decoy new-host alerts) cannot keep the others out of every
+    message."""
+    kinds: dict[str, list[Event]] = {}
+    for event in events:
+        kinds.setdefault(event.key.split("|", 2)[1] if event.key.startswith("alert|") else event.key.split("|", 1)[0], []).append(event)
+    queues = list(kinds.values())
+    batch: list[Event] = []
+    depth = 0
+    while len(batch) < limit and any(depth < len(q) for q in queues):
+        batch += [q[depth] for q in queues if depth < len(q)][: limit - len(batch)]
+        depth += 1
+    return batch
 
 
 def failed(state: dict[str, Any], now: float, error: str) -> None:
     failures = int(state.get("failures") or 0) + 1
     state["failures"] = failures
-    state["next_try_at"] = now + min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** (failures - 1))
+    state["next_try_at"] = now + backoff(failures)
     state["last_delivery"] = {"at": iso(now), "ok": False, "error": error}
 
 
@@ -100,7 +133,9 @@ def _locked_pass(
     state, _ = load_state(data_dir)
     started = now()
     next_try = state.get("next_try_at")
-    if isinstance(next_try, (int, float)) and started < next_try:
+    if isinstance(next_try, float) and started < next_try <= started + MAX_BACKOFF_S:
+        # A next try further away than the longest backoff is not one a pass set (a planted file, or a failure
+        # recorded while the clock was wrong): it is ignored rather than silencing every notification until then.
         return Delivery(0, 0, f"backing off after {state.get('failures')} failed deliveries; next try at {iso(next_try)}")
     events = collect(vault, started)
     sent: dict[str, dict[str, object]] = state.setdefault("sent", {})
@@ -111,7 +146,7 @@ def _locked_pass(
             sent[event.key]["seen"] = started
             if event.mark:
                 sent[event.key]["mark"] = event.mark
-    batch = new[:MAX_EVENTS_PER_MESSAGE]
+    batch = fair_batch(new, MAX_EVENTS_PER_MESSAGE)
     if not batch:
         save_state(data_dir, state, started)
         return Delivery(0, 0, "nothing new to post")
@@ -130,7 +165,15 @@ def _locked_pass(
 
 
 def send_test(vault: AdminApi, webhook: str, token: bool, data_dir: Path, seconds: float, now: float) -> int:
-    """`bridge notify test`: one message saying only that it is a test; recorded as the last delivery."""
+    """`bridge notify test`: one message saying only that it is a test; recorded as the last delivery. Under
+    the passes' lock: a pass saving its record while the test posts would otherwise be undone by this save."""
+    with held(data_dir / LOCK_FILE) as mine:
+        if not mine:
+            raise BridgeError("a notification pass is running (bridge watch or cron); try `bridge notify test` again in a minute")
+        return _locked_test(vault, webhook, token, data_dir, seconds, now)
+
+
+def _locked_test(vault: AdminApi, webhook: str, token: bool, data_dir: Path, seconds: float, now: float) -> int:
     state, _ = load_state(data_dir)
     host = socket.gethostname()
     try:

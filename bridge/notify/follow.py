@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from bridge.app.context import Context
-from bridge.core.errors import BridgeError
+from bridge.core.errors import reason
 from bridge.notify.command import notify_once
 
 MIN_PASS_GAP_S = 60.0
@@ -30,8 +30,8 @@ class NotifyFollower:
         self._last = now
         try:
             delivery = notify_once(self._ctx)
-        except (BridgeError, OSError) as exc:
-            self._log(f"notification not delivered: {exc}; retried after a backoff (bridge doctor shows it)")
+        except Exception as exc:  # noqa: BLE001 - a follower's failure is logged and backed off, never the watcher's end
+            self._log(f"notification not delivered: {reason(exc)}; retried after a backoff (bridge doctor shows it)")
             return
         if delivery.posted:
             self._log(f"notifications: {delivery.note}")

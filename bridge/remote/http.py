@@ -35,14 +35,24 @@ class Answer(NamedTuple):
     body: bytes
 
 
+HOST_LABEL_MAX = 63
+"""DNS's limit on one label of a host name (RFC 1035), which the HTTP client refuses past."""
+
+
 def check_outbound(url: str, what: str) -> None:
-    """https, or plain http to this machine only: a credential never crosses a network in clear text."""
+    """https, or plain http to this machine only: a credential never crosses a network in clear text.
+
+    The URL is also held to printable ASCII with DNS-sized labels before any client parses it: urlsplit drops a
+    newline or a tab that the HTTP client then refuses with an error quoting the URL, and an emoji or over-long
+    host fails inside IDNA encoding. A person stores such a URL again; the error never quotes it."""
+    if any(not (0x20 < ord(c) < 0x7F) for c in url):
+        raise BridgeError(f"{what} holds a space, a control character or a non-ASCII character; store it again as the "
+                          "service printed it (an internationalised host in its xn-- form)")
     parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return
-    if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS:
-        return
-    raise BridgeError(f"{what} must be an https:// URL (plain http is allowed only for localhost)")
+    if not ((parts.scheme == "https" and parts.hostname) or (parts.scheme == "http" and parts.hostname in LOCAL_HOSTS)):
+        raise BridgeError(f"{what} must be an https:// URL (plain http is allowed only for localhost)")
+    if any(not 0 < len(label) <= HOST_LABEL_MAX for label in (parts.hostname or "").rstrip(".").split(".")):
+        raise BridgeError(f"{what} names a host that is not a DNS name (an empty label, or one over {HOST_LABEL_MAX} characters)")
 
 
 def send(
@@ -76,3 +86,6 @@ def send(
         raise RemoteUnavailable(f"{what} did not answer in time") from None
     except httpx.HTTPError as exc:
         raise RemoteUnavailable(f"cannot reach {what}: {transport_reason(exc)}") from None
+    except (httpx.InvalidURL, UnicodeError, ValueError):
+        # The client's refusal of a URL or header it cannot encode quotes them (a webhook URL, a bearer token).
+        raise BridgeError(f"{what}: the URL or the credential holds a character HTTP cannot carry; store it again") from None

@@ -101,7 +101,8 @@ class ManagementApi:
         try:
             rows = json.loads(answer.body)
             return {str(row["name"]): str(row.get("value") or "") for row in rows}
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            # RecursionError: a list nested deeper than the parser goes (a hostile or broken answer).
             raise BridgeError(f"unexpected answer from {WHAT} listing secrets (not a list of {{name, value}})") from None
 
     def set_secrets(self, ref: str, values: Mapping[str, str]) -> None:
