@@ -1,0 +1,295 @@
+"""Issue 33 reviewed as a new user and as an attacker: every status, duration and time a person reads, and the
+usage charts and their SQL. A test named after a finding fails on the code it was written against; the others
+stay as regression tests.
+
+Real parts: the real PostgreSQL (inside a rolled-back transaction where SQL alone is asked), the `bridge`
+executable for the CLI, and `bridge ui` in the real Chromium for pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import errors
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from bridge.cache.store import CacheContents, Entry, derive_key, seal_snapshot
+from bridge.core.credentials import Credentials
+from bridge.core.durations import format_age, format_ago
+from bridge.core.text import minute, minute_ago, utc_stamp
+from bridge.local.identity import Identity
+from bridge.local.paths import Paths
+from bridge.web.chart import sparkline, usage_chart, usage_of
+from tests.support.api_role import become, call
+from tests.support.bridge_proc import run_bridge
+from tests.support.provider_fakes import OpenAIFake
+from tests.test_lifecycle_sql import set_secret
+from tests.test_setup_admin import unique
+from tests.test_setup_sql import PLAINTEXT
+from tests.test_ui_browser import WAIT_S, Dashboard, browser, provider  # noqa: F401 - the module's fixtures
+
+ISO_IN_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:?\d{2})")
+"""A machine timestamp where a person reads text: the issue asks for `2026-12-07 12:17 UTC (3 min ago)`."""
+
+
+# --- durations: format_age and format_ago, the one home of every duration a person reads ----------------------
+
+
+@pytest.mark.parametrize("seconds", [-30.0, -3600.0, -5.0])
+def test_format_age_of_a_negative_whole_duration_crashes(seconds: float) -> None:
+    """A clock corrected backwards gives a negative age (an entry written up to FUTURE_TOLERANCE_S ahead is
+    trusted by the cache); format_age raises StopIteration from next() instead of saying anything."""
+    shown = format_age(seconds)
+    assert shown and "-" not in shown, shown
+
+
+def test_format_age_of_a_negative_fraction_prints_a_minus() -> None:
+    assert "-" not in format_age(-0.5), format_age(-0.5)
+
+
+def test_format_age_just_under_a_second_reads_1000_ms() -> None:
+    """0.9996 s is rounded to milliseconds after the `< 1` test: `1000 ms`, where every other place says `1 s`."""
+    assert format_age(0.9996) != "1000 ms"
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [
+    (0.25, "250 ms"), (4, "4 s"), (59.5, "59.5 s"), (119.9, "119.9 s"), (120, "2 min"), (7199, "119 min 59 s"),
+    (7200, "2 h"), (172799, "47 h 59 min"), (172800, "2 days"), (90 * 86400, "90 days"), (365 * 86400, "365 days"),
+    (100 * 366 * 86400, "36600 days"), (86400 + 3600, "25 h"),
+])
+def test_durations_at_their_boundaries(seconds: float, shown: str) -> None:
+    assert format_age(seconds) == shown
+    number = re.search(r"(\d+(?:\.\d+)?) s\b", shown)
+    assert number is None or float(number.group(1)) <= 120
+
+
+def test_relative_times_past_and_future() -> None:
+    assert format_ago(0) == "just now" and format_ago(-30) == "in under a minute"
+    assert format_ago(3 * 86400) == "3 days ago" and format_ago(-3 * 86400 - 5) == "in 3 days"
+    assert format_ago(-(100 * 366 * 86400)) == "in 36600 days"
+
+
+def test_times_from_a_server_in_another_zone_are_read_as_utc() -> None:
+    """A database whose TimeZone is Asia/Kolkata answers `2026-12-08T03:47:03.123+05:30`: the minute printed is
+    the UTC one, the JSON stamp is UTC to the second, and the relative time is right."""
+    stamp = "2026-12-08T03:47:03.123456+05:30"
+    assert minute(stamp) == "2026-12-07 22:17 UTC"
+    assert utc_stamp(stamp) == "2026-12-07T22:17:03Z"
+    now = dt.datetime(2026, 12, 7, 22, 20, 4, tzinfo=dt.UTC).timestamp()
+    assert minute_ago(stamp, now) == "2026-12-07 22:17 UTC (3 min ago)"
+    assert minute_ago("2026-12-07T22:17:03Z", now - 3 * 86400 - 600) == "2026-12-07 22:17 UTC (in 3 days)"
+
+
+# --- charts as pure markup -----------------------------------------------------------------------------------
+
+
+def test_a_crafted_answer_cannot_put_markup_into_the_chart() -> None:
+    """Rotation stamps and names come from the database; counts may be huge or negative. Nothing but the drawing's
+    own elements may come out, no inline style (the CSP forbids it), and counts are the ones given."""
+    hostile = '2026-12-01T00:00:00Z"><script>alert(1)</script>'
+    answer = {"first_day": "2026-11-08", "days": 30, "secrets": {
+        '<svg onload=alert(1)>': {"resolves": [10**9] + [0] * 29, "failures": [-5, "7", None, 3] + [0] * 26,
+                                  "rotations": [hostile, "2026-11-20T10:00:00+05:30", "not a time"]}}}
+    (usage,) = usage_of(answer).values()
+    assert usage.resolves[0] == 10**9 and usage.failures[:4] == (0, 0, 0, 3)
+    for markup in (str(usage_chart(usage)), str(sparkline(usage))):
+        assert "<script" not in markup and "onload" not in markup and "style=" not in markup
+        assert re.findall(r"<(\w+)", markup) and set(re.findall(r"<(\w+)", markup)) <= {"svg", "title", "line", "text", "g", "rect", "path"}
+    assert str(usage_chart(usage)).count('class="rotation"') == 1
+
+
+def test_a_chart_answer_with_days_out_of_range_is_thirty_days() -> None:
+    for days in (0, -3, 10**6, "30", None):
+        (usage,) = usage_of({"first_day": "2026-11-08", "days": days, "secrets": {"A": {"resolves": [1] * 400}}}).values()
+        assert len(usage.resolves) == 30, days
+
+
+# --- CLI text: cache status and doctor with an entry stamped a little ahead (clock corrected backwards) ---------
+
+
+def seal_cache_ahead(env: dict[str, str], seconds_ahead: float) -> None:
+    """The cache as a bridge on this machine wrote it when its clock was `seconds_ahead` fast: an entry inside the
+    FUTURE_TOLERANCE_S the cache trusts."""
+    credentials = Credentials(env["SUPABASE_URL"], env["SUPABASE_SECRET_KEY"])
+    path = Paths.from_env(env).cache_file
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    entries = {"A": Entry("sk-proj-AHEAD-000000000000000000", time.time() + seconds_ahead)}
+    path.write_bytes(seal_snapshot(CacheContents(credentials.url, entries), derive_key(credentials, Identity.current())))
+    path.chmod(0o600)
+
+
+def test_cache_status_crashes_on_an_entry_stamped_seconds_ahead(env_bootstrap: dict[str, str]) -> None:
+    seal_cache_ahead(env_bootstrap, 30)
+    assert run_bridge(["cache", "status", "--json"], env_bootstrap).returncode == 0, "the JSON report is fine"
+    shown = run_bridge(["cache", "status"], env_bootstrap)
+    assert shown.returncode == 0, shown.stderr
+    assert "-" not in shown.stdout.decode().split("A", 1)[1].split("old")[0], shown.stdout.decode()
+
+
+def test_doctor_cache_line_with_an_entry_stamped_seconds_ahead(env_bootstrap: dict[str, str]) -> None:
+    seal_cache_ahead(env_bootstrap, 30.4)
+    shown = run_bridge(["doctor"], env_bootstrap)
+    text = shown.stdout.decode() + shown.stderr
+    line = next((line for line in text.splitlines() if "oldest" in line), "")
+    assert line and not re.search(r"oldest -", line), text
+    assert "Traceback" not in text and "internal error" not in text.lower(), text
+
+
+# --- CLI text: notify's backoff --------------------------------------------------------------------------------
+
+
+def notify_in_backoff(env: dict[str, str]) -> None:
+    """[notify] configured, its last delivery failed three times, the next try an hour ahead."""
+    paths = Paths.from_env(env)
+    paths.config_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with paths.config_file.open("a") as config:
+        config.write('\n[notify]\nwebhook = "ALERT_WEBHOOK"\n')
+    paths.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    now = time.time()
+    state = {"version": 1, "sent": {}, "failures": 3, "next_try_at": now + 3600,
+             "last_delivery": {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 600)), "ok": False,
+                               "error": "HTTP 500 from the webhook"}}
+    path = paths.data_dir / "notify-state.json"
+    path.write_text(json.dumps(state))
+    path.chmod(0o600)
+
+
+def test_notify_backoff_line_prints_an_iso_stamp(env_bootstrap: dict[str, str]) -> None:
+    notify_in_backoff(env_bootstrap)
+    shown = run_bridge(["audit", "--alerts", "--notify"], env_bootstrap)
+    text = shown.stdout.decode() + shown.stderr
+    assert "backing off" in text, text
+    assert not ISO_IN_TEXT.search(text), text
+
+
+def test_doctor_notify_line_speaks_human(env_bootstrap: dict[str, str]) -> None:
+    notify_in_backoff(env_bootstrap)
+    text = run_bridge(["doctor"], env_bootstrap).stdout.decode()
+    line = next(line for line in text.splitlines() if "failed in a row" in line)
+    assert "min ago" in line and " UTC" in line and not ISO_IN_TEXT.search(line), line
+
+
+# --- the /integrations page in Chromium --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def notify_dashboard(env_bootstrap: dict[str, str], provider: OpenAIFake) -> Iterator[Dashboard]:  # noqa: F811
+    notify_in_backoff(env_bootstrap)
+    ui = Dashboard(env_bootstrap)
+    try:
+        yield ui
+    finally:
+        if ui.proc.poll() is None:
+            ui.proc.kill()
+            ui.proc.wait()
+
+
+def test_integrations_page_shows_machine_timestamps(notify_dashboard: Dashboard, browser: WebDriver) -> None:  # noqa: F811
+    """The last delivery and the next retry are printed as `2026-12-07T12:17:03Z`: no minute form, no `ago`, no
+    title; every other page uses when()."""
+    browser.get(notify_dashboard.login_file_uri)
+    WebDriverWait(browser, WAIT_S).until(lambda driver: driver.current_url.endswith("/secrets"))
+    notify_dashboard.logged_in_at(browser.current_url)
+    browser.get(notify_dashboard.base + "/integrations")
+    table = browser.find_element(By.CSS_SELECTOR, "table.notify").text
+    assert "3 failed in a row" in table, table
+    assert not ISO_IN_TEXT.search(table), table
+    assert "ago" in table and ("in 59 min" in table or "in 1 h" in table), table
+
+
+# --- SQL: secret_usage_days and list_secrets_page_usage -----------------------------------------------------------
+
+
+def insert_rows(conn: psycopg.Connection, rows: list[tuple[str, str, str, bool, int]]) -> None:
+    """(secret, UTC timestamp, access_type, success, name_count) as committed audit rows would hold them."""
+    with conn.cursor() as cur:
+        for name, at, kind, ok, count in rows:
+            cur.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, name_count, accessed_at) "
+                        "VALUES (%s, %s, %s, %s, %s::timestamptz)", (name, kind, ok, count, at))
+
+
+def usage(conn: psycopg.Connection, names: Any, days: Any = 30) -> dict[str, Any]:
+    ((answer,),) = call(conn, "SELECT public.secret_usage_days(%s, %s)", (names, days))
+    result: dict[str, Any] = answer
+    return result
+
+
+def test_usage_days_are_utc_days_under_a_session_in_kolkata(owner: psycopg.Connection) -> None:
+    """A server whose TimeZone is Asia/Kolkata (+05:30): a row at 23:30 UTC is on its UTC day, not the next local
+    one, and each bar is the SQL count of rows of that UTC day, failures weighed by name_count."""
+    name = unique("TZ").upper()
+    owner.execute("SET LOCAL TimeZone = 'Asia/Kolkata'")
+    ((today,),) = call(owner, "SELECT (now() AT TIME ZONE 'UTC')::date")
+    stamp = lambda days_ago, clock: f"{today - dt.timedelta(days=days_ago)}T{clock}Z"  # noqa: E731
+    insert_rows(owner, [(name, stamp(2, "23:30:00"), "resolve", True, 1), (name, stamp(2, "23:59:59"), "resolve", True, 1),
+                        (name, stamp(1, "00:00:00"), "resolve", True, 1), (name, stamp(1, "18:31:00"), "resolve", False, 4),
+                        (name, stamp(29, "00:00:00"), "resolve", True, 1), (name, stamp(30, "23:59:59"), "resolve", True, 1),
+                        (name, stamp(5, "20:00:00"), "rotate", True, 1)])
+    become(owner, "service_role")
+    answer = usage(owner, [name])
+    assert answer["first_day"] == str(today - dt.timedelta(days=29))
+    chart = answer["secrets"][name]
+    expected = dict(call(owner, "SELECT ((accessed_at AT TIME ZONE 'UTC')::date - %s::date)::int, count(*) "
+                                "FROM public.vault_access_log WHERE secret_name = %s AND success AND access_type = 'resolve' "
+                                "AND accessed_at >= %s::date::timestamp AT TIME ZONE 'UTC' GROUP BY 1",
+                        (answer["first_day"], name, answer["first_day"])))
+    assert {i: n for i, n in enumerate(chart["resolves"]) if n} == expected
+    assert chart["failures"][28] == 4 and sum(chart["failures"]) == 4
+    (rotation,) = chart["rotations"]
+    assert utc_stamp(rotation) == f"{today - dt.timedelta(days=5)}T20:00:00Z", rotation
+
+
+def test_usage_days_take_odd_arguments_in_their_stride(db: psycopg.Connection) -> None:
+    become(db, "service_role")
+    for days, expected in ((0, 1), (-7, 1), (None, 30), (10**6, 90), (2**31 - 1, 90)):
+        assert usage(db, ["X"], days)["days"] == expected
+        assert len(usage(db, ["X"], days)["secrets"]["X"]["resolves"]) == expected
+    assert set(usage(db, ["X", None, "X"])["secrets"]) == {"X"}, "NULL names skipped, duplicates once"
+    assert usage(db, [None])["secrets"] == {}
+    with pytest.raises(errors.InvalidParameterValue):
+        usage(db, None)
+
+
+@pytest.mark.parametrize("role", ["anon", "authenticated"])
+def test_only_service_role_may_read_a_page_with_its_usage(db: psycopg.Connection, role: str) -> None:
+    become(db, role)
+    with pytest.raises(errors.InsufficientPrivilege):
+        call(db, "SELECT public.list_secrets_page_usage(NULL)")
+    with pytest.raises(errors.InsufficientPrivilege):
+        usage(db, ["X"])
+
+
+def test_list_secrets_page_usage_fails_on_a_page_list_secrets_page_allows(db: psycopg.Connection) -> None:
+    """list_secrets_page takes p_limit up to max_log_rows() (10,000); its usage twin passes the page's names to
+    secret_usage_days, which refuses more than max_names_per_call() (512): a page of 513 rows is an error."""
+    become(db, "service_role")
+    tag = unique("BIGPAGE").upper()
+    for i in range(513):
+        call(db, "SELECT public.set_secret(%s, %s, NULL, NULL)", (f"{tag}_{i:03d}", PLAINTEXT))
+    ((plain,),) = call(db, "SELECT public.list_secrets_page(%s, NULL, NULL, NULL, NULL, 600, 0)", (tag,))
+    assert len(plain["rows"]) == 513
+    ((answer,),) = call(db, "SELECT public.list_secrets_page_usage(%s, NULL, NULL, NULL, NULL, 600, 0, 30)", (tag,))
+    assert len(answer["rows"]) == 513 and len(answer["usage"]["secrets"]) == 513
+
+
+def test_generic_secret_used_daily_reads_not_testable_everywhere(db: psycopg.Connection) -> None:
+    """A generic secret, even with a test recorded by hand, is `not testable` and never filtered as tested."""
+    become(db, "service_role")
+    name = unique("GEN").upper()
+    set_secret(db, name, PLAINTEXT)
+    ((page,),) = call(db, "SELECT public.list_secrets_page(%s, NULL, NULL, 'ok', NULL, 50, 0)", (name,))
+    assert page["rows"] == []
+    ((page,),) = call(db, "SELECT public.list_secrets_page(%s, NULL, 'generic', NULL, NULL, 50, 0)", (name,))
+    assert [r["name"] for r in page["rows"]] == [name]
+    from bridge.core.status import row_state
+
+    assert row_state(page["rows"][0]) == "not testable"
