@@ -29,13 +29,23 @@ from bridge.core.text import minute, minute_ago, utc_stamp
 from bridge.local.identity import Identity
 from bridge.local.paths import Paths
 from bridge.web.chart import sparkline, usage_chart, usage_of
+from tests.conftest import Vault
 from tests.support.api_role import become, call
 from tests.support.bridge_proc import run_bridge
+from tests.support.pg import PgCluster, audit_rows_dropped_after
 from tests.support.provider_fakes import OpenAIFake
 from tests.test_lifecycle_sql import set_secret
 from tests.test_setup_admin import unique
 from tests.test_setup_sql import PLAINTEXT
-from tests.test_ui_browser import WAIT_S, Dashboard, browser, provider  # noqa: F401 - the module's fixtures
+from tests.test_ui_browser import (  # noqa: F401 - the module's fixtures
+    WAIT_S,
+    Dashboard,
+    bars,
+    browser,
+    dashboard,
+    page_problems,
+    provider,
+)
 
 ISO_IN_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:?\d{2})")
 """A machine timestamp where a person reads text: the issue asks for `2026-12-07 12:17 UTC (3 min ago)`."""
@@ -127,7 +137,7 @@ def seal_cache_ahead(env: dict[str, str], seconds_ahead: float) -> None:
     path.chmod(0o600)
 
 
-def test_cache_status_crashes_on_an_entry_stamped_seconds_ahead(env_bootstrap: dict[str, str]) -> None:
+def test_cache_status_prints_a_negative_age_for_an_entry_stamped_seconds_ahead(env_bootstrap: dict[str, str]) -> None:
     seal_cache_ahead(env_bootstrap, 30)
     assert run_bridge(["cache", "status", "--json"], env_bootstrap).returncode == 0, "the JSON report is fine"
     shown = run_bridge(["cache", "status"], env_bootstrap)
@@ -135,7 +145,7 @@ def test_cache_status_crashes_on_an_entry_stamped_seconds_ahead(env_bootstrap: d
     assert "-" not in shown.stdout.decode().split("A", 1)[1].split("old")[0], shown.stdout.decode()
 
 
-def test_doctor_cache_line_with_an_entry_stamped_seconds_ahead(env_bootstrap: dict[str, str]) -> None:
+def test_doctor_prints_a_negative_oldest_age_for_an_entry_stamped_seconds_ahead(env_bootstrap: dict[str, str]) -> None:
     seal_cache_ahead(env_bootstrap, 30.4)
     shown = run_bridge(["doctor"], env_bootstrap)
     text = shown.stdout.decode() + shown.stderr
@@ -206,6 +216,90 @@ def test_integrations_page_shows_machine_timestamps(notify_dashboard: Dashboard,
     assert "ago" in table and ("in 59 min" in table or "in 1 h" in table), table
 
 
+def test_integrations_page_fails_on_a_notifier_state_doctor_reads(
+    notify_dashboard: Dashboard, browser: WebDriver, env_bootstrap: dict[str, str],  # noqa: F811
+) -> None:
+    """load_state accepts any JSON object with a `sent` map, and doctor reads such a file field by field. The page
+    prints `next try after None` when failures has no next_try_at, and answers 500 (StrictUndefined) when the last
+    delivery has no `at`."""
+    path = Paths.from_env(env_bootstrap).data_dir / "notify-state.json"
+    browser.get(notify_dashboard.login_file_uri)
+    WebDriverWait(browser, WAIT_S).until(lambda driver: driver.current_url.endswith("/secrets"))
+    notify_dashboard.logged_in_at(browser.current_url)
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 600))
+    problems = {}
+    for case, state in {
+        "failures without next_try_at": {"sent": {}, "failures": 2, "last_delivery": {"at": at, "ok": False, "error": "HTTP 500"}},
+        "last delivery without at": {"sent": {}, "failures": 0, "last_delivery": {"ok": True}},
+    }.items():
+        path.write_text(json.dumps(state))
+        doctor = run_bridge(["doctor"], env_bootstrap)
+        assert "Traceback" not in doctor.stderr and "notifications" in doctor.stdout.decode(), case
+        browser.get(notify_dashboard.base + "/integrations")
+        text = browser.find_element(By.TAG_NAME, "body").text
+        found = page_problems(text, browser.page_source) + (["Internal Server Error"] if "Internal Server Error" in text else [])
+        if found:
+            problems[case] = found
+    assert not problems, problems
+
+
+HOSTILE = '"><svg onload=alert(1)><img src=x onerror=alert(2)></title><script>alert(3)</script>'
+
+
+def test_crafted_audit_rows_stay_text_and_the_bars_are_the_sql_counts(
+    dashboard: Dashboard, browser: WebDriver, vault: Vault, pg: PgCluster,  # noqa: F811
+) -> None:
+    """What a gateway token's holder can put in audit rows (a name, a host, an error message, a failure row worth
+    10^9 names) with 90 days of history at the edges of UTC days: every page keeps it as text (no element, no
+    handler, no inline style, so the CSP stays strict), and each bar is the count per UTC day SQL gives."""
+    name = unique("HUMAN").upper()
+    vault.put(name, "sk-proj-" + "h" * 40)
+    stamp = "date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - %s * interval '1 day' + %s::interval"
+    with audit_rows_dropped_after(pg):
+        with pg.connect("postgres", autocommit=True) as conn:
+            for days_ago in range(90):
+                for clock in ("0 s", "23 h 59 min 59 s")[: 1 + days_ago % 2]:
+                    conn.execute(
+                        "INSERT INTO public.vault_access_log (secret_name, access_type, success, client, accessed_at) "
+                        f"SELECT %s, 'resolve', true, jsonb_build_object('host', %s::text), least(now(), {stamp}) "
+                        "FROM generate_series(1, %s)", (name, HOSTILE, days_ago, clock, days_ago % 5 + 1))
+            conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, name_count, error_message, client, "
+                         f"token_name, tenant, accessed_at) VALUES (%s, 'resolve', false, 1000000000, %s, jsonb_build_object('host', %s::text), "
+                         f"%s, 'default', {stamp})", (name, HOSTILE, HOSTILE, HOSTILE[:60], 2, "5 h"))
+            conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, error_message, accessed_at) "
+                         "VALUES (%s, 'resolve', false, %s, now())", (HOSTILE, HOSTILE))
+            conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, accessed_at) "
+                         f"VALUES (%s, 'rotate', true, {stamp})", (name, 7, "9 h"))
+            ((first,),) = conn.execute("SELECT (now() AT TIME ZONE 'UTC')::date - 29").fetchall()
+            counted = conn.execute(
+                "SELECT (accessed_at AT TIME ZONE 'UTC')::date - %s::date, count(*) FILTER (WHERE success AND access_type = 'resolve'), "
+                "coalesce(sum(name_count) FILTER (WHERE NOT success), 0) FROM public.vault_access_log WHERE secret_name = %s "
+                "AND accessed_at >= %s::date::timestamp AT TIME ZONE 'UTC' GROUP BY 1", (first, name, first)).fetchall()
+        expected = [(str(first + dt.timedelta(days=i)), 0, 0) for i in range(30)]
+        for day, resolves, failures in counted:
+            expected[day] = (expected[day][0], resolves, int(failures))
+        assert expected[27][2] == 10**9
+
+        browser.get(dashboard.login_file_uri)
+        WebDriverWait(browser, WAIT_S).until(lambda driver: driver.current_url.endswith("/secrets"))
+        dashboard.logged_in_at(browser.current_url)
+        checks = "return [document.querySelectorAll('[onload],[onerror],[style],script:not([src]),foreignObject').length, " \
+                 "document.querySelectorAll('svg title').length]"
+        browser.get(dashboard.base + f"/secrets/default/{name}")
+        assert bars(browser, "svg.usage-chart") == expected
+        assert len(browser.find_elements(By.CSS_SELECTOR, "svg.usage-chart g.rotation")) == 1
+        assert browser.execute_script(checks)[0] == 0
+        assert not page_problems(browser.find_element(By.TAG_NAME, "body").text, browser.page_source)
+        browser.get(dashboard.base + f"/secrets?search={name}")
+        spark = browser.find_element(By.CSS_SELECTOR, f"tr[data-name='{name}'] svg.sparkline")
+        assert (spark.get_attribute("data-resolves") or "").split(",") == [str(r) for _, r, _ in expected]
+        assert (spark.get_attribute("data-failures") or "").split(",") == [str(f) for _, _, f in expected]
+        assert browser.execute_script(checks)[0] == 0
+        browser.get(dashboard.base + "/audit?since=1h")
+        assert HOSTILE in browser.find_element(By.TAG_NAME, "body").text, "shown, as text"
+        assert browser.execute_script(checks)[0] == 0
+
+
 # --- SQL: secret_usage_days and list_secrets_page_usage -----------------------------------------------------------
 
 
@@ -229,7 +323,10 @@ def test_usage_days_are_utc_days_under_a_session_in_kolkata(owner: psycopg.Conne
     name = unique("TZ").upper()
     owner.execute("SET LOCAL TimeZone = 'Asia/Kolkata'")
     ((today,),) = call(owner, "SELECT (now() AT TIME ZONE 'UTC')::date")
-    stamp = lambda days_ago, clock: f"{today - dt.timedelta(days=days_ago)}T{clock}Z"  # noqa: E731
+
+    def stamp(days_ago: int, clock: str) -> str:
+        return f"{today - dt.timedelta(days=days_ago)}T{clock}Z"
+
     insert_rows(owner, [(name, stamp(2, "23:30:00"), "resolve", True, 1), (name, stamp(2, "23:59:59"), "resolve", True, 1),
                         (name, stamp(1, "00:00:00"), "resolve", True, 1), (name, stamp(1, "18:31:00"), "resolve", False, 4),
                         (name, stamp(29, "00:00:00"), "resolve", True, 1), (name, stamp(30, "23:59:59"), "resolve", True, 1),
