@@ -34,6 +34,8 @@ from tests.support.api_role import become, call
 from tests.support.bridge_proc import run_bridge
 from tests.support.pg import PgCluster, audit_rows_dropped_after
 from tests.support.provider_fakes import OpenAIFake
+from tests.support.webhook_receiver import WebhookReceiver
+from tests.test_edge_notify import notify_env, receiver  # noqa: F401 - the module's fixtures
 from tests.test_lifecycle_sql import set_secret
 from tests.test_setup_admin import unique
 from tests.test_setup_sql import PLAINTEXT
@@ -186,6 +188,26 @@ def test_doctor_notify_line_speaks_human(env_bootstrap: dict[str, str]) -> None:
     text = run_bridge(["doctor"], env_bootstrap).stdout.decode()
     line = next(line for line in text.splitlines() if "failed in a row" in line)
     assert "min ago" in line and " UTC" in line and not ISO_IN_TEXT.search(line), line
+
+
+def test_notify_messages_print_due_times_as_raw_server_stamps(
+    notify_env: dict[str, str], receiver: WebhookReceiver, vault: Vault, pg: PgCluster,  # noqa: F811
+) -> None:
+    """The webhook's text is for people (Slack shows it as it is): an expired secret's message says
+    `(due 2026-12-04T14:20:00.123456+00:00)`, the server's stamp with microseconds, where every other text output
+    says `2026-12-04 14:20 UTC (3 days ago)`."""
+    name = unique("NOTE_TIME").upper()
+    vault.put(name, "sk-proj-" + "n" * 40)
+    with audit_rows_dropped_after(pg):
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("SELECT public.set_secret(%s, NULL, NULL, %s)", (name, json.dumps({"expires_at": "2026-01-01T00:00:00Z"})))
+            conn.execute("UPDATE vault_bridge.secret_meta SET expires_at = now() - interval '3 days 7 seconds' "
+                         "WHERE secret_id = (SELECT id FROM vault.secrets WHERE name = %s)", (name,))
+        done = run_bridge(["audit", "--alerts", "--notify"], notify_env)
+        assert done.returncode == 0, done.stderr
+    lines = [line for m in receiver.messages for line in str(m["text"]).splitlines() if name in line]
+    assert lines, receiver.messages
+    assert not any(ISO_IN_TEXT.search(line) for line in lines), lines
 
 
 # --- the /integrations page in Chromium --------------------------------------------------------------------------
