@@ -322,6 +322,30 @@ def test_crafted_audit_rows_stay_text_and_the_bars_are_the_sql_counts(
         assert browser.execute_script(checks)[0] == 0
 
 
+def test_an_expired_token_reads_active_in_tokens_ls_and_on_the_page(
+    dashboard: Dashboard, browser: WebDriver, pg: PgCluster, env_bootstrap: dict[str, str],  # noqa: F811
+) -> None:
+    """A token past its expiry is refused on its next resolve, yet `tokens ls` and /tokens badge it `active` (only
+    revoked_at is looked at): the same mistake as `disabled` for a generic secret, a word that says the opposite."""
+    tenant, name = unique("exp").lower().replace("_", "-"), unique("gw").lower().replace("_", "-")
+    created = run_bridge(["tokens", "create", name, "--tenant", tenant, "--allow", "A_*", "--expires", "1d"], env_bootstrap)
+    assert created.returncode == 0, created.stderr
+    try:
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("UPDATE vault_bridge.gateway_tokens SET expires_at = now() - interval '2 days' WHERE name = %s", (name,))
+        listed = run_bridge(["tokens", "ls"], env_bootstrap).stdout.decode()
+        line = next(line for line in listed.splitlines() if f"{tenant}/{name}" in line)
+        browser.get(dashboard.login_file_uri)
+        WebDriverWait(browser, WAIT_S).until(lambda driver: driver.current_url.endswith("/secrets"))
+        dashboard.logged_in_at(browser.current_url)
+        browser.get(dashboard.base + "/tokens")
+        row = browser.find_element(By.CSS_SELECTOR, f"tr[data-token='{tenant}/{name}']").text
+        assert " active " not in f" {line} " and " active " not in f" {row} ", (line, row)
+    finally:
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE name = %s", (name,))
+
+
 # --- SQL: secret_usage_days and list_secrets_page_usage -----------------------------------------------------------
 
 
