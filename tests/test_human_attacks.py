@@ -32,7 +32,7 @@ from bridge.web.chart import sparkline, usage_chart, usage_of
 from tests.conftest import Vault
 from tests.support.api_role import become, call
 from tests.support.bridge_proc import run_bridge
-from tests.support.pg import PgCluster, audit_rows_dropped_after
+from tests.support.pg import PgCluster, audit_rows_dropped_after, forget
 from tests.support.provider_fakes import OpenAIFake
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.test_edge_notify import notify_env, receiver  # noqa: F401 - the module's fixtures
@@ -344,6 +344,72 @@ def test_an_expired_token_reads_active_in_tokens_ls_and_on_the_page(
     finally:
         with pg.connect("postgres", autocommit=True) as conn:
             conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE name = %s", (name,))
+
+
+POLICIES = {
+    "none": None,
+    "due": "rotate_every = interval '10 days', rotated_at = now() - interval '8 days'",
+    "overdue": "rotate_every = interval '10 days', rotated_at = now() - interval '11 days'",
+    "expired": "expires_at = now() - interval '1 day'",
+}
+
+
+def test_badges_filters_and_due_words_agree_with_secrets_ls_for_every_combination(
+    dashboard: Dashboard, browser: WebDriver, pg: PgCluster, vault: Vault, env_bootstrap: dict[str, str],  # noqa: F811
+) -> None:
+    """Type (tested or generic) x last test (none, ok, invalid, unreachable) x policy (none, due, overdue, expired),
+    and a generic secret that gateways resolve every day: the page's badge, status filter and due column say what
+    `secrets ls --json` says, and the generic one reads `not testable`, never anything like switched off."""
+    tenant = unique("combo").lower().replace("_", "-")
+    made = {}
+    with audit_rows_dropped_after(pg), pg.connect("postgres", autocommit=True) as conn:
+        for kind in ("openai", "generic"):
+            for test in ("none", "ok", "invalid", "unreachable"):
+                for policy, change in POLICIES.items():
+                    name = f"{kind}_{test}_{policy}".upper()
+                    full = f"{tenant}#{name}"
+                    vault.names.append(full)
+                    conn.execute("SELECT public.set_secret(%s, %s, NULL, %s)", (full, "v-" + "x" * 30, json.dumps({"type": kind})))
+                    if test != "none":
+                        conn.execute("SELECT public.record_secret_check(%s, %s, 'recorded', "
+                                     "(SELECT updated_at FROM vault.secrets WHERE name = %s))", (full, test, full))
+                    if change:
+                        conn.execute(f"UPDATE vault_bridge.secret_meta SET {change} WHERE secret_id = "
+                                     "(SELECT id FROM vault.secrets WHERE name = %s)", (full,))
+                    made[name] = (kind, test, policy)
+        conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, accessed_at) "
+                     "SELECT %s, 'resolve', true, now() - d * interval '1 day' FROM generate_series(0, 29) AS d",
+                     (f"{tenant}#GENERIC_NONE_NONE",))
+        listed = run_bridge(["secrets", "ls", "--tenant", tenant, "--json"], env_bootstrap)
+        assert listed.returncode == 0, listed.stderr
+        rows = {row["name"]: row for row in json.loads(listed.stdout)}
+        assert set(rows) == set(made)
+        assert rows["GENERIC_NONE_NONE"]["state"] == "not testable" and rows["GENERIC_NONE_NONE"]["uses"] == 30
+
+        browser.get(dashboard.login_file_uri)
+        WebDriverWait(browser, WAIT_S).until(lambda driver: driver.current_url.endswith("/secrets"))
+        dashboard.logged_in_at(browser.current_url)
+        browser.get(dashboard.base + f"/secrets?tenant={tenant}")
+        shown = {}
+        for tr in browser.find_elements(By.CSS_SELECTOR, "table.secrets tbody tr[data-name]"):
+            cells = tr.find_elements(By.TAG_NAME, "td")
+            shown[tr.get_attribute("data-name")] = (tr.find_element(By.CSS_SELECTOR, ".badge").text, cells[-1].text.split(" ")[0])
+        wrong = {name: (shown.get(name), row["state"], row["due"]) for name, row in rows.items()
+                 if shown.get(name) != (row["state"], row["due"] if row["due"] != "ok" else "not")}
+        assert not wrong, wrong
+        for word in ("connected", "refused", "unreachable", "untested", "not testable"):
+            browser.get(dashboard.base + f"/secrets?tenant={tenant}&status={word.replace(' ', '+')}")
+            filtered = {tr.get_attribute("data-name") for tr in browser.find_elements(By.CSS_SELECTOR, "tr[data-name]")}
+            assert filtered == {n for n, row in rows.items() if row["state"] == word}, word
+        for due in ("due", "overdue", "expired"):
+            browser.get(dashboard.base + f"/secrets?tenant={tenant}&due={due}")
+            filtered = {tr.get_attribute("data-name") for tr in browser.find_elements(By.CSS_SELECTOR, "tr[data-name]")}
+            assert filtered == {n for n, row in rows.items() if row["due"] == due}, due
+        table = run_bridge(["secrets", "ls", "--tenant", tenant], env_bootstrap).stdout.decode()
+        for name, row in rows.items():
+            line = next(line for line in table.splitlines() if line.startswith(name + " "))
+            assert f"  {row['state']}  " in line, line
+    forget(pg, tenants=(tenant,))
 
 
 # --- SQL: secret_usage_days and list_secrets_page_usage -----------------------------------------------------------
