@@ -412,6 +412,75 @@ def test_badges_filters_and_due_words_agree_with_secrets_ls_for_every_combinatio
     forget(pg, tenants=(tenant,))
 
 
+def test_a_database_in_kolkata_changes_no_time_a_person_or_a_program_reads(
+    dashboard: Dashboard, browser: WebDriver, pg: PgCluster, vault: Vault, env_bootstrap: dict[str, str],  # noqa: F811
+) -> None:
+    """PostgREST's connections in Asia/Kolkata (+05:30): a rotation and resolves at 23:30 UTC stay on their UTC
+    day and minute in `secrets ls` (text and --json), `audit`, the secret page (text, title, bars, the mark)."""
+    tenant = unique("tz").lower().replace("_", "-")
+    name = "KOLKATA_KEY"
+    full = f"{tenant}#{name}"
+    vault.names.append(full)
+    midnight = "date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+    with audit_rows_dropped_after(pg), pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("SELECT public.set_secret(%s, %s, NULL, NULL)", (full, "v-" + "k" * 30))
+        conn.execute(f"UPDATE vault_bridge.secret_meta SET rotated_at = {midnight} - interval '2 days 30 minutes' "
+                     "WHERE secret_id = (SELECT id FROM vault.secrets WHERE name = %s)", (full,))
+        conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, tenant, accessed_at) "
+                     f"SELECT %s, 'resolve', true, %s, {midnight} - interval '2 days 30 minutes' FROM generate_series(1, 3)",
+                     (full, tenant))
+        conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, tenant, accessed_at) "
+                     f"SELECT %s, 'resolve', true, %s, {midnight} - interval '1 day 23 hours 30 minutes' FROM generate_series(1, 2)",
+                     (full, tenant))
+        conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, accessed_at) "
+                     f"VALUES (%s, 'rotate', true, {midnight} - interval '2 days 30 minutes')", (full,))
+        ((day,),) = conn.execute("SELECT (now() AT TIME ZONE 'UTC')::date - 3").fetchall()
+        conn.execute("ALTER ROLE authenticator SET TimeZone = 'Asia/Kolkata'")
+        try:
+            rotated = f"{day} 23:30 UTC"
+            listed = run_bridge(["secrets", "ls", "--tenant", tenant, "--json"], env_bootstrap)
+            assert json.loads(listed.stdout)[0]["rotated_at"] == f"{day}T23:30:00Z", listed.stdout
+            table = run_bridge(["secrets", "ls", "--tenant", tenant], env_bootstrap).stdout.decode()
+            assert rotated in table, table
+            audit = run_bridge(["audit", "--since", "4d", "--name", full], env_bootstrap).stdout.decode()
+            assert audit.count(rotated) == 4 and audit.count(f"{day + dt.timedelta(days=1)} 00:30 UTC") == 2, audit
+            browser.get(dashboard.login_file_uri)
+            WebDriverWait(browser, WAIT_S).until(lambda driver: driver.current_url.endswith("/secrets"))
+            dashboard.logged_in_at(browser.current_url)
+            browser.get(dashboard.base + f"/secrets/{tenant}/{name}")
+            body = browser.find_element(By.TAG_NAME, "body").text
+            assert rotated in body, body
+            titles = [t.get_attribute("title") or "" for t in browser.find_elements(By.CSS_SELECTOR, "time")]
+            assert f"{day}T23:30:00Z" in titles, titles
+            counts = {d: r for d, r, _ in bars(browser, "svg.usage-chart") if r}
+            assert counts == {str(day): 3, str(day + dt.timedelta(days=1)): 2}, counts
+            (mark,) = browser.find_elements(By.CSS_SELECTOR, "svg.usage-chart g.rotation title")
+            assert rotated in (mark.get_attribute("textContent") or ""), mark.get_attribute("textContent")
+        finally:
+            conn.execute("ALTER ROLE authenticator RESET TimeZone")
+    forget(pg, tenants=(tenant,))
+
+
+def test_a_rotation_puts_the_servers_stamp_with_microseconds_in_the_page_source(
+    dashboard: Dashboard, browser: WebDriver, pg: PgCluster, vault: Vault,  # noqa: F811
+) -> None:
+    """The issue's own rule (page_problems: no microsecond time in a page's source) on a rotation stamped as the
+    database stamps a real one (now(), microseconds): the chart's mark copies the raw stamp into data-at, where
+    every <time> gives UTC to the second. (The demo's rotation sits on a whole hour, so the walk misses it.)"""
+    name = unique("ROTMARK").upper()
+    vault.put(name, "sk-proj-" + "r" * 40)
+    with audit_rows_dropped_after(pg):
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, accessed_at) "
+                         "VALUES (%s, 'rotate', true, now() - interval '1 hour 0.123456 seconds')", (name,))
+        browser.get(dashboard.login_file_uri)
+        WebDriverWait(browser, WAIT_S).until(lambda driver: driver.current_url.endswith("/secrets"))
+        dashboard.logged_in_at(browser.current_url)
+        browser.get(dashboard.base + f"/secrets/default/{name}")
+        assert browser.find_elements(By.CSS_SELECTOR, "svg.usage-chart g.rotation")
+        assert not page_problems(browser.find_element(By.TAG_NAME, "body").text, browser.page_source)
+
+
 # --- SQL: secret_usage_days and list_secrets_page_usage -----------------------------------------------------------
 
 
