@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -25,9 +26,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bridge.cache.store import CacheContents, Entry, derive_key, seal_snapshot
 from bridge.core.credentials import Credentials
 from bridge.core.durations import format_age, format_ago
+from bridge.core.status import row_state
 from bridge.core.text import minute, minute_ago, utc_stamp
 from bridge.local.identity import Identity
 from bridge.local.paths import Paths
+from bridge.providers import check as provider_check
 from bridge.web.chart import sparkline, usage_chart, usage_of
 from tests.conftest import Vault
 from tests.support.api_role import become, call
@@ -123,6 +126,19 @@ def test_a_chart_answer_with_days_out_of_range_is_thirty_days() -> None:
     for days in (0, -3, 10**6, "30", None):
         (usage,) = usage_of({"first_day": "2026-11-08", "days": days, "secrets": {"A": {"resolves": [1] * 400}}}).values()
         assert len(usage.resolves) == 30, days
+
+
+def test_a_provider_test_cut_at_its_deadline_says_the_deadline_in_raw_seconds() -> None:
+    """`secrets test`'s message (stored, then shown by `secrets ls` and the secret page) formats the deadline as
+    `{deadline_s:g}s`: `0.5s`, and with admin_deadline = "4m" (allowed) `240s`, where format_age says `500 ms` and
+    `4 min`."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        base = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        result = provider_check.test_secret("openai", "sk-proj-" + "s" * 48, base, 0.5)
+    assert result.status == "unreachable", result
+    assert format_age(0.5) in result.message, result.message
 
 
 # --- CLI text: cache status and doctor with an entry stamped a little ahead (clock corrected backwards) ---------
@@ -568,8 +584,6 @@ def test_generic_secret_used_daily_reads_not_testable_everywhere(db: psycopg.Con
     assert page["rows"] == []
     ((page,),) = call(db, "SELECT public.list_secrets_page(%s, NULL, 'generic', NULL, NULL, 50, 0)", (name,))
     assert [r["name"] for r in page["rows"]] == [name]
-    from bridge.core.status import row_state
-
     assert row_state(page["rows"][0]) == "not testable"
 
 
