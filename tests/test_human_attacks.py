@@ -575,6 +575,20 @@ def test_list_secrets_page_usage_fails_on_a_page_list_secrets_page_allows(db: ps
     assert len(answer["rows"]) == 513 and len(answer["usage"]["secrets"]) == 513
 
 
+def test_a_rows_uses_and_its_sparkline_count_different_windows(owner: psycopg.Connection) -> None:
+    """chart.DAYS says the chart's window is `secrets ls`'s usage window, but uses are counted over the last 30 x 24
+    hours and the bars over 30 UTC days ending today: a resolve 29 days 23 hours ago is a use no bar shows, so the
+    row says 1 use beside a sparkline of none (and the secret page's `N uses` differs from its chart's total)."""
+    name = unique("WINDOW").upper()
+    set_secret(owner, name, PLAINTEXT)
+    owner.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, accessed_at) "
+                  "VALUES (%s, 'resolve', true, now() - interval '29 days 23 hours 58 minutes')", (name,))
+    become(owner, "service_role")
+    ((answer,),) = call(owner, "SELECT public.list_secrets_page_usage(%s, NULL, NULL, NULL, NULL, 50, 0, 30)", (name,))
+    (row,) = answer["rows"]
+    assert row["uses"] == sum(answer["usage"]["secrets"][name]["resolves"]), (row["uses"], answer["usage"])
+
+
 def test_generic_secret_used_daily_reads_not_testable_everywhere(db: psycopg.Connection) -> None:
     """A generic secret, even with a test recorded by hand, is `not testable` and never filtered as tested."""
     become(db, "service_role")
