@@ -497,6 +497,19 @@ def test_a_rotation_puts_the_servers_stamp_with_microseconds_in_the_page_source(
         assert not page_problems(browser.find_element(By.TAG_NAME, "body").text, browser.page_source)
 
 
+@pytest.mark.parametrize("page", ["99999999999", "-3", "0", "1e3", "44444444"])
+def test_a_page_number_past_int32_shows_a_database_error_and_zero_secrets(dashboard: Dashboard, browser: WebDriver, page: str) -> None:  # noqa: F811
+    """?page= is typed by a person or a link: far past the end it is `no secrets match` and a way back, never an
+    internal error or a database message about integers."""
+    browser.get(dashboard.login_file_uri)
+    WebDriverWait(browser, WAIT_S).until(lambda driver: driver.current_url.endswith("/secrets"))
+    dashboard.logged_in_at(browser.current_url)
+    browser.get(dashboard.base + f"/secrets?page={page}")
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Internal Server Error" not in body and "out of range" not in body and "integer" not in body, body
+    assert not page_problems(body, browser.page_source), body
+
+
 # --- SQL: secret_usage_days and list_secrets_page_usage -----------------------------------------------------------
 
 
