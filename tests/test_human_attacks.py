@@ -510,6 +510,26 @@ def test_a_page_number_past_int32_shows_a_database_error_and_zero_secrets(dashbo
     assert not page_problems(body, browser.page_source), body
 
 
+def test_one_use_reads_1_uses_on_the_secret_page(
+    dashboard: Dashboard, browser: WebDriver, pg: PgCluster, vault: Vault,  # noqa: F811
+) -> None:
+    """The chart's summary says `1 resolve`; the line above it says `(1 uses, 1 failures, 1 gateways in 30 days)`."""
+    name = unique("ONCE").upper()
+    vault.put(name, "sk-proj-" + "o" * 40)
+    with audit_rows_dropped_after(pg):
+        with pg.connect("postgres", autocommit=True) as conn:
+            conn.execute("INSERT INTO public.vault_access_log (secret_name, access_type, success, name_count, client, accessed_at) "
+                         "VALUES (%s, 'resolve', true, 1, '{\"host\": \"laptop\"}', now() - interval '1 hour'), "
+                         "(%s, 'resolve', false, 1, '{\"host\": \"laptop\"}', now() - interval '2 hours')", (name, name))
+        browser.get(dashboard.login_file_uri)
+        WebDriverWait(browser, WAIT_S).until(lambda driver: driver.current_url.endswith("/secrets"))
+        dashboard.logged_in_at(browser.current_url)
+        browser.get(dashboard.base + f"/secrets/default/{name}")
+        body = browser.find_element(By.TAG_NAME, "body").text
+        assert "1 resolve, 1 failure" in (browser.find_element(By.CSS_SELECTOR, "svg.usage-chart").get_attribute("aria-label") or "")
+        assert not re.search(r"\b1 (uses|failures|gateways)\b", body), body
+
+
 # --- SQL: secret_usage_days and list_secrets_page_usage -----------------------------------------------------------
 
 
