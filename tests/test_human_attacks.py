@@ -38,8 +38,8 @@ from tests.support.bridge_proc import run_bridge
 from tests.support.pg import PgCluster, audit_rows_dropped_after, forget
 from tests.support.provider_fakes import OpenAIFake
 from tests.support.webhook_receiver import WebhookReceiver
-from tests.test_edge_notify import notify_env, receiver  # noqa: F401 - the module's fixtures
-from tests.test_lifecycle_sql import set_secret
+from tests.test_edge_notify import http, notify_env, receiver  # noqa: F401 - the module's fixtures
+from tests.test_lifecycle_sql import Rpc, set_secret
 from tests.test_setup_admin import unique
 from tests.test_setup_sql import PLAINTEXT
 from tests.test_ui_browser import (  # noqa: F401 - the module's fixtures
@@ -620,6 +620,21 @@ def test_a_rows_uses_and_its_sparkline_count_different_windows(owner: psycopg.Co
     ((answer,),) = call(owner, "SELECT public.list_secrets_page_usage(%s, NULL, NULL, NULL, NULL, 50, 0, 30)", (name,))
     (row,) = answer["rows"]
     assert row["uses"] == sum(answer["usage"]["secrets"][name]["resolves"]), (row["uses"], answer["usage"])
+
+
+def test_a_token_probes_a_secret_unseen_by_its_chart_by_asking_for_two_names(http: Rpc) -> None:  # noqa: F811
+    """A token refused one name writes a failure row on that name: its chart and `failures` show it. Refused two
+    names at once, it writes one row with no secret_name (`2 names refused: ...`): the probed secret's chart, the
+    list's failures and its sparkline never show the attempt, so a holder hides probes by adding a made-up name."""
+    prefix = unique("PROBE").upper()
+    target = f"{prefix}_TARGET"
+    http.store(target, meta={"type": "openai"})
+    token = http.token("default", unique("gw-probe").lower().replace("_", "-"), [f"{prefix}_OTHER"])
+    assert http.gateway(token, [target], "gw-probe").json() == {}
+    assert http.gateway(token, [target, f"{prefix}_MADE_UP"], "gw-probe").json() == {}
+    answer = http.admin("secret_usage_days", {"p_names": [target], "p_days": 30})
+    status = http.status(target)[target]
+    assert (sum(answer["secrets"][target]["failures"]), status["failures"]) == (2, 2), (answer, status)
 
 
 def test_generic_secret_used_daily_reads_not_testable_everywhere(db: psycopg.Connection) -> None:
