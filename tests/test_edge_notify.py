@@ -373,7 +373,10 @@ def test_each_alert_kind_and_due_state_arrives_once_across_restarts_and_nothing_
     with pg.connect("postgres", autocommit=True) as conn:
         conn.execute("UPDATE vault_bridge.secret_meta SET rotated_at = now() - interval '3 days' "
                      "WHERE secret_id = (SELECT id FROM vault.secrets WHERE name = %s)", (overdue,))
-    http.admin("record_secret_check", {"p_name": invalid, "p_status": "invalid", "p_message": "provider said 401"})
+        # Schema v9: a test is recorded against the version (Vault updated_at) of the value tested.
+        ((version,),) = conn.execute("SELECT updated_at FROM vault.secrets WHERE name = %s", (invalid,)).fetchall()
+    http.admin("record_secret_check", {"p_name": invalid, "p_status": "invalid", "p_message": "provider said 401",
+                                       "p_version": version.isoformat()})
     token_name = unique("gw-note").lower()
     token = http.token("default", token_name, [f"{prefix}_*"])
     for _ in range(6):
