@@ -1965,7 +1965,9 @@ BEGIN
                                             ELSE 'host ' || l.host END) FILTER (WHERE l.success AND l.access_type = 'resolve') AS gateways
       FROM public.vault_access_log AS l
       WHERE l.secret_name = p.name
-        AND l.accessed_at >= pg_catalog.now() - vault_bridge.usage_window()
+        -- The UTC days of usage_window() ending today, the window of the
+        -- charts (secret_usage_days): a row's uses are its bars' sum.
+        AND l.accessed_at >= (((pg_catalog.now() AT TIME ZONE 'UTC')::date - (EXTRACT(day FROM vault_bridge.usage_window())::integer - 1))::timestamp AT TIME ZONE 'UTC')
         AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
     ) AS recent
     WHERE NOT p_due_only OR p.due <> 'ok'
@@ -1975,7 +1977,7 @@ $$;
 REVOKE ALL ON FUNCTION public.list_secrets_status(text, interval, boolean) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.list_secrets_status(text, interval, boolean) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_status(text, interval, boolean) IS
-  'service_role only. One row per named secret (optionally by literal name prefix): type, last provider test, last use, uses, failures and gateways (distinct tokens, else hosts, that resolved it) over vault_bridge.usage_window(), rotation and expiry, and due: expired, overdue, due (within p_due_within, default vault_bridge.due_window()) or ok. p_due_only keeps those not ok. Uses are successful resolves; failures are failed resolves and reads by name. Never returns or decrypts a value. Audited as list.';
+  'service_role only. One row per named secret (optionally by literal name prefix): type, last provider test, last use, uses, failures and gateways (distinct tokens, else hosts, that resolved it) over the UTC days of vault_bridge.usage_window() ending today (the days secret_usage_days charts), rotation and expiry, and due: expired, overdue, due (within p_due_within, default vault_bridge.due_window()) or ok. p_due_only keeps those not ok. Uses are successful resolves; failures are failed resolves and reads by name. Never returns or decrypts a value. Audited as list.';
 
 -- ---------------------------------------------------------------------------
 -- 9. Kept versions: rotate, rollback and history (bridge secrets rotate)
@@ -2777,7 +2779,9 @@ BEGIN
                                               ELSE 'host ' || l.host END) FILTER (WHERE l.success AND l.access_type = 'resolve') AS gateways
         FROM public.vault_access_log AS l
         WHERE l.secret_name = g.name
-          AND l.accessed_at >= pg_catalog.now() - vault_bridge.usage_window()
+          -- The UTC days of usage_window() ending today, the window of the
+          -- charts (secret_usage_days): a row's uses are its bars' sum.
+          AND l.accessed_at >= (((pg_catalog.now() AT TIME ZONE 'UTC')::date - (EXTRACT(day FROM vault_bridge.usage_window())::integer - 1))::timestamp AT TIME ZONE 'UTC')
           AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
       ) AS recent
     ), '[]'::jsonb))
@@ -2800,6 +2804,9 @@ DECLARE
   v_days integer := LEAST(GREATEST(COALESCE(p_days, 30), 1), 90);
   v_first date := (pg_catalog.now() AT TIME ZONE 'UTC')::date - (v_days - 1);
   v_since timestamptz := v_first::timestamp AT TIME ZONE 'UTC';
+  v_name text;
+  v_one jsonb;
+  v_secrets jsonb := '{}'::jsonb;
   v_answer jsonb;
 BEGIN
   IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
@@ -2812,40 +2819,38 @@ BEGIN
   -- Counted as list_secrets_status counts: a resolve is a successful
   -- resolve; a failure is a failed resolve or read by name, weighed by
   -- name_count. A rotation is a successful rotate. Days are UTC days.
-  WITH names AS (
+  -- One query per name, each planned for its name (EXECUTE plans it once
+  -- with the values given, never a cached generic plan): the planner sees
+  -- that name's own statistics and reads its range of the covering (secret_name,
+  -- accessed_at) index, grouped by day. A join over all names let it take
+  -- a flooded name's estimate for every name and read the whole log, so a
+  -- name with no rows cost a scan of every row.
+  FOR v_name IN
     SELECT DISTINCT n.name FROM pg_catalog.unnest(p_names) AS n(name) WHERE n.name IS NOT NULL
-  ),
-  counted AS (
-    SELECT n.name, (l.accessed_at AT TIME ZONE 'UTC')::date - v_first AS day,
-           pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve') AS resolves,
-           COALESCE(pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success AND l.access_type <> 'rotate'), 0) AS failures,
-           pg_catalog.jsonb_agg(l.accessed_at ORDER BY l.accessed_at) FILTER (WHERE l.success AND l.access_type = 'rotate') AS rotations
-    FROM names AS n
-    JOIN public.vault_access_log AS l ON l.secret_name = n.name AND l.accessed_at >= v_since
-    WHERE l.access_type = ANY (ARRAY['resolve', 'retrieve', 'rotate'])
-    GROUP BY n.name, day
-  ),
-  grid AS (
-    SELECT n.name, d.day FROM names AS n CROSS JOIN pg_catalog.generate_series(0, v_days - 1) AS d(day)
-  ),
-  series AS (
-    SELECT g.name,
-           pg_catalog.jsonb_agg(COALESCE(c.resolves, 0) ORDER BY g.day) AS resolves,
-           pg_catalog.jsonb_agg(COALESCE(c.failures, 0) ORDER BY g.day) AS failures,
-           COALESCE(pg_catalog.jsonb_agg(c.rotations ORDER BY g.day) FILTER (WHERE c.rotations IS NOT NULL), '[]'::jsonb) AS rotations
-    FROM grid AS g
-    LEFT JOIN counted AS c ON c.name = g.name AND c.day = g.day
-    GROUP BY g.name
-  )
-  SELECT pg_catalog.jsonb_build_object(
-    'first_day', v_first, 'days', v_days,
-    'secrets', COALESCE(pg_catalog.jsonb_object_agg(s.name, pg_catalog.jsonb_build_object(
-      'resolves', s.resolves, 'failures', s.failures,
-      'rotations', (SELECT COALESCE(pg_catalog.jsonb_agg(r.at ORDER BY r.at), '[]'::jsonb)
-                    FROM pg_catalog.jsonb_array_elements(s.rotations) AS day_list(list)
-                    CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(day_list.list) AS r(at)))), '{}'::jsonb))
-  FROM series AS s
-  INTO v_answer;
+  LOOP
+    EXECUTE $q$
+    WITH counted AS (
+      SELECT (l.accessed_at AT TIME ZONE 'UTC')::date - $2 AS day,
+             pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve') AS resolves,
+             COALESCE(pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success AND l.access_type <> 'rotate'), 0) AS failures,
+             pg_catalog.jsonb_agg(l.accessed_at ORDER BY l.accessed_at) FILTER (WHERE l.success AND l.access_type = 'rotate') AS rotations
+      FROM public.vault_access_log AS l
+      WHERE l.secret_name = $1 AND l.accessed_at >= $3
+        AND l.access_type = ANY (ARRAY['resolve', 'retrieve', 'rotate'])
+      GROUP BY 1
+    )
+    SELECT pg_catalog.jsonb_build_object(
+      'resolves', pg_catalog.jsonb_agg(COALESCE(c.resolves, 0) ORDER BY d.day),
+      'failures', pg_catalog.jsonb_agg(COALESCE(c.failures, 0) ORDER BY d.day),
+      'rotations', COALESCE((SELECT pg_catalog.jsonb_agg(r.at ORDER BY r.at)
+                             FROM counted AS k CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(k.rotations) AS r(at)
+                             WHERE k.rotations IS NOT NULL), '[]'::jsonb))
+    FROM pg_catalog.generate_series(0, $4 - 1) AS d(day)
+    LEFT JOIN counted AS c ON c.day = d.day
+    $q$ INTO v_one USING v_name, v_first, v_since, v_days;
+    v_secrets := v_secrets || pg_catalog.jsonb_build_object(v_name, v_one);
+  END LOOP;
+  v_answer := pg_catalog.jsonb_build_object('first_day', v_first, 'days', v_days, 'secrets', v_secrets);
   RETURN v_answer;
 END
 $$;
@@ -2871,18 +2876,27 @@ SET search_path = ''
 AS $$
 DECLARE
   v_page jsonb := public.list_secrets_page(p_search, p_tenant, p_type, p_status, p_due, p_limit, p_offset);
+  v_names text[] := ARRAY(SELECT r.row ->> 'name' FROM pg_catalog.jsonb_array_elements(v_page -> 'rows') AS r(row));
+  v_chunk integer := vault_bridge.max_names_per_call();
+  v_usage jsonb := public.secret_usage_days(v_names[1:v_chunk], p_days);
+  v_part jsonb;
 BEGIN
   -- The list page in one round trip: list_secrets_page's answer and the
   -- usage by day of its rows, each function as it stands (and audited as
-  -- it is), nothing computed twice.
-  RETURN v_page || pg_catalog.jsonb_build_object('usage', public.secret_usage_days(
-    ARRAY(SELECT r.row ->> 'name' FROM pg_catalog.jsonb_array_elements(v_page -> 'rows') AS r(row)), p_days));
+  -- it is), nothing computed twice. A page may hold more rows than
+  -- secret_usage_days takes names: it is asked in chunks, so any page
+  -- list_secrets_page gives has its usage.
+  FOR i IN 1 .. (COALESCE(pg_catalog.cardinality(v_names), 0) - 1) / v_chunk LOOP
+    v_part := public.secret_usage_days(v_names[i * v_chunk + 1:(i + 1) * v_chunk], p_days);
+    v_usage := pg_catalog.jsonb_set(v_usage, '{secrets}', (v_usage -> 'secrets') || (v_part -> 'secrets'));
+  END LOOP;
+  RETURN v_page || pg_catalog.jsonb_build_object('usage', v_usage);
 END
 $$;
 REVOKE ALL ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) IS
-  'service_role only. For bridge ui''s secrets list: list_secrets_page''s answer with "usage": secret_usage_days of its rows over p_days: one round trip for a page and its sparklines. Audited as those two are (list, then audit).';
+  'service_role only. For bridge ui''s secrets list: list_secrets_page''s answer with "usage": secret_usage_days of its rows over p_days (asked max_names_per_call() names at a time, so any page list_secrets_page gives has its usage): one round trip for a page and its sparklines. Audited as those two are (list, then one audit per chunk).';
 
 -- ---------------------------------------------------------------------------
 -- 13. Gateway tokens (least privilege for gateways)
@@ -2959,9 +2973,19 @@ DECLARE
   v_budget record;
   v_found integer := COALESCE(pg_catalog.cardinality(p_found_ids), 0);
   v_failed integer := COALESCE(pg_catalog.cardinality(p_failed_names), 0);
+  -- Refused names that are secrets in Vault: each gets its own row, so a
+  -- probe of a real secret is on its chart and in its failures however
+  -- many made-up names come with it. The made-up ones share one row.
+  v_stored text[] := CASE WHEN v_failed > 1 THEN ARRAY(
+    SELECT DISTINCT f.name FROM pg_catalog.unnest(p_failed_names) AS f(name)
+    WHERE EXISTS (SELECT 1 FROM vault.secrets AS s WHERE s.name = f.name)) END;
+  v_rest integer := v_failed - COALESCE(pg_catalog.cardinality(v_stored), 0);
 BEGIN
   SELECT b.* INTO v_budget
-  FROM vault_bridge.token_budget(p_token_id, v_found, CASE WHEN v_failed > 0 THEN 1 ELSE 0 END, v_found, v_failed, true) AS b;
+  FROM vault_bridge.token_budget(p_token_id, v_found,
+    CASE WHEN v_failed = 0 THEN 0 WHEN v_failed = 1 THEN 1
+         ELSE COALESCE(pg_catalog.cardinality(v_stored), 0) + CASE WHEN v_rest > 0 THEN 1 ELSE 0 END END,
+    v_found, v_failed, true) AS b;
   IF v_found > 0 AND v_budget.found_rows THEN
     PERFORM vault_bridge.log_access('resolve', p_found_ids, p_found_names,
       ARRAY(SELECT NULL::text FROM pg_catalog.generate_series(1, v_found)), v_budget.tenant, v_budget.token_name);
@@ -2972,20 +2996,35 @@ BEGIN
   IF v_failed = 1 THEN
     PERFORM vault_bridge.log_row('resolve', p_failed_names[1], p_problems[1], v_budget.tenant, v_budget.token_name, 1);
   ELSE
+    PERFORM vault_bridge.log_row('resolve', f.name, f.problem, v_budget.tenant, v_budget.token_name, f.times)
+    FROM (SELECT f.name, pg_catalog.min(f.problem) AS problem, pg_catalog.count(*) AS times
+          FROM ROWS FROM (pg_catalog.unnest(p_failed_names), pg_catalog.unnest(p_problems)) AS f(name, problem)
+          WHERE f.name = ANY (v_stored)
+          GROUP BY f.name) AS f;
+    IF v_rest = 0 THEN
+      RETURN;
+    ELSIF v_rest = 1 THEN
+      -- One name left: its own row, as a single refused name gets.
+      PERFORM vault_bridge.log_row('resolve', f.name, f.problem, v_budget.tenant, v_budget.token_name, 1)
+      FROM ROWS FROM (pg_catalog.unnest(p_failed_names), pg_catalog.unnest(p_problems)) AS f(name, problem)
+      WHERE NOT COALESCE(f.name = ANY (v_stored), false);
+      RETURN;
+    END IF;
     -- Names cut before they are joined: a flood of long names costs this
     -- one row of at most max_error_chars() characters.
     PERFORM vault_bridge.log_row('resolve', NULL,
-      pg_catalog.format('%s names refused: %s', v_failed,
+      pg_catalog.format('%s names refused: %s', v_rest,
         (SELECT pg_catalog.string_agg(g.problem || ': ' || g.names, '; ' ORDER BY g.problem)
          FROM (SELECT f.problem, pg_catalog.string_agg(vault_bridge.loggable_name(f.name), ', ' ORDER BY f.n) AS names
                FROM ROWS FROM (pg_catalog.unnest(p_failed_names), pg_catalog.unnest(p_problems)) WITH ORDINALITY AS f(name, problem, n)
+               WHERE NOT COALESCE(f.name = ANY (v_stored), false)
                GROUP BY f.problem) AS g)),
-      v_budget.tenant, v_budget.token_name, v_failed);
+      v_budget.tenant, v_budget.token_name, v_rest);
   END IF;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_token_resolve(bigint, uuid[], text[], text[], text[]) IS
-  'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many), within the token''s audit budget (token_budget, which keeps a share for failures). Also records last_used_at.';
+  'Internal. The audit rows of one token resolve: one per found name, one per refused name that is a secret in Vault (so a probe shows on that secret''s chart and failures), and the other refused names in one row (its name_count says how many), within the token''s audit budget (token_budget, which keeps a share for failures). Also records last_used_at.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_refused_token(p_token_id bigint, p_names integer)
 RETURNS void

@@ -63,7 +63,9 @@ BEGIN
                                               ELSE 'host ' || l.host END) FILTER (WHERE l.success AND l.access_type = 'resolve') AS gateways
         FROM public.vault_access_log AS l
         WHERE l.secret_name = g.name
-          AND l.accessed_at >= pg_catalog.now() - vault_bridge.usage_window()
+          -- The UTC days of usage_window() ending today, the window of the
+          -- charts (secret_usage_days): a row's uses are its bars' sum.
+          AND l.accessed_at >= (((pg_catalog.now() AT TIME ZONE 'UTC')::date - (EXTRACT(day FROM vault_bridge.usage_window())::integer - 1))::timestamp AT TIME ZONE 'UTC')
           AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
       ) AS recent
     ), '[]'::jsonb))
@@ -86,6 +88,9 @@ DECLARE
   v_days integer := LEAST(GREATEST(COALESCE(p_days, 30), 1), 90);
   v_first date := (pg_catalog.now() AT TIME ZONE 'UTC')::date - (v_days - 1);
   v_since timestamptz := v_first::timestamp AT TIME ZONE 'UTC';
+  v_name text;
+  v_one jsonb;
+  v_secrets jsonb := '{}'::jsonb;
   v_answer jsonb;
 BEGIN
   IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
@@ -98,40 +103,38 @@ BEGIN
   -- Counted as list_secrets_status counts: a resolve is a successful
   -- resolve; a failure is a failed resolve or read by name, weighed by
   -- name_count. A rotation is a successful rotate. Days are UTC days.
-  WITH names AS (
+  -- One query per name, each planned for its name (EXECUTE plans it once
+  -- with the values given, never a cached generic plan): the planner sees
+  -- that name's own statistics and reads its range of the covering (secret_name,
+  -- accessed_at) index, grouped by day. A join over all names let it take
+  -- a flooded name's estimate for every name and read the whole log, so a
+  -- name with no rows cost a scan of every row.
+  FOR v_name IN
     SELECT DISTINCT n.name FROM pg_catalog.unnest(p_names) AS n(name) WHERE n.name IS NOT NULL
-  ),
-  counted AS (
-    SELECT n.name, (l.accessed_at AT TIME ZONE 'UTC')::date - v_first AS day,
-           pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve') AS resolves,
-           COALESCE(pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success AND l.access_type <> 'rotate'), 0) AS failures,
-           pg_catalog.jsonb_agg(l.accessed_at ORDER BY l.accessed_at) FILTER (WHERE l.success AND l.access_type = 'rotate') AS rotations
-    FROM names AS n
-    JOIN public.vault_access_log AS l ON l.secret_name = n.name AND l.accessed_at >= v_since
-    WHERE l.access_type = ANY (ARRAY['resolve', 'retrieve', 'rotate'])
-    GROUP BY n.name, day
-  ),
-  grid AS (
-    SELECT n.name, d.day FROM names AS n CROSS JOIN pg_catalog.generate_series(0, v_days - 1) AS d(day)
-  ),
-  series AS (
-    SELECT g.name,
-           pg_catalog.jsonb_agg(COALESCE(c.resolves, 0) ORDER BY g.day) AS resolves,
-           pg_catalog.jsonb_agg(COALESCE(c.failures, 0) ORDER BY g.day) AS failures,
-           COALESCE(pg_catalog.jsonb_agg(c.rotations ORDER BY g.day) FILTER (WHERE c.rotations IS NOT NULL), '[]'::jsonb) AS rotations
-    FROM grid AS g
-    LEFT JOIN counted AS c ON c.name = g.name AND c.day = g.day
-    GROUP BY g.name
-  )
-  SELECT pg_catalog.jsonb_build_object(
-    'first_day', v_first, 'days', v_days,
-    'secrets', COALESCE(pg_catalog.jsonb_object_agg(s.name, pg_catalog.jsonb_build_object(
-      'resolves', s.resolves, 'failures', s.failures,
-      'rotations', (SELECT COALESCE(pg_catalog.jsonb_agg(r.at ORDER BY r.at), '[]'::jsonb)
-                    FROM pg_catalog.jsonb_array_elements(s.rotations) AS day_list(list)
-                    CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(day_list.list) AS r(at)))), '{}'::jsonb))
-  FROM series AS s
-  INTO v_answer;
+  LOOP
+    EXECUTE $q$
+    WITH counted AS (
+      SELECT (l.accessed_at AT TIME ZONE 'UTC')::date - $2 AS day,
+             pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve') AS resolves,
+             COALESCE(pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success AND l.access_type <> 'rotate'), 0) AS failures,
+             pg_catalog.jsonb_agg(l.accessed_at ORDER BY l.accessed_at) FILTER (WHERE l.success AND l.access_type = 'rotate') AS rotations
+      FROM public.vault_access_log AS l
+      WHERE l.secret_name = $1 AND l.accessed_at >= $3
+        AND l.access_type = ANY (ARRAY['resolve', 'retrieve', 'rotate'])
+      GROUP BY 1
+    )
+    SELECT pg_catalog.jsonb_build_object(
+      'resolves', pg_catalog.jsonb_agg(COALESCE(c.resolves, 0) ORDER BY d.day),
+      'failures', pg_catalog.jsonb_agg(COALESCE(c.failures, 0) ORDER BY d.day),
+      'rotations', COALESCE((SELECT pg_catalog.jsonb_agg(r.at ORDER BY r.at)
+                             FROM counted AS k CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(k.rotations) AS r(at)
+                             WHERE k.rotations IS NOT NULL), '[]'::jsonb))
+    FROM pg_catalog.generate_series(0, $4 - 1) AS d(day)
+    LEFT JOIN counted AS c ON c.day = d.day
+    $q$ INTO v_one USING v_name, v_first, v_since, v_days;
+    v_secrets := v_secrets || pg_catalog.jsonb_build_object(v_name, v_one);
+  END LOOP;
+  v_answer := pg_catalog.jsonb_build_object('first_day', v_first, 'days', v_days, 'secrets', v_secrets);
   RETURN v_answer;
 END
 $$;
@@ -157,15 +160,24 @@ SET search_path = ''
 AS $$
 DECLARE
   v_page jsonb := public.list_secrets_page(p_search, p_tenant, p_type, p_status, p_due, p_limit, p_offset);
+  v_names text[] := ARRAY(SELECT r.row ->> 'name' FROM pg_catalog.jsonb_array_elements(v_page -> 'rows') AS r(row));
+  v_chunk integer := vault_bridge.max_names_per_call();
+  v_usage jsonb := public.secret_usage_days(v_names[1:v_chunk], p_days);
+  v_part jsonb;
 BEGIN
   -- The list page in one round trip: list_secrets_page's answer and the
   -- usage by day of its rows, each function as it stands (and audited as
-  -- it is), nothing computed twice.
-  RETURN v_page || pg_catalog.jsonb_build_object('usage', public.secret_usage_days(
-    ARRAY(SELECT r.row ->> 'name' FROM pg_catalog.jsonb_array_elements(v_page -> 'rows') AS r(row)), p_days));
+  -- it is), nothing computed twice. A page may hold more rows than
+  -- secret_usage_days takes names: it is asked in chunks, so any page
+  -- list_secrets_page gives has its usage.
+  FOR i IN 1 .. (COALESCE(pg_catalog.cardinality(v_names), 0) - 1) / v_chunk LOOP
+    v_part := public.secret_usage_days(v_names[i * v_chunk + 1:(i + 1) * v_chunk], p_days);
+    v_usage := pg_catalog.jsonb_set(v_usage, '{secrets}', (v_usage -> 'secrets') || (v_part -> 'secrets'));
+  END LOOP;
+  RETURN v_page || pg_catalog.jsonb_build_object('usage', v_usage);
 END
 $$;
 REVOKE ALL ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) IS
-  'service_role only. For bridge ui''s secrets list: list_secrets_page''s answer with "usage": secret_usage_days of its rows over p_days: one round trip for a page and its sparklines. Audited as those two are (list, then audit).';
+  'service_role only. For bridge ui''s secrets list: list_secrets_page''s answer with "usage": secret_usage_days of its rows over p_days (asked max_names_per_call() names at a time, so any page list_secrets_page gives has its usage): one round trip for a page and its sparklines. Audited as those two are (list, then one audit per chunk).';

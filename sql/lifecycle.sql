@@ -370,7 +370,9 @@ BEGIN
                                             ELSE 'host ' || l.host END) FILTER (WHERE l.success AND l.access_type = 'resolve') AS gateways
       FROM public.vault_access_log AS l
       WHERE l.secret_name = p.name
-        AND l.accessed_at >= pg_catalog.now() - vault_bridge.usage_window()
+        -- The UTC days of usage_window() ending today, the window of the
+        -- charts (secret_usage_days): a row's uses are its bars' sum.
+        AND l.accessed_at >= (((pg_catalog.now() AT TIME ZONE 'UTC')::date - (EXTRACT(day FROM vault_bridge.usage_window())::integer - 1))::timestamp AT TIME ZONE 'UTC')
         AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
     ) AS recent
     WHERE NOT p_due_only OR p.due <> 'ok'
@@ -380,4 +382,4 @@ $$;
 REVOKE ALL ON FUNCTION public.list_secrets_status(text, interval, boolean) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.list_secrets_status(text, interval, boolean) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_status(text, interval, boolean) IS
-  'service_role only. One row per named secret (optionally by literal name prefix): type, last provider test, last use, uses, failures and gateways (distinct tokens, else hosts, that resolved it) over vault_bridge.usage_window(), rotation and expiry, and due: expired, overdue, due (within p_due_within, default vault_bridge.due_window()) or ok. p_due_only keeps those not ok. Uses are successful resolves; failures are failed resolves and reads by name. Never returns or decrypts a value. Audited as list.';
+  'service_role only. One row per named secret (optionally by literal name prefix): type, last provider test, last use, uses, failures and gateways (distinct tokens, else hosts, that resolved it) over the UTC days of vault_bridge.usage_window() ending today (the days secret_usage_days charts), rotation and expiry, and due: expired, overdue, due (within p_due_within, default vault_bridge.due_window()) or ok. p_due_only keeps those not ok. Uses are successful resolves; failures are failed resolves and reads by name. Never returns or decrypts a value. Audited as list.';

@@ -68,9 +68,19 @@ DECLARE
   v_budget record;
   v_found integer := COALESCE(pg_catalog.cardinality(p_found_ids), 0);
   v_failed integer := COALESCE(pg_catalog.cardinality(p_failed_names), 0);
+  -- Refused names that are secrets in Vault: each gets its own row, so a
+  -- probe of a real secret is on its chart and in its failures however
+  -- many made-up names come with it. The made-up ones share one row.
+  v_stored text[] := CASE WHEN v_failed > 1 THEN ARRAY(
+    SELECT DISTINCT f.name FROM pg_catalog.unnest(p_failed_names) AS f(name)
+    WHERE EXISTS (SELECT 1 FROM vault.secrets AS s WHERE s.name = f.name)) END;
+  v_rest integer := v_failed - COALESCE(pg_catalog.cardinality(v_stored), 0);
 BEGIN
   SELECT b.* INTO v_budget
-  FROM vault_bridge.token_budget(p_token_id, v_found, CASE WHEN v_failed > 0 THEN 1 ELSE 0 END, v_found, v_failed, true) AS b;
+  FROM vault_bridge.token_budget(p_token_id, v_found,
+    CASE WHEN v_failed = 0 THEN 0 WHEN v_failed = 1 THEN 1
+         ELSE COALESCE(pg_catalog.cardinality(v_stored), 0) + CASE WHEN v_rest > 0 THEN 1 ELSE 0 END END,
+    v_found, v_failed, true) AS b;
   IF v_found > 0 AND v_budget.found_rows THEN
     PERFORM vault_bridge.log_access('resolve', p_found_ids, p_found_names,
       ARRAY(SELECT NULL::text FROM pg_catalog.generate_series(1, v_found)), v_budget.tenant, v_budget.token_name);
@@ -81,20 +91,35 @@ BEGIN
   IF v_failed = 1 THEN
     PERFORM vault_bridge.log_row('resolve', p_failed_names[1], p_problems[1], v_budget.tenant, v_budget.token_name, 1);
   ELSE
+    PERFORM vault_bridge.log_row('resolve', f.name, f.problem, v_budget.tenant, v_budget.token_name, f.times)
+    FROM (SELECT f.name, pg_catalog.min(f.problem) AS problem, pg_catalog.count(*) AS times
+          FROM ROWS FROM (pg_catalog.unnest(p_failed_names), pg_catalog.unnest(p_problems)) AS f(name, problem)
+          WHERE f.name = ANY (v_stored)
+          GROUP BY f.name) AS f;
+    IF v_rest = 0 THEN
+      RETURN;
+    ELSIF v_rest = 1 THEN
+      -- One name left: its own row, as a single refused name gets.
+      PERFORM vault_bridge.log_row('resolve', f.name, f.problem, v_budget.tenant, v_budget.token_name, 1)
+      FROM ROWS FROM (pg_catalog.unnest(p_failed_names), pg_catalog.unnest(p_problems)) AS f(name, problem)
+      WHERE NOT COALESCE(f.name = ANY (v_stored), false);
+      RETURN;
+    END IF;
     -- Names cut before they are joined: a flood of long names costs this
     -- one row of at most max_error_chars() characters.
     PERFORM vault_bridge.log_row('resolve', NULL,
-      pg_catalog.format('%s names refused: %s', v_failed,
+      pg_catalog.format('%s names refused: %s', v_rest,
         (SELECT pg_catalog.string_agg(g.problem || ': ' || g.names, '; ' ORDER BY g.problem)
          FROM (SELECT f.problem, pg_catalog.string_agg(vault_bridge.loggable_name(f.name), ', ' ORDER BY f.n) AS names
                FROM ROWS FROM (pg_catalog.unnest(p_failed_names), pg_catalog.unnest(p_problems)) WITH ORDINALITY AS f(name, problem, n)
+               WHERE NOT COALESCE(f.name = ANY (v_stored), false)
                GROUP BY f.problem) AS g)),
-      v_budget.tenant, v_budget.token_name, v_failed);
+      v_budget.tenant, v_budget.token_name, v_rest);
   END IF;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_token_resolve(bigint, uuid[], text[], text[], text[]) IS
-  'Internal. The audit rows of one token resolve: one per found name, and all failed names in one row (its name_count says how many), within the token''s audit budget (token_budget, which keeps a share for failures). Also records last_used_at.';
+  'Internal. The audit rows of one token resolve: one per found name, one per refused name that is a secret in Vault (so a probe shows on that secret''s chart and failures), and the other refused names in one row (its name_count says how many), within the token''s audit budget (token_budget, which keeps a share for failures). Also records last_used_at.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_refused_token(p_token_id bigint, p_names integer)
 RETURNS void

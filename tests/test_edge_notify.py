@@ -139,12 +139,12 @@ def test_an_alert_is_new_again_only_when_its_activity_starts_after_what_was_post
     assert is_new(event, {}) and "K" in event.text
     # A due state is about one due date: the next state of the same secret, or a new date, is new.
     rows = [{"name": "S", "due": "due", "due_at": "2026-12-09T00:00:00+00:00", "status": "ok"}]
-    (due,) = status_events(rows)
+    (due,) = status_events(rows, 0.0)
     sent = {due.key: {}}
-    assert not is_new(status_events(rows)[0], sent)
-    assert is_new(status_events([{**rows[0], "due": "overdue"}])[0], sent)
-    assert status_events([{"name": "S", "due": "ok", "status": "ok"}]) == []
-    (invalid,) = status_events([{"name": "T", "due": "ok", "status": "invalid", "updated_at": "v1", "check_message": "401"}])
+    assert not is_new(status_events(rows, 0.0)[0], sent)
+    assert is_new(status_events([{**rows[0], "due": "overdue"}], 0.0)[0], sent)
+    assert status_events([{"name": "S", "due": "ok", "status": "ok"}], 0.0) == []
+    (invalid,) = status_events([{"name": "T", "due": "ok", "status": "invalid", "updated_at": "v1", "check_message": "401"}], 0.0)
     assert invalid.data == {"kind": "test", "secret": "T", "state": "invalid", "checked_at": None}
 
 

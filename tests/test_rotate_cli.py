@@ -159,12 +159,12 @@ def test_progress_is_one_updating_line_on_a_terminal_and_one_line_per_change_off
     code, screen = on_a_terminal([str(BRIDGE), "secrets", "rotate", name, "--wait", "3s"], env_bootstrap,
                                  b"(input hidden): ", values[1].encode() + b"\n")
     assert code == 1, screen
-    assert "\r\x1b[2K0/1 gateways have the new value; waiting for gw-berlin (last resolve 2 min" in screen, screen
+    assert "\r\x1b[2K0/1 gateway has the new value; waiting for gw-berlin (last resolve 2 min" in screen, screen
     assert "not yet: 1 gateway(s) still hold the old value" in screen and "gw-berlin" in screen
 
     off = run_bridge(["secrets", "rotate", name, "--wait", "3s"], env_bootstrap, values[2].encode())
     lines = off.stdout.decode().splitlines()
     assert off.returncode == 1 and "\r" not in off.stdout.decode()
-    (progress,) = [line for line in lines if "gateways have the new value" in line]
-    assert progress.startswith("0/1 gateways have the new value; waiting for gw-berlin (last resolve ")
+    (progress,) = [line for line in lines if "the new value; waiting" in line]
+    assert progress.startswith("0/1 gateway has the new value; waiting for gw-berlin (last resolve ")
     assert all(value not in screen + off.all_output() for value in values)

@@ -214,7 +214,7 @@ def progress_line(report: Rollout) -> str:
     total = len(report.updated) + len(report.pending)
     if total == 0:
         return "no gateway resolved it in the 30 days before the rotation"
-    line = f"{len(report.updated)}/{total} gateways have the new value"
+    line = f"{len(report.updated)}/{total} {'gateway has' if total == 1 else 'gateways have'} the new value"
     if report.pending:
         waiting = ", ".join(f"{cell(g.get('gateway'))} (last resolve {ago(g.get('resolved_at'))})"
                             for g in report.pending[:SHOWN_PENDING])

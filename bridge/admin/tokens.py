@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Mapping
 
 from bridge.app.context import Context
 from bridge.app.session import open_client
@@ -20,7 +21,7 @@ from bridge.core.durations import option_stamp
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.keys import TOKEN_PREFIX
 from bridge.core.names import DEFAULT_TENANT, check_tenant
-from bridge.core.text import minute, printable
+from bridge.core.text import minute, parse_stamp, printable
 
 TOKEN_BYTES = 32
 """256 random bits, twice the 128 a token must at least carry."""
@@ -105,6 +106,15 @@ def handle_tokens_create(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def token_state(token: Mapping[str, object], now: float) -> str:
+    """`revoked`, `expired` (past expires_at: its next resolve is refused) or `active`: the one word `tokens ls` and
+    the dashboard print, so a token the database refuses never reads `active`."""
+    if token.get("revoked_at"):
+        return "revoked"
+    expires = parse_stamp(token.get("expires_at"))
+    return "expired" if expires is not None and expires.timestamp() <= now else "active"
+
+
 def handle_tokens_ls(args: argparse.Namespace, ctx: Context) -> int:
     tokens = token_records(ctx)
     if args.json:
@@ -113,9 +123,10 @@ def handle_tokens_ls(args: argparse.Namespace, ctx: Context) -> int:
     if not tokens:
         print("no gateway tokens; `bridge tokens create NAME --tenant T` makes one", file=ctx.out)
         return 0
+    now = time.time()
     print(f"{'TENANT / NAME':<32} {'STATE':<9} {'LAST USED':<20} {'EXPIRES':<20} ALLOW", file=ctx.out)
     for t in tokens:
-        state = "revoked" if t["revoked_at"] else "active"
+        state = token_state(t, now)
         who = printable(f"{t['tenant']}/{t['name']}")
         print(
             f"{who:<32} {state:<9} {minute(t['last_used_at']) or 'never':<20} "

@@ -78,11 +78,23 @@ def _amount(count: int, unit: str) -> str:
 def format_age(seconds: float) -> str:
     """A duration as people read it: `90 days`, `3 days 4 h`, `45 min`, `4 s`, `250 ms`; at most two units, and
     never more than 120 of a unit when a larger one fits. What every text output and page prints; JSON keeps
-    seconds."""
+    seconds.
+
+    A negative duration (an age measured against a clock corrected backwards: the cache trusts entries stamped up
+    to FUTURE_TOLERANCE_S ahead) reads `0 s`: it is a duration, not a time, so `just now` is format_ago's word and
+    a minus sign would read as a bug. Rounding never shows a unit's limit: 0.9996 s is `1 s`, not `1000 ms`."""
+    if math.isnan(seconds) or seconds < 0:
+        seconds = 0.0
+    seconds = min(seconds, float(MAX_DURATION_S))
     if 0 < seconds < 1:
-        return f"{round(seconds * 1000)} ms"
-    if seconds < _CARRY and seconds != int(seconds):
-        return f"{seconds:.1f} s".replace(".0 s", " s")
+        millis = round(seconds * 1000)
+        if millis < 1000:
+            return f"{millis} ms"
+        seconds = 1.0
+    tenths = round(seconds, 1)
+    if tenths < _CARRY and tenths != int(tenths):
+        return f"{tenths:.1f} s"
+    seconds = max(seconds, tenths)
     whole = int(seconds)
     index = _unit_of(whole)
     unit, size, _ = _UNITS[index]

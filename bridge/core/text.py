@@ -92,3 +92,10 @@ def utc_stamp(stamp: object) -> str | None:
         return None
     when = parse_stamp(stamp)
     return printable(stamp) if when is None else when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plural(count: object, word: str) -> str:
+    """`1 use`, `3 uses`, `0 failures`: a count with its noun, the one home of singular and plural; a missing
+    count is 0."""
+    number = count if isinstance(count, int) and not isinstance(count, bool) else 0
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"

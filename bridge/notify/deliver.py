@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from bridge.core.errors import BridgeError
+from bridge.core.text import minute_ago
 from bridge.local.locks import held
 from bridge.notify.events import Event, alert_events, is_new, status_events
 from bridge.notify.state import load_state, save_state
@@ -56,7 +57,7 @@ def webhook_url(vault: AdminApi, name: str, token: bool) -> str:
 
 
 def collect(vault: AdminApi, now: float) -> list[Event]:
-    return alert_events(vault.read_alerts(iso(now - ALERT_WINDOW_S))) + status_events(vault.list_status(None))
+    return alert_events(vault.read_alerts(iso(now - ALERT_WINDOW_S))) + status_events(vault.list_status(None), now)
 
 
 def slack_text(text: str) -> str:
@@ -136,7 +137,7 @@ def _locked_pass(
     if isinstance(next_try, float) and started < next_try <= started + MAX_BACKOFF_S:
         # A next try further away than the longest backoff is not one a pass set (a planted file, or a failure
         # recorded while the clock was wrong): it is ignored rather than silencing every notification until then.
-        return Delivery(0, 0, f"backing off after {state.get('failures')} failed deliveries; next try at {iso(next_try)}")
+        return Delivery(0, 0, f"backing off after {state.get('failures')} failed deliveries; next try at {minute_ago(iso(next_try), started)}")
     events = collect(vault, started)
     sent: dict[str, dict[str, object]] = state.setdefault("sent", {})
     new = [e for e in events if is_new(e, sent)]

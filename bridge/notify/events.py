@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from bridge.core.text import minute_ago
+
 DUE_STATES = ("due", "overdue", "expired")
 INVALID = "invalid"
 
@@ -47,7 +49,9 @@ def alert_events(rows: Iterable[Mapping[str, Any]]) -> list[Event]:
     return events
 
 
-def status_events(rows: Iterable[Mapping[str, Any]]) -> list[Event]:
+def status_events(rows: Iterable[Mapping[str, Any]], now: float) -> list[Event]:
+    """Due states and refused tests; the text is for people (a chat shows it as it is), so the due time is the
+    one short form with how long ago (`2026-12-04 14:20 UTC (3 days ago)`), while the key keeps the raw stamp."""
     events = []
     for row in rows:
         name = _s(row.get("name"))
@@ -55,7 +59,7 @@ def status_events(rows: Iterable[Mapping[str, Any]]) -> list[Event]:
         if due in DUE_STATES:
             when = _s(row.get("due_at"))
             events.append(Event(
-                f"due|{name}|{due}|{when}", None, None, f"{name} is {due} for rotation (due {when or 'now'})",
+                f"due|{name}|{due}|{when}", None, None, f"{name} is {due} for rotation (due {minute_ago(when, now) or 'now'})",
                 {"kind": "due", "secret": name, "state": due, "due_at": row.get("due_at")},
             ))
         if _s(row.get("status")) == INVALID:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from bridge import __version__
 from bridge.core.deadline import TimedOut, run_within
+from bridge.core.durations import format_age
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.secret_types import DEFAULT_TYPE, INVALID, ONE_LINE_CHARS, SECRET_TYPES, UNREACHABLE, one_line, secret_parts
 from bridge.local.config import provider_base_url
@@ -78,8 +79,8 @@ def test_secret(
         )
     except TimedOut:
         if progress.host is None:
-            return CheckResult(UNREACHABLE, f"testing the {provider.name} secret did not finish within {deadline_s:g}s")
-        return _shown(Verdict(UNREACHABLE, f"{provider.name} did not answer within {deadline_s:g}s ({progress.host})"), None, progress.parts)
+            return CheckResult(UNREACHABLE, f"testing the {provider.name} secret did not finish within {format_age(deadline_s)}")
+        return _shown(Verdict(UNREACHABLE, f"{provider.name} did not answer within {format_age(deadline_s)} ({progress.host})"), None, progress.parts)
 
 
 @dataclass
@@ -104,7 +105,7 @@ def _test(
     try:
         answer = _send(request, deadline_s)
     except TimedOut:
-        return _shown(Verdict(UNREACHABLE, f"{provider.name} did not answer within {deadline_s:g}s ({host})"), None, progress.parts)
+        return _shown(Verdict(UNREACHABLE, f"{provider.name} did not answer within {format_age(deadline_s)} ({host})"), None, progress.parts)
     except _Unreachable as exc:
         return _shown(Verdict(UNREACHABLE, f"cannot reach {provider.name} at {host}: {exc}"), None, progress.parts)
     return _shown(judge(provider, answer), answer.status, progress.parts)

@@ -33,11 +33,12 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge.admin.audit import MAX_LIMIT, subject, write_csv
-from bridge.admin.tokens import allow_shown, check_glob, check_token_name
+from bridge.admin.tokens import allow_shown, check_glob, check_token_name, token_state
 from bridge.core.errors import BridgeError
 from bridge.core.names import check_name
 from bridge.core.secret_types import SECRET_TYPES
 from bridge.core.status import state
+from bridge.core.text import plural
 from bridge.web.backend import AdminBackend
 from bridge.web.chart import sparkline, usage_chart
 from bridge.web.listing import BADGES, DUE_STATES, Filters, badge, badge_class, due_state, duration, page_of, when
@@ -260,7 +261,9 @@ def create_app(backend: AdminBackend, session: Session) -> ASGIApp:
         return templates.TemplateResponse(request, template, {
             "csrf": session.csrf, "flashes": shown, "badge": badge, "badge_class": badge_class, "due_state": due_state,
             "root": root, "when": lambda stamp, empty="never": when(stamp, now, empty), "duration": duration,
-            "subject": subject, "allow_shown": allow_shown, "sparkline": sparkline, "usage_chart": usage_chart, **context,
+            "subject": subject, "allow_shown": allow_shown, "sparkline": sparkline, "usage_chart": usage_chart, "plural": plural,
+            "token_state": lambda token: token_state(token, now),
+            **context,
         })
 
     def back(url: str, kind: str, message: str) -> Response:

@@ -142,8 +142,13 @@ class AdminBackend:
 
         state, problem = load_state(self._ctx.paths.data_dir)
         retry = state.get("next_try_at")
+        last = state.get("last_delivery")
+        # The state file is read as doctor reads it, field by field: any field may be missing or of another type,
+        # and the page still says what it knows (never `None`, never a 500).
+        delivery = {"at": last.get("at"), "ok": bool(last.get("ok")), "error": last.get("error") or "no reason recorded"} \
+            if isinstance(last, dict) else None
         return {
-            "webhook_secret": self._ctx.config.notify.webhook, "last_delivery": state.get("last_delivery"),
-            "failures": int(state.get("failures") or 0), "problem": problem, "posted": len(state.get("sent") or {}),
+            "webhook_secret": self._ctx.config.notify.webhook, "last_delivery": delivery,
+            "failures": failures if isinstance(failures := state.get("failures"), int) else 0, "problem": problem, "posted": len(state.get("sent") or {}),
             "next_try_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(retry)) if isinstance(retry, (int, float)) else None,
         }

@@ -14,7 +14,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from bridge.core.text import minute, parse_stamp
+from bridge.core.text import minute, parse_stamp, plural, utc_stamp
 
 DAYS = 30
 """The window of every chart: the usage window of `secrets ls` (vault_bridge.usage_window())."""
@@ -65,14 +65,10 @@ def empty_usage(today: dt.date) -> Usage:
     return Usage(today - dt.timedelta(days=DAYS - 1), (0,) * DAYS, (0,) * DAYS, ())
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def summary(usage: Usage) -> str:
     """The chart in words, for its label and for a screen reader: `30 days: 412 resolves, 3 failures, 1 rotation`."""
-    return (f"{len(usage.resolves)} days: {_plural(sum(usage.resolves), 'resolve')}, "
-            f"{_plural(sum(usage.failures), 'failure')}, {_plural(len(usage.rotations), 'rotation')}")
+    return (f"{len(usage.resolves)} days: {plural(sum(usage.resolves), 'resolve')}, "
+            f"{plural(sum(usage.failures), 'failure')}, {plural(len(usage.rotations), 'rotation')}")
 
 
 def _bars(usage: Usage, left: float, top: float, width: float, height: float, gap: float) -> list[str]:
@@ -83,7 +79,7 @@ def _bars(usage: Usage, left: float, top: float, width: float, height: float, ga
         day = usage.day(index).isoformat()
         x = left + index * slot
         ok_h, bad_h = resolves * scale, failures * scale
-        tip = escape(f"{day}: {_plural(resolves, 'resolve')}, {_plural(failures, 'failure')}")
+        tip = escape(f"{day}: {plural(resolves, 'resolve')}, {plural(failures, 'failure')}")
         parts.append(
             f'<g class="day" data-day="{day}" data-resolves="{resolves}" data-failures="{failures}"><title>{tip}</title>'
             f'<rect class="slot" x="{x:.1f}" y="{top:.1f}" width="{slot:.1f}" height="{height:.1f}"/>'
@@ -118,7 +114,7 @@ def usage_chart(usage: Usage) -> Markup:
     for stamp in usage.rotations:
         x = _rotation_x(usage, stamp, left, width)
         if x is not None:
-            parts.append(f'<g class="rotation" data-at="{escape(stamp)}"><title>rotated {escape(minute(stamp))}</title>'
+            parts.append(f'<g class="rotation" data-at="{escape(utc_stamp(stamp) or "")}"><title>rotated {escape(minute(stamp))}</title>'
                          f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{top + height}"/>'
                          f'<text class="label" x="{x + 3:.1f}" y="{top + 4}">rotated</text></g>')
     last = usage.day(len(usage.resolves) - 1)

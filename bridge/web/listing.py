@@ -18,6 +18,9 @@ from bridge.core.status import DUE_WORDS, NOT_TESTABLE, STATES, TEST_OUTCOME_OF,
 from bridge.core.text import ago, minute, utc_stamp
 
 PAGE_SIZE = 50
+MAX_PAGE = (2**31 - 1) // PAGE_SIZE
+"""The last page a link may ask for: its offset still fits the SQL integer list_secrets_page takes, so `?page=`
+far past the end is an empty page with a way back, never a database error about integers."""
 MAX_SEARCH_CHARS = 200
 BADGES = STATES
 """The status filter's choices and the badges: core.status's words, the ones `secrets ls` prints."""
@@ -36,7 +39,7 @@ class Filters:
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> Filters:
         try:
-            page = max(1, int(query.get("page", "1")))
+            page = min(max(1, int(query.get("page", "1"))), MAX_PAGE)
         except ValueError:
             page = 1
         return cls(
