@@ -41,6 +41,7 @@ from tests.test_watch_core import (
     FakeVault,
     MemoryKept,
     MemoryState,
+    Rig,
     config_with_token,
     gone,
     top,
@@ -507,3 +508,62 @@ def test_removing_the_data_dir_and_the_runtime_lock_file_under_a_watcher_lets_a_
         shutil.rmtree(runtime)
         with pytest.raises(BridgeError, match="another bridge watch is already running"), WatchLock(tmp_path / "data", url, runtime):
             pass
+
+
+# --- the watcher's own reads, as rollout sees them -------------------------------------------------------------------
+
+
+def test_a_restart_before_any_delivery_reads_the_rotated_token_from_vault_for_the_gateway(tmp_path: Path) -> None:
+    """Cache off (max_stale = 0). A watcher ran since install with no rotation, so it never kept a token (kept only
+    after a confirmed delivery). It is restarted (an upgrade), and the gateway's token rotates meanwhile. The new
+    watcher learns the token with an audited read of Vault: `secrets rollout` counts this host as holding the new
+    token while the gateway still holds the old one, and the reload presents the value the gateway refuses."""
+    vault = FakeVault({"GW_TOKEN": "old-token", "OPENAI": "sk-1"})
+    vault.cache_off = True
+    first = Rig(tmp_path, until=10_000, vault=vault)
+    first.run_until(100.0)
+    assert first.gateway.calls == [] and first.kept.values == {}, "no rotation yet: nothing delivered, nothing kept"
+    reads_before = len(vault.live_reads)
+    vault.rotate("GW_TOKEN", "new-token")
+    second = Rig(tmp_path, until=10_000, vault=vault, gateway=first.gateway, since="1", kept=first.kept)
+    second.run_until(10.0)
+    assert first.gateway.token == "old-token"
+    assert vault.live_reads[reads_before:] == [], "a read of the rotated token before the gateway resolved it"
+
+
+def test_a_refusal_quoting_an_env_ref_token_the_watcher_knows_reaches_the_journal(tmp_path: Path) -> None:
+    """gateway.auth.token is an `env` ref: the watcher reads its value (TokenSource.value) but reloads without
+    `--url`/`--token`, so judge() scrubs with no token, and a refusal that quotes it (here a 48-hex token like
+    the ones OpenClaw generates, which no key shape matches) goes into the journal and the state file."""
+    token = "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d"
+    env = fake_openclaw(tmp_path, """
+sys.stderr.write(f"gateway token mismatch (provided {os.environ['OPENCLAW_GATEWAY_TOKEN']})\\n")
+sys.exit(1)
+""")
+    env["OPENCLAW_GATEWAY_TOKEN"] = token
+    config = tmp_path / "openclaw.json"
+    config.write_text(json.dumps({
+        "gateway": {"port": 19003, "auth": {"token": {"source": "env", "provider": "default", "id": "OPENCLAW_GATEWAY_TOKEN"}}},
+        "models": {"a": {"apiKey": {"source": "exec", "provider": "supabase", "id": "OPENAI"}}},
+    }))
+    clock = FakeClock(1e9)
+    vault = FakeVault({"OPENAI": "sk-1"})
+    targets = Targets(ConfigFile(config), "supabase", env, None)
+    assert targets.current.token.value == token, "the watcher knows the value"
+    lines: list[str] = []
+    state = MemoryState()
+    schedule = Schedule(INTERVAL, top, now=0.0)
+    watcher = Watcher(
+        schedule=schedule, targets=targets, vault=vault, reload=Reloader(env),
+        token=HeldToken(targets.current.token, vault.cached, vault.live, None),
+        make_token=lambda source: HeldToken(source, vault.cached, vault.live, None), state=state, log=lines.append,
+        clocks=clock, stop=clock,
+    )
+    assert watcher.step()
+    vault.rotate("OPENAI", "sk-2")
+    for _ in range(3):
+        clock.wait(max(0.0, schedule.wake_at() - clock.now))
+        assert watcher.step()
+    assert any(line.startswith("reload refused") for line in lines), lines
+    assert not any(token in line for line in lines), "the gateway token in the journal"
+    assert token not in json.dumps(state.records), "the gateway token in the state file"
