@@ -20,7 +20,7 @@ from typing import cast
 
 import pytest
 
-from bridge.cache.live import live_path, stamp_live
+from bridge.cache.live import live_path, read_live, stamp_live
 from bridge.core.credentials import Credentials
 from bridge.core.errors import BridgeError
 from bridge.local.identity import Identity
@@ -567,3 +567,75 @@ sys.exit(1)
     assert any(line.startswith("reload refused") for line in lines), lines
     assert not any(token in line for line in lines), "the gateway token in the journal"
     assert token not in json.dumps(state.records), "the gateway token in the state file"
+
+
+def test_a_pending_change_whose_ref_left_openclaw_json_is_retried_for_ever(tmp_path: Path) -> None:
+    """OPENAI rotates while Supabase is away from the gateway's resolve: not delivered, pending. The operator then
+    drops the OPENAI ref from openclaw.json (another model). The gateway's resolves never ask for OPENAI again, so
+    no stamp ever comes: the watcher reloads the gateway every 5 minutes for ever, doctor warns for ever, and
+    `since` never moves on (a later watcher replays everything since then)."""
+    rig = LoopRig(tmp_path)
+    rig.stamp(["GW_TOKEN", "OPENAI"], rig.clock.wall())
+    rig.run_until(1.0)
+    rig.gateway.supabase_away = True
+    rig.vault.rotate("OPENAI", "sk-2")
+    rig.run_until(40.0)
+    assert "OPENAI" in rig.watcher._undelivered
+    config = tmp_path / "openclaw.json"
+    config.write_text(json.dumps({
+        "gateway": {"port": 19003, "auth": {"token": {"source": "exec", "provider": "supabase", "id": "GW_TOKEN"}}},
+    }))
+    asked: list[list[str]] = []
+
+    def reload(url: str | None, token: str | None) -> Reloaded:
+        """The gateway now resolves only its token, live."""
+        rig.gateway.calls.append((url, token))
+        asked.append(["GW_TOKEN"])
+        rig.stamp(["GW_TOKEN"], rig.clock.wall())
+        return Reloaded(True, 1.0, "0 warning(s)")
+
+    rig.watcher._reload_gateway = reload
+    rig.run_until(3600.0)
+    assert len(asked) <= 1, f"{len(asked)} reloads of a gateway that no longer uses OPENAI"
+    assert "OPENAI" not in rig.watcher._undelivered
+
+
+WRITERS = {
+    "live": """
+from bridge.cache.live import stamp_live
+path = Path(sys.argv[1]) / "resolved-live.json"
+def write(n):
+    stamp_live(path, [f"N{k}" for k in range(200)], float(n), time.monotonic() + 5)
+""",
+    "state": """
+from bridge.watch.state import StateFile, WatchState
+state = StateFile(Path(sys.argv[1]), WatchState(pid=1, gateway_url="ws://127.0.0.1:1", interval_s=30.0, started_at="x"))
+def write(n):
+    state.record(since=f"2026-12-07T10:00:{n % 60:02d}+00:00", undelivered={f"N{k}": "x" for k in range(200)})
+""",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WRITERS))
+def test_a_kill_9_mid_write_of_the_live_stamps_or_the_state_leaves_a_whole_file(tmp_path: Path, kind: str) -> None:
+    data = tmp_path / "data"
+    program = "import sys, time\nfrom pathlib import Path\n" + WRITERS[kind] + """
+n = 0
+while True:
+    n += 1
+    write(n)
+    if n == 30:
+        print("going", flush=True)
+"""
+    for _ in range(3):
+        child = subprocess.Popen([sys.executable, "-c", program, str(data)], stdout=subprocess.PIPE, cwd=Path(__file__).parent.parent)
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"going\n"
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+        if kind == "live":
+            stamps = read_live(data / "resolved-live.json")
+            assert stamps is not None and len(stamps) == 200
+        else:
+            assert read_state(data).problem is None and carried_since(data, "ws://127.0.0.1:1") is not None
