@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +35,11 @@ from bridge.watch.state import StateFile, WatchLock, WatchState, carried_since, 
 from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_url, gateway_url
 from bridge.watch.token import HeldToken
 from bridge.watch.vault_io import VaultIO
+from tests.conftest import Vault
+from tests.support.bridge_proc import run_bridge
+from tests.support.gateway import TOKEN_ID, running_gateway
+from tests.support.openclaw import OpenClaw, openclaw_on_path
+from tests.test_gateway_fixture import BOOTSTRAP, MODEL_KEY, REFS
 from tests.test_watch_core import (
     HANG_GUARD_S,
     INTERVAL,
@@ -46,6 +53,8 @@ from tests.test_watch_core import (
     gone,
     top,
 )
+from tests.test_watch_e2e import Journal, await_true, first_poll_done, start_watch
+from tests.test_watch_e2e import token as e2e_token
 
 SECRET_TOKEN = "ocgw_Zq8vN3xK7pL2mR9tB4wY6cH1jF5dS0aE"
 """A gateway token shaped like a real one, to grep every output for."""
@@ -639,3 +648,50 @@ while True:
             assert stamps is not None and len(stamps) == 200
         else:
             assert read_state(data).problem is None and carried_since(data, "ws://127.0.0.1:1") is not None
+
+
+def test_rollout_counts_a_restarted_watchers_read_as_the_gateways_with_the_cache_off(
+    openclaw: OpenClaw, launcher: Path, tmp_path: Path, env_bootstrap: dict[str, str], vault: Vault,
+) -> None:
+    """The real gateway and rollout: cache off, a watcher that has never delivered anything is restarted while the
+    gateway's token rotates and the gateway is down. The new watcher reads the rotated token from Vault at start
+    (HeldToken.learn: nothing kept, nothing cached), under the gateway's credentials and host, and `secrets rollout`
+    then lists this host as updated though the gateway never got it."""
+    old, new, model = e2e_token(), e2e_token(), "sk-proj-" + secrets.token_urlsafe(24)
+    vault.put(TOKEN_ID, old)
+    vault.put(MODEL_KEY, model)
+    home = tmp_path / "gw-home"
+    home.mkdir(mode=0o700)
+    bootstrap = {k: v for k, v in env_bootstrap.items() if k in BOOTSTRAP}
+    config = Path(bootstrap["BRIDGE_HOME"]) / "config.toml"
+    config.write_text((config.read_text() if config.exists() else "") + "max_stale = 0\n")
+    with running_gateway(openclaw, home, launcher, bootstrap, refs=REFS) as gw:
+        wrapper = openclaw_on_path(openclaw, tmp_path / "bin")
+        env = {**gw.env, **bootstrap, "PATH": f"{wrapper.parent}:{gw.env['PATH']}"}
+        state = Path(env["BRIDGE_HOME"]) / "watch-state.json"
+        first = start_watch(env)
+        try:
+            await_true(lambda: first_poll_done(state, first.pid), "the first watcher's first poll")
+            first.send_signal(signal.SIGTERM)
+            assert first.wait(timeout=10) == 0
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
+        gw.stop()
+        assert run_bridge(["secrets", "set", TOKEN_ID], env_bootstrap, new.encode()).returncode == 0
+        second = start_watch(env)
+        journal = Journal(second)
+        try:
+            journal.await_line("reload refused")
+            rollout = json.loads(run_bridge(["secrets", "rollout", TOKEN_ID, "--json"], env_bootstrap).stdout)
+            host = socket.gethostname()
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(timeout=10) == 0
+            assert not any(value in journal.text() for value in (old, new, model)), "a value in the journal"
+            assert host not in {g["gateway"] for g in rollout["updated"]}, "the watcher's read counted as the gateway's"
+            assert host in {g["gateway"] for g in rollout["pending"]}
+        finally:
+            if second.poll() is None:
+                second.kill()
+                second.wait()
