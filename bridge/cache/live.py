@@ -31,6 +31,10 @@ MAX_LIVE_BYTES = 256 * 1024
 """Thousands of names; past this the oldest stamps go first."""
 NAME_BYTES = 48
 """The estimate of one stamp's size in the file, name aside."""
+FUTURE_SKEW_S = 5.0
+"""How far past "now" a stamp may lie and still be believed. A stamp written while the clock ran ahead (a boot
+before NTP synced, then a step back) would otherwise confirm every reload until the clock caught up with it: such a
+stamp is not trusted by the reader, and not kept by the next writer."""
 
 
 def live_path(cache_file: Path) -> Path:
@@ -64,7 +68,9 @@ def stamp_live(path: Path, names: list[str], now: float, wait_until: float) -> N
     with FileLock(path.with_name(path.name + ".lock"), wait_until):
         stamps = read_live(path) or {}
         for name in names:
-            stamps[name] = max(now, stamps.get(name, now))
+            old = stamps.get(name, now)
+            # A stamp from the future (the clock since stepped back) is replaced, never carried on by max().
+            stamps[name] = now if old > now + FUTURE_SKEW_S else max(now, old)
         budget = MAX_LIVE_BYTES - 64
         kept: dict[str, float] = {}
         for name in sorted(stamps, key=stamps.__getitem__, reverse=True):

@@ -21,13 +21,14 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from bridge.cache.live import live_path, read_live
+from bridge.cache.live import FUTURE_SKEW_S, live_path, read_live
 from bridge.cache.store import CacheFile
 from bridge.core.deadline import Deadline
 from bridge.core.errors import BridgeError, IdentityUnavailable
 from bridge.local.identity import Identity
 from bridge.vault.client import Changes, VaultClient, connect
 from bridge.watch.held import HeldFile, held_path
+from bridge.watch.reload import RELOAD_TIMEOUT_S
 
 if TYPE_CHECKING:
     from bridge.app.context import Context
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 CREDENTIALS_WAIT_S = 5.0
 """The credential stores are asked once, at start; each gets at most 1.5 s of this."""
 CACHE_LOCK_WAIT_S = 5.0
+RELOAD_WINDOW_S = RELOAD_TIMEOUT_S + 30.0
+"""The longest a reload (and the gateway's resolves during it) can run, kills included: a stamp later than this
+past the reload's start is not the reload's."""
 
 
 class VaultIO:
@@ -83,11 +87,13 @@ class VaultIO:
     def undelivered(self, names: list[str], since: float) -> list[str] | None:
         """Which of `names` no resolve has had from Supabase itself since `since` (wall clock): answered from the
         cache, or not at all. None when no resolve ever stamped here (the gateway's bridge keeps another data
-        directory): then nothing can be confirmed."""
+        directory): then nothing can be confirmed. A stamp later than now, or later than the reload could have
+        run, is from a clock that ran ahead and since stepped back: it confirms nothing."""
         stamps = read_live(live_path(self._cache_path))
         if stamps is None:
             return None
-        return [name for name in names if stamps.get(name, float("-inf")) < since]
+        until = min(time.time(), since + RELOAD_WINDOW_S) + FUTURE_SKEW_S
+        return [name for name in names if not since <= stamps.get(name, float("-inf")) <= until]
 
     def login_fix(self) -> str:
         """What to do once Supabase refuses the watcher's credentials: a gateway token is not fixed by a login."""
