@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 from bridge.cache.store import FileLock
@@ -69,8 +70,9 @@ def stamp_live(path: Path, names: list[str], now: float, wait_until: float) -> N
         stamps = read_live(path) or {}
         for name in names:
             old = stamps.get(name, now)
-            # A stamp from the future (the clock since stepped back) is replaced, never carried on by max().
-            stamps[name] = now if old > now + FUTURE_SKEW_S else max(now, old)
+            # A stamp from the future (the clock since stepped back) is replaced, never carried on by max(); one
+            # merely newer than `now` (another resolve asked later and wrote first) is kept.
+            stamps[name] = now if old > time.time() + FUTURE_SKEW_S else max(now, old)
         budget = MAX_LIVE_BYTES - 64
         kept: dict[str, float] = {}
         for name in sorted(stamps, key=stamps.__getitem__, reverse=True):

@@ -232,17 +232,19 @@ class Watcher:
         return self._vault.undelivered([name], began) == []
 
     def _missing(self, names: list[str], began: float) -> list[str]:
-        """The names the reload that began at `began` did not deliver; none when delivery cannot be confirmed
-        here (said once)."""
+        """The names the reload that began at `began` did not deliver; all of them when delivery cannot be
+        confirmed here (said once): a bare {"ok": true} is what the issue's lost rotation looked like, so it is
+        never taken alone as delivery, cache on or off (a resolve stamps either way, so with no stamp file the
+        gateway's resolve did not run here, or never reached Supabase)."""
         missing = self._vault.undelivered(names, began)
         if missing is None:
             if not self._unconfirmed_told:
                 self._unconfirmed_told = True
                 self._log(
-                    "no resolve has stamped a live answer in this data directory, so delivery cannot be confirmed: "
-                    "is the gateway's bridge using another BRIDGE_HOME?"
+                    "no resolve has stamped a live answer in this data directory, so delivery cannot be confirmed "
+                    "and the change stays pending: is the gateway's bridge using another BRIDGE_HOME?"
                 )
-            return []
+            return names
         return missing
 
     def _credentials(self) -> tuple[str | None, str | None]:
