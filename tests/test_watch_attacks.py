@@ -237,7 +237,10 @@ def test_many_undelivered_names_overflow_the_state_file_and_the_next_watcher_los
     rig.run_until(40.0)
     assert len(rig.watcher._undelivered) == 511, [line[:200] for line in rig.lines]
     assert read_state(data).problem is None, f"doctor cannot read it: {read_state(data).problem}"
-    assert carried_since(data, "ws://127.0.0.1:19003") == since_before, "the next watcher carries on from before it"
+    # The fake Vault's server times ("1", "2", ...) are not timestamptz-shaped, so carried_since would refuse them
+    # whatever the file's size: the file's own `since` is what the next watcher would carry on from.
+    doc = read_state(data).doc
+    assert doc is not None and doc["since"] == since_before, "the next watcher carries on from before it"
 
 
 # --- the live-stamp file itself --------------------------------------------------------------------------------

@@ -155,13 +155,13 @@ class Watcher:
         if seen.recovered:
             self._log(f"Supabase reachable again after {seen.recovered} failed poll(s)")
         if seen.changed:
-            self._log(f"change seen: {', '.join(seen.changed)}")
+            self._log(f"change seen: {listed(seen.changed)}")
             for name in seen.changed:
                 self._undelivered.setdefault(name, iso(self._clocks.wall()))
             self._record(undelivered=dict(self._undelivered))
         if seen.gone:
             self._log(
-                f"not in Vault, or not readable with these credentials: {', '.join(seen.gone)}; "
+                f"not in Vault, or not readable with these credentials: {listed(seen.gone)}; "
                 "the gateway keeps the value it holds"
             )
         self._after_poll()
@@ -194,7 +194,7 @@ class Watcher:
             self._note(self._token.delivered())
         if not missing:
             self._told = None
-            self._log(f"reload ok in {outcome.seconds:.1f}s ({outcome.detail}): {', '.join(names)}")
+            self._log(f"reload ok in {outcome.seconds:.1f}s ({outcome.detail}): {listed(names)}")
             done: Progress = {
                 "last_reload_at": iso(self._clocks.wall()), "last_reload_ok": True, "last_error": None, "fix": None,
                 "undelivered": dict(self._undelivered),
@@ -206,7 +206,7 @@ class Watcher:
         if outcome.ok:
             line = (
                 f"reload answered in {outcome.seconds:.1f}s, but the gateway's resolve did not get "
-                f"{', '.join(missing)} from Supabase (the cache answered, or nothing did): not delivered"
+                f"{listed(missing)} from Supabase (the cache answered, or nothing did): not delivered"
             )
         else:
             line = f"reload refused by {url or 'the gateway openclaw.json names'}: {outcome.detail}"
@@ -314,3 +314,11 @@ class Watcher:
         except OSError as exc:
             self._log(f"state file not written ({exc.strerror or type(exc).__name__}); bridge doctor will not see this watcher's progress")
 
+
+LISTED_NAMES = 10
+"""Names a journal or state line spells out; past this, how many more (512 long names make no readable line)."""
+
+
+def listed(names: list[str]) -> str:
+    shown = ", ".join(names[:LISTED_NAMES])
+    return shown if len(names) <= LISTED_NAMES else f"{shown} and {len(names) - LISTED_NAMES} more"
