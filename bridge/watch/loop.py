@@ -14,6 +14,7 @@ from typing import Protocol, Unpack
 
 from bridge.core.durations import format_age
 from bridge.core.errors import BridgeError
+from bridge.core.keys import scrub
 from bridge.vault.client import Changes
 from bridge.vault.errors import CredentialsRefused, SupabaseUnavailable
 from bridge.watch.reload import Reloaded
@@ -180,7 +181,7 @@ class Watcher:
             return False
         url, token = self._credentials()
         began = self._clocks.wall()
-        outcome = self._reload_gateway(url, token)
+        outcome = self._reload_scrubbed(url, token)
         if refused_auth(outcome) and url is not None:
             outcome = self._other_tokens(outcome)
         missing = self._missing(names, began) if outcome.ok else names
@@ -264,17 +265,27 @@ class Watcher:
         """The refused reload again with each other value the gateway's token might have, once each, then once the
         OpenClaw CLI's way (it resolves the token itself): the first that works is what the gateway holds."""
         for value in self._token.alternatives():
-            outcome = self._reload_gateway(self._url, value)
+            outcome = self._reload_scrubbed(self._url, value)
             if outcome.ok:
                 self._note(self._token.took(value))
                 return outcome._replace(detail=f"{outcome.detail}, with another known value of gateway.auth.token")
         if self._token.source.ref_id is None or self._targets.pinned:
             return refused
-        outcome = self._reload_gateway(None, None)
+        outcome = self._reload_scrubbed(None, None)
         if outcome.ok:
             self._note(self._token.took(None))
             return outcome._replace(detail=f"{outcome.detail}, with the token the OpenClaw CLI resolved itself")
         return refused
+
+    def _reload_scrubbed(self, url: str | None, token: str | None) -> Reloaded:
+        """The reload, its detail scrubbed of every gateway token value the watcher knows: the reload child is
+        given only the one it authenticates with (none when the CLI resolves an env ref itself), and a refusal
+        may quote another, which would otherwise reach the journal and the state file."""
+        outcome = self._reload_gateway(url, token)
+        detail = outcome.detail
+        for value in {v for v in (token, self._token.value, self._token.source.value) if v}:
+            detail = scrub(detail, value)
+        return outcome if detail == outcome.detail else outcome._replace(detail=detail)
 
     def _refusal_fix(self, outcome: Reloaded) -> str | None:
         """What to do when the gateway refuses every token the watcher knows: only a person can give it one."""
