@@ -171,7 +171,9 @@ class Watcher:
     def _reload(self, now: float) -> bool:
         """The reload of the changed names, authenticated with the token the running gateway holds now (from
         before any rotation of it); the gateway's own resolves fetch the values."""
-        names = sorted(self._schedule.pending)
+        names = self._still_used(sorted(self._schedule.pending))
+        if not names:
+            return True
         try:
             self._note(self._vault.prepare(names))
         except BridgeError as exc:
@@ -221,6 +223,20 @@ class Watcher:
             undelivered=dict(self._undelivered),
         )
         return False
+
+    def _still_used(self, names: list[str]) -> list[str]:
+        """`names` less those whose ref has left openclaw.json since the change was seen: the gateway's resolves
+        never ask for them again, so no stamp could ever confirm them and the reload would be retried for ever
+        (and `since` never move on). Dropped with one line."""
+        used = set(self._targets.current.names)
+        dropped = [name for name in names if name not in used]
+        if dropped:
+            self._schedule.delivered(dropped)
+            for name in dropped:
+                self._undelivered.pop(name, None)
+            self._log(f"no longer in openclaw.json, so no longer reloaded for: {listed(dropped)}")
+            self._record(undelivered=dict(self._undelivered))
+        return [name for name in names if name in used]
 
     def _token_resolved_live(self, outcome: Reloaded, names: list[str], delivered: list[str], began: float) -> bool:
         """Whether this reload's resolves had gateway.auth.token from Supabase: a reload re-resolves every ref, so
