@@ -183,7 +183,10 @@ def forget(data_dir: Path) -> int:
         except LockTimeout:
             raise BridgeError(f"a bridge watch is still running ({path} is held); stop it first, then run this again") from None
     removed = 0
-    for path in [*locks, *sorted(data_dir.glob(f"{HELD_PREFIX}*.sealed")), data_dir / STATE_FILE]:
+    # A kill -9 between a temp file's write and its rename leaves `.<name>.<random>.tmp`: for a kept token, a
+    # whole sealed copy of it, which an uninstall must take too.
+    leftovers = sorted(data_dir.glob(f".{HELD_PREFIX}*.sealed.*.tmp")) + sorted(data_dir.glob(f".{STATE_FILE}.*.tmp"))
+    for path in [*locks, *sorted(data_dir.glob(f"{HELD_PREFIX}*.sealed")), *leftovers, data_dir / STATE_FILE]:
         try:
             path.unlink()
             removed += 1
