@@ -81,6 +81,8 @@ BEGIN
     WHERE l.secret_name = p_name AND l.success AND l.access_type = 'resolve'
       AND l.accessed_at >= v_changed - vault_bridge.usage_window()
       AND (l.token_name IS NOT NULL OR l.host IS NOT NULL)
+      -- `bridge watch`'s own reads of a gateway token (x-bridge-provider bridge-watch) are not the gateway's.
+      AND l.client ->> 'provider' IS DISTINCT FROM 'bridge-watch'
     GROUP BY 1, 2
   )
   SELECT pg_catalog.jsonb_build_object(
@@ -97,4 +99,4 @@ $$;
 REVOKE ALL ON FUNCTION public.secret_rollout(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_rollout(text) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout(text) IS
-  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) that have resolved it since, and those seen resolving it in vault_bridge.usage_window() before that have not. Raises PT404 for an unknown name. Audited as audit.';
+  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) that have resolved it since, and those seen resolving it in vault_bridge.usage_window() before that have not; reads by `bridge watch` itself (provider bridge-watch) count for neither. Raises PT404 for an unknown name. Audited as audit.';

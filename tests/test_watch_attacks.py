@@ -540,7 +540,11 @@ def test_a_restart_before_any_delivery_reads_the_rotated_token_from_vault_for_th
     second = Rig(tmp_path, until=10_000, vault=vault, gateway=first.gateway, since="1", kept=first.kept)
     second.run_until(10.0)
     assert first.gateway.token == "old-token"
-    assert vault.live_reads[reads_before:] == [], "a read of the rotated token before the gateway resolved it"
+    # The read itself stays (with nothing kept or cached it is the only way to learn a token at all); what made it
+    # an attack was rollout counting it as the gateway's. It is now audited under provider bridge-watch, which
+    # secret_rollout ignores: test_rollout_counts_a_restarted_watchers_read_as_the_gateways_with_the_cache_off
+    # checks that against the real database. Here: one read at most, and the gateway keeps its token.
+    assert vault.live_reads[reads_before:] in ([], ["GW_TOKEN"]), vault.live_reads[reads_before:]
 
 
 def test_a_refusal_quoting_an_env_ref_token_the_watcher_knows_reaches_the_journal(tmp_path: Path) -> None:

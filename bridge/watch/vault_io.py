@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from bridge.app.context import Context
     from bridge.local.config import Config
 
+AUDIT_PROVIDER = "bridge-watch"
+"""The provider the watcher's own reads of the gateway token are audited under (x-bridge-provider): never the
+gateway's provider name, so `secrets rollout` (sql/change_feed.sql, sql/versions.sql) does not count the
+watcher's read, under the gateway's credentials and host, as the gateway holding the value."""
 CREDENTIALS_WAIT_S = 5.0
 """The credential stores are asked once, at start; each gets at most 1.5 s of this."""
 CACHE_LOCK_WAIT_S = 5.0
@@ -50,10 +54,10 @@ class VaultIO:
         self._config = config
         self._provider = provider
 
-    def _client(self) -> VaultClient:
+    def _client(self, provider: str | None = None) -> VaultClient:
         config = self._config
         return connect(
-            self._credentials, provider=self._provider, host=socket.gethostname(), connect_timeout=config.connect_timeout,
+            self._credentials, provider=provider or self._provider, host=socket.gethostname(), connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout, deadline=Deadline.after(config.deadline), lean=True,
         )
 
@@ -64,7 +68,7 @@ class VaultIO:
     def live(self, name: str) -> str | None:
         """The value of `name` in Vault now (None when it is missing or not text). Audited, and never cached: only
         ever read for gateway.auth.token right after the gateway's own live resolve of it was confirmed."""
-        with self._client() as client:
+        with self._client(AUDIT_PROVIDER) as client:
             value = client.resolve_secrets([name]).get(name)
         return value if isinstance(value, str) else None
 
