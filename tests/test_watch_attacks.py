@@ -71,7 +71,7 @@ class StampedVault(FakeVault):
         self.cache_file = cache_file
 
     def undelivered(self, names: list[str], since: float) -> list[str] | None:
-        return VaultIO.undelivered(cast(VaultIO, SimpleNamespace(_cache_path=self.cache_file)), names, since)
+        return VaultIO.undelivered(cast(VaultIO, SimpleNamespace(_cache_path=self.cache_file, _provider="supabase")), names, since)
 
 
 class StampingGateway(FakeGateway):
@@ -95,7 +95,7 @@ class StampingGateway(FakeGateway):
             return Reloaded(True, 0.1, "0 warning(s)")
         outcome = super().__call__(url, token)
         if outcome.ok and not self.supabase_away:
-            stamp_live(live_path(self.stamped.cache_file), sorted(self.vault.values), self.clock.wall(), time.monotonic() + 5)
+            stamp_live(live_path(self.stamped.cache_file), sorted(self.vault.values), self.clock.wall(), time.monotonic() + 5, provider="supabase")
         return outcome
 
 
@@ -126,8 +126,8 @@ class LoopRig:
             assert self.watcher.step()
             self.clock.wait(max(0.0, min(self.schedule.wake_at(), at) - self.clock.now))
 
-    def stamp(self, names: list[str], at: float) -> None:
-        stamp_live(live_path(self.cache_file), names, at, time.monotonic() + 5)
+    def stamp(self, names: list[str], at: float, provider: str = "supabase") -> None:
+        stamp_live(live_path(self.cache_file), names, at, time.monotonic() + 5, provider=provider)
 
     def delivered_lines(self) -> list[str]:
         return [line for line in self.lines if line.startswith("reload ok")]
@@ -156,7 +156,9 @@ def test_another_programs_live_resolve_confirms_the_gateways_undelivered_change(
     rig.run_until(1.0)
     rig.stamp(["GW_TOKEN", "OPENAI"], rig.clock.wall())  # the gateway's start-up resolve
     rig.gateway.supabase_away = True
-    rig.gateway.during.append(lambda: rig.stamp(["OPENAI"], rig.clock.wall() + 0.5))  # `bridge run -- app`, live
+    # `bridge run` never stamps (VaultFetch stamps=False), so the other program here is one whose `bridge resolve`
+    # runs for another provider name (an MCP client's own exec provider, a second gateway), live.
+    rig.gateway.during.append(lambda: rig.stamp(["OPENAI"], rig.clock.wall() + 0.5, provider="mcp"))
     rig.vault.rotate("OPENAI", "sk-2")
     rig.run_until(40.0)
     assert len(rig.gateway.calls) == 1
@@ -249,17 +251,17 @@ def test_many_undelivered_names_overflow_the_state_file_and_the_next_watcher_los
 def test_a_symlinked_huge_or_corrupt_live_file_confirms_nothing(tmp_path: Path) -> None:
     cache = tmp_path / "data" / "cache.sealed"
     path = live_path(cache)
-    stamp_live(path, ["A"], 100.0, time.monotonic() + 5)
+    stamp_live(path, ["A"], 100.0, time.monotonic() + 5, provider="supabase")
     assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
-    io = cast(VaultIO, SimpleNamespace(_cache_path=cache))
+    io = cast(VaultIO, SimpleNamespace(_cache_path=cache, _provider="supabase"))
     forged = tmp_path / "forged.json"
-    forged.write_text(json.dumps({"live": {"A": 1e12}}))
+    forged.write_text(json.dumps({"by": {"supabase": {"A": 1e12}}}))
     path.unlink()
     path.symlink_to(forged)
     assert VaultIO.undelivered(io, ["A"], 200.0) == ["A"], "a symlink is not followed"
-    stamp_live(path, ["B"], 300.0, time.monotonic() + 5)
-    assert not path.is_symlink() and json.loads(forged.read_text()) == {"live": {"A": 1e12}}, "the link is replaced"
-    path.write_bytes(b'{"live": {"A": 1e12, "pad": "' + b"x" * (300 * 1024) + b'"}}')
+    stamp_live(path, ["B"], 300.0, time.monotonic() + 5, provider="supabase")
+    assert not path.is_symlink() and json.loads(forged.read_text()) == {"by": {"supabase": {"A": 1e12}}}, "the link is replaced"
+    path.write_bytes(b'{"by": {"supabase": {"A": 1e12, "pad": "' + b"x" * (300 * 1024) + b'"}}}')
     assert VaultIO.undelivered(io, ["A"], 200.0) == ["A"], "a huge file is not read"
     path.write_bytes(b"\x00\xff{not json")
     assert VaultIO.undelivered(io, ["A"], 200.0) == ["A"]
@@ -272,7 +274,7 @@ def test_a_live_file_in_a_data_directory_left_open_to_others_is_closed_again(tmp
     data = tmp_path / "data"
     data.mkdir(mode=0o777)
     data.chmod(0o777)
-    stamp_live(live_path(data / "cache.sealed"), ["A"], 1.0, time.monotonic() + 5)
+    stamp_live(live_path(data / "cache.sealed"), ["A"], 1.0, time.monotonic() + 5, provider="supabase")
     assert data.stat().st_mode & 0o777 == 0o700
 
 
@@ -621,7 +623,7 @@ WRITERS = {
 from bridge.cache.live import stamp_live
 path = Path(sys.argv[1]) / "resolved-live.json"
 def write(n):
-    stamp_live(path, [f"N{k}" for k in range(200)], float(n), time.monotonic() + 5)
+    stamp_live(path, [f"N{k}" for k in range(200)], float(n), time.monotonic() + 5, provider="supabase")
 """,
     "state": """
 from bridge.watch.state import StateFile, WatchState
@@ -651,7 +653,7 @@ while True:
         child.wait()
         child.stdout.close()
         if kind == "live":
-            stamps = read_live(data / "resolved-live.json")
+            stamps = read_live(data / "resolved-live.json", "supabase")
             assert stamps is not None and len(stamps) == 200
         else:
             assert read_state(data).problem is None and carried_since(data, "ws://127.0.0.1:1") is not None

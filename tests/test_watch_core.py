@@ -839,15 +839,15 @@ def test_the_next_watcher_carries_on_only_from_its_own_gateways_well_formed_sinc
 
 def test_live_stamps_are_names_and_times_only_private_and_kept_newest_first(tmp_path: Path) -> None:
     path = live_path(tmp_path / "data" / "cache.sealed")
-    assert read_live(path) is None, "no resolve ever stamped here: nothing can be confirmed"
-    stamp_live(path, ["A", "B"], 100.0, wait_until=time.monotonic() + 5)
-    stamp_live(path, ["B"], 50.0, wait_until=time.monotonic() + 5)
-    assert read_live(path) == {"A": 100.0, "B": 100.0}, "an older answer never moves a stamp back"
+    assert read_live(path, "supabase") is None, "no resolve ever stamped here: nothing can be confirmed"
+    stamp_live(path, ["A", "B"], 100.0, wait_until=time.monotonic() + 5, provider="supabase")
+    stamp_live(path, ["B"], 50.0, wait_until=time.monotonic() + 5, provider="supabase")
+    assert read_live(path, "supabase") == {"A": 100.0, "B": 100.0}, "an older answer never moves a stamp back"
     assert path.stat().st_mode & 0o777 == 0o600
-    path.write_text('{"live": {"A": "soon", "B": 1e999, "C": 5}}')
-    assert read_live(path) == {"C": 5.0}
+    path.write_text('{"by": {"supabase": {"A": "soon", "B": 1e999, "C": 5}, "run": {"D": 1}}}')
+    assert read_live(path, "supabase") == {"C": 5.0}
     path.write_text("not json")
-    assert read_live(path) == {}
+    assert read_live(path, "supabase") == {}
 
 
 def test_the_kept_token_opens_only_for_its_gateway_ref_and_credentials(tmp_path: Path) -> None:

@@ -93,7 +93,8 @@ class VaultIO:
         cache, or not at all. None when no resolve ever stamped here (the gateway's bridge keeps another data
         directory): then nothing can be confirmed. A stamp later than now, or later than the reload could have
         run, is from a clock that ran ahead and since stepped back: it confirms nothing."""
-        stamps = read_live(live_path(self._cache_path))
+        # Only the stamps of `bridge resolve` for the provider this watcher watches: the gateway's own.
+        stamps = read_live(live_path(self._cache_path), self._provider)
         if stamps is None:
             return None
         until = min(time.time(), since + RELOAD_WINDOW_S) + FUTURE_SKEW_S
