@@ -509,9 +509,12 @@ def test_a_second_watcher_with_another_data_dir_for_the_same_gateway_is_refused(
         pass
 
 
-def test_removing_the_data_dir_and_the_runtime_lock_file_under_a_watcher_lets_a_second_start(tmp_path: Path) -> None:
+def test_removing_both_lock_files_under_a_watcher_is_the_documented_limit(tmp_path: Path) -> None:
     """The runtime directory is a tmpfs that systemd-tmpfiles or a `rm -rf $XDG_RUNTIME_DIR/*` may clean: the lock
-    file goes with it, and a new file there is a new inode, free to lock, as the data directory's was."""
+    file goes with it, and a new file there is a new inode, free to lock, as the data directory's was. A flock is
+    on an inode, and no lock in a directory the user may clean survives that; a second watcher only reloads the
+    gateway twice per change (each confirms delivery from the gateway's own stamps). So this is the limit, pinned
+    here and stated in docs/openclaw.md, rather than an attack the code can block."""
     run = tmp_path / "run"
     run.mkdir(mode=0o700)
     runtime = runtime_dir({"XDG_RUNTIME_DIR": str(run)}, "linux")
@@ -520,8 +523,10 @@ def test_removing_the_data_dir_and_the_runtime_lock_file_under_a_watcher_lets_a_
     with WatchLock(tmp_path / "data", url, runtime):
         shutil.rmtree(tmp_path / "data")
         shutil.rmtree(runtime)
-        with pytest.raises(BridgeError, match="another bridge watch is already running"), WatchLock(tmp_path / "data", url, runtime):
+        with WatchLock(tmp_path / "data", url, runtime):
             pass
+    doc = " ".join((Path(__file__).parent.parent / "docs" / "openclaw.md").read_text().split())
+    assert "removing both lock files under a running watcher" in doc
 
 
 # --- the watcher's own reads, as rollout sees them -------------------------------------------------------------------
