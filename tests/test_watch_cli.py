@@ -281,7 +281,9 @@ def test_supabase_down_keeps_the_watcher_up_and_a_later_rotation_still_arrives(
         proxy.mode = "pass"
         wait_for(lambda: "Supabase reachable again" in rig.journal(), "the recovery")
         assert run_bridge(["secrets", "set", KEY_NAME], env_bootstrap, NEW_KEY.encode()).returncode == 0
-        wait_for(lambda: len(rig.calls()) == 1, "the reload after recovery")
+        # The reload's end, not its start (the fake records its argv first): a SIGTERM mid-reload kills it.
+        wait_for(lambda: "reload ok" in rig.journal(), "the reload after recovery")
+        assert len(rig.calls()) == 1
         assert stop(proc) == 0
     finally:
         if proc.poll() is None:
