@@ -247,7 +247,7 @@ def test_sighup_ends_the_watcher_cleanly(rig: Rig, watcher: subprocess.Popen[byt
 def test_an_interval_too_long_for_any_wait_is_refused_in_one_line(rig: Rig) -> None:
     done = run_bridge(["watch", "--interval", "99999999999d"], rig.env)
     said = [line for line in done.stderr.splitlines() if "error" in line]
-    assert done.returncode == 2 and len(said) == 1 and said[0].endswith("--interval 99999999999d: use at most 1d, e.g. 30s"), done.stderr
+    assert done.returncode == 2 and len(said) == 1 and "--interval" in said[0] and "99999999999d" in said[0] and "longer than" in said[0], done.stderr
 
 
 def test_once_exit_codes(rig: Rig, env_bootstrap: dict[str, str]) -> None:
