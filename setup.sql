@@ -2347,6 +2347,8 @@ BEGIN
     FROM public.vault_access_log AS l
     WHERE l.secret_name = p_name AND l.success AND l.access_type = 'resolve' AND l.accessed_at >= v_settled
       AND (l.token_name IS NOT NULL OR l.host IS NOT NULL)
+      -- `bridge watch`'s own reads of a gateway token (x-bridge-provider bridge-watch) are not the gateway's.
+      AND l.client ->> 'provider' IS DISTINCT FROM 'bridge-watch'
     GROUP BY 1, 2
   ) AS g;
   RETURN v_answer;
@@ -2355,7 +2357,7 @@ $$;
 REVOKE ALL ON FUNCTION public.secret_rollout_progress(text, timestamptz) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_rollout_progress(text, timestamptz) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout_progress(text, timestamptz) IS
-  'service_role only. What `bridge secrets rotate --wait` polls after one secret_rollout: {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}]}, the gateways whose resolve started after the change was seen committed (vault_bridge.rollout_since; the change is p_changed_at, the changed_at secret_rollout gave), reading only the audit rows since then; "updated" is null when the secret changed again since p_changed_at (ask secret_rollout afresh). Raises PT404 for an unknown name. Audited as audit.';
+  'service_role only. What `bridge secrets rotate --wait` polls after one secret_rollout: {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}]}, the gateways whose resolve started after the change was seen committed (vault_bridge.rollout_since; the change is p_changed_at, the changed_at secret_rollout gave), the reads of `bridge watch` itself (provider bridge-watch) aside, reading only the audit rows since then; "updated" is null when the secret changed again since p_changed_at (ask secret_rollout afresh). Raises PT404 for an unknown name. Audited as audit.';
 
 -- ---------------------------------------------------------------------------
 -- 10. Audit log reads and alerts
@@ -2677,6 +2679,8 @@ BEGIN
     WHERE l.secret_name = p_name AND l.success AND l.access_type = 'resolve'
       AND l.accessed_at >= v_changed - vault_bridge.usage_window()
       AND (l.token_name IS NOT NULL OR l.host IS NOT NULL)
+      -- `bridge watch`'s own reads of a gateway token (x-bridge-provider bridge-watch) are not the gateway's.
+      AND l.client ->> 'provider' IS DISTINCT FROM 'bridge-watch'
     GROUP BY 1, 2, 3, 4
   ), seen AS (
     -- A token revoked or expired can never resolve again: it holds no value to wait for.
@@ -2707,7 +2711,7 @@ $$;
 REVOKE ALL ON FUNCTION public.secret_rollout(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_rollout(text) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout(text) IS
-  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) whose resolve started after the change was seen committed (vault_bridge.rollout_since: one that started earlier may have read the old value), and those seen resolving it in vault_bridge.usage_window() before that have not (a revoked or expired token is not pending; a pending token whose calls since are past its audit budget, so not itemised by name, has "unitemised": true). Purges kept versions past their time. Raises PT404 for an unknown name. Audited as audit.';
+  'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) whose resolve started after the change was seen committed (vault_bridge.rollout_since: one that started earlier may have read the old value), and those seen resolving it in vault_bridge.usage_window() before that have not (a revoked or expired token is not pending; a pending token whose calls since are past its audit budget, so not itemised by name, has "unitemised": true). Reads by `bridge watch` itself (provider bridge-watch) count for neither. Purges kept versions past their time. Raises PT404 for an unknown name. Audited as audit.';
 
 -- ---------------------------------------------------------------------------
 -- 12. Dashboard (bridge ui)

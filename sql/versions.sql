@@ -361,6 +361,8 @@ BEGIN
     FROM public.vault_access_log AS l
     WHERE l.secret_name = p_name AND l.success AND l.access_type = 'resolve' AND l.accessed_at >= v_settled
       AND (l.token_name IS NOT NULL OR l.host IS NOT NULL)
+      -- `bridge watch`'s own reads of a gateway token (x-bridge-provider bridge-watch) are not the gateway's.
+      AND l.client ->> 'provider' IS DISTINCT FROM 'bridge-watch'
     GROUP BY 1, 2
   ) AS g;
   RETURN v_answer;
@@ -369,4 +371,4 @@ $$;
 REVOKE ALL ON FUNCTION public.secret_rollout_progress(text, timestamptz) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_rollout_progress(text, timestamptz) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout_progress(text, timestamptz) IS
-  'service_role only. What `bridge secrets rotate --wait` polls after one secret_rollout: {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}]}, the gateways whose resolve started after the change was seen committed (vault_bridge.rollout_since; the change is p_changed_at, the changed_at secret_rollout gave), reading only the audit rows since then; "updated" is null when the secret changed again since p_changed_at (ask secret_rollout afresh). Raises PT404 for an unknown name. Audited as audit.';
+  'service_role only. What `bridge secrets rotate --wait` polls after one secret_rollout: {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}]}, the gateways whose resolve started after the change was seen committed (vault_bridge.rollout_since; the change is p_changed_at, the changed_at secret_rollout gave), the reads of `bridge watch` itself (provider bridge-watch) aside, reading only the audit rows since then; "updated" is null when the secret changed again since p_changed_at (ask secret_rollout afresh). Raises PT404 for an unknown name. Audited as audit.';

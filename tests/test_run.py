@@ -338,3 +338,19 @@ def test_a_vault_value_given_as_perl5lib_is_refused_and_with_allow_var_perl_load
                          env_bootstrap)
     assert allowed.returncode == 0, allowed.stderr
     assert ran.exists(), "the value reached perl: this is the power --allow-var hands over"
+
+
+def test_bridge_run_never_stamps_a_live_answer_for_bridge_watch(env_bootstrap: dict[str, str], secrets_in_vault: None) -> None:
+    """Issue 28 (review, part 2): a live stamp confirms the gateway's delivery to bridge watch, so only the
+    gateway's `bridge resolve` writes one, under its provider name; `bridge run`'s answers are another program's."""
+    from bridge.cache.live import LIVE_FILE, read_all
+
+    home = Path(env_bootstrap["BRIDGE_HOME"])
+    done = run_bridge(["run", "--env", "T=GITHUB_PERSONAL_ACCESS_TOKEN", "--", "true"], env_bootstrap)
+    assert done.returncode == 0, done.stderr
+    assert list(home.rglob(LIVE_FILE)) == [], "bridge run stamped"
+    request = json.dumps({"protocolVersion": 1, "provider": "supabase", "ids": ["GITHUB_PERSONAL_ACCESS_TOKEN"]})
+    assert run_bridge(["resolve"], env_bootstrap, request.encode()).returncode == 0
+    stamped = [read_all(path) for path in home.rglob(LIVE_FILE)]
+    assert len(stamped) == 1 and set(stamped[0] or {}) == {"supabase"}
+    assert set((stamped[0] or {})["supabase"]) == {"GITHUB_PERSONAL_ACCESS_TOKEN"}

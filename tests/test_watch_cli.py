@@ -285,7 +285,9 @@ def test_supabase_down_keeps_the_watcher_up_and_a_later_rotation_still_arrives(
         proxy.mode = "pass"
         wait_for(lambda: "Supabase reachable again" in rig.journal(), "the recovery")
         assert run_bridge(["secrets", "set", KEY_NAME], env_bootstrap, NEW_KEY.encode()).returncode == 0
-        wait_for(lambda: len(rig.calls()) == 1, "the reload after recovery")
+        # The reload's end, not its start (the fake records its argv first): a SIGTERM mid-reload kills it.
+        wait_for(lambda: "reload ok" in rig.journal(), "the reload after recovery")
+        assert len(rig.calls()) == 1
         assert stop(proc) == 0
     finally:
         if proc.poll() is None:
@@ -352,3 +354,14 @@ def test_a_watcher_on_a_revoked_gateway_token_is_told_to_mint_a_new_one_not_to_l
     finally:
         with pg.connect("postgres", autocommit=True) as conn:
             conn.execute("DELETE FROM vault_bridge.gateway_tokens WHERE tenant = 'default' AND name = %s", (name,))
+
+
+def test_a_state_file_the_watcher_cannot_read_refuses_the_start_rather_than_dropping_since(rig: Rig) -> None:
+    """Issue 28 (review, part 4): an unreadable state file used to read as "no since", so the first poll took every
+    rotation since the last watcher as what the gateway holds. Now the start is refused with one line."""
+    rig.state.parent.mkdir(parents=True, exist_ok=True)
+    rig.state.write_text("not json")
+    done = run_bridge(["watch", "--once"], rig.env)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1 and "is not JSON" in lines[0] and "carry on" in lines[0], done.stderr
+    assert rig.calls() == [] and rig.state.read_text() == "not json", "nothing reloaded, the file left as it was"

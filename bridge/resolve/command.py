@@ -108,7 +108,7 @@ def run(ctx: Context, stdout: BinaryIO) -> int:
         response, notes = Response(errors={ref_id: IdError(problem) for ref_id in request.ids}), [problem]
     else:
         progress = Progress()
-        fetch = VaultFetch(request.provider or "exec", ctx, config, answer_by, progress)
+        fetch = VaultFetch(request.provider or "exec", ctx, config, answer_by, progress, stamps=True)
         response, notes = answer_in_time(request, fetch, progress, answer_by)
     body = encode_response(response)
     try:

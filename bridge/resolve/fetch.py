@@ -38,8 +38,13 @@ class Progress:
 class VaultFetch:
     """Supabase first (or the cache first within cache_ttl), the cache when Supabase cannot answer."""
 
-    def __init__(self, provider: str, ctx: Context, config: Config, answer_by: float, progress: Progress) -> None:
+    def __init__(
+        self, provider: str, ctx: Context, config: Config, answer_by: float, progress: Progress, *, stamps: bool,
+    ) -> None:
         self._provider = provider
+        self._stamps = stamps
+        """Whether live answers are stamped for bridge watch (under `provider`): only for `bridge resolve`, the
+        gateway's, never for `bridge run`, whose answers are not the gateway's."""
         self._ctx = ctx
         self._paths = ctx.paths
         self._config = config
@@ -108,8 +113,9 @@ class VaultFetch:
             return fetched
         good, bad = split_answer(names, result)
         fetched = Fetched({**good, **bad}, diagnostics=diagnostics)
-        self._progress.stage = "stamping the live answer"
-        self._stamp_live(names, now, fetched)
+        if self._stamps:
+            self._progress.stage = "stamping the live answer"
+            self._stamp_live(names, now, fetched)
         if cache is not None:
             self._progress.stage = "updating the cache"
             self._remember(cache, prefetched[0], [n for n in names if n not in bad], good, now, fetched)
@@ -140,7 +146,10 @@ class VaultFetch:
         from bridge.cache.live import live_path, stamp_live
 
         try:
-            stamp_live(live_path(self._paths.cache_file), names, now, wait_until=self._answer_by - ANSWER_MARGIN_S)
+            stamp_live(
+                live_path(self._paths.cache_file), names, now, wait_until=self._answer_by - ANSWER_MARGIN_S,
+                provider=self._provider,
+            )
         except (BridgeError, OSError) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             fetched.diagnostics.append(f"live answer not stamped for bridge watch ({why}); it will reload once more")

@@ -88,7 +88,7 @@ def handle_run(args: argparse.Namespace, ctx: Context) -> int:
             raise UsageError("--tenant goes with the secret key: a gateway token reads only its own tenant, so leave --tenant out")
     request = Request(AUDIT_PROVIDER, tuple(dict.fromkeys(m.ref_id for m in mappings)))
     progress = Progress()
-    fetch = VaultFetch(AUDIT_PROVIDER, ctx, config, answer_by, progress)
+    fetch = VaultFetch(AUDIT_PROVIDER, ctx, config, answer_by, progress, stamps=False)
     response, notes = answer_in_time(request, fetch, progress, answer_by, lambda name: vault_name(tenant, name))
     err = ctx.stderr
     for note in notes:

@@ -24,8 +24,8 @@ from typing import TextIO
 from bridge.app.context import Context
 from bridge.app.verbs import Verb, add_action, add_dry_run, add_json, add_provider, checked
 from bridge.core.durations import format_age, option_seconds
-from bridge.core.errors import UsageError
-from bridge.local.watch_facts import DEFAULT_INTERVAL_S, MAX_INTERVAL_S, MIN_INTERVAL_S
+from bridge.core.errors import BridgeError, UsageError
+from bridge.local.watch_facts import DEFAULT_INTERVAL_S, MAX_INTERVAL_S, MIN_INTERVAL_S, read_state
 from bridge.openclaw.config import DEFAULT_PROVIDER, config_path
 from bridge.watch.followers import after_poll
 from bridge.watch.loop import EXIT_OK, Watcher
@@ -131,6 +131,13 @@ def handle_watch(args: argparse.Namespace, ctx: Context) -> int:
     log = Journal(ctx.err)
     with WatchLock(ctx.paths.data_dir, url, runtime_dir(ctx.env)):
         vault = VaultIO(ctx, config, args.provider)
+        unreadable = read_state(ctx.paths.data_dir).problem
+        if unreadable is not None:
+            # Starting afresh would take every rotation since the last watcher's `since` as what the gateway holds.
+            raise BridgeError(
+                f"{unreadable}, so the change feed cannot carry on from where the last watcher stopped; "
+                f"move it aside (the next poll then takes what Vault holds as what the gateway holds) or restore it"
+            )
         since = carried_since(ctx.paths.data_dir, url)
         state = StateFile(
             ctx.paths.data_dir, WatchState(pid=os.getpid(), gateway_url=url, interval_s=interval, started_at=iso(time.time()), since=since),

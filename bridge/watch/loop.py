@@ -14,6 +14,7 @@ from typing import Protocol, Unpack
 
 from bridge.core.durations import format_age
 from bridge.core.errors import BridgeError
+from bridge.core.keys import scrub
 from bridge.vault.client import Changes
 from bridge.vault.errors import CredentialsRefused, SupabaseUnavailable
 from bridge.watch.reload import Reloaded
@@ -155,13 +156,13 @@ class Watcher:
         if seen.recovered:
             self._log(f"Supabase reachable again after {seen.recovered} failed poll(s)")
         if seen.changed:
-            self._log(f"change seen: {', '.join(seen.changed)}")
+            self._log(f"change seen: {listed(seen.changed)}")
             for name in seen.changed:
                 self._undelivered.setdefault(name, iso(self._clocks.wall()))
             self._record(undelivered=dict(self._undelivered))
         if seen.gone:
             self._log(
-                f"not in Vault, or not readable with these credentials: {', '.join(seen.gone)}; "
+                f"not in Vault, or not readable with these credentials: {listed(seen.gone)}; "
                 "the gateway keeps the value it holds"
             )
         self._after_poll()
@@ -170,7 +171,9 @@ class Watcher:
     def _reload(self, now: float) -> bool:
         """The reload of the changed names, authenticated with the token the running gateway holds now (from
         before any rotation of it); the gateway's own resolves fetch the values."""
-        names = sorted(self._schedule.pending)
+        names = self._still_used(sorted(self._schedule.pending))
+        if not names:
+            return True
         try:
             self._note(self._vault.prepare(names))
         except BridgeError as exc:
@@ -180,7 +183,7 @@ class Watcher:
             return False
         url, token = self._credentials()
         began = self._clocks.wall()
-        outcome = self._reload_gateway(url, token)
+        outcome = self._reload_scrubbed(url, token)
         if refused_auth(outcome) and url is not None:
             outcome = self._other_tokens(outcome)
         missing = self._missing(names, began) if outcome.ok else names
@@ -194,7 +197,7 @@ class Watcher:
             self._note(self._token.delivered())
         if not missing:
             self._told = None
-            self._log(f"reload ok in {outcome.seconds:.1f}s ({outcome.detail}): {', '.join(names)}")
+            self._log(f"reload ok in {outcome.seconds:.1f}s ({outcome.detail}): {listed(names)}")
             done: Progress = {
                 "last_reload_at": iso(self._clocks.wall()), "last_reload_ok": True, "last_error": None, "fix": None,
                 "undelivered": dict(self._undelivered),
@@ -206,7 +209,7 @@ class Watcher:
         if outcome.ok:
             line = (
                 f"reload answered in {outcome.seconds:.1f}s, but the gateway's resolve did not get "
-                f"{', '.join(missing)} from Supabase (the cache answered, or nothing did): not delivered"
+                f"{listed(missing)} from Supabase (the cache answered, or nothing did): not delivered"
             )
         else:
             line = f"reload refused by {url or 'the gateway openclaw.json names'}: {outcome.detail}"
@@ -221,6 +224,20 @@ class Watcher:
         )
         return False
 
+    def _still_used(self, names: list[str]) -> list[str]:
+        """`names` less those whose ref has left openclaw.json since the change was seen: the gateway's resolves
+        never ask for them again, so no stamp could ever confirm them and the reload would be retried for ever
+        (and `since` never move on). Dropped with one line."""
+        used = set(self._targets.current.names)
+        dropped = [name for name in names if name not in used]
+        if dropped:
+            self._schedule.delivered(dropped)
+            for name in dropped:
+                self._undelivered.pop(name, None)
+            self._log(f"no longer in openclaw.json, so no longer reloaded for: {listed(dropped)}")
+            self._record(undelivered=dict(self._undelivered))
+        return [name for name in names if name in used]
+
     def _token_resolved_live(self, outcome: Reloaded, names: list[str], delivered: list[str], began: float) -> bool:
         """Whether this reload's resolves had gateway.auth.token from Supabase: a reload re-resolves every ref, so
         after any delivered one the gateway holds Vault's token, changed or not."""
@@ -232,17 +249,19 @@ class Watcher:
         return self._vault.undelivered([name], began) == []
 
     def _missing(self, names: list[str], began: float) -> list[str]:
-        """The names the reload that began at `began` did not deliver; none when delivery cannot be confirmed
-        here (said once)."""
+        """The names the reload that began at `began` did not deliver; all of them when delivery cannot be
+        confirmed here (said once): a bare {"ok": true} is what the issue's lost rotation looked like, so it is
+        never taken alone as delivery, cache on or off (a resolve stamps either way, so with no stamp file the
+        gateway's resolve did not run here, or never reached Supabase)."""
         missing = self._vault.undelivered(names, began)
         if missing is None:
             if not self._unconfirmed_told:
                 self._unconfirmed_told = True
                 self._log(
-                    "no resolve has stamped a live answer in this data directory, so delivery cannot be confirmed: "
-                    "is the gateway's bridge using another BRIDGE_HOME?"
+                    "no resolve has stamped a live answer in this data directory, so delivery cannot be confirmed "
+                    "and the change stays pending: is the gateway's bridge using another BRIDGE_HOME?"
                 )
-            return []
+            return names
         return missing
 
     def _credentials(self) -> tuple[str | None, str | None]:
@@ -262,17 +281,27 @@ class Watcher:
         """The refused reload again with each other value the gateway's token might have, once each, then once the
         OpenClaw CLI's way (it resolves the token itself): the first that works is what the gateway holds."""
         for value in self._token.alternatives():
-            outcome = self._reload_gateway(self._url, value)
+            outcome = self._reload_scrubbed(self._url, value)
             if outcome.ok:
                 self._note(self._token.took(value))
                 return outcome._replace(detail=f"{outcome.detail}, with another known value of gateway.auth.token")
         if self._token.source.ref_id is None or self._targets.pinned:
             return refused
-        outcome = self._reload_gateway(None, None)
+        outcome = self._reload_scrubbed(None, None)
         if outcome.ok:
             self._note(self._token.took(None))
             return outcome._replace(detail=f"{outcome.detail}, with the token the OpenClaw CLI resolved itself")
         return refused
+
+    def _reload_scrubbed(self, url: str | None, token: str | None) -> Reloaded:
+        """The reload, its detail scrubbed of every gateway token value the watcher knows: the reload child is
+        given only the one it authenticates with (none when the CLI resolves an env ref itself), and a refusal
+        may quote another, which would otherwise reach the journal and the state file."""
+        outcome = self._reload_gateway(url, token)
+        detail = outcome.detail
+        for value in {v for v in (token, self._token.value, self._token.source.value) if v}:
+            detail = scrub(detail, value)
+        return outcome if detail == outcome.detail else outcome._replace(detail=detail)
 
     def _refusal_fix(self, outcome: Reloaded) -> str | None:
         """What to do when the gateway refuses every token the watcher knows: only a person can give it one."""
@@ -312,3 +341,11 @@ class Watcher:
         except OSError as exc:
             self._log(f"state file not written ({exc.strerror or type(exc).__name__}); bridge doctor will not see this watcher's progress")
 
+
+LISTED_NAMES = 10
+"""Names a journal or state line spells out; past this, how many more (512 long names make no readable line)."""
+
+
+def listed(names: list[str]) -> str:
+    shown = ", ".join(names[:LISTED_NAMES])
+    return shown if len(names) <= LISTED_NAMES else f"{shown} and {len(names) - LISTED_NAMES} more"

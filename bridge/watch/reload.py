@@ -78,7 +78,11 @@ def judge(returncode: int | None, stdout: str, stderr: str, token: str | None) -
     except ValueError:
         doc = None
     if returncode == 0 and isinstance(doc, dict) and doc.get("ok") is True:
-        return True, f"{doc.get('warningCount', 0)} warning(s)"
+        # Only a count is shown as it is: anything else the CLI (or a wrapper) put there is scrubbed and one line.
+        count = doc.get("warningCount", 0)
+        if isinstance(count, int) and not isinstance(count, bool):
+            return True, f"{count} warning(s)"
+        return True, one_line(f"{count} warning(s)", token)
     said = error_text(doc.get("error") or doc.get("message")) if isinstance(doc, dict) else ""
     said = said or stderr.strip() or stdout.strip() or f"exit status {returncode}"
     return False, one_line(said, token)

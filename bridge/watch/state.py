@@ -28,12 +28,17 @@ from typing import TypedDict, Unpack
 from bridge.cache.store import FileLock, LockTimeout
 from bridge.core.errors import BridgeError
 from bridge.local.files import atomic_write
-from bridge.local.watch_facts import STATE_FILE, read_state
+from bridge.local.watch_facts import STATE_FILE, STATE_MAX_BYTES, read_state
 from bridge.watch.held import HELD_PREFIX
 
 LOCK_PREFIX = "watch-"
 SERVER_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)")
 """The shape of PostgREST's timestamptz: anything else in the file is not carried on (it would fail every poll)."""
+MAX_LINE_CHARS = 1000
+"""`last_error` and `fix` are cut here in the file: a line naming hundreds of long names would crowd out the rest."""
+UNDELIVERED_BUDGET = STATE_MAX_BYTES // 2
+"""The bytes `undelivered` may take in the file (oldest changes first): the file must stay under STATE_MAX_BYTES,
+or the next watcher and doctor cannot read it, and the next watcher would lose `since`."""
 
 
 def iso(stamp: float) -> str:
@@ -80,7 +85,26 @@ class StateFile:
 
     def record(self, **changes: Unpack[Progress]) -> None:
         self.state = replace(self.state, **changes)
-        atomic_write(self.path, (json.dumps(asdict(self.state), indent=2) + "\n").encode())
+        atomic_write(self.path, (json.dumps(asdict(bounded(self.state)), indent=2) + "\n").encode())
+
+
+def bounded(state: WatchState) -> WatchState:
+    """`state` as written: each line cut at MAX_LINE_CHARS and `undelivered` at UNDELIVERED_BUDGET (its oldest
+    changes; the watcher keeps every one in memory and retries them all), so the file never passes its cap."""
+    kept: dict[str, str] = {}
+    budget = UNDELIVERED_BUDGET
+    for name, seen in sorted(state.undelivered.items(), key=lambda item: item[1]):
+        budget -= len(json.dumps({name: seen})) + 8
+        if budget < 0:
+            break
+        kept[name] = seen
+    return replace(state, undelivered=kept, last_error=cut(state.last_error), fix=cut(state.fix))
+
+
+def cut(line: str | None) -> str | None:
+    if line is None or len(line) <= MAX_LINE_CHARS:
+        return line
+    return line[:MAX_LINE_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 def carried_since(data_dir: Path, gateway_url: str) -> str | None:
@@ -159,7 +183,10 @@ def forget(data_dir: Path) -> int:
         except LockTimeout:
             raise BridgeError(f"a bridge watch is still running ({path} is held); stop it first, then run this again") from None
     removed = 0
-    for path in [*locks, *sorted(data_dir.glob(f"{HELD_PREFIX}*.sealed")), data_dir / STATE_FILE]:
+    # A kill -9 between a temp file's write and its rename leaves `.<name>.<random>.tmp`: for a kept token, a
+    # whole sealed copy of it, which an uninstall must take too.
+    leftovers = sorted(data_dir.glob(f".{HELD_PREFIX}*.sealed.*.tmp")) + sorted(data_dir.glob(f".{STATE_FILE}.*.tmp"))
+    for path in [*locks, *sorted(data_dir.glob(f"{HELD_PREFIX}*.sealed")), *leftovers, data_dir / STATE_FILE]:
         try:
             path.unlink()
             removed += 1

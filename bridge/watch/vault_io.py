@@ -21,21 +21,29 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from bridge.cache.live import live_path, read_live
+from bridge.cache.live import FUTURE_SKEW_S, live_path, read_live
 from bridge.cache.store import CacheFile
 from bridge.core.deadline import Deadline
 from bridge.core.errors import BridgeError, IdentityUnavailable
 from bridge.local.identity import Identity
 from bridge.vault.client import Changes, VaultClient, connect
 from bridge.watch.held import HeldFile, held_path
+from bridge.watch.reload import RELOAD_TIMEOUT_S
 
 if TYPE_CHECKING:
     from bridge.app.context import Context
     from bridge.local.config import Config
 
+AUDIT_PROVIDER = "bridge-watch"
+"""The provider the watcher's own reads of the gateway token are audited under (x-bridge-provider): never the
+gateway's provider name, so `secrets rollout` (sql/change_feed.sql, sql/versions.sql) does not count the
+watcher's read, under the gateway's credentials and host, as the gateway holding the value."""
 CREDENTIALS_WAIT_S = 5.0
 """The credential stores are asked once, at start; each gets at most 1.5 s of this."""
 CACHE_LOCK_WAIT_S = 5.0
+RELOAD_WINDOW_S = RELOAD_TIMEOUT_S + 30.0
+"""The longest a reload (and the gateway's resolves during it) can run, kills included: a stamp later than this
+past the reload's start is not the reload's."""
 
 
 class VaultIO:
@@ -46,10 +54,10 @@ class VaultIO:
         self._config = config
         self._provider = provider
 
-    def _client(self) -> VaultClient:
+    def _client(self, provider: str | None = None) -> VaultClient:
         config = self._config
         return connect(
-            self._credentials, provider=self._provider, host=socket.gethostname(), connect_timeout=config.connect_timeout,
+            self._credentials, provider=provider or self._provider, host=socket.gethostname(), connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout, deadline=Deadline.after(config.deadline), lean=True,
         )
 
@@ -60,7 +68,7 @@ class VaultIO:
     def live(self, name: str) -> str | None:
         """The value of `name` in Vault now (None when it is missing or not text). Audited, and never cached: only
         ever read for gateway.auth.token right after the gateway's own live resolve of it was confirmed."""
-        with self._client() as client:
+        with self._client(AUDIT_PROVIDER) as client:
             value = client.resolve_secrets([name]).get(name)
         return value if isinstance(value, str) else None
 
@@ -83,11 +91,14 @@ class VaultIO:
     def undelivered(self, names: list[str], since: float) -> list[str] | None:
         """Which of `names` no resolve has had from Supabase itself since `since` (wall clock): answered from the
         cache, or not at all. None when no resolve ever stamped here (the gateway's bridge keeps another data
-        directory): then nothing can be confirmed."""
-        stamps = read_live(live_path(self._cache_path))
+        directory): then nothing can be confirmed. A stamp later than now, or later than the reload could have
+        run, is from a clock that ran ahead and since stepped back: it confirms nothing."""
+        # Only the stamps of `bridge resolve` for the provider this watcher watches: the gateway's own.
+        stamps = read_live(live_path(self._cache_path), self._provider)
         if stamps is None:
             return None
-        return [name for name in names if stamps.get(name, float("-inf")) < since]
+        until = min(time.time(), since + RELOAD_WINDOW_S) + FUTURE_SKEW_S
+        return [name for name in names if not since <= stamps.get(name, float("-inf")) <= until]
 
     def login_fix(self) -> str:
         """What to do once Supabase refuses the watcher's credentials: a gateway token is not fixed by a login."""
