@@ -733,7 +733,7 @@ def test_wait_does_not_tell_to_revoke_the_old_key_after_a_rollback_made_it_curre
     proc.stdin.close()
     try:
         seen = b""
-        while b"gateways have the new value" not in seen:
+        while b"the new value" not in seen:
             line = proc.stdout.readline()
             assert line, proc.stderr.read() if proc.stderr else ""
             seen += line
@@ -797,7 +797,7 @@ def test_kill_9_while_wait_polls_leaves_the_rotation_whole(pg: PgCluster, env_bo
     proc.stdin.write(new.encode())
     proc.stdin.close()
     try:
-        while b"gateways have the new value" not in proc.stdout.readline():
+        while b"the new value" not in proc.stdout.readline():
             assert proc.poll() is None
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
