@@ -234,7 +234,8 @@ def test_a_large_non_ascii_config_killed_mid_rewrite_is_restored(tmp_path: Path)
         recover(data_dir)
     except BridgeError as exc:
         pytest.fail(f"the recovery refuses its own copy: {exc}")
-    assert target.read_bytes() == old
+    restored = target.read_bytes() == old
+    assert restored
 
 
 def test_a_users_jsonc_edit_after_an_interrupted_run_is_not_overwritten(tmp_path: Path) -> None:
@@ -248,7 +249,8 @@ def test_a_users_jsonc_edit_after_an_interrupted_run_is_not_overwritten(tmp_path
     target.write_bytes(edited)
     with pytest.raises(BridgeError):
         recover(data_dir)
-    assert target.read_bytes() == edited, "the user's later edit was overwritten with the old plaintext file"
+    kept = target.read_bytes() == edited  # a bool: the old file holds a test key, never shown
+    assert kept, "the user's later edit was overwritten with the old plaintext file"
 
 
 def test_a_planted_copy_never_overwrites_an_unrelated_file(tmp_path: Path) -> None:
@@ -520,7 +522,8 @@ def test_a_second_sigterm_while_the_server_is_being_stopped_still_stops_it(home:
     done = run_bridge(["migrate", "--mcp", str(config), "--yes"], env)
     pid = int(pidfile.read_text())
     try:
-        assert done.returncode == 1 and config.read_bytes() == before, done.stderr
+        unchanged = config.read_bytes() == before  # a bool: the file holds a test key, never shown
+        assert done.returncode == 1 and unchanged, done.stderr
         assert gone(pid), "the SIGKILL never came: the checked server runs on with the key, after the bridge exited"
     finally:
         kill_if_alive(pid)
@@ -571,7 +574,8 @@ def test_a_sigterm_during_the_rewrite_leaves_no_private_copy(home: tuple[Path, d
                            "-e", "inject=ftruncate:signal=SIGTERM:when=1", str(bridge), "migrate", "--mcp", str(config), "--yes"],
                           env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1 and "interrupted" in done.stderr, done.stderr
-    assert config.read_bytes() == before
+    unchanged = config.read_bytes() == before  # a bool: the file holds a test key, never shown
+    assert unchanged
     assert copies_in(env) == [], "a 0600 copy of the old file, plaintext key included, is left in the data dir"
 
 
@@ -620,4 +624,56 @@ def test_owner_mode_inode_and_hard_links_are_kept(home: tuple[Path, dict[str, st
     assert done.returncode == 0, done.stderr
     now = config.stat()
     assert (now.st_ino, now.st_nlink, now.st_uid, now.st_gid, now.st_mode) == (info.st_ino, 2, 4321, 4321, info.st_mode)
-    assert other.read_bytes() == config.read_bytes() and files_holding(root, GITHUB_PAT) == [] and copies_in(env) == []
+    same = other.read_bytes() == config.read_bytes()
+    assert same and files_holding(root, GITHUB_PAT) == [] and copies_in(env) == []
+
+
+def test_an_unapproved_project_server_from_a_cloned_repo_is_never_started(home: tuple[Path, dict[str, str]], vault: Vault) -> None:
+    """A repository's `.mcp.json` is read from the current directory with no PATH. Claude Code asks before it starts
+    a project's `.mcp.json` servers (and keeps the answer in ~/.claude.json: enabledMcpjsonServers /
+    disabledMcpjsonServers); the start check runs them unasked, here one the user explicitly refused."""
+    root, env = home
+    repo = root / "cloned-repo"
+    repo.mkdir()
+    ran = root / "repo-code-ran"
+    (repo / ".mcp.json").write_text(json.dumps({"mcpServers": {"helper": {
+        "command": "/bin/sh", "args": ["-c", f"touch {ran}; cat"], "env": {"HELPER_API_KEY": "sk-" + "Ev1l" * 10}}}}))
+    (root / ".claude.json").write_text(json.dumps({"projects": {str(repo): {"disabledMcpjsonServers": ["helper"],
+                                                                              "enabledMcpjsonServers": []}}}))
+    vault.names += ["HELPER_API_KEY"]
+    bridge = Path(sys.executable).parent / "bridge"
+    done = subprocess.run([str(bridge), "migrate", "--mcp", "--yes"], env=env, cwd=repo, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert not ran.exists(), f"the repository's own command ran (exit {done.returncode}): the client would never have started it"
+
+
+EDITOR = """\
+import json, os, sys
+# The client saves its settings while the start check runs (write a new file, rename it over the old: a new
+# inode), then this server fails its check.
+config = sys.argv[1]
+with open(config) as f:
+    doc = json.load(f)
+doc["mcpServers"]["added-by-the-client"] = {"command": "true"}
+with open(config + ".tmp", "w") as f:
+    json.dump(doc, f)
+os.rename(config + ".tmp", config)
+sys.exit(3)
+"""
+
+
+def test_a_save_by_the_client_during_the_start_check_is_not_overwritten_by_the_roll_back(
+    home: tuple[Path, dict[str, str]], vault: Vault,
+) -> None:
+    root, env = home
+    script = root / "editor.py"
+    script.write_text(EDITOR)
+    config = root / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"e": server_entry(script, "EDITOR_API_KEY", GITHUB_PAT, str(root / "mcp.json"))}}))
+    vault.names += ["EDITOR_API_KEY"]
+    done = run_bridge(["migrate", "--mcp", str(config), "--yes"], env)
+    assert done.returncode == 1, done.stderr
+    kept = "added-by-the-client" in config.read_text()  # a bool: the file holds a test key, never shown
+    assert kept, (
+        f"the roll-back wrote the old file over the client's later save, and said: {done.stderr.strip()}"
+    )
