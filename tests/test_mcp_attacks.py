@@ -23,7 +23,7 @@ from bridge.migrate.mcp import encode, read_document
 from bridge.migrate.mcp_plan import plan_mcp
 from bridge.migrate.rewrites import PREFIX, copy_path, recover, write_copy
 from tests.conftest import Vault
-from tests.support.bridge_proc import run_bridge
+from tests.support.bridge_proc import resolve, run_bridge
 from tests.test_migrate_mcp import GITHUB_PAT, SERVER, expects, files_holding
 
 LAUNCHER = "/opt/bridge/bin/bridge"
@@ -677,3 +677,41 @@ def test_a_save_by_the_client_during_the_start_check_is_not_overwritten_by_the_r
     assert kept, (
         f"the roll-back wrote the old file over the client's later save, and said: {done.stderr.strip()}"
     )
+
+
+def test_a_large_claude_json_does_not_stop_every_other_client(home: tuple[Path, dict[str, str]]) -> None:
+    """~/.claude.json keeps every project's history and grows past 16 MiB on busy machines; the read cap meant for
+    OpenClaw's files refuses it ('not an OpenClaw file') and with it the whole run."""
+    root, env = home
+    (root / ".claude.json").write_text(json.dumps({"projects": {"/p": {"history": [{"display": "x" * 1000}] * 17_000}}}))
+    cursor = root / ".cursor" / "mcp.json"
+    cursor.parent.mkdir()
+    cursor.write_text(json.dumps({"mcpServers": {"gh": {"command": "npx", "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": GITHUB_PAT}}}}))
+    done = run_bridge(["migrate", "--mcp", "--dry-run"], env)
+    assert done.returncode == 0, done.stderr.strip()
+
+
+def test_a_kill_between_the_vault_store_and_the_first_write_is_finished_by_the_next_run(
+    home: tuple[Path, dict[str, str]], vault: Vault,
+) -> None:
+    """SIGKILL on entry to the third open of the config (after the values are stored and read back, at the check
+    before the write): nothing written; the next run finds the values 'in Vault' and finishes."""
+    root, env = home
+    server = root / "mcp-server.py"
+    config = root / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"gh": {"command": sys.executable, "args": [str(server), *expects(KILL_API_KEY=GITHUB_PAT)],
+                                                        "env": {"KILL_API_KEY": GITHUB_PAT}}}}, indent=2))
+    before = config.read_bytes()
+    vault.names += ["KILL_API_KEY"]
+    bridge = Path(sys.executable).parent / "bridge"
+    killed = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-P", str(config), "-e", "trace=openat",
+                             "-e", "inject=openat:signal=SIGKILL:when=3", str(bridge), "migrate", "--mcp", str(config), "--yes"],
+                            env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert killed.returncode == -signal.SIGKILL and "moved" not in killed.stdout, killed.stderr
+    stored, _ = resolve(env, "KILL_API_KEY")
+    assert list(stored["values"]) == ["KILL_API_KEY"], "killed after the store, as meant"
+    unchanged = config.read_bytes() == before
+    assert unchanged and copies_in(env) == []
+    again = run_bridge(["migrate", "--mcp", str(config), "--yes"], env)
+    assert again.returncode == 0 and "(in Vault)" in again.stdout.decode(), again.stderr
+    assert files_holding(root, GITHUB_PAT) == [] and GITHUB_PAT not in again.all_output() + killed.stdout + killed.stderr
