@@ -715,3 +715,26 @@ def test_a_kill_between_the_vault_store_and_the_first_write_is_finished_by_the_n
     again = run_bridge(["migrate", "--mcp", str(config), "--yes"], env)
     assert again.returncode == 0 and "(in Vault)" in again.stdout.decode(), again.stderr
     assert files_holding(root, GITHUB_PAT) == [] and GITHUB_PAT not in again.all_output() + killed.stdout + killed.stderr
+
+
+def test_a_config_on_a_read_only_file_system_leaves_nothing_behind(home: tuple[Path, dict[str, str]], vault: Vault) -> None:
+    """The config's directory bind-mounted read-only (in a private mount namespace): the write fails after its
+    private copy was made, and that copy, the old file with its plaintext key, is in no list to be removed."""
+    root, env = home
+    server = root / "mcp-server.py"
+    ro = root / "ro"
+    ro.mkdir()
+    config = ro / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"gh": {"command": sys.executable, "args": [str(server), *expects(RO_API_KEY=GITHUB_PAT)],
+                                                        "env": {"RO_API_KEY": GITHUB_PAT}}}}, indent=2))
+    before = config.read_bytes()
+    vault.names += ["RO_API_KEY"]
+    bridge = Path(sys.executable).parent / "bridge"
+    script = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && exec "$2" migrate --mcp "$3" --yes'
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", str(ro), str(bridge), str(config)],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "Read-only file system" in done.stderr, done.stderr
+    unchanged = config.read_bytes() == before
+    assert unchanged
+    assert copies_in(env) == [], "a 0600 copy of the old file, plaintext key included, is left in the data dir"
