@@ -148,6 +148,15 @@ def test_a_bearer_header_is_named_without_its_value() -> None:
     assert plan.named == ["f.json: mcpServers.r.headers.Authorization"] and OPAQUE not in repr(plan)
 
 
+def read_or_fail(path: Path) -> dict[str, Any]:
+    """The document, or a test failure with the bridge's one line (no traceback: its frames would show the text)."""
+    try:
+        return read_document(path)
+    except BridgeError as exc:
+        message = str(exc)
+    pytest.fail(message)
+
+
 # --- formats clients accept -------------------------------------------------------------------------------------
 
 
@@ -157,15 +166,14 @@ def test_a_jsonc_config_is_read(tmp_path: Path) -> None:
     path = tmp_path / "mcp.json"
     path.write_text('{\n  // my servers\n  "servers": {\n    "gh": {"command": "npx", "env": {"GITHUB_TOKEN": "PAT"},},\n  },\n}\n'
                     .replace("PAT", GITHUB_PAT))
-    doc = read_document(path)
-    assert plan_mcp({str(path): doc}, LAUNCHER, [], []).findings
+    assert plan_mcp({str(path): read_or_fail(path)}, LAUNCHER, [], []).findings
 
 
 def test_a_bom_config_is_read(tmp_path: Path) -> None:
     """Windows editors (and VS Code when told to) write a UTF-8 BOM; VS Code's parser skips it."""
     path = tmp_path / "mcp.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"servers": {"gh": {"command": "npx", "env": {"GITHUB_TOKEN": GITHUB_PAT}}}}).encode())
-    assert plan_mcp({str(path): read_document(path)}, LAUNCHER, [], []).findings
+    assert plan_mcp({str(path): read_or_fail(path)}, LAUNCHER, [], []).findings
 
 
 def test_crlf_config_is_read(tmp_path: Path) -> None:
