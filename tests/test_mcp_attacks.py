@@ -819,3 +819,53 @@ def test_a_cloned_repos_mcp_json_cannot_read_any_vault_secret_through_the_start_
                           timeout=120, check=False)
     stolen = loot.exists() and loot.read_text().split()[0] == digest(private)
     assert not stolen, f"an unapproved project's server read OPENAI_API_KEY from Vault (exit {done.returncode})"
+
+
+def test_a_vscode_server_using_workspace_folder_passes_the_start_check(home: tuple[Path, dict[str, str]], vault: Vault) -> None:
+    """VS Code expands `${workspaceFolder}` in args; the start check passes it literally, the server is not found,
+    and the migration of a working server is refused and rolled back."""
+    root, env = home
+    project = root / "proj"
+    (project / ".vscode").mkdir(parents=True)
+    (project / "server.py").write_text(SERVER)
+    (project / ".vscode" / "mcp.json").write_text(json.dumps({"servers": {"local": {
+        "type": "stdio", "command": sys.executable, "args": ["${workspaceFolder}/server.py", *expects(WS_API_KEY=GITHUB_PAT)],
+        "env": {"WS_API_KEY": GITHUB_PAT}}}}))
+    vault.names += ["WS_API_KEY"]
+    bridge = Path(sys.executable).parent / "bridge"
+    done = subprocess.run([str(bridge), "migrate", "--mcp", "--yes"], env=env, cwd=project, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr.strip()
+
+
+DEAF = """\
+import json, os, signal, sys
+# Ignores SIGTERM, answers initialize, never exits at the end of stdin.
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+with open(sys.argv[1], "w") as out:
+    out.write(str(os.getpid()))
+for line in sys.stdin:
+    message = json.loads(line)
+    if message.get("method") == "initialize":
+        print(json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": {
+            "protocolVersion": message["params"]["protocolVersion"], "capabilities": {},
+            "serverInfo": {"name": "deaf", "version": "1"}}}), flush=True)
+signal.pause()
+"""
+
+
+def test_a_server_that_ignores_sigterm_is_killed(home: tuple[Path, dict[str, str]], vault: Vault) -> None:
+    root, env = home
+    script = root / "deaf.py"
+    script.write_text(DEAF)
+    pidfile = root / "deaf.pid"
+    config = root / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"d": server_entry(script, "DEAF_API_KEY", GITHUB_PAT, str(pidfile))}}))
+    vault.names += ["DEAF_API_KEY"]
+    done = run_bridge(["migrate", "--mcp", str(config), "--yes"], env)
+    pid = int(pidfile.read_text())
+    try:
+        assert done.returncode == 0, done.stderr
+        assert gone(pid)
+    finally:
+        kill_if_alive(pid)
