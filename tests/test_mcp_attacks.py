@@ -137,6 +137,16 @@ def test_mcp_remote_header_argument_with_a_github_token_is_named() -> None:
     assert plan.named, "even a ghp_ token is missed inside 'Authorization: Bearer …'"
 
 
+@pytest.mark.parametrize("args", [
+    ["run", "-i", "--rm", "-e", f"GITHUB_PERSONAL_ACCESS_TOKEN={GITHUB_PAT}", "ghcr.io/github/github-mcp-server"],
+    ["run", "-i", "--rm", f"--env=BRAVE_API_KEY={OPAQUE}", "mcp/brave-search"],
+], ids=["docker-e", "docker-env="])
+def test_a_key_given_to_docker_with_e_is_named(args: list[str]) -> None:
+    """`docker run -e VAR=value`: how many docker-based MCP servers are configured; the key is in args."""
+    plan = plan_mcp({"f.json": {"mcpServers": {"d": {"command": "docker", "args": args}}}}, LAUNCHER, [], [])
+    assert plan.named, "a key passed as docker's -e VAR=value is not named: 'nothing to migrate'"
+
+
 def test_a_key_in_the_url_path_is_named() -> None:
     """Zapier's MCP URLs carry the key in the path: https://actions.zapier.com/mcp/sk-ak-…/sse."""
     plan = plan_mcp({"f.json": {"mcpServers": {"zapier": {"url": f"https://actions.zapier.com/mcp/sk-ak-{OPAQUE}/sse"}}}}, LAUNCHER, [], [])
