@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from bridge import __version__
 from bridge.app.context import Context
@@ -50,9 +50,13 @@ PROJECT_FILES = (Path(".mcp.json"), Path(".cursor") / "mcp.json", Path(".vscode"
 """A project's own MCP configs: Claude Code's, Cursor's and VS Code's."""
 
 
+def home_of(env: Mapping[str, str]) -> Path:
+    return Path(env.get("HOME") or Path.home())
+
+
 def user_files(env: Mapping[str, str], platform: str = sys.platform) -> list[Path]:
     """Each client's user-level config where it keeps it on this OS (docs/run.md cites each client's docs)."""
-    home = Path(env.get("HOME") or Path.home())
+    home = home_of(env)
     if platform == "darwin":
         app_support = home / "Library" / "Application Support"
         claude, code = app_support / "Claude", app_support / "Code" / "User"
@@ -83,6 +87,43 @@ def default_files(env: Mapping[str, str], cwd: Path, platform: str = sys.platfor
     users = user_files(env, platform)
     projects = [d / f for d in project_dirs(cwd, users[1]) for f in PROJECT_FILES]
     return [p for p in dict.fromkeys([*users, *projects]) if p.is_file()]
+
+
+class Launch(NamedTuple):
+    """How the start check treats one rewritten server: where the client would start it, or why it never may."""
+
+    cwd: Path | None
+    refused: str | None
+
+
+def launch_of(change: ServerChange, claude: Mapping[str, Any], home: Path) -> Launch:
+    """A project's own config comes with the project (a cloned repository's too): its servers start only once the
+    user approved them in the client, so the start check starts them only when the client's record says so.
+    Claude Code keeps that record in ~/.claude.json (`projects.<dir>.enabledMcpjsonServers`,
+    `enableAllProjectMcpServers`, `disabledMcpjsonServers`); Cursor's and VS Code's approvals are kept where the
+    bridge cannot read them, so their project servers are never started. A project's server starts in the project."""
+    file = Path(change.file)
+    if change.table[:1] == ("projects",) and len(change.table) == 3:
+        return Launch(Path(change.table[1]), None)
+    if file.name == ".mcp.json":
+        entry = (claude.get("projects") or {}).get(str(file.parent.resolve())) or {}
+        entry = entry if isinstance(entry, dict) else {}
+        enabled, disabled = entry.get("enabledMcpjsonServers"), entry.get("disabledMcpjsonServers")
+        approved = entry.get("enableAllProjectMcpServers") is True or (isinstance(enabled, list) and change.server in enabled)
+        if (isinstance(disabled, list) and change.server in disabled) or not approved:
+            return Launch(None, "not approved in Claude Code for this project: not started to check it")
+        return Launch(file.parent, None)
+    if file.parent.name in (".cursor", ".vscode") and file.parent.parent.resolve() != home.resolve():
+        return Launch(None, "a project's server, approved only inside its client: not started to check it")
+    return Launch(None, None)
+
+
+def claude_record(env: Mapping[str, str]) -> dict[str, Any]:
+    """~/.claude.json as Claude Code left it, or nothing: what it says decides only which servers may start."""
+    path = user_files(env)[1]
+    with contextlib.suppress(BridgeError, OSError):
+        return read_document(path)
+    return {}
 
 
 def read_document(path: Path, text: str | None = None) -> dict[str, Any]:
@@ -161,7 +202,7 @@ def check_unchanged(source: Source) -> None:
         )
 
 
-def start_check(change: ServerChange, env: Mapping[str, str], values: list[str]) -> str | None:
+def start_check(change: ServerChange, env: Mapping[str, str], values: list[str], cwd: Path | None = None) -> str | None:
     """Start the rewritten server once, as its client would: None when it answered `initialize` or stayed up
     for START_CHECK_S, else why not (one line, no value). Whatever stops this (a signal too), the server and
     everything it started are stopped before it returns."""
@@ -170,7 +211,7 @@ def start_check(change: ServerChange, env: Mapping[str, str], values: list[str])
     try:
         proc = subprocess.Popen(
             [str(entry["command"]), *entry["args"]], env=child_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, start_new_session=True,
+            stderr=subprocess.PIPE, text=True, start_new_session=True, cwd=cwd,
         )
     except OSError as exc:
         return f"could not start ({exc.strerror or type(exc).__name__})"
@@ -299,10 +340,12 @@ def write_and_check(ctx: Context, plan: McpPlan, sources: Mapping[str, Source]) 
                 saved[source.real] = save(source.real)
                 copies.append(rewrite_with_copy(data_dir, source.real, source.data, encode(doc)))
             values = list(plan.names)
+            claude = claude_record(ctx.env)
             for change in plan.changes:
-                if change.disabled:
+                launch = launch_of(change, claude, home_of(ctx.env))
+                if change.disabled or launch.refused is not None:
                     continue
-                problem = start_check(change, ctx.env, values)
+                problem = start_check(change, ctx.env, values, launch.cwd)
                 if problem is not None:
                     raise BridgeError(f"{change.label()} did not start through bridge run: {problem}")
         except BaseException as exc:  # noqa: BLE001 - a signal too: the files go back whatever stopped the run
@@ -321,7 +364,9 @@ def write_and_check(ctx: Context, plan: McpPlan, sources: Mapping[str, Source]) 
         remove_copies(copies)
 
 
-def report(plan: McpPlan, existing: Mapping[str, object], files: list[Path], notes: list[str], out: TextIO) -> None:
+def report(
+    plan: McpPlan, existing: Mapping[str, object], files: list[Path], notes: list[str], out: TextIO, env: Mapping[str, str],
+) -> None:
     if not files:
         print("no MCP client config found (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf); "
               "give one: bridge migrate --mcp PATH", file=out)
@@ -329,8 +374,11 @@ def report(plan: McpPlan, existing: Mapping[str, object], files: list[Path], not
     print(f"read: {', '.join(str(f) for f in files)}", file=out)
     for note in notes:
         print(note, file=out)
+    claude = claude_record(env)
     for change in plan.changes:
-        print(f"{change.label()} starts through bridge run:" + (" (disabled: not started to check it)" if change.disabled else ""), file=out)
+        refused = launch_of(change, claude, home_of(env)).refused
+        aside = " (disabled: not started to check it)" if change.disabled else f" ({refused})" if refused else ""
+        print(f"{change.label()} starts through bridge run:" + aside, file=out)
         for var, name in change.mappings:
             state = "new" if name not in existing else "in Vault" if existing[name] == plan.values_by_name()[name] else "CONFLICT"
             print(f"  {var} -> Vault {name} ({state})", file=out)
@@ -376,7 +424,7 @@ def migrate_mcp(request: McpRequest, ctx: Context, confirm: Callable[[Context, i
             ctx.out.write(json.dumps(as_json(plan, existing, files, outcome), indent=2) + "\n")
 
     if not request.as_json:
-        report(plan, existing, files, notes, ctx.out)
+        report(plan, existing, files, notes, ctx.out, ctx.env)
     if conflicts:
         finish("refused")
         raise BridgeError(
