@@ -33,6 +33,7 @@ from bridge.app.session import open_client
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.keys import scrub
 from bridge.core.text import printable
+from bridge.local.locks import held
 from bridge.migrate.mcp_plan import McpPlan, ServerChange, plan_mcp
 from bridge.migrate.rewrites import recover, remove_copies, rewrite_with_copy
 from bridge.migrate.snapshot import Saved, put_back, save
@@ -338,7 +339,7 @@ def write_and_check(ctx: Context, plan: McpPlan, sources: Mapping[str, Source]) 
                 source = sources[file]
                 check_unchanged(source)
                 saved[source.real] = save(source.real)
-                copies.append(rewrite_with_copy(data_dir, source.real, source.data, encode(doc)))
+                rewrite_with_copy(data_dir, source.real, source.data, encode(doc), copies)
             values = list(plan.names)
             claude = claude_record(ctx.env)
             for change in plan.changes:
@@ -405,7 +406,19 @@ def as_json(plan: McpPlan, existing: Mapping[str, object], files: list[Path], ou
     }
 
 
+LOCK_NAME = "mcp-migrate.lock"
+
+
 def migrate_mcp(request: McpRequest, ctx: Context, confirm: Callable[[Context, int], None]) -> int:
+    """One run at a time (a --dry-run too): a second run would take the first one's private copies for a crash's
+    leftovers and put the old files back under it. The lock is a flock, so a killed run leaves none."""
+    with held(ctx.paths.data_dir / LOCK_NAME) as mine:
+        if not mine:
+            raise BridgeError("another bridge migrate --mcp is running; wait for it to finish, then run again")
+        return migrate_locked(request, ctx, confirm)
+
+
+def migrate_locked(request: McpRequest, ctx: Context, confirm: Callable[[Context, int], None]) -> int:
     for line in recover(ctx.paths.data_dir):
         print(line, file=ctx.err)
     files = files_to_read(request, ctx.env)
