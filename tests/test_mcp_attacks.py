@@ -479,15 +479,20 @@ def test_a_second_run_never_undoes_a_run_in_progress(home: tuple[Path, dict[str,
 DAEMON = """\
 import json, os, sys, time
 # A server that leaves a daemon behind (double fork, setsid): out of the process group the start check stops.
+# It serves only once the daemon has written its pid (a pipe), so the daemon is surely running by then.
+ready, written = os.pipe()
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
         with open(sys.argv[1], "w") as out:
             out.write(str(os.getpid()))
-        for fd in (0, 1, 2):
+        os.write(written, b"x")
+        for fd in (0, 1, 2, ready, written):
             os.close(fd)
         time.sleep(3600)
     os._exit(0)
+os.close(written)
+os.read(ready, 1)
 for line in sys.stdin:
     message = json.loads(line)
     if message.get("method") == "initialize":

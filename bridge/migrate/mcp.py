@@ -14,6 +14,7 @@ every server it started (its whole process group).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -42,6 +43,7 @@ from bridge.openclaw.documents import read_text
 START_CHECK_S = 2.0
 """A rewritten server that answers `initialize`, or is still running after this, has started."""
 STOP_WAIT_S = 3.0
+MAX_REAP_ROUNDS = 5
 MCP_PROTOCOL_VERSION = "2025-06-18"
 MAX_DETAIL_CHARS = 300
 
@@ -206,20 +208,91 @@ def check_unchanged(source: Source) -> None:
 def start_check(change: ServerChange, env: Mapping[str, str], values: list[str], cwd: Path | None = None) -> str | None:
     """Start the rewritten server once, as its client would: None when it answered `initialize` or stayed up
     for START_CHECK_S, else why not (one line, no value). Whatever stops this (a signal too), the server and
-    everything it started are stopped before it returns."""
+    everything it started are stopped before it returns; on Linux the server is also killed by the kernel if
+    the bridge dies first (PR_SET_PDEATHSIG), and a daemon it leaves behind (double fork, setsid) becomes the
+    bridge's child (PR_SET_CHILD_SUBREAPER) and is killed with it."""
     entry = change.entry
     child_env = {**env, **{k: str(v) for k, v in dict(entry.get("env") or {}).items()}}
+    before = children()
+    reaping = set_subreaper(True)
     try:
-        proc = subprocess.Popen(
-            [str(entry["command"]), *entry["args"]], env=child_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, start_new_session=True, cwd=cwd,
-        )
-    except OSError as exc:
-        return f"could not start ({exc.strerror or type(exc).__name__})"
-    try:
-        return answer_of(proc, values)
+        try:
+            proc = subprocess.Popen(
+                [str(entry["command"]), *entry["args"]], env=child_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True, start_new_session=True, cwd=cwd, preexec_fn=die_with_parent(os.getpid()),
+            )
+        except OSError as exc:
+            return f"could not start ({exc.strerror or type(exc).__name__})"
+        try:
+            return answer_of(proc, values)
+        finally:
+            stop(proc)
     finally:
-        stop(proc)
+        with signals_held():
+            if reaping:
+                kill_new_children(before)
+                set_subreaper(False)
+
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def prctl(option: int, value: int) -> bool:
+    """Linux's prctl(2) through the C library; False where there is none (other systems: the limits are said in
+    docs/run.md)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(option, value, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def set_subreaper(on: bool) -> bool:
+    return prctl(PR_SET_CHILD_SUBREAPER, 1 if on else 0)
+
+
+def die_with_parent(parent: int) -> Callable[[], None]:
+    """Run in the child before exec: SIGKILL when the bridge dies, and exit now if it already has."""
+
+    def arm() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return arm
+
+
+def children() -> set[int]:
+    """The pids whose parent is this process (Linux's /proc; empty elsewhere)."""
+    mine = os.getpid()
+    found: set[int] = set()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat_line = Path(entry.path, "stat").read_text()
+                if int(stat_line[stat_line.rindex(")") + 2:].split()[1]) == mine:
+                    found.add(int(entry.name))
+    return found
+
+
+def kill_new_children(before: set[int]) -> None:
+    """Every process that became this one's child during the check (a daemon the server left) killed and reaped;
+    a few rounds, since a killed daemon's own children become ours in turn."""
+    for _ in range(MAX_REAP_ROUNDS):
+        left = children() - before
+        if not left:
+            return
+        for pid in left:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in left:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)
 
 
 def answer_of(proc: subprocess.Popen[str], values: list[str]) -> str | None:
@@ -270,17 +343,21 @@ def answer_of(proc: subprocess.Popen[str], values: list[str]) -> str | None:
 
 def stop(proc: subprocess.Popen[str]) -> None:
     """The server and everything in its process group (its own session): closed stdin first, as a client quits,
-    then SIGTERM, then SIGKILL for whatever is left, a child the server started included."""
-    with contextlib.suppress(OSError):
-        if proc.stdin is not None:
-            proc.stdin.close()
-    with contextlib.suppress(OSError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(STOP_WAIT_S)
-    with contextlib.suppress(OSError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    then SIGTERM, then SIGKILL for whatever is left, a child the server started included. Signals are held
+    meanwhile: a second SIGTERM (a service manager repeating itself) must not skip the SIGKILL."""
+    with signals_held():
+        try:
+            with contextlib.suppress(OSError):
+                if proc.stdin is not None:
+                    proc.stdin.close()
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(STOP_WAIT_S)
+        finally:  # a signal another thread took still unwinds through here
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def store_and_verify(ctx: Context, plan: McpPlan, existing: Mapping[str, object]) -> None:
@@ -325,10 +402,23 @@ def signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
+def still_ours(target: Path, wrote: bytes | None) -> bool:
+    """Whether the roll-back may put `target` back: it is still the bytes this run wrote (or the rewrite never
+    finished, so whatever it holds is this run's). A client's save since (a new file renamed over it, an edit
+    in place) is the user's and is never overwritten."""
+    if wrote is None:
+        return True
+    try:
+        return read_text(target).encode("utf-8") == wrote
+    except BridgeError:
+        return False
+
+
 def write_and_check(ctx: Context, plan: McpPlan, sources: Mapping[str, Source]) -> None:
     """Every file rewritten in place, then every server the client would start started once; on any failure
     (SIGINT, SIGTERM, SIGHUP too) every file is put back and every private copy removed."""
     saved: dict[Path, Saved] = {}
+    written: dict[Path, bytes] = {}
     copies: list[Path] = []
     data_dir = ctx.paths.data_dir
     with signals_unwind():
@@ -339,7 +429,9 @@ def write_and_check(ctx: Context, plan: McpPlan, sources: Mapping[str, Source]) 
                 source = sources[file]
                 check_unchanged(source)
                 saved[source.real] = save(source.real)
-                rewrite_with_copy(data_dir, source.real, source.data, encode(doc), copies)
+                new = encode(doc)
+                rewrite_with_copy(data_dir, source.real, source.data, new, copies)
+                written[source.real] = new
             values = list(plan.names)
             claude = claude_record(ctx.env)
             for change in plan.changes:
@@ -351,8 +443,10 @@ def write_and_check(ctx: Context, plan: McpPlan, sources: Mapping[str, Source]) 
                     raise BridgeError(f"{change.label()} did not start through bridge run: {problem}")
         except BaseException as exc:  # noqa: BLE001 - a signal too: the files go back whatever stopped the run
             with signals_held():
+                theirs = [target for target in saved if not still_ours(target, written.get(target))]
                 for target, before in saved.items():
-                    put_back(target, before)
+                    if target not in theirs:
+                        put_back(target, before)
                 remove_copies(copies)
             if isinstance(exc, BridgeError | OSError):
                 reason = str(exc)
@@ -361,6 +455,11 @@ def write_and_check(ctx: Context, plan: McpPlan, sources: Mapping[str, Source]) 
             else:
                 reason = type(exc).__name__
             undone = "every file was put back as it was" if saved else "nothing was changed"
+            if theirs:
+                undone = (
+                    f"{', '.join(map(str, theirs))} was saved by another program (the client?) after the rewrite and was "
+                    "left as it is now: check its servers by hand; every other file was put back as it was"
+                )
             raise BridgeError(f"{reason}; {undone} (the values stay in Vault)") from None
         remove_copies(copies)
 
