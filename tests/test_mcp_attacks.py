@@ -212,7 +212,12 @@ def test_a_float_that_overflows_is_not_written_back_as_infinity(tmp_path: Path) 
     path = tmp_path / "mcp.json"
     path.write_text('{"limits": {"max": 1e400}, "mcpServers": {"gh": {"command": "npx", "env": {"GITHUB_TOKEN": "PAT"}}}}'
                     .replace("PAT", GITHUB_PAT))
-    plan = plan_mcp({str(path): read_document(path)}, LAUNCHER, [], [])
+    try:
+        doc = read_document(path)
+    except BridgeError as exc:
+        assert "1e400" in str(exc) and "\n" not in str(exc)
+        return  # refused with one line naming the number, before anything is stored: blocked
+    plan = plan_mcp({str(path): doc}, LAUNCHER, [], [])
     node = subprocess.run(["node", "-e", "JSON.parse(require('fs').readFileSync(0, 'utf8'))"],
                           input=encode(plan.documents[str(path)]), capture_output=True, check=False)
     assert node.returncode == 0, "the rewritten file is no longer JSON for the client"

@@ -34,11 +34,11 @@ from bridge.app.session import open_client
 from bridge.core.errors import BridgeError, UsageError
 from bridge.core.keys import scrub
 from bridge.core.text import printable
+from bridge.local.files import FileTooLarge, read_capped
 from bridge.local.locks import held
 from bridge.migrate.mcp_plan import McpPlan, ServerChange, plan_mcp
-from bridge.migrate.rewrites import recover, remove_copies, rewrite_with_copy
+from bridge.migrate.rewrites import MAX_CONFIG_BYTES, recover, remove_copies, rewrite_with_copy
 from bridge.migrate.snapshot import Saved, put_back, save
-from bridge.openclaw.documents import read_text
 
 START_CHECK_S = 2.0
 """A rewritten server that answers `initialize`, or is still running after this, has started."""
@@ -129,14 +129,94 @@ def claude_record(env: Mapping[str, str]) -> dict[str, Any]:
     return {}
 
 
-def read_document(path: Path, text: str | None = None) -> dict[str, Any]:
-    text = read_text(path) if text is None else text
+def read_config(path: Path) -> str:
+    """An MCP config as text: up to MAX_CONFIG_BYTES (~/.claude.json keeps every project's history and outgrows
+    OpenClaw's cap), UTF-8, a leading BOM dropped (VS Code's parser skips it)."""
     try:
-        doc = json.loads(text)
+        raw = read_capped(path, MAX_CONFIG_BYTES)
+    except FileTooLarge:
+        raise BridgeError(f"{path} is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB; left untouched") from None
+    except OSError as exc:
+        raise BridgeError(f"cannot read {path}: {exc.strerror}") from None
+    if raw is None:
+        raise BridgeError(f"cannot read {path}: it does not exist")
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise BridgeError(f"{path} is not UTF-8 text; fix it by hand, it was left untouched") from None
+
+
+def strip_jsonc(text: str) -> str:
+    """JSON from JSONC (VS Code's and Cursor's format): `//` and `/* */` comments and trailing commas dropped,
+    strings kept byte for byte."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif c == ",":
+            k = i + 1
+            while k < n and text[k] in " \t\r\n":
+                k += 1
+            if k < n and text[k] in "}]":
+                i += 1
+            else:
+                out.append(c)
+                i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        twice = next(k for k in keys if keys.count(k) > 1)
+        raise ValueError(f"the key {printable(twice)[:80]!r} appears twice in one object (a rewrite would drop one)")
+    return dict(pairs)
+
+
+def finite(number: str) -> float:
+    value = float(number)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {number[:40]} is too large to write back as JSON")
+    return value
+
+
+def no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def is_jsonc(text: str) -> bool:
+    return strip_jsonc(text) != text
+
+
+def read_document(path: Path, text: str | None = None) -> dict[str, Any]:
+    text = read_config(path) if text is None else text.removeprefix("\ufeff")
+    try:
+        doc = json.loads(strip_jsonc(text), object_pairs_hook=unique_keys, parse_float=finite, parse_constant=no_constant)
     except ValueError as exc:
         raise BridgeError(f"{path} is not valid JSON ({exc}); fix it by hand, it was left untouched") from None
+    except RecursionError:
+        raise BridgeError(f"{path} is nested too deeply to be an MCP config; left untouched") from None
     if not isinstance(doc, dict):
         raise BridgeError(f"{path} does not hold a JSON object; fix it by hand, it was left untouched")
+    try:
+        encode(doc)
+    except UnicodeEncodeError:
+        raise BridgeError(f"{path} holds a lone surrogate escape (\\ud800-\\udfff) a rewrite cannot write back; fix it by hand, it was left untouched") from None
     return doc
 
 
@@ -174,28 +254,51 @@ def files_to_read(request: McpRequest, env: Mapping[str, str]) -> list[Path]:
     return default_files(env, request.cwd.resolve())
 
 
-def read_sources(paths: list[Path]) -> tuple[dict[str, Source], list[str]]:
+def name_only(plan: McpPlan, jsonc: set[str]) -> None:
+    """A file with comments or trailing commas is read, never rewritten: writing it back as JSON would drop the
+    user's comments, so its keys are named instead (moved by hand), and every other file goes ahead."""
+    for change in [c for c in plan.changes if c.file in jsonc]:
+        plan.named.extend(
+            f"{change.label()}.env.{var} (the file has comments or trailing commas a rewrite would drop: move it by hand)"
+            for var, _ in change.mappings
+        )
+    plan.changes = [c for c in plan.changes if c.file not in jsonc]
+    plan.documents = {f: d for f, d in plan.documents.items() if f not in jsonc}
+    plan.findings = [f for f in plan.findings if f.file not in jsonc]
+    kept = {f.value for f in plan.findings}
+    plan.names = {value: name for value, name in plan.names.items() if value in kept}
+
+
+def read_sources(paths: list[Path], tolerant: bool = False) -> tuple[dict[str, Source], list[str]]:
     """Each real file once, under the first name it was found by; a second name (a symlink, a hard link) is
-    said, never read again, so one file is planned, saved and put back once."""
+    said, never read again, so one file is planned, saved and put back once. `tolerant` (the files found, not
+    given): an unreadable file is said and left, never stopping the others."""
     sources: dict[str, Source] = {}
     seen: dict[tuple[int, int], Path] = {}
     aliases: list[str] = []
     for path in paths:
-        real = path.resolve()
-        info = real.stat()
+        try:
+            real = path.resolve()
+            info = real.stat()
+            data = read_config(real).encode("utf-8")
+        except (BridgeError, OSError) as exc:
+            if not tolerant:
+                raise
+            aliases.append(f"left alone: {exc if isinstance(exc, BridgeError) else f'cannot read {path}: {exc.strerror}'}")
+            continue
         first = seen.get((info.st_dev, info.st_ino))
         if first is not None:
             aliases.append(f"{path} is the same file as {first}; read once")
             continue
         seen[(info.st_dev, info.st_ino)] = path
-        sources[str(path)] = Source(path, real, read_text(real).encode("utf-8"))
+        sources[str(path)] = Source(path, real, data)
     return sources, aliases
 
 
 def check_unchanged(source: Source) -> None:
     """The file is still byte for byte what was planned from, else nothing of it may be written."""
     try:
-        now = read_text(source.real).encode("utf-8")
+        now = read_config(source.real).encode("utf-8")
     except BridgeError:
         now = b""
     if now != source.data:
@@ -409,7 +512,7 @@ def still_ours(target: Path, wrote: bytes | None) -> bool:
     if wrote is None:
         return True
     try:
-        return read_text(target).encode("utf-8") == wrote
+        return read_config(target).encode("utf-8") == wrote
     except BridgeError:
         return False
 
@@ -521,9 +624,17 @@ def migrate_locked(request: McpRequest, ctx: Context, confirm: Callable[[Context
     for line in recover(ctx.paths.data_dir):
         print(line, file=ctx.err)
     files = files_to_read(request, ctx.env)
-    sources, notes = read_sources(files)
-    documents = {name: read_document(source.name, source.data.decode("utf-8")) for name, source in sources.items()}
+    sources, notes = read_sources(files, tolerant=not request.paths)
+    documents: dict[str, dict[str, Any]] = {}
+    for name, source in sources.items():
+        try:
+            documents[name] = read_document(source.name, source.data.decode("utf-8"))
+        except BridgeError as exc:
+            if request.paths:
+                raise
+            notes.append(f"left alone: {exc}")  # one client's unreadable file never stops the others
     plan = plan_mcp(documents, str(ctx.launcher), request.include, request.exclude)
+    name_only(plan, {name for name in documents if is_jsonc(sources[name].data.decode("utf-8"))})
     names = sorted(plan.values_by_name())
     existing: dict[str, object] = {}
     if names:
