@@ -147,7 +147,9 @@ data_dir, target, new = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]).
 old = target.read_bytes()
 print("ready", flush=True)
 sys.stdin.readline()
-remove_copies([rewrite_with_copy(data_dir, target, old, new)])
+copies: list[Path] = []
+rewrite_with_copy(data_dir, target, old, new, copies)
+remove_copies(copies)
 """
 SYSCALLS = ("mkdir", "openat", "newfstatat", "write", "fsync", "close", "rename", "ftruncate", "unlink")
 """Every call the rewrite makes (checked with strace), each killed at its 1st, 2nd, ... call until it finishes."""

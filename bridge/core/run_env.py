@@ -32,6 +32,37 @@ TAKEOVER_NAMES = frozenset({
     "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR", "TZDIR",
     # Where npx, npm and Node's package managers fetch code from besides npm_config_* (corepack's registry).
     "COREPACK_NPM_REGISTRY",
+    # bash(1) "Shell Variables": SHELLOPTS/BASHOPTS turn on xtrace and friends in every bash child, PS4 is then
+    # expanded (command substitution included) before each command, PROMPT_COMMAND runs in interactive shells.
+    "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND",
+    # Where config is read from: git reads $XDG_CONFIG_HOME/git/config (git-config(1) FILES), whose
+    # core.fsmonitor, core.pager, core.sshCommand... run programs; so do npm, pip and uv's config files there.
+    # A key from Vault is never a config directory, so both are refused (--allow-var where truly meant).
+    "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS",
+    # TLS trust: node(1) NODE_TLS_REJECT_UNAUTHORIZED, OpenSSL's openssl-env(7) (SSL_CERT_FILE, SSL_CERT_DIR,
+    # OPENSSL_CONF, OPENSSL_MODULES, OPENSSL_ENGINES: a config or module loads code), Requests' and curl's CA
+    # bundles: a man in the middle of every package download.
+    "NODE_TLS_REJECT_UNAUTHORIZED", "NODE_REPL_EXTERNAL_MODULE", "SSL_CERT_FILE", "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "OPENSSL_CONF", "OPENSSL_MODULES", "OPENSSL_ENGINES",
+    # .NET's startup hooks and CLR profiler (docs: "host startup hook", "profiling: environment variables").
+    "DOTNET_STARTUP_HOOKS", "CORECLR_PROFILER", "CORECLR_PROFILER_PATH", "CORECLR_ENABLE_PROFILING",
+    # Rust: rustc's wrapper (The Cargo Book, "Environment variables"; CARGO_* below).
+    "RUSTC_WRAPPER", "RUSTC", "RUSTC_WORKSPACE_WRAPPER", "RUSTUP_TOOLCHAIN", "RUSTUP_HOME",
+    # Bun's registry (bun docs, "bunfig / environment variables"), Deno's module cache and trust store
+    # (deno docs, "Environment variables").
+    "BUN_CONFIG_REGISTRY", "BUN_INSTALL", "DENO_DIR", "DENO_CERT", "DENO_TLS_CA_STORE",
+    # Go (`go help environment`): the module proxy, build flags, and a toolchain downloaded and run.
+    "GOPROXY", "GOFLAGS", "GOTOOLCHAIN", "GONOSUMDB", "GONOSUMCHECK", "GOSUMDB", "GOINSECURE", "GOPATH", "GOROOT",
+    # Docker's daemon and client config (docker(1) "Environment variables"): `docker run` talks to another daemon.
+    "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT",
+    # JVM launch options read by scripts (java, mvn(1) MAVEN_OPTS, gradle GRADLE_OPTS): -javaagent runs code.
+    "JAVA_OPTS", "MAVEN_OPTS", "GRADLE_OPTS", "MAVEN_ARGS",
+    # Lua's module paths (lua(1)), PHP's ini (php(1) PHPRC, PHP_INI_SCAN_DIR: auto_prepend_file runs code).
+    "LUA_PATH", "LUA_CPATH", "LUA_INIT", "PHPRC", "PHP_INI_SCAN_DIR",
+    # less(1) input preprocessor (a command), and the pager/editor programs git and others run.
+    "LESSOPEN", "LESSCLOSE", "PAGER", "GIT_PAGER",
+    # Python's active virtualenv: uv, pipx, poetry and the venv's tools run what it points at.
+    "VIRTUAL_ENV", "CONDA_PREFIX",
 })
 TAKEOVER_PREFIXES = (
     "LD_", "DYLD_", "PYTHON", "GIT_",
@@ -45,7 +76,15 @@ TAKEOVER_PREFIXES = (
     # uv and uvx read UV_* (uv's docs, "Environment variables"): UV_INDEX, UV_INDEX_URL, UV_DEFAULT_INDEX,
     # UV_EXTRA_INDEX_URL, UV_FIND_LINKS, UV_PYTHON, UV_CONFIG_FILE, UV_CACHE_DIR...
     "UV_",
+    # Cargo reads CARGO_* as its config (The Cargo Book, "Environment variables": CARGO_HOME,
+    # CARGO_BUILD_RUSTC_WRAPPER, CARGO_REGISTRIES_*...), Yarn YARN_* (yarnrc settings: YARN_NPM_REGISTRY_SERVER,
+    # YARN_YARN_PATH...), pipx PIPX_* (PIPX_DEFAULT_PYTHON, PIPX_HOME...), Lua LUA_PATH_5_4 and such.
+    "CARGO_", "YARN_", "PIPX_", "LUA_PATH_", "LUA_CPATH_", "LUA_INIT_",
 )
+TOKEN_SUFFIXES = ("_TOKEN", "_AUTH_TOKEN")
+"""Under CARGO_ and YARN_, a *_TOKEN (CARGO_REGISTRY_TOKEN, YARN_NPM_AUTH_TOKEN) is a credential the child is
+told, not where code comes from: given without --allow-var."""
+TOKEN_PREFIXES = ("CARGO_", "YARN_")
 """Variables that change what the child runs or loads, or where its code comes from, not what it is told: given only
 with --allow-var. Compared in upper case: npm reads its variables in any case, and on Windows every name is the same
 variable in any case. The list and its sources are repeated in docs/run.md; this is the one the code uses."""
@@ -99,6 +138,8 @@ def parse_env_file(text: str, name: str) -> list[EnvMapping]:
 
 def takes_over(var: str) -> bool:
     upper = var.upper()
+    if upper.startswith(TOKEN_PREFIXES) and upper.endswith(TOKEN_SUFFIXES):
+        return False
     return upper in TAKEOVER_NAMES or upper.startswith(TAKEOVER_PREFIXES)
 
 

@@ -13,6 +13,8 @@ server's headers and URL, a key in args) are named by file, server and field, ne
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -94,16 +96,44 @@ class McpPlan:
         return {name: value for value, name in self.names.items()}
 
 
+CREDENTIAL_NAME = re.compile(r"(?:^|_)(?:API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD|PAT)(?:_|\d|$)|PASSWORD$|APIKEY")
+"""A variable named like a credential: *_TOKEN and *_KEY as before, and TOKEN, APIKEY, PGPASSWORD, API_TOKEN_V2,
+AUTH_TOKEN_VALUE, CLIENT_SECRET_1..."""
+NOT_SECRET = re.compile(r"(?i)^(?:true|false|yes|no|on|off|none|null|\d{1,6}|[~./][^\s]*|https?://[^@\s]*)$")
+"""A value no key is: a boolean, a small number, a path, a URL with no password."""
+MIN_LITERAL_CHARS = 8
+ENV_OPTIONS = ("-e", "--env")
+"""docker's (and podman's) option giving the container a variable: `-e VAR=value`, `--env=VAR=value`."""
+
+
 def is_credential(var: str, value: str, include: Iterable[str], exclude: Iterable[str]) -> bool:
     if var in set(exclude):
         return False
     if var in set(include):
         return True
-    return var.upper().endswith(CREDENTIAL_SUFFIXES) or looks_like_key(value.strip())
+    stripped = value.strip()
+    if looks_like_key(stripped) or URL_PASSWORD.search(stripped):
+        return True
+    named = var.upper().endswith(CREDENTIAL_SUFFIXES) or CREDENTIAL_NAME.search(var.upper()) is not None
+    return named and NOT_SECRET.match(stripped) is None
 
 
 def is_reference(value: str) -> bool:
     return REFERENCE.search(value) is not None
+
+
+def literal(value: str) -> str:
+    """What of a value the client does not expand: its text with every `${…}` reference cut out."""
+    return REFERENCE.sub(" ", value)
+
+
+def literal_key(var: str, value: str) -> bool:
+    """A value holding a reference whose literal part may still be a key: never stored (the client expands the
+    reference), but named."""
+    rest = literal(value).strip()
+    if holds_key(rest) or any(holds_key(part) for part in rest.split()):
+        return True
+    return credential_name(var) and len(rest.replace(" ", "")) >= MIN_LITERAL_CHARS and NOT_SECRET.match(rest) is None
 
 
 def tables_of(doc: Mapping[str, Any]) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
@@ -138,21 +168,38 @@ def credential_name(name: str) -> bool:
 
 
 def holds_key(value: str) -> bool:
-    """A literal that is a key: a key shape, `Bearer …`, or a URL with a password; a reference never is."""
-    if is_reference(value):
+    """A literal that is a key: a key shape, `Bearer …`, or a URL with a password; the `${…}` references in it
+    are cut out first (the client expands them), the literal rest still counts."""
+    value = literal(value).strip()
+    if not value:
         return False
-    return looks_like_key(value.strip()) or SCHEME_TOKEN.match(value.strip()) is not None or URL_PASSWORD.search(value) is not None
+    return looks_like_key(value) or SCHEME_TOKEN.match(value) is not None or URL_PASSWORD.search(value) is not None
 
 
 def url_fields(url: str) -> list[str]:
-    """The parts of a URL that carry a credential: its password, and query parameters named like one."""
-    if is_reference(url):
-        return []
-    fields = ["url (password)"] if URL_PASSWORD.search(url) else []
-    with_query = urlsplit(url).query
-    fields += [f"url (?{name}=)" for name, value in parse_qsl(with_query, keep_blank_values=True)
-               if value and not is_reference(value) and credential_name(name)]
+    """The parts of a URL that carry a credential: its password, query parameters named like one, and a path
+    segment shaped like a key (Zapier's /mcp/sk-ak-…/sse)."""
+    text = literal(url)
+    fields = ["url (password)"] if URL_PASSWORD.search(text) else []
+    with contextlib.suppress(ValueError):
+        parts = urlsplit(url)
+        fields += [f"url (?{name}=)" for name, value in parse_qsl(parts.query, keep_blank_values=True)
+                   if value and not is_reference(value) and credential_name(name)]
+        if any(looks_like_key(segment) for segment in parts.path.split("/") if segment and not is_reference(segment)):
+            fields.append("url (path)")
     return fields
+
+
+def assigns_key(arg: str, env_option: bool) -> bool:
+    """`VAR=value` anywhere in an argument (docker's `-e VAR=key`, `--env=VAR=key`) or `Header: value`
+    (mcp-remote's `--header "Authorization: Bearer …"`) with a credential's name or a key's shape."""
+    pieces = arg.split("=")
+    for name, value in itertools.pairwise(pieces):
+        # bridge run's own `--env VAR=NAME` gives a Vault name, never a value.
+        if env_option and value and (holds_key(value) or (credential_name(name) and not VAR_NAME.fullmatch(value) and literal(value).strip())):
+            return True
+    header, colon, value = arg.partition(":")
+    return bool(colon and not value.startswith("//") and credential_name(header) and literal(value).strip())
 
 
 def args_fields(args: list[Any]) -> list[str]:
@@ -160,12 +207,13 @@ def args_fields(args: list[Any]) -> list[str]:
     `--api-key`, `--token`, `--password`..."""
     fields: list[str] = []
     for index, arg in enumerate(args):
-        if not isinstance(arg, str) or is_reference(arg):
+        if not isinstance(arg, str):
             continue
         option, eq, rest = arg.partition("=")
         before = args[index - 1] if index else None
         after_option = isinstance(before, str) and before.startswith("-") and "=" not in before and credential_name(before)
-        if holds_key(arg) or (eq and option.startswith("-") and credential_name(option) and rest) or after_option:
+        env_option = before in ENV_OPTIONS or arg.startswith(tuple(f"{o}=" for o in ENV_OPTIONS))
+        if holds_key(arg) or assigns_key(arg, env_option) or (eq and option.startswith("-") and credential_name(option) and rest) or after_option:
             fields.append(f"args[{index}]")
     return fields
 
@@ -213,6 +261,11 @@ def find(
                 Finding(file, table, str(server), str(var), value) for var, value in env.items()
                 if isinstance(value, str) and value and not is_reference(value) and is_credential(str(var), value, include, exclude)
             ]
+            named.extend(
+                f"{place}.env.{var} (holds a ${{…}} reference, so it is never stored; its literal part may hold a key)"
+                for var, value in env.items()
+                if isinstance(value, str) and is_reference(value) and str(var) not in set(exclude) and literal_key(str(var), value)
+            )
             if not secrets:
                 continue
             command, args = entry.get("command"), entry.get("args", [])
