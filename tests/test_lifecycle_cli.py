@@ -238,7 +238,7 @@ def test_secrets_test_records_ok_invalid_and_unreachable_and_never_shows_the_key
     fakes["openai"].mode = "drip"
     point_at(env_bootstrap, {"openai": fakes["openai"].url}, 'admin_deadline = "2s"\n')
     slow = clean(run_bridge(["secrets", "test", name, "--json"], env_bootstrap), "openai", bad)
-    assert as_json(slow)["status"] == "unreachable" and "did not answer within 2s" in as_json(slow)["message"]
+    assert as_json(slow)["status"] == "unreachable" and "did not answer within 2 s" in as_json(slow)["message"]
     assert as_json(slow)["checked_at"] is not None and status(env_bootstrap, name)["status"] == "unreachable"
 
 
