@@ -379,6 +379,16 @@ AS $$ SELECT interval '7 days' $$;
 COMMENT ON FUNCTION vault_bridge.default_keep_previous() IS
   'Internal. How long rotate_secret_version and rollback_secret_version keep the value they replace when p_keep is NULL (`bridge secrets rotate --keep-previous`, default 7d): long enough to roll back a bad rotation, short enough that a leaked key does not linger.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.rollout_settle()
+RETURNS interval
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT interval '2 seconds' $$;
+COMMENT ON FUNCTION vault_bridge.rollout_settle() IS
+  'Internal. How long after a change''s stamp a rotation is taken as committed when rollout first looks later: a resolve that started within it may have read the old value and stays pending; a rotation is one short transaction. Read by rollout_since.';
+
 CREATE OR REPLACE FUNCTION vault_bridge.default_rotate_every(p_type text)
 RETURNS interval
 LANGUAGE sql
@@ -2077,7 +2087,7 @@ BEGIN
   SELECT x.* INTO v_row FROM vault_bridge.secret_versions AS x
   WHERE x.secret_id = p_secret_id AND x.superseded_at IS NULL;
   IF FOUND AND v_row.settled_at IS NOT NULL AND v_row.created_at >= v_since THEN
-    RETURN LEAST(v_row.settled_at, v_since + vault_bridge.change_settle());
+    RETURN LEAST(v_row.settled_at, v_since + vault_bridge.rollout_settle());
   END IF;
   IF v_since = pg_catalog.now() THEN
     -- Changed by this very transaction (its start is the change's stamp): everything it reads after sees the change.
@@ -2092,7 +2102,7 @@ BEGIN
   END IF;
   -- No change stays uncommitted longer than change_settle() (the change feed's assumption too): a first look
   -- long after the change does not push every resolve since before the cut.
-  RETURN LEAST(v_row.settled_at, v_since + vault_bridge.change_settle());
+  RETURN LEAST(v_row.settled_at, v_since + vault_bridge.rollout_settle());
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.rollout_since(uuid) IS

@@ -91,7 +91,7 @@ BEGIN
   SELECT x.* INTO v_row FROM vault_bridge.secret_versions AS x
   WHERE x.secret_id = p_secret_id AND x.superseded_at IS NULL;
   IF FOUND AND v_row.settled_at IS NOT NULL AND v_row.created_at >= v_since THEN
-    RETURN LEAST(v_row.settled_at, v_since + vault_bridge.change_settle());
+    RETURN LEAST(v_row.settled_at, v_since + vault_bridge.rollout_settle());
   END IF;
   IF v_since = pg_catalog.now() THEN
     -- Changed by this very transaction (its start is the change's stamp): everything it reads after sees the change.
@@ -106,7 +106,7 @@ BEGIN
   END IF;
   -- No change stays uncommitted longer than change_settle() (the change feed's assumption too): a first look
   -- long after the change does not push every resolve since before the cut.
-  RETURN LEAST(v_row.settled_at, v_since + vault_bridge.change_settle());
+  RETURN LEAST(v_row.settled_at, v_since + vault_bridge.rollout_settle());
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.rollout_since(uuid) IS

@@ -272,6 +272,6 @@ def test_every_step_of_a_provider_test_is_inside_its_deadline() -> None:
     def check() -> None:
         never = threading.Event()
         result = test_secret("openai", "sk-" + "A" * 40, url, 0.5, now=lambda: float(never.wait()))
-        assert (result.status, result.message) == ("unreachable", "testing the OpenAI secret did not finish within 0.5s"), result
+        assert (result.status, result.message) == ("unreachable", "testing the OpenAI secret did not finish within 500 ms"), result
 
     assert outcome_within(DEADLINE_S, check) == DONE

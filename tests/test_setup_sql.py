@@ -289,14 +289,14 @@ def test_names_api_round_trip(db: psycopg.Connection) -> None:
     become(db, "service_role")
     (secret_id,) = call(db, "SELECT public.store_secret(%s, %s, %s)", ("OPENAI_API_KEY", PLAINTEXT, "prod key"))[0]
     assert call(db, "SELECT public.get_secret(%s)", ("OPENAI_API_KEY",)) == [(PLAINTEXT,)]
-    listed = call(db, "SELECT id, name, description FROM public.list_secrets()")
+    listed = call(db, "SELECT id, name, description FROM public.list_secrets(%s)", ("OPENAI_API_KEY",))
     assert listed == [(secret_id, "OPENAI_API_KEY", "prod key")]
     call(db, "SELECT public.rotate_secret(%s, %s)", ("OPENAI_API_KEY", "v2"))
     assert call(db, "SELECT public.get_secret(%s)", ("OPENAI_API_KEY",)) == [("v2",)]
     assert call(db, "SELECT id FROM public.list_secrets('OPENAI')") == [(secret_id,)]
     assert call(db, "SELECT public.delete_secret(%s)", ("OPENAI_API_KEY",)) == [(True,)]
     assert call(db, "SELECT public.delete_secret(%s)", ("OPENAI_API_KEY",)) == [(False,)]
-    assert call(db, "SELECT count(*) FROM public.list_secrets()") == [(0,)]
+    assert call(db, "SELECT count(*) FROM public.list_secrets(%s)", ("OPENAI_API_KEY",)) == [(0,)]
 
 
 def test_list_never_returns_values(db: psycopg.Connection) -> None:

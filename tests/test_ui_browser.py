@@ -426,7 +426,7 @@ def test_every_page_speaks_human_with_realistic_data(
         assert "90 days" in table and "overdue" in table and "expired" in table
         assert not page_problems(table, table), page_problems(table, table)
         # The CLI's other text outputs say the same: durations in days or minutes, times to the minute, no None.
-        for args in (["secrets", "due", "--tenant", DEMO], ["audit", "--since", "30d", "--limit", "200"], ["doctor"],
+        for args in (["secrets", "due", "--tenant", DEMO], ["audit", "--since", "30d", "--limit", "200", "--name", f"{DEMO}#OPENAI_API_KEY"], ["doctor"],
                      ["tokens", "ls"], ["secrets", "rollout", "OPENAI_API_KEY", "--tenant", DEMO]):
             text = run_bridge(args, env_bootstrap).stdout.decode()
             assert text and not page_problems(text, text), (args, page_problems(text, text))

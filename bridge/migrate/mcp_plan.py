@@ -31,9 +31,10 @@ RUN_VERB = "run"
 END_OF_OPTIONS = "--"
 ALLOW_VAR = "--allow-var"
 NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
-REFERENCE = re.compile(r"\$\{[^}]*\}")
+REFERENCE = re.compile(r"\$\{[^}$]*+\}")
 """What Claude Code (`${VAR}`, `${VAR:-default}`), Cursor and Windsurf (`${env:VAR}`, `${userHome}`,
-`${workspaceFolder}`) and VS Code (`${input:id}`, `${env:VAR}`) expand when they start a server."""
+`${workspaceFolder}`) and VS Code (`${input:id}`, `${env:VAR}`) expand when they start a server. No `$`
+inside, so a run of `${${${…` is one pass, not one scan per start."""
 TABLE_KEYS = ("mcpServers", "servers")
 PROJECTS = "projects"
 OPENCLAW_SERVERS = ("mcp", "servers")
@@ -41,7 +42,9 @@ OPENCLAW_SERVERS = ("mcp", "servers")
 Tables = Callable[[Mapping[str, Any]], list[tuple[tuple[str, ...], dict[str, Any]]]]
 CREDENTIAL_WORDS = ("token", "key", "secret", "password", "passwd", "auth", "credential", "signature")
 """A header, query parameter or option whose name holds one of these words carries a credential."""
-URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@")
+URL_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+://[^/\s:@]++:([^/\s@]++)@")
+"""A URL with a password; the scheme starts a run of scheme characters and every part is possessive, so a
+long run of letters is one pass (a scheme tried from each of its letters was quadratic)."""
 SCHEME_TOKEN = re.compile(r"(?i)^(bearer|basic|token)\s+\S+")
 
 
