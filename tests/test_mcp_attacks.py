@@ -24,6 +24,7 @@ from bridge.migrate.mcp_plan import plan_mcp
 from bridge.migrate.rewrites import PREFIX, copy_path, recover, write_copy
 from tests.conftest import Vault
 from tests.support.bridge_proc import resolve, run_bridge
+from tests.support.procs import dies, gone
 from tests.test_migrate_mcp import GITHUB_PAT, SERVER, digest, expects, files_holding
 
 LAUNCHER = "/opt/bridge/bin/bridge"
@@ -421,14 +422,6 @@ def copies_in(env: dict[str, str]) -> list[Path]:
     return list(Path(env["BRIDGE_HOME"]).glob(f"{PREFIX}*"))
 
 
-def gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
-
-
 def kill_if_alive(pid: int) -> None:
     """Only the process this test's own stand-in server left behind, by its id."""
     if not gone(pid):
@@ -581,7 +574,7 @@ def test_a_killed_bridge_leaves_no_checked_server_running(home: tuple[Path, dict
     pid = int(pidfile.read_text())
     try:
         assert done.returncode == -signal.SIGKILL
-        assert gone(pid), "the server started for the check outlives the bridge, the key in its environment (no PR_SET_PDEATHSIG)"
+        assert dies(pid), "the server started for the check outlives the bridge, the key in its environment (no PR_SET_PDEATHSIG)"
     finally:
         kill_if_alive(pid)
         run_bridge(["migrate", "--mcp", str(config), "--dry-run"], env)  # the next run puts the file back

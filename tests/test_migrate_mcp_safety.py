@@ -18,6 +18,7 @@ import pytest
 from bridge.migrate.rewrites import PREFIX, recover
 from tests.conftest import Vault
 from tests.support.bridge_proc import BRIDGE, resolve, run_bridge
+from tests.support.procs import gone
 from tests.support.terminal import on_a_terminal
 from tests.test_migrate_mcp import GITHUB_PAT, SERVER, claude_config, digest, files_holding
 
@@ -45,15 +46,6 @@ def home(tmp_path: Path, env_bootstrap: dict[str, str]) -> tuple[Path, dict[str,
 
 def copies_in(env: dict[str, str]) -> list[Path]:
     return list(Path(env["BRIDGE_HOME"]).glob(f"{PREFIX}*"))
-
-
-def gone(pid: int) -> bool:
-    """No such process, or only its zombie left for init to reap."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
 
 
 def test_two_names_for_one_file_are_read_once_and_put_back_on_failure(home: tuple[Path, dict[str, str]], vault: Vault) -> None:

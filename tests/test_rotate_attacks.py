@@ -603,6 +603,8 @@ def test_a_rotation_racing_a_delete_leaves_no_value_behind(pg: PgCluster, commit
     rotation copies the value it replaces into a new unnamed Vault secret, then waits on the deleted row. Once the
     delete commits, that copy (and the new value's version rows) must not outlive the secret."""
     name, _token = committed
+    with pg.connect("postgres", autocommit=True) as conn:
+        secret_id = conn.execute("SELECT id FROM vault.secrets WHERE name = %s", (name,)).fetchone()[0]  # type: ignore[index]
     deleting = pg.connect("postgres")
     try:
         become(deleting, "service_role")
@@ -614,11 +616,11 @@ def test_a_rotation_racing_a_delete_leaves_no_value_behind(pg: PgCluster, commit
     with pg.connect("postgres", autocommit=True) as conn:
         left = conn.execute("SELECT count(*) FROM vault.decrypted_secrets WHERE decrypted_secret IN (%s, %s)",
                             (OLD, NEW)).fetchone()[0]  # type: ignore[index]
-        rows = conn.execute("SELECT x.value_id FROM vault_bridge.secret_versions AS x "
-                            "WHERE NOT EXISTS (SELECT FROM vault.secrets AS s WHERE s.id = x.secret_id)").fetchall()
-        conn.execute("DELETE FROM vault.secrets WHERE id IN (SELECT value_id FROM vault_bridge.secret_versions AS x "
-                     "WHERE NOT EXISTS (SELECT FROM vault.secrets AS s WHERE s.id = x.secret_id))")
-        conn.execute("DELETE FROM vault_bridge.secret_versions AS x WHERE NOT EXISTS (SELECT FROM vault.secrets AS s WHERE s.id = x.secret_id)")
+        # Only this secret's rows: other tests delete secrets the way Studio does, which leaves theirs.
+        rows = conn.execute("SELECT value_id FROM vault_bridge.secret_versions WHERE secret_id = %s", (secret_id,)).fetchall()
+        conn.execute("DELETE FROM vault.secrets WHERE id IN (SELECT value_id FROM vault_bridge.secret_versions WHERE secret_id = %s)",
+                     (secret_id,))
+        conn.execute("DELETE FROM vault_bridge.secret_versions WHERE secret_id = %s", (secret_id,))
     assert left == 0, f"the deleted secret's value is still in Vault (rotation answered {outcome})"
     assert rows == [], "version rows of a deleted secret"
 

@@ -39,6 +39,7 @@ from tests.conftest import Vault
 from tests.support.bridge_proc import run_bridge
 from tests.support.gateway import TOKEN_ID, running_gateway
 from tests.support.openclaw import OpenClaw, openclaw_on_path
+from tests.support.procs import dies
 from tests.test_gateway_fixture import BOOTSTRAP, MODEL_KEY, REFS
 from tests.test_watch_core import (
     HANG_GUARD_S,
@@ -50,7 +51,6 @@ from tests.test_watch_core import (
     MemoryState,
     Rig,
     config_with_token,
-    gone,
     top,
 )
 from tests.test_watch_e2e import Journal, await_true, first_poll_done, start_watch
@@ -386,7 +386,7 @@ print(json.dumps({{"ok": True, "warningCount": 0}}), flush=True)
     finally:
         if pids.exists() and pids.read_text():
             os.kill(int(pids.read_text()), signal.SIGKILL)
-            assert gone(int(pids.read_text()))
+            assert dies(int(pids.read_text()))
 
 
 def test_a_cli_printing_100_mb_is_read_capped_and_answers(tmp_path: Path) -> None:

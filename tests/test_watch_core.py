@@ -28,6 +28,7 @@ from bridge.watch.schedule import DEBOUNCE_S, SUPABASE_BACKOFF_CAP_S, Schedule
 from bridge.watch.state import Progress, StateFile, WatchState, carried_since
 from bridge.watch.target import ConfigFile, Targets, TokenSource, check_gateway_url, gateway_url, target_of, token_source
 from bridge.watch.token import HeldToken
+from tests.support.procs import dies
 
 INTERVAL = 30.0
 HANG_GUARD_S = 30.0
@@ -305,25 +306,11 @@ def reload_in_thread(reloader: Reloader, url: str | None, token: str | None) -> 
     return done[0]
 
 
-def gone(pid: int) -> bool:
-    """True once `pid` has died (a SIGKILLed process closes its files a moment before it becomes a zombie)."""
-    ends = time.monotonic() + HANG_GUARD_S
-    while time.monotonic() < ends:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return True
-        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def test_a_cli_that_exits_while_its_child_holds_the_output_is_judged_and_the_child_killed(tmp_path: Path) -> None:
     env, pids = lingering(tmp_path, hang=False)
     reloaded = reload_in_thread(Reloader(env), None, None)
     assert reloaded.ok, reloaded.detail
-    assert gone(int(pids.read_text())), "what the CLI left behind is killed with its group"
+    assert dies(int(pids.read_text())), "what the CLI left behind is killed with its group"
 
 
 def test_a_reload_past_its_limit_is_killed_with_its_whole_group(tmp_path: Path) -> None:
@@ -335,7 +322,7 @@ def test_a_reload_past_its_limit_is_killed_with_its_whole_group(tmp_path: Path) 
 
     done = run_group([str(tmp_path / "openclaw")], env, 60.0, lambda group: None, clock=clock)
     assert done.timed_out and done.returncode == -signal.SIGKILL
-    assert gone(int(pids.read_text()))
+    assert dies(int(pids.read_text()))
     reloaded = Reloader(env, run=lambda *args: done)("ws://127.0.0.1:9", "T")
     assert not reloaded.ok and "killed with its process group" in reloaded.detail
 
@@ -353,7 +340,7 @@ def test_cancel_kills_the_running_reloads_group(tmp_path: Path) -> None:
     reloader.cancel()
     worker.join(HANG_GUARD_S)
     assert done and not done[0].ok
-    assert gone(int(pids.read_text())), "no orphan carrying --token outlives the watcher"
+    assert dies(int(pids.read_text())), "no orphan carrying --token outlives the watcher"
 
 
 def test_reloader_without_openclaw_says_so(tmp_path: Path) -> None:
