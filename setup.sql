@@ -734,7 +734,12 @@ $step$;
 -- secret holding that value (an unnamed Vault secret of its own, so no name
 -- and no ref can reach it). Never a value. The access_type CHECK is rebuilt
 -- for 'rollback' and 'edge_sync' (one row per `bridge edge sync`,
--- record_edge_sync).
+-- record_edge_sync). The time index gains the id, the log's order's tie
+-- breaker: a statement's rows share one timestamp, and a page of a busy hour
+-- is then read in index order instead of sorting every row of that time.
+-- secret_meta.value_digest is a digest of the value's ciphertext as the
+-- bridge last left it: an edit of a description or name in Studio moves
+-- Vault's updated_at but not the ciphertext, and is no rotation.
 DO $step$
 DECLARE
   v_version CONSTANT integer := 11;
@@ -771,8 +776,16 @@ BEGIN
   EXECUTE pg_catalog.format(
     'ALTER TABLE public.vault_access_log ADD CONSTRAINT vault_access_log_access_type_check CHECK (access_type = ANY (%L::text[]))',
     vault_bridge.access_types());
+  ALTER TABLE vault_bridge.secret_meta ADD COLUMN value_digest bytea;
+  -- Only where the record is still the value's: a change made outside the
+  -- bridge before this step keeps counting as one (no digest to compare).
+  UPDATE vault_bridge.secret_meta AS m SET value_digest = pg_catalog.sha256(pg_catalog.convert_to(s.secret, 'UTF8'))
+  FROM vault.secrets AS s
+  WHERE s.id = m.secret_id AND s.updated_at <= m.vault_updated_at;
+  DROP INDEX IF EXISTS public.vault_access_log_accessed_at_idx;
+  CREATE INDEX vault_access_log_accessed_at_idx ON public.vault_access_log (accessed_at, id);
   INSERT INTO vault_bridge.schema_migrations (version, description)
-  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync');
+  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync; the time index ordered by id too; a digest of the ciphertext tells a value change from a description edit');
 END
 $step$;
 
@@ -806,7 +819,9 @@ REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bri
 COMMENT ON TABLE vault_bridge.secret_hosts IS
   'Per secret name and X-Bridge-Host: when that host first resolved it successfully. Kept by the trigger vault_access_log_hosts on each audit insert (never updated, so a resolve adds at most an index probe per name); read by read_access_alerts for new_host. Holds no value.';
 COMMENT ON COLUMN vault_bridge.secret_meta.vault_updated_at IS
-  'Vault''s updated_at as the bridge last left it. A later updated_at is a change made outside the bridge: the secret counts as rotated then (secret_policies, changes, apply_meta).';
+  'Vault''s updated_at as the bridge last left it. A later updated_at with another ciphertext (value_digest) is a change made outside the bridge: the secret counts as rotated then (changed_outside).';
+COMMENT ON COLUMN vault_bridge.secret_meta.value_digest IS
+  'sha256 digest of the Vault ciphertext as the bridge last left it, never of the value: tells a value changed outside the bridge from a description or name edit, which moves updated_at too (changed_outside). NULL where unknown.';
 COMMENT ON TABLE vault_bridge.secret_meta IS
   'Per Vault secret id: its type, rotation interval, expiry, when its value last changed (rotated_at) and the last provider test. Never a value; a secret without a row is generic, changed at its Vault updated_at.';
 
@@ -814,6 +829,35 @@ COMMENT ON TABLE vault_bridge.secret_meta IS
 -- 5. Helpers shared by the areas below
 --    (sql/helpers.sql)
 -- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION vault_bridge.shown_time(p_at timestamptz)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT pg_catalog.to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' $$;
+REVOKE ALL ON FUNCTION vault_bridge.shown_time(timestamptz) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.shown_time(timestamptz) IS
+  'Internal. A time as a message shows it to people, as the CLI and dashboard do: to the minute, in UTC (2026-12-07 16:43 UTC), never a raw timestamp with microseconds and an offset.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.shown_interval(p_span interval)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT u.n || ' ' || u.unit || CASE WHEN u.n = 1 THEN '' ELSE 's' END
+  FROM (SELECT pg_catalog.floor(EXTRACT(epoch FROM p_span))::bigint AS s) AS e
+  CROSS JOIN LATERAL (SELECT CASE WHEN e.s % 86400 = 0 THEN e.s / 86400 WHEN e.s % 3600 = 0 THEN e.s / 3600
+                                  WHEN e.s % 60 = 0 THEN e.s / 60 ELSE e.s END AS n,
+                             CASE WHEN e.s % 86400 = 0 THEN 'day' WHEN e.s % 3600 = 0 THEN 'hour'
+                                  WHEN e.s % 60 = 0 THEN 'minute' ELSE 'second' END AS unit) AS u
+$$;
+REVOKE ALL ON FUNCTION vault_bridge.shown_interval(interval) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.shown_interval(interval) IS
+  'Internal. A span as a message shows it to people: in the largest whole unit it is a whole number of (days, hours, minutes or seconds), never as hh:mm:ss.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.escaped(p_text text)
 RETURNS text
@@ -1205,8 +1249,8 @@ BEGIN
   END IF;
   PERFORM vault_bridge.log_row('resolve', NULL,
     vault_bridge.unlogged_marker() || pg_catalog.format('%s names in %s calls of the window from %s went over this token''s audit budget of %s rows per %s',
-                      v_token.unlogged_names, v_token.unlogged_calls, v_token.log_window_start,
-                      vault_bridge.token_log_rows(), vault_bridge.token_log_window()),
+                      v_token.unlogged_names, v_token.unlogged_calls, vault_bridge.shown_time(v_token.log_window_start),
+                      vault_bridge.token_log_rows(), vault_bridge.shown_interval(vault_bridge.token_log_window())),
     v_token.tenant, v_token.name, v_token.unlogged_names);
   UPDATE vault_bridge.gateway_tokens AS t SET unlogged_names = 0, unlogged_calls = 0 WHERE t.id = p_token_id;
 END
@@ -1603,6 +1647,34 @@ COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
 --    (sql/lifecycle.sql)
 -- ---------------------------------------------------------------------------
 
+CREATE OR REPLACE FUNCTION vault_bridge.changed_outside(p_updated_at timestamptz, p_ciphertext text, p_recorded_at timestamptz, p_digest bytea)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  -- Vault moves updated_at for any update_secret, a description or a name
+  -- too; only a new ciphertext is a new value. The digest is computed only
+  -- when updated_at moved, so a read of many secrets hashes the few changed.
+  SELECT COALESCE(p_updated_at > p_recorded_at
+                  AND (p_digest IS NULL OR pg_catalog.sha256(pg_catalog.convert_to(p_ciphertext, 'UTF8')) <> p_digest), false)
+$$;
+REVOKE ALL ON FUNCTION vault_bridge.changed_outside(timestamptz, text, timestamptz, bytea) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.changed_outside(timestamptz, text, timestamptz, bytea) IS
+  'Internal. Whether a secret''s value was changed outside the bridge: Vault''s updated_at past what the bridge last left (secret_meta.vault_updated_at) and its ciphertext no longer the one the bridge left (secret_meta.value_digest, a sha256 digest of the ciphertext, never of the value; NULL where unknown). Used by secret_policies, changes and apply_meta, the three places that void an old test and expiry.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.value_digest(p_secret_id uuid)
+RETURNS bytea
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to(s.secret, 'UTF8')) FROM vault.secrets AS s WHERE s.id = p_secret_id $$;
+REVOKE ALL ON FUNCTION vault_bridge.value_digest(uuid) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.value_digest(uuid) IS
+  'Internal. The sha256 digest of a Vault secret''s ciphertext as stored now (never of its value), which apply_meta records as secret_meta.value_digest; NULL when it does not exist.';
+
 CREATE OR REPLACE FUNCTION vault_bridge.secret_policies(p_prefix text, p_names text[], p_within interval)
 RETURNS TABLE (
   secret_id uuid,
@@ -1629,10 +1701,10 @@ AS $$
   -- helper called per row would cost a function call each, ten thousand
   -- times for a large vault). Reads vault.secrets, never the decrypted view.
   -- A secret stored outside the bridge has no metadata: it is generic,
-  -- changed when Vault last changed it. One changed outside the bridge
-  -- since the bridge last left it (Vault's updated_at past
-  -- vault_updated_at) was rotated then: the old value's test and expiry are
-  -- not this value's. apply_meta records the same on the next write.
+  -- changed when Vault last changed it. One whose value changed outside the
+  -- bridge since the bridge last left it (changed_outside) was rotated then:
+  -- the old value's test and expiry are not this value's. apply_meta
+  -- records the same on the next write.
   SELECT v.id, v.name, v.description, v.created_at, v.updated_at, COALESCE(m.type, 'generic'),
          CASE WHEN NOT r.outside THEN m.check_status END, CASE WHEN NOT r.outside THEN m.checked_at END,
          CASE WHEN NOT r.outside THEN m.check_message END, r.rotated_at, m.rotate_every, r.expires_at,
@@ -1643,7 +1715,7 @@ AS $$
          LEAST(r.expires_at, r.rotated_at + m.rotate_every)
   FROM vault.secrets AS v
   LEFT JOIN vault_bridge.secret_meta AS m ON m.secret_id = v.id
-  CROSS JOIN LATERAL (SELECT COALESCE(v.updated_at > m.vault_updated_at, false) AS outside) AS o
+  CROSS JOIN LATERAL (SELECT vault_bridge.changed_outside(v.updated_at, v.secret, m.vault_updated_at, m.value_digest) AS outside) AS o
   CROSS JOIN LATERAL (SELECT o.outside,
                              CASE WHEN o.outside THEN v.updated_at ELSE COALESCE(m.rotated_at, v.updated_at) END AS rotated_at,
                              CASE WHEN NOT o.outside THEN m.expires_at END AS expires_at) AS r
@@ -1652,7 +1724,7 @@ AS $$
     AND (p_names IS NULL OR v.name = ANY (p_names))
 $$;
 COMMENT ON FUNCTION vault_bridge.secret_policies(text, text[], interval) IS
-  'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. A value changed outside the bridge counts as rotated at Vault''s updated_at, untested and without expiry. The one place the due rule is written.';
+  'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. A value changed outside the bridge (changed_outside: a description or name edit is none) counts as rotated at Vault''s updated_at, untested and without expiry. The one place the due rule is written.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.check_meta(p_access_type text, p_name text, p_meta jsonb)
 RETURNS void
@@ -1691,7 +1763,7 @@ BEGIN
           OR (v_every #>> '{}')::numeric <> pg_catalog.trunc((v_every #>> '{}')::numeric)
           OR (v_every #>> '{}')::numeric > EXTRACT(epoch FROM vault_bridge.max_policy_interval())) THEN
     PERFORM vault_bridge.fail(p_access_type, NULL, p_name, 'p_meta rotate_every_s is not a whole number of seconds from 1', '22023',
-      pg_catalog.format('pass whole seconds up to %s, or null for no rotation schedule', vault_bridge.max_policy_interval()));
+      pg_catalog.format('pass whole seconds up to %s, or null for no rotation schedule', EXTRACT(epoch FROM vault_bridge.max_policy_interval())::bigint));
   END IF;
   -- Only ISO 8601 with an offset: PostgreSQL would also take 'now',
   -- 'epoch', a date in the session's time zone or a year 200000.
@@ -1733,10 +1805,12 @@ DECLARE
 BEGIN
   SELECT m.* INTO v_old FROM vault_bridge.secret_meta AS m WHERE m.secret_id = p_secret_id FOR UPDATE;
   v_known := FOUND;
-  -- A value changed outside the bridge (Vault's updated_at, before this
-  -- call's own change, past what the bridge last left) was rotated then:
+  -- A value changed outside the bridge (changed_outside, with Vault's
+  -- updated_at before this call's own change) was rotated then:
   -- the old value's test and expiry go, as secret_policies already shows.
-  IF v_known AND NOT p_new_value AND p_rotated_at > v_old.vault_updated_at THEN
+  IF v_known AND NOT p_new_value
+     AND vault_bridge.changed_outside(p_rotated_at, (SELECT s.secret FROM vault.secrets AS s WHERE s.id = p_secret_id),
+                                      v_old.vault_updated_at, v_old.value_digest) THEN
     v_old.rotated_at := p_rotated_at;
     v_old.expires_at := NULL;
     v_old.checked_at := NULL;
@@ -1763,19 +1837,20 @@ BEGIN
   -- Vault's updated_at after this call's own change (a new value, or a
   -- description set with a policy change): what the bridge leaves.
   v_new.vault_updated_at := COALESCE((SELECT s.updated_at FROM vault.secrets AS s WHERE s.id = p_secret_id), pg_catalog.now());
+  v_new.value_digest := vault_bridge.value_digest(p_secret_id);
   INSERT INTO vault_bridge.secret_meta AS m
-    (secret_id, type, rotate_every, expires_at, rotated_at, checked_at, check_status, check_message, vault_updated_at)
+    (secret_id, type, rotate_every, expires_at, rotated_at, checked_at, check_status, check_message, vault_updated_at, value_digest)
   VALUES (v_new.secret_id, v_new.type, v_new.rotate_every, v_new.expires_at, v_new.rotated_at,
-          v_new.checked_at, v_new.check_status, v_new.check_message, v_new.vault_updated_at)
+          v_new.checked_at, v_new.check_status, v_new.check_message, v_new.vault_updated_at, v_new.value_digest)
   ON CONFLICT (secret_id) DO UPDATE
     SET type = EXCLUDED.type, rotate_every = EXCLUDED.rotate_every, expires_at = EXCLUDED.expires_at,
         rotated_at = EXCLUDED.rotated_at, checked_at = EXCLUDED.checked_at, check_status = EXCLUDED.check_status,
-        check_message = EXCLUDED.check_message, vault_updated_at = EXCLUDED.vault_updated_at;
+        check_message = EXCLUDED.check_message, vault_updated_at = EXCLUDED.vault_updated_at, value_digest = EXCLUDED.value_digest;
   RETURN v_new;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.apply_meta(uuid, jsonb, boolean, timestamptz) IS
-  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at and clears the expiry (unless p_meta gives one), and a new value or type clears the last test. p_rotated_at is Vault''s updated_at before this call changed anything (NULL with a new value): the date a secret without a record gets when its value is kept, and, when past what the bridge last left (vault_updated_at), a change made outside the bridge, recorded as a rotation then (test and expiry dropped). Records Vault''s updated_at after the call as vault_updated_at.';
+  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at and clears the expiry (unless p_meta gives one), and a new value or type clears the last test. p_rotated_at is Vault''s updated_at before this call changed anything (NULL with a new value): the date a secret without a record gets when its value is kept, and, when the value changed outside the bridge (changed_outside), recorded as a rotation then (test and expiry dropped). Records Vault''s updated_at after the call as vault_updated_at and the ciphertext''s digest as value_digest.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.meta_answer(p_secret_id uuid, p_created boolean, p_meta vault_bridge.secret_meta)
 RETURNS jsonb
@@ -2400,8 +2475,7 @@ BEGIN
   -- keeps token_failure_rows() of every window for failure rows, so a
   -- token's failures cannot be pushed out of the log by its own successes.
   -- A new host is one whose first resolve of the secret (secret_hosts) is
-  -- in the period, when another host's first one came earlier: two probes
-  -- of secret_hosts, whatever the secret's history holds.
+  -- in the period, when another host's first one came earlier.
   RETURN QUERY
     WITH failed AS (
       SELECT l.accessed_at, l.secret_name, l.tenant, l.token_name, l.name_count
@@ -2422,12 +2496,17 @@ BEGIN
                RANGE BETWEEN vault_bridge.alert_failure_window() PRECEDING AND CURRENT ROW) AS in_window
       FROM failed AS f WHERE f.token_name IS NOT NULL
     ),
+    -- Each secret's earliest host is one index probe, then its hosts of the
+    -- period one range of the same index: linear in the period's rows. (A
+    -- semi-join "some host came earlier" was hashed on the name alone, and
+    -- walked a busy secret's whole bucket for every new host.)
     new_hosts AS MATERIALIZED (
       SELECT h.secret_name, h.host, h.first_at
-      FROM vault_bridge.secret_hosts AS h
-      WHERE h.first_at >= v_since
-        AND EXISTS (SELECT FROM vault_bridge.secret_hosts AS o
-                    WHERE o.secret_name = h.secret_name AND o.first_at < h.first_at)
+      FROM (SELECT DISTINCT p.secret_name FROM vault_bridge.secret_hosts AS p WHERE p.first_at >= v_since) AS s
+      CROSS JOIN LATERAL (SELECT o.first_at FROM vault_bridge.secret_hosts AS o WHERE o.secret_name = s.secret_name
+                          ORDER BY o.first_at LIMIT 1) AS e
+      JOIN vault_bridge.secret_hosts AS h ON h.secret_name = s.secret_name
+      WHERE h.first_at >= v_since AND h.first_at > e.first_at
     ),
     -- Each new host's reads in the period, counted per secret that has a
     -- new host through the covering per-name index (an index-only scan of
@@ -2448,7 +2527,7 @@ BEGIN
              pg_catalog.sum(p.name_count)::bigint AS count, pg_catalog.min(p.accessed_at) AS first_at,
              pg_catalog.max(p.accessed_at) AS last_at,
              pg_catalog.format('%s failed accesses to %s, up to %s within %s (more than %s is an alert)',
-               pg_catalog.sum(p.name_count), p.secret_name, pg_catalog.max(p.in_window), vault_bridge.alert_failure_window(),
+               pg_catalog.sum(p.name_count), p.secret_name, pg_catalog.max(p.in_window), vault_bridge.shown_interval(vault_bridge.alert_failure_window()),
                vault_bridge.alert_failures()) AS message
       FROM per_name AS p
       GROUP BY p.secret_name
@@ -2457,7 +2536,7 @@ BEGIN
       SELECT 'failures', NULL, p.token, NULL, pg_catalog.sum(p.name_count)::bigint, pg_catalog.min(p.accessed_at),
              pg_catalog.max(p.accessed_at),
              pg_catalog.format('%s failed accesses with gateway token %s, up to %s within %s (more than %s is an alert)',
-               pg_catalog.sum(p.name_count), p.token, pg_catalog.max(p.in_window), vault_bridge.alert_failure_window(),
+               pg_catalog.sum(p.name_count), p.token, pg_catalog.max(p.in_window), vault_bridge.shown_interval(vault_bridge.alert_failure_window()),
                vault_bridge.alert_failures())
       FROM per_token AS p
       GROUP BY p.token
@@ -2617,9 +2696,11 @@ AS $$
     -- An expiry belongs to the value the bridge last left (secret_policies'
     -- rule): a value changed outside the bridge since is not expired.
     SELECT s.name, s.updated_at,
-           COALESCE(m.expires_at <= pg_catalog.now() AND s.updated_at <= m.vault_updated_at, false) AS expired
+           COALESCE(m.expires_at <= pg_catalog.now()
+                    AND NOT vault_bridge.changed_outside(s.updated_at, s.secret, m.vault_updated_at, m.value_digest), false) AS expired
     FROM vault.secrets AS s
-    LEFT JOIN LATERAL (SELECT x.expires_at, x.vault_updated_at FROM vault_bridge.secret_meta AS x WHERE x.secret_id = s.id) AS m ON true
+    LEFT JOIN LATERAL (SELECT x.expires_at, x.vault_updated_at, x.value_digest FROM vault_bridge.secret_meta AS x
+                       WHERE x.secret_id = s.id) AS m ON true
     WHERE s.name = ANY (ARRAY(SELECT w.vault_name FROM wanted AS w WHERE w.problem IS NULL))
   )
   SELECT pg_catalog.jsonb_build_object(
@@ -3065,8 +3146,8 @@ BEGIN
   SELECT t.* INTO v_token FROM vault_bridge.gateway_tokens AS t WHERE t.id = p_token_id;
   PERFORM vault_bridge.log_row('resolve', NULL,
     CASE WHEN v_token.revoked_at IS NOT NULL
-         THEN pg_catalog.format('gateway token revoked at %s', v_token.revoked_at)
-         ELSE pg_catalog.format('gateway token expired at %s', v_token.expires_at) END,
+         THEN pg_catalog.format('gateway token revoked at %s', vault_bridge.shown_time(v_token.revoked_at))
+         ELSE pg_catalog.format('gateway token expired at %s', vault_bridge.shown_time(v_token.expires_at)) END,
     v_token.tenant, v_token.name, p_names);
 END
 $$;

@@ -24,8 +24,7 @@ BEGIN
   -- keeps token_failure_rows() of every window for failure rows, so a
   -- token's failures cannot be pushed out of the log by its own successes.
   -- A new host is one whose first resolve of the secret (secret_hosts) is
-  -- in the period, when another host's first one came earlier: two probes
-  -- of secret_hosts, whatever the secret's history holds.
+  -- in the period, when another host's first one came earlier.
   RETURN QUERY
     WITH failed AS (
       SELECT l.accessed_at, l.secret_name, l.tenant, l.token_name, l.name_count
@@ -46,12 +45,17 @@ BEGIN
                RANGE BETWEEN vault_bridge.alert_failure_window() PRECEDING AND CURRENT ROW) AS in_window
       FROM failed AS f WHERE f.token_name IS NOT NULL
     ),
+    -- Each secret's earliest host is one index probe, then its hosts of the
+    -- period one range of the same index: linear in the period's rows. (A
+    -- semi-join "some host came earlier" was hashed on the name alone, and
+    -- walked a busy secret's whole bucket for every new host.)
     new_hosts AS MATERIALIZED (
       SELECT h.secret_name, h.host, h.first_at
-      FROM vault_bridge.secret_hosts AS h
-      WHERE h.first_at >= v_since
-        AND EXISTS (SELECT FROM vault_bridge.secret_hosts AS o
-                    WHERE o.secret_name = h.secret_name AND o.first_at < h.first_at)
+      FROM (SELECT DISTINCT p.secret_name FROM vault_bridge.secret_hosts AS p WHERE p.first_at >= v_since) AS s
+      CROSS JOIN LATERAL (SELECT o.first_at FROM vault_bridge.secret_hosts AS o WHERE o.secret_name = s.secret_name
+                          ORDER BY o.first_at LIMIT 1) AS e
+      JOIN vault_bridge.secret_hosts AS h ON h.secret_name = s.secret_name
+      WHERE h.first_at >= v_since AND h.first_at > e.first_at
     ),
     -- Each new host's reads in the period, counted per secret that has a
     -- new host through the covering per-name index (an index-only scan of
@@ -72,7 +76,7 @@ BEGIN
              pg_catalog.sum(p.name_count)::bigint AS count, pg_catalog.min(p.accessed_at) AS first_at,
              pg_catalog.max(p.accessed_at) AS last_at,
              pg_catalog.format('%s failed accesses to %s, up to %s within %s (more than %s is an alert)',
-               pg_catalog.sum(p.name_count), p.secret_name, pg_catalog.max(p.in_window), vault_bridge.alert_failure_window(),
+               pg_catalog.sum(p.name_count), p.secret_name, pg_catalog.max(p.in_window), vault_bridge.shown_interval(vault_bridge.alert_failure_window()),
                vault_bridge.alert_failures()) AS message
       FROM per_name AS p
       GROUP BY p.secret_name
@@ -81,7 +85,7 @@ BEGIN
       SELECT 'failures', NULL, p.token, NULL, pg_catalog.sum(p.name_count)::bigint, pg_catalog.min(p.accessed_at),
              pg_catalog.max(p.accessed_at),
              pg_catalog.format('%s failed accesses with gateway token %s, up to %s within %s (more than %s is an alert)',
-               pg_catalog.sum(p.name_count), p.token, pg_catalog.max(p.in_window), vault_bridge.alert_failure_window(),
+               pg_catalog.sum(p.name_count), p.token, pg_catalog.max(p.in_window), vault_bridge.shown_interval(vault_bridge.alert_failure_window()),
                vault_bridge.alert_failures())
       FROM per_token AS p
       GROUP BY p.token

@@ -23,6 +23,8 @@ REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bri
 COMMENT ON TABLE vault_bridge.secret_hosts IS
   'Per secret name and X-Bridge-Host: when that host first resolved it successfully. Kept by the trigger vault_access_log_hosts on each audit insert (never updated, so a resolve adds at most an index probe per name); read by read_access_alerts for new_host. Holds no value.';
 COMMENT ON COLUMN vault_bridge.secret_meta.vault_updated_at IS
-  'Vault''s updated_at as the bridge last left it. A later updated_at is a change made outside the bridge: the secret counts as rotated then (secret_policies, changes, apply_meta).';
+  'Vault''s updated_at as the bridge last left it. A later updated_at with another ciphertext (value_digest) is a change made outside the bridge: the secret counts as rotated then (changed_outside).';
+COMMENT ON COLUMN vault_bridge.secret_meta.value_digest IS
+  'sha256 digest of the Vault ciphertext as the bridge last left it, never of the value: tells a value changed outside the bridge from a description or name edit, which moves updated_at too (changed_outside). NULL where unknown.';
 COMMENT ON TABLE vault_bridge.secret_meta IS
   'Per Vault secret id: its type, rotation interval, expiry, when its value last changed (rotated_at) and the last provider test. Never a value; a secret without a row is generic, changed at its Vault updated_at.';

@@ -15,9 +15,11 @@ AS $$
     -- An expiry belongs to the value the bridge last left (secret_policies'
     -- rule): a value changed outside the bridge since is not expired.
     SELECT s.name, s.updated_at,
-           COALESCE(m.expires_at <= pg_catalog.now() AND s.updated_at <= m.vault_updated_at, false) AS expired
+           COALESCE(m.expires_at <= pg_catalog.now()
+                    AND NOT vault_bridge.changed_outside(s.updated_at, s.secret, m.vault_updated_at, m.value_digest), false) AS expired
     FROM vault.secrets AS s
-    LEFT JOIN LATERAL (SELECT x.expires_at, x.vault_updated_at FROM vault_bridge.secret_meta AS x WHERE x.secret_id = s.id) AS m ON true
+    LEFT JOIN LATERAL (SELECT x.expires_at, x.vault_updated_at, x.value_digest FROM vault_bridge.secret_meta AS x
+                       WHERE x.secret_id = s.id) AS m ON true
     WHERE s.name = ANY (ARRAY(SELECT w.vault_name FROM wanted AS w WHERE w.problem IS NULL))
   )
   SELECT pg_catalog.jsonb_build_object(

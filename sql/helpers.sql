@@ -1,3 +1,32 @@
+CREATE OR REPLACE FUNCTION vault_bridge.shown_time(p_at timestamptz)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT pg_catalog.to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' $$;
+REVOKE ALL ON FUNCTION vault_bridge.shown_time(timestamptz) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.shown_time(timestamptz) IS
+  'Internal. A time as a message shows it to people, as the CLI and dashboard do: to the minute, in UTC (2026-12-07 16:43 UTC), never a raw timestamp with microseconds and an offset.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.shown_interval(p_span interval)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT u.n || ' ' || u.unit || CASE WHEN u.n = 1 THEN '' ELSE 's' END
+  FROM (SELECT pg_catalog.floor(EXTRACT(epoch FROM p_span))::bigint AS s) AS e
+  CROSS JOIN LATERAL (SELECT CASE WHEN e.s % 86400 = 0 THEN e.s / 86400 WHEN e.s % 3600 = 0 THEN e.s / 3600
+                                  WHEN e.s % 60 = 0 THEN e.s / 60 ELSE e.s END AS n,
+                             CASE WHEN e.s % 86400 = 0 THEN 'day' WHEN e.s % 3600 = 0 THEN 'hour'
+                                  WHEN e.s % 60 = 0 THEN 'minute' ELSE 'second' END AS unit) AS u
+$$;
+REVOKE ALL ON FUNCTION vault_bridge.shown_interval(interval) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.shown_interval(interval) IS
+  'Internal. A span as a message shows it to people: in the largest whole unit it is a whole number of (days, hours, minutes or seconds), never as hh:mm:ss.';
+
 CREATE OR REPLACE FUNCTION vault_bridge.escaped(p_text text)
 RETURNS text
 LANGUAGE sql
@@ -388,8 +417,8 @@ BEGIN
   END IF;
   PERFORM vault_bridge.log_row('resolve', NULL,
     vault_bridge.unlogged_marker() || pg_catalog.format('%s names in %s calls of the window from %s went over this token''s audit budget of %s rows per %s',
-                      v_token.unlogged_names, v_token.unlogged_calls, v_token.log_window_start,
-                      vault_bridge.token_log_rows(), vault_bridge.token_log_window()),
+                      v_token.unlogged_names, v_token.unlogged_calls, vault_bridge.shown_time(v_token.log_window_start),
+                      vault_bridge.token_log_rows(), vault_bridge.shown_interval(vault_bridge.token_log_window())),
     v_token.tenant, v_token.name, v_token.unlogged_names);
   UPDATE vault_bridge.gateway_tokens AS t SET unlogged_names = 0, unlogged_calls = 0 WHERE t.id = p_token_id;
 END

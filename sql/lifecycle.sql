@@ -1,3 +1,31 @@
+CREATE OR REPLACE FUNCTION vault_bridge.changed_outside(p_updated_at timestamptz, p_ciphertext text, p_recorded_at timestamptz, p_digest bytea)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  -- Vault moves updated_at for any update_secret, a description or a name
+  -- too; only a new ciphertext is a new value. The digest is computed only
+  -- when updated_at moved, so a read of many secrets hashes the few changed.
+  SELECT COALESCE(p_updated_at > p_recorded_at
+                  AND (p_digest IS NULL OR pg_catalog.sha256(pg_catalog.convert_to(p_ciphertext, 'UTF8')) <> p_digest), false)
+$$;
+REVOKE ALL ON FUNCTION vault_bridge.changed_outside(timestamptz, text, timestamptz, bytea) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.changed_outside(timestamptz, text, timestamptz, bytea) IS
+  'Internal. Whether a secret''s value was changed outside the bridge: Vault''s updated_at past what the bridge last left (secret_meta.vault_updated_at) and its ciphertext no longer the one the bridge left (secret_meta.value_digest, a sha256 digest of the ciphertext, never of the value; NULL where unknown). Used by secret_policies, changes and apply_meta, the three places that void an old test and expiry.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.value_digest(p_secret_id uuid)
+RETURNS bytea
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to(s.secret, 'UTF8')) FROM vault.secrets AS s WHERE s.id = p_secret_id $$;
+REVOKE ALL ON FUNCTION vault_bridge.value_digest(uuid) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.value_digest(uuid) IS
+  'Internal. The sha256 digest of a Vault secret''s ciphertext as stored now (never of its value), which apply_meta records as secret_meta.value_digest; NULL when it does not exist.';
+
 CREATE OR REPLACE FUNCTION vault_bridge.secret_policies(p_prefix text, p_names text[], p_within interval)
 RETURNS TABLE (
   secret_id uuid,
@@ -24,10 +52,10 @@ AS $$
   -- helper called per row would cost a function call each, ten thousand
   -- times for a large vault). Reads vault.secrets, never the decrypted view.
   -- A secret stored outside the bridge has no metadata: it is generic,
-  -- changed when Vault last changed it. One changed outside the bridge
-  -- since the bridge last left it (Vault's updated_at past
-  -- vault_updated_at) was rotated then: the old value's test and expiry are
-  -- not this value's. apply_meta records the same on the next write.
+  -- changed when Vault last changed it. One whose value changed outside the
+  -- bridge since the bridge last left it (changed_outside) was rotated then:
+  -- the old value's test and expiry are not this value's. apply_meta
+  -- records the same on the next write.
   SELECT v.id, v.name, v.description, v.created_at, v.updated_at, COALESCE(m.type, 'generic'),
          CASE WHEN NOT r.outside THEN m.check_status END, CASE WHEN NOT r.outside THEN m.checked_at END,
          CASE WHEN NOT r.outside THEN m.check_message END, r.rotated_at, m.rotate_every, r.expires_at,
@@ -38,7 +66,7 @@ AS $$
          LEAST(r.expires_at, r.rotated_at + m.rotate_every)
   FROM vault.secrets AS v
   LEFT JOIN vault_bridge.secret_meta AS m ON m.secret_id = v.id
-  CROSS JOIN LATERAL (SELECT COALESCE(v.updated_at > m.vault_updated_at, false) AS outside) AS o
+  CROSS JOIN LATERAL (SELECT vault_bridge.changed_outside(v.updated_at, v.secret, m.vault_updated_at, m.value_digest) AS outside) AS o
   CROSS JOIN LATERAL (SELECT o.outside,
                              CASE WHEN o.outside THEN v.updated_at ELSE COALESCE(m.rotated_at, v.updated_at) END AS rotated_at,
                              CASE WHEN NOT o.outside THEN m.expires_at END AS expires_at) AS r
@@ -47,7 +75,7 @@ AS $$
     AND (p_names IS NULL OR v.name = ANY (p_names))
 $$;
 COMMENT ON FUNCTION vault_bridge.secret_policies(text, text[], interval) IS
-  'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. A value changed outside the bridge counts as rotated at Vault''s updated_at, untested and without expiry. The one place the due rule is written.';
+  'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. A value changed outside the bridge (changed_outside: a description or name edit is none) counts as rotated at Vault''s updated_at, untested and without expiry. The one place the due rule is written.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.check_meta(p_access_type text, p_name text, p_meta jsonb)
 RETURNS void
@@ -86,7 +114,7 @@ BEGIN
           OR (v_every #>> '{}')::numeric <> pg_catalog.trunc((v_every #>> '{}')::numeric)
           OR (v_every #>> '{}')::numeric > EXTRACT(epoch FROM vault_bridge.max_policy_interval())) THEN
     PERFORM vault_bridge.fail(p_access_type, NULL, p_name, 'p_meta rotate_every_s is not a whole number of seconds from 1', '22023',
-      pg_catalog.format('pass whole seconds up to %s, or null for no rotation schedule', vault_bridge.max_policy_interval()));
+      pg_catalog.format('pass whole seconds up to %s, or null for no rotation schedule', EXTRACT(epoch FROM vault_bridge.max_policy_interval())::bigint));
   END IF;
   -- Only ISO 8601 with an offset: PostgreSQL would also take 'now',
   -- 'epoch', a date in the session's time zone or a year 200000.
@@ -128,10 +156,12 @@ DECLARE
 BEGIN
   SELECT m.* INTO v_old FROM vault_bridge.secret_meta AS m WHERE m.secret_id = p_secret_id FOR UPDATE;
   v_known := FOUND;
-  -- A value changed outside the bridge (Vault's updated_at, before this
-  -- call's own change, past what the bridge last left) was rotated then:
+  -- A value changed outside the bridge (changed_outside, with Vault's
+  -- updated_at before this call's own change) was rotated then:
   -- the old value's test and expiry go, as secret_policies already shows.
-  IF v_known AND NOT p_new_value AND p_rotated_at > v_old.vault_updated_at THEN
+  IF v_known AND NOT p_new_value
+     AND vault_bridge.changed_outside(p_rotated_at, (SELECT s.secret FROM vault.secrets AS s WHERE s.id = p_secret_id),
+                                      v_old.vault_updated_at, v_old.value_digest) THEN
     v_old.rotated_at := p_rotated_at;
     v_old.expires_at := NULL;
     v_old.checked_at := NULL;
@@ -158,19 +188,20 @@ BEGIN
   -- Vault's updated_at after this call's own change (a new value, or a
   -- description set with a policy change): what the bridge leaves.
   v_new.vault_updated_at := COALESCE((SELECT s.updated_at FROM vault.secrets AS s WHERE s.id = p_secret_id), pg_catalog.now());
+  v_new.value_digest := vault_bridge.value_digest(p_secret_id);
   INSERT INTO vault_bridge.secret_meta AS m
-    (secret_id, type, rotate_every, expires_at, rotated_at, checked_at, check_status, check_message, vault_updated_at)
+    (secret_id, type, rotate_every, expires_at, rotated_at, checked_at, check_status, check_message, vault_updated_at, value_digest)
   VALUES (v_new.secret_id, v_new.type, v_new.rotate_every, v_new.expires_at, v_new.rotated_at,
-          v_new.checked_at, v_new.check_status, v_new.check_message, v_new.vault_updated_at)
+          v_new.checked_at, v_new.check_status, v_new.check_message, v_new.vault_updated_at, v_new.value_digest)
   ON CONFLICT (secret_id) DO UPDATE
     SET type = EXCLUDED.type, rotate_every = EXCLUDED.rotate_every, expires_at = EXCLUDED.expires_at,
         rotated_at = EXCLUDED.rotated_at, checked_at = EXCLUDED.checked_at, check_status = EXCLUDED.check_status,
-        check_message = EXCLUDED.check_message, vault_updated_at = EXCLUDED.vault_updated_at;
+        check_message = EXCLUDED.check_message, vault_updated_at = EXCLUDED.vault_updated_at, value_digest = EXCLUDED.value_digest;
   RETURN v_new;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.apply_meta(uuid, jsonb, boolean, timestamptz) IS
-  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at and clears the expiry (unless p_meta gives one), and a new value or type clears the last test. p_rotated_at is Vault''s updated_at before this call changed anything (NULL with a new value): the date a secret without a record gets when its value is kept, and, when past what the bridge last left (vault_updated_at), a change made outside the bridge, recorded as a rotation then (test and expiry dropped). Records Vault''s updated_at after the call as vault_updated_at.';
+  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at and clears the expiry (unless p_meta gives one), and a new value or type clears the last test. p_rotated_at is Vault''s updated_at before this call changed anything (NULL with a new value): the date a secret without a record gets when its value is kept, and, when the value changed outside the bridge (changed_outside), recorded as a rotation then (test and expiry dropped). Records Vault''s updated_at after the call as vault_updated_at and the ciphertext''s digest as value_digest.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.meta_answer(p_secret_id uuid, p_created boolean, p_meta vault_bridge.secret_meta)
 RETURNS jsonb

@@ -146,8 +146,8 @@ BEGIN
   SELECT t.* INTO v_token FROM vault_bridge.gateway_tokens AS t WHERE t.id = p_token_id;
   PERFORM vault_bridge.log_row('resolve', NULL,
     CASE WHEN v_token.revoked_at IS NOT NULL
-         THEN pg_catalog.format('gateway token revoked at %s', v_token.revoked_at)
-         ELSE pg_catalog.format('gateway token expired at %s', v_token.expires_at) END,
+         THEN pg_catalog.format('gateway token revoked at %s', vault_bridge.shown_time(v_token.revoked_at))
+         ELSE pg_catalog.format('gateway token expired at %s', vault_bridge.shown_time(v_token.expires_at)) END,
     v_token.tenant, v_token.name, p_names);
 END
 $$;

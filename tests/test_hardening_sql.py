@@ -164,7 +164,7 @@ def test_beyond_its_budget_a_token_is_answered_without_rows_and_summed_up_when_t
     assert (summary["success"], summary["name_count"], summary["token_name"], summary["secret_name"]) == (
         False, 1023, "gw-budget", None)
     assert summary["error_message"].startswith("not itemised: 1023 names in 2 calls of the window from ")
-    assert f"audit budget of {budget} rows per 01:00:00" in summary["error_message"]
+    assert f"audit budget of {budget} rows per 1 hour" in summary["error_message"]
     assert (item["secret_name"], item["success"]) == ("budget#K1", True)
 
 

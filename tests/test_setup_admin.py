@@ -447,6 +447,13 @@ def test_admin_log_lookups_use_an_index_never_a_scan(owner: psycopg.Connection) 
         "jsonb_build_object('host', 'gw-' || (i %% 3)) FROM generate_series(1, 20000) AS i",
         (prefix,),
     )
+    # And a busy last hour, most of the log: 50,000 rows sharing one timestamp (a statement's rows share its
+    # transaction's), which leaves an index on time alone no order between them.
+    owner.execute(
+        "INSERT INTO public.vault_access_log (secret_name, accessed_at, access_type, success, client) "
+        "SELECT %s || 'busy', now() - interval '5 minutes', 'resolve', true, '{}' FROM generate_series(1, 50000) AS i",
+        (prefix,),
+    )
     owner.execute("SELECT vault.create_secret('v', %s || i) FROM generate_series(0, 2) AS i", (prefix,))
     owner.execute("ANALYZE public.vault_access_log")
 

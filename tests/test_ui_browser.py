@@ -392,7 +392,7 @@ def page_problems(text: str, source: str) -> list[str]:
     """What a page must never show: None or null, a duration of more than 120 seconds, a time to the microsecond."""
     problems = [f"shows {m.group()!r}" for m in NONE_SHOWN.finditer(text)]
     problems += [f"duration {m.group()!r}" for m in SECONDS_OVER_120.finditer(text) if float(m.group(1)) > 120]
-    problems += [f"microsecond time {m.group()!r}" for m in MICROSECONDS.finditer(source)]
+    problems += [f"microsecond time {source[max(0, m.start() - 80) : m.end() + 20]!r}" for m in MICROSECONDS.finditer(source)]
     return problems
 
 

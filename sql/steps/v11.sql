@@ -5,7 +5,12 @@
 -- secret holding that value (an unnamed Vault secret of its own, so no name
 -- and no ref can reach it). Never a value. The access_type CHECK is rebuilt
 -- for 'rollback' and 'edge_sync' (one row per `bridge edge sync`,
--- record_edge_sync).
+-- record_edge_sync). The time index gains the id, the log's order's tie
+-- breaker: a statement's rows share one timestamp, and a page of a busy hour
+-- is then read in index order instead of sorting every row of that time.
+-- secret_meta.value_digest is a digest of the value's ciphertext as the
+-- bridge last left it: an edit of a description or name in Studio moves
+-- Vault's updated_at but not the ciphertext, and is no rotation.
 DO $step$
 DECLARE
   v_version CONSTANT integer := 11;
@@ -42,7 +47,15 @@ BEGIN
   EXECUTE pg_catalog.format(
     'ALTER TABLE public.vault_access_log ADD CONSTRAINT vault_access_log_access_type_check CHECK (access_type = ANY (%L::text[]))',
     vault_bridge.access_types());
+  ALTER TABLE vault_bridge.secret_meta ADD COLUMN value_digest bytea;
+  -- Only where the record is still the value's: a change made outside the
+  -- bridge before this step keeps counting as one (no digest to compare).
+  UPDATE vault_bridge.secret_meta AS m SET value_digest = pg_catalog.sha256(pg_catalog.convert_to(s.secret, 'UTF8'))
+  FROM vault.secrets AS s
+  WHERE s.id = m.secret_id AND s.updated_at <= m.vault_updated_at;
+  DROP INDEX IF EXISTS public.vault_access_log_accessed_at_idx;
+  CREATE INDEX vault_access_log_accessed_at_idx ON public.vault_access_log (accessed_at, id);
   INSERT INTO vault_bridge.schema_migrations (version, description)
-  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync');
+  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync; the time index ordered by id too; a digest of the ciphertext tells a value change from a description edit');
 END
 $step$;

@@ -874,7 +874,12 @@ BEGIN
 -- secret holding that value (an unnamed Vault secret of its own, so no name
 -- and no ref can reach it). Never a value. The access_type CHECK is rebuilt
 -- for 'rollback' and 'edge_sync' (one row per `bridge edge sync`,
--- record_edge_sync).
+-- record_edge_sync). The time index gains the id, the log's order's tie
+-- breaker: a statement's rows share one timestamp, and a page of a busy hour
+-- is then read in index order instead of sorting every row of that time.
+-- secret_meta.value_digest is a digest of the value's ciphertext as the
+-- bridge last left it: an edit of a description or name in Studio moves
+-- Vault's updated_at but not the ciphertext, and is no rotation.
 DO $step$
 DECLARE
   v_version CONSTANT integer := 11;
@@ -911,8 +916,16 @@ BEGIN
   EXECUTE pg_catalog.format(
     'ALTER TABLE public.vault_access_log ADD CONSTRAINT vault_access_log_access_type_check CHECK (access_type = ANY (%L::text[]))',
     vault_bridge.access_types());
+  ALTER TABLE vault_bridge.secret_meta ADD COLUMN value_digest bytea;
+  -- Only where the record is still the value's: a change made outside the
+  -- bridge before this step keeps counting as one (no digest to compare).
+  UPDATE vault_bridge.secret_meta AS m SET value_digest = pg_catalog.sha256(pg_catalog.convert_to(s.secret, 'UTF8'))
+  FROM vault.secrets AS s
+  WHERE s.id = m.secret_id AND s.updated_at <= m.vault_updated_at;
+  DROP INDEX IF EXISTS public.vault_access_log_accessed_at_idx;
+  CREATE INDEX vault_access_log_accessed_at_idx ON public.vault_access_log (accessed_at, id);
   INSERT INTO vault_bridge.schema_migrations (version, description)
-  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync');
+  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync; the time index ordered by id too; a digest of the ciphertext tells a value change from a description edit');
 END
 $step$;
 
@@ -943,12 +956,6 @@ COMMENT ON COLUMN public.vault_access_log.host IS
 REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens, vault_bridge.secret_meta,
   vault_bridge.secret_hosts
   FROM PUBLIC, anon, authenticated, service_role;
-COMMENT ON TABLE vault_bridge.secret_hosts IS
-  'Per secret name and X-Bridge-Host: when that host first resolved it successfully. Kept by the trigger vault_access_log_hosts on each audit insert (never updated, so a resolve adds at most an index probe per name); read by read_access_alerts for new_host. Holds no value.';
-COMMENT ON COLUMN vault_bridge.secret_meta.vault_updated_at IS
-  'Vault''s updated_at as the bridge last left it. A later updated_at is a change made outside the bridge: the secret counts as rotated then (secret_policies, changes, apply_meta).';
-COMMENT ON TABLE vault_bridge.secret_meta IS
-  'Per Vault secret id: its type, rotation interval, expiry, when its value last changed (rotated_at) and the last provider test. Never a value; a secret without a row is generic, changed at its Vault updated_at.';
 $setup_v11_7$;
 END
 $migration$;
@@ -969,11 +976,48 @@ BEGIN
     RETURN;
   END IF;
   EXECUTE $setup_v11_8$
+COMMENT ON TABLE vault_bridge.secret_hosts IS
+  'Per secret name and X-Bridge-Host: when that host first resolved it successfully. Kept by the trigger vault_access_log_hosts on each audit insert (never updated, so a resolve adds at most an index probe per name); read by read_access_alerts for new_host. Holds no value.';
+COMMENT ON COLUMN vault_bridge.secret_meta.vault_updated_at IS
+  'Vault''s updated_at as the bridge last left it. A later updated_at with another ciphertext (value_digest) is a change made outside the bridge: the secret counts as rotated then (changed_outside).';
+COMMENT ON COLUMN vault_bridge.secret_meta.value_digest IS
+  'sha256 digest of the Vault ciphertext as the bridge last left it, never of the value: tells a value changed outside the bridge from a description or name edit, which moves updated_at too (changed_outside). NULL where unknown.';
+COMMENT ON TABLE vault_bridge.secret_meta IS
+  'Per Vault secret id: its type, rotation interval, expiry, when its value last changed (rotated_at) and the last provider test. Never a value; a secret without a row is generic, changed at its Vault updated_at.';
 
 -- ---------------------------------------------------------------------------
 -- 5. Helpers shared by the areas below
 --    (sql/helpers.sql)
 -- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION vault_bridge.shown_time(p_at timestamptz)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT pg_catalog.to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' $$;
+REVOKE ALL ON FUNCTION vault_bridge.shown_time(timestamptz) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.shown_time(timestamptz) IS
+  'Internal. A time as a message shows it to people, as the CLI and dashboard do: to the minute, in UTC (2026-12-07 16:43 UTC), never a raw timestamp with microseconds and an offset.';
+
+CREATE OR REPLACE FUNCTION vault_bridge.shown_interval(p_span interval)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT u.n || ' ' || u.unit || CASE WHEN u.n = 1 THEN '' ELSE 's' END
+  FROM (SELECT pg_catalog.floor(EXTRACT(epoch FROM p_span))::bigint AS s) AS e
+  CROSS JOIN LATERAL (SELECT CASE WHEN e.s % 86400 = 0 THEN e.s / 86400 WHEN e.s % 3600 = 0 THEN e.s / 3600
+                                  WHEN e.s % 60 = 0 THEN e.s / 60 ELSE e.s END AS n,
+                             CASE WHEN e.s % 86400 = 0 THEN 'day' WHEN e.s % 3600 = 0 THEN 'hour'
+                                  WHEN e.s % 60 = 0 THEN 'minute' ELSE 'second' END AS unit) AS u
+$$;
+REVOKE ALL ON FUNCTION vault_bridge.shown_interval(interval) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.shown_interval(interval) IS
+  'Internal. A span as a message shows it to people: in the largest whole unit it is a whole number of (days, hours, minutes or seconds), never as hh:mm:ss.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.escaped(p_text text)
 RETURNS text
@@ -1034,6 +1078,26 @@ AS $$
               pg_catalog.left(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(p_name, 'UTF8')), 'hex'), 16))
   END
 $$;
+$setup_v11_8$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_9$
 COMMENT ON FUNCTION vault_bridge.loggable_name(text) IS
   'Internal. A name as the audit log and the Postgres log hold it: itself when it is a usable name, else its first max_log_name_chars() characters escaped and a marker with its length and sha256 prefix, so one bad name can neither fail a batch (an index row too large) nor fill the log. Every log path calls it.';
 
@@ -1097,26 +1161,6 @@ AS $$
       THEN pg_catalog.split_part(p_vault_name, vault_bridge.tenant_separator(), 1)
   END
 $$;
-$setup_v11_8$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_9$
 COMMENT ON FUNCTION vault_bridge.tenant_of(text) IS
   'Internal. The tenant a Vault name belongs to: default without a separator, T for T#NAME when T is a tenant name, NULL otherwise. Read by set_secret and list_tenants.';
 
@@ -1172,6 +1216,26 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.request_client() IS
   'Internal. Non-credential request headers (user agent, bridge host and provider), each cut and escaped; NULL outside PostgREST.';
+$setup_v11_9$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_10$
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_access(
   p_access_type text,
@@ -1261,26 +1325,6 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.note_hosts() IS
   'Internal. Statement trigger on public.vault_access_log: records in secret_hosts the first successful resolve of each (secret, host) pair the statement wrote, once.';
-$setup_v11_9$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_10$
 CREATE OR REPLACE TRIGGER vault_access_log_hosts
   AFTER INSERT ON public.vault_access_log
   REFERENCING NEW TABLE AS new_rows
@@ -1330,6 +1374,26 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.like_pattern(text) IS
   'Internal. A token allow-list glob (* any run, ? one character, everything else literal, _ and % included) as a LIKE pattern.';
+$setup_v11_10$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_11$
 
 CREATE OR REPLACE FUNCTION vault_bridge.fail(
   p_access_type text,
@@ -1405,34 +1469,14 @@ BEGIN
   END IF;
   PERFORM vault_bridge.log_row('resolve', NULL,
     vault_bridge.unlogged_marker() || pg_catalog.format('%s names in %s calls of the window from %s went over this token''s audit budget of %s rows per %s',
-                      v_token.unlogged_names, v_token.unlogged_calls, v_token.log_window_start,
-                      vault_bridge.token_log_rows(), vault_bridge.token_log_window()),
+                      v_token.unlogged_names, v_token.unlogged_calls, vault_bridge.shown_time(v_token.log_window_start),
+                      vault_bridge.token_log_rows(), vault_bridge.shown_interval(vault_bridge.token_log_window())),
     v_token.tenant, v_token.name, v_token.unlogged_names);
   UPDATE vault_bridge.gateway_tokens AS t SET unlogged_names = 0, unlogged_calls = 0 WHERE t.id = p_token_id;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_unlogged(bigint) IS
   'Internal. Writes the one summary row of what a token''s audit budget kept out of the log, if anything, and clears the count. Called by token_budget when a window opens and by revoke_gateway_token.';
-$setup_v11_10$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_11$
 
 CREATE OR REPLACE FUNCTION vault_bridge.wanted_names(p_names text[], p_tenant text, p_allow text[])
 RETURNS TABLE (name text, vault_name text, problem text)
@@ -1463,6 +1507,26 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.wanted_names(text[], text, text[]) IS
   'Internal. The names a caller may ask for, each with its Vault name, or why not: the one home of the tenant and allow-list rule, shared by the resolves (lookup) and the change feed. p_tenant NULL (a project key) takes names as they are, with no allow-list.';
+$setup_v11_11$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_12$
 
 -- ---------------------------------------------------------------------------
 -- 6. Secrets: store, read, rotate and delete, by id and by name
@@ -1550,26 +1614,6 @@ SET search_path = ''
 AS $$ SELECT r.value FROM vault_bridge.retrieve_version(p_access_type, p_secret_id, p_name) AS r $$;
 COMMENT ON FUNCTION vault_bridge.retrieve(text, uuid, text) IS
   'Internal. Decrypts one secret by id and audits it (retrieve_version without the version); raises PT404 (HTTP 404) when it does not exist.';
-$setup_v11_11$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_12$
 
 CREATE OR REPLACE FUNCTION vault_bridge.rotate(p_access_type text, p_secret_id uuid, p_name text, p_new_secret text)
 RETURNS void
@@ -1634,6 +1678,26 @@ BEGIN
   RETURN true;
 END
 $$;
+$setup_v11_12$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_13$
 COMMENT ON FUNCTION vault_bridge.delete(uuid, text) IS
   'Internal. Deletes a secret, its metadata and its kept versions if it exists (a missing one is an audited no-op) and reports whether it did.';
 
@@ -1691,26 +1755,6 @@ REVOKE ALL ON FUNCTION public.store_secret(text, text, text) FROM PUBLIC, anon, 
 GRANT EXECUTE ON FUNCTION public.store_secret(text, text, text) TO service_role;
 COMMENT ON FUNCTION public.store_secret(text, text, text) IS
   'service_role only. Stores a new secret under a name (the id OpenClaw refs use) and returns its Vault id. An existing name raises 23505 (HTTP 409). Audited.';
-$setup_v11_12$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_13$
 
 CREATE OR REPLACE FUNCTION public.get_secret(p_name text)
 RETURNS text
@@ -1768,6 +1812,26 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.delete_secret(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.delete_secret(text) TO service_role;
+$setup_v11_13$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_14$
 COMMENT ON FUNCTION public.delete_secret(text) IS
   'service_role only. Deletes the secret with this name; returns false (no error) when none exists. Audited.';
 
@@ -1820,26 +1884,6 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.lookup(text[], text, text[]) IS
   'Internal. The batch lookup both resolve functions share: per distinct requested name (wanted_names) its Vault name, id and value when found, else why not. Never raises for a single name.';
-$setup_v11_13$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_14$
 
 CREATE OR REPLACE FUNCTION public.resolve_secrets(p_names text[])
 RETURNS jsonb
@@ -1883,6 +1927,54 @@ COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
 --    (sql/lifecycle.sql)
 -- ---------------------------------------------------------------------------
 
+CREATE OR REPLACE FUNCTION vault_bridge.changed_outside(p_updated_at timestamptz, p_ciphertext text, p_recorded_at timestamptz, p_digest bytea)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  -- Vault moves updated_at for any update_secret, a description or a name
+  -- too; only a new ciphertext is a new value. The digest is computed only
+  -- when updated_at moved, so a read of many secrets hashes the few changed.
+  SELECT COALESCE(p_updated_at > p_recorded_at
+                  AND (p_digest IS NULL OR pg_catalog.sha256(pg_catalog.convert_to(p_ciphertext, 'UTF8')) <> p_digest), false)
+$$;
+REVOKE ALL ON FUNCTION vault_bridge.changed_outside(timestamptz, text, timestamptz, bytea) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.changed_outside(timestamptz, text, timestamptz, bytea) IS
+  'Internal. Whether a secret''s value was changed outside the bridge: Vault''s updated_at past what the bridge last left (secret_meta.vault_updated_at) and its ciphertext no longer the one the bridge left (secret_meta.value_digest, a sha256 digest of the ciphertext, never of the value; NULL where unknown). Used by secret_policies, changes and apply_meta, the three places that void an old test and expiry.';
+$setup_v11_14$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_15$
+
+CREATE OR REPLACE FUNCTION vault_bridge.value_digest(p_secret_id uuid)
+RETURNS bytea
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to(s.secret, 'UTF8')) FROM vault.secrets AS s WHERE s.id = p_secret_id $$;
+REVOKE ALL ON FUNCTION vault_bridge.value_digest(uuid) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.value_digest(uuid) IS
+  'Internal. The sha256 digest of a Vault secret''s ciphertext as stored now (never of its value), which apply_meta records as secret_meta.value_digest; NULL when it does not exist.';
+
 CREATE OR REPLACE FUNCTION vault_bridge.secret_policies(p_prefix text, p_names text[], p_within interval)
 RETURNS TABLE (
   secret_id uuid,
@@ -1909,10 +2001,10 @@ AS $$
   -- helper called per row would cost a function call each, ten thousand
   -- times for a large vault). Reads vault.secrets, never the decrypted view.
   -- A secret stored outside the bridge has no metadata: it is generic,
-  -- changed when Vault last changed it. One changed outside the bridge
-  -- since the bridge last left it (Vault's updated_at past
-  -- vault_updated_at) was rotated then: the old value's test and expiry are
-  -- not this value's. apply_meta records the same on the next write.
+  -- changed when Vault last changed it. One whose value changed outside the
+  -- bridge since the bridge last left it (changed_outside) was rotated then:
+  -- the old value's test and expiry are not this value's. apply_meta
+  -- records the same on the next write.
   SELECT v.id, v.name, v.description, v.created_at, v.updated_at, COALESCE(m.type, 'generic'),
          CASE WHEN NOT r.outside THEN m.check_status END, CASE WHEN NOT r.outside THEN m.checked_at END,
          CASE WHEN NOT r.outside THEN m.check_message END, r.rotated_at, m.rotate_every, r.expires_at,
@@ -1923,7 +2015,7 @@ AS $$
          LEAST(r.expires_at, r.rotated_at + m.rotate_every)
   FROM vault.secrets AS v
   LEFT JOIN vault_bridge.secret_meta AS m ON m.secret_id = v.id
-  CROSS JOIN LATERAL (SELECT COALESCE(v.updated_at > m.vault_updated_at, false) AS outside) AS o
+  CROSS JOIN LATERAL (SELECT vault_bridge.changed_outside(v.updated_at, v.secret, m.vault_updated_at, m.value_digest) AS outside) AS o
   CROSS JOIN LATERAL (SELECT o.outside,
                              CASE WHEN o.outside THEN v.updated_at ELSE COALESCE(m.rotated_at, v.updated_at) END AS rotated_at,
                              CASE WHEN NOT o.outside THEN m.expires_at END AS expires_at) AS r
@@ -1932,8 +2024,8 @@ AS $$
     AND (p_names IS NULL OR v.name = ANY (p_names))
 $$;
 COMMENT ON FUNCTION vault_bridge.secret_policies(text, text[], interval) IS
-  'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. A value changed outside the bridge counts as rotated at Vault''s updated_at, untested and without expiry. The one place the due rule is written.';
-$setup_v11_14$;
+  'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. A value changed outside the bridge (changed_outside: a description or name edit is none) counts as rotated at Vault''s updated_at, untested and without expiry. The one place the due rule is written.';
+$setup_v11_15$;
 END
 $migration$;
 
@@ -1952,7 +2044,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_15$
+  EXECUTE $setup_v11_16$
 
 CREATE OR REPLACE FUNCTION vault_bridge.check_meta(p_access_type text, p_name text, p_meta jsonb)
 RETURNS void
@@ -1991,7 +2083,7 @@ BEGIN
           OR (v_every #>> '{}')::numeric <> pg_catalog.trunc((v_every #>> '{}')::numeric)
           OR (v_every #>> '{}')::numeric > EXTRACT(epoch FROM vault_bridge.max_policy_interval())) THEN
     PERFORM vault_bridge.fail(p_access_type, NULL, p_name, 'p_meta rotate_every_s is not a whole number of seconds from 1', '22023',
-      pg_catalog.format('pass whole seconds up to %s, or null for no rotation schedule', vault_bridge.max_policy_interval()));
+      pg_catalog.format('pass whole seconds up to %s, or null for no rotation schedule', EXTRACT(epoch FROM vault_bridge.max_policy_interval())::bigint));
   END IF;
   -- Only ISO 8601 with an offset: PostgreSQL would also take 'now',
   -- 'epoch', a date in the session's time zone or a year 200000.
@@ -2014,7 +2106,7 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.check_meta(text, text, jsonb) IS
   'Internal. Raises (and logs) when set_secret''s p_meta is not {type?, rotate_every_s?, expires_at?} with a known type, a positive interval and a timestamp, before anything is changed.';
-$setup_v11_15$;
+$setup_v11_16$;
 END
 $migration$;
 
@@ -2033,7 +2125,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_16$
+  EXECUTE $setup_v11_17$
 
 CREATE OR REPLACE FUNCTION vault_bridge.apply_meta(
   p_secret_id uuid,
@@ -2053,10 +2145,12 @@ DECLARE
 BEGIN
   SELECT m.* INTO v_old FROM vault_bridge.secret_meta AS m WHERE m.secret_id = p_secret_id FOR UPDATE;
   v_known := FOUND;
-  -- A value changed outside the bridge (Vault's updated_at, before this
-  -- call's own change, past what the bridge last left) was rotated then:
+  -- A value changed outside the bridge (changed_outside, with Vault's
+  -- updated_at before this call's own change) was rotated then:
   -- the old value's test and expiry go, as secret_policies already shows.
-  IF v_known AND NOT p_new_value AND p_rotated_at > v_old.vault_updated_at THEN
+  IF v_known AND NOT p_new_value
+     AND vault_bridge.changed_outside(p_rotated_at, (SELECT s.secret FROM vault.secrets AS s WHERE s.id = p_secret_id),
+                                      v_old.vault_updated_at, v_old.value_digest) THEN
     v_old.rotated_at := p_rotated_at;
     v_old.expires_at := NULL;
     v_old.checked_at := NULL;
@@ -2083,19 +2177,20 @@ BEGIN
   -- Vault's updated_at after this call's own change (a new value, or a
   -- description set with a policy change): what the bridge leaves.
   v_new.vault_updated_at := COALESCE((SELECT s.updated_at FROM vault.secrets AS s WHERE s.id = p_secret_id), pg_catalog.now());
+  v_new.value_digest := vault_bridge.value_digest(p_secret_id);
   INSERT INTO vault_bridge.secret_meta AS m
-    (secret_id, type, rotate_every, expires_at, rotated_at, checked_at, check_status, check_message, vault_updated_at)
+    (secret_id, type, rotate_every, expires_at, rotated_at, checked_at, check_status, check_message, vault_updated_at, value_digest)
   VALUES (v_new.secret_id, v_new.type, v_new.rotate_every, v_new.expires_at, v_new.rotated_at,
-          v_new.checked_at, v_new.check_status, v_new.check_message, v_new.vault_updated_at)
+          v_new.checked_at, v_new.check_status, v_new.check_message, v_new.vault_updated_at, v_new.value_digest)
   ON CONFLICT (secret_id) DO UPDATE
     SET type = EXCLUDED.type, rotate_every = EXCLUDED.rotate_every, expires_at = EXCLUDED.expires_at,
         rotated_at = EXCLUDED.rotated_at, checked_at = EXCLUDED.checked_at, check_status = EXCLUDED.check_status,
-        check_message = EXCLUDED.check_message, vault_updated_at = EXCLUDED.vault_updated_at;
+        check_message = EXCLUDED.check_message, vault_updated_at = EXCLUDED.vault_updated_at, value_digest = EXCLUDED.value_digest;
   RETURN v_new;
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.apply_meta(uuid, jsonb, boolean, timestamptz) IS
-  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at and clears the expiry (unless p_meta gives one), and a new value or type clears the last test. p_rotated_at is Vault''s updated_at before this call changed anything (NULL with a new value): the date a secret without a record gets when its value is kept, and, when past what the bridge last left (vault_updated_at), a change made outside the bridge, recorded as a rotation then (test and expiry dropped). Records Vault''s updated_at after the call as vault_updated_at.';
+  'Internal. Records a secret''s metadata after a store, a rotation or a policy change: p_meta (checked by check_meta) over what was recorded; a new value resets rotated_at and clears the expiry (unless p_meta gives one), and a new value or type clears the last test. p_rotated_at is Vault''s updated_at before this call changed anything (NULL with a new value): the date a secret without a record gets when its value is kept, and, when the value changed outside the bridge (changed_outside), recorded as a rotation then (test and expiry dropped). Records Vault''s updated_at after the call as vault_updated_at and the ciphertext''s digest as value_digest.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.meta_answer(p_secret_id uuid, p_created boolean, p_meta vault_bridge.secret_meta)
 RETURNS jsonb
@@ -2111,7 +2206,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.meta_answer(uuid, boolean, vault_bridge.secret_meta) IS
   'Internal. What set_secret answers: the id, whether it was created, and the metadata now recorded (rotate_every in seconds).';
-$setup_v11_16$;
+$setup_v11_17$;
 END
 $migration$;
 
@@ -2130,7 +2225,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_17$
+  EXECUTE $setup_v11_18$
 
 CREATE OR REPLACE FUNCTION public.set_secret(
   p_name text,
@@ -2208,7 +2303,7 @@ REVOKE ALL ON FUNCTION public.set_secret(text, text, text, jsonb) FROM PUBLIC, a
 GRANT EXECUTE ON FUNCTION public.set_secret(text, text, text, jsonb) TO service_role;
 COMMENT ON FUNCTION public.set_secret(text, text, text, jsonb) IS
   'service_role only. Stores the secret under this name, or replaces the value of the existing one keeping its Vault id (a rotation, which resets rotated_at; the description changes only when p_description is not NULL). p_meta {type?, rotate_every_s?, expires_at?} sets its type (a new type brings its default schedule unless rotate_every_s is given), rotation interval in seconds and expiry; null clears one. p_secret NULL changes description and metadata only, of an existing secret (PT404 otherwise), audited as policy. Returns {"id", "created", "type", "rotate_every", "expires_at", "rotated_at"}. A name T#NAME with a tenant name T records tenant T. Bad name or p_meta raises 22023. Audited as store, rotate or policy.';
-$setup_v11_17$;
+$setup_v11_18$;
 END
 $migration$;
 
@@ -2227,7 +2322,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_18$
+  EXECUTE $setup_v11_19$
 
 CREATE OR REPLACE FUNCTION public.record_secret_check(p_name text, p_status text, p_message text, p_version timestamptz)
 RETURNS timestamptz
@@ -2345,7 +2440,7 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION public.list_secrets_status(text, interval, boolean) FROM PUBLIC, anon, authenticated;
-$setup_v11_18$;
+$setup_v11_19$;
 END
 $migration$;
 
@@ -2364,7 +2459,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_19$
+  EXECUTE $setup_v11_20$
 GRANT EXECUTE ON FUNCTION public.list_secrets_status(text, interval, boolean) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_status(text, interval, boolean) IS
   'service_role only. One row per named secret (optionally by literal name prefix): type, last provider test, last use, uses, failures and gateways (distinct tokens, else hosts, that resolved it) over the UTC days of vault_bridge.usage_window() ending today (the days secret_usage_days charts), rotation and expiry, and due: expired, overdue, due (within p_due_within, default vault_bridge.due_window()) or ok. p_due_only keeps those not ok. Uses are successful resolves; failures are failed resolves and reads by name. Never returns or decrypts a value. Audited as list.';
@@ -2445,7 +2540,7 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.current_version(uuid) IS
   'Internal. The version row of a secret''s current value, locked; recorded first when there is none, or when the value was replaced without a version (by set_secret) since the last one, which is then marked superseded and not kept.';
-$setup_v11_19$;
+$setup_v11_20$;
 END
 $migration$;
 
@@ -2464,7 +2559,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_20$
+  EXECUTE $setup_v11_21$
 
 CREATE OR REPLACE FUNCTION vault_bridge.rollout_since(p_secret_id uuid)
 RETURNS timestamptz
@@ -2582,7 +2677,7 @@ BEGIN
   RETURN v_id;
 END
 $$;
-$setup_v11_20$;
+$setup_v11_21$;
 END
 $migration$;
 
@@ -2601,7 +2696,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_21$
+  EXECUTE $setup_v11_22$
 COMMENT ON FUNCTION vault_bridge.check_rotation(text, text, interval, text) IS
   'Internal. Validates a rotation or rollback (name, p_keep, p_status), raising before anything changes; takes the secret''s transaction lock, purges versions past their time and returns the secret''s Vault id.';
 
@@ -2701,7 +2796,7 @@ BEGIN
     'changed_at', pg_catalog.now(), 'keep_until', pg_catalog.now() + p_keep);
 END
 $$;
-$setup_v11_21$;
+$setup_v11_22$;
 END
 $migration$;
 
@@ -2720,7 +2815,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_22$
+  EXECUTE $setup_v11_23$
 REVOKE ALL ON FUNCTION public.rollback_secret_version(text, interval) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.rollback_secret_version(text, interval) TO service_role;
 COMMENT ON FUNCTION public.rollback_secret_version(text, interval) IS
@@ -2808,7 +2903,7 @@ REVOKE ALL ON FUNCTION public.secret_rollout_progress(text, timestamptz) FROM PU
 GRANT EXECUTE ON FUNCTION public.secret_rollout_progress(text, timestamptz) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout_progress(text, timestamptz) IS
   'service_role only. What `bridge secrets rotate --wait` polls after one secret_rollout: {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}]}, the gateways whose resolve started after the change was seen committed (vault_bridge.rollout_since; the change is p_changed_at, the changed_at secret_rollout gave), the reads of `bridge watch` itself (provider bridge-watch) aside, reading only the audit rows since then; "updated" is null when the secret changed again since p_changed_at (ask secret_rollout afresh). Raises PT404 for an unknown name. Audited as audit.';
-$setup_v11_22$;
+$setup_v11_23$;
 END
 $migration$;
 
@@ -2827,7 +2922,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_23$
+  EXECUTE $setup_v11_24$
 
 -- ---------------------------------------------------------------------------
 -- 10. Audit log reads and alerts
@@ -2860,8 +2955,7 @@ BEGIN
   -- keeps token_failure_rows() of every window for failure rows, so a
   -- token's failures cannot be pushed out of the log by its own successes.
   -- A new host is one whose first resolve of the secret (secret_hosts) is
-  -- in the period, when another host's first one came earlier: two probes
-  -- of secret_hosts, whatever the secret's history holds.
+  -- in the period, when another host's first one came earlier.
   RETURN QUERY
     WITH failed AS (
       SELECT l.accessed_at, l.secret_name, l.tenant, l.token_name, l.name_count
@@ -2882,12 +2976,17 @@ BEGIN
                RANGE BETWEEN vault_bridge.alert_failure_window() PRECEDING AND CURRENT ROW) AS in_window
       FROM failed AS f WHERE f.token_name IS NOT NULL
     ),
+    -- Each secret's earliest host is one index probe, then its hosts of the
+    -- period one range of the same index: linear in the period's rows. (A
+    -- semi-join "some host came earlier" was hashed on the name alone, and
+    -- walked a busy secret's whole bucket for every new host.)
     new_hosts AS MATERIALIZED (
       SELECT h.secret_name, h.host, h.first_at
-      FROM vault_bridge.secret_hosts AS h
-      WHERE h.first_at >= v_since
-        AND EXISTS (SELECT FROM vault_bridge.secret_hosts AS o
-                    WHERE o.secret_name = h.secret_name AND o.first_at < h.first_at)
+      FROM (SELECT DISTINCT p.secret_name FROM vault_bridge.secret_hosts AS p WHERE p.first_at >= v_since) AS s
+      CROSS JOIN LATERAL (SELECT o.first_at FROM vault_bridge.secret_hosts AS o WHERE o.secret_name = s.secret_name
+                          ORDER BY o.first_at LIMIT 1) AS e
+      JOIN vault_bridge.secret_hosts AS h ON h.secret_name = s.secret_name
+      WHERE h.first_at >= v_since AND h.first_at > e.first_at
     ),
     -- Each new host's reads in the period, counted per secret that has a
     -- new host through the covering per-name index (an index-only scan of
@@ -2908,7 +3007,7 @@ BEGIN
              pg_catalog.sum(p.name_count)::bigint AS count, pg_catalog.min(p.accessed_at) AS first_at,
              pg_catalog.max(p.accessed_at) AS last_at,
              pg_catalog.format('%s failed accesses to %s, up to %s within %s (more than %s is an alert)',
-               pg_catalog.sum(p.name_count), p.secret_name, pg_catalog.max(p.in_window), vault_bridge.alert_failure_window(),
+               pg_catalog.sum(p.name_count), p.secret_name, pg_catalog.max(p.in_window), vault_bridge.shown_interval(vault_bridge.alert_failure_window()),
                vault_bridge.alert_failures()) AS message
       FROM per_name AS p
       GROUP BY p.secret_name
@@ -2917,7 +3016,7 @@ BEGIN
       SELECT 'failures', NULL, p.token, NULL, pg_catalog.sum(p.name_count)::bigint, pg_catalog.min(p.accessed_at),
              pg_catalog.max(p.accessed_at),
              pg_catalog.format('%s failed accesses with gateway token %s, up to %s within %s (more than %s is an alert)',
-               pg_catalog.sum(p.name_count), p.token, pg_catalog.max(p.in_window), vault_bridge.alert_failure_window(),
+               pg_catalog.sum(p.name_count), p.token, pg_catalog.max(p.in_window), vault_bridge.shown_interval(vault_bridge.alert_failure_window()),
                vault_bridge.alert_failures())
       FROM per_token AS p
       GROUP BY p.token
@@ -2949,7 +3048,7 @@ BEGIN
     LIMIT vault_bridge.max_log_rows();
 END
 $$;
-$setup_v11_23$;
+$setup_v11_24$;
 END
 $migration$;
 
@@ -2968,7 +3067,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_24$
+  EXECUTE $setup_v11_25$
 REVOKE ALL ON FUNCTION public.read_access_alerts(timestamptz) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.read_access_alerts(timestamptz) TO service_role;
 COMMENT ON FUNCTION public.read_access_alerts(timestamptz) IS
@@ -3072,7 +3171,7 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.record_edge_sync(text, text[], text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.record_edge_sync(text, text[], text) TO service_role;
-$setup_v11_24$;
+$setup_v11_25$;
 END
 $migration$;
 
@@ -3091,7 +3190,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_25$
+  EXECUTE $setup_v11_26$
 COMMENT ON FUNCTION public.record_edge_sync(text, text[], text) IS
   'service_role only. One audit row (access type edge_sync) per `bridge edge sync` that sent values to a project''s Edge Function secrets: the project ref and the Edge names sent (never a value), cut and escaped like every logged name; p_error, when the Management API refused the write, makes it a failure row. 1 to vault_bridge.max_names_per_call() names, else 22023.';
 
@@ -3117,9 +3216,11 @@ AS $$
     -- An expiry belongs to the value the bridge last left (secret_policies'
     -- rule): a value changed outside the bridge since is not expired.
     SELECT s.name, s.updated_at,
-           COALESCE(m.expires_at <= pg_catalog.now() AND s.updated_at <= m.vault_updated_at, false) AS expired
+           COALESCE(m.expires_at <= pg_catalog.now()
+                    AND NOT vault_bridge.changed_outside(s.updated_at, s.secret, m.vault_updated_at, m.value_digest), false) AS expired
     FROM vault.secrets AS s
-    LEFT JOIN LATERAL (SELECT x.expires_at, x.vault_updated_at FROM vault_bridge.secret_meta AS x WHERE x.secret_id = s.id) AS m ON true
+    LEFT JOIN LATERAL (SELECT x.expires_at, x.vault_updated_at, x.value_digest FROM vault_bridge.secret_meta AS x
+                       WHERE x.secret_id = s.id) AS m ON true
     WHERE s.name = ANY (ARRAY(SELECT w.vault_name FROM wanted AS w WHERE w.problem IS NULL))
   )
   SELECT pg_catalog.jsonb_build_object(
@@ -3154,7 +3255,7 @@ REVOKE ALL ON FUNCTION public.changed_secrets(text[], timestamptz) FROM PUBLIC, 
 GRANT EXECUTE ON FUNCTION public.changed_secrets(text[], timestamptz) TO service_role;
 COMMENT ON FUNCTION public.changed_secrets(text[], timestamptz) IS
   'service_role only. The change feed `bridge watch` polls: {"now", "changed": [{"name", "changed_at"}], "gone": [names]} for up to vault_bridge.max_names_per_call() names, one indexed lookup each; changed since p_since (a little before it, vault_bridge.change_settle(), so a late commit is not missed), or every existing name when p_since is NULL; gone when deleted or expired. Pass "now" back as p_since. Never a value; not audited, as it reads no value and a fleet polls it every 30 s.';
-$setup_v11_25$;
+$setup_v11_26$;
 END
 $migration$;
 
@@ -3173,7 +3274,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_26$
+  EXECUTE $setup_v11_27$
 
 CREATE OR REPLACE FUNCTION public.secret_rollout(p_name text)
 RETURNS jsonb
@@ -3242,7 +3343,7 @@ REVOKE ALL ON FUNCTION public.secret_rollout(text) FROM PUBLIC, anon, authentica
 GRANT EXECUTE ON FUNCTION public.secret_rollout(text) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout(text) IS
   'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) whose resolve started after the change was seen committed (vault_bridge.rollout_since: one that started earlier may have read the old value), and those seen resolving it in vault_bridge.usage_window() before that have not (a revoked or expired token is not pending; a pending token whose calls since are past its audit budget, so not itemised by name, has "unitemised": true). Reads by `bridge watch` itself (provider bridge-watch) count for neither. Purges kept versions past their time. Raises PT404 for an unknown name. Audited as audit.';
-$setup_v11_26$;
+$setup_v11_27$;
 END
 $migration$;
 
@@ -3261,7 +3362,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_27$
+  EXECUTE $setup_v11_28$
 
 -- ---------------------------------------------------------------------------
 -- 12. Dashboard (bridge ui)
@@ -3347,7 +3448,7 @@ REVOKE ALL ON FUNCTION public.list_secrets_page(text, text, text, text, text, in
 GRANT EXECUTE ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) IS
   'service_role only. One page of the secrets table `bridge ui` shows: {"total", "tenants", "rows"}: how many match, every tenant that has a secret (for the filter), and the rows as list_secrets_status gives them (Vault names, tenant prefix included), ordered by name, at most p_limit (capped at vault_bridge.max_log_rows()) from p_offset. Filters, each NULL for any: p_search (case-insensitive, in name or description), p_tenant (''default'' for plain names), p_type, p_status (a test outcome, or ''untested''; generic secrets, which have nothing to test, never match), p_due (expired, overdue, due, or ''any'' of them). Usage is read for the page''s rows only. Never returns or decrypts a value. Audited as list.';
-$setup_v11_27$;
+$setup_v11_28$;
 END
 $migration$;
 
@@ -3366,7 +3467,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_28$
+  EXECUTE $setup_v11_29$
 
 CREATE OR REPLACE FUNCTION public.secret_usage_days(p_names text[], p_days integer DEFAULT 30)
 RETURNS jsonb
@@ -3469,7 +3570,7 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) TO service_role;
-$setup_v11_28$;
+$setup_v11_29$;
 END
 $migration$;
 
@@ -3488,7 +3589,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_29$
+  EXECUTE $setup_v11_30$
 COMMENT ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) IS
   'service_role only. For bridge ui''s secrets list: list_secrets_page''s answer with "usage": secret_usage_days of its rows over p_days (asked max_names_per_call() names at a time, so any page list_secrets_page gives has its usage): one round trip for a page and its sparklines. Audited as those two are (list, then one audit per chunk).';
 
@@ -3550,7 +3651,7 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.token_budget(bigint, integer, integer, integer, integer, boolean) IS
   'Internal. Charges one call''s audit rows to a token''s budget of token_log_rows() per token_log_window(): p_rows rows for p_names found names (itemised while they leave token_failure_rows() free) and p_failure_rows rows for p_failed_names failed ones (itemised while the whole budget lasts). Says which of the two the caller may write, with the token''s tenant and name; what may not be written is counted on the token row instead and written as one summary row when the next window opens. p_used records last_used_at.';
-$setup_v11_29$;
+$setup_v11_30$;
 END
 $migration$;
 
@@ -3569,7 +3670,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_30$
+  EXECUTE $setup_v11_31$
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_token_resolve(
   p_token_id bigint,
@@ -3665,14 +3766,14 @@ BEGIN
   SELECT t.* INTO v_token FROM vault_bridge.gateway_tokens AS t WHERE t.id = p_token_id;
   PERFORM vault_bridge.log_row('resolve', NULL,
     CASE WHEN v_token.revoked_at IS NOT NULL
-         THEN pg_catalog.format('gateway token revoked at %s', v_token.revoked_at)
-         ELSE pg_catalog.format('gateway token expired at %s', v_token.expires_at) END,
+         THEN pg_catalog.format('gateway token revoked at %s', vault_bridge.shown_time(v_token.revoked_at))
+         ELSE pg_catalog.format('gateway token expired at %s', vault_bridge.shown_time(v_token.expires_at)) END,
     v_token.tenant, v_token.name, p_names);
 END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_refused_token(bigint, integer) IS
   'Internal. One failure row for a call made with a known token that is revoked or expired, standing for the p_names names it asked for, within the token''s audit budget; once the window''s budget is spent, nothing at all (no row, no count, no lock): a stolen old token that keeps trying is seen, and cannot flood the log or the table.';
-$setup_v11_30$;
+$setup_v11_31$;
 END
 $migration$;
 
@@ -3691,7 +3792,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_31$
+  EXECUTE $setup_v11_32$
 
 CREATE OR REPLACE FUNCTION vault_bridge.reading_token(p_token text, p_names text[])
 RETURNS vault_bridge.gateway_tokens
@@ -3793,7 +3894,7 @@ REVOKE ALL ON FUNCTION public.resolve_secrets_with_token(text, text[]) FROM PUBL
 GRANT EXECUTE ON FUNCTION public.resolve_secrets_with_token(text, text[]) TO anon, service_role;
 COMMENT ON FUNCTION public.resolve_secrets_with_token(text, text[]) IS
   'anon (a gateway with the publishable key) and service_role. With a gateway token that is neither revoked nor expired: {name: value} for the requested names of the token''s tenant that its allow-list matches (in tenant default, never through a glob of only * and ?), in one lookup; other names are absent. Audited with the token''s name and tenant: one row per found name and one for all failed names, within the token''s audit budget. A refused token gets HTTP 401: an unknown one raises PT401 and writes nothing; a known one that is revoked or expired is recorded as one failure row within its audit budget and answered with response.status 401 and PostgREST''s error body.';
-$setup_v11_31$;
+$setup_v11_32$;
 END
 $migration$;
 
@@ -3812,7 +3913,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_32$
+  EXECUTE $setup_v11_33$
 
 CREATE OR REPLACE FUNCTION public.secrets_due_with_token(p_token text, p_names text[])
 RETURNS TABLE (name text, due text, due_at timestamptz)
@@ -3921,7 +4022,7 @@ REVOKE ALL ON FUNCTION public.create_gateway_token(text, text, text, text[], tim
 GRANT EXECUTE ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) TO service_role;
 COMMENT ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) IS
   'service_role only. Records a gateway token for a tenant by its sha256 (the token itself never reaches the database), with an allow-list of name globs and an optional expiry. In tenant default the allow-list must name its secrets: a glob of only * and ? raises 22023 there. Audited as token.';
-$setup_v11_32$;
+$setup_v11_33$;
 END
 $migration$;
 
@@ -3940,7 +4041,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_33$
+  EXECUTE $setup_v11_34$
 
 CREATE OR REPLACE FUNCTION public.list_gateway_tokens()
 RETURNS TABLE (
@@ -4075,7 +4176,7 @@ REVOKE ALL ON FUNCTION public.list_tenants() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.list_tenants() TO service_role;
 COMMENT ON FUNCTION public.list_tenants() IS
   'service_role only. Every tenant that is recorded, holds a token or holds a Vault secret named T#NAME, with its members, its number of secrets and of active tokens (created_at NULL when it exists only as Vault names).';
-$setup_v11_33$;
+$setup_v11_34$;
 END
 $migration$;
 
@@ -4094,7 +4195,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_34$
+  EXECUTE $setup_v11_35$
 
 -- A view owned by postgres reads Vault's metadata (never a value) and keeps
 -- only the rows of the caller's own tenants: an authenticated user sees the
@@ -4141,6 +4242,6 @@ COMMENT ON FUNCTION public.vault_bridge_version() IS
 -- One statement for every vault_bridge function of every section above; it must stay after
 -- the last one (a function created after it would keep PUBLIC's EXECUTE).
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA vault_bridge FROM PUBLIC, anon, authenticated, service_role;
-$setup_v11_34$;
+$setup_v11_35$;
 END
 $migration$;
