@@ -27,6 +27,7 @@ KEY_SHAPES = re.compile(
 PROVIDER_KEY_SHAPES = re.compile(r"(sk-ant-|sk-|ghp_|gho_|ghs_|github_pat_|xox[abpr]-|AKIA|ASIA|AIza|sb_secret_)[A-Za-z0-9_-]{8,}")
 """Well-known API key prefixes of other services (OpenAI, Anthropic, GitHub, Slack, AWS, Google, Supabase)."""
 REDACTED = "[REDACTED]"
+WITHHELD = "[message withheld: it quoted the credentials]"
 LEAK_WINDOW = 6
 """A text holding any run of this many characters of the key's own part (past a public prefix such as sb_secret_)
 is withheld whole: as one_line redacts a value's runs from six characters, a masked key's ends never get out."""
@@ -82,7 +83,8 @@ def _without_jwts(run: str) -> str:
 def scrub(text: str, secret: str) -> str:
     """Text with a known credential taken out: a proxy that echoes the request's apikey must not put it on stderr
     or into errors, as it is or in any form secret_types.part_forms knows (base64 in a Basic header, hex, quoted).
-    Key-shaped strings go too, and a text still holding part of the key is withheld whole."""
+    Key-shaped strings go too, and a text still holding part of the key, as it is or in any encoding
+    core.encodings decodes, is withheld whole."""
     if secret:
         from bridge.core.secret_types import part_forms  # only once there is an error to scrub: resolve stays lean
 
@@ -91,7 +93,12 @@ def scrub(text: str, secret: str) -> str:
     text = redact_shapes(text)
     body = own_part(secret)
     if body and any(body[i : i + LEAK_WINDOW] in text for i in range(max(1, len(body) - LEAK_WINDOW + 1))):
-        return "[message withheld: it quoted the credentials]"
+        return WITHHELD
+    if body:
+        from bridge.core.encodings import holds_encoded
+
+        if holds_encoded(text, [body]):
+            return WITHHELD
     return text
 
 

@@ -23,6 +23,11 @@ Redaction, in order:
    service account's email): a masked echo always borders a mask character
    (`*`, `.`, `…`), so that tail still goes.
 
+3. then, if the text still holds the value in a form nobody listed (decoded
+   every way `encodings` knows: MIME base64 in lines, percent-encoding of any
+   byte, HTML entities, `\\u` escapes, hex with separators, base32, UTF-16,
+   gzip, reversed), the whole text is withheld (WITHHELD).
+
 What can survive: a piece of three characters or fewer standing between
 non-key characters (`.`, `*`, a space), and a plain lowercase word of four to
 seven letters standing alone that happens to be in the value.
@@ -41,6 +46,7 @@ import re
 from collections.abc import Callable, Iterable
 from urllib.parse import quote, quote_plus
 
+from bridge.core.encodings import holds_encoded
 from bridge.core.errors import UsageError
 from bridge.core.text import printable
 
@@ -102,6 +108,7 @@ MIN_GLUED_CHARS = 6
 """A longer run is the value's when it holds this many characters of a part in a row: glued to other text."""
 PLAIN_WORD_MAX_CHARS = 7
 REDACTED = "[redacted]"
+WITHHELD = "[message withheld: it quoted the value in an encoded form]"
 MAX_REDACT_CHARS = 4096
 """How much of a provider's text `one_line` looks at: a message is its first sentence, and redaction stays fast."""
 ONE_LINE_CHARS = 200
@@ -320,7 +327,8 @@ def redact(text: str, parts: Iterable[str]) -> str:
         grams = _grams(run) if len(run) >= MIN_GLUED_CHARS else (run,)
         return REDACTED if any(gram in seen for gram in grams) else run
 
-    return _FRAGMENT.sub(fragment, text) if runs else text
+    text = _FRAGMENT.sub(fragment, text) if runs else text
+    return WITHHELD if holds_encoded(text, haystack) else text
 
 
 def _grams(run: str) -> tuple[str, ...]:

@@ -18,6 +18,9 @@ import json5 as _json5
 _PLACE = re.compile(r"^<string>:(\d+) (.+) at column (\d+)$")
 MAX_DEPTH = 100
 """Deeper than any config a person writes; a deeper one is refused in one line, never a RecursionError."""
+MAX_JSON5_CHARS = 48 * 1024
+"""The longest text with JSON5's additions read: about 2.5 s of the pure-Python parser, half of admin_deadline.
+A hand-written openclaw.json is a few KiB."""
 
 
 class JSON5Error(ValueError):
@@ -47,16 +50,34 @@ def depth(doc: object) -> int:
 
 
 def loads(text: str, max_depth: int = MAX_DEPTH) -> object:
+    """Plain JSON (what OpenClaw itself writes, and most files are) goes through the C parser, milliseconds for
+    megabytes; only a file with JSON5's additions goes through the pure-Python `json5` package, about 50 µs a
+    character, so one longer than MAX_JSON5_CHARS is refused in one line rather than outlive admin_deadline."""
     too_deep = JSON5Error(f"nested deeper than {max_depth} levels")
     try:
-        doc = _json5.loads(text)
+        doc = json.loads(text)
+    except RecursionError:
+        raise too_deep from None
+    except ValueError:
+        if len(text) > MAX_JSON5_CHARS:
+            raise JSON5Error(
+                f"it is {len(text) // 1024} KiB of JSON5 (comments, unquoted keys or trailing commas), more than the "
+                f"{MAX_JSON5_CHARS // 1024} KiB read in time; make it plain JSON (no comments, quoted keys, no trailing "
+                "commas), which is read at any size"
+            ) from None
+        doc = _loads_json5(text, too_deep)
+    if depth(doc) > max_depth:
+        raise too_deep
+    return doc
+
+
+def _loads_json5(text: str, too_deep: JSON5Error) -> object:
+    try:
+        return _json5.loads(text)
     except RecursionError:
         raise too_deep from None
     except ValueError as exc:
         raise _error(exc) from None
-    if depth(doc) > max_depth:
-        raise too_deep
-    return doc
 
 
 def dumps(value: object) -> str:
