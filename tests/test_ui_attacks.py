@@ -520,7 +520,7 @@ def second_ui(env_bootstrap: dict[str, str], provider: object, tmp_path: Path) -
 
 def shows_the_dashboard(driver: WebDriver, url: str) -> bool:
     driver.get(url)
-    return 'name="csrf"' in driver.page_source and "403" not in driver.find_element("tag name", "body").text
+    return 'name="csrf"' in driver.page_source and "403 forbidden" not in driver.find_element("tag name", "body").text
 
 
 def test_two_dashboards_in_one_browser_each_keep_working(ui: Ui, second_ui: Ui, browser: WebDriver) -> None:

@@ -137,7 +137,7 @@ def test_two_dashboards_in_one_browser_each_keep_their_own_session(
         ui.logged_in_at(browser.current_url)
     for ui in (first, second, first):
         browser.get(ui.base + "/tokens")
-        assert browser.current_url == ui.base + "/tokens" and "403" not in browser.page_source, ui.port
+        assert browser.current_url == ui.base + "/tokens" and "403 forbidden" not in browser.page_source, ui.port
         assert "<h1>" in browser.page_source
 
 
