@@ -359,6 +359,16 @@ AS $$ SELECT 'not itemised: ' $$;
 COMMENT ON FUNCTION vault_bridge.unlogged_marker() IS
   'Internal. How the summary row of a token''s over-budget calls begins: it is not a failed access, and the alerts leave it out.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.max_settle_per_call()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 500 $$;
+COMMENT ON FUNCTION vault_bridge.max_settle_per_call() IS
+  'Internal. Most secrets one listing records as changed outside the bridge, or gives a first record (the rest at the next), so the call''s cost stays bounded. Read by settle_outside_changes.';
+
 CREATE OR REPLACE FUNCTION vault_bridge.max_purge_per_call()
 RETURNS integer
 LANGUAGE sql
@@ -2047,6 +2057,40 @@ GRANT EXECUTE ON FUNCTION public.record_secret_check(text, text, text, timestamp
 COMMENT ON FUNCTION public.record_secret_check(text, text, text, timestamptz) IS
   'service_role only. Records the outcome of `bridge secrets test` (ok, invalid or unreachable) and its one-line message, already redacted by the bridge, cut to vault_bridge.max_check_message_chars() and escaped, against p_version, the version of the value tested (get_secret_version); returns checked_at. When the value has changed since (another version), nothing is recorded and it returns NULL: the verdict is not the current value''s. Raises PT404 for an unknown name. Audited as test.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.settle_outside_changes()
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_id uuid;
+  v_count integer := 0;
+BEGIN
+  -- A change made outside the bridge is pinned when a listing first sees
+  -- it, and a secret made outside gets its first record then: otherwise a
+  -- later description edit (which moves updated_at too) would move the
+  -- rotation date of a value it did not change. Each through apply_meta,
+  -- the one writer of secret_meta, under the secret's lock.
+  FOR v_id IN
+    SELECT s.id FROM vault.secrets AS s
+    LEFT JOIN vault_bridge.secret_meta AS m ON m.secret_id = s.id
+    WHERE s.name IS NOT NULL
+      AND (m.secret_id IS NULL OR vault_bridge.changed_outside(s.updated_at, s.secret, m.vault_updated_at, m.value_digest))
+    ORDER BY s.id
+    LIMIT vault_bridge.max_settle_per_call()
+  LOOP
+    PERFORM vault_bridge.lock_secret(v_id);
+    PERFORM vault_bridge.apply_meta(v_id, NULL, false, s.updated_at) FROM vault.secrets AS s WHERE s.id = v_id;
+    v_count := v_count + 1;
+  END LOOP;
+  RETURN v_count;
+END
+$$;
+REVOKE ALL ON FUNCTION vault_bridge.settle_outside_changes() FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.settle_outside_changes() IS
+  'Internal. Records what a listing sees (at most vault_bridge.max_settle_per_call() secrets a call): a value changed outside the bridge as rotated at Vault''s updated_at, and a secret made outside the bridge with a first record (generic, rotated at its updated_at, its ciphertext''s digest), so a later description or name edit moves neither''s rotation date. Run by list_secrets_status and list_secrets_page; returns how many.';
+
 CREATE OR REPLACE FUNCTION public.list_secrets_status(
   p_prefix text DEFAULT NULL,
   p_due_within interval DEFAULT NULL,
@@ -2079,6 +2123,7 @@ DECLARE
   v_within interval := COALESCE(p_due_within, vault_bridge.due_window());
 BEGIN
   PERFORM vault_bridge.purge_versions();
+  PERFORM vault_bridge.settle_outside_changes();
   PERFORM vault_bridge.log_access('list', ARRAY[NULL::uuid], ARRAY[p_prefix], ARRAY[NULL::text]);
   -- A use is a resolve, what a gateway does; a failure is a failed resolve
   -- or read by name (a person's own reads, `secrets get` and `secrets
@@ -2884,6 +2929,7 @@ DECLARE
   v_search text := pg_catalog.lower(NULLIF(p_search, ''));
   v_answer jsonb;
 BEGIN
+  PERFORM vault_bridge.settle_outside_changes();
   PERFORM vault_bridge.log_access('list', ARRAY[NULL::uuid], ARRAY[p_search], ARRAY[NULL::text]);
   -- Filters and the count read the metadata only (secret_policies); the
   -- audit log is read, as list_secrets_status reads it, for the rows of the

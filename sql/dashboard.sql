@@ -17,6 +17,7 @@ DECLARE
   v_search text := pg_catalog.lower(NULLIF(p_search, ''));
   v_answer jsonb;
 BEGIN
+  PERFORM vault_bridge.settle_outside_changes();
   PERFORM vault_bridge.log_access('list', ARRAY[NULL::uuid], ARRAY[p_search], ARRAY[NULL::text]);
   -- Filters and the count read the metadata only (secret_policies); the
   -- audit log is read, as list_secrets_status reads it, for the rows of the

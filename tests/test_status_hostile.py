@@ -465,3 +465,36 @@ def test_a_mebibyte_of_json5_is_refused_in_one_line_within_admin_deadline(tmp_pa
     assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
     assert "KiB of JSON5" in result.stderr and "plain JSON" in result.stderr
     assert config.read_bytes() == before
+
+
+def test_a_description_edit_after_an_outside_value_change_does_not_move_rotated_at(pg: PgCluster, http: Rpc) -> None:
+    """A value changed in Studio counts as rotated then. A description edit afterwards is no rotation, and must not
+    carry the rotation date (and the due date) along to the edit's time, for a listing or for the next write."""
+    name = unique("EDITED_AFTER")
+    http.store(name, meta={"type": "openai", "rotate_every_s": 30 * 86400})
+    studio(pg, name, "'changed in studio'")
+    rotated = http.status(name)[name]
+    assert rotated["rotated_at"] == rotated["updated_at"]
+    studio(pg, name, "new_description => 'who owns this key'")
+    described = http.status(name)[name]
+    assert described["updated_at"] > rotated["updated_at"]
+    assert described["rotated_at"] == rotated["rotated_at"], "a description edit moved rotated_at"
+    version = http.admin("get_secret_version", {"p_name": name})["version"]
+    http.admin("record_secret_check", {"p_name": name, "p_status": "ok", "p_message": "accepted", "p_version": version})
+    assert http.status(name)[name]["rotated_at"] == rotated["rotated_at"], "the recorded rotation is the edit's"
+
+
+def test_a_description_edit_of_a_secret_made_outside_the_bridge_is_no_rotation(pg: PgCluster, http: Rpc) -> None:
+    """A secret created in Studio has no record of the bridge's: its first listing gives it one, so a description
+    edit afterwards does not count as a rotation either."""
+    name = unique("MADE_OUTSIDE")
+    http.names.append(name)
+    with pg.connect("postgres", autocommit=True) as conn:
+        conn.execute("SELECT vault.create_secret('made in studio', %s)", (name,))
+    before = http.status(name)[name]
+    studio(pg, name, "new_description => 'who owns this key'")
+    after = http.status(name)[name]
+    assert after["updated_at"] > before["updated_at"]
+    assert after["rotated_at"] == before["rotated_at"], "a description edit counted as a rotation"
+    studio(pg, name, "'a new value'")
+    assert http.status(name)[name]["rotated_at"] > before["rotated_at"], "a value changed in Studio is a rotation"

@@ -419,6 +419,16 @@ AS $$ SELECT 'not itemised: ' $$;
 COMMENT ON FUNCTION vault_bridge.unlogged_marker() IS
   'Internal. How the summary row of a token''s over-budget calls begins: it is not a failed access, and the alerts leave it out.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.max_settle_per_call()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT 500 $$;
+COMMENT ON FUNCTION vault_bridge.max_settle_per_call() IS
+  'Internal. Most secrets one listing records as changed outside the bridge, or gives a first record (the rest at the next), so the call''s cost stays bounded. Read by settle_outside_changes.';
+
 CREATE OR REPLACE FUNCTION vault_bridge.max_purge_per_call()
 RETURNS integer
 LANGUAGE sql
@@ -459,8 +469,6 @@ AS $$
   SELECT CASE WHEN p_type = ANY (ARRAY['openai', 'anthropic', 'gemini', 'openrouter']) THEN interval '90 days'
               WHEN p_type = ANY (ARRAY['gcp-service-account', 'aws', 'azure']) THEN interval '180 days' END
 $$;
-COMMENT ON FUNCTION vault_bridge.default_rotate_every(text) IS
-  'Internal. The rotation interval a type gets unless one is given: API keys every 90 days, service credentials every 180 days, generic secrets never (NULL).';
 $setup_v11_3$;
 END
 $migration$;
@@ -481,6 +489,8 @@ BEGIN
     RETURN;
   END IF;
   EXECUTE $setup_v11_4$
+COMMENT ON FUNCTION vault_bridge.default_rotate_every(text) IS
+  'Internal. The rotation interval a type gets unless one is given: API keys every 90 days, service credentials every 180 days, generic secrets never (NULL).';
 
 -- ---------------------------------------------------------------------------
 -- 3. Versioned steps (ordered; each runs once)
@@ -558,6 +568,26 @@ BEGIN
   VALUES (v_version, 'admin functions set_secret, list_secrets_usage, read_access_log; index on failed accesses');
 END
 $step$;
+$setup_v11_4$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_5$
 
 -- Version 4: tenants, gateway tokens and tenant members. Secrets keep living
 -- in Vault only: a secret of tenant T other than default is named
@@ -606,26 +636,6 @@ BEGIN
   VALUES (v_version, 'tenants, gateway tokens, tenant members; audit rows name tenant and token');
 END
 $step$;
-$setup_v11_4$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_5$
 
 -- Version 5: the audit log is bounded. Rows gain name_count (a token
 -- resolve writes all its failed names as one row); tokens carry the window
@@ -673,6 +683,26 @@ BEGIN
   VALUES (v_version, 'bounded audit log (name_count, per-token budget, keyset pages); default-tenant tokens name their secrets');
 END
 $step$;
+$setup_v11_5$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_6$
 
 -- Version 6: the secret lifecycle. vault_bridge.secret_meta holds, per Vault
 -- secret id and never with a value, its type, rotation interval, expiry,
@@ -741,7 +771,22 @@ BEGIN
   VALUES (v_version, 'change feed changed_secrets (and with a token) for bridge watch; rollout report secret_rollout');
 END
 $step$;
-$setup_v11_5$;
+
+-- Version 8: one page of the secrets table for `bridge ui`
+-- (list_secrets_page): filtered and counted over the metadata alone, the
+-- audit log read for the page's rows only. A function only.
+DO $step$
+DECLARE
+  v_version CONSTANT integer := 8;
+BEGIN
+  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
+    RETURN;
+  END IF;
+  INSERT INTO vault_bridge.schema_migrations (version, description)
+  VALUES (v_version, 'one page of the secrets table for bridge ui: list_secrets_page');
+END
+$step$;
+$setup_v11_6$;
 END
 $migration$;
 
@@ -760,22 +805,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_6$
-
--- Version 8: one page of the secrets table for `bridge ui`
--- (list_secrets_page): filtered and counted over the metadata alone, the
--- audit log read for the page's rows only. A function only.
-DO $step$
-DECLARE
-  v_version CONSTANT integer := 8;
-BEGIN
-  IF EXISTS (SELECT FROM vault_bridge.schema_migrations AS m WHERE m.version = v_version) THEN
-    RETURN;
-  END IF;
-  INSERT INTO vault_bridge.schema_migrations (version, description)
-  VALUES (v_version, 'one page of the secrets table for bridge ui: list_secrets_page');
-END
-$step$;
+  EXECUTE $setup_v11_7$
 
 -- Version 9: status that cannot be made to lie or stall.
 --   * vault_bridge.secret_hosts keeps, per secret name and X-Bridge-Host,
@@ -846,7 +876,7 @@ BEGIN
   VALUES (v_version, 'usage by day for the dashboard''s charts: secret_usage_days, list_secrets_page_usage');
 END
 $step$;
-$setup_v11_6$;
+$setup_v11_7$;
 END
 $migration$;
 
@@ -865,7 +895,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_7$
+  EXECUTE $setup_v11_8$
 
 -- Version 11: kept versions of a secret's value, for `bridge secrets rotate`,
 -- `rollback` and `history`. vault_bridge.secret_versions holds one row per
@@ -963,7 +993,7 @@ COMMENT ON COLUMN public.vault_access_log.client IS
   'user_agent, host and provider from request headers when present (credentials headers are never copied).';
 
 ALTER TABLE public.vault_access_log ENABLE ROW LEVEL SECURITY;
-$setup_v11_7$;
+$setup_v11_8$;
 END
 $migration$;
 
@@ -982,7 +1012,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_8$
+  EXECUTE $setup_v11_9$
 REVOKE ALL ON TABLE public.vault_access_log FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.vault_access_log TO service_role;
 REVOKE ALL ON SEQUENCE public.vault_access_log_id_seq FROM PUBLIC, anon, authenticated, service_role;
@@ -1062,7 +1092,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.escaped(text) IS
   'Internal. The text with each control_characters() character written as \xNN or \uNNNN, so a log line never carries a terminal sequence or a forged line break. Callers cut the text first: it goes character by character.';
-$setup_v11_8$;
+$setup_v11_9$;
 END
 $migration$;
 
@@ -1081,7 +1111,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_9$
+  EXECUTE $setup_v11_10$
 
 CREATE OR REPLACE FUNCTION vault_bridge.name_problem(p_name text)
 RETURNS text
@@ -1210,7 +1240,7 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.request_caller() IS
   'Internal. Role and sub of the API caller from request.jwt.claims, NULL outside PostgREST.';
-$setup_v11_9$;
+$setup_v11_10$;
 END
 $migration$;
 
@@ -1229,7 +1259,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_10$
+  EXECUTE $setup_v11_11$
 
 CREATE OR REPLACE FUNCTION vault_bridge.request_client()
 RETURNS jsonb
@@ -1352,7 +1382,7 @@ CREATE OR REPLACE TRIGGER vault_access_log_hosts
   AFTER INSERT ON public.vault_access_log
   REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION vault_bridge.note_hosts();
-$setup_v11_10$;
+$setup_v11_11$;
 END
 $migration$;
 
@@ -1371,7 +1401,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_11$
+  EXECUTE $setup_v11_12$
 
 CREATE OR REPLACE FUNCTION vault_bridge.count_usage()
 RETURNS trigger
@@ -1509,7 +1539,7 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.retrieve_version(text, uuid, text) IS
   'Internal. Decrypts one secret by id with its version (Vault''s updated_at, read in the same statement) and audits it; raises PT404 (HTTP 404) when it does not exist.';
-$setup_v11_11$;
+$setup_v11_12$;
 END
 $migration$;
 
@@ -1528,7 +1558,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_12$
+  EXECUTE $setup_v11_13$
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_unlogged(p_token_id bigint)
 RETURNS void
@@ -1661,7 +1691,7 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.id_by_name(text, text) IS
   'Internal. Validates a name and returns its Vault id, or NULL when no secret has that name.';
-$setup_v11_12$;
+$setup_v11_13$;
 END
 $migration$;
 
@@ -1680,7 +1710,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_13$
+  EXECUTE $setup_v11_14$
 
 CREATE OR REPLACE FUNCTION vault_bridge.retrieve(p_access_type text, p_secret_id uuid, p_name text)
 RETURNS text
@@ -1800,7 +1830,7 @@ REVOKE ALL ON FUNCTION public.delete_credential(uuid) FROM PUBLIC, anon, authent
 GRANT EXECUTE ON FUNCTION public.delete_credential(uuid) TO service_role;
 COMMENT ON FUNCTION public.delete_credential(uuid) IS
   'service_role only. Deletes a Vault secret by id; a missing id returns cleanly. Audited.';
-$setup_v11_13$;
+$setup_v11_14$;
 END
 $migration$;
 
@@ -1819,7 +1849,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_14$
+  EXECUTE $setup_v11_15$
 
 CREATE OR REPLACE FUNCTION public.store_secret(p_name text, p_secret text, p_description text DEFAULT '')
 RETURNS uuid
@@ -1940,7 +1970,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.lookup(text[], text, text[]) IS
   'Internal. The batch lookup both resolve functions share: per distinct requested name (wanted_names) its Vault name, id and value when found, else why not. Never raises for a single name.';
-$setup_v11_14$;
+$setup_v11_15$;
 END
 $migration$;
 
@@ -1959,7 +1989,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_15$
+  EXECUTE $setup_v11_16$
 
 CREATE OR REPLACE FUNCTION public.resolve_secrets(p_names text[])
 RETURNS jsonb
@@ -2030,7 +2060,7 @@ AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to(s.secret, 'UTF8')) FROM vau
 REVOKE ALL ON FUNCTION vault_bridge.value_digest(uuid) FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.value_digest(uuid) IS
   'Internal. The sha256 digest of a Vault secret''s ciphertext as stored now (never of its value), which apply_meta records as secret_meta.value_digest; NULL when it does not exist.';
-$setup_v11_15$;
+$setup_v11_16$;
 END
 $migration$;
 
@@ -2049,7 +2079,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_16$
+  EXECUTE $setup_v11_17$
 
 CREATE OR REPLACE FUNCTION vault_bridge.secret_policies(p_prefix text, p_names text[], p_within interval)
 RETURNS TABLE (
@@ -2160,7 +2190,7 @@ BEGIN
   END IF;
 END
 $$;
-$setup_v11_16$;
+$setup_v11_17$;
 END
 $migration$;
 
@@ -2179,7 +2209,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_17$
+  EXECUTE $setup_v11_18$
 COMMENT ON FUNCTION vault_bridge.check_meta(text, text, jsonb) IS
   'Internal. Raises (and logs) when set_secret''s p_meta is not {type?, rotate_every_s?, expires_at?} with a known type, a positive interval and a timestamp, before anything is changed.';
 
@@ -2262,7 +2292,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.meta_answer(uuid, boolean, vault_bridge.secret_meta) IS
   'Internal. What set_secret answers: the id, whether it was created, and the metadata now recorded (rotate_every in seconds).';
-$setup_v11_17$;
+$setup_v11_18$;
 END
 $migration$;
 
@@ -2281,7 +2311,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_18$
+  EXECUTE $setup_v11_19$
 
 CREATE OR REPLACE FUNCTION public.set_secret(
   p_name text,
@@ -2359,7 +2389,7 @@ REVOKE ALL ON FUNCTION public.set_secret(text, text, text, jsonb) FROM PUBLIC, a
 GRANT EXECUTE ON FUNCTION public.set_secret(text, text, text, jsonb) TO service_role;
 COMMENT ON FUNCTION public.set_secret(text, text, text, jsonb) IS
   'service_role only. Stores the secret under this name, or replaces the value of the existing one keeping its Vault id (a rotation, which resets rotated_at; the description changes only when p_description is not NULL). p_meta {type?, rotate_every_s?, expires_at?} sets its type (a new type brings its default schedule unless rotate_every_s is given), rotation interval in seconds and expiry; null clears one. p_secret NULL changes description and metadata only, of an existing secret (PT404 otherwise), audited as policy. Returns {"id", "created", "type", "rotate_every", "expires_at", "rotated_at"}. A name T#NAME with a tenant name T records tenant T. Bad name or p_meta raises 22023. Audited as store, rotate or policy.';
-$setup_v11_18$;
+$setup_v11_19$;
 END
 $migration$;
 
@@ -2378,7 +2408,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_19$
+  EXECUTE $setup_v11_20$
 
 CREATE OR REPLACE FUNCTION public.record_secret_check(p_name text, p_status text, p_message text, p_version timestamptz)
 RETURNS timestamptz
@@ -2427,6 +2457,60 @@ GRANT EXECUTE ON FUNCTION public.record_secret_check(text, text, text, timestamp
 COMMENT ON FUNCTION public.record_secret_check(text, text, text, timestamptz) IS
   'service_role only. Records the outcome of `bridge secrets test` (ok, invalid or unreachable) and its one-line message, already redacted by the bridge, cut to vault_bridge.max_check_message_chars() and escaped, against p_version, the version of the value tested (get_secret_version); returns checked_at. When the value has changed since (another version), nothing is recorded and it returns NULL: the verdict is not the current value''s. Raises PT404 for an unknown name. Audited as test.';
 
+CREATE OR REPLACE FUNCTION vault_bridge.settle_outside_changes()
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_id uuid;
+  v_count integer := 0;
+BEGIN
+  -- A change made outside the bridge is pinned when a listing first sees
+  -- it, and a secret made outside gets its first record then: otherwise a
+  -- later description edit (which moves updated_at too) would move the
+  -- rotation date of a value it did not change. Each through apply_meta,
+  -- the one writer of secret_meta, under the secret's lock.
+  FOR v_id IN
+    SELECT s.id FROM vault.secrets AS s
+    LEFT JOIN vault_bridge.secret_meta AS m ON m.secret_id = s.id
+    WHERE s.name IS NOT NULL
+      AND (m.secret_id IS NULL OR vault_bridge.changed_outside(s.updated_at, s.secret, m.vault_updated_at, m.value_digest))
+    ORDER BY s.id
+    LIMIT vault_bridge.max_settle_per_call()
+  LOOP
+    PERFORM vault_bridge.lock_secret(v_id);
+    PERFORM vault_bridge.apply_meta(v_id, NULL, false, s.updated_at) FROM vault.secrets AS s WHERE s.id = v_id;
+    v_count := v_count + 1;
+  END LOOP;
+  RETURN v_count;
+END
+$$;
+REVOKE ALL ON FUNCTION vault_bridge.settle_outside_changes() FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.settle_outside_changes() IS
+  'Internal. Records what a listing sees (at most vault_bridge.max_settle_per_call() secrets a call): a value changed outside the bridge as rotated at Vault''s updated_at, and a secret made outside the bridge with a first record (generic, rotated at its updated_at, its ciphertext''s digest), so a later description or name edit moves neither''s rotation date. Run by list_secrets_status and list_secrets_page; returns how many.';
+$setup_v11_20$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_21$
+
 CREATE OR REPLACE FUNCTION public.list_secrets_status(
   p_prefix text DEFAULT NULL,
   p_due_within interval DEFAULT NULL,
@@ -2459,6 +2543,7 @@ DECLARE
   v_within interval := COALESCE(p_due_within, vault_bridge.due_window());
 BEGIN
   PERFORM vault_bridge.purge_versions();
+  PERFORM vault_bridge.settle_outside_changes();
   PERFORM vault_bridge.log_access('list', ARRAY[NULL::uuid], ARRAY[p_prefix], ARRAY[NULL::text]);
   -- A use is a resolve, what a gateway does; a failure is a failed resolve
   -- or read by name (a person's own reads, `secrets get` and `secrets
@@ -2496,26 +2581,6 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION public.list_secrets_status(text, interval, boolean) FROM PUBLIC, anon, authenticated;
-$setup_v11_19$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_20$
 GRANT EXECUTE ON FUNCTION public.list_secrets_status(text, interval, boolean) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_status(text, interval, boolean) IS
   'service_role only. One row per named secret (optionally by literal name prefix): type, last provider test, last use, uses, failures and gateways (distinct tokens, else hosts, that resolved it) over the UTC days of vault_bridge.usage_window() ending today (the days secret_usage_days charts), rotation and expiry, and due: expired, overdue, due (within p_due_within, default vault_bridge.due_window()) or ok. p_due_only keeps those not ok. Uses are successful resolves; failures are failed resolves and reads by name. Never returns or decrypts a value. Audited as list.';
@@ -2562,6 +2627,26 @@ LANGUAGE sql
 SECURITY DEFINER
 SET search_path = ''
 AS $$ SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vault_bridge.version:' || p_secret_id::text, 0)) $$;
+$setup_v11_21$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_22$
 COMMENT ON FUNCTION vault_bridge.lock_secret(uuid) IS
   'Internal. The one lock every change of a secret''s value or versions takes (rotate, rollback, set_secret, delete, history), until the end of the transaction: postgres may not lock rows of vault.secrets, so a transaction-scoped advisory lock keyed by the Vault id serialises them; a second caller waits for the first to commit, so a value set during a rotation is never lost, a rotation racing a delete leaves nothing behind and two callers never both record version 1.';
 
@@ -2596,26 +2681,6 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.current_version(uuid) IS
   'Internal. The version row of a secret''s current value, locked; recorded first when there is none, or when the value was replaced without a version (by set_secret) since the last one, which is then marked superseded and not kept.';
-$setup_v11_20$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_21$
 
 CREATE OR REPLACE FUNCTION vault_bridge.rollout_since(p_secret_id uuid)
 RETURNS timestamptz
@@ -2698,6 +2763,26 @@ BEGIN
   RETURN v_until;
 END
 $$;
+$setup_v11_22$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_23$
 COMMENT ON FUNCTION vault_bridge.keep_previous(uuid, text, vault_bridge.secret_versions, interval) IS
   'Internal. Copies the current value of a secret into an unnamed Vault secret of its own and marks its version row superseded and kept until now() + p_keep; returns that time. Called just before the live value is replaced, in the same transaction.';
 
@@ -2733,26 +2818,6 @@ BEGIN
   RETURN v_id;
 END
 $$;
-$setup_v11_21$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_22$
 COMMENT ON FUNCTION vault_bridge.check_rotation(text, text, interval, text) IS
   'Internal. Validates a rotation or rollback (name, p_keep, p_status), raising before anything changes; takes the secret''s transaction lock, purges versions past their time and returns the secret''s Vault id.';
 
@@ -2804,6 +2869,26 @@ REVOKE ALL ON FUNCTION public.rotate_secret_version(text, text, interval, text, 
 GRANT EXECUTE ON FUNCTION public.rotate_secret_version(text, text, interval, text, text) TO service_role;
 COMMENT ON FUNCTION public.rotate_secret_version(text, text, interval, text, text) IS
   'service_role only. `bridge secrets rotate`: replaces the value of an existing secret under the same Vault id (every ref keeps working) and keeps the previous value as an unnamed Vault secret of its own for p_keep (0 to a century, NULL for vault_bridge.default_keep_previous(); purged at the first rotate, rollback or history call past it, this one included), recorded as a version in vault_bridge.secret_versions. p_status and p_message are the provider test of the new value made by the caller before the call (ok, invalid or unreachable, message redacted by the bridge; NULL when untested), recorded as the secret''s last test and against the new version. Returns {"id", "version", "previous", "changed_at", "keep_until"}. Raises PT404 for an unknown name, 22023 for a bad name, p_keep or p_status, before anything changes. Audited as rotate (and test).';
+$setup_v11_23$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_24$
 
 CREATE OR REPLACE FUNCTION public.rollback_secret_version(p_name text, p_keep interval DEFAULT NULL)
 RETURNS jsonb
@@ -2852,26 +2937,6 @@ BEGIN
     'changed_at', pg_catalog.now(), 'keep_until', pg_catalog.now() + p_keep);
 END
 $$;
-$setup_v11_22$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_23$
 REVOKE ALL ON FUNCTION public.rollback_secret_version(text, interval) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.rollback_secret_version(text, interval) TO service_role;
 COMMENT ON FUNCTION public.rollback_secret_version(text, interval) IS
@@ -2910,6 +2975,26 @@ REVOKE ALL ON FUNCTION public.history_secret_versions(text) FROM PUBLIC, anon, a
 GRANT EXECUTE ON FUNCTION public.history_secret_versions(text) TO service_role;
 COMMENT ON FUNCTION public.history_secret_versions(text) IS
   'service_role only. `bridge secrets history`: {"name", "versions": [{"version", "created_at", "by", "status", "current", "superseded_at", "kept", "keep_until", "purged_at", "restored_from"}]}, newest first, at most vault_bridge.max_log_rows(). Never a value. Purges versions past their time first. Raises PT404 for an unknown name. Audited as audit.';
+$setup_v11_24$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_25$
 
 CREATE OR REPLACE FUNCTION public.secret_rollout_progress(p_name text, p_changed_at timestamptz)
 RETURNS jsonb
@@ -2959,7 +3044,7 @@ REVOKE ALL ON FUNCTION public.secret_rollout_progress(text, timestamptz) FROM PU
 GRANT EXECUTE ON FUNCTION public.secret_rollout_progress(text, timestamptz) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout_progress(text, timestamptz) IS
   'service_role only. What `bridge secrets rotate --wait` polls after one secret_rollout: {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}]}, the gateways whose resolve started after the change was seen committed (vault_bridge.rollout_since; the change is p_changed_at, the changed_at secret_rollout gave), the reads of `bridge watch` itself (provider bridge-watch) aside, reading only the audit rows since then; "updated" is null when the secret changed again since p_changed_at (ask secret_rollout afresh). Raises PT404 for an unknown name. Audited as audit.';
-$setup_v11_23$;
+$setup_v11_25$;
 END
 $migration$;
 
@@ -2978,7 +3063,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_24$
+  EXECUTE $setup_v11_26$
 
 -- ---------------------------------------------------------------------------
 -- 10. Audit log reads and alerts
@@ -3104,7 +3189,7 @@ BEGIN
     LIMIT vault_bridge.max_log_rows();
 END
 $$;
-$setup_v11_24$;
+$setup_v11_26$;
 END
 $migration$;
 
@@ -3123,7 +3208,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_25$
+  EXECUTE $setup_v11_27$
 REVOKE ALL ON FUNCTION public.read_access_alerts(timestamptz) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.read_access_alerts(timestamptz) TO service_role;
 COMMENT ON FUNCTION public.read_access_alerts(timestamptz) IS
@@ -3227,7 +3312,7 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.record_edge_sync(text, text[], text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.record_edge_sync(text, text[], text) TO service_role;
-$setup_v11_25$;
+$setup_v11_27$;
 END
 $migration$;
 
@@ -3246,7 +3331,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_26$
+  EXECUTE $setup_v11_28$
 COMMENT ON FUNCTION public.record_edge_sync(text, text[], text) IS
   'service_role only. One audit row (access type edge_sync) per `bridge edge sync` that sent values to a project''s Edge Function secrets: the project ref and the Edge names sent (never a value), cut and escaped like every logged name; p_error, when the Management API refused the write, makes it a failure row. 1 to vault_bridge.max_names_per_call() names, else 22023.';
 
@@ -3311,7 +3396,7 @@ REVOKE ALL ON FUNCTION public.changed_secrets(text[], timestamptz) FROM PUBLIC, 
 GRANT EXECUTE ON FUNCTION public.changed_secrets(text[], timestamptz) TO service_role;
 COMMENT ON FUNCTION public.changed_secrets(text[], timestamptz) IS
   'service_role only. The change feed `bridge watch` polls: {"now", "changed": [{"name", "changed_at"}], "gone": [names]} for up to vault_bridge.max_names_per_call() names, one indexed lookup each; changed since p_since (a little before it, vault_bridge.change_settle(), so a late commit is not missed), or every existing name when p_since is NULL; gone when deleted or expired. Pass "now" back as p_since. Never a value; not audited, as it reads no value and a fleet polls it every 30 s.';
-$setup_v11_26$;
+$setup_v11_28$;
 END
 $migration$;
 
@@ -3330,7 +3415,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_27$
+  EXECUTE $setup_v11_29$
 
 CREATE OR REPLACE FUNCTION public.secret_rollout(p_name text)
 RETURNS jsonb
@@ -3399,7 +3484,7 @@ REVOKE ALL ON FUNCTION public.secret_rollout(text) FROM PUBLIC, anon, authentica
 GRANT EXECUTE ON FUNCTION public.secret_rollout(text) TO service_role;
 COMMENT ON FUNCTION public.secret_rollout(text) IS
   'service_role only. Since the secret last changed (Vault updated_at): {"name", "changed_at", "updated": [{"gateway", "via", "resolved_at"}], "pending": [...]}: the gateways (tenant/token, or the host of a project-key caller) whose resolve started after the change was seen committed (vault_bridge.rollout_since: one that started earlier may have read the old value), and those seen resolving it in vault_bridge.usage_window() before that have not (a revoked or expired token is not pending; a pending token whose calls since are past its audit budget, so not itemised by name, has "unitemised": true). Reads by `bridge watch` itself (provider bridge-watch) count for neither. Purges kept versions past their time. Raises PT404 for an unknown name. Audited as audit.';
-$setup_v11_27$;
+$setup_v11_29$;
 END
 $migration$;
 
@@ -3418,7 +3503,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_28$
+  EXECUTE $setup_v11_30$
 
 -- ---------------------------------------------------------------------------
 -- 12. Dashboard (bridge ui)
@@ -3444,6 +3529,7 @@ DECLARE
   v_search text := pg_catalog.lower(NULLIF(p_search, ''));
   v_answer jsonb;
 BEGIN
+  PERFORM vault_bridge.settle_outside_changes();
   PERFORM vault_bridge.log_access('list', ARRAY[NULL::uuid], ARRAY[p_search], ARRAY[NULL::text]);
   -- Filters and the count read the metadata only (secret_policies); the
   -- audit log is read, as list_secrets_status reads it, for the rows of the
@@ -3504,7 +3590,7 @@ REVOKE ALL ON FUNCTION public.list_secrets_page(text, text, text, text, text, in
 GRANT EXECUTE ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_page(text, text, text, text, text, integer, integer) IS
   'service_role only. One page of the secrets table `bridge ui` shows: {"total", "tenants", "rows"}: how many match, every tenant that has a secret (for the filter), and the rows as list_secrets_status gives them (Vault names, tenant prefix included), ordered by name, at most p_limit (capped at vault_bridge.max_log_rows()) from p_offset. Filters, each NULL for any: p_search (case-insensitive, in name or description), p_tenant (''default'' for plain names), p_type, p_status (a test outcome, or ''untested''; generic secrets, which have nothing to test, never match), p_due (expired, overdue, due, or ''any'' of them). Usage is read for the page''s rows only. Never returns or decrypts a value. Audited as list.';
-$setup_v11_28$;
+$setup_v11_30$;
 END
 $migration$;
 
@@ -3523,7 +3609,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_29$
+  EXECUTE $setup_v11_31$
 
 CREATE OR REPLACE FUNCTION public.secret_usage_days(p_names text[], p_days integer DEFAULT 30)
 RETURNS jsonb
@@ -3612,7 +3698,7 @@ REVOKE ALL ON FUNCTION public.list_secrets_page_usage(text, text, text, text, te
 GRANT EXECUTE ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) TO service_role;
 COMMENT ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) IS
   'service_role only. For bridge ui''s secrets list: list_secrets_page''s answer with "usage": secret_usage_days of its rows over p_days (asked max_names_per_call() names at a time, so any page list_secrets_page gives has its usage): one round trip for a page and its sparklines. Audited as those two are (list, then one audit per chunk).';
-$setup_v11_29$;
+$setup_v11_31$;
 END
 $migration$;
 
@@ -3631,7 +3717,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_30$
+  EXECUTE $setup_v11_32$
 
 -- ---------------------------------------------------------------------------
 -- 13. Gateway tokens (least privilege for gateways)
@@ -3691,7 +3777,7 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.token_budget(bigint, integer, integer, integer, integer, boolean) IS
   'Internal. Charges one call''s audit rows to a token''s budget of token_log_rows() per token_log_window(): p_rows rows for p_names found names (itemised while they leave token_failure_rows() free) and p_failure_rows rows for p_failed_names failed ones (itemised while the whole budget lasts). Says which of the two the caller may write, with the token''s tenant and name; what may not be written is counted on the token row instead and written as one summary row when the next window opens. p_used records last_used_at.';
-$setup_v11_30$;
+$setup_v11_32$;
 END
 $migration$;
 
@@ -3710,7 +3796,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_31$
+  EXECUTE $setup_v11_33$
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_token_resolve(
   p_token_id bigint,
@@ -3813,7 +3899,7 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.log_refused_token(bigint, integer) IS
   'Internal. One failure row for a call made with a known token that is revoked or expired, standing for the p_names names it asked for, within the token''s audit budget; once the window''s budget is spent, nothing at all (no row, no count, no lock): a stolen old token that keeps trying is seen, and cannot flood the log or the table.';
-$setup_v11_31$;
+$setup_v11_33$;
 END
 $migration$;
 
@@ -3832,7 +3918,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_32$
+  EXECUTE $setup_v11_34$
 
 CREATE OR REPLACE FUNCTION vault_bridge.reading_token(p_token text, p_names text[])
 RETURNS vault_bridge.gateway_tokens
@@ -3934,7 +4020,7 @@ REVOKE ALL ON FUNCTION public.resolve_secrets_with_token(text, text[]) FROM PUBL
 GRANT EXECUTE ON FUNCTION public.resolve_secrets_with_token(text, text[]) TO anon, service_role;
 COMMENT ON FUNCTION public.resolve_secrets_with_token(text, text[]) IS
   'anon (a gateway with the publishable key) and service_role. With a gateway token that is neither revoked nor expired: {name: value} for the requested names of the token''s tenant that its allow-list matches (in tenant default, never through a glob of only * and ?), in one lookup; other names are absent. Audited with the token''s name and tenant: one row per found name and one for all failed names, within the token''s audit budget. A refused token gets HTTP 401: an unknown one raises PT401 and writes nothing; a known one that is revoked or expired is recorded as one failure row within its audit budget and answered with response.status 401 and PostgREST''s error body.';
-$setup_v11_32$;
+$setup_v11_34$;
 END
 $migration$;
 
@@ -3953,7 +4039,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_33$
+  EXECUTE $setup_v11_35$
 
 CREATE OR REPLACE FUNCTION public.secrets_due_with_token(p_token text, p_names text[])
 RETURNS TABLE (name text, due text, due_at timestamptz)
@@ -4062,7 +4148,7 @@ REVOKE ALL ON FUNCTION public.create_gateway_token(text, text, text, text[], tim
 GRANT EXECUTE ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) TO service_role;
 COMMENT ON FUNCTION public.create_gateway_token(text, text, text, text[], timestamptz) IS
   'service_role only. Records a gateway token for a tenant by its sha256 (the token itself never reaches the database), with an allow-list of name globs and an optional expiry. In tenant default the allow-list must name its secrets: a glob of only * and ? raises 22023 there. Audited as token.';
-$setup_v11_33$;
+$setup_v11_35$;
 END
 $migration$;
 
@@ -4081,7 +4167,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_34$
+  EXECUTE $setup_v11_36$
 
 CREATE OR REPLACE FUNCTION public.list_gateway_tokens()
 RETURNS TABLE (
@@ -4216,7 +4302,7 @@ REVOKE ALL ON FUNCTION public.list_tenants() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.list_tenants() TO service_role;
 COMMENT ON FUNCTION public.list_tenants() IS
   'service_role only. Every tenant that is recorded, holds a token or holds a Vault secret named T#NAME, with its members, its number of secrets and of active tokens (created_at NULL when it exists only as Vault names).';
-$setup_v11_34$;
+$setup_v11_36$;
 END
 $migration$;
 
@@ -4235,7 +4321,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_35$
+  EXECUTE $setup_v11_37$
 
 -- A view owned by postgres reads Vault's metadata (never a value) and keeps
 -- only the rows of the caller's own tenants: an authenticated user sees the
@@ -4282,6 +4368,6 @@ COMMENT ON FUNCTION public.vault_bridge_version() IS
 -- One statement for every vault_bridge function of every section above; it must stay after
 -- the last one (a function created after it would keep PUBLIC's EXECUTE).
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA vault_bridge FROM PUBLIC, anon, authenticated, service_role;
-$setup_v11_35$;
+$setup_v11_37$;
 END
 $migration$;
