@@ -17,8 +17,10 @@ import gzip
 import importlib
 import io
 import json
+import random
 import shlex
 import subprocess
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,13 +34,14 @@ from bridge.core.durations import option_seconds, option_stamp, parse_duration
 from bridge.core.errors import ConfigError, UsageError
 from bridge.core.keys import scrub
 from bridge.core.policy import expires_stamp, rotate_every_seconds
-from bridge.core.secret_types import one_line, secret_parts
+from bridge.core.secret_types import hidden_parts, one_line, secret_parts
 from bridge.local.config import Config
 from tests.support.api_role import become, call, mint
 from tests.support.bridge_proc import run_bridge
 from tests.support.pg import PgCluster, audit_rows_dropped_after, forget
 from tests.support.postgrest import Endpoint, ProjectKeys
 from tests.test_lifecycle_sql import Rpc
+from tests.test_regex_bounds import DONE, outcome_within
 from tests.test_setup_admin import unique
 
 
@@ -498,3 +501,135 @@ def test_a_description_edit_of_a_secret_made_outside_the_bridge_is_no_rotation(p
     assert after["rotated_at"] == before["rotated_at"], "a description edit counted as a rotation"
     studio(pg, name, "'a new value'")
     assert http.status(name)[name]["rotated_at"] > before["rotated_at"], "a value changed in Studio is a rotation"
+
+
+# --- encoded echoes found in review: forms, a run longer than a chunk, public fields, cost ------------------------------
+
+_NOISE = random.Random(29).randbytes(400)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+MISSED: dict[str, Any] = {
+    # A proxy that quotes an already-quoted URL (a redirect_uri or a callback inside a query string).
+    "double percent-encoding": lambda k: "".join(f"%25{b:02X}" for b in k.encode()),
+    # A raw JSON body holding MIME/PEM-style base64: the line breaks are JSON escapes, not whitespace.
+    "base64 lines joined by JSON \\n escapes": lambda k: "\\n".join(
+        _b64(b"token=" + k.encode())[i : i + 8] for i in range(0, len(_b64(b"token=" + k.encode())), 8)),
+    # Base64 of base64 (a Kubernetes Secret manifest quoted in a base64 field, a Basic header logged as base64).
+    "base64 of base64": lambda k: _b64(_b64(k.encode()).encode()),
+    # Base64 of hex, of percent-encoding: one decoding layer only.
+    "base64 of hex": lambda k: _b64(k.encode().hex().encode()),
+    "base64 of percent-encoding": lambda k: _b64("".join(f"%{b:02X}" for b in k.encode()).encode()),
+    # zlib and raw deflate then base64 (SAML-style redirect binding), not gzip.
+    "zlib then base64": lambda k: _b64(zlib.compress(k.encode())),
+    "raw deflate then base64": lambda k: _b64(zlib.compress(k.encode())[2:-4]),
+    # Two gzip members: only the first 1f 8b in a decoded run is inflated.
+    "second gzip member": lambda k: _b64(gzip.compress(b"hello", mtime=0) + gzip.compress(k.encode(), mtime=0)),
+    # Base32 is only read in upper case and at offset 0 of a run.
+    "base32 lower case": lambda k: base64.b32encode(k.encode()).decode().lower(),
+    "base32 glued after a capital": lambda k: "X" + base64.b32encode(k.encode()).decode(),
+    # Characters a terminal does not show, between every character of the key.
+    "zero-width spaces": lambda k: "\u200b".join(k),
+    "soft hyphens": lambda k: "\u00ad".join(k),
+    # Byte lists of SDK debug output.
+    "0x byte list": lambda k: ", ".join(f"0x{b:02x}" for b in k.encode()),
+    "decimal byte array": lambda k: "[" + ",".join(str(b) for b in k.encode()) + "]",
+    "octal escapes": lambda k: "".join(f"\\{b:03o}" for b in k.encode()),
+    "quoted-printable of every byte": lambda k: "".join(f"={b:02X}" for b in k.encode()),
+    "UTF-32LE as base64": lambda k: _b64(k.encode("utf-32-le")),
+    "full-width characters": lambda k: "".join(chr(ord(c) + 0xFEE0) if 0x21 <= ord(c) <= 0x7E else c for c in k),
+    "one character per space": lambda k: " ".join(k),
+    # A gzip member whose key comes after GZIP_MAX_BYTES of inflated output: 64 KiB of zeros is 216 characters.
+    "gzip with the key after 64 KiB": lambda k: _b64(gzip.compress(b"\0" * 65536 + k.encode(), 9, mtime=0)),
+    # UTF-16 is only tried when a third of the whole run's odd (or even) bytes are zero: a UTF-16 string inside a
+    # larger binary record (a .NET or Windows structure) is not.
+    "UTF-16LE inside a larger binary record, base64": lambda k: _b64(_NOISE + k.encode("utf-16-le")),
+    "UTF-16LE inside a larger binary record, hex": lambda k: (_NOISE + k.encode("utf-16-le")).hex(),
+    # Each view undoes one kind of escape: two kinds mixed leave no view with twelve plain characters.
+    "percent-encoding and HTML entities alternating": lambda k: "".join(
+        f"%{ord(c):02X}" if i % 2 else f"&#{ord(c)};" for i, c in enumerate(k)),
+    "percent-encoding and \\u escapes alternating": lambda k: "".join(
+        f"%{ord(c):02X}" if i % 2 else f"\\u{ord(c):04x}" for i, c in enumerate(k)),
+}
+
+
+
+
+@pytest.mark.parametrize("encoding", list(MISSED))
+def test_an_echo_in_a_form_found_in_review_is_withheld(encoding: str) -> None:
+    """Each of these decodes to the whole key in one or two steps any reader can take: one_line (secrets test) and
+    keys.scrub (Supabase, gateway and MCP errors) must withhold it or redact it."""
+    encoded = MISSED[encoding](OPENAI_KEY)
+    said = f"upstream refused the request: {encoded} is not valid"
+    checked = one_line(said, secret_parts("openai", OPENAI_KEY), 4000)
+    scrubbed = scrub(said, OPENAI_KEY)
+    assert "withheld" in checked or "[redacted]" in checked, checked
+    assert "withheld" in scrubbed or "[REDACTED]" in scrubbed, scrubbed
+
+
+def test_a_gzip_run_of_20_kib_is_read_whole() -> None:
+    """A base64 gzip run longer than a reading chunk (16 KiB) was cut, its header in one chunk and its end in the next:
+    the key at the end of the stream was never seen."""
+    blob = _b64(gzip.compress(random.Random(29).randbytes(15000) + OPENAI_KEY.encode(), mtime=0))
+    assert "withheld" in scrub("x " * 4000 + blob, OPENAI_KEY)
+
+
+GCP_SERVICE_ACCOUNT = json.dumps({
+    "type": "service_account", "project_id": "acme-prod-4821",
+    "private_key_id": "3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a",
+    "private_key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n",
+    "client_email": "bridge@acme-prod-4821.iam.gserviceaccount.com", "client_id": "109876543210987654321",
+    "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": "https://oauth2.googleapis.com/token",
+    "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+    "client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/bridge%40acme-prod-4821.iam.gserviceaccount.com",
+    "universe_domain": "googleapis.com",
+}, indent=2)
+
+
+@pytest.mark.parametrize("said", [
+    "Error 400: redirect_uri_mismatch. redirect_uri=https%3A%2F%2Fwww.example.com%2Foauth%2Fcallback",
+    "Access blocked: continue at https:&#x2F;&#x2F;www.example.com/login",
+])
+def test_a_message_quoting_an_unrelated_url_is_not_withheld(said: str) -> None:
+    """A service account's public fields (Google's URLs, its domain) are not sought in decoded text: `https://www.`
+    of its cert URL withheld every message holding an encoded URL, as `secrets test` shows it."""
+    parts = secret_parts("gcp-service-account", GCP_SERVICE_ACCOUNT)
+    out = one_line(said, parts, 4000, hidden_parts("gcp-service-account", GCP_SERVICE_ACCOUNT))
+    assert "withheld" not in out and "example.com" in out, out
+    key_line = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
+    leaked = one_line(f"bad key {_b64(key_line.encode())}", parts, 4000, hidden_parts("gcp-service-account", GCP_SERVICE_ACCOUNT))
+    assert "withheld" in leaked or "[redacted]" in leaked, leaked
+
+
+def _gzip_bombs(size: int, distinct: bool) -> str:
+    """Runs of base64 gzip each inflating to 64 KiB of UTF-16-looking bytes (all different, or one repeated), with a
+    %, an entity and a \\u escape so that every unescaped view differs from the text."""
+    rng = random.Random(0)
+
+    def bomb() -> str:
+        half = rng.randbytes(16)
+        return _b64(gzip.compress(bytes(b for c in half for b in (c, 0)) * 2048, 9, mtime=0))
+
+    one = bomb()
+    runs = [bomb() if distinct else one for _ in range(size // (len(one) + 1) - 1)]
+    return "%41 &amp; \\u0041 " + " ".join(runs)
+
+
+@pytest.mark.parametrize(("size", "distinct"), [(64 * 1024, True), (1024 * 1024, False)])
+def test_decoding_a_text_of_gzip_bombs_is_bounded_and_fails_closed(size: int, distinct: bool) -> None:
+    """The reload's 64 KiB of CLI output, scrubbed once per token the watcher knows, and an MCP server's stderr line of
+    any length: decoding stops at its budget (or at the length it reads), within admin_deadline, and what it could
+    not vouch for is withheld."""
+    text = _gzip_bombs(size, distinct)
+    key = "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz"
+    assert outcome_within(Config().admin_deadline, lambda: scrub(text, key)) == DONE
+    assert "withheld" in scrub(text, key)
+
+
+def test_one_bomb_repeated_is_decoded_once_and_shown() -> None:
+    """The same run many times is decoded once: within budget, holding no key, the text is not withheld."""
+    text = _gzip_bombs(64 * 1024, False)
+    assert scrub(text, "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz") == text

@@ -1,13 +1,17 @@
 """Whether a text holds a secret in an encoded form nobody listed.
 
 part_forms (secret_types) spells a value the ways a server usually quotes it, and redaction masks those spellings.
-A proxy or an SDK may write it in one more: MIME base64 broken into lines, every byte percent-encoded, HTML
-entities, `\\u` escapes, hex with colons, base32, UTF-16, gzip then base64, or simply reversed. Enumerating
-encodings of the value cannot keep up, so this module goes the other way: it decodes the text in each of those
-ways and looks for a run of the value in what comes out. A text that holds one is withheld whole by its caller.
+A proxy or an SDK may write it in one more: MIME base64 broken into lines (or into JSON `\\n` escapes), every byte
+percent-encoded (twice), HTML entities, `\\u`, `\\x` or octal escapes, hex with separators or `0x` prefixes,
+quoted-printable, base32, a decimal byte list, UTF-16 or UTF-32, gzip, zlib or deflate then base64, base64 of base64, zero-width
+characters or spaces between the characters, full-width characters, or simply reversed. Enumerating encodings of
+the value cannot keep up, so this module goes the other way: it decodes the text in each of those ways (two layers
+deep) and looks for a run of the value in what comes out. A text that holds one is withheld whole by its caller.
 
-Time and memory are linear in the text (its callers bound it) and in the parts: every view is one pass, each
-candidate run is decoded a fixed number of times, and the parts are compared through one set of windows.
+Cost is bounded whatever the text holds: at most MAX_SCAN_CHARS of text (a longer one is not vouched for, and
+callers cut theirs first), every regex linear, each distinct run decoded once, and all decoding together may produce
+at most DECODE_BUDGET_CHARS; a text whose decodings would go past that is not vouched for either. Not vouched for
+means withheld: the caller cannot show what it could not check.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import base64
 import binascii
 import html
 import re
+import unicodedata
 import urllib.parse
 import zlib
 from collections.abc import Iterable, Iterator
@@ -27,88 +32,180 @@ MIN_SOURCE_CHARS = 8
 """Shorter parts are not sought in decoded views: eight characters or fewer would match decoded noise."""
 MIN_RUN_CHARS = 16
 """An encoded run shorter than this holds fewer than twelve characters of anything."""
-GZIP_MAX_BYTES = 64 * 1024
-"""What a gzip member in the text may inflate to before the rest is ignored: no decompression bomb."""
-CHUNK_CHARS = 16 * 1024
-"""A long text is read in chunks this long, each overlapping the next by OVERLAP_CHARS, so memory stays bounded."""
-OVERLAP_CHARS = 2 * 1024
-"""Longer than any encoded form of a window's worth of a value, so no run is missed at a chunk's edge."""
+MAX_SCAN_CHARS = 64 * 1024
+"""The longest text looked at: more than any caller shows (they cut to a few hundred characters after this)."""
+DECODE_BUDGET_CHARS = 1024 * 1024
+"""All the decoding of one call together: inflated gzip and every view included."""
+DEPTH = 2
+"""Layers of encoding undone: base64 of base64, gzip then base64, hex of UTF-16."""
 
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}")
-_BASE32_RUN = re.compile(r"[A-Z2-7]{16,}")
-_HEX_RUN = re.compile(r"(?:[0-9A-Fa-f]{2}[:\s.-]?){8,}")
-_U_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")
+_BASE32_RUN = re.compile(r"[A-Za-z2-7]{16,}")
+_HEX_RUN = re.compile(r"(?:[0-9A-Fa-f]{2}[:.=,-]?){8,}")
+_DECIMAL_LIST = re.compile(r"\d{1,3}(?:,\d{1,3}){11,}")
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|\\([0-3][0-7]{2})|\\([nrt/\\\"'])")
+_JSON_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "/": "/", "\\": "\\", '"': '"', "'": "'"}
+class _Exhausted(Exception):
+    """The decoding budget is spent: the text is not vouched for."""
+
+
+class _Budget:
+    def __init__(self, chars: int) -> None:
+        self.left = chars
+
+    def spend(self, chars: int) -> None:
+        self.left -= chars
+        if self.left < 0:
+            raise _Exhausted
 
 
 def holds_encoded(text: str, parts: Iterable[str]) -> bool:
-    """Whether any decoded view of `text` holds a run of WINDOW_CHARS characters of a part (or a whole part)."""
+    """Whether `text` holds a run of WINDOW_CHARS characters of a secret part (or a whole shorter one) once decoded
+    any way this module knows, or is too long or too costly to decode to tell (True: withhold it)."""
     sought = [p for p in parts if len(p) >= MIN_SOURCE_CHARS]
     if not sought or not text:
         return False
-    step = CHUNK_CHARS - OVERLAP_CHARS
-    return any(_chunk_holds(text[start : start + CHUNK_CHARS], sought) for start in range(0, max(1, len(text) - OVERLAP_CHARS), step))
+    if len(text) > MAX_SCAN_CHARS:
+        return True
+    windows = _Windows(sought)
+    try:
+        return any(windows.found_in(view) for view in _views(text, _Budget(DECODE_BUDGET_CHARS)))
+    except _Exhausted:
+        return True
 
 
-def _chunk_holds(text: str, sought: list[str]) -> bool:
-    windows = {min(WINDOW_CHARS, len(p)) for p in sought}
-    seen: set[str] = set()
-    for view in _views(text):
-        for width in windows:
-            seen.update(view[i : i + width] for i in range(len(view) - width + 1))
-    for part in sought:
-        width = min(WINDOW_CHARS, len(part))
-        if any(part[i : i + width] in seen for i in range(len(part) - width + 1)):
-            return True
-    return False
+MAX_PART_WINDOWS = 128 * 1024
+"""Windows of the parts kept: a mebibyte value keeps every 8th, so a leak of 19 characters or more in a row is
+still found (every run of WINDOW_CHARS + stride - 1 holds a kept window) and memory stays a few MiB."""
 
 
-def _views(text: str) -> Iterator[str]:
-    """The text read every way a value may have been encoded in it; each a pass over the text or one of its runs."""
-    unquoted = urllib.parse.unquote(text, errors="replace")
-    unescaped = html.unescape(text)
-    u_decoded = _U_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
-    for view in {text, unquoted, unescaped, u_decoded}:
+class _Windows:
+    """The windows of the parts, looked up per position of a view: memory in the parts, time in the views."""
+
+    def __init__(self, parts: list[str]) -> None:
+        self.widths = sorted({min(WINDOW_CHARS, len(p)) for p in parts})
+        stride = max(1, -(-sum(len(p) for p in parts) // MAX_PART_WINDOWS))
+        self.known = {p[i : i + w] for p in parts for w in (min(WINDOW_CHARS, len(p)),) for i in range(0, len(p) - w + 1, stride)}
+
+    def found_in(self, view: str) -> bool:
+        return any(view[i : i + w] in self.known for w in self.widths for i in range(len(view) - w + 1))
+
+
+def _views(text: str, budget: _Budget) -> Iterator[str]:
+    """The text as written, unescaped every way at once (twice, for double encodings), without invisible and
+    compatibility characters, without whitespace, reversed; then every encoded run of those, decoded DEPTH deep."""
+    unescaped = _unescaped(_unescaped(text))
+    plain = unicodedata.normalize("NFKC", "".join(c for c in unescaped if unicodedata.category(c) != "Cf"))
+    joined = "".join(plain.split())
+    listed = joined.replace("0x", "").replace("0X", "")
+    seen_views: set[str] = set()
+    seen_runs: set[str] = set()
+    layer: list[str] = []
+    for view in (text, unescaped, plain, joined, listed):
+        if view not in seen_views:
+            seen_views.add(view)
+            layer.append(view)
+    for view in layer:
+        budget.spend(len(view))
         yield view
         yield view[::-1]
-        joined = "".join(view.split())
-        for decoded in _decoded_runs(joined):
-            yield from _as_text(decoded)
+    for _ in range(DEPTH):
+        decoded: list[str] = []
+        for view in layer:
+            for data in _decoded_runs(view, seen_runs, budget):
+                for as_text in _as_text(data, budget):
+                    for one in (as_text, _unescaped(as_text)):
+                        if one not in seen_views:
+                            seen_views.add(one)
+                            budget.spend(len(one))
+                            decoded.append(one)
+                            yield one
+        layer = decoded + ["".join(v.split()) for v in decoded]
 
 
-def _decoded_runs(text: str) -> Iterator[bytes]:
-    for match in _BASE64_RUN.finditer(text):
-        run = match.group().replace("-", "+").replace("_", "/")
-        for offset in range(4):
-            body = run[offset:]
-            body = body[: len(body) - len(body) % 4]
-            if len(body) >= MIN_RUN_CHARS:
-                yield base64.b64decode(body)
-    for match in _BASE32_RUN.finditer(text):
-        body = match.group()
-        body = body[: len(body) - len(body) % 8]
-        if len(body) >= MIN_RUN_CHARS:
-            yield base64.b32decode(body)
-    for match in _HEX_RUN.finditer(text):
-        digits = re.sub(r"[^0-9A-Fa-f]", "", match.group())
-        for offset in range(2):
-            body = digits[offset:]
-            body = body[: len(body) - len(body) % 2]
-            if len(body) >= MIN_RUN_CHARS:
-                try:
+def _unescaped(text: str) -> str:
+    """Percent-decoding, HTML entities and backslash escapes, all at once: a proxy may mix them in one string."""
+    text = urllib.parse.unquote(text, errors="replace")
+    text = html.unescape(text)
+
+    def one(match: re.Match[str]) -> str:
+        hex4, hex2, octal, simple = match.groups()
+        if simple:
+            return _JSON_ESCAPES[simple]
+        return chr(int(hex4 or hex2, 16) if (hex4 or hex2) else int(octal, 8))
+
+    return _ESCAPE.sub(one, text)
+
+
+def _decoded_runs(view: str, seen: set[str], budget: _Budget) -> Iterator[bytes]:
+    """Each run of base64, base32, hex or decimal byte values in `view`, decoded once per call however many views
+    hold it."""
+
+    def fresh(run: str) -> bool:
+        if run in seen:
+            return False
+        seen.add(run)
+        budget.spend(len(run))
+        return True
+
+    for match in _BASE64_RUN.finditer(view):
+        if fresh("64:" + match.group()):
+            run = match.group().replace("-", "+").replace("_", "/")
+            for offset in range(4):
+                body = run[offset:]
+                body = body[: len(body) - len(body) % 4]
+                if len(body) >= MIN_RUN_CHARS:
+                    yield base64.b64decode(body)
+    for match in _BASE32_RUN.finditer(view):
+        if fresh("32:" + match.group()):
+            run = match.group().upper()
+            for offset in range(8):
+                body = run[offset:]
+                body = body[: len(body) - len(body) % 8]
+                if len(body) >= MIN_RUN_CHARS:
+                    try:
+                        yield base64.b32decode(body)
+                    except binascii.Error:
+                        continue
+    for match in _HEX_RUN.finditer(view):
+        if fresh("16:" + match.group()):
+            digits = re.sub(r"[^0-9A-Fa-f]", "", match.group())
+            for offset in range(2):
+                body = digits[offset:]
+                body = body[: len(body) - len(body) % 2]
+                if len(body) >= MIN_RUN_CHARS:
                     yield binascii.unhexlify(body)
-                except binascii.Error:
-                    continue
+    for match in _DECIMAL_LIST.finditer(view):
+        if fresh("10:" + match.group()):
+            numbers = [int(n) for n in match.group().split(",")]
+            if all(n < 256 for n in numbers):
+                yield bytes(numbers)
 
 
-def _as_text(data: bytes) -> Iterator[str]:
+_GZIP_MAGIC = b"\x1f\x8b"
+MAX_MEMBERS = 8
+"""Compressed streams tried in one decoded run: a second gzip member, a zlib or a raw deflate stream."""
+
+
+def _as_text(data: bytes, budget: _Budget) -> Iterator[str]:
+    """Decoded bytes read as text every way a value may be stored in them, and inflated if they are compressed."""
     yield data.decode("utf-8", errors="replace")
-    if data[1::2].count(0) * 3 > len(data) // 2 or data[0::2].count(0) * 3 > len(data) // 2:
-        for offset in range(2):
-            yield data[offset:].decode("utf-16-le", errors="replace")
-    at = data.find(b"\x1f\x8b")
-    if at >= 0:
+    # UTF-16 and UTF-32 of the ASCII a key is made of, either byte order, anywhere in a larger record.
+    yield data.replace(b"\0", b"").decode("utf-8", errors="replace")
+    starts = [0]
+    at = data.find(_GZIP_MAGIC)
+    while at >= 0 and len(starts) <= MAX_MEMBERS:
+        starts.append(at)
+        at = data.find(_GZIP_MAGIC, at + 1)
+    for start, wbits in [(s, 16 + zlib.MAX_WBITS) for s in starts[1:]] + [(0, zlib.MAX_WBITS), (0, -zlib.MAX_WBITS)]:
+        limit = min(budget.left, MAX_SCAN_CHARS) + 1
         try:
-            inflated = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[at:], GZIP_MAX_BYTES)
+            inflated = zlib.decompressobj(wbits).decompress(data[start:], limit)
         except zlib.error:
-            return
-        yield inflated.decode("utf-8", errors="replace")
+            continue
+        if inflated:
+            budget.spend(len(inflated))
+            if len(inflated) >= limit:
+                raise _Exhausted
+            yield inflated.decode("utf-8", errors="replace")
+            yield inflated.replace(b"\0", b"").decode("utf-8", errors="replace")

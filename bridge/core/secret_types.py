@@ -291,6 +291,25 @@ def secret_parts(secret_type: str, value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p in parts if len(p) >= MIN_PART_CHARS))
 
 
+PUBLIC_FIELDS = frozenset({
+    "type", "project_id", "client_email", "client_id", "auth_uri", "token_uri", "auth_provider_x509_cert_url",
+    "client_x509_cert_url", "universe_domain", "region",
+})
+"""Fields of a service's credential JSON that are no secret (Google's own URLs and domain, the account's address
+and ids, an AWS region): still redacted where quoted as they are, but not sought in decoded text, where their
+generic runs (`https://www.`) would withhold any message holding an encoded URL."""
+
+
+def hidden_parts(secret_type: str, value: str) -> tuple[str, ...]:
+    """secret_parts without the values of PUBLIC_FIELDS: what an encoded echo must not hold."""
+    doc = json_object(value) if secret_type in SERVICE_TYPES else None
+    if doc is None:
+        return secret_parts(secret_type, value)
+    # The JSON text itself holds the public fields too; its secret fields are parts of their own.
+    public = {value} | {text for key, child in doc.items() if key in PUBLIC_FIELDS for text in _strings(child)}
+    return tuple(p for p in secret_parts(secret_type, value) if p not in public)
+
+
 def _strings(node: object) -> Iterable[str]:
     if isinstance(node, str):
         yield node
@@ -302,7 +321,7 @@ def _strings(node: object) -> Iterable[str]:
             yield from _strings(child)
 
 
-def redact(text: str, parts: Iterable[str]) -> str:
+def redact(text: str, parts: Iterable[str], hidden: Iterable[str] | None = None) -> str:
     """`text` with every part, every quoted or encoded form of one, and every fragment of one replaced (the
     module's rule).
 
@@ -317,6 +336,7 @@ def redact(text: str, parts: Iterable[str]) -> str:
     haystack = [p for p in parts if len(p) >= MIN_FRAGMENT_SOURCE_CHARS]
     if not haystack:
         return text
+    sought = haystack if hidden is None else list(hidden)
     runs = [m for m in _FRAGMENT.finditer(text) if not _standalone_word(m)]
     seen = _grams_in(haystack, {_grams(m.group()) if len(m.group()) >= MIN_GLUED_CHARS else (m.group(),) for m in runs})
 
@@ -328,7 +348,7 @@ def redact(text: str, parts: Iterable[str]) -> str:
         return REDACTED if any(gram in seen for gram in grams) else run
 
     text = _FRAGMENT.sub(fragment, text) if runs else text
-    return WITHHELD if holds_encoded(text, haystack) else text
+    return WITHHELD if holds_encoded(text, sought) else text
 
 
 def _grams(run: str) -> tuple[str, ...]:
@@ -410,8 +430,9 @@ def _standalone_word(match: re.Match[str]) -> bool:
     return _PLAIN_WORD.fullmatch(match.group()) is not None and before in _WORD_EDGES and after in _WORD_EDGES
 
 
-def one_line(text: str, parts: Iterable[str], limit: int = ONE_LINE_CHARS) -> str:
+def one_line(text: str, parts: Iterable[str], limit: int = ONE_LINE_CHARS, hidden: Iterable[str] | None = None) -> str:
     """Server text as one short line a terminal can show: redacted first, so the cut can never leave a fragment of
-    the value standing, then whitespace collapsed, controls escaped, and cut to `limit` with an ellipsis."""
-    shown = printable(" ".join(redact(text[:MAX_REDACT_CHARS], parts).split()))
+    the value standing, then whitespace collapsed, controls escaped, and cut to `limit` with an ellipsis. `hidden`
+    (default: `parts`) is what an encoded echo must not hold (hidden_parts)."""
+    shown = printable(" ".join(redact(text[:MAX_REDACT_CHARS], parts, hidden).split()))
     return shown if len(shown) <= limit else shown[: limit - 1].rstrip() + "…"

@@ -26,7 +26,16 @@ from bridge import __version__
 from bridge.core.deadline import TimedOut, run_within
 from bridge.core.durations import format_age
 from bridge.core.errors import BridgeError, UsageError
-from bridge.core.secret_types import DEFAULT_TYPE, INVALID, ONE_LINE_CHARS, SECRET_TYPES, UNREACHABLE, one_line, secret_parts
+from bridge.core.secret_types import (
+    DEFAULT_TYPE,
+    INVALID,
+    ONE_LINE_CHARS,
+    SECRET_TYPES,
+    UNREACHABLE,
+    hidden_parts,
+    one_line,
+    secret_parts,
+)
 from bridge.local.config import provider_base_url
 from bridge.local.network import tls_context, transport_reason
 from bridge.providers.api_keys import ANTHROPIC, GEMINI, OPENAI, OPENROUTER
@@ -80,7 +89,7 @@ def test_secret(
     except TimedOut:
         if progress.host is None:
             return CheckResult(UNREACHABLE, f"testing the {provider.name} secret did not finish within {format_age(deadline_s)}")
-        return _shown(Verdict(UNREACHABLE, f"{provider.name} did not answer within {format_age(deadline_s)} ({progress.host})"), None, progress.parts)
+        return _shown(Verdict(UNREACHABLE, f"{provider.name} did not answer within {format_age(deadline_s)} ({progress.host})"), None, progress)
 
 
 @dataclass
@@ -89,6 +98,7 @@ class _Progress:
     and what to redact from them (a host can hold the value's region)."""
 
     parts: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()
     host: str | None = None
 
 
@@ -101,14 +111,15 @@ def _test(
         return CheckResult(INVALID, problem)
     request = provider.request(value, base or default_base_url(secret_type, value), now())
     progress.parts = (*secret_parts(secret_type, value), *request.secrets)
+    progress.hidden = (*hidden_parts(secret_type, value), *request.secrets)
     progress.host = host = urlsplit(request.url).netloc
     try:
         answer = _send(request, deadline_s)
     except TimedOut:
-        return _shown(Verdict(UNREACHABLE, f"{provider.name} did not answer within {format_age(deadline_s)} ({host})"), None, progress.parts)
+        return _shown(Verdict(UNREACHABLE, f"{provider.name} did not answer within {format_age(deadline_s)} ({host})"), None, progress)
     except _Unreachable as exc:
-        return _shown(Verdict(UNREACHABLE, f"cannot reach {provider.name} at {host}: {exc}"), None, progress.parts)
-    return _shown(judge(provider, answer), answer.status, progress.parts)
+        return _shown(Verdict(UNREACHABLE, f"cannot reach {provider.name} at {host}: {exc}"), None, progress)
+    return _shown(judge(provider, answer), answer.status, progress)
 
 
 def _provider(secret_type: str) -> Provider:
@@ -119,12 +130,12 @@ def _provider(secret_type: str) -> Provider:
     return PROVIDERS[secret_type]
 
 
-def _shown(verdict: Verdict, http_status: int | None, parts: Iterable[str]) -> CheckResult:
+def _shown(verdict: Verdict, http_status: int | None, progress: _Progress) -> CheckResult:
     """The verdict as one line of at most ONE_LINE_CHARS, all of it redacted (a host can hold the value's region),
     the HTTP status kept whole at its end."""
     suffix = f" (HTTP {http_status})" if http_status else ""
     text = f"{verdict.summary}: {verdict.detail}" if verdict.detail.strip() else verdict.summary
-    return CheckResult(verdict.status, one_line(text, parts, ONE_LINE_CHARS - len(suffix)) + suffix)
+    return CheckResult(verdict.status, one_line(text, progress.parts, ONE_LINE_CHARS - len(suffix), progress.hidden) + suffix)
 
 
 def _send(request: Request, timeout_s: float) -> Answer:
