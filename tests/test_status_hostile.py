@@ -633,3 +633,62 @@ def test_one_bomb_repeated_is_decoded_once_and_shown() -> None:
     """The same run many times is decoded once: within budget, holding no key, the text is not withheld."""
     text = _gzip_bombs(64 * 1024, False)
     assert scrub(text, "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz") == text
+
+
+# --- second review of the decoder: false positives, cost, NULs ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("said", "value"), [
+    ('error: password authentication failed for user "postgres"', "mysecretpassword"),
+    ('FATAL: database "postgres" does not exist', "postgres123"),
+    ("Error: connect ECONNREFUSED ::1:5432 (is postgres running on localhost?)", "postgresql://app:S3cr3tPw@localhost:5432/appdb"),
+    ("Error: Redis connection to cache:6379 failed - getaddrinfo ENOTFOUND cache", "redis://default:pa55w0rd@cache:6379"),
+    ('401 Unauthorized: Basic realm="api"', "Basic dXNlcjpwYXNz"),
+    ("posting to https://hooks.slack.com failed: 404 no_service", "https://hooks.slack.com/services/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"),
+    ("Invalid pass word 1 given", "password1"),
+    ("Please provide the correct horse battery details", "correcthorse"),
+])
+def test_an_mcp_server_s_diagnostic_sharing_words_with_its_value_is_shown(said: str, value: str) -> None:
+    """An MCP server's last stderr line, scrubbed of each of its env values: a password, a URL's host and user, an
+    Authorization scheme or a word-like value share words with the message that explains the failure, which the
+    start check must still show. Only the credential's own part counts: the URL's password (or its path, for a
+    webhook), what follows the scheme, and for a value that is not a generated key, twelve characters in a row."""
+    assert scrub(said, value) == said
+
+
+def test_a_truncated_anon_key_in_a_debug_line_is_not_withheld_for_the_service_role_jwt() -> None:
+    """Every Supabase JWT starts with the same header and issuer claim: only the signature is the key's own."""
+    header = _b64(b'{"alg":"HS256","typ":"JWT"}').rstrip("=")
+    claims = _b64(b'{"iss":"supabase","ref":"abcdefghijklmnopqrst","role":"service_role"}').rstrip("=")
+    service_role = f"{header}.{claims}.Q8nXk2Lm3Np4Qr5St6Uv7Wx9Yz0Ab1Cd2Ef3Gh4Ij5K"
+    said = f"debug: headers apikey={header[:20]}..."
+    assert scrub(said, service_role) == said
+    assert "withheld" in scrub(f"bad signature {service_role.split('.')[2][:12]}", service_role)
+
+
+@pytest.mark.parametrize(("secret_type", "value", "said", "kept"), [
+    ("azure", json.dumps({"tenant_id": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "client_id": "11112222-3333-4444-5555-666677778888",
+                          "client_secret": "Xy8Q~abcDEFghiJKLmnoPQRstuVWXyz0123456789"}),
+     '{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}', "invalid_client"),
+    ("aws", json.dumps({"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": AWS_SECRET, "region": "us-east-1"}),
+     "not authorized to perform: secretsmanager:GetSecretValue; region_mismatch", "region_mismatch"),
+])
+def test_a_json_value_s_field_names_do_not_redact_the_provider_s_error_code(secret_type: str, value: str, said: str, kept: str) -> None:
+    """The JSON text of a service value is no source of fragments: `client_id` took `invalid_client` with it, and
+    `region` took `region_mismatch`, the very words `secrets test` has to show."""
+    assert kept in one_line(said, secret_parts(secret_type, value), 4000, hidden_parts(secret_type, value))
+
+
+def test_scrub_of_a_mebibyte_value_over_a_cut_text_is_linear() -> None:
+    """scrub looked each of a 1 MiB value's windows up in the text with `in`: a million searches of the text, 38 s
+    over 64 KiB. The text's windows go in a set once."""
+    value = "".join(random.Random(1).choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(1 << 20))
+    assert outcome_within(Config().admin_deadline, lambda: scrub("." * 65536, value)) == DONE
+
+
+def test_utf16_output_read_as_utf8_is_withheld() -> None:
+    """wsl.exe, PowerShell and .NET tools write UTF-16 to a pipe read as UTF-8: the key stands with a NUL between
+    each of its characters, readable by anyone who looks."""
+    said = ("Error: invalid token " + OPENAI_KEY + "\r\n").encode("utf-16-le").decode("utf-8", "replace")
+    assert "withheld" in scrub(said, OPENAI_KEY)
+    assert "withheld" in one_line(said, secret_parts("openai", OPENAI_KEY), 300)

@@ -38,6 +38,9 @@ DECODE_BUDGET_CHARS = 1024 * 1024
 """All the decoding of one call together: inflated gzip and every view included."""
 DEPTH = 2
 """Layers of encoding undone: base64 of base64, gzip then base64, hex of UTF-16."""
+MIN_LOOSE_CHARS = 16
+"""Parts sought in the loose views too (the text without whitespace, reversed): a shorter, word-like value (a
+password of dictionary words) would match prose there, `pass word 1` for `password1`."""
 
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}")
 _BASE32_RUN = re.compile(r"[A-Za-z2-7]{16,}")
@@ -68,8 +71,9 @@ def holds_encoded(text: str, parts: Iterable[str]) -> bool:
     if len(text) > MAX_SCAN_CHARS:
         return True
     windows = _Windows(sought)
+    loose = _Windows([p for p in sought if len(p) >= MIN_LOOSE_CHARS])
     try:
-        return any(windows.found_in(view) for view in _views(text, _Budget(DECODE_BUDGET_CHARS)))
+        return any((loose if is_loose else windows).found_in(view) for view, is_loose in _views(text, _Budget(DECODE_BUDGET_CHARS)))
     except _Exhausted:
         return True
 
@@ -91,11 +95,12 @@ class _Windows:
         return any(view[i : i + w] in self.known for w in self.widths for i in range(len(view) - w + 1))
 
 
-def _views(text: str, budget: _Budget) -> Iterator[str]:
-    """The text as written, unescaped every way at once (twice, for double encodings), without invisible and
-    compatibility characters, without whitespace, reversed; then every encoded run of those, decoded DEPTH deep."""
+def _views(text: str, budget: _Budget) -> Iterator[tuple[str, bool]]:
+    """The text as written, unescaped every way at once (twice, for double encodings), without invisible, control
+    and compatibility characters (NULs of UTF-16 read as UTF-8 too), then the loose views (without whitespace,
+    reversed: True); then every encoded run of those, decoded DEPTH deep."""
     unescaped = _unescaped(_unescaped(text))
-    plain = unicodedata.normalize("NFKC", "".join(c for c in unescaped if unicodedata.category(c) != "Cf"))
+    plain = unicodedata.normalize("NFKC", "".join(c for c in unescaped if c.isspace() or unicodedata.category(c) not in ("Cf", "Cc")))
     joined = "".join(plain.split())
     listed = joined.replace("0x", "").replace("0X", "")
     seen_views: set[str] = set()
@@ -107,8 +112,8 @@ def _views(text: str, budget: _Budget) -> Iterator[str]:
             layer.append(view)
     for view in layer:
         budget.spend(len(view))
-        yield view
-        yield view[::-1]
+        yield view, view in (joined, listed)
+        yield view[::-1], True
     for _ in range(DEPTH):
         decoded: list[str] = []
         for view in layer:
@@ -119,7 +124,7 @@ def _views(text: str, budget: _Budget) -> Iterator[str]:
                             seen_views.add(one)
                             budget.spend(len(one))
                             decoded.append(one)
-                            yield one
+                            yield one, False
         layer = decoded + ["".join(v.split()) for v in decoded]
 
 

@@ -8,8 +8,10 @@ login`'s checks and the lines that name the credential in use.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
+import urllib.parse
 
 from bridge.core.errors import BridgeError
 
@@ -92,22 +94,50 @@ def scrub(text: str, secret: str) -> str:
             text = text.replace(form, REDACTED)
     text = redact_shapes(text)
     body = own_part(secret)
-    if body and any(body[i : i + LEAK_WINDOW] in text for i in range(max(1, len(body) - LEAK_WINDOW + 1))):
-        return WITHHELD
-    if body:
-        from bridge.core.encodings import holds_encoded
+    if not body:
+        return text
+    from bridge.core.encodings import MAX_SCAN_CHARS, WINDOW_CHARS, holds_encoded
 
-        if holds_encoded(text, [body]):
-            return WITHHELD
+    if len(text) > MAX_SCAN_CHARS:
+        return WITHHELD
+    window = min(len(body), LEAK_WINDOW if _random_looking(body) else WINDOW_CHARS)
+    shown = {text[i : i + window] for i in range(len(text) - window + 1)}
+    if any(body[i : i + window] in shown for i in range(len(body) - window + 1)) or holds_encoded(text, [body]):
+        return WITHHELD
     return text
+
+
+def _random_looking(body: str) -> bool:
+    """A generated key (lower and upper case and digits), whose masked ends are worth withholding at LEAK_WINDOW;
+    a password or a URL of words would share six characters with ordinary messages."""
+    return any(c.islower() for c in body) and any(c.isupper() for c in body) and any(c.isdigit() for c in body)
 
 
 PUBLIC_PREFIXES = (SECRET_KEY_PREFIX, PUBLISHABLE_KEY_PREFIX, TOKEN_PREFIX, ACCESS_TOKEN_PREFIX, "sk-proj-", "sk-ant-", "sk-or-v1-", "sk-")
 """The fixed starts of key formats: a message may name them without quoting any key."""
 
 
+AUTH_SCHEMES = ("Bearer ", "Basic ", "Token ")
+"""How an Authorization value starts: the scheme is no secret, and every 401 names it."""
+
+
 def own_part(secret: str) -> str:
-    """The part of a key that is its own: what follows a public prefix every key of its kind shares."""
+    """The part of a credential that is its own: what follows a public prefix every key of its kind shares or an
+    Authorization scheme, the password of a URL, else its query, else its last path segment (a webhook's token;
+    its scheme, host, port, user and leading path are in every connection error),
+    the signature of a JWT (its header and claims are the same for every key of a project)."""
+    for scheme in AUTH_SCHEMES:
+        if secret.lower().startswith(scheme.lower()):
+            secret = secret[len(scheme):].strip()
+    if "://" in secret:
+        with contextlib.suppress(ValueError):
+            url = urllib.parse.urlsplit(secret)
+            secret_of_url = url.password or url.query or url.path.rstrip("/").rsplit("/", 1)[-1]
+            if secret_of_url:
+                return secret_of_url
+    segments = secret.split(".")
+    if secret.startswith(JWT_PREFIX) and len(segments) == 3 and segments[2]:
+        return segments[2]
     for prefix in PUBLIC_PREFIXES:
         if secret.startswith(prefix):
             return secret[len(prefix):]

@@ -333,7 +333,9 @@ def redact(text: str, parts: Iterable[str], hidden: Iterable[str] | None = None)
     if not parts:
         return text
     text = _masked(text, (form for part in parts for form in part_forms(part)))
-    haystack = [p for p in parts if len(p) >= MIN_FRAGMENT_SOURCE_CHARS]
+    # A JSON value's own text is no source of fragments: its field names (client_id, region) would take the
+    # provider's error codes with them; its fields are parts of their own.
+    haystack = [p for p in parts if len(p) >= MIN_FRAGMENT_SOURCE_CHARS and json_object(p) is None]
     if not haystack:
         return text
     sought = haystack if hidden is None else list(hidden)
