@@ -18,7 +18,7 @@ import json
 import time
 from typing import Any, NamedTuple, TextIO
 
-from bridge.admin.secrets import read_value, refuse_shape
+from bridge.admin.secret_input import read_value, refuse_shape
 from bridge.app.context import Context
 from bridge.app.session import open_client
 from bridge.app.verbs import add_action, add_json

@@ -14,6 +14,8 @@ import json
 import time
 from typing import Any, TextIO
 
+from bridge.admin.rotate import add_rotate_actions
+from bridge.admin.secret_input import read_value, refuse_shape
 from bridge.admin.tenants import add_tenant
 from bridge.app.context import Context
 from bridge.app.session import open_client
@@ -26,8 +28,6 @@ from bridge.core.text import cell, minute, minute_ago, printable, utc_stamp
 from bridge.vault.admin_api import AdminApi, Row
 from bridge.vault.errors import NotFound
 
-MAX_VALUE_BYTES = 1024 * 1024
-"""OpenClaw's output limit: a larger value could never be resolved."""
 LS_COLUMNS = (
     "name", "tenant", "type", "status", "checked_at", "check_message", "last_used_at", "uses", "failures", "gateways",
     "rotated_at", "rotate_every", "expires_at", "due", "due_at", "description", "created_at", "updated_at",
@@ -35,29 +35,6 @@ LS_COLUMNS = (
 DEFAULT_DUE_WITHIN = "7d"
 """What `due` calls due unless told: setup.sql's due_window(), which `ls` and doctor use."""
 STAMP_COLUMNS = ("checked_at", "last_used_at", "rotated_at", "expires_at", "due_at", "created_at", "updated_at")
-
-
-def read_value(ctx: Context, name: str) -> str:
-    """The value from a pipe (one trailing newline dropped), or from a hidden prompt on a terminal: never argv."""
-    stdin = ctx.stdin
-    if stdin is None:
-        raise BridgeError(f"stdin is closed: pipe the value of {name} on stdin, or run this in a terminal")
-    if stdin.isatty():
-        import getpass
-
-        value = getpass.getpass(f"value for {name} (input hidden): ")
-    else:
-        raw = stdin.buffer.read(MAX_VALUE_BYTES + 2)
-        if len(raw) > MAX_VALUE_BYTES + 1:
-            raise BridgeError(f"the value on stdin is larger than {MAX_VALUE_BYTES // 1024} KiB; OpenClaw could never receive it")
-        try:
-            value = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BridgeError("the value on stdin is not UTF-8 text; Vault stores text") from None
-        value = value[:-2] if value.endswith("\r\n") else value[:-1] if value.endswith("\n") else value
-    if not value:
-        raise BridgeError(f"no value given for {name}: pipe it on stdin (e.g. `bridge secrets set {name} < file`)")
-    return value
 
 
 def handle_secrets_set(args: argparse.Namespace, ctx: Context) -> int:
@@ -105,14 +82,6 @@ def current_type(client: AdminApi, target: str) -> str:
     """The type recorded for an existing secret, so a new value is checked as what it is; generic when new."""
     rows = [row for row in client.list_status(target) if row.get("name") == target]
     return str(rows[0].get("type") or DEFAULT_TYPE) if rows else DEFAULT_TYPE
-
-
-def refuse_shape(name: str, secret_type: str, value: str) -> None:
-    from bridge.providers.shapes import check_shape
-
-    problem = check_shape(secret_type, value)
-    if problem is not None:
-        raise BridgeError(f"refusing to store {name}: {problem}; nothing was changed")
 
 
 def describe_policy(answer: Row) -> str:
@@ -306,7 +275,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     rollout_parser.add_argument("name", metavar="NAME")
     add_json(rollout_parser)
-    from bridge.admin.rotate import add_rotate_actions
     from bridge.admin.secret_checks import add_test_action
 
     test_parser = add_test_action(actions)
