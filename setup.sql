@@ -750,10 +750,6 @@ $step$;
 -- secret_meta.value_digest is a digest of the value's ciphertext as the
 -- bridge last left it: an edit of a description or name in Studio moves
 -- Vault's updated_at but not the ciphertext, and is no rotation.
--- vault_bridge.usage_days counts each name's resolves and failures per UTC
--- day as rows are written (statement trigger vault_access_log_usage), so a
--- chart reads at most 90 rows a name however many audit rows a name has;
--- rotation marks come from a partial index of successful rotations.
 DO $step$
 DECLARE
   v_version CONSTANT integer := 11;
@@ -796,27 +792,10 @@ BEGIN
   UPDATE vault_bridge.secret_meta AS m SET value_digest = pg_catalog.sha256(pg_catalog.convert_to(s.secret, 'UTF8'))
   FROM vault.secrets AS s
   WHERE s.id = m.secret_id AND s.updated_at <= m.vault_updated_at;
-  CREATE TABLE vault_bridge.usage_days (
-    secret_name text NOT NULL,
-    day         date NOT NULL,
-    resolves    bigint NOT NULL DEFAULT 0,
-    failures    bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (secret_name, day)
-  );
-  INSERT INTO vault_bridge.usage_days (secret_name, day, resolves, failures)
-  SELECT l.secret_name, (l.accessed_at AT TIME ZONE 'UTC')::date,
-         pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve'),
-         COALESCE(pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success), 0)
-  FROM public.vault_access_log AS l
-  WHERE l.secret_name IS NOT NULL AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
-    AND l.accessed_at >= (pg_catalog.now() AT TIME ZONE 'UTC')::date - 90
-  GROUP BY 1, 2;
-  CREATE INDEX vault_access_log_rotations_idx ON public.vault_access_log (secret_name, accessed_at)
-    WHERE access_type = 'rotate' AND success;
   DROP INDEX IF EXISTS public.vault_access_log_accessed_at_idx;
   CREATE INDEX vault_access_log_accessed_at_idx ON public.vault_access_log (accessed_at, id);
   INSERT INTO vault_bridge.schema_migrations (version, description)
-  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync; the time index ordered by id too; a digest of the ciphertext tells a value change from a description edit; usage per name and day kept as rows are written');
+  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync; the time index ordered by id too; a digest of the ciphertext tells a value change from a description edit');
 END
 $step$;
 
@@ -845,10 +824,8 @@ COMMENT ON COLUMN public.vault_access_log.token_name IS
 COMMENT ON COLUMN public.vault_access_log.host IS
   'The X-Bridge-Host the call came from (client ->> ''host''), stored so the covering per-name index answers use and alerts alone.';
 REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens, vault_bridge.secret_meta,
-  vault_bridge.secret_hosts, vault_bridge.usage_days
+  vault_bridge.secret_hosts
   FROM PUBLIC, anon, authenticated, service_role;
-COMMENT ON TABLE vault_bridge.usage_days IS
-  'Per secret name and UTC day: its successful resolves and its failed resolves or reads by name (weighed by name_count), added by the statement trigger vault_access_log_usage as audit rows are written; read by secret_usage_days, so a chart costs at most one row a day whatever a name''s log holds. Deleting audit rows leaves the counts. Holds no value.';
 COMMENT ON TABLE vault_bridge.secret_hosts IS
   'Per secret name and X-Bridge-Host: when that host first resolved it successfully. Kept by the trigger vault_access_log_hosts on each audit insert (never updated, so a resolve adds at most an index probe per name); read by read_access_alerts for new_host. Holds no value.';
 COMMENT ON COLUMN vault_bridge.secret_meta.vault_updated_at IS
@@ -1162,39 +1139,6 @@ CREATE OR REPLACE TRIGGER vault_access_log_hosts
   AFTER INSERT ON public.vault_access_log
   REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION vault_bridge.note_hosts();
-
-CREATE OR REPLACE FUNCTION vault_bridge.count_usage()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
-AS $$
-BEGIN
-  -- One upsert per (name, UTC day) the statement wrote, in name order, so
-  -- two resolves of the same names cannot deadlock; the row lock is held to
-  -- the end of a short resolve. Counted as the charts count: a resolve is a
-  -- successful resolve, a failure a failed resolve or read by name, weighed
-  -- by name_count.
-  INSERT INTO vault_bridge.usage_days AS u (secret_name, day, resolves, failures)
-  SELECT n.secret_name, (n.accessed_at AT TIME ZONE 'UTC')::date,
-         pg_catalog.count(*) FILTER (WHERE n.success AND n.access_type = 'resolve'),
-         COALESCE(pg_catalog.sum(n.name_count) FILTER (WHERE NOT n.success), 0)
-  FROM new_rows AS n
-  WHERE n.secret_name IS NOT NULL AND n.access_type = ANY (ARRAY['resolve', 'retrieve'])
-  GROUP BY 1, 2
-  HAVING pg_catalog.count(*) FILTER (WHERE n.success AND n.access_type = 'resolve') > 0 OR pg_catalog.bool_or(NOT n.success)
-  ORDER BY 1, 2
-  ON CONFLICT (secret_name, day) DO UPDATE
-    SET resolves = u.resolves + EXCLUDED.resolves, failures = u.failures + EXCLUDED.failures;
-  RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION vault_bridge.count_usage() IS
-  'Internal. Statement trigger on public.vault_access_log: adds the statement''s successful resolves and failed resolves or reads by name (weighed by name_count) to vault_bridge.usage_days, per name and UTC day.';
-CREATE OR REPLACE TRIGGER vault_access_log_usage
-  AFTER INSERT ON public.vault_access_log
-  REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION vault_bridge.count_usage();
 
 CREATE OR REPLACE FUNCTION vault_bridge.vault_name(p_tenant text, p_name text)
 RETURNS text
@@ -3001,7 +2945,9 @@ DECLARE
   v_days integer := LEAST(GREATEST(COALESCE(p_days, 30), 1), 90);
   v_first date := (pg_catalog.now() AT TIME ZONE 'UTC')::date - (v_days - 1);
   v_since timestamptz := v_first::timestamp AT TIME ZONE 'UTC';
-  v_secrets jsonb;
+  v_name text;
+  v_one jsonb;
+  v_secrets jsonb := '{}'::jsonb;
   v_answer jsonb;
 BEGIN
   IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
@@ -3011,26 +2957,40 @@ BEGIN
   END IF;
   PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid],
     ARRAY[CASE WHEN pg_catalog.cardinality(p_names) = 1 THEN p_names[1] END], ARRAY[NULL::text]);
-  -- Counted as list_secrets_status counts (count_usage keeps the days as
-  -- rows are written): a name is at most p_days rows of usage_days, one
-  -- range of its primary key, and its rotations one range of the partial
-  -- index of successful rotations, whatever else its log holds. Days are
-  -- UTC days.
-  SELECT COALESCE(pg_catalog.jsonb_object_agg(n.name, pg_catalog.jsonb_build_object(
-           'resolves', c.resolves, 'failures', c.failures, 'rotations', r.rotations)), '{}'::jsonb)
-  INTO v_secrets
-  FROM (SELECT DISTINCT x.name FROM pg_catalog.unnest(p_names) AS x(name) WHERE x.name IS NOT NULL) AS n
-  CROSS JOIN LATERAL (
-    SELECT pg_catalog.jsonb_agg(COALESCE(u.resolves, 0) ORDER BY d.day) AS resolves,
-           pg_catalog.jsonb_agg(COALESCE(u.failures, 0) ORDER BY d.day) AS failures
-    FROM pg_catalog.generate_series(0, v_days - 1) AS d(day)
-    LEFT JOIN vault_bridge.usage_days AS u ON u.secret_name = n.name AND u.day = v_first + d.day
-  ) AS c
-  CROSS JOIN LATERAL (
-    SELECT COALESCE(pg_catalog.jsonb_agg(l.accessed_at ORDER BY l.accessed_at), '[]'::jsonb) AS rotations
-    FROM public.vault_access_log AS l
-    WHERE l.secret_name = n.name AND l.access_type = 'rotate' AND l.success AND l.accessed_at >= v_since
-  ) AS r;
+  -- Counted as list_secrets_status counts: a resolve is a successful
+  -- resolve; a failure is a failed resolve or read by name, weighed by
+  -- name_count. A rotation is a successful rotate. Days are UTC days.
+  -- One query per name, each planned for its name (EXECUTE plans it once
+  -- with the values given, never a cached generic plan): the planner sees
+  -- that name's own statistics and reads its range of the covering (secret_name,
+  -- accessed_at) index, grouped by day. A join over all names let it take
+  -- a flooded name's estimate for every name and read the whole log, so a
+  -- name with no rows cost a scan of every row.
+  FOR v_name IN
+    SELECT DISTINCT n.name FROM pg_catalog.unnest(p_names) AS n(name) WHERE n.name IS NOT NULL
+  LOOP
+    EXECUTE $q$
+    WITH counted AS (
+      SELECT (l.accessed_at AT TIME ZONE 'UTC')::date - $2 AS day,
+             pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve') AS resolves,
+             COALESCE(pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success AND l.access_type <> 'rotate'), 0) AS failures,
+             pg_catalog.jsonb_agg(l.accessed_at ORDER BY l.accessed_at) FILTER (WHERE l.success AND l.access_type = 'rotate') AS rotations
+      FROM public.vault_access_log AS l
+      WHERE l.secret_name = $1 AND l.accessed_at >= $3
+        AND l.access_type = ANY (ARRAY['resolve', 'retrieve', 'rotate'])
+      GROUP BY 1
+    )
+    SELECT pg_catalog.jsonb_build_object(
+      'resolves', pg_catalog.jsonb_agg(COALESCE(c.resolves, 0) ORDER BY d.day),
+      'failures', pg_catalog.jsonb_agg(COALESCE(c.failures, 0) ORDER BY d.day),
+      'rotations', COALESCE((SELECT pg_catalog.jsonb_agg(r.at ORDER BY r.at)
+                             FROM counted AS k CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(k.rotations) AS r(at)
+                             WHERE k.rotations IS NOT NULL), '[]'::jsonb))
+    FROM pg_catalog.generate_series(0, $4 - 1) AS d(day)
+    LEFT JOIN counted AS c ON c.day = d.day
+    $q$ INTO v_one USING v_name, v_first, v_since, v_days;
+    v_secrets := v_secrets || pg_catalog.jsonb_build_object(v_name, v_one);
+  END LOOP;
   v_answer := pg_catalog.jsonb_build_object('first_day', v_first, 'days', v_days, 'secrets', v_secrets);
   RETURN v_answer;
 END
@@ -3038,7 +2998,7 @@ $$;
 REVOKE ALL ON FUNCTION public.secret_usage_days(text[], integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_usage_days(text[], integer) TO service_role;
 COMMENT ON FUNCTION public.secret_usage_days(text[], integer) IS
-  'service_role only. For bridge ui''s charts: for each Vault name given (at most vault_bridge.max_names_per_call()), over the last p_days UTC days (1 to 90, default 30) ending today: {"first_day", "days", "secrets": {name: {"resolves": [per day], "failures": [per day], "rotations": [timestamps]}}}. Resolves are successful resolves; failures are failed resolves and reads by name (weighed by name_count); rotations are successful rotates. Read from vault_bridge.usage_days (at most p_days rows a name) and the partial index of rotations, so a flooded name costs what an idle one does. Never returns or decrypts a value. Audited as audit (naming the secret when one is asked for).';
+  'service_role only. For bridge ui''s charts: for each Vault name given (at most vault_bridge.max_names_per_call()), over the last p_days UTC days (1 to 90, default 30) ending today: {"first_day", "days", "secrets": {name: {"resolves": [per day], "failures": [per day], "rotations": [timestamps]}}}. Resolves are successful resolves; failures are failed resolves and reads by name (weighed by name_count); rotations are successful rotates. Read from the covering (secret_name, accessed_at) index, one range per name. Never returns or decrypts a value. Audited as audit (naming the secret when one is asked for).';
 
 CREATE OR REPLACE FUNCTION public.list_secrets_page_usage(
   p_search text DEFAULT NULL,

@@ -18,10 +18,8 @@ COMMENT ON COLUMN public.vault_access_log.token_name IS
 COMMENT ON COLUMN public.vault_access_log.host IS
   'The X-Bridge-Host the call came from (client ->> ''host''), stored so the covering per-name index answers use and alerts alone.';
 REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens, vault_bridge.secret_meta,
-  vault_bridge.secret_hosts, vault_bridge.usage_days
+  vault_bridge.secret_hosts
   FROM PUBLIC, anon, authenticated, service_role;
-COMMENT ON TABLE vault_bridge.usage_days IS
-  'Per secret name and UTC day: its successful resolves and its failed resolves or reads by name (weighed by name_count), added by the statement trigger vault_access_log_usage as audit rows are written; read by secret_usage_days, so a chart costs at most one row a day whatever a name''s log holds. Deleting audit rows leaves the counts. Holds no value.';
 COMMENT ON TABLE vault_bridge.secret_hosts IS
   'Per secret name and X-Bridge-Host: when that host first resolved it successfully. Kept by the trigger vault_access_log_hosts on each audit insert (never updated, so a resolve adds at most an index probe per name); read by read_access_alerts for new_host. Holds no value.';
 COMMENT ON COLUMN vault_bridge.secret_meta.vault_updated_at IS

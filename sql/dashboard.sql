@@ -89,7 +89,9 @@ DECLARE
   v_days integer := LEAST(GREATEST(COALESCE(p_days, 30), 1), 90);
   v_first date := (pg_catalog.now() AT TIME ZONE 'UTC')::date - (v_days - 1);
   v_since timestamptz := v_first::timestamp AT TIME ZONE 'UTC';
-  v_secrets jsonb;
+  v_name text;
+  v_one jsonb;
+  v_secrets jsonb := '{}'::jsonb;
   v_answer jsonb;
 BEGIN
   IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
@@ -99,26 +101,40 @@ BEGIN
   END IF;
   PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid],
     ARRAY[CASE WHEN pg_catalog.cardinality(p_names) = 1 THEN p_names[1] END], ARRAY[NULL::text]);
-  -- Counted as list_secrets_status counts (count_usage keeps the days as
-  -- rows are written): a name is at most p_days rows of usage_days, one
-  -- range of its primary key, and its rotations one range of the partial
-  -- index of successful rotations, whatever else its log holds. Days are
-  -- UTC days.
-  SELECT COALESCE(pg_catalog.jsonb_object_agg(n.name, pg_catalog.jsonb_build_object(
-           'resolves', c.resolves, 'failures', c.failures, 'rotations', r.rotations)), '{}'::jsonb)
-  INTO v_secrets
-  FROM (SELECT DISTINCT x.name FROM pg_catalog.unnest(p_names) AS x(name) WHERE x.name IS NOT NULL) AS n
-  CROSS JOIN LATERAL (
-    SELECT pg_catalog.jsonb_agg(COALESCE(u.resolves, 0) ORDER BY d.day) AS resolves,
-           pg_catalog.jsonb_agg(COALESCE(u.failures, 0) ORDER BY d.day) AS failures
-    FROM pg_catalog.generate_series(0, v_days - 1) AS d(day)
-    LEFT JOIN vault_bridge.usage_days AS u ON u.secret_name = n.name AND u.day = v_first + d.day
-  ) AS c
-  CROSS JOIN LATERAL (
-    SELECT COALESCE(pg_catalog.jsonb_agg(l.accessed_at ORDER BY l.accessed_at), '[]'::jsonb) AS rotations
-    FROM public.vault_access_log AS l
-    WHERE l.secret_name = n.name AND l.access_type = 'rotate' AND l.success AND l.accessed_at >= v_since
-  ) AS r;
+  -- Counted as list_secrets_status counts: a resolve is a successful
+  -- resolve; a failure is a failed resolve or read by name, weighed by
+  -- name_count. A rotation is a successful rotate. Days are UTC days.
+  -- One query per name, each planned for its name (EXECUTE plans it once
+  -- with the values given, never a cached generic plan): the planner sees
+  -- that name's own statistics and reads its range of the covering (secret_name,
+  -- accessed_at) index, grouped by day. A join over all names let it take
+  -- a flooded name's estimate for every name and read the whole log, so a
+  -- name with no rows cost a scan of every row.
+  FOR v_name IN
+    SELECT DISTINCT n.name FROM pg_catalog.unnest(p_names) AS n(name) WHERE n.name IS NOT NULL
+  LOOP
+    EXECUTE $q$
+    WITH counted AS (
+      SELECT (l.accessed_at AT TIME ZONE 'UTC')::date - $2 AS day,
+             pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve') AS resolves,
+             COALESCE(pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success AND l.access_type <> 'rotate'), 0) AS failures,
+             pg_catalog.jsonb_agg(l.accessed_at ORDER BY l.accessed_at) FILTER (WHERE l.success AND l.access_type = 'rotate') AS rotations
+      FROM public.vault_access_log AS l
+      WHERE l.secret_name = $1 AND l.accessed_at >= $3
+        AND l.access_type = ANY (ARRAY['resolve', 'retrieve', 'rotate'])
+      GROUP BY 1
+    )
+    SELECT pg_catalog.jsonb_build_object(
+      'resolves', pg_catalog.jsonb_agg(COALESCE(c.resolves, 0) ORDER BY d.day),
+      'failures', pg_catalog.jsonb_agg(COALESCE(c.failures, 0) ORDER BY d.day),
+      'rotations', COALESCE((SELECT pg_catalog.jsonb_agg(r.at ORDER BY r.at)
+                             FROM counted AS k CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(k.rotations) AS r(at)
+                             WHERE k.rotations IS NOT NULL), '[]'::jsonb))
+    FROM pg_catalog.generate_series(0, $4 - 1) AS d(day)
+    LEFT JOIN counted AS c ON c.day = d.day
+    $q$ INTO v_one USING v_name, v_first, v_since, v_days;
+    v_secrets := v_secrets || pg_catalog.jsonb_build_object(v_name, v_one);
+  END LOOP;
   v_answer := pg_catalog.jsonb_build_object('first_day', v_first, 'days', v_days, 'secrets', v_secrets);
   RETURN v_answer;
 END
@@ -126,7 +142,7 @@ $$;
 REVOKE ALL ON FUNCTION public.secret_usage_days(text[], integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_usage_days(text[], integer) TO service_role;
 COMMENT ON FUNCTION public.secret_usage_days(text[], integer) IS
-  'service_role only. For bridge ui''s charts: for each Vault name given (at most vault_bridge.max_names_per_call()), over the last p_days UTC days (1 to 90, default 30) ending today: {"first_day", "days", "secrets": {name: {"resolves": [per day], "failures": [per day], "rotations": [timestamps]}}}. Resolves are successful resolves; failures are failed resolves and reads by name (weighed by name_count); rotations are successful rotates. Read from vault_bridge.usage_days (at most p_days rows a name) and the partial index of rotations, so a flooded name costs what an idle one does. Never returns or decrypts a value. Audited as audit (naming the secret when one is asked for).';
+  'service_role only. For bridge ui''s charts: for each Vault name given (at most vault_bridge.max_names_per_call()), over the last p_days UTC days (1 to 90, default 30) ending today: {"first_day", "days", "secrets": {name: {"resolves": [per day], "failures": [per day], "rotations": [timestamps]}}}. Resolves are successful resolves; failures are failed resolves and reads by name (weighed by name_count); rotations are successful rotates. Read from the covering (secret_name, accessed_at) index, one range per name. Never returns or decrypts a value. Audited as audit (naming the secret when one is asked for).';
 
 CREATE OR REPLACE FUNCTION public.list_secrets_page_usage(
   p_search text DEFAULT NULL,

@@ -298,39 +298,6 @@ CREATE OR REPLACE TRIGGER vault_access_log_hosts
   REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION vault_bridge.note_hosts();
 
-CREATE OR REPLACE FUNCTION vault_bridge.count_usage()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
-AS $$
-BEGIN
-  -- One upsert per (name, UTC day) the statement wrote, in name order, so
-  -- two resolves of the same names cannot deadlock; the row lock is held to
-  -- the end of a short resolve. Counted as the charts count: a resolve is a
-  -- successful resolve, a failure a failed resolve or read by name, weighed
-  -- by name_count.
-  INSERT INTO vault_bridge.usage_days AS u (secret_name, day, resolves, failures)
-  SELECT n.secret_name, (n.accessed_at AT TIME ZONE 'UTC')::date,
-         pg_catalog.count(*) FILTER (WHERE n.success AND n.access_type = 'resolve'),
-         COALESCE(pg_catalog.sum(n.name_count) FILTER (WHERE NOT n.success), 0)
-  FROM new_rows AS n
-  WHERE n.secret_name IS NOT NULL AND n.access_type = ANY (ARRAY['resolve', 'retrieve'])
-  GROUP BY 1, 2
-  HAVING pg_catalog.count(*) FILTER (WHERE n.success AND n.access_type = 'resolve') > 0 OR pg_catalog.bool_or(NOT n.success)
-  ORDER BY 1, 2
-  ON CONFLICT (secret_name, day) DO UPDATE
-    SET resolves = u.resolves + EXCLUDED.resolves, failures = u.failures + EXCLUDED.failures;
-  RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION vault_bridge.count_usage() IS
-  'Internal. Statement trigger on public.vault_access_log: adds the statement''s successful resolves and failed resolves or reads by name (weighed by name_count) to vault_bridge.usage_days, per name and UTC day.';
-CREATE OR REPLACE TRIGGER vault_access_log_usage
-  AFTER INSERT ON public.vault_access_log
-  REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION vault_bridge.count_usage();
-
 CREATE OR REPLACE FUNCTION vault_bridge.vault_name(p_tenant text, p_name text)
 RETURNS text
 LANGUAGE sql

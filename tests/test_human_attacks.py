@@ -575,49 +575,6 @@ def test_usage_days_are_utc_days_under_a_session_in_kolkata(owner: psycopg.Conne
     assert utc_stamp(rotation) == f"{today - dt.timedelta(days=5)}T20:00:00Z", rotation
 
 
-def test_a_flooded_name_s_chart_costs_what_an_idle_one_s_does(owner: psycopg.Connection) -> None:
-    """A token may itemise about 4,000 resolves an hour of a name it is allowed, every hour, and tokens are many:
-    200,000 rows of one name over 30 days. Its chart (and its row's sparkline) must not read them: the log's rows
-    and index entries read are the same as for a name with a dozen rows, and the counts are still right."""
-    flooded, quiet = unique("FLOODED").upper(), unique("QUIET").upper()
-    owner.execute(
-        "INSERT INTO public.vault_access_log (secret_name, access_type, success, name_count, accessed_at) "
-        "SELECT %s, 'resolve', g %% 50 <> 0, 1, now() - (g %% 30) * interval '1 day' - g * interval '1 ms' "
-        "FROM generate_series(1, 200000) AS g", (flooded,))
-    owner.execute(
-        "INSERT INTO public.vault_access_log (secret_name, access_type, success, name_count, accessed_at) "
-        "SELECT %s, 'resolve', true, 1, now() - g * interval '1 day' FROM generate_series(0, 11) AS g", (quiet,))
-    owner.execute("ANALYZE public.vault_access_log")
-
-    def reads(name: str) -> tuple[int, dict[str, Any]]:
-        owner.execute("RESET ROLE")
-        (before,) = one_row(owner, LOG_TUPLES)
-        become(owner, "service_role")
-        answer = usage(owner, [name])["secrets"][name]
-        owner.execute("RESET ROLE")
-        (after,) = one_row(owner, LOG_TUPLES)
-        return int(after - before), answer
-
-    quiet_reads, _ = reads(quiet)
-    flooded_reads, chart = reads(flooded)
-    assert sum(chart["resolves"]) == 196000 and sum(chart["failures"]) == 4000
-    assert flooded_reads <= quiet_reads + 100, (flooded_reads, quiet_reads)
-
-
-LOG_TUPLES = (
-    "SELECT COALESCE(sum(pg_stat_get_xact_tuples_returned(r.oid) + pg_stat_get_xact_tuples_fetched(r.oid)), 0) FROM pg_class AS r "
-    "WHERE r.oid = 'public.vault_access_log'::regclass "
-    "   OR r.oid IN (SELECT i.indexrelid FROM pg_index AS i WHERE i.indrelid = 'public.vault_access_log'::regclass)"
-)
-"""Rows and index entries of the audit log read so far in this transaction."""
-
-
-def one_row(conn: psycopg.Connection, query: str) -> tuple[Any, ...]:
-    row = conn.execute(query).fetchone()
-    assert row is not None
-    return tuple(row)
-
-
 def test_usage_days_take_odd_arguments_in_their_stride(db: psycopg.Connection) -> None:
     become(db, "service_role")
     for days, expected in ((0, 1), (-7, 1), (None, 30), (10**6, 90), (2**31 - 1, 90)):

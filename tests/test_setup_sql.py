@@ -278,7 +278,7 @@ def test_private_tables_grant_nothing_to_api_roles(db: psycopg.Connection) -> No
     assert sorted(rows) == [
         (f"vault_bridge.{table}", "{postgres=arwdDxt/postgres}")
         for table in ("gateway_tokens", "schema_migrations", "secret_hosts", "secret_meta", "secret_versions", "tenant_members",
-                      "tenants", "usage_days")
+                      "tenants")
     ]
 
 

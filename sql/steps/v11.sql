@@ -11,10 +11,6 @@
 -- secret_meta.value_digest is a digest of the value's ciphertext as the
 -- bridge last left it: an edit of a description or name in Studio moves
 -- Vault's updated_at but not the ciphertext, and is no rotation.
--- vault_bridge.usage_days counts each name's resolves and failures per UTC
--- day as rows are written (statement trigger vault_access_log_usage), so a
--- chart reads at most 90 rows a name however many audit rows a name has;
--- rotation marks come from a partial index of successful rotations.
 DO $step$
 DECLARE
   v_version CONSTANT integer := 11;
@@ -57,26 +53,9 @@ BEGIN
   UPDATE vault_bridge.secret_meta AS m SET value_digest = pg_catalog.sha256(pg_catalog.convert_to(s.secret, 'UTF8'))
   FROM vault.secrets AS s
   WHERE s.id = m.secret_id AND s.updated_at <= m.vault_updated_at;
-  CREATE TABLE vault_bridge.usage_days (
-    secret_name text NOT NULL,
-    day         date NOT NULL,
-    resolves    bigint NOT NULL DEFAULT 0,
-    failures    bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (secret_name, day)
-  );
-  INSERT INTO vault_bridge.usage_days (secret_name, day, resolves, failures)
-  SELECT l.secret_name, (l.accessed_at AT TIME ZONE 'UTC')::date,
-         pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve'),
-         COALESCE(pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success), 0)
-  FROM public.vault_access_log AS l
-  WHERE l.secret_name IS NOT NULL AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
-    AND l.accessed_at >= (pg_catalog.now() AT TIME ZONE 'UTC')::date - 90
-  GROUP BY 1, 2;
-  CREATE INDEX vault_access_log_rotations_idx ON public.vault_access_log (secret_name, accessed_at)
-    WHERE access_type = 'rotate' AND success;
   DROP INDEX IF EXISTS public.vault_access_log_accessed_at_idx;
   CREATE INDEX vault_access_log_accessed_at_idx ON public.vault_access_log (accessed_at, id);
   INSERT INTO vault_bridge.schema_migrations (version, description)
-  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync; the time index ordered by id too; a digest of the ciphertext tells a value change from a description edit; usage per name and day kept as rows are written');
+  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync; the time index ordered by id too; a digest of the ciphertext tells a value change from a description edit');
 END
 $step$;

@@ -910,10 +910,6 @@ BEGIN
 -- secret_meta.value_digest is a digest of the value's ciphertext as the
 -- bridge last left it: an edit of a description or name in Studio moves
 -- Vault's updated_at but not the ciphertext, and is no rotation.
--- vault_bridge.usage_days counts each name's resolves and failures per UTC
--- day as rows are written (statement trigger vault_access_log_usage), so a
--- chart reads at most 90 rows a name however many audit rows a name has;
--- rotation marks come from a partial index of successful rotations.
 DO $step$
 DECLARE
   v_version CONSTANT integer := 11;
@@ -956,27 +952,10 @@ BEGIN
   UPDATE vault_bridge.secret_meta AS m SET value_digest = pg_catalog.sha256(pg_catalog.convert_to(s.secret, 'UTF8'))
   FROM vault.secrets AS s
   WHERE s.id = m.secret_id AND s.updated_at <= m.vault_updated_at;
-  CREATE TABLE vault_bridge.usage_days (
-    secret_name text NOT NULL,
-    day         date NOT NULL,
-    resolves    bigint NOT NULL DEFAULT 0,
-    failures    bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (secret_name, day)
-  );
-  INSERT INTO vault_bridge.usage_days (secret_name, day, resolves, failures)
-  SELECT l.secret_name, (l.accessed_at AT TIME ZONE 'UTC')::date,
-         pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve'),
-         COALESCE(pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success), 0)
-  FROM public.vault_access_log AS l
-  WHERE l.secret_name IS NOT NULL AND l.access_type = ANY (ARRAY['resolve', 'retrieve'])
-    AND l.accessed_at >= (pg_catalog.now() AT TIME ZONE 'UTC')::date - 90
-  GROUP BY 1, 2;
-  CREATE INDEX vault_access_log_rotations_idx ON public.vault_access_log (secret_name, accessed_at)
-    WHERE access_type = 'rotate' AND success;
   DROP INDEX IF EXISTS public.vault_access_log_accessed_at_idx;
   CREATE INDEX vault_access_log_accessed_at_idx ON public.vault_access_log (accessed_at, id);
   INSERT INTO vault_bridge.schema_migrations (version, description)
-  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync; the time index ordered by id too; a digest of the ciphertext tells a value change from a description edit; usage per name and day kept as rows are written');
+  VALUES (v_version, 'kept versions of secret values for rotate, rollback and history; access types rollback and edge_sync; the time index ordered by id too; a digest of the ciphertext tells a value change from a description edit');
 END
 $step$;
 
@@ -993,6 +972,20 @@ COMMENT ON COLUMN public.vault_access_log.client IS
   'user_agent, host and provider from request headers when present (credentials headers are never copied).';
 
 ALTER TABLE public.vault_access_log ENABLE ROW LEVEL SECURITY;
+REVOKE ALL ON TABLE public.vault_access_log FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT ON TABLE public.vault_access_log TO service_role;
+REVOKE ALL ON SEQUENCE public.vault_access_log_id_seq FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON COLUMN public.vault_access_log.tenant IS
+  'The tenant a gateway token resolved for; NULL for calls made with the project''s secret or service_role key.';
+COMMENT ON COLUMN public.vault_access_log.name_count IS
+  'How many requested names the row stands for: 1 for an itemised row, every failed name of one token resolve in its one failure row, or the names a token''s audit budget kept out of the log.';
+COMMENT ON COLUMN public.vault_access_log.token_name IS
+  'The name of the gateway token that resolved (never the token); NULL for calls made with a project key.';
+COMMENT ON COLUMN public.vault_access_log.host IS
+  'The X-Bridge-Host the call came from (client ->> ''host''), stored so the covering per-name index answers use and alerts alone.';
+REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens, vault_bridge.secret_meta,
+  vault_bridge.secret_hosts
+  FROM PUBLIC, anon, authenticated, service_role;
 $setup_v11_8$;
 END
 $migration$;
@@ -1013,22 +1006,6 @@ BEGIN
     RETURN;
   END IF;
   EXECUTE $setup_v11_9$
-REVOKE ALL ON TABLE public.vault_access_log FROM PUBLIC, anon, authenticated, service_role;
-GRANT SELECT ON TABLE public.vault_access_log TO service_role;
-REVOKE ALL ON SEQUENCE public.vault_access_log_id_seq FROM PUBLIC, anon, authenticated, service_role;
-COMMENT ON COLUMN public.vault_access_log.tenant IS
-  'The tenant a gateway token resolved for; NULL for calls made with the project''s secret or service_role key.';
-COMMENT ON COLUMN public.vault_access_log.name_count IS
-  'How many requested names the row stands for: 1 for an itemised row, every failed name of one token resolve in its one failure row, or the names a token''s audit budget kept out of the log.';
-COMMENT ON COLUMN public.vault_access_log.token_name IS
-  'The name of the gateway token that resolved (never the token); NULL for calls made with a project key.';
-COMMENT ON COLUMN public.vault_access_log.host IS
-  'The X-Bridge-Host the call came from (client ->> ''host''), stored so the covering per-name index answers use and alerts alone.';
-REVOKE ALL ON TABLE vault_bridge.tenants, vault_bridge.tenant_members, vault_bridge.gateway_tokens, vault_bridge.secret_meta,
-  vault_bridge.secret_hosts, vault_bridge.usage_days
-  FROM PUBLIC, anon, authenticated, service_role;
-COMMENT ON TABLE vault_bridge.usage_days IS
-  'Per secret name and UTC day: its successful resolves and its failed resolves or reads by name (weighed by name_count), added by the statement trigger vault_access_log_usage as audit rows are written; read by secret_usage_days, so a chart costs at most one row a day whatever a name''s log holds. Deleting audit rows leaves the counts. Holds no value.';
 COMMENT ON TABLE vault_bridge.secret_hosts IS
   'Per secret name and X-Bridge-Host: when that host first resolved it successfully. Kept by the trigger vault_access_log_hosts on each audit insert (never updated, so a resolve adds at most an index probe per name); read by read_access_alerts for new_host. Holds no value.';
 COMMENT ON COLUMN vault_bridge.secret_meta.vault_updated_at IS
@@ -1092,26 +1069,6 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.escaped(text) IS
   'Internal. The text with each control_characters() character written as \xNN or \uNNNN, so a log line never carries a terminal sequence or a forged line break. Callers cut the text first: it goes character by character.';
-$setup_v11_9$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_10$
 
 CREATE OR REPLACE FUNCTION vault_bridge.name_problem(p_name text)
 RETURNS text
@@ -1151,6 +1108,26 @@ AS $$
               pg_catalog.left(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(p_name, 'UTF8')), 'hex'), 16))
   END
 $$;
+$setup_v11_9$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_10$
 COMMENT ON FUNCTION vault_bridge.loggable_name(text) IS
   'Internal. A name as the audit log and the Postgres log hold it: itself when it is a usable name, else its first max_log_name_chars() characters escaped and a marker with its length and sha256 prefix, so one bad name can neither fail a batch (an index row too large) nor fill the log. Every log path calls it.';
 
@@ -1240,26 +1217,6 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.request_caller() IS
   'Internal. Role and sub of the API caller from request.jwt.claims, NULL outside PostgREST.';
-$setup_v11_10$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_11$
 
 CREATE OR REPLACE FUNCTION vault_bridge.request_client()
 RETURNS jsonb
@@ -1289,6 +1246,26 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.request_client() IS
   'Internal. Non-credential request headers (user agent, bridge host and provider), each cut and escaped; NULL outside PostgREST.';
+$setup_v11_10$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_11$
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_access(
   p_access_type text,
@@ -1382,59 +1359,6 @@ CREATE OR REPLACE TRIGGER vault_access_log_hosts
   AFTER INSERT ON public.vault_access_log
   REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION vault_bridge.note_hosts();
-$setup_v11_11$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_12$
-
-CREATE OR REPLACE FUNCTION vault_bridge.count_usage()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
-AS $$
-BEGIN
-  -- One upsert per (name, UTC day) the statement wrote, in name order, so
-  -- two resolves of the same names cannot deadlock; the row lock is held to
-  -- the end of a short resolve. Counted as the charts count: a resolve is a
-  -- successful resolve, a failure a failed resolve or read by name, weighed
-  -- by name_count.
-  INSERT INTO vault_bridge.usage_days AS u (secret_name, day, resolves, failures)
-  SELECT n.secret_name, (n.accessed_at AT TIME ZONE 'UTC')::date,
-         pg_catalog.count(*) FILTER (WHERE n.success AND n.access_type = 'resolve'),
-         COALESCE(pg_catalog.sum(n.name_count) FILTER (WHERE NOT n.success), 0)
-  FROM new_rows AS n
-  WHERE n.secret_name IS NOT NULL AND n.access_type = ANY (ARRAY['resolve', 'retrieve'])
-  GROUP BY 1, 2
-  HAVING pg_catalog.count(*) FILTER (WHERE n.success AND n.access_type = 'resolve') > 0 OR pg_catalog.bool_or(NOT n.success)
-  ORDER BY 1, 2
-  ON CONFLICT (secret_name, day) DO UPDATE
-    SET resolves = u.resolves + EXCLUDED.resolves, failures = u.failures + EXCLUDED.failures;
-  RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION vault_bridge.count_usage() IS
-  'Internal. Statement trigger on public.vault_access_log: adds the statement''s successful resolves and failed resolves or reads by name (weighed by name_count) to vault_bridge.usage_days, per name and UTC day.';
-CREATE OR REPLACE TRIGGER vault_access_log_usage
-  AFTER INSERT ON public.vault_access_log
-  REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION vault_bridge.count_usage();
 
 CREATE OR REPLACE FUNCTION vault_bridge.vault_name(p_tenant text, p_name text)
 RETURNS text
@@ -1480,6 +1404,26 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.like_pattern(text) IS
   'Internal. A token allow-list glob (* any run, ? one character, everything else literal, _ and % included) as a LIKE pattern.';
+$setup_v11_11$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_12$
 
 CREATE OR REPLACE FUNCTION vault_bridge.fail(
   p_access_type text,
@@ -1539,26 +1483,6 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.retrieve_version(text, uuid, text) IS
   'Internal. Decrypts one secret by id with its version (Vault''s updated_at, read in the same statement) and audits it; raises PT404 (HTTP 404) when it does not exist.';
-$setup_v11_12$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_13$
 
 CREATE OR REPLACE FUNCTION vault_bridge.log_unlogged(p_token_id bigint)
 RETURNS void
@@ -1613,6 +1537,26 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.wanted_names(text[], text, text[]) IS
   'Internal. The names a caller may ask for, each with its Vault name, or why not: the one home of the tenant and allow-list rule, shared by the resolves (lookup) and the change feed. p_tenant NULL (a project key) takes names as they are, with no allow-list.';
+$setup_v11_12$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_13$
 
 -- ---------------------------------------------------------------------------
 -- 6. Secrets: store, read, rotate and delete, by id and by name
@@ -1691,26 +1635,6 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.id_by_name(text, text) IS
   'Internal. Validates a name and returns its Vault id, or NULL when no secret has that name.';
-$setup_v11_13$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_14$
 
 CREATE OR REPLACE FUNCTION vault_bridge.retrieve(p_access_type text, p_secret_id uuid, p_name text)
 RETURNS text
@@ -1784,6 +1708,26 @@ BEGIN
   RETURN true;
 END
 $$;
+$setup_v11_13$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_14$
 COMMENT ON FUNCTION vault_bridge.delete(uuid, text) IS
   'Internal. Deletes a secret, its metadata and its kept versions if it exists (a missing one is an audited no-op) and reports whether it did.';
 
@@ -1830,26 +1774,6 @@ REVOKE ALL ON FUNCTION public.delete_credential(uuid) FROM PUBLIC, anon, authent
 GRANT EXECUTE ON FUNCTION public.delete_credential(uuid) TO service_role;
 COMMENT ON FUNCTION public.delete_credential(uuid) IS
   'service_role only. Deletes a Vault secret by id; a missing id returns cleanly. Audited.';
-$setup_v11_14$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_15$
 
 CREATE OR REPLACE FUNCTION public.store_secret(p_name text, p_secret text, p_description text DEFAULT '')
 RETURNS uuid
@@ -1918,6 +1842,26 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.delete_secret(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.delete_secret(text) TO service_role;
+$setup_v11_14$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_15$
 COMMENT ON FUNCTION public.delete_secret(text) IS
   'service_role only. Deletes the secret with this name; returns false (no error) when none exists. Audited.';
 
@@ -1970,26 +1914,6 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.lookup(text[], text, text[]) IS
   'Internal. The batch lookup both resolve functions share: per distinct requested name (wanted_names) its Vault name, id and value when found, else why not. Never raises for a single name.';
-$setup_v11_15$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_16$
 
 CREATE OR REPLACE FUNCTION public.resolve_secrets(p_names text[])
 RETURNS jsonb
@@ -2049,18 +1973,7 @@ $$;
 REVOKE ALL ON FUNCTION vault_bridge.changed_outside(timestamptz, text, timestamptz, bytea) FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.changed_outside(timestamptz, text, timestamptz, bytea) IS
   'Internal. Whether a secret''s value was changed outside the bridge: Vault''s updated_at past what the bridge last left (secret_meta.vault_updated_at) and its ciphertext no longer the one the bridge left (secret_meta.value_digest, a sha256 digest of the ciphertext, never of the value; NULL where unknown). Used by secret_policies, changes and apply_meta, the three places that void an old test and expiry.';
-
-CREATE OR REPLACE FUNCTION vault_bridge.value_digest(p_secret_id uuid)
-RETURNS bytea
-LANGUAGE sql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to(s.secret, 'UTF8')) FROM vault.secrets AS s WHERE s.id = p_secret_id $$;
-REVOKE ALL ON FUNCTION vault_bridge.value_digest(uuid) FROM PUBLIC, anon, authenticated, service_role;
-COMMENT ON FUNCTION vault_bridge.value_digest(uuid) IS
-  'Internal. The sha256 digest of a Vault secret''s ciphertext as stored now (never of its value), which apply_meta records as secret_meta.value_digest; NULL when it does not exist.';
-$setup_v11_16$;
+$setup_v11_15$;
 END
 $migration$;
 
@@ -2079,7 +1992,18 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  EXECUTE $setup_v11_17$
+  EXECUTE $setup_v11_16$
+
+CREATE OR REPLACE FUNCTION vault_bridge.value_digest(p_secret_id uuid)
+RETURNS bytea
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to(s.secret, 'UTF8')) FROM vault.secrets AS s WHERE s.id = p_secret_id $$;
+REVOKE ALL ON FUNCTION vault_bridge.value_digest(uuid) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION vault_bridge.value_digest(uuid) IS
+  'Internal. The sha256 digest of a Vault secret''s ciphertext as stored now (never of its value), which apply_meta records as secret_meta.value_digest; NULL when it does not exist.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.secret_policies(p_prefix text, p_names text[], p_within interval)
 RETURNS TABLE (
@@ -2131,6 +2055,26 @@ AS $$
 $$;
 COMMENT ON FUNCTION vault_bridge.secret_policies(text, text[], interval) IS
   'Internal. The named secrets (by literal prefix, or these Vault names, or all) with type, last test, rotation and expiry, and when each next needs a value (due_at: its expiry or next rotation, whichever is first) and its state: expired, overdue, due (within p_within) or ok. A value changed outside the bridge (changed_outside: a description or name edit is none) counts as rotated at Vault''s updated_at, untested and without expiry. The one place the due rule is written.';
+$setup_v11_16$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_17$
 
 CREATE OR REPLACE FUNCTION vault_bridge.check_meta(p_access_type text, p_name text, p_meta jsonb)
 RETURNS void
@@ -2190,6 +2134,8 @@ BEGIN
   END IF;
 END
 $$;
+COMMENT ON FUNCTION vault_bridge.check_meta(text, text, jsonb) IS
+  'Internal. Raises (and logs) when set_secret''s p_meta is not {type?, rotate_every_s?, expires_at?} with a known type, a positive interval and a timestamp, before anything is changed.';
 $setup_v11_17$;
 END
 $migration$;
@@ -2210,8 +2156,6 @@ BEGIN
     RETURN;
   END IF;
   EXECUTE $setup_v11_18$
-COMMENT ON FUNCTION vault_bridge.check_meta(text, text, jsonb) IS
-  'Internal. Raises (and logs) when set_secret''s p_meta is not {type?, rotate_every_s?, expires_at?} with a known type, a positive interval and a timestamp, before anything is changed.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.apply_meta(
   p_secret_id uuid,
@@ -3621,7 +3565,9 @@ DECLARE
   v_days integer := LEAST(GREATEST(COALESCE(p_days, 30), 1), 90);
   v_first date := (pg_catalog.now() AT TIME ZONE 'UTC')::date - (v_days - 1);
   v_since timestamptz := v_first::timestamp AT TIME ZONE 'UTC';
-  v_secrets jsonb;
+  v_name text;
+  v_one jsonb;
+  v_secrets jsonb := '{}'::jsonb;
   v_answer jsonb;
 BEGIN
   IF p_names IS NULL OR pg_catalog.cardinality(p_names) > vault_bridge.max_names_per_call() THEN
@@ -3631,26 +3577,40 @@ BEGIN
   END IF;
   PERFORM vault_bridge.log_access('audit', ARRAY[NULL::uuid],
     ARRAY[CASE WHEN pg_catalog.cardinality(p_names) = 1 THEN p_names[1] END], ARRAY[NULL::text]);
-  -- Counted as list_secrets_status counts (count_usage keeps the days as
-  -- rows are written): a name is at most p_days rows of usage_days, one
-  -- range of its primary key, and its rotations one range of the partial
-  -- index of successful rotations, whatever else its log holds. Days are
-  -- UTC days.
-  SELECT COALESCE(pg_catalog.jsonb_object_agg(n.name, pg_catalog.jsonb_build_object(
-           'resolves', c.resolves, 'failures', c.failures, 'rotations', r.rotations)), '{}'::jsonb)
-  INTO v_secrets
-  FROM (SELECT DISTINCT x.name FROM pg_catalog.unnest(p_names) AS x(name) WHERE x.name IS NOT NULL) AS n
-  CROSS JOIN LATERAL (
-    SELECT pg_catalog.jsonb_agg(COALESCE(u.resolves, 0) ORDER BY d.day) AS resolves,
-           pg_catalog.jsonb_agg(COALESCE(u.failures, 0) ORDER BY d.day) AS failures
-    FROM pg_catalog.generate_series(0, v_days - 1) AS d(day)
-    LEFT JOIN vault_bridge.usage_days AS u ON u.secret_name = n.name AND u.day = v_first + d.day
-  ) AS c
-  CROSS JOIN LATERAL (
-    SELECT COALESCE(pg_catalog.jsonb_agg(l.accessed_at ORDER BY l.accessed_at), '[]'::jsonb) AS rotations
-    FROM public.vault_access_log AS l
-    WHERE l.secret_name = n.name AND l.access_type = 'rotate' AND l.success AND l.accessed_at >= v_since
-  ) AS r;
+  -- Counted as list_secrets_status counts: a resolve is a successful
+  -- resolve; a failure is a failed resolve or read by name, weighed by
+  -- name_count. A rotation is a successful rotate. Days are UTC days.
+  -- One query per name, each planned for its name (EXECUTE plans it once
+  -- with the values given, never a cached generic plan): the planner sees
+  -- that name's own statistics and reads its range of the covering (secret_name,
+  -- accessed_at) index, grouped by day. A join over all names let it take
+  -- a flooded name's estimate for every name and read the whole log, so a
+  -- name with no rows cost a scan of every row.
+  FOR v_name IN
+    SELECT DISTINCT n.name FROM pg_catalog.unnest(p_names) AS n(name) WHERE n.name IS NOT NULL
+  LOOP
+    EXECUTE $q$
+    WITH counted AS (
+      SELECT (l.accessed_at AT TIME ZONE 'UTC')::date - $2 AS day,
+             pg_catalog.count(*) FILTER (WHERE l.success AND l.access_type = 'resolve') AS resolves,
+             COALESCE(pg_catalog.sum(l.name_count) FILTER (WHERE NOT l.success AND l.access_type <> 'rotate'), 0) AS failures,
+             pg_catalog.jsonb_agg(l.accessed_at ORDER BY l.accessed_at) FILTER (WHERE l.success AND l.access_type = 'rotate') AS rotations
+      FROM public.vault_access_log AS l
+      WHERE l.secret_name = $1 AND l.accessed_at >= $3
+        AND l.access_type = ANY (ARRAY['resolve', 'retrieve', 'rotate'])
+      GROUP BY 1
+    )
+    SELECT pg_catalog.jsonb_build_object(
+      'resolves', pg_catalog.jsonb_agg(COALESCE(c.resolves, 0) ORDER BY d.day),
+      'failures', pg_catalog.jsonb_agg(COALESCE(c.failures, 0) ORDER BY d.day),
+      'rotations', COALESCE((SELECT pg_catalog.jsonb_agg(r.at ORDER BY r.at)
+                             FROM counted AS k CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(k.rotations) AS r(at)
+                             WHERE k.rotations IS NOT NULL), '[]'::jsonb))
+    FROM pg_catalog.generate_series(0, $4 - 1) AS d(day)
+    LEFT JOIN counted AS c ON c.day = d.day
+    $q$ INTO v_one USING v_name, v_first, v_since, v_days;
+    v_secrets := v_secrets || pg_catalog.jsonb_build_object(v_name, v_one);
+  END LOOP;
   v_answer := pg_catalog.jsonb_build_object('first_day', v_first, 'days', v_days, 'secrets', v_secrets);
   RETURN v_answer;
 END
@@ -3658,7 +3618,7 @@ $$;
 REVOKE ALL ON FUNCTION public.secret_usage_days(text[], integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.secret_usage_days(text[], integer) TO service_role;
 COMMENT ON FUNCTION public.secret_usage_days(text[], integer) IS
-  'service_role only. For bridge ui''s charts: for each Vault name given (at most vault_bridge.max_names_per_call()), over the last p_days UTC days (1 to 90, default 30) ending today: {"first_day", "days", "secrets": {name: {"resolves": [per day], "failures": [per day], "rotations": [timestamps]}}}. Resolves are successful resolves; failures are failed resolves and reads by name (weighed by name_count); rotations are successful rotates. Read from vault_bridge.usage_days (at most p_days rows a name) and the partial index of rotations, so a flooded name costs what an idle one does. Never returns or decrypts a value. Audited as audit (naming the secret when one is asked for).';
+  'service_role only. For bridge ui''s charts: for each Vault name given (at most vault_bridge.max_names_per_call()), over the last p_days UTC days (1 to 90, default 30) ending today: {"first_day", "days", "secrets": {name: {"resolves": [per day], "failures": [per day], "rotations": [timestamps]}}}. Resolves are successful resolves; failures are failed resolves and reads by name (weighed by name_count); rotations are successful rotates. Read from the covering (secret_name, accessed_at) index, one range per name. Never returns or decrypts a value. Audited as audit (naming the secret when one is asked for).';
 
 CREATE OR REPLACE FUNCTION public.list_secrets_page_usage(
   p_search text DEFAULT NULL,
@@ -3696,8 +3656,6 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) TO service_role;
-COMMENT ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) IS
-  'service_role only. For bridge ui''s secrets list: list_secrets_page''s answer with "usage": secret_usage_days of its rows over p_days (asked max_names_per_call() names at a time, so any page list_secrets_page gives has its usage): one round trip for a page and its sparklines. Audited as those two are (list, then one audit per chunk).';
 $setup_v11_31$;
 END
 $migration$;
@@ -3718,6 +3676,8 @@ BEGIN
     RETURN;
   END IF;
   EXECUTE $setup_v11_32$
+COMMENT ON FUNCTION public.list_secrets_page_usage(text, text, text, text, text, integer, integer, integer) IS
+  'service_role only. For bridge ui''s secrets list: list_secrets_page''s answer with "usage": secret_usage_days of its rows over p_days (asked max_names_per_call() names at a time, so any page list_secrets_page gives has its usage): one round trip for a page and its sparklines. Audited as those two are (list, then one audit per chunk).';
 
 -- ---------------------------------------------------------------------------
 -- 13. Gateway tokens (least privilege for gateways)

@@ -174,17 +174,7 @@ def audit_rows_dropped_after(pg: PgCluster) -> Iterator[None]:
         yield
     finally:
         with pg.connect("postgres", autocommit=True) as conn:
-            # The per-day counts those rows added go with them, as if they had never been written.
-            conn.execute(
-                "WITH gone AS (DELETE FROM public.vault_access_log WHERE id > %s "
-                "              RETURNING secret_name, accessed_at, access_type, success, name_count), "
-                "counted AS (SELECT secret_name, (accessed_at AT TIME ZONE 'UTC')::date AS day, "
-                "                   count(*) FILTER (WHERE success AND access_type = 'resolve') AS resolves, "
-                "                   COALESCE(sum(name_count) FILTER (WHERE NOT success), 0) AS failures "
-                "            FROM gone WHERE secret_name IS NOT NULL AND access_type IN ('resolve', 'retrieve') GROUP BY 1, 2) "
-                "UPDATE vault_bridge.usage_days AS u SET resolves = u.resolves - c.resolves, failures = u.failures - c.failures "
-                "FROM counted AS c WHERE u.secret_name = c.secret_name AND u.day = c.day",
-                (mark,))
+            conn.execute("DELETE FROM public.vault_access_log WHERE id > %s", (mark,))
             # The first hosts those rows recorded go with them, so a later new_host alert is not judged against them.
             conn.execute("DELETE FROM vault_bridge.secret_hosts WHERE first_at >= %s", (start,))
 
