@@ -1408,6 +1408,8 @@ BEGIN
       pg_catalog.format('secret %s not found', COALESCE(p_name, p_secret_id::text)), 'PT404',
       'store it first (store_secret)');
   END IF;
+  -- The secret's lock before Vault's row lock, in the order every writer takes them.
+  PERFORM vault_bridge.lock_secret(p_secret_id);
   PERFORM vault.update_secret(p_secret_id, p_new_secret);
   PERFORM vault_bridge.apply_meta(p_secret_id, NULL, true, NULL);
   PERFORM vault_bridge.log_access(p_access_type, ARRAY[p_secret_id], ARRAY[v_name], ARRAY[NULL::text]);
@@ -1813,6 +1815,10 @@ DECLARE
   v_new vault_bridge.secret_meta%ROWTYPE;
   v_known boolean;
 BEGIN
+  -- Every writer of a secret's record holds the secret's lock (callers that
+  -- change the value take it first): a row lock cannot order two first
+  -- records of a secret made in Studio, which have no row to lock yet.
+  PERFORM vault_bridge.lock_secret(p_secret_id);
   SELECT m.* INTO v_old FROM vault_bridge.secret_meta AS m WHERE m.secret_id = p_secret_id FOR UPDATE;
   v_known := FOUND;
   -- A value changed outside the bridge (changed_outside, with Vault's
@@ -1905,6 +1911,7 @@ BEGIN
       PERFORM vault_bridge.fail('policy', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
         'store a value first: a type or a schedule belongs to a secret');
     END IF;
+    PERFORM vault_bridge.lock_secret(v_id);
     SELECT s.updated_at INTO v_updated FROM vault.secrets AS s WHERE s.id = v_id;
     IF p_description IS NOT NULL THEN
       PERFORM vault.update_secret(v_id, NULL, NULL, p_description);
@@ -1972,8 +1979,9 @@ BEGIN
     PERFORM vault_bridge.fail('test', v_id, p_name, 'p_version is NULL', '22004',
       'pass the version get_secret_version gave with the value tested');
   END IF;
-  -- The row lock orders this against a concurrent rotation's apply_meta.
-  PERFORM FROM vault_bridge.secret_meta AS m WHERE m.secret_id = v_id FOR UPDATE;
+  -- The secret's lock orders this against a concurrent rotation, and
+  -- against a listing's first record of a secret made in Studio.
+  PERFORM vault_bridge.lock_secret(v_id);
   SELECT s.updated_at INTO v_updated FROM vault.secrets AS s WHERE s.id = v_id;
   IF NOT FOUND THEN
     PERFORM vault_bridge.fail('test', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
@@ -2152,7 +2160,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$ SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vault_bridge.version:' || p_secret_id::text, 0)) $$;
 COMMENT ON FUNCTION vault_bridge.lock_secret(uuid) IS
-  'Internal. The one lock every change of a secret''s value or versions takes (rotate, rollback, set_secret, delete, history), until the end of the transaction: postgres may not lock rows of vault.secrets, so a transaction-scoped advisory lock keyed by the Vault id serialises them; a second caller waits for the first to commit, so a value set during a rotation is never lost, a rotation racing a delete leaves nothing behind and two callers never both record version 1.';
+  'Internal. The one lock every change of a secret''s value, versions or record takes (rotate, rollback, set_secret, delete, history, apply_meta, so record_secret_check and a listing''s settle_outside_changes too), before Vault''s own row lock, until the end of the transaction: postgres may not lock rows of vault.secrets, so a transaction-scoped advisory lock keyed by the Vault id serialises them; a second caller waits for the first to commit, so a value set during a rotation is never lost, a rotation racing a delete leaves nothing behind and two callers never both record version 1.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.current_version(p_secret_id uuid)
 RETURNS vault_bridge.secret_versions

@@ -154,6 +154,10 @@ DECLARE
   v_new vault_bridge.secret_meta%ROWTYPE;
   v_known boolean;
 BEGIN
+  -- Every writer of a secret's record holds the secret's lock (callers that
+  -- change the value take it first): a row lock cannot order two first
+  -- records of a secret made in Studio, which have no row to lock yet.
+  PERFORM vault_bridge.lock_secret(p_secret_id);
   SELECT m.* INTO v_old FROM vault_bridge.secret_meta AS m WHERE m.secret_id = p_secret_id FOR UPDATE;
   v_known := FOUND;
   -- A value changed outside the bridge (changed_outside, with Vault's
@@ -246,6 +250,7 @@ BEGIN
       PERFORM vault_bridge.fail('policy', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
         'store a value first: a type or a schedule belongs to a secret');
     END IF;
+    PERFORM vault_bridge.lock_secret(v_id);
     SELECT s.updated_at INTO v_updated FROM vault.secrets AS s WHERE s.id = v_id;
     IF p_description IS NOT NULL THEN
       PERFORM vault.update_secret(v_id, NULL, NULL, p_description);
@@ -313,8 +318,9 @@ BEGIN
     PERFORM vault_bridge.fail('test', v_id, p_name, 'p_version is NULL', '22004',
       'pass the version get_secret_version gave with the value tested');
   END IF;
-  -- The row lock orders this against a concurrent rotation's apply_meta.
-  PERFORM FROM vault_bridge.secret_meta AS m WHERE m.secret_id = v_id FOR UPDATE;
+  -- The secret's lock orders this against a concurrent rotation, and
+  -- against a listing's first record of a secret made in Studio.
+  PERFORM vault_bridge.lock_secret(v_id);
   SELECT s.updated_at INTO v_updated FROM vault.secrets AS s WHERE s.id = v_id;
   IF NOT FOUND THEN
     PERFORM vault_bridge.fail('test', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',

@@ -103,6 +103,8 @@ BEGIN
       pg_catalog.format('secret %s not found', COALESCE(p_name, p_secret_id::text)), 'PT404',
       'store it first (store_secret)');
   END IF;
+  -- The secret's lock before Vault's row lock, in the order every writer takes them.
+  PERFORM vault_bridge.lock_secret(p_secret_id);
   PERFORM vault.update_secret(p_secret_id, p_new_secret);
   PERFORM vault_bridge.apply_meta(p_secret_id, NULL, true, NULL);
   PERFORM vault_bridge.log_access(p_access_type, ARRAY[p_secret_id], ARRAY[v_name], ARRAY[NULL::text]);

@@ -36,7 +36,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$ SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vault_bridge.version:' || p_secret_id::text, 0)) $$;
 COMMENT ON FUNCTION vault_bridge.lock_secret(uuid) IS
-  'Internal. The one lock every change of a secret''s value or versions takes (rotate, rollback, set_secret, delete, history), until the end of the transaction: postgres may not lock rows of vault.secrets, so a transaction-scoped advisory lock keyed by the Vault id serialises them; a second caller waits for the first to commit, so a value set during a rotation is never lost, a rotation racing a delete leaves nothing behind and two callers never both record version 1.';
+  'Internal. The one lock every change of a secret''s value, versions or record takes (rotate, rollback, set_secret, delete, history, apply_meta, so record_secret_check and a listing''s settle_outside_changes too), before Vault''s own row lock, until the end of the transaction: postgres may not lock rows of vault.secrets, so a transaction-scoped advisory lock keyed by the Vault id serialises them; a second caller waits for the first to commit, so a value set during a rotation is never lost, a rotation racing a delete leaves nothing behind and two callers never both record version 1.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.current_version(p_secret_id uuid)
 RETURNS vault_bridge.secret_versions

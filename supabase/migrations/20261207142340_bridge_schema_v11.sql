@@ -1668,6 +1668,8 @@ BEGIN
       pg_catalog.format('secret %s not found', COALESCE(p_name, p_secret_id::text)), 'PT404',
       'store it first (store_secret)');
   END IF;
+  -- The secret's lock before Vault's row lock, in the order every writer takes them.
+  PERFORM vault_bridge.lock_secret(p_secret_id);
   PERFORM vault.update_secret(p_secret_id, p_new_secret);
   PERFORM vault_bridge.apply_meta(p_secret_id, NULL, true, NULL);
   PERFORM vault_bridge.log_access(p_access_type, ARRAY[p_secret_id], ARRAY[v_name], ARRAY[NULL::text]);
@@ -1675,6 +1677,26 @@ END
 $$;
 COMMENT ON FUNCTION vault_bridge.rotate(text, uuid, text, text) IS
   'Internal. Replaces a secret value in place (same id), resets its rotated_at and audits it; raises PT404 when it does not exist.';
+$setup_v11_13$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_14$
 
 CREATE OR REPLACE FUNCTION vault_bridge.delete(p_secret_id uuid, p_name text)
 RETURNS boolean
@@ -1708,26 +1730,6 @@ BEGIN
   RETURN true;
 END
 $$;
-$setup_v11_13$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_14$
 COMMENT ON FUNCTION vault_bridge.delete(uuid, text) IS
   'Internal. Deletes a secret, its metadata and its kept versions if it exists (a missing one is an audited no-op) and reports whether it did.';
 
@@ -1814,6 +1816,26 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION public.get_secret_version(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.get_secret_version(text) TO service_role;
+$setup_v11_14$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_15$
 COMMENT ON FUNCTION public.get_secret_version(text) IS
   'service_role only. {"secret", "version"}: the decrypted secret with this name and its version (Vault''s updated_at, of the same row version), which `bridge secrets test` hands back to record_secret_check. Raises PT404 (HTTP 404) when none exists. Audited as retrieve, like get_secret.';
 
@@ -1842,26 +1864,6 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.delete_secret(text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.delete_secret(text) TO service_role;
-$setup_v11_14$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_15$
 COMMENT ON FUNCTION public.delete_secret(text) IS
   'service_role only. Deletes the secret with this name; returns false (no error) when none exists. Audited.';
 
@@ -1951,6 +1953,26 @@ REVOKE ALL ON FUNCTION public.resolve_secrets(text[]) FROM PUBLIC, anon, authent
 GRANT EXECUTE ON FUNCTION public.resolve_secrets(text[]) TO service_role;
 COMMENT ON FUNCTION public.resolve_secrets(text[]) IS
   'service_role only. Returns {name: value} for every requested name that exists, in one indexed lookup. Missing or invalid names are simply absent and audited as failures; only a NULL array or more names than vault_bridge.max_names_per_call() raises.';
+$setup_v11_15$;
+END
+$migration$;
+
+DO $migration$
+DECLARE
+  v_installed integer := 0;
+BEGIN
+  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
+    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
+  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
+    v_installed := 1;  -- the first release kept no version record
+  END IF;
+  IF v_installed > 11 THEN
+    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
+      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
+    END IF;
+    RETURN;
+  END IF;
+  EXECUTE $setup_v11_16$
 
 -- ---------------------------------------------------------------------------
 -- 8. Lifecycle: types, rotation policy, provider tests and status
@@ -1973,26 +1995,6 @@ $$;
 REVOKE ALL ON FUNCTION vault_bridge.changed_outside(timestamptz, text, timestamptz, bytea) FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION vault_bridge.changed_outside(timestamptz, text, timestamptz, bytea) IS
   'Internal. Whether a secret''s value was changed outside the bridge: Vault''s updated_at past what the bridge last left (secret_meta.vault_updated_at) and its ciphertext no longer the one the bridge left (secret_meta.value_digest, a sha256 digest of the ciphertext, never of the value; NULL where unknown). Used by secret_policies, changes and apply_meta, the three places that void an old test and expiry.';
-$setup_v11_15$;
-END
-$migration$;
-
-DO $migration$
-DECLARE
-  v_installed integer := 0;
-BEGIN
-  IF to_regclass('vault_bridge.schema_migrations') IS NOT NULL THEN
-    EXECUTE 'SELECT coalesce(max(version), 0) FROM vault_bridge.schema_migrations' INTO v_installed;
-  ELSIF to_regclass('public.vault_access_log') IS NOT NULL THEN
-    v_installed := 1;  -- the first release kept no version record
-  END IF;
-  IF v_installed > 11 THEN
-    IF to_regprocedure('public.vault_bridge_version()') IS NULL THEN
-      RAISE EXCEPTION 'openclaw-supabase-bridge: vault_bridge.schema_migrations says schema version %, but the bridge''s functions are not there: that record is not the bridge''s; remove it, then push again', v_installed;
-    END IF;
-    RETURN;
-  END IF;
-  EXECUTE $setup_v11_16$
 
 CREATE OR REPLACE FUNCTION vault_bridge.value_digest(p_secret_id uuid)
 RETURNS bytea
@@ -2173,6 +2175,10 @@ DECLARE
   v_new vault_bridge.secret_meta%ROWTYPE;
   v_known boolean;
 BEGIN
+  -- Every writer of a secret's record holds the secret's lock (callers that
+  -- change the value take it first): a row lock cannot order two first
+  -- records of a secret made in Studio, which have no row to lock yet.
+  PERFORM vault_bridge.lock_secret(p_secret_id);
   SELECT m.* INTO v_old FROM vault_bridge.secret_meta AS m WHERE m.secret_id = p_secret_id FOR UPDATE;
   v_known := FOUND;
   -- A value changed outside the bridge (changed_outside, with Vault's
@@ -2285,6 +2291,7 @@ BEGIN
       PERFORM vault_bridge.fail('policy', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
         'store a value first: a type or a schedule belongs to a secret');
     END IF;
+    PERFORM vault_bridge.lock_secret(v_id);
     SELECT s.updated_at INTO v_updated FROM vault.secrets AS s WHERE s.id = v_id;
     IF p_description IS NOT NULL THEN
       PERFORM vault.update_secret(v_id, NULL, NULL, p_description);
@@ -2372,8 +2379,9 @@ BEGIN
     PERFORM vault_bridge.fail('test', v_id, p_name, 'p_version is NULL', '22004',
       'pass the version get_secret_version gave with the value tested');
   END IF;
-  -- The row lock orders this against a concurrent rotation's apply_meta.
-  PERFORM FROM vault_bridge.secret_meta AS m WHERE m.secret_id = v_id FOR UPDATE;
+  -- The secret's lock orders this against a concurrent rotation, and
+  -- against a listing's first record of a secret made in Studio.
+  PERFORM vault_bridge.lock_secret(v_id);
   SELECT s.updated_at INTO v_updated FROM vault.secrets AS s WHERE s.id = v_id;
   IF NOT FOUND THEN
     PERFORM vault_bridge.fail('test', NULL, p_name, pg_catalog.format('secret %s not found', p_name), 'PT404',
@@ -2592,7 +2600,7 @@ BEGIN
   END IF;
   EXECUTE $setup_v11_22$
 COMMENT ON FUNCTION vault_bridge.lock_secret(uuid) IS
-  'Internal. The one lock every change of a secret''s value or versions takes (rotate, rollback, set_secret, delete, history), until the end of the transaction: postgres may not lock rows of vault.secrets, so a transaction-scoped advisory lock keyed by the Vault id serialises them; a second caller waits for the first to commit, so a value set during a rotation is never lost, a rotation racing a delete leaves nothing behind and two callers never both record version 1.';
+  'Internal. The one lock every change of a secret''s value, versions or record takes (rotate, rollback, set_secret, delete, history, apply_meta, so record_secret_check and a listing''s settle_outside_changes too), before Vault''s own row lock, until the end of the transaction: postgres may not lock rows of vault.secrets, so a transaction-scoped advisory lock keyed by the Vault id serialises them; a second caller waits for the first to commit, so a value set during a rotation is never lost, a rotation racing a delete leaves nothing behind and two callers never both record version 1.';
 
 CREATE OR REPLACE FUNCTION vault_bridge.current_version(p_secret_id uuid)
 RETURNS vault_bridge.secret_versions
