@@ -23,7 +23,8 @@ import re
 import unicodedata
 import urllib.parse
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import NamedTuple
 
 WINDOW_CHARS = 12
 """A decoded view holds the value when it holds this many of its characters in a row (or the whole of a shorter
@@ -142,6 +143,33 @@ def _unescaped(text: str) -> str:
     return _ESCAPE.sub(one, text)
 
 
+class _Codec(NamedTuple):
+    """A text encoding of bytes: its runs, their spelling made standard, the characters a block of it takes (a run
+    glued to other text is tried at every offset within a block) and its decoder."""
+
+    tag: str
+    run: re.Pattern[str]
+    normal: Callable[[str], str]
+    block: int
+    decode: Callable[[str], bytes]
+
+
+_CODECS = (
+    _Codec("64:", _BASE64_RUN, lambda run: run.replace("-", "+").replace("_", "/"), 4, base64.b64decode),
+    _Codec("32:", _BASE32_RUN, str.upper, 8, base64.b32decode),
+    _Codec("16:", _HEX_RUN, lambda run: re.sub(r"[^0-9A-Fa-f]", "", run), 2, binascii.unhexlify),
+)
+
+
+def _aligned(run: str, block: int) -> Iterator[str]:
+    """`run` from each offset within a block, cut to whole blocks, where long enough to hold a window."""
+    for offset in range(block):
+        body = run[offset:]
+        body = body[: len(body) - len(body) % block]
+        if len(body) >= MIN_RUN_CHARS:
+            yield body
+
+
 def _decoded_runs(view: str, seen: set[str], budget: _Budget) -> Iterator[bytes]:
     """Each run of base64, base32, hex or decimal byte values in `view`, decoded once per call however many views
     hold it."""
@@ -153,33 +181,14 @@ def _decoded_runs(view: str, seen: set[str], budget: _Budget) -> Iterator[bytes]
         budget.spend(len(run))
         return True
 
-    for match in _BASE64_RUN.finditer(view):
-        if fresh("64:" + match.group()):
-            run = match.group().replace("-", "+").replace("_", "/")
-            for offset in range(4):
-                body = run[offset:]
-                body = body[: len(body) - len(body) % 4]
-                if len(body) >= MIN_RUN_CHARS:
-                    yield base64.b64decode(body)
-    for match in _BASE32_RUN.finditer(view):
-        if fresh("32:" + match.group()):
-            run = match.group().upper()
-            for offset in range(8):
-                body = run[offset:]
-                body = body[: len(body) - len(body) % 8]
-                if len(body) >= MIN_RUN_CHARS:
+    for codec in _CODECS:
+        for match in codec.run.finditer(view):
+            if fresh(codec.tag + match.group()):
+                for body in _aligned(codec.normal(match.group()), codec.block):
                     try:
-                        yield base64.b32decode(body)
+                        yield codec.decode(body)
                     except binascii.Error:
                         continue
-    for match in _HEX_RUN.finditer(view):
-        if fresh("16:" + match.group()):
-            digits = re.sub(r"[^0-9A-Fa-f]", "", match.group())
-            for offset in range(2):
-                body = digits[offset:]
-                body = body[: len(body) - len(body) % 2]
-                if len(body) >= MIN_RUN_CHARS:
-                    yield binascii.unhexlify(body)
     for match in _DECIMAL_LIST.finditer(view):
         if fresh("10:" + match.group()):
             numbers = [int(n) for n in match.group().split(",")]
