@@ -82,11 +82,20 @@ def _without_jwts(run: str) -> str:
     return ".".join(kept)
 
 
-def scrub(text: str, secret: str) -> str:
+SCRUBBED_PER_SHOWN = 4
+"""A caller that shows `shown` characters of a text has scrubbed this many times as many from its start: enough
+that redaction, which shortens, still leaves `shown` to show, and little enough that the cost stays small and the
+text is short enough to be vouched for (encodings.MAX_SCAN_CHARS)."""
+
+
+def scrub(text: str, secret: str, shown: int | None = None) -> str:
     """Text with a known credential taken out: a proxy that echoes the request's apikey must not put it on stderr
     or into errors, as it is or in any form secret_types.part_forms knows (base64 in a Basic header, hex, quoted).
     Key-shaped strings go too, and a text still holding part of the key, as it is or in any encoding
-    core.encodings decodes, is withheld whole."""
+    core.encodings decodes, is withheld whole. A caller that shows only the first `shown` characters passes it:
+    only the start of the text is read (SCRUBBED_PER_SHOWN)."""
+    if shown is not None:
+        text = text[: shown * SCRUBBED_PER_SHOWN]
     if secret:
         from bridge.core.secret_types import part_forms  # only once there is an error to scrub: resolve stays lean
 
@@ -101,8 +110,8 @@ def scrub(text: str, secret: str) -> str:
     if len(text) > MAX_SCAN_CHARS:
         return WITHHELD
     window = min(len(body), LEAK_WINDOW if _random_looking(body) else WINDOW_CHARS)
-    shown = {text[i : i + window] for i in range(len(text) - window + 1)}
-    if any(body[i : i + window] in shown for i in range(len(body) - window + 1)) or holds_encoded(text, [body]):
+    windows_shown = {text[i : i + window] for i in range(len(text) - window + 1)}
+    if any(body[i : i + window] in windows_shown for i in range(len(body) - window + 1)) or holds_encoded(text, [body]):
         return WITHHELD
     return text
 

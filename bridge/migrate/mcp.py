@@ -437,10 +437,9 @@ def answer_of(proc: subprocess.Popen[str], values: list[str]) -> str | None:
         reader.join(STOP_WAIT_S)
     if answered.is_set() or code is None:
         return None
-    # Cut before scrubbing, as vault.errors does: the server writes this line, and only its start is shown.
-    said = errors[-1][: MAX_DETAIL_CHARS * 4] if errors else ""
+    said = errors[-1] if errors else ""
     for value in values:
-        said = scrub(said, value)
+        said = scrub(said, value, MAX_DETAIL_CHARS)
     detail = printable(" ".join(said.split()))[:MAX_DETAIL_CHARS]
     return f"exited with status {code} within {START_CHECK_S:g}s without answering initialize" + (f": {detail}" if detail else "")
 

@@ -45,7 +45,7 @@ def _server_text(value: object, secret: str) -> str:
     """A field of a server's error body as one short, credential-free line; redacted before it is cut, so a cut
     can never leave a fragment of the key behind."""
     text = value if isinstance(value, str) else "" if value is None else json.dumps(value)
-    return " ".join(scrub(text[: MAX_ERROR_TEXT * 4], secret).split())[:MAX_ERROR_TEXT]
+    return " ".join(scrub(text, secret, MAX_ERROR_TEXT).split())[:MAX_ERROR_TEXT]
 
 
 def parse_json(raw: bytes) -> Any:

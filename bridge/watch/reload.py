@@ -105,8 +105,7 @@ def error_text(error: object) -> str:
 
 def one_line(text: str, token: str | None) -> str:
     """Each line of `text` kept, joined with "; ", scrubbed, cut at a word before MAX_DETAIL_CHARS."""
-    # Cut before scrubbing: the CLI's output may be 64 KiB, and only its first MAX_DETAIL_CHARS are shown.
-    lines = [" ".join(line.split()) for line in scrub(text[: MAX_DETAIL_CHARS * 4], token or "").splitlines()]
+    lines = [" ".join(line.split()) for line in scrub(text, token or "", MAX_DETAIL_CHARS).splitlines()]
     joined = printable("; ".join(line for line in lines if line))
     if len(joined) <= MAX_DETAIL_CHARS:
         return joined
