@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,10 +15,7 @@ import pytest
 
 from tests.support.api_role import become
 from tests.support.pg import PgCluster, forget
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:12]}".upper()
+from tests.test_setup_admin import unique
 
 
 def waiting_on_lock(pg: PgCluster, pid: int, timeout: float = 10.0) -> None:
@@ -89,6 +85,23 @@ def meta_of(pg: PgCluster, name: str) -> dict[str, Any]:
     return {"type": row[0], "check_status": row[1], "check_message": row[2]}
 
 
+def listed_while_uncommitted(pg: PgCluster, writer: psycopg.Connection, listing_sql: str, name: str) -> None:
+    """A listing started while `writer` holds its change uncommitted: once the listing waits on a lock, the writer
+    commits; the listing must then finish without an error."""
+
+    def listing(conn: psycopg.Connection) -> Any:
+        become(conn, "service_role")
+        return conn.execute(listing_sql, (name,)).fetchone()
+
+    ls = Background(pg.connect("authenticator"), listing)
+    waiting_on_lock(pg, ls.pid)
+    writer.commit()
+    writer.close()
+    ls.join()
+    ls.conn.close()
+    assert ls.error is None, ls.error
+
+
 # --- F2/F3: settle_outside_changes overwrites a concurrent first record of a secret made in Studio ------------
 
 
@@ -101,18 +114,7 @@ def test_a_listing_overwrites_a_type_set_concurrently_on_a_studio_made_secret(pg
     policy = pg.connect("authenticator")
     become(policy, "service_role")
     policy.execute("SELECT public.set_secret(%s, NULL, NULL, %s::jsonb)", (name, '{"type": "openai"}'))
-
-    def listing(conn: psycopg.Connection) -> Any:
-        become(conn, "service_role")
-        return conn.execute("SELECT count(*) FROM public.list_secrets_status(%s)", (name,)).fetchone()
-
-    ls = Background(pg.connect("authenticator"), listing)
-    waiting_on_lock(pg, ls.pid)
-    policy.commit()
-    policy.close()
-    ls.join()
-    ls.conn.close()
-    assert ls.error is None, ls.error
+    listed_while_uncommitted(pg, policy, "SELECT count(*) FROM public.list_secrets_status(%s)", name)
     assert meta_of(pg, name)["type"] == "openai", "the listing replaced the type just set with generic"
 
 
@@ -128,16 +130,5 @@ def test_a_listing_drops_a_verdict_recorded_concurrently_on_a_studio_made_secret
     become(check, "service_role")
     (stamp,) = check.execute("SELECT public.record_secret_check(%s, 'ok', 'accepted', %s)", (name, version)).fetchone() or (None,)
     assert stamp is not None
-
-    def listing(conn: psycopg.Connection) -> Any:
-        become(conn, "service_role")
-        return conn.execute("SELECT public.list_secrets_page(%s)", (name,)).fetchone()
-
-    ls = Background(pg.connect("authenticator"), listing)
-    waiting_on_lock(pg, ls.pid)
-    check.commit()
-    check.close()
-    ls.join()
-    ls.conn.close()
-    assert ls.error is None, ls.error
+    listed_while_uncommitted(pg, check, "SELECT public.list_secrets_page(%s)", name)
     assert meta_of(pg, name)["check_status"] == "ok", "the listing dropped the verdict just recorded"
